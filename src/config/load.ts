@@ -1,0 +1,242 @@
+// argv (and an optional JSON config file) → one validated, frozen Config. Every error names the
+// flag or key at fault, so the CLI can print it as one line and exit 1. Values are converted from
+// their human forms here ("64MiB", "500ms") so nothing downstream parses units.
+
+import fs from "node:fs";
+import os from "node:os";
+import { OPTIONS, type OptionSpec, optionByFlag, optionByKey, optionByShort } from "./options.ts";
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly threads: number;
+  readonly root: string;
+  readonly quiet: boolean;
+  readonly shutdownGraceMs: number;
+  readonly index: readonly string[];
+  readonly dotfiles: "deny" | "allow";
+  readonly followSymlinks: boolean;
+  readonly cacheMaxFileBytes: number;
+  readonly cacheMaxBytes: number;
+  readonly revalidateMs: number;
+  readonly cacheControl: string;
+  readonly maxRequestLineBytes: number;
+  readonly maxHeaderBytes: number;
+  readonly maxHeaderCount: number;
+  readonly maxBodyBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly sendTimeoutMs: number;
+  readonly maxRequestsPerConnection: number;
+}
+
+export class ConfigError extends Error {}
+
+export type Command = { readonly kind: "help" } | { readonly kind: "version" } | { readonly kind: "serve"; readonly config: Config };
+
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
+const TIME_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Converts one raw value (a flag's text or a config file's JSON value) for its option. */
+function convert(spec: OptionSpec, raw: unknown, where: string): unknown {
+  const fail = (what: string): never => {
+    throw new ConfigError(`${where}: ${what}`);
+  };
+  switch (spec.type) {
+    case "bool":
+      if (typeof raw === "boolean") return raw;
+      if (raw === "true") return true;
+      if (raw === "false") return false;
+      return fail(`expected true or false, got ${JSON.stringify(raw)}`);
+    case "string":
+      if (typeof raw !== "string") return fail(`expected a string, got ${JSON.stringify(raw)}`);
+      return raw;
+    case "list":
+      if (Array.isArray(raw) && raw.every((x) => typeof x === "string")) return raw;
+      if (typeof raw === "string") return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      return fail(`expected a comma-separated list, got ${JSON.stringify(raw)}`);
+    case "choice":
+      if (typeof raw !== "string" || !spec.choices!.includes(raw)) return fail(`expected one of ${spec.choices!.join(", ")}, got ${JSON.stringify(raw)}`);
+      return raw;
+    case "int":
+    case "size":
+    case "duration": {
+      let value: number;
+      if (typeof raw === "number") {
+        value = raw;
+      } else if (typeof raw === "string") {
+        const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(raw.trim());
+        if (m === null) return fail(`expected ${describe(spec)}, got ${JSON.stringify(raw)}`);
+        const unit = m[2]!.toLowerCase();
+        const factor = spec.type === "size" ? SIZE_UNITS[unit] : spec.type === "duration" ? (unit === "" ? 1 : TIME_UNITS[unit]) : unit === "" ? 1 : undefined;
+        if (factor === undefined) return fail(`unknown unit "${m[2]}" in ${JSON.stringify(raw)} (expected ${describe(spec)})`);
+        value = Number(m[1]) * factor;
+      } else {
+        return fail(`expected ${describe(spec)}, got ${JSON.stringify(raw)}`);
+      }
+      if (!Number.isFinite(value) || !Number.isInteger(Math.round(value))) return fail(`expected ${describe(spec)}, got ${JSON.stringify(raw)}`);
+      value = Math.round(value);
+      if (spec.type === "int" && typeof raw === "string" && !/^\d+$/.test(raw.trim())) return fail(`expected a whole number, got ${JSON.stringify(raw)}`);
+      if (spec.min !== undefined && value < spec.min) return fail(`must be at least ${spec.min}, got ${JSON.stringify(raw)}`);
+      if (spec.max !== undefined && value > spec.max) return fail(`must be at most ${spec.max}, got ${JSON.stringify(raw)}`);
+      return value;
+    }
+  }
+}
+
+function describe(spec: OptionSpec): string {
+  if (spec.type === "size") return "a size such as 512, 64k or 16MiB";
+  if (spec.type === "duration") return "a duration such as 500ms, 10s or 2m (plain numbers are milliseconds)";
+  return "a whole number";
+}
+
+/** Parses argv (without node and script) into a command. Throws ConfigError naming the bad flag or key. */
+export function parseCommandLine(argv: readonly string[], defaults: Readonly<Record<string, unknown>> = {}): Command {
+  const values = new Map<string, unknown>();
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") return { kind: "help" };
+    if (arg === "--version" || arg === "-v") return { kind: "version" };
+    if (arg === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    let spec: OptionSpec | undefined;
+    let inline: string | undefined;
+    let name: string;
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      inline = eq === -1 ? undefined : arg.slice(eq + 1);
+      spec = optionByFlag(name);
+      if (spec === undefined && name.startsWith("no-")) {
+        const negated = optionByFlag(name.slice(3));
+        if (negated?.type === "bool" && inline === undefined) {
+          values.set(negated.key, false);
+          continue;
+        }
+      }
+      name = `--${name}`;
+    } else {
+      name = arg.slice(0, 2);
+      spec = optionByShort(arg.slice(1, 2));
+      if (arg.length > 2) inline = arg.slice(2);
+    }
+    if (spec === undefined) throw new ConfigError(`unknown option ${name} (see --help)`);
+    if (spec.type === "bool" && inline === undefined) {
+      values.set(spec.key, true);
+      continue;
+    }
+    const raw = inline ?? argv[++i];
+    if (raw === undefined) throw new ConfigError(`${name} needs a value (${spec.meta ?? spec.type})`);
+    values.set(spec.key, convert(spec, raw, name));
+  }
+  if (positionals.length > 1) throw new ConfigError(`unexpected argument ${JSON.stringify(positionals[1])} (only one port may be given)`);
+
+  const merged = new Map<string, unknown>();
+  for (const spec of OPTIONS) merged.set(spec.key, defaults[spec.key] ?? spec.default);
+  const configFile = values.get("config");
+  if (typeof configFile === "string" && configFile !== "") {
+    for (const [key, value] of readConfigFile(configFile)) merged.set(key, value);
+  }
+  for (const [key, value] of values) merged.set(key, value);
+
+  let port = typeof defaults.port === "number" ? defaults.port : 8080;
+  if (positionals.length === 1) port = parsePort(positionals[0]!);
+  else if (merged.has("port") && typeof merged.get("port") === "number") port = merged.get("port") as number;
+  return { kind: "serve", config: finish(merged, port) };
+}
+
+export function parsePort(text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new ConfigError(`invalid port ${JSON.stringify(text)} (expected 0-65535)`);
+  return Number(text);
+}
+
+function readConfigFile(file: string): Map<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(`--config: cannot read ${file}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`--config: ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) throw new ConfigError(`--config: ${file} must hold a JSON object`);
+  const out = new Map<string, unknown>();
+  for (const [key, raw] of Object.entries(data)) {
+    if (key === "port") {
+      out.set("port", typeof raw === "number" ? parsePort(String(raw)) : parsePort(String(raw)));
+      continue;
+    }
+    const spec = optionByKey(key);
+    if (spec === undefined || key === "config") throw new ConfigError(`${file}: unknown key "${key}"`);
+    out.set(key, convert(spec, raw, `${file}: key "${key}"`));
+  }
+  return out;
+}
+
+function finish(values: Map<string, unknown>, port: number): Config {
+  const get = <T>(key: string): T => values.get(key) as T;
+  let root = get<string>("root");
+  try {
+    const stat = fs.statSync(root);
+    if (!stat.isDirectory()) throw new ConfigError(`--root: ${root} is not a directory`);
+    root = fs.realpathSync(root);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`--root: ${root} does not exist or cannot be read`);
+  }
+  const threads = get<number>("threads") || Math.max(1, os.availableParallelism());
+  const config: Config = {
+    port,
+    host: get("host"),
+    threads,
+    root,
+    quiet: get("quiet"),
+    shutdownGraceMs: get("shutdownGraceMs"),
+    index: get("index"),
+    dotfiles: get("dotfiles"),
+    followSymlinks: get("followSymlinks"),
+    cacheMaxFileBytes: get("cacheMaxFileBytes"),
+    cacheMaxBytes: get("cacheMaxBytes"),
+    revalidateMs: get("revalidateMs"),
+    cacheControl: get("cacheControl"),
+    maxRequestLineBytes: get("maxRequestLineBytes"),
+    maxHeaderBytes: get("maxHeaderBytes"),
+    maxHeaderCount: get("maxHeaderCount"),
+    maxBodyBytes: get("maxBodyBytes"),
+    headersTimeoutMs: get("headersTimeoutMs"),
+    bodyTimeoutMs: get("bodyTimeoutMs"),
+    keepAliveTimeoutMs: get("keepAliveTimeoutMs"),
+    sendTimeoutMs: get("sendTimeoutMs"),
+    maxRequestsPerConnection: get("maxRequestsPerConnection"),
+  };
+  return Object.freeze(config);
+}
+
+/** Usage text, generated from the option table. */
+export function usage(): string {
+  const lines = ["Usage: portico [options] [port]", "", "Serves a directory over HTTP/1.1 (port defaults to 8080).", ""];
+  let group = "";
+  for (const spec of OPTIONS) {
+    if (spec.group !== group) {
+      group = spec.group;
+      lines.push(`${group}:`);
+    }
+    const short = spec.short !== undefined ? `-${spec.short}, ` : "    ";
+    const value = spec.type === "bool" ? "" : ` ${spec.meta ?? "VALUE"}`;
+    lines.push(`  ${short}--${spec.flag}${value}`.padEnd(36) + spec.help);
+  }
+  lines.push("", "  -h, --help                        show this help", "  -v, --version                     print the version");
+  return lines.join("\n");
+}

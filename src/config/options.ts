@@ -1,0 +1,67 @@
+// Every option Portico understands, with its flag, type, default and help text: the one place where
+// defaults live. The CLI's usage text, the flag parser and the config-file reader are all built from
+// this table, so an option exists everywhere as soon as it is added here.
+
+export type OptionType = "int" | "size" | "duration" | "string" | "bool" | "list" | "choice";
+
+export interface OptionSpec {
+  /** Key in Config and in a config file. */
+  readonly key: string;
+  /** Long flag without the dashes. */
+  readonly flag: string;
+  readonly short?: string;
+  readonly type: OptionType;
+  readonly default: unknown;
+  readonly help: string;
+  /** For "choice". */
+  readonly choices?: readonly string[];
+  /** Smallest allowed value for numbers (after unit conversion). */
+  readonly min?: number;
+  readonly max?: number;
+  /** Shown as the value's name in usage. */
+  readonly meta?: string;
+  /** Group heading in usage. */
+  readonly group: string;
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  // Server
+  { group: "Server", key: "root", flag: "root", type: "string", default: ".", meta: "DIR", help: "directory to serve (default: the current directory)" },
+  { group: "Server", key: "host", flag: "host", type: "string", default: "", meta: "ADDR", help: "address to listen on (default: all interfaces)" },
+  { group: "Server", key: "threads", flag: "threads", short: "t", type: "int", default: 0, min: 1, max: 256, meta: "N", help: "worker threads (default: available parallelism)" },
+  { group: "Server", key: "config", flag: "config", short: "c", type: "string", default: "", meta: "FILE", help: "read options from a JSON file (flags override it)" },
+  { group: "Server", key: "quiet", flag: "quiet", short: "q", type: "bool", default: false, help: "no per-request log and no banner" },
+  { group: "Server", key: "shutdownGraceMs", flag: "shutdown-grace", type: "duration", default: 10_000, min: 0, meta: "TIME", help: "on SIGINT/SIGTERM, how long in-flight requests may finish" },
+
+  // Files
+  { group: "Files", key: "index", flag: "index", type: "list", default: ["index.html"], meta: "NAMES", help: "index files for directories, comma-separated" },
+  { group: "Files", key: "dotfiles", flag: "dotfiles", type: "choice", choices: ["deny", "allow"], default: "deny", meta: "deny|allow", help: "serve names starting with '.' (/.well-known/ always is)" },
+  { group: "Files", key: "followSymlinks", flag: "follow-symlinks", type: "bool", default: false, help: "serve symlinks whose target is outside the root" },
+  { group: "Files", key: "cacheMaxFileBytes", flag: "cache-max-file", type: "size", default: 1 << 20, min: 0, meta: "SIZE", help: "largest file kept in memory" },
+  { group: "Files", key: "cacheMaxBytes", flag: "cache-size", type: "size", default: 64 << 20, min: 0, meta: "SIZE", help: "memory for the file cache" },
+  { group: "Files", key: "revalidateMs", flag: "cache-revalidate", type: "duration", default: 1000, min: 0, meta: "TIME", help: "how long a cached file is trusted before re-checking the disk (0: every request)" },
+  { group: "Files", key: "cacheControl", flag: "cache-control", type: "string", default: "", meta: "VALUE", help: "Cache-Control for file responses (default: none; clients revalidate with ETag)" },
+
+  // Limits and timeouts
+  { group: "Limits", key: "maxRequestLineBytes", flag: "max-request-line", type: "size", default: 8192, min: 64, meta: "SIZE", help: "longest request line (414 beyond)" },
+  { group: "Limits", key: "maxHeaderBytes", flag: "max-header-size", type: "size", default: 16384, min: 256, meta: "SIZE", help: "largest header section (431 beyond)" },
+  { group: "Limits", key: "maxHeaderCount", flag: "max-headers", type: "int", default: 100, min: 1, meta: "N", help: "most header fields (431 beyond)" },
+  { group: "Limits", key: "maxBodyBytes", flag: "max-body", type: "size", default: 1 << 30, min: 0, meta: "SIZE", help: "largest request body (413 beyond)" },
+  { group: "Limits", key: "headersTimeoutMs", flag: "headers-timeout", type: "duration", default: 10_000, min: 1, meta: "TIME", help: "time to receive a request head (408 after)" },
+  { group: "Limits", key: "bodyTimeoutMs", flag: "body-timeout", type: "duration", default: 30_000, min: 1, meta: "TIME", help: "longest pause while receiving a body (408 after)" },
+  { group: "Limits", key: "keepAliveTimeoutMs", flag: "keep-alive-timeout", type: "duration", default: 5_000, min: 0, meta: "TIME", help: "idle time between requests on a connection" },
+  { group: "Limits", key: "sendTimeoutMs", flag: "send-timeout", type: "duration", default: 60_000, min: 1, meta: "TIME", help: "longest wait for a client to read response bytes" },
+  { group: "Limits", key: "maxRequestsPerConnection", flag: "max-requests-per-connection", type: "int", default: 0, min: 0, meta: "N", help: "close a connection after N requests (0: unlimited)" },
+];
+
+export function optionByFlag(flag: string): OptionSpec | undefined {
+  return OPTIONS.find((o) => o.flag === flag);
+}
+
+export function optionByShort(short: string): OptionSpec | undefined {
+  return OPTIONS.find((o) => o.short === short);
+}
+
+export function optionByKey(key: string): OptionSpec | undefined {
+  return OPTIONS.find((o) => o.key === key);
+}

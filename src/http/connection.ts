@@ -1,0 +1,571 @@
+// One client socket's life, in the order things happen: bytes arrive → a head is scanned and parsed →
+// the body is framed → a handler answers → the connection is kept alive for the next (pipelined)
+// request or closed gracefully. Timeouts for every phase run on the server's coarse sweeper.
+// Not here: parsing rules (parse-request.ts), response framing (response.ts), routing (handlers).
+
+import type { Socket } from "node:net";
+import type { Sweepable, Sweeper } from "../common/sweeper.ts";
+import { ChunkedDecoder, type ChunkedLimits } from "./chunked.ts";
+import { HttpError } from "./errors.ts";
+import { connectionCloseChannel, connectionOpenChannel, errorChannel, requestStartChannel } from "./events.ts";
+import type { Handler } from "./handler.ts";
+import { HEAD_INCOMPLETE, type HeadScan, type ParseLimits, parseRequestHead, scanHead } from "./parse-request.ts";
+import { type BodySink, Request, type RequestSource } from "./request.ts";
+import { Response, type ResponseSink } from "./response.ts";
+import { reasonPhrase } from "./status.ts";
+
+export interface EngineOptions {
+  readonly limits: ParseLimits;
+  readonly chunkedLimits: ChunkedLimits;
+  /** Largest request body accepted; larger → 413. */
+  readonly maxBodyBytes: number;
+  /** From a head's first byte (or the connection's start) to its end; then 408. */
+  readonly headersTimeoutMs: number;
+  /** Longest silence while a body is being received; then 408. */
+  readonly bodyTimeoutMs: number;
+  /** Idle time allowed between requests on a kept-alive connection. */
+  readonly keepAliveTimeoutMs: number;
+  /** Longest wait for a client to take response bytes we could not hand over. */
+  readonly sendTimeoutMs: number;
+  /** How long a closing connection keeps reading (and discarding) so the client sees our response. */
+  readonly lingerMs: number;
+  /** Unread request bodies up to this size are discarded to keep the connection; larger ones close it. */
+  readonly discardBodyBytes: number;
+  /** Requests per connection before it is closed; 0 = unlimited. */
+  readonly maxRequestsPerConnection: number;
+  /** Whether error bodies name the precise problem ("Bad Request: Invalid Host field") or just the reason. */
+  readonly errorDetail: boolean;
+}
+
+/** What connections share within one server. */
+export interface ConnectionContext {
+  readonly options: EngineOptions;
+  readonly handler: Handler;
+  readonly sweeper: Sweeper;
+  readonly closing: boolean;
+  connectionClosed(connection: Connection): void;
+}
+
+const P_HEAD = 0; // waiting for or reading a request head
+const P_BUSY = 1; // a request is being answered
+const P_DRAIN = 2; // response written, waiting for the socket to drain before the next request
+const P_LINGER = 3; // closing: our FIN is sent, discarding whatever the client still sends
+const P_GONE = 4; // closed or detached
+
+const B_NONE = 0; // no body, or fully received
+const B_WAIT = 1; // a body follows but nobody asked for it yet
+const B_READ = 2; // delivering to a sink
+const B_DISCARD = 3; // response done; skipping the rest of the body to reach the next request
+
+const EMPTY = Buffer.alloc(0);
+const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+const MAX_BUFFERED_BYTES = 1 << 20;
+const MAX_LINGER_BYTES = 1 << 20;
+
+export class Connection implements RequestSource, ResponseSink, Sweepable {
+  deadline = 0;
+  readonly #socket: Socket;
+  readonly #ctx: ConnectionContext;
+  readonly #options: EngineOptions;
+  #phase = P_HEAD;
+  #buf: Buffer = EMPTY;
+  #pos = 0;
+  #scan: HeadScan = { pos: -1, lineStart: 0, lines: 0 };
+  #req: Request | null = null;
+  #res: Response | null = null;
+  #requests = 0;
+  #body = B_NONE;
+  #bodyRemaining = 0;
+  #decoder: ChunkedDecoder | null = null;
+  #sink: BodySink | null = null;
+  #bodyPaused = false;
+  #continueSent = false;
+  #clientEnded = false;
+  #inLoop = false;
+  #readPaused = false;
+  #lingerBytes = 0;
+  #drainListeners: Array<() => void> | null = null;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+
+  constructor(socket: Socket, ctx: ConnectionContext) {
+    this.#socket = socket;
+    this.#ctx = ctx;
+    this.#options = ctx.options;
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+    this.localPort = socket.localPort ?? 0;
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("end", () => this.#onEnd());
+    socket.on("drain", () => this.#onDrain());
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => this.#onClose());
+    this.deadline = Date.now() + this.#options.headersTimeoutMs;
+    ctx.sweeper.add(this);
+    if (connectionOpenChannel.hasSubscribers) {
+      connectionOpenChannel.publish({ remoteAddress: this.remoteAddress, remotePort: this.remotePort });
+    }
+  }
+
+  get closing(): boolean {
+    return this.#ctx.closing;
+  }
+
+  get idle(): boolean {
+    return this.#phase === P_HEAD && this.#pos === this.#buf.length;
+  }
+
+  // ── 1. Bytes arrive ──────────────────────────────────────────────────────────────────────────
+
+  #onData(chunk: Buffer): void {
+    if (this.#phase === P_LINGER) {
+      this.#lingerBytes += chunk.length;
+      if (this.#lingerBytes > MAX_LINGER_BYTES) this.#socket.destroy();
+      return;
+    }
+    if (this.#phase === P_GONE) return;
+    if (this.#pos === this.#buf.length) {
+      this.#buf = chunk;
+      this.#pos = 0;
+    } else {
+      this.#buf = Buffer.concat([this.#buf.subarray(this.#pos), chunk]);
+      this.#scan.pos -= this.#pos;
+      this.#scan.lineStart -= this.#pos;
+      this.#pos = 0;
+    }
+    if (this.#body === B_READ || this.#body === B_DISCARD) {
+      this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+      this.#pumpBody();
+      return;
+    }
+    if (this.#phase === P_HEAD) {
+      this.#processRequests();
+      return;
+    }
+    // A request is in flight: hold pipelined bytes (or an unwanted body) but stop reading past a bound.
+    if (this.#buf.length - this.#pos > MAX_BUFFERED_BYTES) this.#pauseReading();
+  }
+
+  // ── 2. Heads are scanned, parsed and dispatched, one request at a time ────────────────────────
+
+  #processRequests(): void {
+    if (this.#inLoop) return;
+    this.#inLoop = true;
+    try {
+      while (this.#phase === P_HEAD && this.#nextRequest());
+    } finally {
+      this.#inLoop = false;
+    }
+    if (this.#phase === P_HEAD && this.#clientEnded) this.#closeGracefully();
+  }
+
+  /** Parses and dispatches one request; true when another may be parsed right away. */
+  #nextRequest(): boolean {
+    const buf = this.#buf;
+    const start = this.#pos;
+    const end = buf.length;
+    if (start === end) {
+      if (this.#requests > 0) this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;
+      if (this.#readPaused) this.#resumeReading();
+      return false;
+    }
+    const scan = this.#scan;
+    if (scan.pos < start) {
+      scan.pos = start;
+      scan.lineStart = start;
+      scan.lines = 0;
+      this.deadline = Date.now() + this.#options.headersTimeoutMs;
+    }
+    const limits = this.#options.limits;
+    const headEnd = scanHead(buf, start, end, scan, limits);
+    if (headEnd === HEAD_INCOMPLETE) return false;
+    const req = new Request(this);
+    if (headEnd instanceof HttpError) {
+      this.#failBeforeHandler(req, headEnd);
+      return false;
+    }
+    const error = parseRequestHead(buf, start, headEnd, limits, req);
+    this.#pos = headEnd;
+    scan.pos = -1;
+    if (error !== null) {
+      this.#failBeforeHandler(req, error);
+      return false;
+    }
+    if (req.contentLength > this.#options.maxBodyBytes) {
+      this.#failBeforeHandler(req, new HttpError(413, "BODY_TOO_LARGE", "Request body too large"));
+      return false;
+    }
+    this.#requests++;
+    this.#phase = P_BUSY;
+    this.deadline = 0;
+    this.#continueSent = false;
+    if (req.chunked) {
+      this.#decoder = new ChunkedDecoder(this.#options.chunkedLimits);
+      this.#body = B_WAIT;
+    } else if (req.contentLength > 0) {
+      this.#decoder = null;
+      this.#bodyRemaining = req.contentLength;
+      this.#body = B_WAIT;
+    } else {
+      this.#body = B_NONE;
+    }
+    const res = new Response(this, req);
+    const max = this.#options.maxRequestsPerConnection;
+    if (max > 0 && this.#requests >= max) res.closeAfter();
+    this.#req = req;
+    this.#res = res;
+    req.startTime = performance.now();
+    if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req });
+    this.#dispatch(req, res);
+    return this.#phase === P_HEAD;
+  }
+
+  #dispatch(req: Request, res: Response): void {
+    let result: boolean | Promise<boolean>;
+    try {
+      result = this.#ctx.handler.handle(req, res);
+    } catch (error) {
+      this.#handlerFailed(req, res, error);
+      return;
+    }
+    if (result === true) return;
+    if (result === false) {
+      if (!res.headersSent) this.#sendError(res, 404, "No handler for this request");
+      return;
+    }
+    result.then(
+      (taken) => {
+        if (!taken && !res.headersSent) this.#sendError(res, 404, "No handler for this request");
+      },
+      (error: unknown) => this.#handlerFailed(req, res, error),
+    );
+  }
+
+  #handlerFailed(req: Request, res: Response, error: unknown): void {
+    if (errorChannel.hasSubscribers) errorChannel.publish({ request: req, error });
+    if (this.#phase === P_GONE || res.finished) return;
+    if (!res.headersSent) this.#sendError(res, 500, "The handler failed");
+    else res.abort();
+  }
+
+  /** An error found before any handler saw the request: answer it, and close if framing is unsure. */
+  #failBeforeHandler(req: Request, error: HttpError): void {
+    this.#phase = P_BUSY;
+    this.#body = B_NONE;
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#scan.pos = -1;
+    const res = new Response(this, req);
+    res.handled = false;
+    this.#req = req;
+    this.#res = res;
+    req.startTime = performance.now();
+    if (error.close) res.closeAfter();
+    this.#sendError(res, error.status, error.message);
+  }
+
+  #sendError(res: Response, status: number, detail: string): void {
+    const reason = reasonPhrase(status);
+    const body = this.#options.errorDetail ? `${reason}: ${detail}\n` : `${reason}\n`;
+    res.send(status, ["Content-Type", "text/plain; charset=utf-8"], body);
+  }
+
+  // ── 3. The body, when a handler asks for it ──────────────────────────────────────────────────
+
+  startBody(req: Request, sink: BodySink): void {
+    if (req !== this.#req) throw new Error("request is no longer current");
+    if (this.#body === B_NONE) {
+      sink.end([]);
+      return;
+    }
+    this.#sink = sink;
+    if (req.expectContinue && !this.#continueSent && this.#pos === this.#buf.length && !this.#res!.headersSent) {
+      this.#continueSent = true;
+      this.#socket.write(CONTINUE);
+    }
+    this.#body = B_READ;
+    this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+    this.#resumeReading();
+    this.#pumpBody();
+  }
+
+  resumeBody(req: Request): void {
+    if (req !== this.#req || !this.#bodyPaused) return;
+    this.#bodyPaused = false;
+    this.#resumeReading();
+    this.#pumpBody();
+  }
+
+  #pumpBody(): void {
+    while ((this.#body === B_READ || this.#body === B_DISCARD) && !this.#bodyPaused) {
+      const buf = this.#buf;
+      const start = this.#pos;
+      const end = buf.length;
+      if (start === end) break;
+      const deliver = this.#body === B_READ;
+      if (this.#decoder !== null) {
+        const progress = this.#decoder.decode(buf, start, end, (data) => {
+          if (deliver && this.#sink!.data(data) === false) this.#bodyPaused = true;
+        });
+        if (progress instanceof HttpError) {
+          this.#bodyFailed(progress);
+          return;
+        }
+        this.#pos = start + progress.consumed;
+        if (this.#decoder.bodyBytes > this.#options.maxBodyBytes) {
+          this.#bodyFailed(new HttpError(413, "BODY_TOO_LARGE", "Request body too large"));
+          return;
+        }
+        if (progress.done) this.#bodyComplete(this.#decoder.trailers);
+      } else {
+        const take = Math.min(this.#bodyRemaining, end - start);
+        this.#pos = start + take;
+        this.#bodyRemaining -= take;
+        if (deliver && this.#sink!.data(buf.subarray(start, start + take)) === false) this.#bodyPaused = true;
+        if (this.#bodyRemaining === 0) this.#bodyComplete([]);
+      }
+    }
+    if (this.#bodyPaused) this.#pauseReading();
+  }
+
+  #bodyComplete(trailers: readonly string[]): void {
+    const discarding = this.#body === B_DISCARD;
+    const sink = this.#sink;
+    this.#body = B_NONE;
+    this.#sink = null;
+    this.#decoder = null;
+    this.deadline = 0;
+    if (discarding) {
+      this.#nextPhase();
+      return;
+    }
+    sink?.end(trailers);
+  }
+
+  #bodyFailed(error: HttpError | Error): void {
+    const sink = this.#sink;
+    this.#body = B_NONE;
+    this.#sink = null;
+    this.#decoder = null;
+    sink?.error(error);
+    const res = this.#res;
+    if (res === null || this.#phase === P_GONE) {
+      this.#closeGracefully();
+      return;
+    }
+    res.closeAfter();
+    if (!res.headersSent && error instanceof HttpError) this.#sendError(res, error.status, error.message);
+    else if (!res.finished) res.abort();
+  }
+
+  // ── 4. The response is written; keep alive or close ──────────────────────────────────────────
+
+  write(data: Buffer | string): boolean {
+    if (this.#phase === P_GONE) return false;
+    return this.#socket.write(data);
+  }
+
+  cork(): void {
+    this.#socket.cork();
+  }
+
+  uncork(): void {
+    this.#socket.uncork();
+  }
+
+  onDrain(listener: () => void): void {
+    (this.#drainListeners ??= []).push(listener);
+    if (this.#phase === P_BUSY) this.deadline = Date.now() + this.#options.sendTimeoutMs;
+  }
+
+  responseDone(res: Response, keepAlive: boolean): void {
+    if (res !== this.#res) return;
+    this.#res = null;
+    this.#req = null;
+    let keep = keepAlive && !this.#ctx.closing;
+    if (this.#body === B_WAIT || this.#body === B_READ) {
+      const small = this.#decoder !== null || this.#bodyRemaining <= this.#options.discardBodyBytes;
+      // With Expect: 100-continue unanswered the client may never send the body: framing is unsure.
+      const expectUnanswered = res.request.expectContinue && !this.#continueSent;
+      if (keep && this.#body === B_WAIT && small && !expectUnanswered) {
+        this.#body = B_DISCARD;
+        this.#sink = null;
+        this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+        // Either still discarding (the next request waits) or done, in which case it moved on.
+        this.#pumpBody();
+        return;
+      }
+      if (this.#body === B_READ) {
+        const sink = this.#sink;
+        this.#sink = null;
+        this.#body = B_NONE;
+        sink?.error(new Error("response sent before the body was read"));
+      }
+      keep = false;
+      this.#body = B_NONE;
+    }
+    if (!keep) {
+      this.#closeGracefully();
+      return;
+    }
+    this.#nextPhase();
+  }
+
+  /** After a response and its request's body are both complete: next request, or wait for drain. */
+  #nextPhase(): void {
+    if (this.#socket.writableNeedDrain) {
+      this.#phase = P_DRAIN;
+      this.deadline = Date.now() + this.#options.sendTimeoutMs;
+      return;
+    }
+    this.#phase = P_HEAD;
+    this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;
+    if (!this.#inLoop) this.#processRequests();
+  }
+
+  #onDrain(): void {
+    const listeners = this.#drainListeners;
+    if (listeners !== null) {
+      this.#drainListeners = null;
+      if (this.#phase === P_BUSY) this.deadline = 0;
+      for (const l of listeners) l();
+    }
+    if (this.#phase === P_DRAIN) {
+      this.#phase = P_HEAD;
+      this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;
+      this.#processRequests();
+    }
+  }
+
+  // ── 5. Half-close, timeouts, closing ─────────────────────────────────────────────────────────
+
+  #onEnd(): void {
+    this.#clientEnded = true;
+    switch (this.#phase) {
+      case P_HEAD:
+        // Complete pipelined requests were already handled; a partial head can never complete.
+        this.#closeGracefully();
+        return;
+      case P_BUSY:
+        if (this.#body === B_WAIT || this.#body === B_READ || this.#body === B_DISCARD) {
+          const discarding = this.#body === B_DISCARD;
+          this.#body = B_NONE;
+          if (discarding) {
+            this.#closeGracefully();
+            return;
+          }
+          this.#bodyFailed(new HttpError(400, "BAD_CHUNK", "Request body incomplete"));
+        }
+        return;
+      case P_LINGER:
+        this.#socket.destroy();
+        return;
+    }
+  }
+
+  onDeadline(): void {
+    switch (this.#phase) {
+      case P_HEAD:
+        // A partial head gets a 408; an idle connection (new or kept alive) just closes.
+        if (this.#pos < this.#buf.length) {
+          this.#failBeforeHandler(new Request(this), new HttpError(408, "HEADERS_TIMEOUT", "Request headers took too long"));
+        } else {
+          this.#closeGracefully();
+        }
+        return;
+      case P_BUSY:
+        if (this.#body === B_READ || this.#body === B_DISCARD) {
+          if (this.#body === B_DISCARD) {
+            this.#socket.destroy();
+            return;
+          }
+          this.#bodyFailed(new HttpError(408, "BODY_TIMEOUT", "Request body took too long"));
+          return;
+        }
+        // Waiting for the client to take response bytes (send timeout).
+        this.#socket.destroy();
+        return;
+      case P_DRAIN:
+      case P_LINGER:
+        this.#socket.destroy();
+        return;
+    }
+  }
+
+  /** Starts closing: our FIN goes after the response; the client's further bytes are read and dropped. */
+  #closeGracefully(): void {
+    if (this.#phase === P_LINGER || this.#phase === P_GONE) return;
+    this.#phase = P_LINGER;
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#resumeReading();
+    this.deadline = Date.now() + this.#options.lingerMs;
+    if (this.#clientEnded) {
+      this.#socket.end(() => this.#socket.destroy());
+    } else {
+      this.#socket.end();
+    }
+  }
+
+  /** Server shutdown: idle connections close now, busy ones after their current response. */
+  drain(): void {
+    if (this.idle || this.#phase === P_DRAIN) this.#closeGracefully();
+  }
+
+  detach(): { socket: Socket; buffered: Buffer } {
+    const socket = this.#socket;
+    const buffered = this.#buf.subarray(this.#pos);
+    this.#phase = P_GONE;
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#res = null;
+    this.#req = null;
+    socket.removeAllListeners("data");
+    socket.removeAllListeners("end");
+    socket.removeAllListeners("drain");
+    socket.removeAllListeners("close");
+    socket.removeAllListeners("error");
+    this.#release();
+    return { socket, buffered };
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  #onClose(): void {
+    this.#phase = P_GONE;
+    if (this.#sink !== null) {
+      const sink = this.#sink;
+      this.#sink = null;
+      sink.error(new Error("client closed the connection"));
+    }
+    this.#req?.notifyAborted();
+    this.#req = null;
+    this.#res = null;
+    this.#buf = EMPTY;
+    this.#drainListeners = null;
+    this.#release();
+  }
+
+  #release(): void {
+    this.#ctx.sweeper.delete(this);
+    this.#ctx.connectionClosed(this);
+    if (connectionCloseChannel.hasSubscribers) {
+      connectionCloseChannel.publish({ remoteAddress: this.remoteAddress, remotePort: this.remotePort });
+    }
+  }
+
+  #pauseReading(): void {
+    if (this.#readPaused) return;
+    this.#readPaused = true;
+    this.#socket.pause();
+  }
+
+  #resumeReading(): void {
+    if (!this.#readPaused) return;
+    this.#readPaused = false;
+    this.#socket.resume();
+  }
+}

@@ -1,0 +1,430 @@
+// The HTTP/1.1 request-head parser (RFC 9112 §2–§3, §5–§6; RFC 9110 §5). Pure: bytes in, a filled
+// RequestHead or an HttpError out, no I/O. Incremental through scanHead, which finds the end of the
+// head across any split of the input and rejects over-long or malformed lines early; parseRequestHead
+// then validates the complete head in one pass, so every split yields the same result.
+// Bodies are framed here (Content-Length / chunked) but decoded elsewhere (chunked.ts).
+
+import { CR, FIELD_VALUE, HTAB, LF, SP, TARGET_CHAR, TCHAR, trimWhitespaceEnd } from "../common/bytes.ts";
+import { HttpError } from "./errors.ts";
+import {
+  F_CONNECTION,
+  F_CONTENT_LENGTH,
+  F_EXPECT,
+  F_HOST,
+  F_TRANSFER_ENCODING,
+  F_UPGRADE,
+  identifyField,
+} from "./headers.ts";
+import { RequestHead } from "./request-head.ts";
+
+export interface ParseLimits {
+  /** Longest request line in bytes, CRLF excluded; longer → 414. */
+  readonly maxRequestLineBytes: number;
+  /** Largest head (request line + fields + final CRLF) in bytes; larger → 431. */
+  readonly maxHeaderBytes: number;
+  /** Most header fields; more → 431. */
+  readonly maxHeaderCount: number;
+  /** RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Off only for clients known not to send it. */
+  readonly requireHost: boolean;
+}
+
+export const DEFAULT_PARSE_LIMITS: ParseLimits = {
+  maxRequestLineBytes: 8192,
+  maxHeaderBytes: 16384,
+  maxHeaderCount: 100,
+  requireHost: true,
+};
+
+/** Where an unfinished head scan stopped, so the next chunk continues instead of starting over. */
+export interface HeadScan {
+  /** Next byte to look at (absolute index into the buffer). */
+  pos: number;
+  /** Start of the line being scanned (absolute). */
+  lineStart: number;
+  /** Lines completed so far; 0 while still in the request line. */
+  lines: number;
+}
+
+export const HEAD_INCOMPLETE = -1;
+
+const CRLFCRLF = Buffer.from("\r\n\r\n");
+
+/**
+ * Looks for the end of a head that starts at `start`. Returns the index just past the empty line,
+ * HEAD_INCOMPLETE when more bytes are needed (scan is updated), or an HttpError for a line that can
+ * already be rejected (bare LF, limits).
+ */
+export function scanHead(buf: Buffer, start: number, end: number, scan: HeadScan, limits: ParseLimits): number | HttpError {
+  if (scan.pos === start) {
+    // Fast path: a whole head arrived in one read, the usual case.
+    const at = buf.indexOf(CRLFCRLF, start);
+    if (at !== -1 && at + 4 <= end) return at + 4;
+  }
+  let pos = scan.pos;
+  while (pos < end) {
+    const lf = buf.indexOf(LF, pos);
+    if (lf === -1 || lf >= end) {
+      pos = end;
+      break;
+    }
+    if (lf === start || buf[lf - 1] !== CR) return new HttpError(400, "BARE_LF", "Line ends with LF without CR");
+    if (scan.lines === 0 && lf - 1 - start > limits.maxRequestLineBytes) {
+      return new HttpError(414, "URI_TOO_LONG", "Request line too long");
+    }
+    if (lf - 1 === scan.lineStart && scan.lines > 0) {
+      if (lf + 1 - start > limits.maxHeaderBytes) return new HttpError(431, "HEADERS_TOO_LARGE", "Header section too large");
+      return lf + 1;
+    }
+    // RFC 9112 §2.2: empty lines before the request line are ignored — but only CRLF ones, and we
+    // keep them part of the head so offsets stay simple; parseRequestHead skips them.
+    if (!(scan.lines === 0 && lf - 1 === scan.lineStart)) scan.lines++;
+    scan.lineStart = lf + 1;
+    pos = lf + 1;
+  }
+  scan.pos = pos;
+  if (scan.lines === 0 && pos - scan.lineStart > limits.maxRequestLineBytes) {
+    return new HttpError(414, "URI_TOO_LONG", "Request line too long");
+  }
+  if (pos - start > limits.maxHeaderBytes) return new HttpError(431, "HEADERS_TOO_LARGE", "Header section too large");
+  return HEAD_INCOMPLETE;
+}
+
+const METHODS: ReadonlyArray<string> = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"];
+
+function internMethod(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  for (const m of METHODS) {
+    if (m.length !== len) continue;
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (buf[start + i] !== m.charCodeAt(i)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return m;
+  }
+  return buf.toString("latin1", start, end);
+}
+
+/**
+ * Parses the complete head buf[start, end) (end just past the final CRLF, as scanHead returned) into
+ * `into`. Returns null on success or the HttpError to answer with.
+ */
+export function parseRequestHead(buf: Buffer, start: number, end: number, limits: ParseLimits, into: RequestHead): HttpError | null {
+  let i = start;
+  // RFC 9112 §2.2: a server SHOULD ignore at least one empty line received before the request-line.
+  while (i + 1 < end && buf[i] === CR && buf[i + 1] === LF) i += 2;
+  const lineStart = i;
+
+  // method = token
+  while (TCHAR[buf[i]!] === 1) i++;
+  if (i === lineStart || buf[i] !== SP) return badRequestLine(buf, i, end, "BAD_METHOD", "Invalid method");
+  const method = internMethod(buf, lineStart, i);
+  i++;
+
+  // request-target: visible ASCII up to the single SP before the version
+  const targetStart = i;
+  while (TARGET_CHAR[buf[i]!] === 1) i++;
+  const targetEnd = i;
+  if (targetEnd === targetStart || buf[i] !== SP) return badRequestLine(buf, i, end, "BAD_TARGET", "Invalid request target");
+  i++;
+
+  // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF
+  if (
+    end - i < 10 ||
+    buf[i] !== 0x48 || buf[i + 1] !== 0x54 || buf[i + 2] !== 0x54 || buf[i + 3] !== 0x50 || buf[i + 4] !== 0x2f ||
+    !isDigit(buf[i + 5]!) || buf[i + 6] !== 0x2e || !isDigit(buf[i + 7]!) || buf[i + 8] !== CR || buf[i + 9] !== LF
+  ) {
+    return new HttpError(400, "BAD_VERSION", "Malformed HTTP version");
+  }
+  if (i + 8 - lineStart > limits.maxRequestLineBytes) return new HttpError(414, "URI_TOO_LONG", "Request line too long");
+  const major = buf[i + 5]! - 0x30;
+  const minor = buf[i + 7]! - 0x30;
+  if (major !== 1 || minor > 1) return new HttpError(505, "VERSION_NOT_SUPPORTED", "HTTP version not supported");
+  i += 10;
+
+  into.raw = buf;
+  into.method = method;
+  into.versionMinor = minor;
+  const targetError = parseTarget(buf, targetStart, targetEnd, method, into);
+  if (targetError !== null) return targetError;
+
+  // field-line = field-name ":" OWS field-value OWS CRLF  (RFC 9112 §5)
+  const fields = into.fields;
+  let count = 0;
+  let hostIndex = -1;
+  let clIndex = -1;
+  let teSeen = false;
+  let connectionSeen = false;
+  let expectSeen = false;
+  let upgradeSeen = false;
+  while (true) {
+    if (buf[i] === CR) {
+      if (buf[i + 1] !== LF) return new HttpError(400, "BARE_CR", "CR not followed by LF");
+      i += 2;
+      break;
+    }
+    if (buf[i] === SP || buf[i] === HTAB) return new HttpError(400, "OBS_FOLD", "Obsolete line folding is not accepted");
+    const nameStart = i;
+    while (TCHAR[buf[i]!] === 1) i++;
+    const nameEnd = i;
+    const stop = buf[i];
+    if (stop !== 0x3a) {
+      if (nameEnd > nameStart && (stop === SP || stop === HTAB)) {
+        return new HttpError(400, "WHITESPACE_BEFORE_COLON", "Whitespace between field name and colon");
+      }
+      if (stop === LF) return new HttpError(400, "BARE_LF", "Line ends with LF without CR");
+      return new HttpError(400, "BAD_HEADER_NAME", "Invalid field name");
+    }
+    if (nameEnd === nameStart) return new HttpError(400, "BAD_HEADER_NAME", "Empty field name");
+    i++;
+    while (buf[i] === SP || buf[i] === HTAB) i++;
+    const valueStart = i;
+    while (FIELD_VALUE[buf[i]!] === 1) i++;
+    if (buf[i] !== CR) {
+      if (buf[i] === LF) return new HttpError(400, "BARE_LF", "Line ends with LF without CR");
+      return new HttpError(400, "BAD_HEADER_VALUE", "Invalid byte in field value");
+    }
+    if (buf[i + 1] !== LF) return new HttpError(400, "BARE_CR", "CR not followed by LF");
+    const valueEnd = trimWhitespaceEnd(buf, valueStart, i);
+    i += 2;
+    if (++count > limits.maxHeaderCount) return new HttpError(431, "TOO_MANY_HEADERS", "Too many header fields");
+    const id = identifyField(buf, nameStart, nameEnd);
+    fields.push(nameStart, nameEnd, valueStart, valueEnd, id);
+    switch (id) {
+      case F_HOST:
+        if (hostIndex !== -1) return new HttpError(400, "DUPLICATE_HOST", "More than one Host field");
+        hostIndex = fields.length - 5;
+        break;
+      case F_CONTENT_LENGTH:
+        clIndex = fields.length - 5;
+        break;
+      case F_TRANSFER_ENCODING:
+        teSeen = true;
+        break;
+      case F_CONNECTION:
+        connectionSeen = true;
+        break;
+      case F_EXPECT:
+        expectSeen = true;
+        break;
+      case F_UPGRADE:
+        upgradeSeen = true;
+        break;
+    }
+  }
+  if (i - start > limits.maxHeaderBytes) return new HttpError(431, "HEADERS_TOO_LARGE", "Header section too large");
+  into.headEnd = i;
+
+  // Host (RFC 9112 §3.2): required in HTTP/1.1, at most one, valid syntax. With an absolute-form
+  // target the target's authority wins and Host is ignored (§3.2.2), but it must still be well-formed.
+  if (hostIndex !== -1) {
+    const vs = fields[hostIndex + 2]!;
+    const ve = fields[hostIndex + 3]!;
+    if (!isValidHost(buf, vs, ve)) return new HttpError(400, "BAD_HOST", "Invalid Host field");
+    if (into.host === "") into.host = buf.toString("latin1", vs, ve);
+  } else if (minor === 1 && limits.requireHost && !into.absoluteForm) {
+    return new HttpError(400, "MISSING_HOST", "HTTP/1.1 request without Host");
+  }
+
+  // Connection options (RFC 9112 §9.3): HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
+  let close = false;
+  let keepAlive = false;
+  let connectionUpgrade = false;
+  if (connectionSeen) {
+    for (const token of into.tokens(F_CONNECTION)) {
+      if (token === "close") close = true;
+      else if (token === "keep-alive") keepAlive = true;
+      else if (token === "upgrade") connectionUpgrade = true;
+    }
+  }
+  into.keepAlive = close ? false : minor === 1 ? true : keepAlive;
+  if (connectionUpgrade && upgradeSeen) into.upgrade = into.get(F_UPGRADE) ?? "";
+
+  // Message body framing (RFC 9112 §6.1–§6.3).
+  if (teSeen) {
+    if (clIndex !== -1) {
+      return new HttpError(400, "CONTENT_LENGTH_WITH_TRANSFER_ENCODING", "Both Transfer-Encoding and Content-Length");
+    }
+    if (minor === 0) return new HttpError(400, "TRANSFER_ENCODING_IN_HTTP10", "Transfer-Encoding in an HTTP/1.0 request");
+    const codings = into.tokens(F_TRANSFER_ENCODING);
+    if (codings.length === 0) return new HttpError(400, "CHUNKED_NOT_LAST", "Empty Transfer-Encoding");
+    for (let k = 0; k < codings.length; k++) {
+      const coding = codings[k]!;
+      if (!isToken(coding)) return new HttpError(400, "CHUNKED_NOT_LAST", "Invalid transfer coding");
+      if (coding === "chunked" && k !== codings.length - 1) {
+        return new HttpError(400, "CHUNKED_NOT_LAST", "chunked must be the final transfer coding, applied once");
+      }
+    }
+    if (codings[codings.length - 1] !== "chunked") {
+      return new HttpError(400, "CHUNKED_NOT_LAST", "chunked is not the final transfer coding");
+    }
+    if (codings.length > 1) {
+      // A coding under chunked that we do not decode (gzip, deflate, anything else): RFC 9112 §6.1.
+      return new HttpError(501, "UNKNOWN_TRANSFER_CODING", "Transfer coding not implemented");
+    }
+    into.chunked = true;
+  } else if (clIndex !== -1) {
+    const length = parseContentLength(into);
+    if (length instanceof HttpError) return length;
+    into.contentLength = length;
+  }
+
+  if (expectSeen) {
+    const expect = into.getCombined(F_EXPECT)!.toLowerCase();
+    if (expect === "100-continue") into.expectContinue = true;
+    else return new HttpError(417, "EXPECTATION_FAILED", "Unsupported expectation");
+  }
+  return null;
+}
+
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
+}
+
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let k = 0; k < s.length; k++) if (TCHAR[s.charCodeAt(k)] !== 1) return false;
+  return true;
+}
+
+function badRequestLine(buf: Buffer, i: number, end: number, code: "BAD_METHOD" | "BAD_TARGET", message: string): HttpError {
+  // A bare LF or CR inside the request line is a framing error of its own kind.
+  if (buf[i] === LF) return new HttpError(400, "BARE_LF", "Line ends with LF without CR");
+  if (i < end && buf[i] === CR && buf[i + 1] !== LF) return new HttpError(400, "BARE_CR", "CR not followed by LF");
+  return new HttpError(400, code, message);
+}
+
+/** Content-Length = 1*DIGIT; a list or repeated field is accepted only when all values agree (RFC 9110 §8.6). */
+function parseContentLength(head: RequestHead): number | HttpError {
+  let length = -1;
+  const buf = head.raw;
+  const fields = head.fields;
+  for (let k = 0; k < fields.length; k += 5) {
+    if (fields[k + 4] !== F_CONTENT_LENGTH) continue;
+    const end = fields[k + 3]!;
+    let i = fields[k + 2]!;
+    // Each comma-separated member must be 1*DIGIT.
+    while (true) {
+      let value = 0;
+      const digitsStart = i;
+      while (i < end && isDigit(buf[i]!)) {
+        value = value * 10 + (buf[i]! - 0x30);
+        i++;
+      }
+      if (i === digitsStart) return new HttpError(400, "BAD_CONTENT_LENGTH", "Invalid Content-Length");
+      if (i - digitsStart > 15) return new HttpError(413, "BODY_TOO_LARGE", "Content-Length too large");
+      if (length !== -1 && value !== length) {
+        return new HttpError(400, "CONFLICTING_CONTENT_LENGTH", "Conflicting Content-Length values");
+      }
+      length = value;
+      while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+      if (i === end) break;
+      if (buf[i] !== 0x2c) return new HttpError(400, "BAD_CONTENT_LENGTH", "Invalid Content-Length");
+      i++;
+      while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+    }
+  }
+  return length;
+}
+
+/**
+ * Splits the target into path and query and recognises its form (RFC 9112 §3.2): origin-form,
+ * absolute-form (http/https only; the authority becomes the host), asterisk-form for OPTIONS and
+ * authority-form for CONNECT.
+ */
+function parseTarget(buf: Buffer, start: number, end: number, method: string, into: RequestHead): HttpError | null {
+  const first = buf[start]!;
+  into.target = buf.toString("latin1", start, end);
+  if (first === 0x2f) {
+    return splitPathQuery(buf, start, end, into);
+  }
+  if (first === 0x2a) {
+    if (end - start !== 1 || method !== "OPTIONS") return new HttpError(400, "BAD_TARGET", "Asterisk-form is only for OPTIONS");
+    into.path = "*";
+    into.query = "";
+    return null;
+  }
+  if (method === "CONNECT") {
+    if (!isValidHost(buf, start, end) || buf.indexOf(0x3a, start) === -1 || buf.indexOf(0x3a, start) >= end) {
+      return new HttpError(400, "BAD_TARGET", "CONNECT needs host:port");
+    }
+    into.host = into.target;
+    into.path = "";
+    into.query = "";
+    return null;
+  }
+  // absolute-form: scheme "://" authority path-abempty [ "?" query ]
+  const t = into.target;
+  const sep = t.indexOf("://");
+  if (sep <= 0) return new HttpError(400, "BAD_TARGET", "Invalid request target");
+  const scheme = t.slice(0, sep).toLowerCase();
+  if (scheme !== "http" && scheme !== "https") return new HttpError(400, "BAD_TARGET", "Unsupported scheme in request target");
+  const authStart = start + sep + 3;
+  let authEnd = authStart;
+  while (authEnd < end && buf[authEnd] !== 0x2f && buf[authEnd] !== 0x3f) authEnd++;
+  // userinfo is deprecated and a known phishing vector (RFC 9110 §4.2.4): reject it.
+  if (authEnd === authStart || buf.indexOf(0x40, authStart) !== -1 && buf.indexOf(0x40, authStart) < authEnd) {
+    return new HttpError(400, "BAD_TARGET", "Invalid authority in request target");
+  }
+  if (!isValidHost(buf, authStart, authEnd)) return new HttpError(400, "BAD_TARGET", "Invalid authority in request target");
+  into.host = buf.toString("latin1", authStart, authEnd);
+  into.absoluteForm = true;
+  if (authEnd === end) {
+    into.path = "/";
+    into.query = "";
+    return null;
+  }
+  if (buf[authEnd] === 0x3f) {
+    into.path = "/";
+    into.query = buf.toString("latin1", authEnd, end);
+    return rejectFragment(into.query);
+  }
+  return splitPathQuery(buf, authEnd, end, into);
+}
+
+function splitPathQuery(buf: Buffer, start: number, end: number, into: RequestHead): HttpError | null {
+  const q = buf.indexOf(0x3f, start);
+  if (q === -1 || q >= end) {
+    into.path = into.absoluteForm ? buf.toString("latin1", start, end) : into.target;
+    into.query = "";
+  } else {
+    into.path = buf.toString("latin1", start, q);
+    into.query = buf.toString("latin1", q, end);
+  }
+  // A fragment is never part of a request-target (RFC 9112 §3.2).
+  return rejectFragment(into.path) ?? rejectFragment(into.query);
+}
+
+function rejectFragment(s: string): HttpError | null {
+  return s.includes("#") ? new HttpError(400, "BAD_TARGET", "Fragment in request target") : null;
+}
+
+// RFC 3986 host = IP-literal / IPv4address / reg-name, then optional ":" port.
+const REG_NAME = new Uint8Array(256);
+for (const c of "-._~!$&'()*+,;=%") REG_NAME[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) REG_NAME[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) REG_NAME[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) REG_NAME[c] = 1;
+const IP_LITERAL = new Uint8Array(256);
+for (const c of "0123456789abcdefABCDEF:.vV-._~!$&'()*+,;=%") IP_LITERAL[c.charCodeAt(0)] = 1;
+
+/** uri-host [ ":" port ] over buf[start, end); an empty value is valid (RFC 9110 §7.2). */
+export function isValidHost(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  if (i < end && buf[i] === 0x5b) {
+    i++;
+    while (i < end && IP_LITERAL[buf[i]!] === 1) i++;
+    if (i >= end || buf[i] !== 0x5d || i === start + 1) return false;
+    i++;
+  } else {
+    while (i < end && REG_NAME[buf[i]!] === 1) i++;
+  }
+  if (i === end) return true;
+  if (buf[i] !== 0x3a) return false;
+  i++;
+  if (end - i > 5) return false;
+  for (; i < end; i++) if (!isDigit(buf[i]!)) return false;
+  return true;
+}

@@ -1,0 +1,111 @@
+// What a parsed request head holds: method, target, version, framing, and the raw field lines kept as
+// offsets into the received bytes so values become strings only when someone asks (lazy headers).
+// Filled by parse-request.ts; the body and the connection live in request.ts.
+
+import { equalsLowerAscii } from "../common/bytes.ts";
+import { knownFieldId } from "./headers.ts";
+
+export class RequestHead {
+  /** The bytes the head was parsed from; field offsets index into it. */
+  raw: Buffer = EMPTY;
+  method = "";
+  /** The request-target exactly as received. */
+  target = "";
+  /** The path part of the target, still percent-encoded ("*" for OPTIONS *, "" for CONNECT). */
+  path = "";
+  /** The query including its leading "?", or "". */
+  query = "";
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  versionMinor = 1;
+  /** Host from the absolute-form target, else from the Host field; "" when there is none. */
+  host = "";
+  absoluteForm = false;
+  /** Per field: nameStart, nameEnd, valueStart, valueEnd, known id (or -1). */
+  fields: number[] = [];
+  /** Index just past the head's final CRLF in `raw`. */
+  headEnd = 0;
+  /** Declared body length, or -1 when there is no Content-Length. */
+  contentLength = -1;
+  chunked = false;
+  /** Whether the client wants the connection kept open after this exchange. */
+  keepAlive = true;
+  expectContinue = false;
+  /** The Upgrade field's value when the client asked to upgrade (Connection: upgrade), else "". */
+  upgrade = "";
+
+  /** True when a body follows the head (RFC 9112 §6.3). */
+  get hasBody(): boolean {
+    return this.chunked || this.contentLength > 0;
+  }
+
+  /** First value of a known field (by id from headers.ts), or undefined. */
+  get(id: number): string | undefined {
+    const f = this.fields;
+    for (let k = 4; k < f.length; k += 5) {
+      if (f[k] === id) return this.raw.toString("latin1", f[k - 2]!, f[k - 1]!);
+    }
+    return undefined;
+  }
+
+  /** All values of a known field joined with ", " (RFC 9110 §5.3), or undefined. */
+  getCombined(id: number): string | undefined {
+    const f = this.fields;
+    let out: string | undefined;
+    for (let k = 4; k < f.length; k += 5) {
+      if (f[k] !== id) continue;
+      const v = this.raw.toString("latin1", f[k - 2]!, f[k - 1]!);
+      out = out === undefined ? v : `${out}, ${v}`;
+    }
+    return out;
+  }
+
+  /** True when a known field is present. */
+  has(id: number): boolean {
+    const f = this.fields;
+    for (let k = 4; k < f.length; k += 5) if (f[k] === id) return true;
+    return false;
+  }
+
+  /** Lower-cased, trimmed, non-empty members of a comma-separated known field. */
+  tokens(id: number): string[] {
+    const value = this.getCombined(id);
+    if (value === undefined) return [];
+    const out: string[] = [];
+    for (const part of value.split(",")) {
+      const t = part.trim().toLowerCase();
+      if (t !== "") out.push(t);
+    }
+    return out;
+  }
+
+  /** Any field by name, all values combined, or undefined. */
+  header(name: string): string | undefined {
+    const id = knownFieldId(name);
+    if (id !== -1) return this.getCombined(id);
+    const lower = name.toLowerCase();
+    const f = this.fields;
+    let out: string | undefined;
+    for (let k = 0; k < f.length; k += 5) {
+      if (f[k + 4] !== -1 || !equalsLowerAscii(this.raw, f[k]!, f[k + 1]!, lower)) continue;
+      const v = this.raw.toString("latin1", f[k + 2]!, f[k + 3]!);
+      out = out === undefined ? v : `${out}, ${v}`;
+    }
+    return out;
+  }
+
+  /** Every field line in order as [name as sent, value]. */
+  headerEntries(): Array<[string, string]> {
+    const f = this.fields;
+    const out: Array<[string, string]> = [];
+    for (let k = 0; k < f.length; k += 5) {
+      out.push([this.raw.toString("latin1", f[k]!, f[k + 1]!), this.raw.toString("latin1", f[k + 2]!, f[k + 3]!)]);
+    }
+    return out;
+  }
+
+  get headerCount(): number {
+    return this.fields.length / 5;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,107 @@
+// The request a handler receives: the parsed head (request-head.ts) plus the ways to reach the
+// connection it came on — remote address, the body as a flow-controlled stream, abort notification.
+// Not the parser and not the socket: the connection owns both and drives this object.
+
+import { HttpError } from "./errors.ts";
+import { RequestHead } from "./request-head.ts";
+
+/** Receives a request body as it arrives. Returning false from data() pauses delivery until resumeBody(). */
+export interface BodySink {
+  data(chunk: Buffer): boolean;
+  /** The body ended; trailer field lines (chunked only) as received. */
+  end(trailers: readonly string[]): void;
+  /** The body failed: malformed framing, timeout, size limit or the client went away. */
+  error(err: HttpError | Error): void;
+}
+
+/** What the connection offers a request: body delivery and peer details. */
+export interface RequestSource {
+  startBody(request: Request, sink: BodySink): void;
+  resumeBody(request: Request): void;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+}
+
+export class Request extends RequestHead {
+  readonly #source: RequestSource;
+  /** performance.now() when the head was complete; durations are measured from here. */
+  startTime = 0;
+  #bodyStarted = false;
+  #abortListeners: Array<() => void> | null = null;
+  aborted = false;
+
+  constructor(source: RequestSource) {
+    super();
+    this.#source = source;
+  }
+
+  get remoteAddress(): string {
+    return this.#source.remoteAddress;
+  }
+
+  get remotePort(): number {
+    return this.#source.remotePort;
+  }
+
+  get localPort(): number {
+    return this.#source.localPort;
+  }
+
+  get bodyStarted(): boolean {
+    return this.#bodyStarted;
+  }
+
+  /**
+   * Starts delivering the body to `sink` (sending `100 Continue` first when the client asked for it,
+   * RFC 9110 §10.1.1). A request without a body ends at once. Call at most once.
+   */
+  readBody(sink: BodySink): void {
+    if (this.#bodyStarted) throw new Error("request body already being read");
+    this.#bodyStarted = true;
+    this.#source.startBody(this, sink);
+  }
+
+  /** Resumes delivery after the sink's data() returned false. */
+  resumeBody(): void {
+    this.#source.resumeBody(this);
+  }
+
+  /** Reads the whole body into memory, failing with a 413 HttpError past `maxBytes`. */
+  readBodyFull(maxBytes: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      this.readBody({
+        data(chunk) {
+          size += chunk.length;
+          if (size <= maxBytes) chunks.push(Buffer.from(chunk));
+          return true;
+        },
+        end() {
+          if (size > maxBytes) reject(new HttpError(413, "BODY_TOO_LARGE", "Request body too large", true));
+          else resolve(Buffer.concat(chunks, size));
+        },
+        error: reject,
+      });
+    });
+  }
+
+  /** Runs `listener` if the client goes away before the response is complete. */
+  onAbort(listener: () => void): void {
+    if (this.aborted) {
+      listener();
+      return;
+    }
+    (this.#abortListeners ??= []).push(listener);
+  }
+
+  /** Called by the connection when the socket closes before this request's response finished. */
+  notifyAborted(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const listeners = this.#abortListeners;
+    this.#abortListeners = null;
+    if (listeners !== null) for (const l of listeners) l();
+  }
+}

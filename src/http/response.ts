@@ -1,0 +1,333 @@
+// The response writer: status line, fields, framing (Content-Length, chunked, or close-delimited for
+// HTTP/1.0), Date and Connection added here, no body for HEAD/204/304 (RFC 9110 §6.4.1, §9.3.2).
+// Small responses go out in one socket write; PreparedResponse caches whole responses (head and body)
+// per Date second so a cached file costs one write of an existing buffer.
+
+import type { Socket } from "node:net";
+import { dateEpoch, dateHeaderLine } from "../common/clock.ts";
+import { LAST_CHUNK } from "./chunked.ts";
+import { requestFinishChannel, responseHeadChannel } from "./events.ts";
+import type { Request } from "./request.ts";
+import { isBodilessStatus, statusLine } from "./status.ts";
+
+/** Response fields as a flat list: name, value, name, value… */
+export type HeaderList = readonly string[];
+
+/** What a response needs from its connection. */
+export interface ResponseSink {
+  /** Writes bytes to the socket; false when its buffer is over the high-water mark. */
+  write(data: Buffer | string): boolean;
+  cork(): void;
+  uncork(): void;
+  /** The response is complete; `keepAlive` says whether the connection may carry another request. */
+  responseDone(response: Response, keepAlive: boolean): void;
+  /** True once the server is shutting down: responses then close their connection. */
+  readonly closing: boolean;
+  /** Runs `listener` once the socket's buffer has drained. */
+  onDrain(listener: () => void): void;
+  /** Hands the socket to the caller (after a 101); bytes already received but unparsed come along. */
+  detach(): { socket: Socket; buffered: Buffer };
+  /** Destroys the connection at once. */
+  destroy(): void;
+}
+
+const SERVER_LINE = "Server: portico\r\n";
+const CONN_NONE = 0;
+const CONN_KEEP_ALIVE = 1;
+const CONN_CLOSE = 2;
+const CONNECTION_LINES = ["", "Connection: keep-alive\r\n", "Connection: close\r\n"] as const;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A complete response computed ahead of time (a cached file, a fixed error page). The bytes for each
+ * Connection variant are built on first use and rebuilt when the Date second changes.
+ */
+export class PreparedResponse {
+  readonly status: number;
+  /** Field lines, each ending in CRLF, without Date, Server and Connection. */
+  readonly fieldBlock: string;
+  readonly body: Buffer;
+  #epoch = -1;
+  #variants: Array<Buffer | null> = [null, null, null];
+
+  constructor(status: number, headers: HeaderList, body: Buffer) {
+    this.status = status;
+    this.body = body;
+    let block = serializeFields(headers);
+    if (!isBodilessStatus(status)) block += `Content-Length: ${body.length}\r\n`;
+    this.fieldBlock = block;
+  }
+
+  /** Full response bytes (head + body) for a Connection variant, valid for the current second. */
+  bytes(variant: number): Buffer {
+    const epoch = dateEpoch();
+    if (epoch !== this.#epoch) {
+      this.#epoch = epoch;
+      this.#variants = [null, null, null];
+    }
+    let out = this.#variants[variant];
+    if (out == null) {
+      const head = statusLine(this.status) + SERVER_LINE + dateHeaderLine() + this.fieldBlock + CONNECTION_LINES[variant] + "\r\n";
+      const headLength = Buffer.byteLength(head, "latin1");
+      const body = isBodilessStatus(this.status) ? EMPTY : this.body;
+      out = Buffer.allocUnsafe(headLength + body.length);
+      out.write(head, 0, "latin1");
+      body.copy(out, headLength);
+      this.#variants[variant] = out;
+    }
+    return out;
+  }
+}
+
+export class Response {
+  readonly #sink: ResponseSink;
+  readonly #request: Request;
+  status = 0;
+  headersSent = false;
+  finished = false;
+  /** Body bytes handed to the socket so far. */
+  bodyBytes = 0;
+  /** False for engine-made responses (parse errors, timeouts): they did not reach a handler. */
+  handled = true;
+  #mode = MODE_NONE;
+  #remaining = 0;
+  #keepAlive = false;
+  #closeRequested = false;
+  #pendingHead = "";
+
+  constructor(sink: ResponseSink, request: Request) {
+    this.#sink = sink;
+    this.#request = request;
+  }
+
+  get request(): Request {
+    return this.#request;
+  }
+
+  /** Asks for the connection to be closed after this response. */
+  closeAfter(): void {
+    this.#closeRequested = true;
+  }
+
+  /** Sends a whole response in one write. A string body is UTF-8. */
+  send(status: number, headers: HeaderList, body?: Buffer | string): void {
+    const payload = body === undefined ? EMPTY : typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    const bodiless = isBodilessStatus(status);
+    const head = this.#head(status, headers, bodiless ? "" : `Content-Length: ${payload.length}\r\n`);
+    const withBody = !bodiless && this.#request.method !== "HEAD" && payload.length > 0;
+    this.#publishHead();
+    this.bodyBytes = withBody ? payload.length : 0;
+    this.#publishFinish(true);
+    if (withBody) {
+      const headLength = Buffer.byteLength(head, "latin1");
+      const out = Buffer.allocUnsafe(headLength + payload.length);
+      out.write(head, 0, "latin1");
+      payload.copy(out, headLength);
+      this.#sink.write(out);
+    } else {
+      this.#sink.write(Buffer.from(head, "latin1"));
+    }
+    this.#done();
+  }
+
+  /** Sends a prepared response: on the common path one write of bytes that already exist. */
+  sendPrepared(prepared: PreparedResponse): void {
+    this.status = prepared.status;
+    this.headersSent = true;
+    const variant = this.#connectionVariant(true);
+    const bytes = prepared.bytes(variant);
+    this.#publishHead();
+    if (this.#request.method === "HEAD" || isBodilessStatus(prepared.status)) {
+      this.#publishFinish(true);
+      this.#sink.write(bytes.subarray(0, bytes.length - (isBodilessStatus(prepared.status) ? 0 : prepared.body.length)));
+    } else {
+      this.bodyBytes = prepared.body.length;
+      this.#publishFinish(true);
+      this.#sink.write(bytes);
+    }
+    this.#done();
+  }
+
+  /**
+   * Starts a streamed response. `contentLength` undefined means unknown: chunked for HTTP/1.1,
+   * close-delimited for HTTP/1.0. The head goes out with the first body write (or end()).
+   */
+  writeHead(status: number, headers: HeaderList, contentLength?: number): void {
+    const bodiless = isBodilessStatus(status);
+    const noBody = bodiless || this.#request.method === "HEAD";
+    let framing = "";
+    if (bodiless) {
+      this.#mode = MODE_NONE;
+    } else if (contentLength !== undefined) {
+      framing = `Content-Length: ${contentLength}\r\n`;
+      this.#mode = noBody ? MODE_NONE : MODE_LENGTH;
+      this.#remaining = contentLength;
+    } else if (this.#request.versionMinor === 1) {
+      framing = "Transfer-Encoding: chunked\r\n";
+      this.#mode = noBody ? MODE_NONE : MODE_CHUNKED;
+    } else {
+      // HTTP/1.0 without a length: the body ends when the connection closes (RFC 9112 §6.3).
+      if (!noBody) this.#closeRequested = true;
+      this.#mode = noBody ? MODE_NONE : MODE_CLOSE_DELIMITED;
+    }
+    this.#pendingHead = this.#head(status, headers, framing);
+    this.#publishHead();
+  }
+
+  /** Writes body bytes; false means the socket is backed up: wait for onDrain before writing more. */
+  write(chunk: Buffer): boolean {
+    if (this.finished) throw new Error("write after end");
+    if (!this.headersSent) throw new Error("write before writeHead");
+    if (chunk.length === 0) return this.#flushHead();
+    switch (this.#mode) {
+      case MODE_NONE:
+        return this.#flushHead();
+      case MODE_LENGTH:
+        if (chunk.length > this.#remaining) throw new Error("response body longer than its Content-Length");
+        this.#remaining -= chunk.length;
+        return this.#writeBody(chunk);
+      case MODE_CHUNKED: {
+        this.#sink.cork();
+        this.#flushHead();
+        this.#sink.write(`${chunk.length.toString(16)}\r\n`);
+        this.#sink.write(chunk);
+        this.bodyBytes += chunk.length;
+        const ok = this.#sink.write("\r\n");
+        this.#sink.uncork();
+        return ok;
+      }
+      default:
+        return this.#writeBody(chunk);
+    }
+  }
+
+  /** Ends the response, optionally with a last chunk of body. */
+  end(chunk?: Buffer): void {
+    if (this.finished) return;
+    if (!this.headersSent) this.writeHead(200, [], chunk?.length ?? 0);
+    const last = chunk !== undefined && chunk.length > 0 && this.#mode !== MODE_NONE ? chunk : undefined;
+    const lastLength = last?.length ?? 0;
+    if (this.#mode === MODE_LENGTH && lastLength > this.#remaining) throw new Error("response body longer than its Content-Length");
+    const shortBody = this.#mode === MODE_LENGTH && this.#remaining !== lastLength;
+    // The finish event (and so the access log line) precedes the last byte on the socket.
+    this.#publishFinish(!shortBody, this.bodyBytes + lastLength);
+    this.#sink.cork();
+    if (last !== undefined) this.write(last);
+    else this.#flushHead();
+    if (this.#mode === MODE_CHUNKED) this.#sink.write(LAST_CHUNK);
+    this.#sink.uncork();
+    if (shortBody) {
+      // Fewer bytes than announced: the client cannot frame what follows, so the connection ends.
+      this.#closeRequested = true;
+    }
+    this.#done();
+  }
+
+  /** Runs `listener` when the socket can take more data. */
+  onDrain(listener: () => void): void {
+    this.#sink.onDrain(listener);
+  }
+
+  /**
+   * Takes the socket for a protocol switch (RFC 9110 §7.8) or a tunnel: the connection stops
+   * handling it. The caller writes the 101 (or other) head itself.
+   */
+  detach(status = 101): { socket: Socket; buffered: Buffer } {
+    this.status = status;
+    this.headersSent = true;
+    this.#publishHead();
+    this.#publishFinish(true);
+    this.finished = true;
+    return this.#sink.detach();
+  }
+
+  /** Abandons the response and the connection (used when a streamed response cannot be completed). */
+  abort(): void {
+    if (this.finished) return;
+    this.#publishFinish(false);
+    this.finished = true;
+    this.#sink.destroy();
+  }
+
+  #head(status: number, headers: HeaderList, framing: string): string {
+    if (this.headersSent) throw new Error("response head already sent");
+    this.status = status;
+    this.headersSent = true;
+    const variant = this.#connectionVariant(this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "");
+    return statusLine(status) + SERVER_LINE + dateHeaderLine() + serializeFields(headers) + framing + CONNECTION_LINES[variant] + "\r\n";
+  }
+
+  /** Decides persistence (RFC 9112 §9.3) and returns which Connection line the head carries. */
+  #connectionVariant(framed: boolean): number {
+    const request = this.#request;
+    const keep = request.keepAlive && framed && !this.#closeRequested && !this.#sink.closing;
+    this.#keepAlive = keep;
+    if (keep) return request.versionMinor === 1 ? CONN_NONE : CONN_KEEP_ALIVE;
+    return CONN_CLOSE;
+  }
+
+  #flushHead(): boolean {
+    if (this.#pendingHead === "") return true;
+    const head = this.#pendingHead;
+    this.#pendingHead = "";
+    return this.#sink.write(head);
+  }
+
+  #writeBody(chunk: Buffer): boolean {
+    if (this.#pendingHead !== "") {
+      this.#sink.cork();
+      this.#flushHead();
+      this.bodyBytes += chunk.length;
+      const ok = this.#sink.write(chunk);
+      this.#sink.uncork();
+      return ok;
+    }
+    this.bodyBytes += chunk.length;
+    return this.#sink.write(chunk);
+  }
+
+  #publishHead(): void {
+    if (responseHeadChannel.hasSubscribers) {
+      responseHeadChannel.publish({ request: this.#request, status: this.status, handled: this.handled });
+    }
+  }
+
+  #publishFinish(complete: boolean, bodyBytes = this.bodyBytes): void {
+    if (requestFinishChannel.hasSubscribers) {
+      requestFinishChannel.publish({
+        request: this.#request,
+        status: this.status,
+        handled: this.handled,
+        bodyBytes,
+        durationMs: performance.now() - this.#request.startTime,
+        complete,
+      });
+    }
+  }
+
+  #done(): void {
+    this.finished = true;
+    this.#sink.responseDone(this, this.#keepAlive && !this.#closeRequested);
+  }
+}
+
+const MODE_NONE = 0;
+const MODE_LENGTH = 1;
+const MODE_CHUNKED = 2;
+const MODE_CLOSE_DELIMITED = 3;
+
+/** Serializes field pairs, refusing names or values that could split the head (response splitting). */
+export function serializeFields(headers: HeaderList): string {
+  let out = "";
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i]!;
+    const value = headers[i + 1]!;
+    if (!SAFE_NAME.test(name)) throw new Error(`invalid response field name: ${JSON.stringify(name)}`);
+    if (UNSAFE_VALUE.test(value)) throw new Error(`invalid value for response field ${name}`);
+    out += `${name}: ${value}\r\n`;
+  }
+  return out;
+}
+
+const SAFE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const UNSAFE_VALUE = /[\0\r\n]/;

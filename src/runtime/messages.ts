@@ -1,0 +1,20 @@
+// The typed messages between the supervisor (main thread) and worker threads over postMessage.
+
+import type { Config } from "../config/load.ts";
+
+export interface WorkerData {
+  readonly config: Config;
+  readonly index: number;
+  /** Port to bind: the configured one, or the one the first worker got when 0 was asked for. */
+  readonly port: number;
+  readonly reusePort: boolean;
+}
+
+/** Worker → supervisor. */
+export type WorkerMessage =
+  | { readonly type: "listening"; readonly address: string; readonly port: number }
+  | { readonly type: "listen-failed"; readonly code: string; readonly message: string }
+  | { readonly type: "drained" };
+
+/** Supervisor → worker. */
+export type SupervisorMessage = { readonly type: "drain"; readonly graceMs: number };

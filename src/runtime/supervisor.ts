@@ -1,0 +1,146 @@
+// The main thread: spawns the worker threads, prints where Portico listens, replaces a worker that
+// crashes (with back-off), and on SIGINT/SIGTERM drains every worker before exiting 0.
+// It serves nothing itself and holds no request state.
+
+import { Worker } from "node:worker_threads";
+import type { Config } from "../config/load.ts";
+import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
+
+const WORKER_URL = new URL("./worker.ts", import.meta.url);
+const RESTART_MIN_MS = 100;
+const RESTART_MAX_MS = 5000;
+const STABLE_AFTER_MS = 10_000;
+
+export interface StartOptions {
+  /** Writes the one-line banner (stdout); null prints nothing. */
+  readonly banner: ((urls: string[], threads: number) => string) | null;
+  /** Where notices go (restarts, warnings). */
+  readonly notice: (line: string) => void;
+}
+
+interface Slot {
+  readonly index: number;
+  worker: Worker | null;
+  startedAt: number;
+  backoffMs: number;
+}
+
+export class Supervisor {
+  readonly #config: Config;
+  readonly #options: StartOptions;
+  readonly #slots: Slot[] = [];
+  #port = 0;
+  #reusePort = true;
+  #draining = false;
+
+  constructor(config: Config, options: StartOptions) {
+    this.#config = config;
+    this.#options = options;
+  }
+
+  /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
+  async start(): Promise<void> {
+    let threads = this.#config.threads;
+    if (process.platform !== "linux" && threads > 1) {
+      this.#options.notice(`portico: several threads need SO_REUSEPORT, which ${process.platform} lacks here; running 1 worker thread`);
+      threads = 1;
+    }
+    this.#reusePort = threads > 1;
+    // The first worker binds first so port 0 resolves to one real port the others then share.
+    const first = await this.#spawn(0, this.#config.port);
+    this.#port = first.port;
+    const rest: Array<Promise<{ address: string; port: number }>> = [];
+    for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#port));
+    await Promise.all(rest);
+    if (this.#options.banner !== null) {
+      process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads)}\n`);
+    }
+    process.on("SIGINT", () => void this.shutdown());
+    process.on("SIGTERM", () => void this.shutdown());
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  #urls(address: string): string[] {
+    const port = this.#port;
+    if (address === "::" || address === "0.0.0.0") return [`http://localhost:${port}/`];
+    return [`http://${address.includes(":") ? `[${address}]` : address}:${port}/`];
+  }
+
+  #spawn(index: number, port: number): Promise<{ address: string; port: number }> {
+    const data: WorkerData = { config: this.#config, index, port, reusePort: this.#reusePort };
+    const worker = new Worker(WORKER_URL, { workerData: data });
+    const slot: Slot = this.#slots[index] ?? { index, worker: null, startedAt: 0, backoffMs: RESTART_MIN_MS };
+    this.#slots[index] = slot;
+    slot.worker = worker;
+    slot.startedAt = Date.now();
+    return new Promise((resolve, reject) => {
+      let listening = false;
+      worker.on("message", (message: WorkerMessage) => {
+        if (message.type === "listening") {
+          listening = true;
+          resolve({ address: message.address, port: message.port });
+        } else if (message.type === "listen-failed") {
+          reject(new Error(listenFailure(message.code, message.message, this.#config, port)));
+        }
+      });
+      worker.on("error", (error) => {
+        if (!listening) reject(new Error(`worker ${index} failed to start: ${error.message}`));
+        else this.#options.notice(`portico: worker ${index} crashed: ${error.stack ?? error.message}`);
+      });
+      worker.on("exit", (code) => {
+        slot.worker = null;
+        if (!listening) {
+          reject(new Error(`worker ${index} exited with code ${code} before listening`));
+          return;
+        }
+        if (!this.#draining) this.#restart(slot, code);
+      });
+    });
+  }
+
+  #restart(slot: Slot, code: number): void {
+    if (Date.now() - slot.startedAt > STABLE_AFTER_MS) slot.backoffMs = RESTART_MIN_MS;
+    const delay = slot.backoffMs;
+    slot.backoffMs = Math.min(RESTART_MAX_MS, slot.backoffMs * 2);
+    this.#options.notice(`portico: worker ${slot.index} exited (code ${code}); restarting in ${delay} ms`);
+    const timer = setTimeout(() => {
+      if (this.#draining) return;
+      this.#spawn(slot.index, this.#port).catch((error: Error) => {
+        this.#options.notice(`portico: could not restart worker ${slot.index}: ${error.message}`);
+        if (!this.#draining && slot.worker === null) this.#restart(slot, 1);
+      });
+    }, delay);
+    timer.unref();
+  }
+
+  /** Drains all workers (stop accepting, finish in-flight within the grace period) and exits 0. */
+  async shutdown(): Promise<never> {
+    if (this.#draining) process.exit(0);
+    this.#draining = true;
+    const graceMs = this.#config.shutdownGraceMs;
+    const message: SupervisorMessage = { type: "drain", graceMs };
+    const exits = this.#slots.map(
+      (slot) =>
+        new Promise<void>((resolve) => {
+          const worker = slot.worker;
+          if (worker === null) return resolve();
+          worker.once("exit", () => resolve());
+          worker.postMessage(message);
+        }),
+    );
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs + 2000).unref());
+    await Promise.race([Promise.all(exits), deadline]);
+    process.exit(0);
+  }
+}
+
+function listenFailure(code: string, message: string, config: Config, port: number): string {
+  const where = `${config.host === "" ? "*" : config.host}:${port}`;
+  if (code === "EADDRINUSE") return `port ${port} is already in use (${where})`;
+  if (code === "EACCES") return `no permission to listen on ${where}`;
+  if (code === "EADDRNOTAVAIL") return `address ${config.host} is not available on this machine`;
+  return `cannot listen on ${where}: ${message}`;
+}
