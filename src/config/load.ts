@@ -16,6 +16,10 @@ export interface Config {
   readonly index: readonly string[];
   readonly dotfiles: "deny" | "allow";
   readonly followSymlinks: boolean;
+  readonly listing: boolean;
+  readonly spa: boolean;
+  readonly compress: boolean;
+  readonly compressMinBytes: number;
   readonly cacheMaxFileBytes: number;
   readonly cacheMaxBytes: number;
   readonly revalidateMs: number;
@@ -196,6 +200,10 @@ function finish(values: Map<string, unknown>, port: number): Config {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`--root: ${root} does not exist or cannot be read`);
   }
+  const index = get<readonly string[]>("index");
+  for (const name of index) {
+    if (name.includes("/") || name === "." || name === "..") throw new ConfigError(`--index: ${JSON.stringify(name)} must be a plain file name`);
+  }
   const threads = get<number>("threads") || Math.max(1, os.availableParallelism());
   const config: Config = {
     port,
@@ -207,6 +215,10 @@ function finish(values: Map<string, unknown>, port: number): Config {
     index: get("index"),
     dotfiles: get("dotfiles"),
     followSymlinks: get("followSymlinks"),
+    listing: get("listing"),
+    spa: get("spa"),
+    compress: get("compress"),
+    compressMinBytes: get("compressMinBytes"),
     cacheMaxFileBytes: get("cacheMaxFileBytes"),
     cacheMaxBytes: get("cacheMaxBytes"),
     revalidateMs: get("revalidateMs"),

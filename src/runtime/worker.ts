@@ -1,6 +1,7 @@
 // A worker thread's entry: build the site from the config, listen (sharing the port with the other
 // workers through reusePort), serve until told to drain, then exit.
 
+import diagnosticsChannel from "node:diagnostics_channel";
 import { parentPort, workerData } from "node:worker_threads";
 import { HttpServer } from "../http/server.ts";
 import { buildSite } from "../route/build.ts";
@@ -12,6 +13,13 @@ const port = parentPort!;
 function send(message: WorkerMessage): void {
   port.postMessage(message);
 }
+
+// Server-side faults met while serving files (EIO, EMFILE…): each one is written once to stderr.
+diagnosticsChannel.subscribe("portico:static.error", (message) => {
+  const { path, error } = message as { path: string; error: unknown };
+  const detail = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`portico: error serving ${path === "" ? "a file" : path}: ${detail}\n`);
+});
 
 const site = buildSite(data.config);
 const server = new HttpServer(site.handler, site.engine);
