@@ -55,8 +55,9 @@ const CRLFCRLF = Buffer.from("\r\n\r\n");
  * already be rejected (bare LF, limits).
  */
 export function scanHead(buf: Buffer, start: number, end: number, scan: HeadScan, limits: ParseLimits): number | HttpError {
-  if (scan.pos === start) {
-    // Fast path: a whole head arrived in one read, the usual case.
+  if (scan.pos === start && buf[start] !== CR) {
+    // Fast path: a whole head arrived in one read, the usual case. Not with leading empty lines
+    // (RFC 9112 §2.2), whose CRLFs the search below would take for the end of the head.
     const at = buf.indexOf(CRLFCRLF, start);
     if (at !== -1 && at + 4 <= end) return at + 4;
   }
@@ -68,7 +69,7 @@ export function scanHead(buf: Buffer, start: number, end: number, scan: HeadScan
       break;
     }
     if (lf === start || buf[lf - 1] !== CR) return new HttpError(400, "BARE_LF", "Line ends with LF without CR");
-    if (scan.lines === 0 && lf - 1 - start > limits.maxRequestLineBytes) {
+    if (scan.lines === 0 && lf - 1 - scan.lineStart > limits.maxRequestLineBytes) {
       return new HttpError(414, "URI_TOO_LONG", "Request line too long");
     }
     if (lf - 1 === scan.lineStart && scan.lines > 0) {
