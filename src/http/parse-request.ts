@@ -338,7 +338,7 @@ function parseContentLength(head: RequestHead): number | HttpError {
 function parseTarget(buf: Buffer, start: number, end: number, method: string, into: RequestHead): HttpError | null {
   const first = buf[start]!;
   into.target = buf.toString("latin1", start, end);
-  if (first === 0x2f) {
+  if (first === 0x2f && method !== "CONNECT") {
     return splitPathQuery(buf, start, end, into);
   }
   if (first === 0x2a) {
