@@ -218,14 +218,14 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
   if (i - start > limits.maxHeaderBytes) return new HttpError(431, "HEADERS_TOO_LARGE", "Header section too large");
   into.headEnd = i;
 
-  // Host (RFC 9112 §3.2): required in HTTP/1.1, at most one, valid syntax. With an absolute-form
-  // target the target's authority wins and Host is ignored (§3.2.2), but it must still be well-formed.
+  // Host (RFC 9112 §3.2): required in HTTP/1.1 whatever the target's form, at most one, valid
+  // syntax. With an absolute-form target the target's authority wins over Host (§3.2.2).
   if (hostIndex !== -1) {
     const vs = fields[hostIndex + 2]!;
     const ve = fields[hostIndex + 3]!;
     if (!isValidHost(buf, vs, ve)) return new HttpError(400, "BAD_HOST", "Invalid Host field");
     if (into.host === "") into.host = buf.toString("latin1", vs, ve);
-  } else if (minor === 1 && limits.requireHost && !into.absoluteForm) {
+  } else if (minor === 1 && limits.requireHost) {
     return new HttpError(400, "MISSING_HOST", "HTTP/1.1 request without Host");
   }
 
