@@ -274,7 +274,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
 
   if (expectSeen) {
     const expect = into.getCombined(F_EXPECT)!.toLowerCase();
-    if (expect === "100-continue") into.expectContinue = true;
+    // An HTTP/1.0 client cannot understand 100 (Continue): its expectation is ignored (RFC 9110 §10.1.1).
+    if (expect === "100-continue") into.expectContinue = minor === 1;
     else return new HttpError(417, "EXPECTATION_FAILED", "Unsupported expectation");
   }
   return null;
