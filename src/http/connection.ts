@@ -392,6 +392,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
         this.#body = B_DISCARD;
         this.#sink = null;
         this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+        // Reading may have been paused while the unread body piled up during the handler's work.
+        this.#resumeReading();
         // Either still discarding (the next request waits) or done, in which case it moved on.
         this.#pumpBody();
         return;
