@@ -326,7 +326,19 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
         if (this.#bodyRemaining === 0) this.#bodyComplete([]);
       }
     }
-    if (this.#bodyPaused) this.#pauseReading();
+    if (this.#bodyPaused) {
+      this.#pauseReading();
+      return;
+    }
+    if (this.#clientEnded && (this.#body === B_READ || this.#body === B_DISCARD)) {
+      // Every byte the half-closed client sent is consumed and the body is still short.
+      if (this.#body === B_READ) {
+        this.#bodyFailed(new HttpError(400, "BAD_CHUNK", "Request body incomplete"));
+      } else {
+        this.#body = B_NONE;
+        this.#closeGracefully();
+      }
+    }
   }
 
   #bodyComplete(trailers: readonly string[]): void {
@@ -450,15 +462,9 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
         this.#closeGracefully();
         return;
       case P_BUSY:
-        if (this.#body === B_WAIT || this.#body === B_READ || this.#body === B_DISCARD) {
-          const discarding = this.#body === B_DISCARD;
-          this.#body = B_NONE;
-          if (discarding) {
-            this.#closeGracefully();
-            return;
-          }
-          this.#bodyFailed(new HttpError(400, "BAD_CHUNK", "Request body incomplete"));
-        }
+        // An unread body (B_WAIT) may already be complete in the buffer: it is judged when it is
+        // read or discarded. One being read has consumed the buffer, so it is now short (#pumpBody).
+        if (this.#body === B_READ || this.#body === B_DISCARD) this.#pumpBody();
         return;
       case P_LINGER:
         this.#socket.destroy();
