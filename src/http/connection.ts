@@ -508,11 +508,14 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     this.#buf = EMPTY;
     this.#pos = 0;
     this.#resumeReading();
-    this.deadline = Date.now() + this.#options.lingerMs;
+    // The linger time starts once the client has taken our last bytes; until then it is a send.
+    this.deadline = Date.now() + this.#options.sendTimeoutMs;
     if (this.#clientEnded) {
       this.#socket.end(() => this.#socket.destroy());
     } else {
-      this.#socket.end();
+      this.#socket.end(() => {
+        if (this.#phase === P_LINGER) this.deadline = Date.now() + this.#options.lingerMs;
+      });
     }
   }
 
