@@ -4,6 +4,7 @@
 // Not here: parsing rules (parse-request.ts), response framing (response.ts), routing (handlers).
 
 import type { Socket } from "node:net";
+import { CR, LF } from "../common/bytes.ts";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";
 import { ChunkedDecoder, type ChunkedLimits } from "./chunked.ts";
 import { HttpError } from "./errors.ts";
@@ -163,14 +164,20 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
   /** Parses and dispatches one request; true when another may be parsed right away. */
   #nextRequest(): boolean {
     const buf = this.#buf;
-    const start = this.#pos;
+    let start = this.#pos;
     const end = buf.length;
+    const scan = this.#scan;
+    if (scan.pos < start) {
+      // RFC 9112 §2.2: empty lines before a request line (a client's stray CRLF after a body) are
+      // dropped here, so a connection holding only them is idle rather than inside a slow head.
+      while (start + 1 < end && buf[start] === CR && buf[start + 1] === LF) start += 2;
+      this.#pos = start;
+    }
     if (start === end) {
       if (this.#requests > 0) this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;
       if (this.#readPaused) this.#resumeReading();
       return false;
     }
-    const scan = this.#scan;
     if (scan.pos < start) {
       scan.pos = start;
       scan.lineStart = start;

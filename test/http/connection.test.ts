@@ -329,6 +329,27 @@ describe("half-close", () => {
   });
 });
 
+describe("idle connections", () => {
+  test("a stray CRLF after a request leaves the connection idle: no 408 at the timeout (RFC 9112 §2.2)", async () => {
+    const port = await serve((_req, res) => {
+      res.send(200, [], "x");
+      return true;
+    }, { keepAliveTimeoutMs: 200, headersTimeoutMs: 200 });
+    const { bytes, closed } = await exchange(port, `POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nb\r\n`);
+    assert.deepEqual(parseResponses(bytes).map((r) => r.status), [200]);
+    assert.equal(closed, true);
+  });
+
+  test("empty lines before a pipelined request are skipped", async () => {
+    const port = await serve((req, res) => {
+      res.send(200, [], req.path);
+      return true;
+    });
+    const { bytes } = await exchange(port, `${GET("/1")}\r\n\r\n${GET("/2", "Connection: close\r\n")}`);
+    assert.deepEqual(parseResponses(bytes).map((r) => r.body.toString()), ["/1", "/2"]);
+  });
+});
+
 describe("closing", () => {
   test("a large response before a close is not cut short by the linger timer", async () => {
     const size = 8 << 20;
