@@ -167,7 +167,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     let start = this.#pos;
     const end = buf.length;
     const scan = this.#scan;
-    if (scan.pos < start) {
+    if (scan.pos < start || (scan.lines === 0 && scan.lineStart === start)) {
       // RFC 9112 §2.2: empty lines before a request line (a client's stray CRLF after a body) are
       // dropped here, so a connection holding only them is idle rather than inside a slow head.
       while (start + 1 < end && buf[start] === CR && buf[start + 1] === LF) start += 2;

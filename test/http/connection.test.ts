@@ -340,6 +340,21 @@ describe("idle connections", () => {
     assert.equal(closed, true);
   });
 
+  test("a stray CRLF split across two reads also leaves the connection idle", async () => {
+    const port = await serve((_req, res) => {
+      res.send(200, [], "x");
+      return true;
+    }, { keepAliveTimeoutMs: 200, headersTimeoutMs: 200 });
+    const socket = await connect(port);
+    socket.setNoDelay(true);
+    const c = collector(socket);
+    socket.write(`${GET("/")}\r`);
+    await delay(30);
+    socket.write("\n");
+    await c.closed;
+    assert.deepEqual(parseResponses(c.bytes()).map((r) => r.status), [200]);
+  });
+
   test("empty lines before a pipelined request are skipped", async () => {
     const port = await serve((req, res) => {
       res.send(200, [], req.path);
