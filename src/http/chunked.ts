@@ -161,7 +161,8 @@ export class ChunkedDecoder {
         case S_TRAILER_LF: {
           if (buf[i] !== LF) return bad("CR not followed by LF in trailer");
           i++;
-          const line = String.fromCharCode(...this.#trailer);
+          // Not String.fromCharCode(...bytes): a long line would overflow the call stack.
+          const line = Buffer.from(this.#trailer).toString("latin1");
           if (!isFieldLine(line)) return bad("Invalid trailer field");
           this.trailers.push(line);
           this.#state = S_TRAILER;

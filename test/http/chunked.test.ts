@@ -185,3 +185,12 @@ describe("chunk-size line whitespace", () => {
     assert.equal(decode("2 ;a\r\nhi\r\n0\r\n\r\n").body, "hi");
   });
 });
+
+describe("large trailers", () => {
+  test("a long trailer line under a large configured limit decodes without throwing", () => {
+    const value = "a".repeat(300_000);
+    const result = decode(`0\r\nX: ${value}\r\n\r\n`, undefined, { maxChunkLineBytes: 4096, maxTrailerBytes: 1 << 20 });
+    assert.equal(result.done, true);
+    assert.deepEqual(result.trailers, [`X: ${value}`]);
+  });
+});
