@@ -136,7 +136,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
       this.#pos = 0;
     }
     if (this.#body === B_READ || this.#body === B_DISCARD) {
-      this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+      if (!this.#bodyPaused) this.deadline = Date.now() + this.#options.bodyTimeoutMs;
       this.#pumpBody();
       return;
     }
@@ -300,6 +300,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
   resumeBody(req: Request): void {
     if (req !== this.#req || !this.#bodyPaused) return;
     this.#bodyPaused = false;
+    this.deadline = Date.now() + this.#options.bodyTimeoutMs;
     this.#resumeReading();
     this.#pumpBody();
   }
@@ -334,7 +335,9 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
       }
     }
     if (this.#bodyPaused) {
+      // The handler is the slow side now: the body timeout restarts when it resumes.
       this.#pauseReading();
+      this.deadline = 0;
       return;
     }
     if (this.#clientEnded && (this.#body === B_READ || this.#body === B_DISCARD)) {

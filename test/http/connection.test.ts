@@ -170,6 +170,38 @@ describe("request bodies", () => {
     assert.equal(seen[1], "resume", "no data is delivered while paused");
   });
 
+  test("a handler slow to resume the body is not taken for a slow client (no 408)", async () => {
+    const port = await serve((req, res) => {
+      let body = "";
+      let paused = false;
+      req.readBody({
+        data(chunk) {
+          body += chunk.toString();
+          if (paused) return true;
+          paused = true;
+          setTimeout(() => req.resumeBody(), 700);
+          return false;
+        },
+        end() {
+          res.send(200, [], body);
+        },
+        error(err) {
+          if (!res.headersSent) res.send(500, [], String(err));
+        },
+      });
+      return true;
+    }, { bodyTimeoutMs: 200 });
+    const socket = await connect(port);
+    const c = collector(socket);
+    socket.write("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello");
+    await delay(20);
+    socket.write("world");
+    await c.closed;
+    const [res] = parseResponses(c.bytes());
+    assert.equal(res!.status, 200);
+    assert.equal(res!.body.toString(), "helloworld");
+  });
+
   test("100 Continue is sent only once readBody is called (RFC 9110 §10.1.1)", async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
