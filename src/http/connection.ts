@@ -170,8 +170,12 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     if (scan.pos < start || (scan.lines === 0 && scan.lineStart === start)) {
       // RFC 9112 §2.2: empty lines before a request line (a client's stray CRLF after a body) are
       // dropped here, so a connection holding only them is idle rather than inside a slow head.
+      const from = start;
       while (start + 1 < end && buf[start] === CR && buf[start + 1] === LF) start += 2;
-      this.#pos = start;
+      if (start !== from) {
+        this.#pos = start;
+        scan.pos = -1;
+      }
     }
     if (start === end) {
       if (this.#requests > 0) this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;

@@ -387,6 +387,25 @@ describe("idle connections", () => {
     assert.deepEqual(parseResponses(c.bytes()).map((r) => r.status), [200]);
   });
 
+  test("a head started after a split stray CRLF gets the headers timeout, not the idle one", async () => {
+    const port = await serve((req, res) => {
+      res.send(200, [], req.path);
+      return true;
+    }, { keepAliveTimeoutMs: 300, headersTimeoutMs: 5000 });
+    const socket = await connect(port);
+    socket.setNoDelay(true);
+    const c = collector(socket);
+    socket.write(`${GET("/1")}\r`);
+    await delay(30);
+    socket.write("\n");
+    await delay(100);
+    socket.write("GET /2 HTTP/1.1\r\nHost: t\r\n");
+    await delay(600);
+    socket.write("Connection: close\r\n\r\n");
+    await c.closed;
+    assert.deepEqual(parseResponses(c.bytes()).map((r) => r.body.toString()), ["/1", "/2"]);
+  });
+
   test("empty lines before a pipelined request are skipped", async () => {
     const port = await serve((req, res) => {
       res.send(200, [], req.path);
