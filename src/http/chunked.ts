@@ -69,14 +69,15 @@ export class ChunkedDecoder {
           const b = buf[i]!;
           const v = HEX_VALUE[b]!;
           if (v !== 255) {
-            // 13 hex digits keep the size below 2^52, far above any body we accept.
-            if (++this.#sizeDigits > 13) return new HttpError(413, "BODY_TOO_LARGE", "Chunk size too large");
+            // 13 significant hex digits keep the size below 2^52, far above any body we accept;
+            // leading zeros do not count (the line length limit bounds them).
+            if ((this.#size > 0 || v > 0) && ++this.#sizeDigits > 13) return new HttpError(413, "BODY_TOO_LARGE", "Chunk size too large");
             this.#size = this.#size * 16 + v;
             i++;
             if (++this.#lineBytes > this.#limits.maxChunkLineBytes) return tooLong();
             continue;
           }
-          if (this.#sizeDigits === 0) return bad("Missing chunk size");
+          if (this.#lineBytes === 0) return bad("Missing chunk size");
           this.#state = S_EXT;
           continue;
         }

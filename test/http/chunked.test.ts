@@ -194,3 +194,16 @@ describe("large trailers", () => {
     assert.deepEqual(result.trailers, [`X: ${value}`]);
   });
 });
+
+describe("chunk-size leading zeros", () => {
+  test("leading zeros do not count toward the chunk-size digit limit", () => {
+    const result = decode(`${"0".repeat(20)}5\r\nhello\r\n${"0".repeat(20)}\r\n\r\n`);
+    assert.equal(result.error, undefined);
+    assert.equal(result.body, "hello");
+    assert.equal(result.done, true);
+  });
+
+  test("more than 13 significant hex digits are still a 413", () => {
+    fails(`00${"1".repeat(14)}\r\n`, 413, "BODY_TOO_LARGE");
+  });
+});
