@@ -46,6 +46,7 @@ const DIFFERENCES: Readonly<Record<string, string>> = {
   "gen/method/lowercase": "A method is a case-sensitive token (RFC 9110 §9.1): the parser accepts any token and an unknown method gets 501 from the handler; llhttp rejects methods outside its list.",
   "gen/target/two-spaces-before": "request-line = method SP request-target SP HTTP-version (RFC 9112 §3): Portico does not use the lenient whitespace parsing §3 permits.",
   "gen/target/two-spaces-after": "request-line = method SP request-target SP HTTP-version (RFC 9112 §3): Portico does not use the lenient whitespace parsing §3 permits.",
+  "gen/target/connect-origin-form": "CONNECT takes only the authority-form target (RFC 9112 §3.2.3): a path is a 400; Node accepts it.",
   "gen/eol/leading-lf": "Only CRLF empty lines before the request line are ignored (RFC 9112 §2.2); a bare LF is a 400 as everywhere in Portico.",
   "gen/content-length/list-equal": CL_LIST,
   "gen/content-length/list-equal-nospace": CL_LIST,

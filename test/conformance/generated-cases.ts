@@ -188,6 +188,8 @@ export function generatedCases(): GeneratedCase[] {
     ["size-letters", "zz\r\nhello\r\n0\r\n\r\n"],
     ["binary-data", "4\r\n\x00\r\n\xff\r\n0\r\n\r\n"],
     ["many-small", `${"1\r\nx\r\n".repeat(50)}0\r\n\r\n`],
+    ["many-leading-zeros", `${"0".repeat(20)}5\r\nhello\r\n0\r\n\r\n`],
+    ["extension-quoted-crlf", '5;a="x\r\ny"\r\nhello\r\n0\r\n\r\n'],
   ];
   for (const [name, body] of bodies) add(`chunked/${name}`, `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n${body}`);
 
@@ -208,6 +210,9 @@ export function generatedCases(): GeneratedCase[] {
   ];
   for (const [name, field] of hosts) add(`host/${name}`, `GET / HTTP/1.1\r\n${field}\r\n`);
   add("host/absolute-form-without-host", "GET http://example.com/ HTTP/1.1\r\n\r\n");
+  add("host/absolute-form-with-other-host", "GET http://example.com/p HTTP/1.1\r\nHost: other.example\r\n\r\n");
+  add("target/connect-origin-form", `CONNECT /path HTTP/1.1\r\n${HOST}\r\n`);
+  add("expect/100-continue-http10", req("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n", "hi"));
 
   // Persistence and pipelining (RFC 9112 §9.3).
   add("pipeline/two-gets", `GET /1 HTTP/1.1\r\n${HOST}\r\nGET /2 HTTP/1.1\r\n${HOST}\r\n`);
