@@ -153,14 +153,17 @@ describe("timeouts and limits", () => {
     assert.equal(res.status, 431);
   });
 
-  test("custom --max-request-line, --max-header-size and --max-headers apply", async () => {
-    const custom = await startServer({ args: ["--root", root, "-t", "1", "--max-request-line", "128", "--max-header-size", "512", "--max-headers", "4"] });
+  test("custom --max-request-line, --max-header-size, --max-headers and --max-body apply", async () => {
+    const custom = await startServer({ args: ["--root", root, "-t", "1", "--max-request-line", "128", "--max-header-size", "512", "--max-headers", "4", "--max-body", "10"] });
     try {
       assert.equal((await request(custom.port, get(`/${"x".repeat(120)}`))).status, 414);
       assert.equal((await request(custom.port, get(`/${"x".repeat(100)}`, "Connection: close\r\n"))).status, 404);
       assert.equal((await request(custom.port, get("/", `X: ${"y".repeat(500)}\r\n`))).status, 431);
       assert.equal((await request(custom.port, get("/", "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n"))).status, 431);
       assert.equal((await request(custom.port, get("/a.txt", "A: 1\r\nConnection: close\r\n"))).status, 200);
+      assert.equal((await request(custom.port, "PUT /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world")).status, 413);
+      const chunked = "PUT /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n";
+      assert.equal((await request(custom.port, chunked)).status, 405, "the handler answers first; the unread body is then discarded");
     } finally {
       assert.equal(await custom.stop(), 0);
     }
