@@ -349,7 +349,8 @@ function parseTarget(buf: Buffer, start: number, end: number, method: string, in
     return null;
   }
   if (method === "CONNECT") {
-    if (!isValidHost(buf, start, end) || buf.indexOf(0x3a, start) === -1 || buf.indexOf(0x3a, start) >= end) {
+    // The host must not be empty (":443").
+    if (!isValidHost(buf, start, end) || first === 0x3a || buf.indexOf(0x3a, start) === -1 || buf.indexOf(0x3a, start) >= end) {
       return new HttpError(400, "BAD_TARGET", "CONNECT needs host:port");
     }
     into.host = into.target;
@@ -370,7 +371,10 @@ function parseTarget(buf: Buffer, start: number, end: number, method: string, in
   if (authEnd === authStart || buf.indexOf(0x40, authStart) !== -1 && buf.indexOf(0x40, authStart) < authEnd) {
     return new HttpError(400, "BAD_TARGET", "Invalid authority in request target");
   }
-  if (!isValidHost(buf, authStart, authEnd)) return new HttpError(400, "BAD_TARGET", "Invalid authority in request target");
+  // An http(s) URI with an empty host is invalid and must be rejected (RFC 9110 §4.2.1, §4.2.2).
+  if (!isValidHost(buf, authStart, authEnd) || buf[authStart] === 0x3a) {
+    return new HttpError(400, "BAD_TARGET", "Invalid authority in request target");
+  }
   into.host = buf.toString("latin1", authStart, authEnd);
   into.absoluteForm = true;
   if (authEnd === end) {

@@ -64,6 +64,15 @@ describe("request line (RFC 9112 §3)", () => {
     fails(`GET http://user@example.org/ HTTP/1.1\r\n${H}\r\n`, 400, "BAD_TARGET");
   });
 
+  test("absolute-form target with an empty host is a 400 (RFC 9110 §4.2.1)", () => {
+    fails(`GET http://:80/ HTTP/1.1\r\n${H}\r\n`, 400, "BAD_TARGET");
+    fails(`GET http:///p HTTP/1.1\r\n${H}\r\n`, 400, "BAD_TARGET");
+  });
+
+  test("CONNECT with an empty host is a 400", () => {
+    fails(`CONNECT :443 HTTP/1.1\r\n${H}\r\n`, 400, "BAD_TARGET");
+  });
+
   test("absolute-form target with an unknown scheme is rejected", () => {
     fails(`GET ftp://example.org/ HTTP/1.1\r\n${H}\r\n`, 400, "BAD_TARGET");
   });
