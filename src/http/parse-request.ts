@@ -313,10 +313,11 @@ function parseContentLength(head: RequestHead): number | HttpError {
       const digitsStart = i;
       while (i < end && isDigit(buf[i]!)) {
         value = value * 10 + (buf[i]! - 0x30);
+        // Stop while the value is still exact; leading zeros do not count (RFC 9110 §8.6: 1*DIGIT).
+        if (value >= 1e15) return new HttpError(413, "BODY_TOO_LARGE", "Content-Length too large");
         i++;
       }
       if (i === digitsStart) return new HttpError(400, "BAD_CONTENT_LENGTH", "Invalid Content-Length");
-      if (i - digitsStart > 15) return new HttpError(413, "BODY_TOO_LARGE", "Content-Length too large");
       if (length !== -1 && value !== length) {
         return new HttpError(400, "CONFLICTING_CONTENT_LENGTH", "Conflicting Content-Length values");
       }

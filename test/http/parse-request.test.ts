@@ -268,6 +268,10 @@ describe("Content-Length (RFC 9112 §6.2, RFC 9110 §8.6)", () => {
     assert.equal(ok(`POST / HTTP/1.1\r\n${H}Content-Length: 3\r\nContent-Length: 3\r\n\r\n`).contentLength, 3);
   });
 
+  test("leading zeros do not make a Content-Length too large", () => {
+    assert.equal(ok(`POST / HTTP/1.1\r\n${H}Content-Length: ${"0".repeat(20)}7\r\n\r\n`).contentLength, 7);
+  });
+
   test("an absurdly long length is a 413", () => {
     fails(`POST / HTTP/1.1\r\n${H}Content-Length: 1000000000000000000000\r\n\r\n`, 413, "BODY_TOO_LARGE");
   });
