@@ -374,13 +374,15 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     this.#body = B_NONE;
     this.#sink = null;
     this.#decoder = null;
+    // Framing is lost: whoever answers this request (even from inside sink.error), the connection
+    // ends after it, and the bytes after the failure are never parsed as a request.
+    this.#res?.closeAfter();
     sink?.error(error);
     const res = this.#res;
     if (res === null || this.#phase === P_GONE) {
       this.#closeGracefully();
       return;
     }
-    res.closeAfter();
     if (!res.headersSent && error instanceof HttpError) this.#sendError(res, error.status, error.message);
     else if (!res.finished) res.abort();
   }

@@ -281,6 +281,25 @@ describe("request bodies", () => {
     assert.equal(closed, true);
   });
 
+  test("a body framing error closes the connection even when the handler answers it at once", async () => {
+    const port = await serve((req, res) => {
+      req.readBody({
+        data: () => true,
+        end: () => res.send(200, [], "ok"),
+        error: () => {
+          if (!res.headersSent) res.send(422, [], "bad body");
+        },
+      });
+      return true;
+    });
+    const smuggled = GET("/smuggled");
+    const { bytes, closed } = await exchange(port, `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX${smuggled}`);
+    const responses = parseResponses(bytes);
+    assert.deepEqual(responses.map((r) => r.status), [422]);
+    assert.equal(responses[0]!.headers.connection, "close");
+    assert.equal(closed, true);
+  });
+
   test("an unread body is discarded and the next pipelined request is answered", async () => {
     const port = await serve((req, res) => {
       res.send(200, [], req.path);
