@@ -3,8 +3,11 @@
 // directory with GET and PUT, the audit log on stderr, 4 threads by default, HTTP/1.1 clients without
 // Host accepted, terse error bodies. Same engine and runtime as `portico`, different defaults.
 
+import { readFileSync } from "node:fs";
 import { ConfigError, parseCommandLine } from "./config/load.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
+
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 const PRESET: Readonly<Record<string, unknown>> = {
   writable: true,
@@ -57,6 +60,7 @@ if (command.kind !== "serve") process.exit(0);
 const supervisor = new Supervisor(command.config, {
   banner: (urls, n) => `httpserver listening at ${urls.join(" ")} (${n} thread${n === 1 ? "" : "s"})`,
   notice: (line) => process.stdout.write(`${line}\n`),
+  version: VERSION,
 });
 try {
   await supervisor.start();

@@ -35,6 +35,7 @@ export interface Config {
   readonly fsync: boolean;
   readonly logFormat: "audit" | "common" | "combined" | "json";
   readonly accessLog: string;
+  readonly statusPath: string;
   readonly requireHost: boolean;
   readonly http10: boolean;
   readonly methods: readonly string[];
@@ -240,6 +241,7 @@ function finish(values: Map<string, unknown>, port: number): Config {
     fsync: get("fsync"),
     logFormat: get("logFormat"),
     accessLog: get("accessLog"),
+    statusPath: normalizeStatusPath(get("statusPath")),
     requireHost: get("requireHost"),
     http10: get("http10"),
     methods: get("methods"),
@@ -247,6 +249,12 @@ function finish(values: Map<string, unknown>, port: number): Config {
     lengthRequiredStatus: values.get("lengthRequiredStatus") === 400 ? 400 : 411,
   };
   return Object.freeze(config);
+}
+
+function normalizeStatusPath(value: string): string {
+  if (value === "") return "";
+  if (!value.startsWith("/") || /[\s?#%]/.test(value)) throw new ConfigError(`--status-path: expected a path such as /_portico, got ${JSON.stringify(value)}`);
+  return value.replace(/\/+$/, "") || "/_portico";
 }
 
 /** Usage text, generated from the option table. */

@@ -50,6 +50,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 
   // Logging
   { group: "Logging", key: "logFormat", flag: "log-format", type: "choice", choices: ["audit", "common", "combined", "json"], default: "audit", meta: "FORMAT", help: "per-request log format: audit (METHOD,URI,STATUS,REQUEST-ID), common, combined, json" },
+  { group: "Logging", key: "statusPath", flag: "status-path", type: "string", default: "", meta: "PATH", help: "serve a live dashboard at PATH, JSON at PATH/stats, Prometheus at PATH/metrics (default: off)" },
   { group: "Logging", key: "accessLog", flag: "access-log", type: "string", default: "", meta: "FILE", help: "append the per-request log to FILE instead of stderr (reopened on SIGUSR1)" },
 
   // Protocol

@@ -17,6 +17,7 @@ export interface StatsLayout {
   readonly bytesOut: number;
   readonly connectionsTotal: number;
   readonly connectionsActive: number;
+  readonly rejected: number;
   readonly status: number;
   readonly statusMin: number;
   readonly statusCount: number;

@@ -8,6 +8,8 @@ import { type Handler, HandlerChain } from "../http/handler.ts";
 import type { LockTable } from "../common/lock-table.ts";
 import { StaticHandler } from "../static/handler.ts";
 import { WriteHandler } from "../static/writes.ts";
+import { AdminHandler } from "../observe/admin.ts";
+import type { StatsLayout } from "../observe/stats.ts";
 import { MethodGate } from "./method-gate.ts";
 
 export interface Site {
@@ -40,6 +42,10 @@ export function engineOptions(config: Config): EngineOptions {
 /** What a worker shares with the others, handed to the handlers that need it. */
 export interface SiteShared {
   readonly locks: LockTable;
+  readonly stats: BigInt64Array;
+  readonly statsLayout: StatsLayout;
+  readonly startedAt: number;
+  readonly version: string;
 }
 
 export function buildSite(config: Config, shared: SiteShared): Site {
@@ -54,6 +60,18 @@ export function buildSite(config: Config, shared: SiteShared): Site {
     cacheControl: config.cacheControl,
   });
   const handlers: Handler[] = [];
+  if (config.statusPath !== "") {
+    handlers.push(
+      new AdminHandler({
+        path: config.statusPath,
+        stats: shared.stats,
+        layout: shared.statsLayout,
+        threads: config.threads,
+        startedAt: shared.startedAt,
+        version: shared.version,
+      }),
+    );
+  }
   if (config.methods.length > 0) handlers.push(new MethodGate(config.methods));
   if (config.writable) {
     handlers.push(

@@ -10,6 +10,8 @@ export interface WorkerData {
   readonly port: number;
   readonly reusePort: boolean;
   readonly shared: SharedBuffers;
+  readonly version: string;
+  readonly startedAt: number;
 }
 
 /** Worker → supervisor. */

@@ -17,6 +17,7 @@ export interface StartOptions {
   readonly banner: ((urls: string[], threads: number) => string) | null;
   /** Where notices go (restarts, warnings). */
   readonly notice: (line: string) => void;
+  readonly version: string;
 }
 
 interface Slot {
@@ -34,6 +35,7 @@ export class Supervisor {
   #reusePort = true;
   #draining = false;
   readonly shared = SharedState.create();
+  readonly #startedAt = Date.now();
 
   constructor(config: Config, options: StartOptions) {
     this.#config = config;
@@ -74,7 +76,15 @@ export class Supervisor {
   }
 
   #spawn(index: number, port: number): Promise<{ address: string; port: number }> {
-    const data: WorkerData = { config: this.#config, index, port, reusePort: this.#reusePort, shared: this.shared.buffers };
+    const data: WorkerData = {
+      config: this.#config,
+      index,
+      port,
+      reusePort: this.#reusePort,
+      shared: this.shared.buffers,
+      version: this.#options.version,
+      startedAt: this.#startedAt,
+    };
     const worker = new Worker(WORKER_URL, { workerData: data });
     const slot: Slot = this.#slots[index] ?? { index, worker: null, startedAt: 0, backoffMs: RESTART_MIN_MS };
     this.#slots[index] = slot;

@@ -42,7 +42,13 @@ function send(message: WorkerMessage): void {
   port.postMessage(message);
 }
 
-const site = buildSite(config, { locks: new LockTable(shared.locks, shared.versions) });
+const site = buildSite(config, {
+  locks: new LockTable(shared.locks, shared.versions),
+  stats: shared.stats,
+  statsLayout: STATS_LAYOUT,
+  startedAt: data.startedAt,
+  version: data.version,
+});
 const server = new HttpServer(withFaultInjection(site.handler), site.engine);
 
 let log: AccessLog | null = null;
