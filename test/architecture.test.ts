@@ -35,7 +35,8 @@ function isPure(file: string): boolean {
 }
 
 function areaOf(file: string): string {
-  if (file === "cli.ts") return "cli";
+  // Files directly in src/ are command-line entry points (cli.ts, presets such as httpserver.ts).
+  if (!file.includes("/")) return "cli";
   return file.split("/")[0]!;
 }
 

@@ -382,7 +382,7 @@ describe("Connection and Expect", () => {
 });
 
 describe("limits", () => {
-  const small: ParseLimits = { maxRequestLineBytes: 64, maxHeaderBytes: 256, maxHeaderCount: 3, requireHost: true };
+  const small: ParseLimits = { ...DEFAULT_PARSE_LIMITS, maxRequestLineBytes: 64, maxHeaderBytes: 256, maxHeaderCount: 3 };
 
   test("a request line over the limit is a 414", () => {
     fails(`GET /${"a".repeat(8192)} HTTP/1.1\r\n${H}\r\n`, 414, "URI_TOO_LONG");
