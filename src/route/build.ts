@@ -62,6 +62,7 @@ export function buildSite(config: Config, shared: SiteShared): Site {
     cacheMaxBytes: config.cacheMaxBytes,
     revalidateMs: config.revalidateMs,
     cacheControl: config.cacheControl,
+    ...(config.writable ? { locks: shared.locks } : {}),
   });
   const handlers: Handler[] = [];
   if (config.statusPath !== "") {

@@ -94,6 +94,9 @@ export class FileEntry {
   checkedAt: number;
   /** Bytes this entry accounts for in the cache budget. */
   cost: number;
+  /** The URI's lock slot and the version it was loaded at, when writes are on (else -1 and 0). */
+  slot = -1;
+  version = 0;
   readonly #head: HeadOptions;
 
   constructor(key: string, path: string, stat: FileStat, signature: string, mime: MimeType, body: Buffer | null, compressible: boolean, siblings: readonly (SiblingData | null)[], head: HeadOptions, now: number) {

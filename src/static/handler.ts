@@ -3,9 +3,9 @@
 // and error pages. Paths: resolve.ts; disk: lookup.ts; bytes and filters: send-file.ts; listings: listing.ts.
 
 import fs from "node:fs";
-import fsp from "node:fs/promises";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import type { LockTable } from "../common/lock-table.ts";
 import type { Handler } from "../http/handler.ts";
 import { F_ACCEPT } from "../http/headers.ts";
 import type { Request } from "../http/request.ts";
@@ -16,11 +16,12 @@ import { reportStaticError } from "./events.ts";
 import { FileCache } from "./file-cache.ts";
 import { FileEntry, type FileStat, type HeadOptions, type SiblingData, signatureOf } from "./file-entry.ts";
 import { readListing, renderListingHtml, renderListingJson } from "./listing.ts";
-import { DiskMap, type Lookup, readWhole, statusForFsError } from "./lookup.ts";
+import { DiskMap, type Lookup, openFile, readOpenFile, readWhole, statusForFsError } from "./lookup.ts";
 import { mimeTypeOf } from "./mime.ts";
 import { acceptsHtml, prefersJson } from "./negotiate.ts";
 import { type Resolved, resolvePath } from "./resolve.ts";
-import { FileSender, sendStatus } from "./send-file.ts";
+import { FileSender, type OpenFile, sendStatus } from "./send-file.ts";
+import { closeQuietly } from "./stream-file.ts";
 
 export interface StaticOptions {
   /** The directory served; resolved to its real path at start-up. */
@@ -46,6 +47,12 @@ export interface StaticOptions {
   readonly compress: boolean;
   /** Smallest file compressed on the fly. */
   readonly compressMinBytes: number;
+  /**
+   * Per-URI locks and versions shared with the write handler (only when writes are on): a read holds
+   * its URI's shared lock while it picks the bytes and logs, and a cached entry is used only while its
+   * URI's version is the one it was loaded at, so every thread sees a write at once.
+   */
+  readonly locks?: LockTable;
 }
 
 const ALLOW = "GET, HEAD, OPTIONS";
@@ -60,9 +67,11 @@ export class StaticHandler implements Handler {
   readonly #cache: FileCache;
   readonly #sender: FileSender;
   readonly #head: HeadOptions;
+  readonly #locks: LockTable | null;
 
   constructor(options: StaticOptions) {
     this.#options = options;
+    this.#locks = options.locks ?? null;
     this.#disk = new DiskMap(fs.realpathSync(options.root), options);
     this.#cache = new FileCache(options.cacheMaxBytes);
     this.#head = { cacheControl: options.cacheControl };
@@ -100,67 +109,127 @@ export class StaticHandler implements Handler {
 
   /**
    * Picks the entry for the request — from memory while fresh, else from disk (revalidating) — and sends
-   * it. This one step is what a per-URI read lock must wrap once writes exist.
+   * it: the one step a URI's shared lock covers when writes are on.
    */
   #serveFile(req: Request, res: Response): boolean | Promise<boolean> {
     const entry = this.#cache.get(req.path);
-    if (entry !== undefined && Date.now() - entry.checkedAt < this.#options.revalidateMs) return this.#sender.send(req, res, entry);
-    return this.#serveFromDisk(req, res);
+    const fresh = entry !== undefined && Date.now() - entry.checkedAt < this.#options.revalidateMs;
+    const locks = this.#locks;
+    if (locks === null) return fresh ? this.#sender.send(req, res, entry!) : this.#serveFromDisk(req, res, NO_VERSION);
+    if (fresh && locks.tryRead(entry!.slot)) {
+      if (locks.version(entry!.slot) === entry!.version) return this.#releasing(entry!.slot, this.#sender.send(req, res, entry!));
+      locks.releaseRead(entry!.slot);
+    }
+    return this.#serveLocked(req, res, locks);
   }
 
-  async #serveFromDisk(req: Request, res: Response): Promise<boolean> {
+  /** Releases a URI's shared lock once the response's bytes are picked and its log line written. */
+  #releasing(slot: number, result: boolean | Promise<boolean>): boolean | Promise<boolean> {
+    const locks = this.#locks!;
+    if (typeof result === "boolean") {
+      locks.releaseRead(slot);
+      return result;
+    }
+    return result.finally(() => locks.releaseRead(slot));
+  }
+
+  async #serveLocked(req: Request, res: Response, locks: LockTable): Promise<boolean> {
     const resolved = resolvePath(req.path, { dotfiles: this.#options.dotfiles });
     if (!resolved.ok) return this.#sendError(req, res, resolved.status);
+    const slot = locks.slotOf(resolved.relative);
+    const wait = locks.read(slot);
+    if (wait !== undefined) await wait;
+    try {
+      return await this.#serveResolved(req, res, resolved, { slot, version: locks.version(slot) });
+    } finally {
+      locks.releaseRead(slot);
+    }
+  }
+
+  #serveFromDisk(req: Request, res: Response, version: UriVersion): Promise<boolean> {
+    const resolved = resolvePath(req.path, { dotfiles: this.#options.dotfiles });
+    if (!resolved.ok) return this.#sendError(req, res, resolved.status);
+    return this.#serveResolved(req, res, resolved, version);
+  }
+
+  async #serveResolved(req: Request, res: Response, resolved: Resolved & { ok: true }, version: UriVersion): Promise<boolean> {
     const found = await this.#disk.find(resolved.relative);
     if (found.kind !== "file") this.#cache.invalidate(req.path);
     if (found.kind === "file") {
       // A directory's index is reached through the slash form only; "/file/" names no file (ENOTDIR).
       if (found.viaIndex && !resolved.trailingSlash) return this.#redirectToSlash(req, res, resolved);
       if (!found.viaIndex && resolved.trailingSlash) return this.#sendMissing(req, res);
-      const entry = await this.#load(req.path, found);
-      if (typeof entry === "number") return this.#sendError(req, res, entry);
-      return this.#sender.send(req, res, entry);
+      const loaded = await this.#load(req.path, found, version);
+      if (typeof loaded === "number") return this.#sendError(req, res, loaded);
+      return this.#send(req, res, loaded);
     }
     if (found.kind === "directory") {
+      // Without listings the slash form would only say 403: say it at once instead of redirecting to it.
+      if (!this.#options.listing) return this.#sendError(req, res, 403);
       if (!resolved.trailingSlash) return this.#redirectToSlash(req, res, resolved);
-      if (this.#options.listing) return this.#sendListing(req, res, found.path, resolved);
-      return this.#sendError(req, res, 403);
+      return this.#sendListing(req, res, found.path, resolved);
     }
     if (found.status === 500) reportStaticError(req.path, found.error);
     if (found.status === 404) return this.#sendMissing(req, res);
     return this.#sendError(req, res, found.status);
   }
 
-  /** The entry for a file found on disk: the cached one when the disk still matches, else a fresh one. */
-  async #load(key: string, found: Lookup & { kind: "file" }): Promise<FileEntry | number> {
+  /** Sends a loaded entry, lending it the open descriptor (if any) and closing that if it was not used. */
+  async #send(req: Request, res: Response, loaded: Loaded): Promise<boolean> {
+    if (loaded.fd === -1) return this.#sender.send(req, res, loaded.entry);
+    const open: OpenFile = { fd: loaded.fd, claimed: false };
+    try {
+      return await this.#sender.send(req, res, loaded.entry, open);
+    } finally {
+      if (!open.claimed) closeQuietly(open.fd);
+    }
+  }
+
+  /**
+   * The entry for a file found on disk: the cached one when the disk still matches, else a fresh one
+   * read through one descriptor (open, fstat, read), so a file replaced meanwhile cannot mix two
+   * versions. A file too large to cache comes back with that descriptor still open, for streaming.
+   */
+  async #load(key: string, found: Lookup & { kind: "file" }, version: UriVersion = NO_VERSION): Promise<Loaded | number> {
     const siblingStats = await this.#disk.siblings(found.path);
-    const signature = signatureOf(found.stat, siblingStats);
     const cached = this.#cache.peek(key);
     const now = Date.now();
-    if (cached !== undefined && cached.path === found.path && cached.signature === signature) {
+    if (cached !== undefined && cached.path === found.path && cached.version === version.version && cached.signature === signatureOf(found.stat, siblingStats)) {
       cached.checkedAt = now;
-      return cached;
+      return { entry: cached, fd: -1 };
     }
-    const max = this.#options.cacheMaxFileBytes;
+    let opened: { fd: number; stat: FileStat };
+    try {
+      opened = await openFile(found.path);
+    } catch (error) {
+      const status = statusForFsError(error);
+      if (status === 500) reportStaticError(key, error);
+      return status;
+    }
+    const { fd, stat } = opened;
     let body: Buffer | null = null;
-    if (found.stat.size <= max) {
+    if (stat.size <= this.#options.cacheMaxFileBytes) {
       try {
-        body = await fsp.readFile(found.path);
+        body = await readOpenFile(fd);
       } catch (error) {
+        closeQuietly(fd);
         const status = statusForFsError(error);
         if (status === 500) reportStaticError(key, error);
         return status;
       }
-      // Changed while we read it: stream it this time instead of caching bytes that match no stat.
-      if (body.length !== found.stat.size) body = null;
+      // Written to while we read it: stream the first stat.size bytes this time instead of caching.
+      if (body.length !== stat.size) body = null;
+      else closeQuietly(fd);
     }
     const siblings = await Promise.all(siblingStats.map((s) => this.#readSibling(s, body !== null)));
     const mime = mimeTypeOf(found.path);
-    const compressible = this.#options.compress && mime.compressible && found.stat.size >= this.#options.compressMinBytes;
-    const entry = new FileEntry(key, found.path, found.stat, signature, mime, body, compressible, siblings, this.#head, now);
+    const compressible = this.#options.compress && mime.compressible && stat.size >= this.#options.compressMinBytes;
+    const entry = new FileEntry(key, found.path, stat, signatureOf(stat, siblingStats), mime, body, compressible, siblings, this.#head, now);
+    entry.slot = version.slot;
+    entry.version = version.version;
     if (entry.cacheable) this.#cache.set(entry);
     else this.#cache.invalidate(key);
-    return entry;
+    return { entry, fd: body === null ? fd : -1 };
   }
 
   async #readSibling(sibling: (FileStat & { path: string }) | null, inMemory: boolean): Promise<SiblingData | null> {
@@ -201,8 +270,8 @@ export class StaticHandler implements Handler {
     if (this.#options.spa && acceptsHtml(req.get(F_ACCEPT))) {
       const index = await this.#disk.find("");
       if (index.kind === "file") {
-        const entry = await this.#load(SPA_KEY, index);
-        if (typeof entry !== "number") return this.#sender.send(req, res, entry);
+        const loaded = await this.#load(SPA_KEY, index);
+        if (typeof loaded !== "number") return this.#send(req, res, loaded);
       }
     }
     return this.#sendError(req, res, 404);
@@ -213,14 +282,32 @@ export class StaticHandler implements Handler {
     if (status === 404) {
       const page = await this.#disk.stat(path.join(this.#disk.root, NOT_FOUND_PAGE));
       if (page.kind === "file") {
-        const entry = await this.#load(NOT_FOUND_PAGE_KEY, page);
-        if (typeof entry !== "number" && entry.identity.body !== null) {
-          res.send(404, ["Content-Type", entry.mime.contentType, "X-Content-Type-Options", "nosniff"], entry.identity.body);
-          return true;
+        const loaded = await this.#load(NOT_FOUND_PAGE_KEY, page);
+        if (typeof loaded !== "number") {
+          if (loaded.fd !== -1) closeQuietly(loaded.fd);
+          const body = loaded.entry.identity.body;
+          if (body !== null) {
+            res.send(404, ["Content-Type", loaded.entry.mime.contentType, "X-Content-Type-Options", "nosniff"], body);
+            return true;
+          }
         }
       }
     }
     sendStatus(res, status);
     return true;
   }
+}
+
+/** The lock slot of a request's URI and its version when the read began (slot -1: writes are off). */
+interface UriVersion {
+  readonly slot: number;
+  readonly version: number;
+}
+
+const NO_VERSION: UriVersion = { slot: -1, version: 0 };
+
+/** An entry just loaded, with the descriptor it was read through when that is still open (else -1). */
+interface Loaded {
+  readonly entry: FileEntry;
+  readonly fd: number;
 }

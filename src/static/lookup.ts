@@ -2,6 +2,7 @@
 // files, directories and their index files, precompressed siblings, and file bytes for the cache.
 // All of the static handler's file system access except listings and streaming lives here.
 
+import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { type FileStat, SIBLING_SUFFIXES } from "./file-entry.ts";
@@ -70,6 +71,23 @@ export class DiskMap {
       }),
     );
   }
+}
+
+/** Opens a file for reading and reads its metadata through the descriptor (the bytes and stat agree). */
+export async function openFile(file: string): Promise<{ fd: number; stat: FileStat }> {
+  const fd = await new Promise<number>((resolve, reject) => fs.open(file, "r", (error, n) => (error === null ? resolve(n) : reject(error))));
+  try {
+    const stat = await new Promise<fs.Stats>((resolve, reject) => fs.fstat(fd, (error, st) => (error === null ? resolve(st) : reject(error))));
+    return { fd, stat: { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino } };
+  } catch (error) {
+    fs.close(fd, () => {});
+    throw error;
+  }
+}
+
+/** Reads an open file from its start to its end; the descriptor stays open. */
+export function readOpenFile(fd: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => fs.readFile(fd, (error, data) => (error === null ? resolve(data) : reject(error))));
 }
 
 /** Reads a whole file; null when it is gone, unreadable or no longer `size` bytes long (changed meanwhile). */

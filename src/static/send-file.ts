@@ -25,6 +25,12 @@ export interface SendOptions {
   readonly onError: (error: unknown) => void;
 }
 
+/** A descriptor the caller opened for the identity file; set `claimed` when taking it over. */
+export interface OpenFile {
+  readonly fd: number;
+  claimed: boolean;
+}
+
 const PLAIN = "text/plain; charset=utf-8";
 
 /** Sends `Reason\n` as text/plain for a status (the body of every error without a custom page). */
@@ -40,7 +46,7 @@ export class FileSender {
   }
 
   /** Answers the request from `entry`; returns true, or a promise of true when bytes come from disk or zlib. */
-  send(req: Request, res: Response, entry: FileEntry): boolean | Promise<boolean> {
+  send(req: Request, res: Response, entry: FileEntry, open: OpenFile | null = null): boolean | Promise<boolean> {
     // One pass over the field ids tells which filters apply; most requests need none.
     const f = req.fields;
     let conditional = false;
@@ -70,7 +76,7 @@ export class FileSender {
       res.sendPrepared(variant.ok);
       return true;
     }
-    return this.#sendVariant(req, res, entry, variant, conditional, ranged);
+    return this.#sendVariant(req, res, entry, variant, conditional, ranged, variant === entry.identity ? open : null);
   }
 
   async #compressThenSend(req: Request, res: Response, entry: FileEntry, index: number): Promise<boolean> {
@@ -78,7 +84,7 @@ export class FileSender {
     return this.send(req, res, entry);
   }
 
-  #sendVariant(req: Request, res: Response, entry: FileEntry, variant: Variant, conditional: boolean, ranged: boolean): boolean | Promise<boolean> {
+  #sendVariant(req: Request, res: Response, entry: FileEntry, variant: Variant, conditional: boolean, ranged: boolean, open: OpenFile | null): boolean | Promise<boolean> {
     if (conditional) {
       // RFC 9110 §13.2.2: preconditions before Range, evaluated against the selected representation.
       const verdict = evaluateConditions(true, req.getCombined(F_IF_MATCH), req.getCombined(F_IF_NONE_MATCH), req.get(F_IF_MODIFIED_SINCE), req.get(F_IF_UNMODIFIED_SINCE), variant.etag, entry.lastModifiedMs);
@@ -100,17 +106,17 @@ export class FileSender {
           sendStatus(res, 416, ["Content-Range", unsatisfiedRange(variant.size)]);
           return true;
         }
-        if (result.kind === RANGE_PARTIAL) return this.#sendRanges(req, res, entry, variant, result.ranges);
+        if (result.kind === RANGE_PARTIAL) return this.#sendRanges(req, res, entry, variant, result.ranges, open);
       }
     }
     if (variant.ok !== null) {
       res.sendPrepared(variant.ok);
       return true;
     }
-    return this.#sendFromDisk(req, res, variant.path, 200, variant.fields, variant.size, [{ start: 0, end: variant.size - 1 }]);
+    return this.#sendFromDisk(req, res, variant.path, open, 200, variant.fields, variant.size, [{ start: 0, end: variant.size - 1 }]);
   }
 
-  #sendRanges(req: Request, res: Response, entry: FileEntry, variant: Variant, ranges: readonly ByteRange[]): boolean | Promise<boolean> {
+  #sendRanges(req: Request, res: Response, entry: FileEntry, variant: Variant, ranges: readonly ByteRange[], open: OpenFile | null): boolean | Promise<boolean> {
     const body = variant.body;
     if (ranges.length === 1) {
       const r = ranges[0]!;
@@ -119,7 +125,7 @@ export class FileSender {
         res.send(206, fields, body.subarray(r.start, r.end + 1));
         return true;
       }
-      return this.#sendFromDisk(req, res, variant.path, 206, fields, r.end - r.start + 1, ranges);
+      return this.#sendFromDisk(req, res, variant.path, open, 206, fields, r.end - r.start + 1, ranges);
     }
     // Several ranges: multipart/byteranges (RFC 9110 §14.6).
     const layout = multipartLayout(ranges, variant.size, entry.mime.contentType, this.#options.boundary);
@@ -134,14 +140,22 @@ export class FileSender {
     const segments: Segment[] = [];
     for (const part of layout.parts) segments.push(part.head, { start: part.start, end: part.end });
     segments.push(layout.tail);
-    return this.#sendFromDisk(req, res, variant.path, 206, fields, layout.length, segments);
+    return this.#sendFromDisk(req, res, variant.path, open, 206, fields, layout.length, segments);
   }
 
-  /** Opens the file before the head goes out, so a permission or race failure still gets a status. */
-  async #sendFromDisk(req: Request, res: Response, file: string, status: number, fields: readonly string[], length: number, segments: readonly Segment[]): Promise<boolean> {
+  /**
+   * Streams from `open` when the caller lent a descriptor, else opens the file before the head goes out,
+   * so a permission or race failure still gets a status.
+   */
+  async #sendFromDisk(req: Request, res: Response, file: string, open: OpenFile | null, status: number, fields: readonly string[], length: number, segments: readonly Segment[]): Promise<boolean> {
     let fd: number;
     try {
-      fd = await openForReading(file);
+      if (open !== null) {
+        open.claimed = true;
+        fd = open.fd;
+      } else {
+        fd = await openForReading(file);
+      }
     } catch (error) {
       const code = statusForFsError(error);
       if (code === 500) this.#options.onError(error);

@@ -30,10 +30,15 @@ withServer("--no-listing", ["--no-listing"], (port) => {
     assert.equal(res.status, 403);
     assert.equal(res.body.toString(), "Forbidden\n");
   });
+  test("such a directory without its slash is 403 at once (no redirect to a 403)", async () => {
+    const res = await get(port(), "/sub");
+    assert.equal(res.status, 403);
+    assert.equal(res.body.toString(), "Forbidden\n");
+  });
   test("directories with an index and files are unaffected", async () => {
     assert.equal((await get(port(), "/withindex/")).status, 200);
+    assert.equal((await get(port(), "/withindex")).status, 301);
     assert.equal((await get(port(), "/sub/b.txt")).status, 200);
-    assert.equal((await get(port(), "/sub")).status, 301);
   });
 });
 
