@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { request } from "../helpers/raw.ts";
 import { makeSite, type RunningServer, startServer } from "../helpers/server.ts";
 import { get, makeStaticSite } from "../helpers/static-site.ts";
 
@@ -182,3 +183,18 @@ withServer("--cache-size 4k", ["--cache-size", "4k"], (port) => {
     }
   });
 });
+
+const written = makeSite({ "w.txt": "before\n" });
+withServer(
+  "--writable on two threads",
+  ["--writable", "-t", "2"],
+  (port) => {
+    test("a PUT is seen at once by every thread's cache, despite the revalidation bound", async () => {
+      for (let i = 0; i < 8; i++) assert.equal((await get(port(), "/w.txt")).body.toString(), "before\n");
+      const put = await request(port(), "PUT /w.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nConnection: close\r\n\r\nafter\n", { timeoutMs: 5000 });
+      assert.equal(put.status, 200);
+      for (let i = 0; i < 8; i++) assert.equal((await get(port(), "/w.txt")).body.toString(), "after\n");
+    });
+  },
+  written,
+);
