@@ -3,46 +3,29 @@
 // descriptor count (/proc/<pid>/fd) is back to where it started and it still serves.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import { after, before, test } from "node:test";
 import { connect } from "../helpers/raw.ts";
-import { get, makeStaticSite } from "../helpers/static-site.ts";
+import { get, makeStaticSite, startWrapped, type WrappedServer } from "../helpers/static-site.ts";
 
-const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
 const FD_LIMIT = 64;
 const LINUX = process.platform === "linux" && fs.existsSync("/proc/self/fd");
 
-let child: ChildProcess;
+let server: WrappedServer;
 let port = 0;
 
 before(async () => {
   if (!LINUX) return;
   const site = makeStaticSite();
-  child = spawn("bash", ["-c", `ulimit -n ${FD_LIMIT}; exec "$0" "$@"`, process.execPath, CLI, "--root", site.root, "-t", "1", "0"], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stderr!.resume();
-  port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 15_000);
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-      const m = /:(\d+)\//.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
+  server = await startWrapped(["bash", "-c", `ulimit -n ${FD_LIMIT}; exec "$0" "$@"`], ["--root", site.root, "-t", "1"]);
+  port = server.port;
 });
 
-after(() => {
-  if (child !== undefined && child.exitCode === null) child.kill("SIGKILL");
-});
+after(() => server?.stop());
 
 function openFds(): number {
-  return fs.readdirSync(`/proc/${child.pid}/fd`).length;
+  return fs.readdirSync(`/proc/${server.pid}/fd`).length;
 }
 
 /** Asks for the large file and hangs up after the first bytes arrive (or at once). */

@@ -1,6 +1,7 @@
 // The docroot the static e2e tests serve (also used to run the plain-HTTP cases against nginx), and a
 // one-request helper over raw sockets. Not a test file itself.
 
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
@@ -76,4 +77,31 @@ export function multipartParts(res: RawResponse): Array<{ range: string; type: s
     pos = next;
   }
   return out;
+}
+
+/** A CLI started through a wrapper command (ulimit, setpriv…), with its port read from the banner. */
+export interface WrappedServer {
+  readonly port: number;
+  readonly pid: number;
+  stop(): void;
+}
+
+/** Starts `portico <args> 0` as `wrapper… node cli.ts …` and resolves once it listens. */
+export function startWrapped(wrapper: readonly string[], args: readonly string[]): Promise<WrappedServer> {
+  const cli = new URL("../../src/cli.ts", import.meta.url).pathname;
+  const [command, ...rest] = wrapper;
+  const child = spawn(command!, [...rest, process.execPath, cli, ...args, "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 15_000);
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      const m = /https?:\/\/[^\s]*:(\d+)\//.exec(out);
+      if (m === null) return;
+      clearTimeout(timer);
+      resolve({ port: Number(m[1]), pid: child.pid!, stop: () => child.exitCode === null && child.kill("SIGKILL") });
+    });
+    child.once("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
 }
