@@ -9,7 +9,7 @@ import type { LockTable } from "../common/lock-table.ts";
 import type { Handler } from "../http/handler.ts";
 import { F_ACCEPT } from "../http/headers.ts";
 import type { Request } from "../http/request.ts";
-import type { Response } from "../http/response.ts";
+import { PreparedResponse, type Response } from "../http/response.ts";
 import { MAX_RANGES } from "../http/filters/range.ts";
 import { ensureCompressed } from "./compress.ts";
 import { reportStaticError } from "./events.ts";
@@ -68,6 +68,8 @@ export class StaticHandler implements Handler {
   readonly #sender: FileSender;
   readonly #head: HeadOptions;
   readonly #locks: LockTable | null;
+  readonly #missing = new Map<string, RecentMiss>();
+  #notFoundPage: { readonly entry: FileEntry; readonly response: PreparedResponse } | null = null;
 
   constructor(options: StaticOptions) {
     this.#options = options;
@@ -113,6 +115,7 @@ export class StaticHandler implements Handler {
    */
   #serveFile(req: Request, res: Response): boolean | Promise<boolean> {
     const entry = this.#cache.get(req.path);
+    if (entry === undefined && this.#missing.size !== 0 && this.#sendRecentMiss(req, res)) return true;
     const fresh = entry !== undefined && Date.now() - entry.checkedAt < this.#options.revalidateMs;
     const locks = this.#locks;
     if (locks === null) return fresh ? this.#sender.send(req, res, entry!) : this.#serveFromDisk(req, res, NO_VERSION);
@@ -121,6 +124,22 @@ export class StaticHandler implements Handler {
       locks.releaseRead(entry!.slot);
     }
     return this.#serveLocked(req, res, locks);
+  }
+
+  /** Answers a path found missing within the revalidation bound from memory; false when it cannot. */
+  #sendRecentMiss(req: Request, res: Response): boolean {
+    const miss = this.#missing.get(req.path);
+    if (miss === undefined || Date.now() - miss.checkedAt >= this.#options.revalidateMs) return false;
+    const locks = this.#locks;
+    if (locks === null) {
+      res.sendPrepared(miss.response);
+      return true;
+    }
+    if (!locks.tryRead(miss.slot)) return false;
+    const current = locks.version(miss.slot) === miss.version;
+    if (current) res.sendPrepared(miss.response);
+    locks.releaseRead(miss.slot);
+    return current;
   }
 
   /** Releases a URI's shared lock once the response's bytes are picked and its log line written. */
@@ -158,7 +177,8 @@ export class StaticHandler implements Handler {
     if (found.kind === "file") {
       // A directory's index is reached through the slash form only; "/file/" names no file (ENOTDIR).
       if (found.viaIndex && !resolved.trailingSlash) return this.#redirectToSlash(req, res, resolved);
-      if (!found.viaIndex && resolved.trailingSlash) return this.#sendMissing(req, res);
+      if (!found.viaIndex && resolved.trailingSlash) return this.#sendMissing(req, res, version);
+      this.#missing.delete(req.path);
       const loaded = await this.#load(req.path, found, version);
       if (typeof loaded === "number") return this.#sendError(req, res, loaded);
       return this.#send(req, res, loaded);
@@ -170,7 +190,7 @@ export class StaticHandler implements Handler {
       return this.#sendListing(req, res, found.path, resolved);
     }
     if (found.status === 500) reportStaticError(req.path, found.error);
-    if (found.status === 404) return this.#sendMissing(req, res);
+    if (found.status === 404) return this.#sendMissing(req, res, version);
     return this.#sendError(req, res, found.status);
   }
 
@@ -265,38 +285,63 @@ export class StaticHandler implements Handler {
     return true;
   }
 
-  /** A path with nothing behind it: the SPA's index for HTML navigations, else 404. */
-  async #sendMissing(req: Request, res: Response): Promise<boolean> {
-    if (this.#options.spa && acceptsHtml(req.get(F_ACCEPT))) {
-      const index = await this.#disk.find("");
-      if (index.kind === "file") {
-        const loaded = await this.#load(SPA_KEY, index);
-        if (typeof loaded !== "number") return this.#send(req, res, loaded);
+  /**
+   * A path with nothing behind it: the SPA's index for HTML navigations, else 404 — remembered for the
+   * revalidation bound (unless the answer depends on Accept), so repeated misses cost no file system calls.
+   */
+  async #sendMissing(req: Request, res: Response, version: UriVersion): Promise<boolean> {
+    if (this.#options.spa) {
+      if (acceptsHtml(req.get(F_ACCEPT))) {
+        const index = await this.#disk.find("");
+        if (index.kind === "file") {
+          const loaded = await this.#load(SPA_KEY, index);
+          if (typeof loaded !== "number") return this.#send(req, res, loaded);
+        }
       }
+      return this.#sendError(req, res, 404);
     }
-    return this.#sendError(req, res, 404);
+    const response = await this.#notFoundResponse();
+    if (this.#options.revalidateMs > 0) {
+      if (this.#missing.size >= MISSING_LIMIT) this.#missing.clear();
+      this.#missing.set(req.path, { checkedAt: Date.now(), slot: version.slot, version: version.version, response });
+    }
+    res.sendPrepared(response);
+    return true;
   }
 
   /** An error response: `Reason\n` as text, or the root's 404.html for 404 when there is one. */
   async #sendError(req: Request, res: Response, status: number): Promise<boolean> {
-    if (status === 404) {
-      const page = await this.#disk.stat(path.join(this.#disk.root, NOT_FOUND_PAGE));
-      if (page.kind === "file") {
-        const loaded = await this.#load(NOT_FOUND_PAGE_KEY, page);
-        if (typeof loaded !== "number") {
-          if (loaded.fd !== -1) closeQuietly(loaded.fd);
-          const body = loaded.entry.identity.body;
-          if (body !== null) {
-            res.send(404, ["Content-Type", loaded.entry.mime.contentType, "X-Content-Type-Options", "nosniff"], body);
-            return true;
-          }
-        }
-      }
-    }
-    sendStatus(res, status);
+    if (status === 404) res.sendPrepared(await this.#notFoundResponse());
+    else sendStatus(res, status);
     return true;
   }
+
+  /** The prepared 404: the root's 404.html when it exists (rebuilt when it changes), else `Not Found\n`. */
+  async #notFoundResponse(): Promise<PreparedResponse> {
+    const page = await this.#disk.stat(path.join(this.#disk.root, NOT_FOUND_PAGE));
+    if (page.kind !== "file") return NOT_FOUND_PLAIN;
+    const loaded = await this.#load(NOT_FOUND_PAGE_KEY, page);
+    if (typeof loaded === "number") return NOT_FOUND_PLAIN;
+    if (loaded.fd !== -1) closeQuietly(loaded.fd);
+    const entry = loaded.entry;
+    if (entry.identity.body === null) return NOT_FOUND_PLAIN;
+    if (this.#notFoundPage?.entry !== entry) {
+      this.#notFoundPage = { entry, response: new PreparedResponse(404, ["Content-Type", entry.mime.contentType, "X-Content-Type-Options", "nosniff"], entry.identity.body) };
+    }
+    return this.#notFoundPage.response;
+  }
 }
+
+/** A request path recently found missing, with the 404 to repeat until the revalidation bound passes. */
+interface RecentMiss {
+  readonly checkedAt: number;
+  readonly slot: number;
+  readonly version: number;
+  readonly response: PreparedResponse;
+}
+
+const MISSING_LIMIT = 4096;
+const NOT_FOUND_PLAIN = new PreparedResponse(404, ["Content-Type", "text/plain; charset=utf-8", "X-Content-Type-Options", "nosniff"], Buffer.from("Not Found\n"));
 
 /** The lock slot of a request's URI and its version when the read began (slot -1: writes are off). */
 interface UriVersion {

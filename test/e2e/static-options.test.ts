@@ -137,6 +137,11 @@ withServer(
       assert.notEqual(second.headers.etag, first.headers.etag);
       assert.equal((await get(port(), "/f.txt", { "If-None-Match": first.headers.etag! })).status, 200);
     });
+    test("a file created after a 404 is served at once", async () => {
+      assert.equal((await get(port(), "/later.txt")).status, 404);
+      fs.writeFileSync(path.join(changing, "later.txt"), "now here\n");
+      assert.equal((await get(port(), "/later.txt")).body.toString(), "now here\n");
+    });
     test("a deleted file is 404 at once", async () => {
       assert.equal((await get(port(), "/gone.txt")).status, 200);
       fs.unlinkSync(path.join(changing, "gone.txt"));
@@ -156,6 +161,13 @@ withServer(
       fs.writeFileSync(path.join(bounded, "f.txt"), "new\n");
       await new Promise((r) => setTimeout(r, 250));
       assert.equal((await get(port(), "/f.txt")).body.toString(), "new\n");
+    });
+    test("a 404 is remembered no longer than the bound", async () => {
+      assert.equal((await get(port(), "/created.txt")).status, 404);
+      assert.equal((await get(port(), "/created.txt")).body.toString(), "Not Found\n");
+      fs.writeFileSync(path.join(bounded, "created.txt"), "created\n");
+      await new Promise((r) => setTimeout(r, 250));
+      assert.equal((await get(port(), "/created.txt")).body.toString(), "created\n");
     });
   },
   bounded,
