@@ -11,7 +11,8 @@ import { FileSender } from "../../src/static/send-file.ts";
 import { exchangeFor } from "../helpers/fake-exchange.ts";
 
 const TEXT = Buffer.from("abcdefghij".repeat(300));
-const sender = new FileSender({ boundary: "B", maxRanges: 64, compress: (entry, index) => ensureCompressed(entry, index, () => {}, assert.fail), onError: assert.fail });
+const fail = (error: unknown): void => assert.fail(String(error));
+const sender = new FileSender({ boundary: "B", maxRanges: 64, compress: (entry, index) => ensureCompressed(entry, index, () => {}, fail), onError: fail });
 
 function entry(compressible: boolean): FileEntry {
   return new FileEntry("/t.txt", "/r/t.txt", { size: TEXT.length, mtimeMs: Date.UTC(2024, 0, 1), ino: 9 }, "", mimeTypeOf("t.txt"), TEXT, compressible, [null, null, null], { cacheControl: "no-cache" }, 0);
