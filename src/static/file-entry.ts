@@ -137,6 +137,11 @@ export class FileEntry {
     return this.identity.body !== null;
   }
 
+  /** Gives up making variants in memory (the entry did not fit the cache, so they would be made per request). */
+  stopCompressing(): void {
+    for (let i = 0; i < ENCODING_COUNT; i++) if (this.encoded[i] === undefined) this.encoded[i] = null;
+  }
+
   /** Stores a compressed variant made in memory; `bytes` null records that compressing did not pay. */
   addCompressed(index: number, bytes: Buffer | null): number {
     if (bytes === null || bytes.length >= this.size) {

@@ -249,6 +249,7 @@ export class StaticHandler implements Handler {
     entry.version = version.version;
     if (entry.cacheable) this.#cache.set(entry);
     else this.#cache.invalidate(key);
+    if (this.#cache.peek(key) !== entry) entry.stopCompressing();
     return { entry, fd: body === null ? fd : -1 };
   }
 

@@ -63,3 +63,12 @@ test("compressed variants are kept only when smaller", () => {
 test("the signature changes with any sibling", () => {
   assert.notEqual(signatureOf(STAT, [null, null, null]), signatureOf(STAT, [null, null, { size: 1, mtimeMs: 1, ino: 1 }]));
 });
+
+test("stopCompressing leaves ready variants and marks the rest as absent", () => {
+  const e = entry(true);
+  e.addCompressed(2, Buffer.alloc(3));
+  e.stopCompressing();
+  assert.equal(e.encoded[0], null);
+  assert.equal(e.encoded[1], null);
+  assert.ok(e.encoded[2]);
+});
