@@ -112,7 +112,8 @@ export class FileEntry {
     this.etag = `"${stat.ino.toString(36)}-${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"`;
     this.lastModifiedMs = Math.floor(stat.mtimeMs / 1000) * 1000;
     this.lastModified = new Date(this.lastModifiedMs).toUTCString();
-    this.compressible = compressible && body !== null;
+    // Precompressed siblings mean the site chose its codings: nothing is compressed on the fly then.
+    this.compressible = compressible && body !== null && siblings.every((s) => s === null);
     this.negotiable = this.compressible || siblings.some((s) => s !== null);
     this.checkedAt = now;
     this.identity = new Variant(this, "", this.etag, stat.size, body, path, head);

@@ -103,6 +103,12 @@ describe("compression on (default)", () => {
     assert.equal(plain.headers.vary, "Accept-Encoding");
   });
 
+  test("a file with precompressed siblings is offered only in their codings", async () => {
+    const res = await get(server.port, "/pre.js", { "Accept-Encoding": "zstd, gzip" });
+    assert.equal(res.headers["content-encoding"], "gzip", "no zstd sibling: the gzip sibling, not a zstd made on the fly");
+    assert.ok(res.body.equals(zlib.gzipSync(PRE_JS)));
+  });
+
   test("HEAD of a compressed variant has its headers and no body", async () => {
     const full = await get(server.port, "/big.txt", { "Accept-Encoding": "gzip" });
     const head = await get(server.port, "/big.txt", { "Accept-Encoding": "gzip" }, "HEAD");

@@ -28,3 +28,8 @@ test("text and JSON are compressible, images are not", () => {
   assert.equal(mimeTypeOf("a.json").compressible, true);
   assert.equal(mimeTypeOf("a.png").compressible, false);
 });
+
+test("application/octet-stream is never compressible", () => {
+  assert.equal(mimeTypeOf("a.bin").contentType, "application/octet-stream");
+  assert.equal(mimeTypeOf("a.bin").compressible, false);
+});
