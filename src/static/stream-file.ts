@@ -60,6 +60,11 @@ class FileStream {
 
   readonly #pump = (): void => {
     if (this.#closed) return;
+    if (this.#res.finished) {
+      // Abandoned elsewhere (a send timeout): writing now would throw inside an fs callback.
+      this.#close();
+      return;
+    }
     for (;;) {
       if (this.#remaining > 0) {
         this.#read();
@@ -93,7 +98,7 @@ class FileStream {
 
   readonly #onRead = (error: NodeJS.ErrnoException | null, bytesRead: number, buffer: Buffer): void => {
     this.#reading = false;
-    if (this.#aborted) {
+    if (this.#aborted || this.#res.finished) {
       this.#close();
       return;
     }
