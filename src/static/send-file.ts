@@ -58,8 +58,8 @@ export class FileSender {
       else if (id === F_RANGE) ranged = true;
       else if (id === F_ACCEPT_ENCODING) negotiate = true;
     }
-    // Range is defined for GET only (RFC 9110 §14.2) and is answered from the identity representation.
-    ranged &&= req.method === "GET";
+    // Range is defined for GET (RFC 9110 §14.2); HEAD answers with the fields GET would get (§9.3.2), so
+    // it sees the same 206 head, as with nginx. Ranges are answered from the identity representation.
     let variant = entry.identity;
     if (negotiate && entry.negotiable && !ranged) {
       const order = acceptedEncodings(req.getCombined(F_ACCEPT_ENCODING)!);

@@ -70,11 +70,12 @@ test("a ready variant is chosen by q-value; a Range selects identity", async () 
   assert.equal(ranged.sink.parsed().body.toString(), "abc");
 });
 
-test("HEAD with a Range is a 200 without body", () => {
+test("HEAD with a Range gets the 206 head GET would get, without body", () => {
   const e = entry(false);
   const { req, res, sink } = exchangeFor("/t.txt", { Range: "bytes=0-1" }, "HEAD");
   sender.send(req, res, e);
-  assert.equal(sink.parsed().status, 200);
+  assert.equal(sink.parsed().status, 206);
   assert.equal(sink.parsed().body.length, 0);
-  assert.equal(sink.parsed().headers["content-length"], String(TEXT.length));
+  assert.equal(sink.parsed().headers["content-length"], "2");
+  assert.equal(sink.parsed().headers["content-range"], `bytes 0-1/${TEXT.length}`);
 });

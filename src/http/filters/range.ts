@@ -36,6 +36,8 @@ export function parseRange(value: string, size: number, maxRanges: number = MAX_
   const eq = v.indexOf("=");
   // Only the bytes unit is understood; any other unit is ignored (§14.2).
   if (eq !== 5 || v.slice(0, 5).toLowerCase() !== "bytes") return IGNORED;
+  // An empty representation has no byte to select: serve it whole (a server may ignore Range, §14.2), as nginx does.
+  if (size === 0) return IGNORED;
   const specs = v.slice(6).split(",");
   const found: ByteRange[] = [];
   let count = 0;
@@ -57,7 +59,7 @@ export function parseRange(value: string, size: number, maxRanges: number = MAX_
         break;
       }
       const suffix = Number(last);
-      if (suffix === 0 || size === 0) continue; // selects no bytes: unsatisfiable on its own
+      if (suffix === 0) continue; // selects no bytes: unsatisfiable on its own
       found.push({ start: Math.max(0, size - suffix), end: size - 1 });
       continue;
     }
