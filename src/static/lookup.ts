@@ -73,11 +73,18 @@ export class DiskMap {
   }
 }
 
-/** Opens a file for reading and reads its metadata through the descriptor (the bytes and stat agree). */
+/**
+ * Flags for opening a file found by real path: never through a symlink swapped in since (the jail), and
+ * never blocking on a FIFO swapped in since (a thread-pool thread would hang).
+ */
+export const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW;
+
+/** Opens a regular file for reading and reads its metadata through the descriptor (bytes and stat agree). */
 export async function openFile(file: string): Promise<{ fd: number; stat: FileStat }> {
-  const fd = await new Promise<number>((resolve, reject) => fs.open(file, "r", (error, n) => (error === null ? resolve(n) : reject(error))));
+  const fd = await new Promise<number>((resolve, reject) => fs.open(file, OPEN_FLAGS, (error, n) => (error === null ? resolve(n) : reject(error))));
   try {
     const stat = await new Promise<fs.Stats>((resolve, reject) => fs.fstat(fd, (error, st) => (error === null ? resolve(st) : reject(error))));
+    if (!stat.isFile()) throw Object.assign(new Error(`${file} is no longer a regular file`), { code: "ENOENT" });
     return { fd, stat: { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino } };
   } catch (error) {
     fs.close(fd, () => {});

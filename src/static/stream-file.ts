@@ -15,7 +15,8 @@ const CHUNK_BYTES = 256 * 1024;
 /** Opens a file for reading; resolves with its descriptor or rejects with the file system error. */
 export function openForReading(file: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    fs.open(file, "r", (error, fd) => (error === null ? resolve(fd) : reject(error)));
+    // Same flags as lookup.ts's OPEN_FLAGS (no symlink or FIFO swapped in since the lookup).
+    fs.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW, (error, fd) => (error === null ? resolve(fd) : reject(error)));
   });
 }
 

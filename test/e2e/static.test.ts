@@ -3,6 +3,8 @@
 // The plain-HTTP cases also run against nginx when it is installed, to keep expectations compatible.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { exchange, parseResponses } from "../helpers/raw.ts";
 import { NGINX, startNginx } from "../helpers/nginx.ts";
@@ -196,6 +198,12 @@ describe("portico", () => {
     assert.equal((await get(server.port, "/link-out.txt")).status, 404);
     assert.equal((await get(server.port, "/dir-out/inner.txt")).status, 404);
     assert.equal((await get(server.port, "/link-in.txt")).body.toString(), "hello world\n");
+  });
+
+  test("a FIFO or other special file is 404, and never blocks the server", async () => {
+    execFileSync("mkfifo", [path.join(site.root, "pipe.txt")]);
+    assert.equal((await get(server.port, "/pipe.txt")).status, 404);
+    assert.equal((await get(server.port, "/hello.txt")).status, 200);
   });
 
   test("405 names the allowed methods", async () => {
