@@ -119,14 +119,15 @@ export class FileEntry {
     this.identity = new Variant(this, "", this.etag, stat.size, body, path, head);
     this.encoded = [];
     this.pending = [];
-    this.cost = (body?.length ?? 0) + 1024;
+    // Bytes are held twice: the file's buffer and the prepared response's head+body copy.
+    this.cost = (body?.length ?? 0) * 2 + 1024;
     for (let i = 0; i < ENCODING_COUNT; i++) {
       const sibling = siblings[i] ?? null;
       this.pending.push(null);
       if (sibling !== null) {
         const etag = `"${sibling.ino.toString(36)}-${sibling.size.toString(36)}-${Math.floor(sibling.mtimeMs).toString(36)}-${ENCODINGS[i]}"`;
         this.encoded.push(new Variant(this, ENCODINGS[i]!, etag, sibling.size, sibling.body, sibling.path, head));
-        this.cost += (sibling.body?.length ?? 0) + 512;
+        this.cost += (sibling.body?.length ?? 0) * 2 + 512;
       } else {
         this.encoded.push(this.compressible ? undefined : null);
       }
@@ -151,8 +152,8 @@ export class FileEntry {
     }
     const etag = `${this.etag.slice(0, -1)}-${ENCODINGS[index]}"`;
     this.encoded[index] = new Variant(this, ENCODINGS[index]!, etag, bytes.length, bytes, "", this.#head);
-    this.cost += bytes.length + 512;
-    return bytes.length + 512;
+    this.cost += bytes.length * 2 + 512;
+    return bytes.length * 2 + 512;
   }
 }
 

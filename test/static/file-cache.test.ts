@@ -11,7 +11,8 @@ function entry(key: string, size: number, path = `/root${key}`): FileEntry {
 }
 
 test("evicts least recently used entries to stay within the byte budget", () => {
-  const cache = new FileCache(3 * 2024);
+  const cost = entry("/x", 1000).cost;
+  const cache = new FileCache(3 * cost);
   cache.set(entry("/a", 1000));
   cache.set(entry("/b", 1000));
   cache.set(entry("/c", 1000));
@@ -19,7 +20,7 @@ test("evicts least recently used entries to stay within the byte budget", () => 
   cache.set(entry("/d", 1000));
   assert.equal(cache.peek("/b"), undefined, "b was the least recently used");
   assert.ok(cache.peek("/a") && cache.peek("/c") && cache.peek("/d"));
-  assert.ok(cache.bytes <= 3 * 2024);
+  assert.ok(cache.bytes <= 3 * cost);
 });
 
 test("an entry larger than the whole budget is not kept", () => {
@@ -49,7 +50,7 @@ test("replacing a key keeps the byte count exact", () => {
 });
 
 test("growth of a cached entry is accounted and may evict others", () => {
-  const cache = new FileCache(2 * 1034 + 10);
+  const cache = new FileCache(2 * entry("/x", 10).cost + 10);
   const a = entry("/a", 10);
   cache.set(a);
   cache.set(entry("/b", 10));
