@@ -50,12 +50,14 @@ export interface StaticOptions {
   /**
    * Per-URI locks and versions shared with the write handler (only when writes are on): a read holds
    * its URI's shared lock while it picks the bytes and logs, and a cached entry is used only while its
-   * URI's version is the one it was loaded at, so every thread sees a write at once.
+   * URI's version is the one it was loaded at, so every thread sees a write at once. Present exactly
+   * when writes are on (Allow then names PUT and DELETE).
    */
   readonly locks?: LockTable;
 }
 
 const ALLOW = "GET, HEAD, OPTIONS";
+const ALLOW_WRITABLE = "GET, HEAD, PUT, DELETE, OPTIONS";
 const KNOWN_METHODS = new Set(["POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "QUERY"]);
 const SPA_KEY = "\u0000spa";
 const NOT_FOUND_PAGE_KEY = "\u0000404";
@@ -68,12 +70,14 @@ export class StaticHandler implements Handler {
   readonly #sender: FileSender;
   readonly #head: HeadOptions;
   readonly #locks: LockTable | null;
+  readonly #allow: string;
   readonly #missing = new Map<string, RecentMiss>();
   #notFoundPage: { readonly entry: FileEntry; readonly response: PreparedResponse } | null = null;
 
   constructor(options: StaticOptions) {
     this.#options = options;
     this.#locks = options.locks ?? null;
+    this.#allow = options.locks === undefined ? ALLOW : ALLOW_WRITABLE;
     this.#disk = new DiskMap(fs.realpathSync(options.root), options);
     this.#cache = new FileCache(options.cacheMaxBytes);
     this.#head = { cacheControl: options.cacheControl };
@@ -99,10 +103,10 @@ export class StaticHandler implements Handler {
     const method = req.method;
     if (method === "GET" || method === "HEAD") return this.#serveFile(req, res);
     if (method === "OPTIONS") {
-      res.send(204, ["Allow", ALLOW]);
+      res.send(204, ["Allow", this.#allow]);
     } else if (KNOWN_METHODS.has(method)) {
       // RFC 9110 §15.5.6: 405 names the methods that would work.
-      sendStatus(res, 405, ["Allow", ALLOW]);
+      sendStatus(res, 405, ["Allow", this.#allow]);
     } else {
       sendStatus(res, 501); // §15.6.2: a method this server does not recognise
     }

@@ -207,6 +207,12 @@ withServer(
       assert.equal(put.status, 200);
       for (let i = 0; i < 8; i++) assert.equal((await get(port(), "/w.txt")).body.toString(), "after\n");
     });
+    test("OPTIONS and 405 name PUT and DELETE when writes are on", async () => {
+      assert.equal((await get(port(), "/w.txt", {}, "OPTIONS")).headers.allow, "GET, HEAD, PUT, DELETE, OPTIONS");
+      const post = await get(port(), "/w.txt", { "Content-Length": "0" }, "POST");
+      assert.equal(post.status, 405);
+      assert.equal(post.headers.allow, "GET, HEAD, PUT, DELETE, OPTIONS");
+    });
   },
   written,
 );
