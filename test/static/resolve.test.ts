@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import { resolvePath } from "../../src/static/resolve.ts";
 
 function rel(p: string, dotfiles = false): string | number {
@@ -67,4 +68,23 @@ test("dotfiles are hidden unless allowed; /.well-known/ is served", () => {
 test("a path must start with /", () => {
   assert.equal(rel("*"), 400);
   assert.equal(rel(""), 400);
+});
+
+test("no input resolves to a path with a dot segment, an absolute path, NUL or a hidden segment", () => {
+  const piece = fc.constantFrom("a", "..", ".", "%2e", "%2E%2e", "%2f", "%5c", "\\", "%00", ".git", "%2egit", "b c", "%", "%zz", "/", "//", "é", "%C3%A9");
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+      const r = resolvePath(`/${pieces.join("")}`, { dotfiles: false });
+      if (!r.ok) return;
+      assert.ok(!r.relative.startsWith("/"));
+      assert.ok(!r.relative.includes("\0"));
+      for (const segment of r.relative.split("/")) {
+        assert.notEqual(segment, "..");
+        assert.notEqual(segment, ".");
+        assert.ok(!segment.startsWith(".") || segment === ".well-known", r.relative);
+      }
+      assert.deepEqual(r.segments.join("/"), r.relative);
+    }),
+    { numRuns: 2000 },
+  );
 });
