@@ -215,6 +215,7 @@ function finish(values: Map<string, unknown>, port: number): Config {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`--root: ${root} does not exist or cannot be read`);
   }
+  if (/[\0-\x1f\x7f]/.test(get<string>("cacheControl"))) throw new ConfigError("--cache-control: control characters are not allowed in a field value");
   const index = get<readonly string[]>("index");
   for (const name of index) {
     if (name.includes("/") || name === "." || name === "..") throw new ConfigError(`--index: ${JSON.stringify(name)} must be a plain file name`);

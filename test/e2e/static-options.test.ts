@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { request } from "../helpers/raw.ts";
-import { makeSite, type RunningServer, startServer } from "../helpers/server.ts";
+import { makeSite, type RunningServer, runCli, startServer } from "../helpers/server.ts";
 import { get, makeStaticSite } from "../helpers/static-site.ts";
 
 const site = makeStaticSite();
@@ -216,3 +216,14 @@ withServer(
   },
   written,
 );
+
+describe("option validation", () => {
+  test("--cache-control with a control character and --index with a path are refused", async () => {
+    const cc = await runCli(["--root", site.root, "--cache-control", "a\r\nX: y", "0"]);
+    assert.equal(cc.code, 1);
+    assert.match(cc.stderr, /--cache-control/);
+    const index = await runCli(["--root", site.root, "--index", "../x.html", "0"]);
+    assert.equal(index.code, 1);
+    assert.match(index.stderr, /--index/);
+  });
+});
