@@ -110,7 +110,8 @@ export class FileEntry {
     this.#head = head;
     // A strong validator (RFC 9110 §8.8.3) from inode, size and mtime: any rewrite changes one of them.
     this.etag = `"${stat.ino.toString(36)}-${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"`;
-    this.lastModifiedMs = Math.floor(stat.mtimeMs / 1000) * 1000;
+    // RFC 9110 §8.8.2.1: a modification time in the future is replaced by the time of the response.
+    this.lastModifiedMs = Math.floor(Math.min(stat.mtimeMs, now) / 1000) * 1000;
     this.lastModified = new Date(this.lastModifiedMs).toUTCString();
     // Precompressed siblings mean the site chose its codings: nothing is compressed on the fly then.
     this.compressible = compressible && body !== null && siblings.every((s) => s === null);

@@ -2,9 +2,11 @@
 // sockets, on cached (small) and streamed (large) files. Plain-HTTP cases also run against nginx.
 
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { NGINX, startNginx } from "../helpers/nginx.ts";
-import { type RunningServer, startServer } from "../helpers/server.ts";
+import { makeSite, type RunningServer, startServer } from "../helpers/server.ts";
 import { get, LARGE, makeStaticSite, multipartParts } from "../helpers/static-site.ts";
 
 const site = makeStaticSite();
@@ -301,4 +303,20 @@ describe("nginx runs the same plain-HTTP cases", { skip: NGINX === undefined ? "
     await nginx.stop();
   });
   for (const [name, run] of SHARED) test(name, () => run(nginx.port));
+});
+
+describe("a file modified in the future", () => {
+  let server: RunningServer;
+  const dir = makeSite({ "future.txt": "from the future\n" });
+  before(async () => {
+    fs.utimesSync(path.join(dir, "future.txt"), new Date(Date.UTC(2100, 0, 1)), new Date(Date.UTC(2100, 0, 1)));
+    server = await startServer({ args: ["--root", dir, "-t", "1"] });
+  });
+  after(async () => {
+    assert.equal(await server.stop(), 0);
+  });
+  test("Last-Modified is never later than Date (RFC 9110 §8.8.2.1)", async () => {
+    const res = await get(server.port, "/future.txt");
+    assert.ok(Date.parse(res.headers["last-modified"]!) <= Date.parse(res.headers.date!));
+  });
 });
