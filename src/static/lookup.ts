@@ -14,6 +14,8 @@ export type Lookup =
 
 export interface LookupOptions {
   readonly followSymlinks: boolean;
+  /** Serve hidden names; when false, a symlink cannot lead to one either (its real path is checked too). */
+  readonly dotfiles?: boolean;
   /** Index file names tried in order for a directory. */
   readonly index: readonly string[];
 }
@@ -57,9 +59,15 @@ export class DiskMap {
     }
   }
 
-  /** True when a real path may be served: inside the root, or anywhere with --follow-symlinks. */
+  /**
+   * True when a real path may be served: inside the root (or anywhere with --follow-symlinks), and — unless
+   * dotfiles are allowed — with no hidden segment below the root, so a symlink cannot expose `.git` either.
+   */
   isInside(real: string): boolean {
-    return this.#options.followSymlinks || real === this.root || real.startsWith(this.#prefix);
+    if (real === this.root) return true;
+    const inside = real.startsWith(this.#prefix);
+    if (!inside) return this.#options.followSymlinks;
+    return this.#options.dotfiles === true || !hasHiddenSegment(real, this.#prefix.length);
   }
 
   /** Precompressed siblings of a file (name + .br, .zst, .gz) that may be served: real path and metadata. */
@@ -90,6 +98,18 @@ export async function openFile(file: string): Promise<{ fd: number; stat: FileSt
     fs.close(fd, () => {});
     throw error;
   }
+}
+
+/** Whether `real` has a segment starting with "." after `from` (/.well-known/ at the top is not hidden). */
+function hasHiddenSegment(real: string, from: number): boolean {
+  let start = from;
+  while (start < real.length) {
+    let end = real.indexOf(path.sep, start);
+    if (end === -1) end = real.length;
+    if (real.charCodeAt(start) === 0x2e && !(start === from && real.slice(start, end) === ".well-known")) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 /** Reads an open file from its start to its end; the descriptor stays open. */

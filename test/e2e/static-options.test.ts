@@ -69,6 +69,7 @@ withServer("--dotfiles allow", ["--dotfiles", "allow"], (port) => {
   test("dotfiles are served but never listed", async () => {
     assert.equal((await get(port(), "/.env")).body.toString(), "SECRET=1\n");
     assert.equal((await get(port(), "/sub/.hidden")).status, 200);
+    assert.equal((await get(port(), "/env-link.txt")).body.toString(), "SECRET=1\n");
     assert.ok(!(await get(port(), "/sub/")).body.toString().includes(".hidden"));
   });
 });

@@ -253,6 +253,11 @@ describe("portico", () => {
     assert.equal((await get(server.port, "/.well-known/security.txt")).body.toString(), "Contact: x\n");
   });
 
+  test("a symlink cannot expose a dotfile: its real path is checked too", async () => {
+    assert.equal((await get(server.port, "/env-link.txt")).status, 404);
+    assert.equal((await get(server.port, "/git-link/config")).status, 404);
+  });
+
   test("error bodies are plain text Reason lines", async () => {
     const res = await get(server.port, "/nope");
     assert.equal(res.headers["content-type"], "text/plain; charset=utf-8");

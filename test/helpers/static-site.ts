@@ -48,6 +48,8 @@ export function makeStaticSite(): { root: string; outside: string } {
   fs.symlinkSync(path.join(outside, "secret.txt"), path.join(root, "link-out.txt"));
   fs.symlinkSync(path.join(outside, "dir"), path.join(root, "dir-out"));
   fs.symlinkSync(path.join(root, "hello.txt"), path.join(root, "link-in.txt"));
+  fs.symlinkSync(path.join(root, ".env"), path.join(root, "env-link.txt"));
+  fs.symlinkSync(path.join(root, ".git"), path.join(root, "git-link"));
   return { root, outside };
 }
 

@@ -8,9 +8,11 @@ import { DiskMap, statusForFsError } from "../../src/static/lookup.ts";
 import { makeSite } from "../helpers/server.ts";
 
 const outside = makeSite({ "secret.txt": "secret" });
-const root = fs.realpathSync(makeSite({ "a.txt": "a", "a.txt.gz": "gz", "d/index.htm": "i", "e/x": "x" }));
+const root = fs.realpathSync(makeSite({ "a.txt": "a", "a.txt.gz": "gz", "d/index.htm": "i", "e/x": "x", ".git/config": "c", ".well-known/w": "w" }));
 fs.symlinkSync(path.join(outside, "secret.txt"), path.join(root, "out.txt"));
 fs.symlinkSync(path.join(root, "a.txt"), path.join(root, "in.txt"));
+fs.symlinkSync(path.join(root, ".git", "config"), path.join(root, "cfg"));
+fs.symlinkSync(path.join(root, ".well-known", "w"), path.join(root, "wk"));
 const jailed = new DiskMap(root, { followSymlinks: false, index: ["index.html", "index.htm"] });
 
 test("files and directories inside the root are found by real path", async () => {
@@ -27,6 +29,14 @@ test("a symlink leaving the root is 404 unless symlinks are followed", async () 
   assert.equal(out.kind === "error" && out.status, 404);
   const free = new DiskMap(root, { followSymlinks: true, index: [] });
   assert.equal((await free.find("out.txt")).kind, "file");
+});
+
+test("a symlink to a hidden name is 404 unless dotfiles are allowed; /.well-known/ is fine", async () => {
+  const cfg = await jailed.find("cfg");
+  assert.equal(cfg.kind === "error" && cfg.status, 404);
+  assert.equal((await jailed.find("wk")).kind, "file");
+  const open = new DiskMap(root, { followSymlinks: false, dotfiles: true, index: [] });
+  assert.equal((await open.find("cfg")).kind, "file");
 });
 
 test("index files are tried in order", async () => {
