@@ -77,7 +77,7 @@ describe("httpserver preset", () => {
       await server.stop();
     });
 
-    test("answers the seed's error cases with their bodies", { todo: "directory → 403 lands with the static handler merge" }, async () => {
+    test("answers the seed's error cases with their bodies", async () => {
       const cases: Array<[string, number, string]> = [
         ["GET /missing.txt HTTP/1.1\r\n\r\n", 404, "Not Found\n"],
         ["GET /sub HTTP/1.1\r\n\r\n", 403, "Forbidden\n"],
@@ -108,7 +108,7 @@ describe("httpserver preset", () => {
       assert.match(server.stderr(), /^GET,\/new\.txt,200,3$/m);
     });
 
-    test("concurrent GET/PUT are linearizable in audit-log order", { todo: "read-side URI locks land with the static handler merge" }, async () => {
+    test("concurrent GET/PUT are linearizable in audit-log order", async () => {
       const uris = ["/lin-0.txt", "/lin-1.txt", "/lin-2.txt"];
       fs.writeFileSync(path.join(dir, "lin-0.txt"), "seed-0");
       const outcomes: Outcome[] = [];
