@@ -40,6 +40,7 @@ export interface Config {
   readonly logFormat: "audit" | "common" | "combined" | "json";
   readonly accessLog: string;
   readonly statusPath: string;
+  readonly vhosts: boolean;
   readonly requireHost: boolean;
   readonly http10: boolean;
   readonly methods: readonly string[];
@@ -255,6 +256,7 @@ function finish(values: Map<string, unknown>, port: number): Config {
     logFormat: get("logFormat"),
     accessLog: get("accessLog"),
     statusPath: normalizeStatusPath(get("statusPath")),
+    vhosts: get("vhosts"),
     requireHost: get("requireHost"),
     http10: get("http10"),
     methods: get("methods"),

@@ -31,6 +31,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: "Server", key: "threads", flag: "threads", short: "t", type: "int", default: 0, min: 1, max: 256, meta: "N", help: "worker threads (default: available parallelism)" },
   { group: "Server", key: "config", flag: "config", short: "c", type: "string", default: "", meta: "FILE", help: "read options from a JSON file (flags override it)" },
   { group: "Server", key: "quiet", flag: "quiet", short: "q", type: "bool", default: false, help: "no per-request log" },
+  { group: "Server", key: "vhosts", flag: "vhosts", type: "bool", default: false, help: "serve ROOT/HOST/ for requests to HOST when that directory exists (virtual hosts)" },
   { group: "Server", key: "maxConnections", flag: "max-connections", type: "int", default: 0, min: 0, meta: "N", help: "connections across all threads before new ones get 503 (0: unlimited)" },
   { group: "Server", key: "shutdownGraceMs", flag: "shutdown-grace", type: "duration", default: 10_000, min: 0, meta: "TIME", help: "on SIGINT/SIGTERM, how long in-flight requests may finish" },
 
