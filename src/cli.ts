@@ -25,8 +25,9 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const config = command.config;
+  const what = command.kind === "tcp" ? `relaying TCP to ${command.config.upstreams.length} upstream(s)` : `serving ${command.config.root}`;
   const supervisor = new Supervisor(config, {
-    banner: (urls, threads) => `portico ${VERSION} serving ${config.root} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
+    banner: (urls, threads) => `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
     notice: (line) => process.stdout.write(`${line}\n`),
   });
   try {

@@ -29,11 +29,71 @@ export interface Config {
   readonly keepAliveTimeoutMs: number;
   readonly sendTimeoutMs: number;
   readonly maxRequestsPerConnection: number;
+  /** Reverse-proxy routes, longest prefix first at run time; empty = no proxy. */
+  readonly proxy: readonly ProxyRoute[];
+  /** Serve files from root: always without --proxy; with it, only when --root was given. */
+  readonly serveFiles: boolean;
+  readonly lb: BalanceName;
+  readonly hashKey: string;
+  readonly proxyHost: "keep" | "upstream";
+  readonly upstreamKeepalive: number;
+  readonly upstreamKeepaliveTimeoutMs: number;
+  readonly proxyConnectTimeoutMs: number;
+  readonly proxyResponseTimeoutMs: number;
+  readonly proxyIdleTimeoutMs: number;
+  readonly proxyAttempts: number;
+  readonly maxFails: number;
+  readonly failTimeoutMs: number;
+  readonly healthPath: string;
+  readonly healthIntervalMs: number;
+  /** Accepted statuses: a code (204) or a class digit (2 for 2xx). */
+  readonly healthStatus: readonly number[];
+  readonly healthRise: number;
+  readonly healthFall: number;
+}
+
+export type BalanceName = "least-conn" | "round-robin" | "weighted" | "p2c" | "hash";
+
+export interface UpstreamSpec {
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+}
+
+export interface ProxyRoute {
+  /** Path prefix, "/" for everything. */
+  readonly prefix: string;
+  /** The URLs' common path replacing the prefix, or null when the URLs have none (path kept). */
+  readonly basePath: string | null;
+  readonly upstreams: readonly UpstreamSpec[];
+}
+
+/** `portico tcp`: an L4 proxy; shares the runtime fields (port, host, threads…) with Config. */
+export interface TcpConfig {
+  readonly mode: "tcp";
+  readonly port: number;
+  readonly host: string;
+  readonly threads: number;
+  readonly quiet: boolean;
+  readonly shutdownGraceMs: number;
+  readonly upstreams: readonly UpstreamSpec[];
+  readonly lb: BalanceName;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxFails: number;
+  readonly failTimeoutMs: number;
+  readonly healthIntervalMs: number;
+  readonly healthRise: number;
+  readonly healthFall: number;
 }
 
 export class ConfigError extends Error {}
 
-export type Command = { readonly kind: "help" } | { readonly kind: "version" } | { readonly kind: "serve"; readonly config: Config };
+export type Command =
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | { readonly kind: "serve"; readonly config: Config }
+  | { readonly kind: "tcp"; readonly config: TcpConfig };
 
 const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
 const TIME_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -52,6 +112,10 @@ function convert(spec: OptionSpec, raw: unknown, where: string): unknown {
     case "string":
       if (typeof raw !== "string") return fail(`expected a string, got ${JSON.stringify(raw)}`);
       return raw;
+    case "multi":
+      if (Array.isArray(raw) && raw.every((x) => typeof x === "string")) return raw;
+      if (typeof raw === "string") return [raw];
+      return fail(`expected a string or a list of strings, got ${JSON.stringify(raw)}`);
     case "list":
       if (Array.isArray(raw) && raw.every((x) => typeof x === "string")) return raw;
       if (typeof raw === "string") return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
@@ -93,6 +157,8 @@ function describe(spec: OptionSpec): string {
 
 /** Parses argv (without node and script) into a command. Throws ConfigError naming the bad flag or key. */
 export function parseCommandLine(argv: readonly string[], defaults: Readonly<Record<string, unknown>> = {}): Command {
+  const tcp = argv[0] === "tcp";
+  if (tcp) argv = argv.slice(1);
   const values = new Map<string, unknown>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -135,22 +201,29 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
     }
     const raw = inline ?? argv[++i];
     if (raw === undefined) throw new ConfigError(`${name} needs a value (${spec.meta ?? spec.type})`);
-    values.set(spec.key, convert(spec, raw, name));
+    const value = convert(spec, raw, name);
+    if (spec.type === "multi") values.set(spec.key, [...((values.get(spec.key) as string[] | undefined) ?? []), ...(value as string[])]);
+    else values.set(spec.key, value);
   }
   if (positionals.length > 1) throw new ConfigError(`unexpected argument ${JSON.stringify(positionals[1])} (only one port may be given)`);
 
   const merged = new Map<string, unknown>();
+  let rootGiven = values.has("root");
   for (const spec of OPTIONS) merged.set(spec.key, defaults[spec.key] ?? spec.default);
   const configFile = values.get("config");
   if (typeof configFile === "string" && configFile !== "") {
-    for (const [key, value] of readConfigFile(configFile)) merged.set(key, value);
+    for (const [key, value] of readConfigFile(configFile)) {
+      merged.set(key, value);
+      if (key === "root") rootGiven = true;
+    }
   }
   for (const [key, value] of values) merged.set(key, value);
 
+  if (tcp) return { kind: "tcp", config: finishTcp(merged, positionals[0]) };
   let port = typeof defaults.port === "number" ? defaults.port : 8080;
   if (positionals.length === 1) port = parsePort(positionals[0]!);
   else if (merged.has("port") && typeof merged.get("port") === "number") port = merged.get("port") as number;
-  return { kind: "serve", config: finish(merged, port) };
+  return { kind: "serve", config: finish(merged, port, rootGiven) };
 }
 
 export function parsePort(text: string): number {
@@ -185,7 +258,7 @@ function readConfigFile(file: string): Map<string, unknown> {
   return out;
 }
 
-function finish(values: Map<string, unknown>, port: number): Config {
+function finish(values: Map<string, unknown>, port: number, rootGiven: boolean): Config {
   const get = <T>(key: string): T => values.get(key) as T;
   let root = get<string>("root");
   try {
@@ -197,6 +270,7 @@ function finish(values: Map<string, unknown>, port: number): Config {
     throw new ConfigError(`--root: ${root} does not exist or cannot be read`);
   }
   const threads = get<number>("threads") || Math.max(1, os.availableParallelism());
+  const proxy = parseProxyRoutes(get("proxy"));
   const config: Config = {
     port,
     host: get("host"),
@@ -220,13 +294,142 @@ function finish(values: Map<string, unknown>, port: number): Config {
     keepAliveTimeoutMs: get("keepAliveTimeoutMs"),
     sendTimeoutMs: get("sendTimeoutMs"),
     maxRequestsPerConnection: get("maxRequestsPerConnection"),
+    proxy,
+    serveFiles: proxy.length === 0 || rootGiven,
+    lb: get("lb"),
+    hashKey: checkHashKey(get("hashKey")),
+    proxyHost: get("proxyHost"),
+    upstreamKeepalive: get("upstreamKeepalive"),
+    upstreamKeepaliveTimeoutMs: get("upstreamKeepaliveTimeoutMs"),
+    proxyConnectTimeoutMs: get("proxyConnectTimeoutMs"),
+    proxyResponseTimeoutMs: get("proxyResponseTimeoutMs"),
+    proxyIdleTimeoutMs: get("proxyIdleTimeoutMs"),
+    proxyAttempts: get("proxyAttempts"),
+    maxFails: get("maxFails"),
+    failTimeoutMs: get("failTimeoutMs"),
+    healthPath: checkHealthPath(get("healthPath")),
+    healthIntervalMs: get("healthIntervalMs"),
+    healthStatus: parseHealthStatus(get("healthStatus")),
+    healthRise: get("healthRise"),
+    healthFall: get("healthFall"),
   };
   return Object.freeze(config);
 }
 
+function finishTcp(values: Map<string, unknown>, positional: string | undefined): TcpConfig {
+  const get = <T>(key: string): T => values.get(key) as T;
+  const listen = get<string>("listen") !== "" ? get<string>("listen") : positional;
+  if (listen === undefined) throw new ConfigError("portico tcp needs --listen [HOST:]PORT");
+  const colon = listen.lastIndexOf(":");
+  const host = colon === -1 ? "" : listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+  const port = parsePort(colon === -1 ? listen : listen.slice(colon + 1));
+  const list = get<string[]>("upstream");
+  if (list.length === 0) throw new ConfigError("portico tcp needs --upstream HOST:PORT[,HOST:PORT...]");
+  const upstreams = list.map((item) => parseHostPort(item, "--upstream"));
+  const config: TcpConfig = {
+    mode: "tcp",
+    port,
+    host,
+    threads: get<number>("threads") || Math.max(1, os.availableParallelism()),
+    quiet: get("quiet"),
+    shutdownGraceMs: get("shutdownGraceMs"),
+    upstreams,
+    lb: get("lb"),
+    connectTimeoutMs: get("proxyConnectTimeoutMs"),
+    idleTimeoutMs: get("tcpIdleTimeoutMs"),
+    maxFails: get("maxFails"),
+    failTimeoutMs: get("failTimeoutMs"),
+    healthIntervalMs: get("healthIntervalMs"),
+    healthRise: get("healthRise"),
+    healthFall: get("healthFall"),
+  };
+  return Object.freeze(config);
+}
+
+/** HOST:PORT with an optional ?weight=N (the TCP upstream form). */
+function parseHostPort(item: string, flag: string): UpstreamSpec {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s/?]+):(\d{1,5})(?:\?weight=(\d+))?$/.exec(item.trim());
+  if (m === null) throw new ConfigError(`${flag}: expected HOST:PORT, got ${JSON.stringify(item)}`);
+  const port = parsePort(m[2]!);
+  if (port === 0) throw new ConfigError(`${flag}: port 0 is not a valid upstream port in ${JSON.stringify(item)}`);
+  return { host: m[1]!.replace(/^\[(.*)\]$/, "$1"), port, weight: parseWeight(m[3], flag, item) };
+}
+
+function parseWeight(text: string | undefined | null, flag: string, item: string): number {
+  if (text === undefined || text === null) return 1;
+  const weight = Number(text);
+  if (!/^\d+$/.test(text) || weight < 1 || weight > 1000) throw new ConfigError(`${flag}: weight must be 1-1000 in ${JSON.stringify(item)}`);
+  return weight;
+}
+
+/** `[PREFIX=]URL[,URL...]` per --proxy flag → routes; prefixes must be distinct. */
+function parseProxyRoutes(items: readonly string[]): ProxyRoute[] {
+  const routes: ProxyRoute[] = [];
+  for (const item of items) {
+    let prefix = "/";
+    let urls = item.trim();
+    if (urls.startsWith("/")) {
+      const eq = urls.indexOf("=");
+      if (eq === -1) throw new ConfigError(`--proxy: expected PREFIX=URL after the prefix in ${JSON.stringify(item)}`);
+      prefix = urls.slice(0, eq);
+      urls = urls.slice(eq + 1);
+      if (!/^\/[\x21-\x7e]*$/.test(prefix) || prefix.includes("?") || prefix.includes("#")) throw new ConfigError(`--proxy: invalid prefix ${JSON.stringify(prefix)}`);
+    }
+    if (routes.some((r) => r.prefix === prefix)) throw new ConfigError(`--proxy: prefix ${prefix} is given twice`);
+    let basePath: string | null | undefined;
+    const upstreams: UpstreamSpec[] = [];
+    for (const text of urls.split(",").map((u) => u.trim()).filter((u) => u !== "")) {
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new ConfigError(`--proxy: invalid URL ${JSON.stringify(text)}`);
+      }
+      if (url.protocol !== "http:") throw new ConfigError(`--proxy: only http:// upstreams are supported, got ${JSON.stringify(text)}`);
+      if (url.username !== "" || url.password !== "" || url.hash !== "") throw new ConfigError(`--proxy: unexpected credentials or fragment in ${JSON.stringify(text)}`);
+      const extra = [...url.searchParams.keys()].filter((k) => k !== "weight");
+      if (extra.length > 0) throw new ConfigError(`--proxy: unknown parameter ${extra[0]} in ${JSON.stringify(text)} (only weight=N)`);
+      // new URL() normalises an absent path to "/": look at the text to tell "no path" apart.
+      const hasPath = /^http:\/\/[^/?#]+\//i.test(text);
+      const path = hasPath ? url.pathname : null;
+      if (basePath !== undefined && basePath !== path) throw new ConfigError(`--proxy: all URLs of one prefix must share the same path (${JSON.stringify(item)})`);
+      basePath = path;
+      upstreams.push({ host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: url.port === "" ? 80 : Number(url.port), weight: parseWeight(url.searchParams.get("weight"), "--proxy", text) });
+    }
+    if (upstreams.length === 0) throw new ConfigError(`--proxy: no upstream URL in ${JSON.stringify(item)}`);
+    routes.push({ prefix, basePath: basePath ?? null, upstreams });
+  }
+  return routes;
+}
+
+function checkHashKey(text: string): string {
+  if (text === "ip" || /^(header|cookie):[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(text)) return text;
+  throw new ConfigError(`--hash-key: expected ip, header:NAME or cookie:NAME, got ${JSON.stringify(text)}`);
+}
+
+function checkHealthPath(text: string): string {
+  if (text === "" || /^\/[\x21-\x7e]*$/.test(text)) return text;
+  throw new ConfigError(`--health-path: expected a path starting with /, got ${JSON.stringify(text)}`);
+}
+
+function parseHealthStatus(items: readonly string[]): number[] {
+  return items.map((item) => {
+    const m = /^([1-5])(xx|\d\d)$/i.exec(item);
+    if (m === null) throw new ConfigError(`--health-status: expected codes such as 200 or classes such as 2xx, got ${JSON.stringify(item)}`);
+    return m[2]!.toLowerCase() === "xx" ? Number(m[1]) : Number(item);
+  });
+}
+
 /** Usage text, generated from the option table. */
 export function usage(): string {
-  const lines = ["Usage: portico [options] [port]", "", "Serves a directory over HTTP/1.1 (port defaults to 8080).", ""];
+  const lines = [
+    "Usage: portico [options] [port]",
+    "       portico tcp --listen [HOST:]PORT --upstream HOST:PORT[,...] [options]",
+    "",
+    "Serves a directory over HTTP/1.1 (port defaults to 8080), reverse-proxies with --proxy,",
+    "or relays TCP streams with `portico tcp`.",
+    "",
+  ];
   let group = "";
   for (const spec of OPTIONS) {
     if (spec.group !== group) {

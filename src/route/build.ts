@@ -1,10 +1,14 @@
 // Config → what one worker thread serves: the handler chain and the engine's options. Built once per
 // worker at start-up (and on reload); the request path only runs the result.
 
-import type { Config } from "../config/load.ts";
+import type { Config, TcpConfig } from "../config/load.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
 import type { EngineOptions } from "../http/connection.ts";
 import { type Handler, HandlerChain } from "../http/handler.ts";
+import { parseAffinity } from "../proxy/affinity.ts";
+import type { GroupOptions } from "../proxy/group.ts";
+import { ProxyHandler } from "../proxy/handler.ts";
+import { TcpProxy } from "../proxy/tcp/tcp-proxy.ts";
 import { StaticHandler } from "../static/handler.ts";
 
 export interface Site {
@@ -34,15 +38,76 @@ export function engineOptions(config: Config): EngineOptions {
 }
 
 export function buildSite(config: Config): Site {
-  const files = new StaticHandler({
-    root: config.root,
-    index: config.index,
-    dotfiles: config.dotfiles === "allow",
-    followSymlinks: config.followSymlinks,
-    cacheMaxFileBytes: config.cacheMaxFileBytes,
-    cacheMaxBytes: config.cacheMaxBytes,
-    revalidateMs: config.revalidateMs,
-    cacheControl: config.cacheControl,
+  const handlers: Handler[] = [];
+  const proxied = config.proxy.length > 0;
+  if (config.serveFiles) {
+    handlers.push(
+      new StaticHandler({
+        root: config.root,
+        index: config.index,
+        dotfiles: config.dotfiles === "allow",
+        followSymlinks: config.followSymlinks,
+        cacheMaxFileBytes: config.cacheMaxFileBytes,
+        cacheMaxBytes: config.cacheMaxBytes,
+        revalidateMs: config.revalidateMs,
+        cacheControl: config.cacheControl,
+        // In front of a proxy, missing files (and other methods) go on to the proxy.
+        fallthrough: proxied,
+      }),
+    );
+  }
+  if (proxied) handlers.push(buildProxy(config));
+  return { handler: handlers.length === 1 ? handlers[0]! : new HandlerChain(handlers), engine: engineOptions(config) };
+}
+
+/** The reverse proxy of one worker: one upstream group per --proxy prefix. */
+export function buildProxy(config: Config, counts: readonly Int32Array[] = []): ProxyHandler {
+  const affinity = parseAffinity(config.hashKey) ?? { kind: "ip" as const };
+  const groups: GroupOptions[] = config.proxy.map((route, i) => ({
+    prefix: route.prefix,
+    basePath: route.basePath,
+    upstreams: route.upstreams,
+    policy: config.lb,
+    affinity,
+    upstream: {
+      passive: { maxFails: config.maxFails, cooldownMs: config.failTimeoutMs },
+      maxIdle: config.upstreamKeepalive,
+      rise: config.healthRise,
+      fall: config.healthFall,
+    },
+    timeouts: {
+      connectMs: config.proxyConnectTimeoutMs,
+      responseMs: config.proxyResponseTimeoutMs,
+      idleMs: config.proxyIdleTimeoutMs,
+      keepAliveMs: config.upstreamKeepaliveTimeoutMs,
+    },
+    active:
+      config.healthPath === ""
+        ? null
+        : {
+            intervalMs: config.healthIntervalMs,
+            timeoutMs: config.proxyConnectTimeoutMs,
+            path: config.healthPath,
+            expect: config.healthStatus,
+            rise: config.healthRise,
+            fall: config.healthFall,
+          },
+    ...(counts[i] !== undefined ? { counts: counts[i] } : {}),
+  }));
+  return new ProxyHandler({ groups, maxAttempts: config.proxyAttempts, rewriteHost: config.proxyHost === "upstream", proto: "http" });
+}
+
+/** `portico tcp`: the L4 proxy of one worker. */
+export function buildTcpProxy(config: TcpConfig, counts?: Int32Array): TcpProxy {
+  return new TcpProxy({
+    upstreams: config.upstreams,
+    policy: config.lb,
+    connectTimeoutMs: config.connectTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    passive: { maxFails: config.maxFails, cooldownMs: config.failTimeoutMs },
+    healthIntervalMs: config.healthIntervalMs,
+    rise: config.healthRise,
+    fall: config.healthFall,
+    ...(counts !== undefined ? { counts } : {}),
   });
-  return { handler: new HandlerChain([files]), engine: engineOptions(config) };
 }

@@ -3,7 +3,8 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { HttpServer } from "../http/server.ts";
-import { buildSite } from "../route/build.ts";
+import { buildSite, buildTcpProxy } from "../route/build.ts";
+import type { Config } from "../config/load.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 
 const data = workerData as WorkerData;
@@ -13,8 +14,14 @@ function send(message: WorkerMessage): void {
   port.postMessage(message);
 }
 
-const site = buildSite(data.config);
-const server = new HttpServer(site.handler, site.engine);
+// `portico tcp` runs an L4 proxy in place of the HTTP server; both listen and drain the same way.
+const config = data.config;
+const server = "mode" in config ? buildTcpProxy(config) : httpServer(config);
+
+function httpServer(config: Config): HttpServer {
+  const site = buildSite(config);
+  return new HttpServer(site.handler, site.engine);
+}
 
 port.on("message", (message: SupervisorMessage) => {
   if (message.type === "drain") {
@@ -26,7 +33,7 @@ port.on("message", (message: SupervisorMessage) => {
 });
 
 try {
-  const address = await server.listen({ port: data.port, host: data.config.host === "" ? undefined : data.config.host, reusePort: data.reusePort });
+  const address = await server.listen({ port: data.port, host: config.host === "" ? undefined : config.host, reusePort: data.reusePort });
   send({ type: "listening", address: address.address, port: address.port });
 } catch (error) {
   const err = error as NodeJS.ErrnoException;

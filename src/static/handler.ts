@@ -30,6 +30,8 @@ export interface StaticOptions {
   readonly revalidateMs: number;
   /** Cache-Control value for file responses; "" sends none. */
   readonly cacheControl: string;
+  /** Decline (so the next handler answers) instead of 404 or 405: files in front of a proxy. */
+  readonly fallthrough?: boolean;
 }
 
 const STREAM_CHUNK_BYTES = 256 * 1024;
@@ -53,7 +55,7 @@ export class StaticHandler implements Handler {
 
   handle(req: Request, res: Response): boolean | Promise<boolean> {
     const method = req.method;
-    if (method !== "GET" && method !== "HEAD") return this.#otherMethod(req, res);
+    if (method !== "GET" && method !== "HEAD") return this.#options.fallthrough === true ? false : this.#otherMethod(req, res);
     // Fast path: a fresh cached file and no conditional or range fields to evaluate.
     const entry = this.#cache.get(req.path);
     if (entry !== undefined && entry.ok !== null && Date.now() - entry.checkedAt < this.#options.revalidateMs && !hasConditions(req)) {
@@ -81,6 +83,7 @@ export class StaticHandler implements Handler {
       return true;
     }
     const found = await this.#lookup(resolved.relative);
+    if (this.#options.fallthrough === true && ((found.kind === "error" && found.status === 404) || (found.kind === "directory" && resolved.trailingSlash))) return false;
     if (found.kind === "error") {
       sendText(res, found.status, found.status === 403 ? "Forbidden\n" : found.status === 404 ? "Not Found\n" : "Internal Server Error\n");
       return true;
