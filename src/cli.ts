@@ -25,7 +25,12 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const config = command.config;
-  const what = command.kind === "tcp" ? `relaying TCP to ${command.config.upstreams.length} upstream(s)` : `serving ${command.config.root}`;
+  const what =
+    command.kind === "tcp"
+      ? `relaying TCP to ${command.config.upstreams.length} upstream(s)`
+      : command.config.serveFiles
+        ? `serving ${command.config.root}${command.config.proxy.length > 0 ? " and proxying" : ""}`
+        : "proxying";
   const supervisor = new Supervisor(config, {
     banner: (urls, threads) => `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
     notice: (line) => process.stdout.write(`${line}\n`),

@@ -87,7 +87,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     this.#conn = conn;
     const req = this.#req;
     const plan: ForwardPlan = {
-      clientAddress: req.remoteAddress,
+      clientAddress: clientAddress(req.remoteAddress),
       proto: this.#settings.proto,
       prefix: group.prefix,
       basePath: group.basePath,
@@ -256,3 +256,8 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 }
 
 const NONE: readonly number[] = [];
+
+/** An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d; forward the plain IPv4 form. */
+function clientAddress(address: string): string {
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
