@@ -82,6 +82,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     this.#upstream = upstream;
     Atomics.add(group.counts, index, 1);
     let conn = upstream.pool.take();
+    while (conn !== null && !conn.usable) conn = upstream.pool.take();
     if (conn !== null) conn.reuse();
     else conn = new UpstreamConnection(upstream, group.sweeper, group.timeouts);
     this.#conn = conn;
@@ -162,9 +163,12 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 
   onResponseEnd(): void {
     if (this.#finished) return;
-    this.#res.end();
-    this.#upstream?.succeeded();
+    const upstream = this.#upstream;
+    // Finish first: ending the response may make the engine abandon an unread request body, which
+    // must then find this exchange already complete.
     this.#finish(true);
+    upstream?.succeeded();
+    this.#res.end();
   }
 
   onUpstreamError(error: ProxyError, responseStarted: boolean, neverConnected: boolean): void {

@@ -198,7 +198,13 @@ export class UpstreamConnection implements Sweepable {
     return { socket, buffered };
   }
 
+  /** True for a pooled connection that can carry a new exchange. */
+  get usable(): boolean {
+    return this.#phase === C_IDLE && !this.#socket.destroyed;
+  }
+
   destroy(): void {
+    if (this.#phase === C_IDLE) this.upstream.pool.remove(this);
     this.#listener = null;
     this.#phase = C_CLOSED;
     this.#socket.destroy();

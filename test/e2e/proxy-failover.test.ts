@@ -181,3 +181,20 @@ test("active health checks take a failing upstream out and bring it back", async
     await steady.close();
   }
 });
+
+test("an idle upstream connection closed by the keep-alive timeout is never handed out again", { timeout: 10_000 }, async () => {
+  const backend = await startBackend("b");
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${backend.port}`, "--upstream-keepalive-timeout", "50ms"] });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+      const results = await Promise.all([0, 1, 2, 3].map((k) => get(proxy.port, `/${i}/${k}`, {}, agent)));
+      agent.destroy();
+      for (const r of results) assert.equal(r.status, 200);
+      await new Promise((r) => setTimeout(r, 400));
+    }
+  } finally {
+    await proxy.stop();
+    await backend.close();
+  }
+});
