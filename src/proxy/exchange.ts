@@ -43,6 +43,9 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   #finished = false;
   #lastError: ProxyError | null = null;
   #responsePaused = false;
+  #wholeBody: Buffer | null = null;
+  #wholeStatus = 0;
+  #wholeFields: string[] = NO_FIELDS;
   readonly #resumeUpstream = (): void => {
     this.#responsePaused = false;
     this.#conn?.resume();
@@ -140,10 +143,17 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 
   // ── response ─────────────────────────────────────────────────────────────────────────────────
 
-  onResponseHead(head: ResponseHead, bodyKind: number): void {
+  onResponseHead(head: ResponseHead, bodyKind: number, wholeBody: Buffer | null): void {
     const res = this.#res;
     if (head.status === 101) {
       this.#switchProtocols(head);
+      return;
+    }
+    if (wholeBody !== null) {
+      // Small response, all here: the engine sends head and body in one write; onResponseEnd follows.
+      this.#wholeBody = wholeBody;
+      this.#wholeStatus = head.status;
+      this.#wholeFields = responseFields(head);
       return;
     }
     let length: number | undefined;
@@ -168,7 +178,13 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     // must then find this exchange already complete.
     this.#finish(true);
     upstream?.succeeded();
-    this.#res.end();
+    const body = this.#wholeBody;
+    if (body !== null) {
+      this.#wholeBody = null;
+      this.#res.send(this.#wholeStatus, this.#wholeFields, body);
+    } else {
+      this.#res.end();
+    }
   }
 
   onUpstreamError(error: ProxyError, responseStarted: boolean, neverConnected: boolean): void {
@@ -260,6 +276,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 }
 
 const NONE: readonly number[] = [];
+const NO_FIELDS: string[] = [];
 
 /** An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d; forward the plain IPv4 form. */
 function clientAddress(address: string): string {

@@ -26,8 +26,12 @@ import type { Upstream } from "./upstream.ts";
 export interface UpstreamListener {
   /** The socket is connected (called at once for a pooled connection): the request body may flow. */
   onUpstreamConnected(): void;
-  /** A final response head (or a 101), with how its body is framed. */
-  onResponseHead(head: ResponseHead, bodyKind: number): void;
+  /**
+   * A final response head (or a 101), with how its body is framed. `wholeBody` is the complete
+   * Content-Length body when it arrived with the head (a view, not a copy; the usual case for small
+   * responses), and then no onResponseData follows, only onResponseEnd; otherwise null.
+   */
+  onResponseHead(head: ResponseHead, bodyKind: number, wholeBody: Buffer | null): void;
   /** Body bytes: a view into received data, valid until the next read; not copied. */
   onResponseData(chunk: Buffer): void;
   onResponseEnd(): void;
@@ -290,16 +294,23 @@ export class UpstreamConnection implements Sweepable {
       if (status === 101) {
         this.#phase = C_DONE;
         this.deadline = 0;
-        listener.onResponseHead(head, BODY_NONE);
+        listener.onResponseHead(head, BODY_NONE, null);
         return false;
       }
       const kind = responseBodyKind(head, this.#method);
       this.#bodyKind = kind;
       this.#reusable = head.keepAlive && kind !== BODY_UNTIL_CLOSE;
       this.#phase = C_BODY;
+      if (kind === BODY_LENGTH && buf.length - end >= head.contentLength) {
+        // The whole body is here already: hand it over with the head so it leaves in one write.
+        this.#pos = end + head.contentLength;
+        listener.onResponseHead(head, kind, buf.subarray(end, this.#pos));
+        if (this.#phase === C_BODY) this.#complete();
+        return false;
+      }
       if (kind === BODY_LENGTH) this.#remaining = head.contentLength;
       else if (kind === BODY_CHUNKED) this.#decoder = new ChunkedDecoder();
-      listener.onResponseHead(head, kind);
+      listener.onResponseHead(head, kind, null);
       if (this.#phase !== C_BODY) return false;
       if (kind === BODY_NONE) {
         this.#complete();
