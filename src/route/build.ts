@@ -5,11 +5,16 @@ import type { Config, TcpConfig } from "../config/load.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
 import type { EngineOptions } from "../http/connection.ts";
 import { type Handler, HandlerChain } from "../http/handler.ts";
+import type { LockTable } from "../common/lock-table.ts";
 import { parseAffinity } from "../proxy/affinity.ts";
 import type { GroupOptions } from "../proxy/group.ts";
 import { ProxyHandler } from "../proxy/handler.ts";
 import { TcpProxy } from "../proxy/tcp/tcp-proxy.ts";
 import { StaticHandler } from "../static/handler.ts";
+import { WriteHandler } from "../static/writes.ts";
+import { AdminHandler } from "../observe/admin.ts";
+import type { StatsLayout } from "../observe/stats.ts";
+import { MethodGate } from "./method-gate.ts";
 
 export interface Site {
   readonly handler: Handler;
@@ -22,7 +27,8 @@ export function engineOptions(config: Config): EngineOptions {
       maxRequestLineBytes: config.maxRequestLineBytes,
       maxHeaderBytes: config.maxHeaderBytes,
       maxHeaderCount: config.maxHeaderCount,
-      requireHost: true,
+      requireHost: config.requireHost,
+      acceptHttp10: config.http10,
     },
     chunkedLimits: { ...DEFAULT_CHUNKED_LIMITS, maxTrailerBytes: config.maxHeaderBytes },
     maxBodyBytes: config.maxBodyBytes,
@@ -33,36 +39,79 @@ export function engineOptions(config: Config): EngineOptions {
     lingerMs: 2000,
     discardBodyBytes: 64 * 1024,
     maxRequestsPerConnection: config.maxRequestsPerConnection,
-    errorDetail: true,
+    errorDetail: config.errorDetail,
   };
 }
 
-export function buildSite(config: Config): Site {
-  const handlers: Handler[] = [];
+/** What a worker shares with the others, handed to the handlers that need it. */
+export interface SiteShared {
+  readonly locks: LockTable;
+  readonly stats: BigInt64Array;
+  readonly statsLayout: StatsLayout;
+  readonly startedAt: number;
+  readonly version: string;
+  /** Active-request counts of all upstreams (shared by all threads); proxy groups take slices in order. */
+  readonly upstreams?: Int32Array;
+}
+
+export function buildSite(config: Config, shared: SiteShared): Site {
   const proxied = config.proxy.length > 0;
-  if (config.serveFiles) {
+  const files = new StaticHandler({
+    root: config.root,
+    index: config.index,
+    dotfiles: config.dotfiles === "allow",
+    followSymlinks: config.followSymlinks,
+    cacheMaxFileBytes: config.cacheMaxFileBytes,
+    cacheMaxBytes: config.cacheMaxBytes,
+    revalidateMs: config.revalidateMs,
+    cacheControl: config.cacheControl,
+    // In front of a proxy, missing files (and other methods) go on to the proxy.
+    fallthrough: proxied,
+  });
+  const handlers: Handler[] = [];
+  if (config.statusPath !== "") {
     handlers.push(
-      new StaticHandler({
-        root: config.root,
-        index: config.index,
-        dotfiles: config.dotfiles === "allow",
-        followSymlinks: config.followSymlinks,
-        cacheMaxFileBytes: config.cacheMaxFileBytes,
-        cacheMaxBytes: config.cacheMaxBytes,
-        revalidateMs: config.revalidateMs,
-        cacheControl: config.cacheControl,
-        // In front of a proxy, missing files (and other methods) go on to the proxy.
-        fallthrough: proxied,
+      new AdminHandler({
+        path: config.statusPath,
+        stats: shared.stats,
+        layout: shared.statsLayout,
+        threads: config.threads,
+        startedAt: shared.startedAt,
+        version: shared.version,
       }),
     );
   }
-  if (proxied) handlers.push(buildProxy(config));
-  return { handler: handlers.length === 1 ? handlers[0]! : new HandlerChain(handlers), engine: engineOptions(config) };
+  if (config.methods.length > 0) handlers.push(new MethodGate(config.methods));
+  if (config.writable) {
+    handlers.push(
+      new WriteHandler({
+        root: config.root,
+        dotfiles: config.dotfiles === "allow",
+        followSymlinks: config.followSymlinks,
+        mkdir: config.mkdir,
+        fsync: config.fsync,
+        locks: shared.locks,
+        lengthRequiredStatus: config.lengthRequiredStatus,
+        changed: (file) => files.cache.deletePath(file),
+      }),
+    );
+  }
+  if (config.serveFiles) handlers.push(files);
+  if (proxied) handlers.push(buildProxy(config, shared.upstreams));
+  return { handler: new HandlerChain(handlers), engine: engineOptions(config) };
 }
 
 /** The reverse proxy of one worker: one upstream group per --proxy prefix. */
-export function buildProxy(config: Config, counts: readonly Int32Array[] = []): ProxyHandler {
+export function buildProxy(config: Config, shared?: Int32Array): ProxyHandler {
   const affinity = parseAffinity(config.hashKey) ?? { kind: "ip" as const };
+  // Each group's counts are a slice of the shared array, so least-conn sees every thread's load.
+  const counts: Int32Array[] = [];
+  let offset = 0;
+  for (const route of config.proxy) {
+    const end = offset + route.upstreams.length;
+    if (shared !== undefined && end <= shared.length) counts.push(shared.subarray(offset, end));
+    offset = end;
+  }
   const groups: GroupOptions[] = config.proxy.map((route, i) => ({
     prefix: route.prefix,
     basePath: route.basePath,
