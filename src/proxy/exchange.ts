@@ -43,6 +43,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   #finished = false;
   #lastError: ProxyError | null = null;
   #responsePaused = false;
+  #freshOnly = false;
   #wholeBody: Buffer | null = null;
   #wholeStatus = 0;
   #wholeFields: string[] = NO_FIELDS;
@@ -84,7 +85,8 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     upstream.passive.chosen();
     this.#upstream = upstream;
     Atomics.add(group.counts, index, 1);
-    let conn = upstream.pool.take();
+    // After a stale keep-alive race the retry gets a new socket: its pool mates may be stale too.
+    let conn = this.#freshOnly ? null : upstream.pool.take();
     while (conn !== null && !conn.usable) conn = upstream.pool.take();
     if (conn !== null) conn.reuse();
     else conn = new UpstreamConnection(upstream, group.sweeper, group.timeouts);
@@ -195,7 +197,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     if (upstreamErrorChannel.hasSubscribers) upstreamErrorChannel.publish({ upstream: upstream.authority, code: error.code, message: error.message });
     // A reset on a reused keep-alive socket is usually the upstream closing an idle connection as we
     // sent: not a sign of ill health, and worth one more try on a fresh socket.
-    const staleRace = conn !== null && conn.reused && error.code === "UPSTREAM_RESET" && !responseStarted;
+    const staleRace = conn !== null && conn.reused && error.code === "UPSTREAM_RESET" && !responseStarted && !this.#freshOnly;
     if (staleRace) upstream.passive.releaseTrial();
     else upstream.failed(Date.now(), error.message);
     this.#release();
@@ -205,7 +207,8 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     const replayable = neverConnected || (IDEMPOTENT.has(req.method) && !req.bodyStarted);
     if (!responseStarted && !this.#res.headersSent && replayable && this.#attempts < this.#settings.maxAttempts) {
       this.#lastError = error;
-      if (!staleRace) (this.#tried ??= []).push(upstream.index);
+      if (staleRace) this.#freshOnly = true;
+      else (this.#tried ??= []).push(upstream.index);
       this.#attempt();
       return;
     }

@@ -20,6 +20,23 @@ async function closedPort(): Promise<number> {
 
 const close = "Connection: close\r\n";
 
+async function waitForAsync(ready: () => Promise<boolean>, what: string, boundMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!(await ready())) {
+    if (Date.now() - start > boundMs) assert.fail(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Polls until `ready()` holds; fails after a generous bound so a broken proxy cannot hang the suite. */
+async function waitFor(ready: () => boolean, what: string, boundMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!ready()) {
+    if (Date.now() - start > boundMs) assert.fail(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 test("all upstreams down: 503 with a body that says so; a refused connect alone: 502 naming it", async () => {
   const dead = await closedPort();
   const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${dead}`, "--max-fails", "1", "--proxy-attempts", "1"] });
@@ -126,17 +143,16 @@ test("an upstream killed under load costs no idempotent request, is ejected, the
     }),
   );
   try {
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => done > 200, "traffic before the kill");
     await a.kill();
     const killedAt = done;
-    await new Promise((r) => setTimeout(r, 500));
-    assert.ok(done > killedAt + 50, "traffic kept flowing");
+    await waitFor(() => done > killedAt + 200, "traffic after the kill");
     a.hits = 0;
-    await new Promise((r) => setTimeout(r, 200));
+    const quietFrom = done;
+    await waitFor(() => done > quietFrom + 100, "traffic while the upstream is down");
     assert.equal(a.hits, 0, "the dead upstream got no traffic");
     await a.revive();
-    await new Promise((r) => setTimeout(r, 900));
-    assert.ok(a.hits > 10, `readmitted after the cool-down (${a.hits} hits)`);
+    await waitFor(() => a.hits > 10, "readmission after the cool-down");
   } finally {
     running = false;
     await load;
@@ -170,11 +186,11 @@ test("active health checks take a failing upstream out and bring it back", async
   try {
     assert.deepEqual([...(await names())].sort(), ["flaky", "steady"]);
     healthy = false;
-    await new Promise((r) => setTimeout(r, 400));
-    assert.deepEqual([...(await names())], ["steady"]);
+    let seen = new Set<string>();
+    await waitForAsync(async () => (seen = await names()).size === 1, "the failing upstream to leave rotation");
+    assert.deepEqual([...seen], ["steady"]);
     healthy = true;
-    await new Promise((r) => setTimeout(r, 400));
-    assert.deepEqual([...(await names())].sort(), ["flaky", "steady"]);
+    await waitForAsync(async () => (await names()).size === 2, "the recovered upstream to return");
   } finally {
     await proxy.stop();
     await flaky.close();
