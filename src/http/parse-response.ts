@@ -3,7 +3,7 @@
 // scanResponseHead (finds the end of the head across any split), then parseResponseHead validates the
 // complete head in one pass. Bodies are framed here (responseBodyKind) but decoded elsewhere.
 
-import { CR, FIELD_VALUE, HTAB, LF, SP, TCHAR, trimWhitespaceEnd } from "../common/bytes.ts";
+import { CR, equalsLowerAscii, FIELD_VALUE, HTAB, LF, SP, TCHAR, trimWhitespaceEnd } from "../common/bytes.ts";
 import { HttpError } from "./errors.ts";
 import { F_CONNECTION, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, F_UPGRADE, identifyField } from "./headers.ts";
 import type { HeadScan } from "./parse-request.ts";
@@ -38,6 +38,8 @@ export class ResponseHead {
   keepAlive = true;
   /** Connection: upgrade was sent (meaningful with a 101). */
   connectionUpgrade = false;
+  /** Connection names fields other than close, keep-alive and upgrade (hop-by-hop, RFC 9110 §7.6.1). */
+  connectionNamesFields = false;
 
   get reason(): string {
     return this.raw.toString("latin1", this.reasonStart, this.reasonEnd);
@@ -182,10 +184,18 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, limit
   let close = false;
   let keepAlive = false;
   if (connectionSeen) {
-    for (const token of into.tokens(F_CONNECTION)) {
-      if (token === "close") close = true;
-      else if (token === "keep-alive") keepAlive = true;
-      else if (token === "upgrade") into.connectionUpgrade = true;
+    const k = fields.indexOf(F_CONNECTION, 4);
+    // Fast path: one Connection line holding a single common token, compared without allocating.
+    const single = k !== -1 && k % 5 === 4 && fields.indexOf(F_CONNECTION, k + 1) === -1;
+    if (single && equalsLowerAscii(buf, fields[k - 2]!, fields[k - 1]!, "keep-alive")) keepAlive = true;
+    else if (single && equalsLowerAscii(buf, fields[k - 2]!, fields[k - 1]!, "close")) close = true;
+    else {
+      for (const token of into.tokens(F_CONNECTION)) {
+        if (token === "close") close = true;
+        else if (token === "keep-alive") keepAlive = true;
+        else if (token === "upgrade") into.connectionUpgrade = true;
+        else into.connectionNamesFields = true;
+      }
     }
   }
   into.keepAlive = close ? false : into.versionMinor === 1 ? true : keepAlive;

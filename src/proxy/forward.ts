@@ -145,8 +145,7 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
 export function responseFields(head: ResponseHead): string[] {
   const raw = head.raw;
   const f = head.fields;
-  const named = head.tokens(F_CONNECTION);
-  const connectionNamed = named.length > 0 ? named : null;
+  const connectionNamed = head.connectionNamesFields ? head.tokens(F_CONNECTION) : null;
   const out: string[] = [];
   let via: string | undefined;
   for (let k = 0; k < f.length; k += 5) {
