@@ -63,6 +63,8 @@ function appendList(existing: string | undefined, value: string): string {
  * Field lines that pass unchanged are copied from the received bytes.
  */
 export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
+  // RFC 9112 §3.2.2: with an absolute-form target the target's authority is the host, not the Host field.
+  const hostOverride = plan.host ?? (req.absoluteForm ? req.host : null);
   const raw = req.raw;
   const f = req.fields;
   const connectionNamed = req.has(F_CONNECTION) ? req.tokens(F_CONNECTION) : null;
@@ -91,7 +93,7 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
       }
       if (id === F_HOST) {
         hostSeen = true;
-        if (plan.host !== null) continue;
+        if (hostOverride !== null) continue;
       }
     } else {
       if (matchesAny(raw, ns, ne, HOP_BY_HOP_NAMES)) continue;
@@ -112,7 +114,7 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   const path = rewritePath(req.path, plan.prefix, plan.basePath);
   const head = `${req.method} ${path}${req.query} HTTP/1.1\r\n`;
   let tail = "";
-  if (plan.host !== null) tail += `Host: ${plan.host}\r\n`;
+  if (hostOverride !== null) tail += `Host: ${hostOverride}\r\n`;
   else if (!hostSeen) tail += `Host: ${req.host !== "" ? req.host : plan.upstreamAuthority}\r\n`;
   const client = plan.clientAddress;
   const originalHost = req.host !== "" ? req.host : plan.upstreamAuthority;

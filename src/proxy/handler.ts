@@ -36,6 +36,11 @@ export class ProxyHandler implements Handler {
   handle(req: Request, res: Response): boolean {
     const group = this.groupFor(req.path);
     if (group === null) return false;
+    if (req.method === "CONNECT") {
+      // A reverse proxy forwards requests to its upstreams; it is not a tunnel to arbitrary hosts.
+      res.send(501, ["Content-Type", "text/plain; charset=utf-8"], "Not Implemented: CONNECT is not supported by this reverse proxy\n");
+      return true;
+    }
     new ProxyExchange(req, res, group, this.#settings).start();
     return true;
   }

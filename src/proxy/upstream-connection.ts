@@ -263,10 +263,15 @@ export class UpstreamConnection implements Sweepable {
       this.#buf = Buffer.concat([rest, chunk]);
       this.#pos = 0;
     }
-    if (this.#phase === C_HEAD && !this.#readHead()) return;
-    if (this.#phase === C_BODY) {
-      this.deadline = Date.now() + this.#timeouts.idleMs;
-      this.#readBody();
+    try {
+      if (this.#phase === C_HEAD && !this.#readHead()) return;
+      if (this.#phase === C_BODY) {
+        this.deadline = Date.now() + this.#timeouts.idleMs;
+        this.#readBody();
+      }
+    } catch (error) {
+      // Whatever the upstream sent must never take the worker down: this exchange fails instead.
+      this.#fail(new ProxyError(502, "BAD_RESPONSE", `Upstream ${this.upstream.authority} response could not be relayed: ${(error as Error).message}`));
     }
   }
 

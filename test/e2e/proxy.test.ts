@@ -144,3 +144,9 @@ test("with --root, existing files are served and everything else is proxied", as
   const post = await ask("POST /static.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok");
   assert.equal(JSON.parse(post.body.toString()).method, "POST");
 });
+
+test("CONNECT is refused with 501: a reverse proxy is not an open tunnel", async () => {
+  const res = await ask("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+  assert.equal(res.status, 501);
+  assert.match(res.body.toString(), /CONNECT is not supported/);
+});

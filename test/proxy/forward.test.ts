@@ -78,3 +78,10 @@ test("response fields lose hop-by-hop fields, framing, Date and Server, and gain
   assert.equal(parseResponseHead(buf, 0, buf.length, DEFAULT_RESPONSE_LIMITS, head), null);
   assert.deepEqual(responseFields(head), ["Set-Cookie", "a=1", "Set-Cookie", "b=2", "Via", "1.1 portico"]);
 });
+
+test("an absolute-form target's authority becomes the Host sent upstream (RFC 9112 §3.2.2)", () => {
+  const head = buildRequestHead(request("GET http://real.example/x HTTP/1.1\r\nHost: other\r\n\r\n"), PLAN).toString("latin1");
+  assert.match(head, /^GET \/x HTTP\/1\.1\r\n/);
+  assert.match(head, /\r\nHost: real\.example\r\n/);
+  assert.ok(!head.includes("Host: other"));
+});
