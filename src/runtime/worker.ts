@@ -46,7 +46,12 @@ function send(message: WorkerMessage): void {
 
 let log: AccessLog | null = null;
 let stats: StatsRecorder | null = null;
-const server = "mode" in config ? buildTcpProxy(config, shared.upstreams.subarray(0, config.upstreams.length)) : httpServer(config);
+const server = "mode" in config ? buildTcpProxy(config, tcpCounts(config.upstreams.length)) : httpServer(config);
+
+/** The TCP proxy's per-upstream stream counts in shared memory, when the table is large enough. */
+function tcpCounts(upstreams: number): Int32Array | undefined {
+  return upstreams <= shared.upstreams.length ? shared.upstreams.subarray(0, upstreams) : undefined;
+}
 
 function httpServer(config: Config): HttpServer {
   const site = buildSite(config, {
