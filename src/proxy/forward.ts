@@ -58,6 +58,25 @@ function appendList(existing: string | undefined, value: string): string {
   return existing === undefined || existing === "" ? value : `${existing}, ${value}`;
 }
 
+// The forwarding fields for a request that brought none of its own depend only on client, host and
+// scheme, which repeat from request to request on a connection: the last block is kept.
+let lastClient = "";
+let lastHost = "";
+let lastProto = "";
+let lastBlock = "";
+
+function forwardingBlock(client: string, host: string, proto: string): string {
+  if (client !== lastClient || host !== lastHost || proto !== lastProto) {
+    lastClient = client;
+    lastHost = host;
+    lastProto = proto;
+    lastBlock =
+      `X-Forwarded-For: ${client}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Host: ${host}\r\n` +
+      `Forwarded: for=${forwardedNode(client, true)};host=${forwardedNode(host, false)};proto=${proto}\r\nVia: ${VIA}\r\n`;
+  }
+  return lastBlock;
+}
+
 /**
  * The complete upstream request head (request line, fields, framing, final CRLF) as one buffer.
  * Field lines that pass unchanged are copied from the received bytes.
@@ -118,11 +137,15 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   else if (!hostSeen) tail += `Host: ${req.host !== "" ? req.host : plan.upstreamAuthority}\r\n`;
   const client = plan.clientAddress;
   const originalHost = req.host !== "" ? req.host : plan.upstreamAuthority;
-  tail += `X-Forwarded-For: ${appendList(xff, client)}\r\n`;
-  tail += `X-Forwarded-Proto: ${appendList(xfProto, plan.proto)}\r\n`;
-  tail += `X-Forwarded-Host: ${appendList(xfHost, originalHost)}\r\n`;
-  tail += `Forwarded: ${appendList(forwarded, `for=${forwardedNode(client, true)};host=${forwardedNode(originalHost, false)};proto=${plan.proto}`)}\r\n`;
-  tail += `Via: ${appendList(via, VIA)}\r\n`;
+  if (xff === undefined && xfProto === undefined && xfHost === undefined && forwarded === undefined && via === undefined) {
+    tail += forwardingBlock(client, originalHost, plan.proto);
+  } else {
+    tail += `X-Forwarded-For: ${appendList(xff, client)}\r\n`;
+    tail += `X-Forwarded-Proto: ${appendList(xfProto, plan.proto)}\r\n`;
+    tail += `X-Forwarded-Host: ${appendList(xfHost, originalHost)}\r\n`;
+    tail += `Forwarded: ${appendList(forwarded, `for=${forwardedNode(client, true)};host=${forwardedNode(originalHost, false)};proto=${plan.proto}`)}\r\n`;
+    tail += `Via: ${appendList(via, VIA)}\r\n`;
+  }
   if (req.chunked) tail += "Transfer-Encoding: chunked\r\n";
   else if (req.contentLength >= 0) tail += `Content-Length: ${req.contentLength}\r\n`;
   if (plan.upgrade && req.upgrade !== "") tail += `Connection: upgrade\r\nUpgrade: ${req.upgrade}\r\n`;
