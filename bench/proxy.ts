@@ -107,7 +107,7 @@ function wrk(port: number, seconds: number): Promise<{ rps: number; errors: numb
       const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
       const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
       const errors = non2xx + (socket === null ? 0 : socket.slice(1).reduce((a, b) => a + Number(b), 0));
-      if (rps === 0) console.error(out);
+      if (rps === 0) console.error(`wrk measured nothing on port ${port}:\n${out}`);
       resolve({ rps, errors, requests });
     });
   });
