@@ -43,7 +43,7 @@ before(async () => {
     pump();
   });
   wsBackend = http.createServer();
-  const wss = new WebSocketServer({ server: wsBackend });
+  const wss = new WebSocketServer({ server: wsBackend, path: "/ws/chat" });
   wss.on("connection", (socket) => socket.on("message", (data, binary) => socket.send(binary ? data : `echo: ${data.toString()}`)));
   await new Promise<void>((r) => wsBackend.listen(0, "127.0.0.1", r));
   wsPort = (wsBackend.address() as AddressInfo).port;
@@ -144,4 +144,13 @@ test("a WebSocket echo works through the proxy (ws as client and server)", async
     client.on("error", reject);
   });
   assert.deepEqual(replies, ["echo: hello", "echo: world", "binary 200000"]);
+});
+
+test("an upgrade the upstream refuses comes back as its ordinary response", async () => {
+  const client = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws/elsewhere`);
+  const status = await new Promise<number>((resolve) => {
+    client.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    client.on("error", () => resolve(-1));
+  });
+  assert.equal(status, 400);
 });
