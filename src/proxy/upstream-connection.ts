@@ -80,7 +80,6 @@ export class UpstreamConnection implements Sweepable {
   #buf: Buffer = EMPTY;
   #pos = 0;
   #scan: HeadScan = { pos: 0, lineStart: 0, lines: 0 };
-  #head: ResponseHead | null = null;
   #bodyKind = BODY_NONE;
   #remaining = 0;
   #decoder: ChunkedDecoder | null = null;
@@ -118,7 +117,6 @@ export class UpstreamConnection implements Sweepable {
     this.#chunkedRequest = chunkedRequest;
     this.#received = 0;
     this.#reusable = false;
-    this.#head = null;
     this.#scan.pos = 0;
     this.#scan.lineStart = 0;
     this.#scan.lines = 0;
@@ -174,6 +172,9 @@ export class UpstreamConnection implements Sweepable {
     this.#pos = 0;
     this.#phase = C_IDLE;
     this.reused = true;
+    // Reading may have been paused for a slow client during the last exchange; a pooled socket must
+    // read again, or the next response (or the upstream's close) would never be seen.
+    this.#socket.resume();
     if (!this.upstream.pool.park(this)) {
       this.destroy();
       return;
@@ -294,7 +295,6 @@ export class UpstreamConnection implements Sweepable {
       // Interim responses (100 Continue, 103 Early Hints) are consumed here: the engine already
       // answered the client's Expect itself (RFC 9110 §15.2).
       if (status < 200 && status !== 101) continue;
-      this.#head = head;
       const listener = this.#listener!;
       if (status === 101) {
         this.#phase = C_DONE;
