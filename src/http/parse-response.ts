@@ -5,7 +5,7 @@
 
 import { CR, equalsLowerAscii, FIELD_VALUE, HTAB, LF, SP, TCHAR, trimWhitespaceEnd } from "../common/bytes.ts";
 import { HttpError } from "./errors.ts";
-import { F_CONNECTION, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, F_UPGRADE, identifyField } from "./headers.ts";
+import { F_CONNECTION, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, identifyField } from "./headers.ts";
 import type { HeadScan } from "./parse-request.ts";
 
 export interface ResponseParseLimits {
@@ -234,11 +234,6 @@ export function responseBodyKind(head: ResponseHead, requestMethod: string): num
   if (head.chunked) return BODY_CHUNKED;
   if (head.contentLength >= 0) return head.contentLength === 0 ? BODY_NONE : BODY_LENGTH;
   return BODY_UNTIL_CLOSE;
-}
-
-/** The Upgrade field's value, or "" (meaningful with a 101). */
-export function upgradeOf(head: ResponseHead): string {
-  return head.get(F_UPGRADE) ?? "";
 }
 
 function isDigit(b: number): boolean {

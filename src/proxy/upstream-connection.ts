@@ -106,10 +106,6 @@ export class UpstreamConnection implements Sweepable {
     sweeper.add(this);
   }
 
-  get connected(): boolean {
-    return this.#connected;
-  }
-
   /** Starts an exchange: writes the request head (one buffer). The listener hears everything after. */
   begin(listener: UpstreamListener, method: string, head: Buffer, chunkedRequest: boolean): void {
     this.#listener = listener;
