@@ -23,7 +23,7 @@ function urls(weights: number[] = []): string {
 
 async function withProxy(args: string[], run: (port: number) => Promise<void>): Promise<void> {
   for (const b of backends) b.hits = 0;
-  const server: RunningServer = await startServer({ args: ["-t", "1", "-q", ...args] });
+  const server: RunningServer = await startServer({ args: ["-t", "2", "-q", ...args] });
   try {
     await run(server.port);
   } finally {
