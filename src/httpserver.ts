@@ -25,6 +25,8 @@ const PRESET: Readonly<Record<string, unknown>> = {
   revalidateMs: 0,
   lengthRequiredStatus: 400,
   threads: 4,
+  // The seed's clients send one request per connection and wait for the server to close it.
+  maxRequestsPerConnection: 1,
 };
 
 function fail(message: string): never {
