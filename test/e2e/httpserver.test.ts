@@ -63,14 +63,14 @@ describe("httpserver preset", () => {
     }
   });
 
-  describe("with -t 4", () => {
+  for (const threads of ["1", "4"]) describe(`with -t ${threads}`, () => {
     let server: RunningServer;
     let dir: string;
 
     before(async () => {
       dir = makeSite({ "a.txt": "initial a\n", "big.bin": Buffer.alloc(4 << 20, 7) });
       fs.mkdirSync(path.join(dir, "sub"));
-      server = await startServer({ script: HTTPSERVER, args: ["-t", "4"], cwd: dir });
+      server = await startServer({ script: HTTPSERVER, args: ["-t", threads], cwd: dir });
     });
 
     after(async () => {
