@@ -6,6 +6,10 @@ import { readFileSync } from "node:fs";
 import { ConfigError, parseCommandLine, usage } from "./config/load.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
 
+// Under `npm start` / `npm run`, npm runs us from the package directory; relative paths (and the
+// directory httpserver serves) should mean the directory the user typed the command in.
+if (process.env.npm_lifecycle_event !== undefined && process.env.INIT_CWD !== undefined) process.chdir(process.env.INIT_CWD);
+
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 async function main(argv: readonly string[]): Promise<void> {

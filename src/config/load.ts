@@ -20,6 +20,10 @@ export interface Config {
   readonly index: readonly string[];
   readonly dotfiles: "deny" | "allow";
   readonly followSymlinks: boolean;
+  readonly listing: boolean;
+  readonly spa: boolean;
+  readonly compress: boolean;
+  readonly compressMinBytes: number;
   readonly cacheMaxFileBytes: number;
   readonly cacheMaxBytes: number;
   readonly revalidateMs: number;
@@ -40,6 +44,7 @@ export interface Config {
   readonly logFormat: "audit" | "common" | "combined" | "json";
   readonly accessLog: string;
   readonly statusPath: string;
+  readonly vhosts: boolean;
   readonly requireHost: boolean;
   readonly http10: boolean;
   readonly methods: readonly string[];
@@ -272,6 +277,11 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`--root: ${root} does not exist or cannot be read`);
   }
+  if (/[\0-\x1f\x7f]/.test(get<string>("cacheControl"))) throw new ConfigError("--cache-control: control characters are not allowed in a field value");
+  const index = get<readonly string[]>("index");
+  for (const name of index) {
+    if (name.includes("/") || name === "." || name === "..") throw new ConfigError(`--index: ${JSON.stringify(name)} must be a plain file name`);
+  }
   const threads = get<number>("threads") || Math.max(1, os.availableParallelism());
   const proxy = parseProxyRoutes(get("proxy"));
   const config: Config = {
@@ -284,6 +294,10 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     index: get("index"),
     dotfiles: get("dotfiles"),
     followSymlinks: get("followSymlinks"),
+    listing: get("listing"),
+    spa: get("spa"),
+    compress: get("compress"),
+    compressMinBytes: get("compressMinBytes"),
     cacheMaxFileBytes: get("cacheMaxFileBytes"),
     cacheMaxBytes: get("cacheMaxBytes"),
     revalidateMs: get("revalidateMs"),
@@ -304,6 +318,7 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     logFormat: get("logFormat"),
     accessLog: get("accessLog"),
     statusPath: normalizeStatusPath(get("statusPath")),
+    vhosts: get("vhosts"),
     requireHost: get("requireHost"),
     http10: get("http10"),
     methods: get("methods"),

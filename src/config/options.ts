@@ -32,17 +32,22 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: "Server", key: "threads", flag: "threads", short: "t", type: "int", default: 0, min: 1, max: 256, meta: "N", help: "worker threads (default: available parallelism)" },
   { group: "Server", key: "config", flag: "config", short: "c", type: "string", default: "", meta: "FILE", help: "read options from a JSON file (flags override it)" },
   { group: "Server", key: "quiet", flag: "quiet", short: "q", type: "bool", default: false, help: "no per-request log" },
+  { group: "Server", key: "vhosts", flag: "vhosts", type: "bool", default: false, help: "serve ROOT/HOST/ for requests to HOST when that directory exists (virtual hosts)" },
   { group: "Server", key: "maxConnections", flag: "max-connections", type: "int", default: 0, min: 0, meta: "N", help: "connections across all threads before new ones get 503 (0: unlimited)" },
   { group: "Server", key: "shutdownGraceMs", flag: "shutdown-grace", type: "duration", default: 10_000, min: 0, meta: "TIME", help: "on SIGINT/SIGTERM, how long in-flight requests may finish" },
 
   // Files
   { group: "Files", key: "index", flag: "index", type: "list", default: ["index.html"], meta: "NAMES", help: "index files for directories, comma-separated" },
+  { group: "Files", key: "listing", flag: "listing", type: "bool", default: true, help: "list directories without an index file (--no-listing: 403)" },
+  { group: "Files", key: "spa", flag: "spa", type: "bool", default: false, help: "answer missing paths that accept text/html with the root index.html" },
   { group: "Files", key: "dotfiles", flag: "dotfiles", type: "choice", choices: ["deny", "allow"], default: "deny", meta: "deny|allow", help: "serve names starting with '.' (/.well-known/ always is)" },
   { group: "Files", key: "followSymlinks", flag: "follow-symlinks", type: "bool", default: false, help: "serve symlinks whose target is outside the root" },
+  { group: "Files", key: "cacheControl", flag: "cache-control", type: "string", default: "no-cache", meta: "VALUE", help: "Cache-Control for file responses (default: no-cache, i.e. revalidate with ETag; \"\" for none)" },
+  { group: "Files", key: "compress", flag: "compress", type: "bool", default: true, help: "gzip/brotli/zstd variants of cached text files (--no-compress: off)" },
+  { group: "Files", key: "compressMinBytes", flag: "compress-min-size", type: "size", default: 1024, min: 0, meta: "SIZE", help: "smallest file compressed on the fly" },
   { group: "Files", key: "cacheMaxFileBytes", flag: "cache-max-file", type: "size", default: 1 << 20, min: 0, meta: "SIZE", help: "largest file kept in memory" },
   { group: "Files", key: "cacheMaxBytes", flag: "cache-size", type: "size", default: 64 << 20, min: 0, meta: "SIZE", help: "memory for the file cache" },
   { group: "Files", key: "revalidateMs", flag: "cache-revalidate", type: "duration", default: 1000, min: 0, meta: "TIME", help: "how long a cached file is trusted before re-checking the disk (0: every request)" },
-  { group: "Files", key: "cacheControl", flag: "cache-control", type: "string", default: "", meta: "VALUE", help: "Cache-Control for file responses (default: none; clients revalidate with ETag)" },
 
   // Writes
   { group: "Writes", key: "writable", flag: "writable", type: "bool", default: false, help: "enable PUT (atomic create/replace) and DELETE" },

@@ -1,6 +1,8 @@
 // Config → what one worker thread serves: the handler chain and the engine's options. Built once per
 // worker at start-up (and on reload); the request path only runs the result.
 
+import fs from "node:fs";
+import path from "node:path";
 import type { Config, TcpConfig } from "../config/load.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
 import type { EngineOptions } from "../http/connection.ts";
@@ -14,6 +16,7 @@ import { StaticHandler } from "../static/handler.ts";
 import { WriteHandler } from "../static/writes.ts";
 import { AdminHandler } from "../observe/admin.ts";
 import type { StatsLayout } from "../observe/stats.ts";
+import { HostRouter } from "./host-router.ts";
 import { MethodGate } from "./method-gate.ts";
 
 export interface Site {
@@ -55,19 +58,6 @@ export interface SiteShared {
 }
 
 export function buildSite(config: Config, shared: SiteShared): Site {
-  const proxied = config.proxy.length > 0;
-  const files = new StaticHandler({
-    root: config.root,
-    index: config.index,
-    dotfiles: config.dotfiles === "allow",
-    followSymlinks: config.followSymlinks,
-    cacheMaxFileBytes: config.cacheMaxFileBytes,
-    cacheMaxBytes: config.cacheMaxBytes,
-    revalidateMs: config.revalidateMs,
-    cacheControl: config.cacheControl,
-    // In front of a proxy, missing files (and other methods) go on to the proxy.
-    fallthrough: proxied,
-  });
   const handlers: Handler[] = [];
   if (config.statusPath !== "") {
     handlers.push(
@@ -82,23 +72,60 @@ export function buildSite(config: Config, shared: SiteShared): Site {
     );
   }
   if (config.methods.length > 0) handlers.push(new MethodGate(config.methods));
-  if (config.writable) {
-    handlers.push(
-      new WriteHandler({
-        root: config.root,
-        dotfiles: config.dotfiles === "allow",
-        followSymlinks: config.followSymlinks,
-        mkdir: config.mkdir,
-        fsync: config.fsync,
-        locks: shared.locks,
-        lengthRequiredStatus: config.lengthRequiredStatus,
-        changed: (file) => files.cache.deletePath(file),
-      }),
-    );
-  }
-  if (config.serveFiles) handlers.push(files);
-  if (proxied) handlers.push(buildProxy(config, shared.upstreams));
+  // With --proxy, files (only when --root was given) come first and decline what they lack.
+  const proxied = config.proxy.length > 0;
+  const own = config.serveFiles ? fileHandlers(config, config.root, shared, proxied) : [];
+  if (proxied) own.push(buildProxy(config, shared.upstreams));
+  const site = new HandlerChain(own);
+  handlers.push(config.vhosts ? new HostRouter(virtualHosts(config, shared), site) : site);
   return { handler: new HandlerChain(handlers), engine: engineOptions(config) };
+}
+
+/** The handlers that serve one document root: writes (when enabled) in front of reads. */
+function fileHandlers(config: Config, root: string, shared: SiteShared, fallthrough = false): Handler[] {
+  const files = new StaticHandler({
+    root,
+    index: config.index,
+    dotfiles: config.dotfiles === "allow",
+    followSymlinks: config.followSymlinks,
+    listing: config.listing,
+    spa: config.spa,
+    compress: config.compress,
+    compressMinBytes: config.compressMinBytes,
+    cacheMaxFileBytes: config.cacheMaxFileBytes,
+    cacheMaxBytes: config.cacheMaxBytes,
+    revalidateMs: config.revalidateMs,
+    cacheControl: config.cacheControl,
+    ...(config.writable ? { locks: shared.locks } : {}),
+    fallthrough,
+  });
+  if (!config.writable) return [files];
+  const writes = new WriteHandler({
+    root,
+    dotfiles: config.dotfiles === "allow",
+    followSymlinks: config.followSymlinks,
+    mkdir: config.mkdir,
+    fsync: config.fsync,
+    locks: shared.locks,
+    lengthRequiredStatus: config.lengthRequiredStatus,
+    changed: (file) => files.cache.invalidatePath(file),
+  });
+  return [writes, files];
+}
+
+/**
+ * --vhosts: every subdirectory of the root named like a host (it contains a dot, or is "localhost")
+ * serves that host as its own root; other hosts get the root itself. Found once at start-up.
+ */
+function virtualHosts(config: Config, shared: SiteShared): Map<string, Handler> {
+  const hosts = new Map<string, Handler>();
+  for (const entry of fs.readdirSync(config.root, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
+    const name = entry.name.toLowerCase();
+    if (!name.includes(".") && name !== "localhost") continue;
+    hosts.set(name, new HandlerChain(fileHandlers(config, path.join(config.root, entry.name), shared)));
+  }
+  return hosts;
 }
 
 /** The reverse proxy of one worker: one upstream group per --proxy prefix. */

@@ -2,6 +2,7 @@
 // workers through reusePort), log and count requests, serve until told to drain, then exit.
 // Under `portico tcp` the worker runs the L4 proxy instead of the HTTP server, drained the same way.
 
+import diagnosticsChannel from "node:diagnostics_channel";
 import { parentPort, workerData } from "node:worker_threads";
 import { LockTable } from "../common/lock-table.ts";
 import { connectionCloseChannel } from "../http/events.ts";
@@ -43,6 +44,13 @@ function withFaultInjection(handler: Handler): Handler {
 function send(message: WorkerMessage): void {
   port.postMessage(message);
 }
+
+// Server-side faults met while serving files (EIO, EMFILE…): each one is written once to stderr.
+diagnosticsChannel.subscribe("portico:static.error", (message) => {
+  const { path, error } = message as { path: string; error: unknown };
+  const detail = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`portico: error serving ${path === "" ? "a file" : path}: ${detail}\n`);
+});
 
 let log: AccessLog | null = null;
 let stats: StatsRecorder | null = null;
