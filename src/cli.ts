@@ -7,8 +7,10 @@ import { ConfigError, parseCommandLine, usage } from "./config/load.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
 
 // Under `npm start` / `npm run`, npm runs us from the package directory; relative paths (and the
-// directory httpserver serves) should mean the directory the user typed the command in.
-if (process.env.npm_lifecycle_event !== undefined && process.env.INIT_CWD !== undefined) process.chdir(process.env.INIT_CWD);
+// directory httpserver serves) should mean the directory the user typed the command in. Only for the
+// script that runs this file: processes that npm test (or any other script) spawns inherit
+// npm_lifecycle_event and must keep the directory they were started in.
+if (process.env.npm_lifecycle_event === "start" && process.env.INIT_CWD !== undefined) process.chdir(process.env.INIT_CWD);
 
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
