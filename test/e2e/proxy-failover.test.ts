@@ -7,7 +7,7 @@ import http from "node:http";
 import net from "node:net";
 import { test } from "node:test";
 import { type Backend, get, startBackend } from "../helpers/backends.ts";
-import { request } from "../helpers/raw.ts";
+import { exchange, request } from "../helpers/raw.ts";
 import { startServer } from "../helpers/server.ts";
 
 async function closedPort(): Promise<number> {
@@ -212,5 +212,28 @@ test("an idle upstream connection closed by the keep-alive timeout is never hand
   } finally {
     await proxy.stop();
     await backend.close();
+  }
+});
+
+test("an upstream that goes silent mid-body is cut after the idle timeout and the client sees the cut", async () => {
+  const stall = await startBackend("stall", (req, res) => {
+    req.resume();
+    if (req.url === "/ok") return void res.end("fine");
+    res.writeHead(200, { "Content-Length": 100 });
+    res.write("only part of it");
+  });
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${stall.port}`, "--proxy-idle-timeout", "300ms"] });
+  try {
+    const { bytes, closed } = await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n\r\n`, { timeoutMs: 5000 });
+    assert.equal(closed, true, "the client connection is closed, not left hanging");
+    const text = bytes.toString("latin1");
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /Content-Length: 100\r\n/);
+    assert.ok(text.endsWith("only part of it"), "the body stops where the upstream stopped");
+    const after = await request(proxy.port, `GET /ok HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
+    assert.equal(after.body.toString(), "fine", "the worker is still serving");
+  } finally {
+    await proxy.stop();
+    await stall.close();
   }
 });
