@@ -124,10 +124,17 @@ export class TcpProxy {
       Atomics.sub(this.#counts, index, 1);
     };
     const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${this.#options.connectTimeoutMs} ms`)), this.#options.connectTimeoutMs);
+    let connected = false;
     const abandon = (): void => {
       socket.destroy();
     };
     client.once("close", abandon);
+    // A client that leaves before the connect completes destroys the socket without an error event.
+    socket.once("close", () => {
+      if (connected) return;
+      clearTimeout(timer);
+      release();
+    });
     socket.once("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       client.off("close", abandon);
@@ -141,6 +148,7 @@ export class TcpProxy {
       this.#connect(client, tried);
     });
     socket.once("connect", () => {
+      connected = true;
       clearTimeout(timer);
       client.off("close", abandon);
       socket.removeAllListeners("error");
