@@ -134,6 +134,8 @@ export class TcpProxy {
       if (connected) return;
       clearTimeout(timer);
       release();
+      // No verdict on the upstream: a trial request it was given must not stay pending forever.
+      if (client.destroyed) upstream.passive.releaseTrial();
     });
     socket.once("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
