@@ -132,6 +132,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   error(_error: HttpError | Error): void {
     // The client's body failed (the engine answers the client); the upstream exchange is void.
     if (this.#finished) return;
+    this.#upstream?.passive.releaseTrial();
     this.#conn?.destroy();
     this.#conn = null;
     this.#finish(false);
