@@ -3,11 +3,15 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import type { Config } from "../config/load.ts";
+import type { Config, TcpConfig } from "../config/load.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
 import type { EngineOptions } from "../http/connection.ts";
 import { type Handler, HandlerChain } from "../http/handler.ts";
 import type { LockTable } from "../common/lock-table.ts";
+import { parseAffinity } from "../proxy/affinity.ts";
+import type { GroupOptions } from "../proxy/group.ts";
+import { ProxyHandler } from "../proxy/handler.ts";
+import { TcpProxy } from "../proxy/tcp/tcp-proxy.ts";
 import { StaticHandler } from "../static/handler.ts";
 import { WriteHandler } from "../static/writes.ts";
 import { AdminHandler } from "../observe/admin.ts";
@@ -49,6 +53,8 @@ export interface SiteShared {
   readonly statsLayout: StatsLayout;
   readonly startedAt: number;
   readonly version: string;
+  /** Active-request counts of all upstreams (shared by all threads); proxy groups take slices in order. */
+  readonly upstreams?: Int32Array;
 }
 
 export function buildSite(config: Config, shared: SiteShared): Site {
@@ -66,13 +72,17 @@ export function buildSite(config: Config, shared: SiteShared): Site {
     );
   }
   if (config.methods.length > 0) handlers.push(new MethodGate(config.methods));
-  const site = new HandlerChain(fileHandlers(config, config.root, shared));
+  // With --proxy, files (only when --root was given) come first and decline what they lack.
+  const proxied = config.proxy.length > 0;
+  const own = config.serveFiles ? fileHandlers(config, config.root, shared, proxied) : [];
+  if (proxied) own.push(buildProxy(config, shared.upstreams));
+  const site = new HandlerChain(own);
   handlers.push(config.vhosts ? new HostRouter(virtualHosts(config, shared), site) : site);
   return { handler: new HandlerChain(handlers), engine: engineOptions(config) };
 }
 
 /** The handlers that serve one document root: writes (when enabled) in front of reads. */
-function fileHandlers(config: Config, root: string, shared: SiteShared): Handler[] {
+function fileHandlers(config: Config, root: string, shared: SiteShared, fallthrough = false): Handler[] {
   const files = new StaticHandler({
     root,
     index: config.index,
@@ -87,6 +97,7 @@ function fileHandlers(config: Config, root: string, shared: SiteShared): Handler
     revalidateMs: config.revalidateMs,
     cacheControl: config.cacheControl,
     ...(config.writable ? { locks: shared.locks } : {}),
+    fallthrough,
   });
   if (!config.writable) return [files];
   const writes = new WriteHandler({
@@ -115,4 +126,64 @@ function virtualHosts(config: Config, shared: SiteShared): Map<string, Handler> 
     hosts.set(name, new HandlerChain(fileHandlers(config, path.join(config.root, entry.name), shared)));
   }
   return hosts;
+}
+
+/** The reverse proxy of one worker: one upstream group per --proxy prefix. */
+export function buildProxy(config: Config, shared?: Int32Array): ProxyHandler {
+  const affinity = parseAffinity(config.hashKey) ?? { kind: "ip" as const };
+  // Each group's counts are a slice of the shared array, so least-conn sees every thread's load.
+  const counts: Int32Array[] = [];
+  let offset = 0;
+  for (const route of config.proxy) {
+    const end = offset + route.upstreams.length;
+    if (shared !== undefined && end <= shared.length) counts.push(shared.subarray(offset, end));
+    offset = end;
+  }
+  const groups: GroupOptions[] = config.proxy.map((route, i) => ({
+    prefix: route.prefix,
+    basePath: route.basePath,
+    upstreams: route.upstreams,
+    policy: config.lb,
+    affinity,
+    upstream: {
+      passive: { maxFails: config.maxFails, cooldownMs: config.failTimeoutMs },
+      maxIdle: config.upstreamKeepalive,
+      rise: config.healthRise,
+      fall: config.healthFall,
+    },
+    timeouts: {
+      connectMs: config.proxyConnectTimeoutMs,
+      responseMs: config.proxyResponseTimeoutMs,
+      idleMs: config.proxyIdleTimeoutMs,
+      keepAliveMs: config.upstreamKeepaliveTimeoutMs,
+    },
+    active:
+      config.healthPath === ""
+        ? null
+        : {
+            intervalMs: config.healthIntervalMs,
+            timeoutMs: config.proxyConnectTimeoutMs,
+            path: config.healthPath,
+            expect: config.healthStatus,
+            rise: config.healthRise,
+            fall: config.healthFall,
+          },
+    ...(counts[i] !== undefined ? { counts: counts[i] } : {}),
+  }));
+  return new ProxyHandler({ groups, maxAttempts: config.proxyAttempts, rewriteHost: config.proxyHost === "upstream", proto: "http" });
+}
+
+/** `portico tcp`: the L4 proxy of one worker. */
+export function buildTcpProxy(config: TcpConfig, counts?: Int32Array): TcpProxy {
+  return new TcpProxy({
+    upstreams: config.upstreams,
+    policy: config.lb,
+    connectTimeoutMs: config.connectTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    passive: { maxFails: config.maxFails, cooldownMs: config.failTimeoutMs },
+    healthIntervalMs: config.healthIntervalMs,
+    rise: config.healthRise,
+    fall: config.healthFall,
+    ...(counts !== undefined ? { counts } : {}),
+  });
 }

@@ -1,9 +1,10 @@
 // The main thread: spawns the worker threads, prints where Portico listens, replaces a worker that
-// crashes (with back-off), and on SIGINT/SIGTERM drains every worker before exiting 0.
+// crashes (with back-off), on SIGHUP re-reads the configuration and replaces every worker without
+// dropping a connection, and on SIGINT/SIGTERM drains every worker before exiting 0.
 // It serves nothing itself and holds no request state.
 
 import { Worker } from "node:worker_threads";
-import type { Config } from "../config/load.ts";
+import type { Config, TcpConfig } from "../config/load.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { SharedState } from "./shared-memory.ts";
 
@@ -18,6 +19,8 @@ export interface StartOptions {
   /** Where notices go (restarts, warnings). */
   readonly notice: (line: string) => void;
   readonly version: string;
+  /** Reads the configuration again (SIGHUP); throws a ConfigError when it is invalid. */
+  readonly reload?: () => Config | TcpConfig;
 }
 
 interface Slot {
@@ -25,19 +28,22 @@ interface Slot {
   worker: Worker | null;
   startedAt: number;
   backoffMs: number;
+  /** Replaced by a reload: draining, never restarted. */
+  retired: boolean;
 }
 
 export class Supervisor {
-  readonly #config: Config;
+  #config: Config | TcpConfig;
   readonly #options: StartOptions;
-  readonly #slots: Slot[] = [];
+  #slots: Slot[] = [];
+  #reloading = false;
   #port = 0;
   #reusePort = true;
   #draining = false;
   readonly shared = SharedState.create();
   readonly #startedAt = Date.now();
 
-  constructor(config: Config, options: StartOptions) {
+  constructor(config: Config | TcpConfig, options: StartOptions) {
     this.#config = config;
     this.#options = options;
   }
@@ -49,7 +55,8 @@ export class Supervisor {
       this.#options.notice(`portico: several threads need SO_REUSEPORT, which ${process.platform} lacks here; running 1 worker thread`);
       threads = 1;
     }
-    this.#reusePort = threads > 1;
+    // Always on Linux, so a reload's new workers can bind beside the old ones before these drain.
+    this.#reusePort = process.platform === "linux";
     // The first worker binds first so port 0 resolves to one real port the others then share.
     const first = await this.#spawn(0, this.#config.port);
     this.#port = first.port;
@@ -63,6 +70,7 @@ export class Supervisor {
     process.on("SIGTERM", () => void this.shutdown());
     // Log rotation: every worker re-opens its --access-log file.
     process.on("SIGUSR1", () => this.#broadcast({ type: "reopen-logs" }));
+    process.on("SIGHUP", () => void this.reload());
   }
 
   get port(): number {
@@ -71,8 +79,9 @@ export class Supervisor {
 
   #urls(address: string): string[] {
     const port = this.#port;
-    if (address === "::" || address === "0.0.0.0") return [`http://localhost:${port}/`];
-    return [`http://${address.includes(":") ? `[${address}]` : address}:${port}/`];
+    const scheme = "mode" in this.#config ? "tcp" : "http";
+    if (address === "::" || address === "0.0.0.0") return [`${scheme}://localhost:${port}/`];
+    return [`${scheme}://${address.includes(":") ? `[${address}]` : address}:${port}/`];
   }
 
   #spawn(index: number, port: number): Promise<{ address: string; port: number }> {
@@ -86,7 +95,7 @@ export class Supervisor {
       startedAt: this.#startedAt,
     };
     const worker = new Worker(WORKER_URL, { workerData: data });
-    const slot: Slot = this.#slots[index] ?? { index, worker: null, startedAt: 0, backoffMs: RESTART_MIN_MS };
+    const slot: Slot = this.#slots[index] ?? { index, worker: null, startedAt: 0, backoffMs: RESTART_MIN_MS, retired: false };
     this.#slots[index] = slot;
     slot.worker = worker;
     slot.startedAt = Date.now();
@@ -110,7 +119,7 @@ export class Supervisor {
           reject(new Error(`worker ${index} exited with code ${code} before listening`));
           return;
         }
-        if (!this.#draining) this.#restart(slot, code);
+        if (!this.#draining && !slot.retired) this.#restart(slot, code);
       });
     });
   }
@@ -128,6 +137,55 @@ export class Supervisor {
       });
     }, delay);
     timer.unref();
+  }
+
+  /**
+   * SIGHUP: reads the configuration again and, when it is valid, starts a new set of workers beside the
+   * old ones (same port, reusePort), then drains the old ones. An invalid configuration, or workers that
+   * cannot start, leave the running ones untouched.
+   */
+  async reload(): Promise<void> {
+    const read = this.#options.reload;
+    if (read === undefined || this.#draining || this.#reloading) return;
+    let next: Config | TcpConfig;
+    try {
+      next = read();
+    } catch (error) {
+      this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+      return;
+    }
+    if ("mode" in next !== "mode" in this.#config) {
+      this.#options.notice("portico: reload cannot switch between HTTP and TCP; restart instead");
+      return;
+    }
+    if (next.port !== this.#config.port && next.port !== this.#port) {
+      this.#options.notice(`portico: reload keeps listening on port ${this.#port}; a new port needs a restart`);
+    }
+    this.#reloading = true;
+    const previous = { config: this.#config, slots: this.#slots };
+    this.#config = next;
+    this.#slots = [];
+    try {
+      const threads = this.#reusePort ? next.threads : 1;
+      await Promise.all(Array.from({ length: threads }, (_, i) => this.#spawn(i, this.#port)));
+    } catch (error) {
+      for (const slot of this.#slots) {
+        slot.retired = true;
+        void slot.worker?.terminate();
+      }
+      this.#config = previous.config;
+      this.#slots = previous.slots;
+      this.#reloading = false;
+      this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+      return;
+    }
+    const drain: SupervisorMessage = { type: "drain", graceMs: previous.config.shutdownGraceMs };
+    for (const slot of previous.slots) {
+      slot.retired = true;
+      slot.worker?.postMessage(drain);
+    }
+    this.#reloading = false;
+    this.#options.notice(`portico: reloaded the configuration (${this.#slots.length} thread${this.#slots.length === 1 ? "" : "s"})`);
   }
 
   #broadcast(message: SupervisorMessage): void {
@@ -155,7 +213,7 @@ export class Supervisor {
   }
 }
 
-function listenFailure(code: string, message: string, config: Config, port: number): string {
+function listenFailure(code: string, message: string, config: Config | TcpConfig, port: number): string {
   const where = `${config.host === "" ? "*" : config.host}:${port}`;
   if (code === "EADDRINUSE") return `port ${port} is already in use (${where})`;
   if (code === "EACCES") return `no permission to listen on ${where}`;

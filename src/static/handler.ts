@@ -55,6 +55,8 @@ export interface StaticOptions {
    * when writes are on (Allow then names PUT and DELETE).
    */
   readonly locks?: LockTable;
+  /** Decline (so the next handler answers) instead of 404, 405 or a bare directory: files in front of a proxy. */
+  readonly fallthrough?: boolean;
 }
 
 const ALLOW = "GET, HEAD, OPTIONS";
@@ -103,6 +105,7 @@ export class StaticHandler implements Handler {
   handle(req: Request, res: Response): boolean | Promise<boolean> {
     const method = req.method;
     if (method === "GET" || method === "HEAD") return this.#serveFile(req, res);
+    if (this.#options.fallthrough === true) return false;
     if (method === "OPTIONS") {
       res.send(204, ["Allow", this.#allow]);
     } else if (KNOWN_METHODS.has(method)) {
@@ -189,6 +192,7 @@ export class StaticHandler implements Handler {
       return this.#send(req, res, loaded);
     }
     if (found.kind === "directory") {
+      if (this.#options.fallthrough === true) return false;
       // Without listings the slash form would only say 403: say it at once instead of redirecting to it.
       if (!this.#options.listing) return this.#sendError(req, res, 403);
       if (!resolved.trailingSlash) return this.#redirectToSlash(req, res, resolved);
@@ -290,6 +294,7 @@ export class StaticHandler implements Handler {
    * revalidation bound (unless the answer depends on Accept), so repeated misses cost no file system calls.
    */
   async #sendMissing(req: Request, res: Response, version: UriVersion): Promise<boolean> {
+    if (this.#options.fallthrough === true) return false;
     if (this.#options.spa) {
       if (acceptsHtml(req.get(F_ACCEPT))) {
         const index = await this.#disk.find("");

@@ -10,6 +10,18 @@ import { after, before, describe, test } from "node:test";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { makeSite, type RunningServer, startServer } from "../helpers/server.ts";
 
+// The few browser globals the page functions below use. Declared here, not through the DOM lib, so that
+// browser names never type-check in src/ (they run in Chromium, not in Node).
+interface PageElement {
+  readonly textContent: string | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+}
+declare const document: PageElement & {
+  getElementById(id: string): PageElement | null;
+  addEventListener(type: "securitypolicyviolation", listener: (event: { violatedDirective: string; blockedURI: string }) => void): void;
+};
+declare const location: { readonly href: string; readonly pathname: string };
+
 const CHROMIUM = "/usr/bin/chromium";
 // Without the background-networking flags Chromium keeps dialling Google's hosts, which this closed
 // network refuses; --no-sandbox because tests may run as root.
@@ -90,7 +102,7 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
     assert.match(response?.headers()["content-security-policy"] ?? "", /default-src 'self'/);
     const requestsShown = async (): Promise<number> => Number((await page.locator("#requests").textContent())!.replace(/\D/g, ""));
     await page.waitForFunction(() => /\d/.test(document.getElementById("requests")!.textContent!), null, { timeout: 5000 });
-    const before = await requestsShown();
+    const initial = await requestsShown();
 
     for (let i = 0; i < 12; i++) assert.equal((await fetch(`${origin}/files/a.txt`)).status, 200);
     for (let i = 0; i < 3; i++) assert.equal((await fetch(`${origin}/missing.png`, { headers: { Accept: "image/png" } })).status, 404);
@@ -101,7 +113,7 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
         const rows = [...document.querySelectorAll("#status tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent));
         return shown >= atLeast && rows.some(([code, count]) => code === "404" && Number(count) >= 3);
       },
-      before + 15,
+      initial + 15,
       { timeout: 5000 },
     );
     assert.equal(await page.locator("#error").textContent(), "");
@@ -169,7 +181,7 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
     const text = await page.evaluate(async () => {
       const res = await fetch("/text/long.txt");
       const body = await res.text();
-      const timing = performance.getEntriesByName(new URL("/text/long.txt", location.href).href)[0] as PerformanceResourceTiming;
+      const timing = performance.getEntriesByName(new URL("/text/long.txt", location.href).href)[0] as unknown as { encodedBodySize: number; decodedBodySize: number };
       return { status: res.status, encoding: res.headers.get("content-encoding"), body, encoded: timing.encodedBodySize, decoded: timing.decodedBodySize };
     });
     assert.equal(text.status, 200);

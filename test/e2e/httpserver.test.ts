@@ -7,7 +7,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { parseResponses } from "../helpers/raw.ts";
+import { exchange, parseResponses } from "../helpers/raw.ts";
 import { makeSite, type RunningServer, runCli, startServer } from "../helpers/server.ts";
 
 const HTTPSERVER = new URL("../../src/httpserver.ts", import.meta.url).pathname;
@@ -63,14 +63,14 @@ describe("httpserver preset", () => {
     }
   });
 
-  describe("with -t 4", () => {
+  for (const threads of ["1", "4"]) describe(`with -t ${threads}`, () => {
     let server: RunningServer;
     let dir: string;
 
     before(async () => {
       dir = makeSite({ "a.txt": "initial a\n", "big.bin": Buffer.alloc(4 << 20, 7) });
       fs.mkdirSync(path.join(dir, "sub"));
-      server = await startServer({ script: HTTPSERVER, args: ["-t", "4"], cwd: dir });
+      server = await startServer({ script: HTTPSERVER, args: ["-t", threads], cwd: dir });
     });
 
     after(async () => {
@@ -92,6 +92,12 @@ describe("httpserver preset", () => {
         assert.equal(res.status, status, request);
         assert.equal(res.body, body, request);
       }
+    });
+
+    test("closes the connection after one response even without a half-close", async () => {
+      const { bytes, closed } = await exchange(server.port, "GET /a.txt HTTP/1.1\r\n\r\n", { timeoutMs: 3000 });
+      assert.equal(closed, true);
+      assert.equal(parseResponses(bytes)[0]!.body.toString(), "initial a\n");
     });
 
     test("PUT creates (201 Created) then replaces (200 OK)", async () => {
