@@ -57,6 +57,8 @@ export class FileCache {
   readonly #entries = new Map<string, FileEntry>();
   readonly #maxBytes: number;
   #bytes = 0;
+  /** The entry at the young end of the LRU order, or null when unknown. */
+  #youngest: FileEntry | null = null;
 
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
@@ -65,10 +67,12 @@ export class FileCache {
   /** The entry for a key, marked most recently used. */
   get(key: string): FileEntry | undefined {
     const entry = this.#entries.get(key);
-    if (entry !== undefined) {
-      // Re-insert to move it to the young end of the Map's iteration order (LRU).
+    if (entry !== undefined && entry !== this.#youngest) {
+      // Re-insert to move it to the young end of the Map's iteration order (LRU). A hot file asked
+      // for again and again is already there: skipping the delete + set keeps the fast path cheap.
       this.#entries.delete(key);
       this.#entries.set(key, entry);
+      this.#youngest = entry;
     }
     return entry;
   }
@@ -78,9 +82,11 @@ export class FileCache {
     if (previous !== undefined) {
       this.#entries.delete(entry.key);
       this.#bytes -= previous.cost;
+      if (previous === this.#youngest) this.#youngest = null;
     }
     if (entry.cost > this.#maxBytes) return;
     this.#entries.set(entry.key, entry);
+    this.#youngest = entry;
     this.#bytes += entry.cost;
     this.#evict();
   }
@@ -90,6 +96,7 @@ export class FileCache {
     if (entry === undefined) return;
     this.#entries.delete(key);
     this.#bytes -= entry.cost;
+    if (entry === this.#youngest) this.#youngest = null;
   }
 
   /** Drops every entry whose file is `path` (all request paths that mapped to it). */
@@ -98,12 +105,14 @@ export class FileCache {
       if (entry.path === path) {
         this.#entries.delete(key);
         this.#bytes -= entry.cost;
+        if (entry === this.#youngest) this.#youngest = null;
       }
     }
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#youngest = null;
     this.#bytes = 0;
   }
 
@@ -128,6 +137,7 @@ export class FileCache {
     for (const [key, entry] of this.#entries) {
       this.#entries.delete(key);
       this.#bytes -= entry.cost;
+      if (entry === this.#youngest) this.#youngest = null;
       if (this.#bytes <= this.#maxBytes) return;
     }
   }
