@@ -13,7 +13,7 @@ import { createDocroot } from "./lib/docroot.ts";
 import { measureIdleMemory } from "./lib/memory.ts";
 import { addRatios, type Cell, checkTargets, markdownTable, type MemoryCell, memoryTable, summarize, targetsText, textTable } from "./lib/report.ts";
 import { type Scenario, scenarios as allScenarios } from "./lib/scenarios.ts";
-import { PEERS, type RunningServer, type ServerEnv, startServer } from "./lib/servers.ts";
+import { cpuSeconds, PEERS, type RunningServer, type ServerEnv, startServer } from "./lib/servers.ts";
 import { commandPath, ensureTools, machineSummary, toolVersion } from "./lib/tools.ts";
 import { type LoadResult, runWrk, wrkArgs } from "./lib/wrk.ts";
 
@@ -129,7 +129,9 @@ async function runLoadScenario(s: Scenario): Promise<void> {
       for (let i = 0; i < running.length; i++) {
         const server = running[(i + r) % running.length]!;
         progress(`${s.name}: round ${r + 1}/${rounds} ${server.variant.id}`);
+        const cpuBefore = cpuSeconds(server.pid);
         const result = await runWrk(spec, server.port, seconds, loadCpus);
+        result.cpuUsPerRequest = result.requests > 0 ? ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / result.requests : Number.NaN;
         const list = samples.get(server.variant.id) ?? [];
         list.push(result);
         samples.set(server.variant.id, list);

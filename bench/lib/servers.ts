@@ -140,8 +140,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Resident memory in bytes of a process and all its descendants (nginx: master + workers). */
-export function residentBytes(pid: number): number {
+/** The process and all its descendants (nginx: master + workers). */
+function family(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const name of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
@@ -155,18 +155,47 @@ export function residentBytes(pid: number): number {
       // The process ended while we looked.
     }
   }
-  let total = 0;
+  const out: number[] = [];
   const stack = [pid];
   while (stack.length > 0) {
     const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/** Resident memory in bytes of a process and its descendants. */
+export function residentBytes(pid: number): number {
+  let total = 0;
+  for (const p of family(pid)) {
     try {
-      const status = fs.readFileSync(`/proc/${p}/status`, "utf8");
-      const m = /VmRSS:\s+(\d+) kB/.exec(status);
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, "utf8"));
       if (m !== null) total += Number(m[1]) * 1024;
     } catch {
       // Gone.
     }
-    stack.push(...(children.get(p) ?? []));
   }
   return total;
+}
+
+const CLOCK_TICKS_PER_SEC = 100;
+
+/**
+ * CPU seconds (user + system, all threads) used so far by a process and its descendants. CPU per
+ * request is steadier than requests per second on a shared machine: other jobs slow the server
+ * down but hardly change what each request costs it.
+ */
+export function cpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of family(pid)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone.
+    }
+  }
+  return ticks / CLOCK_TICKS_PER_SEC;
 }

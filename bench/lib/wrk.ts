@@ -20,6 +20,8 @@ export interface LoadResult {
   readonly requests: number;
   readonly non2xx: number;
   readonly socketErrors: number;
+  /** Server CPU time per request in µs (filled by the runner), NaN when unknown. */
+  cpuUsPerRequest: number;
 }
 
 export function wrkArgs(spec: LoadSpec, port: number, seconds: number): string[] {
@@ -71,5 +73,6 @@ export function parseWrk(out: string): LoadResult {
     requests: Number(total?.[1] ?? 0),
     non2xx: Number(non2xx?.[1] ?? 0),
     socketErrors: errors === null ? 0 : errors.slice(1).reduce((a, b) => a + Number(b), 0),
+    cpuUsPerRequest: Number.NaN,
   };
 }
