@@ -24,6 +24,8 @@ export class FileEntry {
   readonly variants = new Map<string, PreparedResponse>();
   /** When the disk was last checked (ms since the epoch). */
   checkedAt: number;
+  /** A request is re-checking this entry against the disk right now. */
+  revalidating = false;
   /** Bytes this entry accounts for in the cache budget. */
   cost: number;
 

@@ -56,9 +56,18 @@ export class StaticHandler implements Handler {
     if (method !== "GET" && method !== "HEAD") return this.#otherMethod(req, res);
     // Fast path: a fresh cached file and no conditional or range fields to evaluate.
     const entry = this.#cache.get(req.path);
-    if (entry !== undefined && entry.ok !== null && Date.now() - entry.checkedAt < this.#options.revalidateMs && !hasConditions(req)) {
-      res.sendPrepared(entry.ok);
-      return true;
+    if (entry !== undefined && entry.ok !== null && !hasConditions(req)) {
+      const revalidateMs = this.#options.revalidateMs;
+      // While one request re-checks a stale entry against the disk, the others keep being served
+      // from memory instead of all queueing the same realpath + stat (a herd once per period).
+      if (Date.now() - entry.checkedAt < revalidateMs || (entry.revalidating && revalidateMs > 0)) {
+        res.sendPrepared(entry.ok);
+        return true;
+      }
+      entry.revalidating = true;
+      const done = this.#serve(req, res);
+      done.finally(() => (entry.revalidating = false)).catch(() => {});
+      return done;
     }
     return this.#serve(req, res);
   }
