@@ -28,6 +28,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const supervisor = new Supervisor(config, {
     banner: (urls, threads) => `portico ${VERSION} serving ${config.root} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
     notice: (line) => process.stdout.write(`${line}\n`),
+    version: VERSION,
   });
   try {
     await supervisor.start();

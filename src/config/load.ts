@@ -29,6 +29,19 @@ export interface Config {
   readonly keepAliveTimeoutMs: number;
   readonly sendTimeoutMs: number;
   readonly maxRequestsPerConnection: number;
+  readonly maxConnections: number;
+  readonly writable: boolean;
+  readonly mkdir: boolean;
+  readonly fsync: boolean;
+  readonly logFormat: "audit" | "common" | "combined" | "json";
+  readonly accessLog: string;
+  readonly statusPath: string;
+  readonly requireHost: boolean;
+  readonly http10: boolean;
+  readonly methods: readonly string[];
+  readonly errorDetail: boolean;
+  /** 400 or 411 for a PUT without a body length (the httpserver preset wants 400). */
+  readonly lengthRequiredStatus: 400 | 411;
 }
 
 export class ConfigError extends Error {}
@@ -141,6 +154,8 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
 
   const merged = new Map<string, unknown>();
   for (const spec of OPTIONS) merged.set(spec.key, defaults[spec.key] ?? spec.default);
+  // Preset-only settings that have no flag.
+  if (defaults.lengthRequiredStatus !== undefined) merged.set("lengthRequiredStatus", defaults.lengthRequiredStatus);
   const configFile = values.get("config");
   if (typeof configFile === "string" && configFile !== "") {
     for (const [key, value] of readConfigFile(configFile)) merged.set(key, value);
@@ -220,8 +235,26 @@ function finish(values: Map<string, unknown>, port: number): Config {
     keepAliveTimeoutMs: get("keepAliveTimeoutMs"),
     sendTimeoutMs: get("sendTimeoutMs"),
     maxRequestsPerConnection: get("maxRequestsPerConnection"),
+    maxConnections: get("maxConnections"),
+    writable: get("writable"),
+    mkdir: get("mkdir"),
+    fsync: get("fsync"),
+    logFormat: get("logFormat"),
+    accessLog: get("accessLog"),
+    statusPath: normalizeStatusPath(get("statusPath")),
+    requireHost: get("requireHost"),
+    http10: get("http10"),
+    methods: get("methods"),
+    errorDetail: get("errorDetail"),
+    lengthRequiredStatus: values.get("lengthRequiredStatus") === 400 ? 400 : 411,
   };
   return Object.freeze(config);
+}
+
+function normalizeStatusPath(value: string): string {
+  if (value === "") return "";
+  if (!value.startsWith("/") || /[\s?#%]/.test(value)) throw new ConfigError(`--status-path: expected a path such as /_portico, got ${JSON.stringify(value)}`);
+  return value.replace(/\/+$/, "") || "/_portico";
 }
 
 /** Usage text, generated from the option table. */

@@ -30,7 +30,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: "Server", key: "host", flag: "host", type: "string", default: "", meta: "ADDR", help: "address to listen on (default: all interfaces)" },
   { group: "Server", key: "threads", flag: "threads", short: "t", type: "int", default: 0, min: 1, max: 256, meta: "N", help: "worker threads (default: available parallelism)" },
   { group: "Server", key: "config", flag: "config", short: "c", type: "string", default: "", meta: "FILE", help: "read options from a JSON file (flags override it)" },
-  { group: "Server", key: "quiet", flag: "quiet", short: "q", type: "bool", default: false, help: "no per-request log and no banner" },
+  { group: "Server", key: "quiet", flag: "quiet", short: "q", type: "bool", default: false, help: "no per-request log" },
+  { group: "Server", key: "maxConnections", flag: "max-connections", type: "int", default: 0, min: 0, meta: "N", help: "connections across all threads before new ones get 503 (0: unlimited)" },
   { group: "Server", key: "shutdownGraceMs", flag: "shutdown-grace", type: "duration", default: 10_000, min: 0, meta: "TIME", help: "on SIGINT/SIGTERM, how long in-flight requests may finish" },
 
   // Files
@@ -41,6 +42,22 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: "Files", key: "cacheMaxBytes", flag: "cache-size", type: "size", default: 64 << 20, min: 0, meta: "SIZE", help: "memory for the file cache" },
   { group: "Files", key: "revalidateMs", flag: "cache-revalidate", type: "duration", default: 1000, min: 0, meta: "TIME", help: "how long a cached file is trusted before re-checking the disk (0: every request)" },
   { group: "Files", key: "cacheControl", flag: "cache-control", type: "string", default: "", meta: "VALUE", help: "Cache-Control for file responses (default: none; clients revalidate with ETag)" },
+
+  // Writes
+  { group: "Writes", key: "writable", flag: "writable", type: "bool", default: false, help: "enable PUT (atomic create/replace) and DELETE" },
+  { group: "Writes", key: "mkdir", flag: "mkdir", type: "bool", default: false, help: "PUT creates missing parent directories (otherwise 404)" },
+  { group: "Writes", key: "fsync", flag: "fsync", type: "bool", default: false, help: "make each upload durable (fsync file and directory) before answering" },
+
+  // Logging
+  { group: "Logging", key: "logFormat", flag: "log-format", type: "choice", choices: ["audit", "common", "combined", "json"], default: "audit", meta: "FORMAT", help: "per-request log format: audit (METHOD,URI,STATUS,REQUEST-ID), common, combined, json" },
+  { group: "Logging", key: "statusPath", flag: "status-path", type: "string", default: "", meta: "PATH", help: "serve a live dashboard at PATH, JSON at PATH/stats, Prometheus at PATH/metrics (default: off)" },
+  { group: "Logging", key: "accessLog", flag: "access-log", type: "string", default: "", meta: "FILE", help: "append the per-request log to FILE instead of stderr (reopened on SIGUSR1)" },
+
+  // Protocol
+  { group: "Protocol", key: "requireHost", flag: "require-host", type: "bool", default: true, help: "answer HTTP/1.1 requests without Host with 400 (RFC 9112 §3.2); --no-require-host for old clients" },
+  { group: "Protocol", key: "http10", flag: "http10", type: "bool", default: true, help: "accept HTTP/1.0 requests (--no-http10: 505)" },
+  { group: "Protocol", key: "methods", flag: "methods", type: "list", default: [], meta: "LIST", help: "only these methods are implemented; others get 501 (default: all)" },
+  { group: "Protocol", key: "errorDetail", flag: "error-detail", type: "bool", default: true, help: "error bodies name the problem (--no-error-detail: just the reason phrase)" },
 
   // Limits and timeouts
   { group: "Limits", key: "maxRequestLineBytes", flag: "max-request-line", type: "size", default: 8192, min: 64, meta: "SIZE", help: "longest request line (414 beyond)" },

@@ -58,6 +58,8 @@ const B_READ = 2; // delivering to a sink
 const B_DISCARD = 3; // response done; skipping the rest of the body to reach the next request
 
 const EMPTY = Buffer.alloc(0);
+/** Terse error bodies that differ from the reason phrase (the seed-000 wording). */
+const TERSE_REASON: Readonly<Record<number, string>> = { 505: "Version Not Supported" };
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 const MAX_BUFFERED_BYTES = 1 << 20;
 const MAX_LINGER_BYTES = 1 << 20;
@@ -93,7 +95,9 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     this.#socket = socket;
     this.#ctx = ctx;
     this.#options = ctx.options;
-    this.remoteAddress = socket.remoteAddress ?? "";
+    // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; logs and X-Forwarded-For want a.b.c.d.
+    const remote = socket.remoteAddress ?? "";
+    this.remoteAddress = remote.startsWith("::ffff:") && remote.includes(".") ? remote.slice(7) : remote;
     this.remotePort = socket.remotePort ?? 0;
     this.localPort = socket.localPort ?? 0;
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
@@ -272,7 +276,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
 
   #sendError(res: Response, status: number, detail: string): void {
     const reason = reasonPhrase(status);
-    const body = this.#options.errorDetail ? `${reason}: ${detail}\n` : `${reason}\n`;
+    const body = this.#options.errorDetail ? `${reason}: ${detail}\n` : `${TERSE_REASON[status] ?? reason}\n`;
     res.send(status, ["Content-Type", "text/plain; charset=utf-8"], body);
   }
 
@@ -331,7 +335,19 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
         if (this.#bodyRemaining === 0) this.#bodyComplete([]);
       }
     }
-    if (this.#bodyPaused) this.#pauseReading();
+    if (this.#bodyPaused) {
+      this.#pauseReading();
+      return;
+    }
+    // The client half-closed and every buffered byte is consumed: the body can never complete.
+    if (this.#clientEnded && (this.#body === B_READ || this.#body === B_DISCARD) && this.#pos === this.#buf.length) {
+      if (this.#body === B_DISCARD) {
+        this.#body = B_NONE;
+        this.#closeGracefully();
+      } else {
+        this.#bodyFailed(new HttpError(400, "BAD_CHUNK", "Request body incomplete"));
+      }
+    }
   }
 
   #bodyComplete(trailers: readonly string[]): void {
@@ -453,15 +469,9 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
         this.#closeGracefully();
         return;
       case P_BUSY:
-        if (this.#body === B_WAIT || this.#body === B_READ || this.#body === B_DISCARD) {
-          const discarding = this.#body === B_DISCARD;
-          this.#body = B_NONE;
-          if (discarding) {
-            this.#closeGracefully();
-            return;
-          }
-          this.#bodyFailed(new HttpError(400, "BAD_CHUNK", "Request body incomplete"));
-        }
+        // A body still being read may be complete in what is buffered; #pumpBody decides. A body
+        // nobody asked for yet is judged when it is read or discarded.
+        if (this.#body === B_READ || this.#body === B_DISCARD) this.#pumpBody();
         return;
       case P_LINGER:
         this.#socket.destroy();

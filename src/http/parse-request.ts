@@ -26,6 +26,8 @@ export interface ParseLimits {
   readonly maxHeaderCount: number;
   /** RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Off only for clients known not to send it. */
   readonly requireHost: boolean;
+  /** Accept HTTP/1.0 requests; when false they get 505 (a server for HTTP/1.1 clients only). */
+  readonly acceptHttp10: boolean;
 }
 
 export const DEFAULT_PARSE_LIMITS: ParseLimits = {
@@ -33,6 +35,7 @@ export const DEFAULT_PARSE_LIMITS: ParseLimits = {
   maxHeaderBytes: 16384,
   maxHeaderCount: 100,
   requireHost: true,
+  acceptHttp10: true,
 };
 
 /** Where an unfinished head scan stopped, so the next chunk continues instead of starting over. */
@@ -141,10 +144,13 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
   if (i + 8 - lineStart > limits.maxRequestLineBytes) return new HttpError(414, "URI_TOO_LONG", "Request line too long");
   const major = buf[i + 5]! - 0x30;
   const minor = buf[i + 7]! - 0x30;
-  if (major !== 1 || minor > 1) return new HttpError(505, "VERSION_NOT_SUPPORTED", "HTTP version not supported");
+  if (major !== 1 || minor > 1 || (minor === 0 && !limits.acceptHttp10)) {
+    return new HttpError(505, "VERSION_NOT_SUPPORTED", "HTTP version not supported");
+  }
   i += 10;
 
   into.raw = buf;
+  into.headStart = start;
   into.method = method;
   into.versionMinor = minor;
   const targetError = parseTarget(buf, targetStart, targetEnd, method, into);

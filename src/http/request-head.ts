@@ -22,6 +22,8 @@ export class RequestHead {
   absoluteForm = false;
   /** Per field: nameStart, nameEnd, valueStart, valueEnd, known id (or -1). */
   fields: number[] = [];
+  /** Index of the head's first byte in `raw`. */
+  headStart = 0;
   /** Index just past the head's final CRLF in `raw`. */
   headEnd = 0;
   /** Declared body length, or -1 when there is no Content-Length. */

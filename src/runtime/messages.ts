@@ -1,6 +1,7 @@
 // The typed messages between the supervisor (main thread) and worker threads over postMessage.
 
 import type { Config } from "../config/load.ts";
+import type { SharedBuffers } from "./shared-memory.ts";
 
 export interface WorkerData {
   readonly config: Config;
@@ -8,6 +9,9 @@ export interface WorkerData {
   /** Port to bind: the configured one, or the one the first worker got when 0 was asked for. */
   readonly port: number;
   readonly reusePort: boolean;
+  readonly shared: SharedBuffers;
+  readonly version: string;
+  readonly startedAt: number;
 }
 
 /** Worker → supervisor. */
@@ -17,4 +21,4 @@ export type WorkerMessage =
   | { readonly type: "drained" };
 
 /** Supervisor → worker. */
-export type SupervisorMessage = { readonly type: "drain"; readonly graceMs: number };
+export type SupervisorMessage = { readonly type: "drain"; readonly graceMs: number } | { readonly type: "reopen-logs" };

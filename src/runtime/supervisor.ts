@@ -5,6 +5,7 @@
 import { Worker } from "node:worker_threads";
 import type { Config } from "../config/load.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
+import { SharedState } from "./shared-memory.ts";
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
 const RESTART_MIN_MS = 100;
@@ -16,6 +17,7 @@ export interface StartOptions {
   readonly banner: ((urls: string[], threads: number) => string) | null;
   /** Where notices go (restarts, warnings). */
   readonly notice: (line: string) => void;
+  readonly version: string;
 }
 
 interface Slot {
@@ -32,6 +34,8 @@ export class Supervisor {
   #port = 0;
   #reusePort = true;
   #draining = false;
+  readonly shared = SharedState.create();
+  readonly #startedAt = Date.now();
 
   constructor(config: Config, options: StartOptions) {
     this.#config = config;
@@ -57,6 +61,8 @@ export class Supervisor {
     }
     process.on("SIGINT", () => void this.shutdown());
     process.on("SIGTERM", () => void this.shutdown());
+    // Log rotation: every worker re-opens its --access-log file.
+    process.on("SIGUSR1", () => this.#broadcast({ type: "reopen-logs" }));
   }
 
   get port(): number {
@@ -70,7 +76,15 @@ export class Supervisor {
   }
 
   #spawn(index: number, port: number): Promise<{ address: string; port: number }> {
-    const data: WorkerData = { config: this.#config, index, port, reusePort: this.#reusePort };
+    const data: WorkerData = {
+      config: this.#config,
+      index,
+      port,
+      reusePort: this.#reusePort,
+      shared: this.shared.buffers,
+      version: this.#options.version,
+      startedAt: this.#startedAt,
+    };
     const worker = new Worker(WORKER_URL, { workerData: data });
     const slot: Slot = this.#slots[index] ?? { index, worker: null, startedAt: 0, backoffMs: RESTART_MIN_MS };
     this.#slots[index] = slot;
@@ -114,6 +128,10 @@ export class Supervisor {
       });
     }, delay);
     timer.unref();
+  }
+
+  #broadcast(message: SupervisorMessage): void {
+    for (const slot of this.#slots) slot.worker?.postMessage(message);
   }
 
   /** Drains all workers (stop accepting, finish in-flight within the grace period) and exits 0. */

@@ -1,32 +1,93 @@
 // A worker thread's entry: build the site from the config, listen (sharing the port with the other
-// workers through reusePort), serve until told to drain, then exit.
+// workers through reusePort), log and count requests, serve until told to drain, then exit.
 
 import { parentPort, workerData } from "node:worker_threads";
+import { LockTable } from "../common/lock-table.ts";
+import { connectionCloseChannel } from "../http/events.ts";
+import type { Handler } from "../http/handler.ts";
+import { refuseConnection } from "../http/overload.ts";
 import { HttpServer } from "../http/server.ts";
+import { AccessLog } from "../observe/access-log.ts";
+import { StatsRecorder } from "../observe/stats.ts";
 import { buildSite } from "../route/build.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
+import { C_ACTIVE_CONNECTIONS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
 
 const data = workerData as WorkerData;
 const port = parentPort!;
+const config = data.config;
+const shared = new SharedState(data.shared);
+
+/**
+ * Test aid for the supervisor's crash recovery: with PORTICO_FAULT_CRASH_PATH set, a request for that
+ * exact path crashes this worker thread with an uncaught exception, as a bug would.
+ */
+function withFaultInjection(handler: Handler): Handler {
+  const crashPath = process.env.PORTICO_FAULT_CRASH_PATH;
+  if (crashPath === undefined || crashPath === "") return handler;
+  return {
+    handle(req, res) {
+      if (req.path === crashPath) {
+        setImmediate(() => {
+          throw new Error(`fault injection: crashing worker ${data.index}`);
+        });
+        return true;
+      }
+      return handler.handle(req, res);
+    },
+  };
+}
 
 function send(message: WorkerMessage): void {
   port.postMessage(message);
 }
 
-const site = buildSite(data.config);
-const server = new HttpServer(site.handler, site.engine);
+const site = buildSite(config, {
+  locks: new LockTable(shared.locks, shared.versions),
+  stats: shared.stats,
+  statsLayout: STATS_LAYOUT,
+  startedAt: data.startedAt,
+  version: data.version,
+});
+const server = new HttpServer(withFaultInjection(site.handler), site.engine);
+
+let log: AccessLog | null = null;
+if (!config.quiet) {
+  log = new AccessLog({ format: config.logFormat, ...(config.accessLog !== "" ? { path: config.accessLog } : { fd: 2 }) });
+  log.start();
+}
+const stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT);
+stats.start();
+
+// Load shedding across all threads: one shared counter of open connections.
+if (config.maxConnections > 0) {
+  const limit = config.maxConnections;
+  server.admit = (socket) => {
+    if (Atomics.add(shared.control, C_ACTIVE_CONNECTIONS, 1) >= limit) {
+      Atomics.sub(shared.control, C_ACTIVE_CONNECTIONS, 1);
+      Atomics.add(shared.stats, data.index * STATS_LAYOUT.slots + STATS_LAYOUT.rejected, 1n);
+      refuseConnection(socket);
+      return false;
+    }
+    return true;
+  };
+  connectionCloseChannel.subscribe(() => Atomics.sub(shared.control, C_ACTIVE_CONNECTIONS, 1));
+}
 
 port.on("message", (message: SupervisorMessage) => {
   if (message.type === "drain") {
     void server.close(message.graceMs).then(() => {
+      stats.stop();
       send({ type: "drained" });
       process.exit(0);
     });
+  } else if (message.type === "reopen-logs") {
+    log?.reopen();
   }
 });
 
 try {
-  const address = await server.listen({ port: data.port, host: data.config.host === "" ? undefined : data.config.host, reusePort: data.reusePort });
+  const address = await server.listen({ port: data.port, host: config.host === "" ? undefined : config.host, reusePort: data.reusePort });
   send({ type: "listening", address: address.address, port: address.port });
 } catch (error) {
   const err = error as NodeJS.ErrnoException;

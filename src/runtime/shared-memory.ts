@@ -1,0 +1,101 @@
+// The one layout of everything threads share, in SharedArrayBuffers touched only through Atomics:
+// connection counters (exact, for load shedding), per-thread statistics (each thread writes only its
+// own region), the per-URI lock and version tables (coherent writes), and upstream load counters
+// (least-connections balancing). Created by the supervisor, handed to workers in workerData.
+
+export const MAX_THREADS = 256;
+/** Lock/version slots; URIs hash onto them. Large so that different URIs practically never share one. */
+export const URI_SLOTS = 1 << 16;
+export const MAX_UPSTREAMS = 1024;
+
+/** Status codes 100–599 each get a counter. */
+export const STATUS_MIN = 100;
+export const STATUS_COUNT = 500;
+/** Latency histogram: bucket k counts durations below 2^k microseconds (the last bucket is open-ended). */
+export const LATENCY_BUCKETS = 28;
+
+// Per-thread statistics region (BigInt64 slots).
+export const S_REQUESTS = 0;
+export const S_BYTES_IN = 1;
+export const S_BYTES_OUT = 2;
+export const S_CONNECTIONS_TOTAL = 3;
+export const S_CONNECTIONS_ACTIVE = 4;
+export const S_REJECTED = 5;
+export const S_STATUS = 8;
+export const S_LATENCY = S_STATUS + STATUS_COUNT;
+export const STATS_SLOTS = S_LATENCY + LATENCY_BUCKETS;
+
+/** The same layout in the shape observe/stats.ts takes. */
+export const STATS_LAYOUT = {
+  requests: S_REQUESTS,
+  bytesIn: S_BYTES_IN,
+  bytesOut: S_BYTES_OUT,
+  connectionsTotal: S_CONNECTIONS_TOTAL,
+  connectionsActive: S_CONNECTIONS_ACTIVE,
+  rejected: S_REJECTED,
+  status: S_STATUS,
+  statusMin: STATUS_MIN,
+  statusCount: STATUS_COUNT,
+  latency: S_LATENCY,
+  latencyBuckets: LATENCY_BUCKETS,
+  slots: STATS_SLOTS,
+} as const;
+
+// Control region (Int32 slots).
+export const C_ACTIVE_CONNECTIONS = 0;
+export const C_GENERATION = 1;
+const CONTROL_SLOTS = 16;
+
+export interface SharedBuffers {
+  readonly control: SharedArrayBuffer;
+  readonly stats: SharedArrayBuffer;
+  readonly locks: SharedArrayBuffer;
+  readonly versions: SharedArrayBuffer;
+  readonly upstreams: SharedArrayBuffer;
+}
+
+/** Typed views over the shared buffers; every thread builds its own from the same buffers. */
+export class SharedState {
+  readonly buffers: SharedBuffers;
+  /** Int32 control counters (C_*). */
+  readonly control: Int32Array;
+  /** Per-thread BigInt64 statistics: thread t's region starts at t * STATS_SLOTS. */
+  readonly stats: BigInt64Array;
+  /** Two Int32 per URI slot: [state, waiting writers]; state > 0 readers, −1 a writer, 0 free. */
+  readonly locks: Int32Array;
+  /** Int32 version per URI slot, bumped by each write. */
+  readonly versions: Int32Array;
+  /** Int32 active requests per upstream (least-connections). */
+  readonly upstreams: Int32Array;
+
+  constructor(buffers: SharedBuffers) {
+    this.buffers = buffers;
+    this.control = new Int32Array(buffers.control);
+    this.stats = new BigInt64Array(buffers.stats);
+    this.locks = new Int32Array(buffers.locks);
+    this.versions = new Int32Array(buffers.versions);
+    this.upstreams = new Int32Array(buffers.upstreams);
+  }
+
+  static create(): SharedState {
+    return new SharedState({
+      control: new SharedArrayBuffer(CONTROL_SLOTS * 4),
+      stats: new SharedArrayBuffer(MAX_THREADS * STATS_SLOTS * 8),
+      locks: new SharedArrayBuffer(URI_SLOTS * 2 * 4),
+      versions: new SharedArrayBuffer(URI_SLOTS * 4),
+      upstreams: new SharedArrayBuffer(MAX_UPSTREAMS * 4),
+    });
+  }
+
+  /** Sums one statistics slot over all threads. */
+  sumStat(slot: number): bigint {
+    let total = 0n;
+    for (let t = 0; t < MAX_THREADS; t++) total += Atomics.load(this.stats, t * STATS_SLOTS + slot);
+    return total;
+  }
+
+  /** One thread's value of a statistics slot. */
+  threadStat(thread: number, slot: number): bigint {
+    return Atomics.load(this.stats, thread * STATS_SLOTS + slot);
+  }
+}

@@ -1,0 +1,85 @@
+// Per-request logs end to end: the audit format on stderr (and nothing else there), the other formats
+// into --access-log, reopening on SIGUSR1, --quiet, and lines that survive kill -9.
+
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { exchange } from "../helpers/raw.ts";
+import { makeSite, startServer } from "../helpers/server.ts";
+
+const site = makeSite({ "a.txt": "aaa", "b.html": "<p>b</p>" });
+
+async function get(port: number, target: string, extra = ""): Promise<void> {
+  await exchange(port, `GET ${target} HTTP/1.1\r\nHost: x\r\n${extra}Connection: close\r\n\r\n`);
+}
+
+function tempLog(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "portico-log-")), "access.log");
+}
+
+test("audit lines on stderr, one per request, with the Request-Id verbatim", async () => {
+  const server = await startServer({ args: ["--root", site, "-t", "2"] });
+  await get(server.port, "/a.txt", "Request-Id: abc-123\r\n");
+  await get(server.port, "/missing");
+  await exchange(server.port, "PUT /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  // Engine errors never reached a handler: no audit line.
+  await exchange(server.port, "GET / HTTP/1.1\r\n\r\n");
+  assert.equal(await server.stop(), 0);
+  assert.deepEqual(server.stderr().split("\n").filter((l) => l !== ""), ["GET,/a.txt,200,abc-123", "GET,/missing,404,0", "PUT,/a.txt,405,0"]);
+  assert.match(server.stdout(), /serving/);
+});
+
+test("common, combined and json formats go to --access-log", async () => {
+  for (const format of ["common", "combined", "json"] as const) {
+    const file = tempLog();
+    const server = await startServer({ args: ["--root", site, "-t", "1", "--log-format", format, "--access-log", file] });
+    await get(server.port, "/a.txt", 'User-Agent: t"ua\r\n');
+    await server.stop();
+    const [line, ...rest] = fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
+    assert.equal(rest.length, 0);
+    assert.equal(server.stderr(), "");
+    if (format === "json") {
+      const record = JSON.parse(line!) as Record<string, unknown>;
+      assert.equal(record.method, "GET");
+      assert.equal(record.target, "/a.txt");
+      assert.equal(record.status, 200);
+      assert.equal(record.bytes, 3);
+      assert.equal(record.userAgent, 't"ua');
+    } else {
+      assert.match(line!, /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "GET \/a\.txt HTTP\/1\.1" 200 3/);
+      if (format === "combined") assert.match(line!, / "-" "t\\x22ua"$/);
+    }
+  }
+});
+
+test("SIGUSR1 reopens the access log after rotation", async () => {
+  const file = tempLog();
+  const server = await startServer({ args: ["--root", site, "-t", "2", "--access-log", file] });
+  await get(server.port, "/a.txt", "Request-Id: before\r\n");
+  fs.renameSync(file, `${file}.1`);
+  server.child.kill("SIGUSR1");
+  await new Promise((r) => setTimeout(r, 300));
+  await get(server.port, "/a.txt", "Request-Id: after\r\n");
+  await server.stop();
+  assert.equal(fs.readFileSync(`${file}.1`, "utf8"), "GET,/a.txt,200,before\n");
+  assert.equal(fs.readFileSync(file, "utf8"), "GET,/a.txt,200,after\n");
+});
+
+test("--quiet writes no log", async () => {
+  const server = await startServer({ args: ["--root", site, "-t", "1", "--quiet"] });
+  await get(server.port, "/a.txt");
+  await server.stop();
+  assert.equal(server.stderr(), "");
+});
+
+test("every answered request's line is on disk even after kill -9", async () => {
+  const file = tempLog();
+  const server = await startServer({ args: ["--root", site, "-t", "2", "--access-log", file] });
+  for (let i = 0; i < 20; i++) await get(server.port, "/a.txt", `Request-Id: r${i}\r\n`);
+  server.child.kill("SIGKILL");
+  await server.stop();
+  const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
+  assert.deepEqual(lines, Array.from({ length: 20 }, (_, i) => `GET,/a.txt,200,r${i}`));
+});

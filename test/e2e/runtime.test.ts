@@ -1,0 +1,85 @@
+// The runtime end to end: worker threads sharing a port, a crashed worker replaced while the others
+// keep serving, load shedding with --max-connections, and graceful shutdown.
+
+import assert from "node:assert/strict";
+import net from "node:net";
+import { test } from "node:test";
+import { connect, exchange, parseResponses } from "../helpers/raw.ts";
+import { makeSite, startServer } from "../helpers/server.ts";
+
+async function get(port: number, path: string): Promise<number> {
+  const { bytes } = await exchange(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { timeoutMs: 3000 });
+  if (bytes.length === 0) return 0;
+  return parseResponses(bytes)[0]!.status;
+}
+
+test("a crashed worker thread is replaced and the others keep serving", async () => {
+  process.env.PORTICO_FAULT_CRASH_PATH = "/__crash";
+  const server = await startServer({ args: ["--root", makeSite({ "f.txt": "ok" }), "-t", "2", "--quiet"] });
+  delete process.env.PORTICO_FAULT_CRASH_PATH;
+  try {
+    let failures = 0;
+    let successes = 0;
+    let stop = false;
+    const clients = 4;
+    const load = Array.from({ length: clients }, async () => {
+      while (!stop) {
+        const status = await get(server.port, "/f.txt").catch(() => 0);
+        if (status === 200) successes++;
+        else failures++;
+      }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    // Crash one worker: the request itself gets no answer.
+    await exchange(server.port, "GET /__crash HTTP/1.1\r\nHost: x\r\n\r\n", { timeoutMs: 1000 });
+    const deadline = Date.now() + 8000;
+    while (!/restarting/.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(server.stdout(), /worker \d exited \(code 1\); restarting in \d+ ms/);
+    await new Promise((r) => setTimeout(r, 800));
+    stop = true;
+    await Promise.all(load);
+    // Only requests that were in flight on the crashed thread may fail: at most one per client.
+    assert.ok(failures <= clients, `${failures} requests failed`);
+    assert.ok(successes > 20);
+    // After the restart every request succeeds, whichever thread takes it.
+    for (let i = 0; i < 40; i++) assert.equal(await get(server.port, "/f.txt"), 200);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("--max-connections sheds load with 503 and Retry-After, and recovers", async () => {
+  const server = await startServer({ args: ["--root", makeSite({ "f.txt": "ok" }), "-t", "2", "--max-connections", "2", "--quiet"] });
+  try {
+    const a = await connect(server.port);
+    const b = await connect(server.port);
+    await new Promise((r) => setTimeout(r, 100));
+    const { bytes, closed } = await exchange(server.port, "GET /f.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    const [res] = parseResponses(bytes);
+    assert.equal(res!.status, 503);
+    assert.equal(res!.headers["retry-after"], "1");
+    assert.equal(closed, true);
+    a.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await get(server.port, "/f.txt"), 200);
+    b.destroy();
+  } finally {
+    await server.stop();
+  }
+});
+
+test("SIGTERM lets an in-flight response finish, then exits 0", async () => {
+  const server = await startServer({ args: ["--root", makeSite({ "big.bin": Buffer.alloc(8 << 20, 1) }), "-t", "2", "--quiet"] });
+  const socket = net.connect({ port: server.port, host: "127.0.0.1" });
+  await new Promise((r) => socket.once("connect", r));
+  socket.pause();
+  socket.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+  await new Promise((r) => setTimeout(r, 200));
+  const stopped = server.stop();
+  let received = 0;
+  socket.on("data", (d: Buffer) => (received += d.length));
+  socket.resume();
+  await new Promise((r) => socket.once("close", r));
+  assert.ok(received > 8 << 20, `received ${received} bytes`);
+  assert.equal(await stopped, 0);
+});
