@@ -40,8 +40,8 @@ servers: portico, nginx, ${PEERS.join(", ")}\n`);
 }
 
 const quick = opts.quick;
-const rounds = Number(opts.rounds ?? (quick ? 1 : 3));
-const seconds = Number(opts.seconds ?? (quick ? 2 : 5));
+const rounds = Number(opts.rounds ?? (quick ? 1 : 5));
+const seconds = Number(opts.seconds ?? (quick ? 2 : 3));
 const warmSeconds = quick ? 1 : 2;
 const idleConnections = Number(opts.idle ?? (quick ? 2000 : 10000));
 const partial = quick || opts.only !== undefined || opts.servers !== undefined;

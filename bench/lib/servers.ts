@@ -56,9 +56,11 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
   const bin = (p: string): string => path.join(env.repo, "node_modules", p);
   switch (v.kind === "peer" ? v.id : v.kind) {
     case "portico": {
-      const args = [env.node, path.join(env.repo, "src/cli.ts"), "-t", String(v.threads ?? 1), "--quiet", "--root", env.root];
+      const args = [env.node, path.join(env.repo, "src/cli.ts"), "-t", String(v.threads ?? 1), "--root", env.root];
       args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");
+      // --quiet turns the per-request log off; the logging variant writes it to a file instead.
       if (v.accessLog === true) args.push("--access-log", path.join(env.work, `${v.id}-${port}.log`));
+      else args.push("--quiet");
       return [...args, String(port)];
     }
     case "nginx": {
