@@ -109,7 +109,7 @@ async function runLoadScenario(s: Scenario): Promise<void> {
       progress(`${s.name}: starting ${v.id}`);
       const server = await startServer(v, env);
       running.push(server);
-      commands.set(v.id, server.command.replace(String(server.port), "PORT"));
+      commands.set(v.id, server.command.replaceAll(String(server.port), "PORT"));
       if (s.expectHeader !== undefined) {
         const [name, value] = s.expectHeader.request;
         const res = await fetch(`http://127.0.0.1:${server.port}${spec.path}`, { headers: { [name!]: value! }, decompress: false } as RequestInit);
@@ -117,7 +117,8 @@ async function runLoadScenario(s: Scenario): Promise<void> {
         if (res.headers.get(s.expectHeader.name) !== s.expectHeader.value) notes.set(v.id, `no ${s.expectHeader.name}: ${s.expectHeader.value}`);
       }
     }
-    wrkCommands.set(s.name, `taskset -c ${loadCpus} wrk ${wrkArgs(spec, 0, seconds).join(" ").replace("127.0.0.1:0", "127.0.0.1:PORT")}`);
+    const shown = wrkArgs(spec, 0, seconds).map((a) => (a.includes(" ") ? `'${a}'` : a));
+    wrkCommands.set(s.name, `taskset -c ${loadCpus} wrk ${shown.join(" ").replace("127.0.0.1:0", "127.0.0.1:PORT")}`);
     for (const server of running) {
       progress(`${s.name}: warm-up ${server.variant.id}`);
       await runWrk(spec, server.port, warmSeconds, loadCpus);
@@ -176,7 +177,9 @@ fs.mkdirSync(outDir, { recursive: true });
 const machine = machineSummary();
 const subtitle = `${machine.cpu}, server on CPU ${serverCpus}, wrk on CPU ${loadCpus}; medians of ${rounds} × ${seconds}s`;
 fs.writeFileSync(path.join(outDir, "results.svg"), await renderChart(selected, cells, subtitle));
-fs.writeFileSync(path.join(outDir, "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, rounds, seconds, cells, memory, targets }, null, 2));
+// Raw medians for other tools; kept out of git (bench/out/ is ignored).
+fs.mkdirSync(path.join(REPO, "bench/out"), { recursive: true });
+fs.writeFileSync(path.join(REPO, "bench/out/results.json"), JSON.stringify({ date: new Date().toISOString(), machine, rounds, seconds, cells, memory, targets }, null, 2));
 fs.writeFileSync(path.join(outDir, "RESULTS.md"), resultsMarkdown());
 log(`wrote ${path.relative(REPO, path.join(outDir, "RESULTS.md"))} and results.svg in ${((Date.now() - started) / 1000).toFixed(0)}s`);
 
@@ -201,7 +204,7 @@ function resultsMarkdown(): string {
     "## Machine and versions",
     "",
     `- CPU: ${machine.cpu}, ${machine.cores} cores; memory ${machine.memory}; ${machine.kernel}`,
-    `- Server pinned to CPU ${serverCpus} (\`taskset -c ${serverCpus}\`), wrk pinned to CPU ${loadCpus} with one thread; other people's jobs share this machine, so expect a few percent of noise`,
+    `- Server pinned to CPU ${serverCpus} (\`taskset -c ${serverCpus}\`), wrk pinned to CPU ${loadCpus} with one thread; other people's jobs may share this machine: see "How to read these numbers" below`,
     `- Method: ${warmSeconds}s warm-up per server, then ${rounds} round(s) of ${seconds}s, servers in rotating order each round; medians`,
     `- Portico ${git(["rev-parse", "--short", "HEAD"])}${dirty} on ${toolVersion(node, ["--version"])}`,
     `- ${toolVersion(env.nginx, ["-v"])}; ${toolVersion("wrk", ["--version"]).split(" [")[0]}`,

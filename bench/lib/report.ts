@@ -96,6 +96,8 @@ export function checkTargets(scenarios: readonly Scenario[], cells: readonly Cel
     const peers = cells.filter((c) => c.scenario === s.name && !c.server.startsWith("portico") && !c.server.startsWith("nginx"));
     const best = Math.max(...peers.map((c) => headline(s, c)));
     add(`Portico / fastest Node peer, ${s.name}`, mine === undefined || peers.length === 0 ? Number.NaN : headline(s, mine) / best, "≥ 8×", (v) => v >= 8);
+    const leanest = Math.min(...peers.map((c) => c.cpuUs));
+    add(`  same, by CPU per request`, mine === undefined || peers.length === 0 ? Number.NaN : leanest / mine.cpuUs, "≥ 8×", (v) => v >= 8);
   }
   const p = cell("small-50", "portico");
   const n = cell("small-50", "nginx");
@@ -106,6 +108,7 @@ export function checkTargets(scenarios: readonly Scenario[], cells: readonly Cel
   const quiet = cell("access-log", "portico");
   const logged = cell("access-log", "portico-log");
   add("access log on / off, Portico", quiet !== undefined && logged !== undefined ? logged.rps / quiet.rps : Number.NaN, "≥ 0.85×", (v) => v >= 0.85);
+  add(`  same, by CPU per request`, quiet !== undefined && logged !== undefined ? quiet.cpuUs / logged.cpuUs : Number.NaN, "≥ 0.85×", (v) => v >= 0.85);
   const t1 = cell("threads", "portico");
   const t2 = cell("threads", "portico-t2");
   add("Portico -t 2 / -t 1 (information)", t1 !== undefined && t2 !== undefined ? t2.rps / t1.rps : Number.NaN, "—", () => true);
