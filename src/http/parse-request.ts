@@ -229,7 +229,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
     const vs = fields[hostIndex + 2]!;
     const ve = fields[hostIndex + 3]!;
     if (!isValidHost(buf, vs, ve)) return new HttpError(400, "BAD_HOST", "Invalid Host field");
-    if (into.host === "") into.host = buf.toString("latin1", vs, ve);
+    into.hostFromField(vs, ve);
   } else if (minor === 1 && limits.requireHost && !into.absoluteForm) {
     return new HttpError(400, "MISSING_HOST", "HTTP/1.1 request without Host");
   }
