@@ -42,7 +42,7 @@ export class ChunkedDecoder {
   #lineBytes = 0;
   #trailerBytes = 0;
   #trailer: number[] = [];
-  #ext = X_BEFORE_SEMI;
+  #ext = X_START;
   readonly #limits: ChunkedLimits;
   /** Trailer field lines as received, without CRLF (latin1), available once done. */
   readonly trailers: string[] = [];
@@ -69,21 +69,22 @@ export class ChunkedDecoder {
           const b = buf[i]!;
           const v = HEX_VALUE[b]!;
           if (v !== 255) {
-            // 13 hex digits keep the size below 2^52, far above any body we accept.
-            if (++this.#sizeDigits > 13) return new HttpError(413, "BODY_TOO_LARGE", "Chunk size too large");
+            // 13 significant hex digits keep the size below 2^52, far above any body we accept;
+            // leading zeros do not count (the line length limit bounds them).
+            if ((this.#size > 0 || v > 0) && ++this.#sizeDigits > 13) return new HttpError(413, "BODY_TOO_LARGE", "Chunk size too large");
             this.#size = this.#size * 16 + v;
             i++;
             if (++this.#lineBytes > this.#limits.maxChunkLineBytes) return tooLong();
             continue;
           }
-          if (this.#sizeDigits === 0) return bad("Missing chunk size");
+          if (this.#lineBytes === 0) return bad("Missing chunk size");
           this.#state = S_EXT;
           continue;
         }
         case S_EXT: {
           const b = buf[i]!;
           if (b === CR) {
-            if (this.#ext === X_NAME_START || this.#ext === X_VALUE_START || this.#ext === X_QUOTED || this.#ext === X_ESCAPE) {
+            if (this.#ext === X_START_WS || this.#ext === X_NAME_START || this.#ext === X_VALUE_START || this.#ext === X_QUOTED || this.#ext === X_ESCAPE) {
               return bad("Incomplete chunk extension");
             }
             this.#state = S_SIZE_LF;
@@ -102,7 +103,7 @@ export class ChunkedDecoder {
           i++;
           this.#lineBytes = 0;
           this.#sizeDigits = 0;
-          this.#ext = X_BEFORE_SEMI;
+          this.#ext = X_START;
           if (this.#size === 0) {
             this.#state = S_TRAILER;
           } else {
@@ -161,7 +162,8 @@ export class ChunkedDecoder {
         case S_TRAILER_LF: {
           if (buf[i] !== LF) return bad("CR not followed by LF in trailer");
           i++;
-          const line = String.fromCharCode(...this.#trailer);
+          // Not String.fromCharCode(...bytes): a long line would overflow the call stack.
+          const line = Buffer.from(this.#trailer).toString("latin1");
           if (!isFieldLine(line)) return bad("Invalid trailer field");
           this.trailers.push(line);
           this.#state = S_TRAILER;
@@ -181,6 +183,9 @@ export class ChunkedDecoder {
 }
 
 // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), ext-val = token / quoted-string.
+// BWS after the size is allowed only before a ";": "5 \r\n" is not a chunk-size line.
+const X_START = 8; // right after the size
+const X_START_WS = 9; // whitespace after the size: a ";" must follow
 const X_BEFORE_SEMI = 0; // BWS, then ";" (or the line's CR)
 const X_NAME_START = 1; // BWS, then the first tchar of a name
 const X_NAME = 2;
@@ -197,6 +202,9 @@ function isWs(b: number): boolean {
 
 function stepExtension(state: number, b: number): number {
   switch (state) {
+    case X_START:
+    case X_START_WS:
+      return isWs(b) ? X_START_WS : b === 0x3b ? X_NAME_START : X_ERROR;
     case X_BEFORE_SEMI:
       return isWs(b) ? X_BEFORE_SEMI : b === 0x3b ? X_NAME_START : X_ERROR;
     case X_NAME_START:

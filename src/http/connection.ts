@@ -4,6 +4,7 @@
 // Not here: parsing rules (parse-request.ts), response framing (response.ts), routing (handlers).
 
 import type { Socket } from "node:net";
+import { CR, LF } from "../common/bytes.ts";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";
 import { ChunkedDecoder, type ChunkedLimits } from "./chunked.ts";
 import { HttpError } from "./errors.ts";
@@ -139,7 +140,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
       this.#pos = 0;
     }
     if (this.#body === B_READ || this.#body === B_DISCARD) {
-      this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+      if (!this.#bodyPaused) this.deadline = Date.now() + this.#options.bodyTimeoutMs;
       this.#pumpBody();
       return;
     }
@@ -167,14 +168,24 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
   /** Parses and dispatches one request; true when another may be parsed right away. */
   #nextRequest(): boolean {
     const buf = this.#buf;
-    const start = this.#pos;
+    let start = this.#pos;
     const end = buf.length;
+    const scan = this.#scan;
+    if (scan.pos < start || (scan.lines === 0 && scan.lineStart === start)) {
+      // RFC 9112 §2.2: empty lines before a request line (a client's stray CRLF after a body) are
+      // dropped here, so a connection holding only them is idle rather than inside a slow head.
+      const from = start;
+      while (start + 1 < end && buf[start] === CR && buf[start + 1] === LF) start += 2;
+      if (start !== from) {
+        this.#pos = start;
+        scan.pos = -1;
+      }
+    }
     if (start === end) {
       if (this.#requests > 0) this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;
       if (this.#readPaused) this.#resumeReading();
       return false;
     }
-    const scan = this.#scan;
     const fresh = scan.pos < start;
     if (fresh) {
       scan.pos = start;
@@ -302,6 +313,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
   resumeBody(req: Request): void {
     if (req !== this.#req || !this.#bodyPaused) return;
     this.#bodyPaused = false;
+    this.deadline = Date.now() + this.#options.bodyTimeoutMs;
     this.#resumeReading();
     this.#pumpBody();
   }
@@ -336,7 +348,9 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
       }
     }
     if (this.#bodyPaused) {
+      // The handler is the slow side now: the body timeout restarts when it resumes.
       this.#pauseReading();
+      this.deadline = 0;
       return;
     }
     // The client half-closed and every buffered byte is consumed: the body can never complete.
@@ -369,13 +383,15 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     this.#body = B_NONE;
     this.#sink = null;
     this.#decoder = null;
+    // Framing is lost: whoever answers this request (even from inside sink.error), the connection
+    // ends after it, and the bytes after the failure are never parsed as a request.
+    this.#res?.closeAfter();
     sink?.error(error);
     const res = this.#res;
     if (res === null || this.#phase === P_GONE) {
       this.#closeGracefully();
       return;
     }
-    res.closeAfter();
     if (!res.headersSent && error instanceof HttpError) this.#sendError(res, error.status, error.message);
     else if (!res.finished) res.abort();
   }
@@ -413,6 +429,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
         this.#body = B_DISCARD;
         this.#sink = null;
         this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+        // Reading may have been paused while the unread body piled up during the handler's work.
+        this.#resumeReading();
         // Either still discarding (the next request waits) or done, in which case it moved on.
         this.#pumpBody();
         return;
@@ -515,11 +533,14 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     this.#buf = EMPTY;
     this.#pos = 0;
     this.#resumeReading();
-    this.deadline = Date.now() + this.#options.lingerMs;
+    // The linger time starts once the client has taken our last bytes; until then it is a send.
+    this.deadline = Date.now() + this.#options.sendTimeoutMs;
     if (this.#clientEnded) {
       this.#socket.end(() => this.#socket.destroy());
     } else {
-      this.#socket.end();
+      this.#socket.end(() => {
+        if (this.#phase === P_LINGER) this.deadline = Date.now() + this.#options.lingerMs;
+      });
     }
   }
 

@@ -58,8 +58,9 @@ const CRLFCRLF = Buffer.from("\r\n\r\n");
  * already be rejected (bare LF, limits).
  */
 export function scanHead(buf: Buffer, start: number, end: number, scan: HeadScan, limits: ParseLimits): number | HttpError {
-  if (scan.pos === start) {
-    // Fast path: a whole head arrived in one read, the usual case.
+  if (scan.pos === start && buf[start] !== CR) {
+    // Fast path: a whole head arrived in one read, the usual case. Not with leading empty lines
+    // (RFC 9112 §2.2), whose CRLFs the search below would take for the end of the head.
     const at = buf.indexOf(CRLFCRLF, start);
     if (at !== -1 && at + 4 <= end) return at + 4;
   }
@@ -71,7 +72,7 @@ export function scanHead(buf: Buffer, start: number, end: number, scan: HeadScan
       break;
     }
     if (lf === start || buf[lf - 1] !== CR) return new HttpError(400, "BARE_LF", "Line ends with LF without CR");
-    if (scan.lines === 0 && lf - 1 - start > limits.maxRequestLineBytes) {
+    if (scan.lines === 0 && lf - 1 - scan.lineStart > limits.maxRequestLineBytes) {
       return new HttpError(414, "URI_TOO_LONG", "Request line too long");
     }
     if (lf - 1 === scan.lineStart && scan.lines > 0) {
@@ -223,14 +224,14 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
   if (i - start > limits.maxHeaderBytes) return new HttpError(431, "HEADERS_TOO_LARGE", "Header section too large");
   into.headEnd = i;
 
-  // Host (RFC 9112 §3.2): required in HTTP/1.1, at most one, valid syntax. With an absolute-form
-  // target the target's authority wins and Host is ignored (§3.2.2), but it must still be well-formed.
+  // Host (RFC 9112 §3.2): required in HTTP/1.1 whatever the target's form, at most one, valid
+  // syntax. With an absolute-form target the target's authority wins over Host (§3.2.2).
   if (hostIndex !== -1) {
     const vs = fields[hostIndex + 2]!;
     const ve = fields[hostIndex + 3]!;
     if (!isValidHost(buf, vs, ve)) return new HttpError(400, "BAD_HOST", "Invalid Host field");
     into.hostFromField(vs, ve);
-  } else if (minor === 1 && limits.requireHost && !into.absoluteForm) {
+  } else if (minor === 1 && limits.requireHost) {
     return new HttpError(400, "MISSING_HOST", "HTTP/1.1 request without Host");
   }
 
@@ -279,7 +280,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
 
   if (expectSeen) {
     const expect = into.getCombined(F_EXPECT)!.toLowerCase();
-    if (expect === "100-continue") into.expectContinue = true;
+    // An HTTP/1.0 client cannot understand 100 (Continue): its expectation is ignored (RFC 9110 §10.1.1).
+    if (expect === "100-continue") into.expectContinue = minor === 1;
     else return new HttpError(417, "EXPECTATION_FAILED", "Unsupported expectation");
   }
   return null;
@@ -317,10 +319,11 @@ function parseContentLength(head: RequestHead): number | HttpError {
       const digitsStart = i;
       while (i < end && isDigit(buf[i]!)) {
         value = value * 10 + (buf[i]! - 0x30);
+        // Stop while the value is still exact; leading zeros do not count (RFC 9110 §8.6: 1*DIGIT).
+        if (value >= 1e15) return new HttpError(413, "BODY_TOO_LARGE", "Content-Length too large");
         i++;
       }
       if (i === digitsStart) return new HttpError(400, "BAD_CONTENT_LENGTH", "Invalid Content-Length");
-      if (i - digitsStart > 15) return new HttpError(413, "BODY_TOO_LARGE", "Content-Length too large");
       if (length !== -1 && value !== length) {
         return new HttpError(400, "CONFLICTING_CONTENT_LENGTH", "Conflicting Content-Length values");
       }
@@ -343,7 +346,7 @@ function parseContentLength(head: RequestHead): number | HttpError {
 function parseTarget(buf: Buffer, start: number, end: number, method: string, into: RequestHead): HttpError | null {
   const first = buf[start]!;
   into.target = buf.toString("latin1", start, end);
-  if (first === 0x2f) {
+  if (first === 0x2f && method !== "CONNECT") {
     return splitPathQuery(buf, start, end, into);
   }
   if (first === 0x2a) {
@@ -353,7 +356,8 @@ function parseTarget(buf: Buffer, start: number, end: number, method: string, in
     return null;
   }
   if (method === "CONNECT") {
-    if (!isValidHost(buf, start, end) || buf.indexOf(0x3a, start) === -1 || buf.indexOf(0x3a, start) >= end) {
+    // The host must not be empty (":443").
+    if (!isValidHost(buf, start, end) || first === 0x3a || buf.indexOf(0x3a, start) === -1 || buf.indexOf(0x3a, start) >= end) {
       return new HttpError(400, "BAD_TARGET", "CONNECT needs host:port");
     }
     into.host = into.target;
@@ -374,7 +378,10 @@ function parseTarget(buf: Buffer, start: number, end: number, method: string, in
   if (authEnd === authStart || buf.indexOf(0x40, authStart) !== -1 && buf.indexOf(0x40, authStart) < authEnd) {
     return new HttpError(400, "BAD_TARGET", "Invalid authority in request target");
   }
-  if (!isValidHost(buf, authStart, authEnd)) return new HttpError(400, "BAD_TARGET", "Invalid authority in request target");
+  // An http(s) URI with an empty host is invalid and must be rejected (RFC 9110 §4.2.1, §4.2.2).
+  if (!isValidHost(buf, authStart, authEnd) || buf[authStart] === 0x3a) {
+    return new HttpError(400, "BAD_TARGET", "Invalid authority in request target");
+  }
   into.host = buf.toString("latin1", authStart, authEnd);
   into.absoluteForm = true;
   if (authEnd === end) {

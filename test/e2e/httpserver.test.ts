@@ -184,7 +184,7 @@ describe("httpserver preset", () => {
       stalledBody.destroy();
       // The aborted upload left no temporary file and did not touch the result.
       await new Promise((r) => setTimeout(r, 200));
-      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes("portico-upload")), []);
+      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith(".stall.txt.")), []);
       assert.equal(fs.readFileSync(path.join(dir, "stall.txt"), "utf8"), "ok");
     });
 
@@ -226,7 +226,7 @@ describe("httpserver preset", () => {
       socket.destroy();
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(fs.readFileSync(path.join(dir, "keep.txt"), "utf8"), "original");
-      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes("portico-upload")), []);
+      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith(".keep.txt.")), []);
     });
   });
 });

@@ -1,0 +1,102 @@
+// Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
+// (common ← http ← static|proxy|observe ← route ← runtime ← cli), no imports between the sibling
+// feature folders, config read only by route/runtime/cli, and no I/O modules in pure files.
+
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { test } from "node:test";
+
+const SRC = path.resolve(import.meta.dirname, "../src");
+
+/** Which top-level areas each area may import (itself always allowed). */
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  common: [],
+  http: ["common"],
+  static: ["common", "http"],
+  proxy: ["common", "http"],
+  observe: ["common", "http"],
+  config: ["common"],
+  route: ["common", "http", "static", "proxy", "observe", "config"],
+  runtime: ["common", "http", "static", "proxy", "observe", "route", "config"],
+  cli: ["common", "http", "static", "proxy", "observe", "route", "runtime", "config"],
+};
+
+const IO_MODULES = new Set(["fs", "fs/promises", "net", "child_process"]);
+
+function isPure(file: string): boolean {
+  return (
+    file === "http/parse-request.ts" ||
+    file === "http/chunked.ts" ||
+    file === "static/resolve.ts" ||
+    file === "http/filters/range.ts" ||
+    file.startsWith("proxy/balance/")
+  );
+}
+
+function areaOf(file: string): string {
+  // Files directly in src/ are command-line entry points (cli.ts, presets such as httpserver.ts).
+  if (!file.includes("/")) return "cli";
+  return file.split("/")[0]!;
+}
+
+function sourceFiles(dir: string, out: string[] = []): string[] {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) sourceFiles(full, out);
+    else if (entry.name.endsWith(".ts")) out.push(full);
+  }
+  return out;
+}
+
+/** Every module specifier in import/export-from statements and dynamic import() calls. */
+export function importsOf(source: string): string[] {
+  const out: string[] = [];
+  const patterns = [/^\s*(?:import|export)\b[^;'"]*?\bfrom\s*["']([^"']+)["']/gm, /^\s*import\s*["']([^"']+)["']/gm, /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g];
+  for (const re of patterns) for (const m of source.matchAll(re)) out.push(m[1]!);
+  return out;
+}
+
+function violations(): string[] {
+  const problems: string[] = [];
+  for (const full of sourceFiles(SRC)) {
+    const file = path.relative(SRC, full).split(path.sep).join("/");
+    const area = areaOf(file);
+    const allowed = ALLOWED[area];
+    if (allowed === undefined) {
+      problems.push(`${file}: folder "${area}" is not in DESIGN.md §3`);
+      continue;
+    }
+    for (const spec of importsOf(fs.readFileSync(full, "utf8"))) {
+      if (spec.startsWith(".")) {
+        const target = path.relative(SRC, path.resolve(path.dirname(full), spec)).split(path.sep).join("/");
+        if (target.startsWith("..")) {
+          problems.push(`${file}: imports ${spec}, outside src/`);
+          continue;
+        }
+        const targetArea = areaOf(target);
+        if (targetArea !== area && !allowed.includes(targetArea)) problems.push(`${file}: ${area} may not import ${targetArea} (${spec})`);
+      } else if (isPure(file)) {
+        const name = spec.replace(/^node:/, "");
+        if (IO_MODULES.has(name)) problems.push(`${file}: a pure file may not import ${spec}`);
+      }
+    }
+  }
+  return problems;
+}
+
+test("src/ imports follow DESIGN.md §3", () => {
+  assert.deepEqual(violations(), []);
+});
+
+test("the import scanner sees every import form", () => {
+  const source = [
+    'import a from "./a.ts";',
+    'import type { B } from "../http/b.ts";',
+    "import {\n  c,\n  d,\n} from './c.ts';",
+    'export { e } from "./e.ts";',
+    'import "./side-effect.ts";',
+    'const f = await import("node:fs");',
+  ].join("\n");
+  assert.deepEqual(importsOf(source).sort(), ["../http/b.ts", "./a.ts", "./c.ts", "./e.ts", "./side-effect.ts", "node:fs"].sort());
+});

@@ -1,0 +1,253 @@
+// Unit tests for the response writer: status line and fields, framing (Content-Length, chunked,
+// close-delimited), HEAD and bodiless statuses, persistence (RFC 9112 §9.3) and field validation.
+
+import assert from "node:assert/strict";
+import type { Socket } from "node:net";
+import { describe, test } from "node:test";
+import { Request, type RequestSource } from "../../src/http/request.ts";
+import { PreparedResponse, Response, type ResponseSink, serializeFields } from "../../src/http/response.ts";
+
+class FakeSink implements ResponseSink {
+  writes: Buffer[] = [];
+  done: Array<{ keepAlive: boolean }> = [];
+  closing = false;
+  destroyed = false;
+  write(data: Buffer | string): boolean {
+    this.writes.push(typeof data === "string" ? Buffer.from(data, "latin1") : Buffer.from(data));
+    return true;
+  }
+  cork(): void {}
+  uncork(): void {}
+  responseDone(_response: Response, keepAlive: boolean): void {
+    this.done.push({ keepAlive });
+  }
+  onDrain(listener: () => void): void {
+    listener();
+  }
+  detach(): { socket: Socket; buffered: Buffer } {
+    throw new Error("not in this test");
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+  get text(): string {
+    return Buffer.concat(this.writes).toString("latin1");
+  }
+}
+
+const source: RequestSource = { startBody() {}, resumeBody() {}, remoteAddress: "127.0.0.1", remotePort: 1, localPort: 2 };
+
+function setup(method = "GET", versionMinor = 1, keepAlive = true): { sink: FakeSink; res: Response } {
+  const req = new Request(source);
+  req.method = method;
+  req.versionMinor = versionMinor;
+  req.keepAlive = keepAlive;
+  const sink = new FakeSink();
+  return { sink, res: new Response(sink, req) };
+}
+
+function split(text: string): { head: string[]; body: string } {
+  const at = text.indexOf("\r\n\r\n");
+  assert.notEqual(at, -1, "head ends with an empty line");
+  return { head: text.slice(0, at).split("\r\n"), body: text.slice(at + 4) };
+}
+
+describe("Response.send", () => {
+  test("writes status line, Server, Date, fields, Content-Length and body in one write", () => {
+    const { sink, res } = setup();
+    res.send(200, ["Content-Type", "text/plain", "X-A", "1"], "héllo");
+    assert.equal(sink.writes.length, 1);
+    const { head, body } = split(sink.text);
+    assert.equal(head[0], "HTTP/1.1 200 OK");
+    assert.equal(head[1], "Server: portico");
+    assert.match(head[2]!, /^Date: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    assert.deepEqual(head.slice(3), ["Content-Type: text/plain", "X-A: 1", "Content-Length: 6"]);
+    assert.equal(Buffer.from(body, "latin1").toString("utf8"), "héllo");
+    assert.deepEqual(sink.done, [{ keepAlive: true }]);
+    assert.equal(res.finished, true);
+    assert.equal(res.bodyBytes, 6);
+  });
+
+  test("HEAD gets the same fields and no body (RFC 9110 §9.3.2)", () => {
+    const get = setup("GET");
+    get.res.send(200, ["Content-Type", "text/plain"], "hello");
+    const head = setup("HEAD");
+    head.res.send(200, ["Content-Type", "text/plain"], "hello");
+    assert.deepEqual(split(head.sink.text).head.slice(3), split(get.sink.text).head.slice(3));
+    assert.equal(split(head.sink.text).body, "");
+  });
+
+  test("204 and 304 carry neither Content-Length nor body (RFC 9110 §6.4.1)", () => {
+    for (const status of [204, 304]) {
+      const { sink, res } = setup();
+      res.send(status, ["ETag", '"x"'], "ignored");
+      const { head, body } = split(sink.text);
+      assert.ok(!head.some((l) => l.startsWith("Content-Length")), `${status}`);
+      assert.equal(body, "");
+    }
+  });
+
+  test("an unknown status gets an empty reason phrase", () => {
+    const { sink, res } = setup();
+    res.send(299, []);
+    assert.equal(split(sink.text).head[0], "HTTP/1.1 299 ");
+  });
+
+  test("HTTP/1.0 with keep-alive is answered with Connection: keep-alive", () => {
+    const { sink, res } = setup("GET", 0, true);
+    res.send(200, [], "x");
+    assert.ok(split(sink.text).head.includes("Connection: keep-alive"));
+    assert.deepEqual(sink.done, [{ keepAlive: true }]);
+  });
+
+  test("HTTP/1.0 without keep-alive is answered with Connection: close", () => {
+    const { sink, res } = setup("GET", 0, false);
+    res.send(200, [], "x");
+    assert.ok(split(sink.text).head.includes("Connection: close"));
+    assert.deepEqual(sink.done, [{ keepAlive: false }]);
+  });
+
+  test("closeAfter sends Connection: close and ends the connection", () => {
+    const { sink, res } = setup();
+    res.closeAfter();
+    res.send(400, [], "bad");
+    assert.ok(split(sink.text).head.includes("Connection: close"));
+    assert.deepEqual(sink.done, [{ keepAlive: false }]);
+  });
+
+  test("a closing server sends Connection: close", () => {
+    const { sink, res } = setup();
+    sink.closing = true;
+    res.send(200, [], "x");
+    assert.ok(split(sink.text).head.includes("Connection: close"));
+  });
+
+  test("a second head is refused", () => {
+    const { res } = setup();
+    res.send(200, []);
+    assert.throws(() => res.send(200, []), /already sent/);
+  });
+});
+
+describe("Response streaming", () => {
+  test("unknown length in HTTP/1.1 is chunked, ending with the last chunk", () => {
+    const { sink, res } = setup();
+    res.writeHead(200, ["Content-Type", "text/plain"]);
+    assert.equal(sink.writes.length, 0, "the head waits for the first body bytes");
+    res.write(Buffer.from("abc"));
+    res.write(Buffer.from("0123456789abcdef"));
+    res.end();
+    const { head, body } = split(sink.text);
+    assert.ok(head.includes("Transfer-Encoding: chunked"));
+    assert.equal(body, "3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n");
+    assert.deepEqual(sink.done, [{ keepAlive: true }]);
+    assert.equal(res.bodyBytes, 19);
+  });
+
+  test("unknown length in HTTP/1.0 is close-delimited (RFC 9112 §6.3)", () => {
+    const { sink, res } = setup("GET", 0, true);
+    res.writeHead(200, []);
+    res.write(Buffer.from("abc"));
+    res.end(Buffer.from("def"));
+    const { head, body } = split(sink.text);
+    assert.ok(head.includes("Connection: close"));
+    assert.ok(!head.some((l) => l.startsWith("Transfer-Encoding") || l.startsWith("Content-Length")));
+    assert.equal(body, "abcdef");
+    assert.deepEqual(sink.done, [{ keepAlive: false }]);
+  });
+
+  test("a known length is sent as Content-Length", () => {
+    const { sink, res } = setup();
+    res.writeHead(200, [], 6);
+    res.write(Buffer.from("abc"));
+    res.end(Buffer.from("def"));
+    const { head, body } = split(sink.text);
+    assert.ok(head.includes("Content-Length: 6"));
+    assert.equal(body, "abcdef");
+    assert.deepEqual(sink.done, [{ keepAlive: true }]);
+  });
+
+  test("a body shorter than its Content-Length closes the connection", () => {
+    const { sink, res } = setup();
+    res.writeHead(200, [], 10);
+    res.end(Buffer.from("abc"));
+    assert.deepEqual(sink.done, [{ keepAlive: false }]);
+  });
+
+  test("a body longer than its Content-Length throws", () => {
+    const { res } = setup();
+    res.writeHead(200, [], 2);
+    assert.throws(() => res.write(Buffer.from("abc")), /longer/);
+  });
+
+  test("HEAD with a streamed response sends the head only", () => {
+    const { sink, res } = setup("HEAD");
+    res.writeHead(200, [], 5);
+    res.write(Buffer.from("hello"));
+    res.end();
+    const { head, body } = split(sink.text);
+    assert.ok(head.includes("Content-Length: 5"));
+    assert.equal(body, "");
+  });
+
+  test("end() without writeHead sends an empty 200", () => {
+    const { sink, res } = setup();
+    res.end();
+    const { head, body } = split(sink.text);
+    assert.equal(head[0], "HTTP/1.1 200 OK");
+    assert.ok(head.includes("Content-Length: 0"));
+    assert.equal(body, "");
+  });
+
+  test("abort destroys the connection and finishes the response", () => {
+    const { sink, res } = setup();
+    res.writeHead(200, []);
+    res.abort();
+    assert.equal(sink.destroyed, true);
+    assert.equal(res.finished, true);
+  });
+});
+
+describe("PreparedResponse", () => {
+  test("holds the whole response and serves HEAD without the body", () => {
+    const prepared = new PreparedResponse(200, ["Content-Type", "text/html"], Buffer.from("<p>hi</p>"));
+    const get = setup("GET");
+    get.res.sendPrepared(prepared);
+    const { head, body } = split(get.sink.text);
+    assert.equal(head[0], "HTTP/1.1 200 OK");
+    assert.ok(head.includes("Content-Length: 9"));
+    assert.equal(body, "<p>hi</p>");
+    const head2 = setup("HEAD");
+    head2.res.sendPrepared(prepared);
+    assert.equal(split(head2.sink.text).body, "");
+    assert.deepEqual(split(head2.sink.text).head.slice(3), head.slice(3));
+  });
+
+  test("variants carry the Connection line the request needs", () => {
+    const prepared = new PreparedResponse(200, [], Buffer.from("x"));
+    const old = setup("GET", 0, true);
+    old.res.sendPrepared(prepared);
+    assert.ok(split(old.sink.text).head.includes("Connection: keep-alive"));
+    const closing = setup("GET", 1, false);
+    closing.res.sendPrepared(prepared);
+    assert.ok(split(closing.sink.text).head.includes("Connection: close"));
+    assert.deepEqual(closing.sink.done, [{ keepAlive: false }]);
+  });
+});
+
+describe("serializeFields", () => {
+  test("refuses CR, LF or NUL in a value (response splitting)", () => {
+    assert.throws(() => serializeFields(["X", "a\r\nSet-Cookie: x"]));
+    assert.throws(() => serializeFields(["X", "a\nb"]));
+    assert.throws(() => serializeFields(["X", "a\0b"]));
+  });
+
+  test("refuses a name that is not a token", () => {
+    assert.throws(() => serializeFields(["X Y", "1"]));
+    assert.throws(() => serializeFields(["X:", "1"]));
+  });
+
+  test("writes name: value lines", () => {
+    assert.equal(serializeFields(["A", "1", "B", ""]), "A: 1\r\nB: \r\n");
+  });
+});
