@@ -6,6 +6,12 @@ import { readFileSync } from "node:fs";
 import { ConfigError, parseCommandLine, usage } from "./config/load.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
 
+// Under `npm start` / `npm run`, npm runs us from the package directory; relative paths (and the
+// directory httpserver serves) should mean the directory the user typed the command in. Only for the
+// script that runs this file: processes that npm test (or any other script) spawns inherit
+// npm_lifecycle_event and must keep the directory they were started in.
+if (process.env.npm_lifecycle_event === "start" && process.env.INIT_CWD !== undefined) process.chdir(process.env.INIT_CWD);
+
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -25,8 +31,14 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const config = command.config;
+  const what =
+    command.kind === "tcp"
+      ? `relaying TCP to ${command.config.upstreams.length} upstream(s)`
+      : command.config.serveFiles
+        ? `serving ${command.config.root}${command.config.proxy.length > 0 ? " and proxying" : ""}`
+        : "proxying";
   const supervisor = new Supervisor(config, {
-    banner: (urls, threads) => `portico ${VERSION} serving ${config.root} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
+    banner: (urls, threads) => `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
     notice: (line) => process.stdout.write(`${line}\n`),
     version: VERSION,
   });

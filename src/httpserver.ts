@@ -7,6 +7,12 @@ import { readFileSync } from "node:fs";
 import { ConfigError, parseCommandLine } from "./config/load.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
 
+// Under `npm start` / `npm run`, npm runs us from the package directory; relative paths (and the
+// directory httpserver serves) should mean the directory the user typed the command in. Only for the
+// script that runs this file: processes that npm test (or any other script) spawns inherit
+// npm_lifecycle_event and must keep the directory they were started in.
+if (process.env.npm_lifecycle_event === "httpserver" && process.env.INIT_CWD !== undefined) process.chdir(process.env.INIT_CWD);
+
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 const PRESET: Readonly<Record<string, unknown>> = {
@@ -21,6 +27,8 @@ const PRESET: Readonly<Record<string, unknown>> = {
   revalidateMs: 0,
   lengthRequiredStatus: 400,
   threads: 4,
+  // The seed's clients send one request per connection and wait for the server to close it.
+  maxRequestsPerConnection: 1,
 };
 
 function fail(message: string): never {

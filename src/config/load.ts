@@ -4,7 +4,11 @@
 
 import fs from "node:fs";
 import os from "node:os";
+import { ConfigError } from "./errors.ts";
 import { OPTIONS, type OptionSpec, optionByFlag, optionByKey, optionByShort } from "./options.ts";
+import { type BalanceName, checkHashKey, checkHealthPath, parseHealthStatus, parseHostPort, parseProxyRoutes, type ProxyRoute, type UpstreamSpec } from "./proxy-options.ts";
+
+export type { BalanceName, ProxyRoute, UpstreamSpec };
 
 export interface Config {
   readonly port: number;
@@ -16,6 +20,10 @@ export interface Config {
   readonly index: readonly string[];
   readonly dotfiles: "deny" | "allow";
   readonly followSymlinks: boolean;
+  readonly listing: boolean;
+  readonly spa: boolean;
+  readonly compress: boolean;
+  readonly compressMinBytes: number;
   readonly cacheMaxFileBytes: number;
   readonly cacheMaxBytes: number;
   readonly revalidateMs: number;
@@ -36,17 +44,62 @@ export interface Config {
   readonly logFormat: "audit" | "common" | "combined" | "json";
   readonly accessLog: string;
   readonly statusPath: string;
+  readonly vhosts: boolean;
   readonly requireHost: boolean;
   readonly http10: boolean;
   readonly methods: readonly string[];
   readonly errorDetail: boolean;
   /** 400 or 411 for a PUT without a body length (the httpserver preset wants 400). */
   readonly lengthRequiredStatus: 400 | 411;
+  /** Reverse-proxy routes, longest prefix first at run time; empty = no proxy. */
+  readonly proxy: readonly ProxyRoute[];
+  /** Serve files from root: always without --proxy; with it, only when --root was given. */
+  readonly serveFiles: boolean;
+  readonly lb: BalanceName;
+  readonly hashKey: string;
+  readonly proxyHost: "keep" | "upstream";
+  readonly upstreamKeepalive: number;
+  readonly upstreamKeepaliveTimeoutMs: number;
+  readonly proxyConnectTimeoutMs: number;
+  readonly proxyResponseTimeoutMs: number;
+  readonly proxyIdleTimeoutMs: number;
+  readonly proxyAttempts: number;
+  readonly maxFails: number;
+  readonly failTimeoutMs: number;
+  readonly healthPath: string;
+  readonly healthIntervalMs: number;
+  /** Accepted statuses: a code (204) or a class digit (2 for 2xx). */
+  readonly healthStatus: readonly number[];
+  readonly healthRise: number;
+  readonly healthFall: number;
 }
 
-export class ConfigError extends Error {}
+/** `portico tcp`: an L4 proxy; shares the runtime fields (port, host, threads…) with Config. */
+export interface TcpConfig {
+  readonly mode: "tcp";
+  readonly port: number;
+  readonly host: string;
+  readonly threads: number;
+  readonly quiet: boolean;
+  readonly shutdownGraceMs: number;
+  readonly upstreams: readonly UpstreamSpec[];
+  readonly lb: BalanceName;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxFails: number;
+  readonly failTimeoutMs: number;
+  readonly healthIntervalMs: number;
+  readonly healthRise: number;
+  readonly healthFall: number;
+}
 
-export type Command = { readonly kind: "help" } | { readonly kind: "version" } | { readonly kind: "serve"; readonly config: Config };
+export { ConfigError };
+
+export type Command =
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | { readonly kind: "serve"; readonly config: Config }
+  | { readonly kind: "tcp"; readonly config: TcpConfig };
 
 const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
 const TIME_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -65,6 +118,10 @@ function convert(spec: OptionSpec, raw: unknown, where: string): unknown {
     case "string":
       if (typeof raw !== "string") return fail(`expected a string, got ${JSON.stringify(raw)}`);
       return raw;
+    case "multi":
+      if (Array.isArray(raw) && raw.every((x) => typeof x === "string")) return raw;
+      if (typeof raw === "string") return [raw];
+      return fail(`expected a string or a list of strings, got ${JSON.stringify(raw)}`);
     case "list":
       if (Array.isArray(raw) && raw.every((x) => typeof x === "string")) return raw;
       if (typeof raw === "string") return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
@@ -106,6 +163,8 @@ function describe(spec: OptionSpec): string {
 
 /** Parses argv (without node and script) into a command. Throws ConfigError naming the bad flag or key. */
 export function parseCommandLine(argv: readonly string[], defaults: Readonly<Record<string, unknown>> = {}): Command {
+  const tcp = argv[0] === "tcp";
+  if (tcp) argv = argv.slice(1);
   const values = new Map<string, unknown>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -148,24 +207,31 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
     }
     const raw = inline ?? argv[++i];
     if (raw === undefined) throw new ConfigError(`${name} needs a value (${spec.meta ?? spec.type})`);
-    values.set(spec.key, convert(spec, raw, name));
+    const value = convert(spec, raw, name);
+    if (spec.type === "multi") values.set(spec.key, [...((values.get(spec.key) as string[] | undefined) ?? []), ...(value as string[])]);
+    else values.set(spec.key, value);
   }
   if (positionals.length > 1) throw new ConfigError(`unexpected argument ${JSON.stringify(positionals[1])} (only one port may be given)`);
 
   const merged = new Map<string, unknown>();
+  let rootGiven = values.has("root");
   for (const spec of OPTIONS) merged.set(spec.key, defaults[spec.key] ?? spec.default);
   // Preset-only settings that have no flag.
   if (defaults.lengthRequiredStatus !== undefined) merged.set("lengthRequiredStatus", defaults.lengthRequiredStatus);
   const configFile = values.get("config");
   if (typeof configFile === "string" && configFile !== "") {
-    for (const [key, value] of readConfigFile(configFile)) merged.set(key, value);
+    for (const [key, value] of readConfigFile(configFile)) {
+      merged.set(key, value);
+      if (key === "root") rootGiven = true;
+    }
   }
   for (const [key, value] of values) merged.set(key, value);
 
+  if (tcp) return { kind: "tcp", config: finishTcp(merged, positionals[0]) };
   let port = typeof defaults.port === "number" ? defaults.port : 8080;
   if (positionals.length === 1) port = parsePort(positionals[0]!);
   else if (merged.has("port") && typeof merged.get("port") === "number") port = merged.get("port") as number;
-  return { kind: "serve", config: finish(merged, port) };
+  return { kind: "serve", config: finish(merged, port, rootGiven) };
 }
 
 export function parsePort(text: string): number {
@@ -200,7 +266,7 @@ function readConfigFile(file: string): Map<string, unknown> {
   return out;
 }
 
-function finish(values: Map<string, unknown>, port: number): Config {
+function finish(values: Map<string, unknown>, port: number, rootGiven: boolean): Config {
   const get = <T>(key: string): T => values.get(key) as T;
   let root = get<string>("root");
   try {
@@ -211,7 +277,13 @@ function finish(values: Map<string, unknown>, port: number): Config {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`--root: ${root} does not exist or cannot be read`);
   }
+  if (/[\0-\x1f\x7f]/.test(get<string>("cacheControl"))) throw new ConfigError("--cache-control: control characters are not allowed in a field value");
+  const index = get<readonly string[]>("index");
+  for (const name of index) {
+    if (name.includes("/") || name === "." || name === "..") throw new ConfigError(`--index: ${JSON.stringify(name)} must be a plain file name`);
+  }
   const threads = get<number>("threads") || Math.max(1, os.availableParallelism());
+  const proxy = parseProxyRoutes(get("proxy"));
   const config: Config = {
     port,
     host: get("host"),
@@ -222,6 +294,10 @@ function finish(values: Map<string, unknown>, port: number): Config {
     index: get("index"),
     dotfiles: get("dotfiles"),
     followSymlinks: get("followSymlinks"),
+    listing: get("listing"),
+    spa: get("spa"),
+    compress: get("compress"),
+    compressMinBytes: get("compressMinBytes"),
     cacheMaxFileBytes: get("cacheMaxFileBytes"),
     cacheMaxBytes: get("cacheMaxBytes"),
     revalidateMs: get("revalidateMs"),
@@ -242,11 +318,30 @@ function finish(values: Map<string, unknown>, port: number): Config {
     logFormat: get("logFormat"),
     accessLog: get("accessLog"),
     statusPath: normalizeStatusPath(get("statusPath")),
+    vhosts: get("vhosts"),
     requireHost: get("requireHost"),
     http10: get("http10"),
     methods: get("methods"),
     errorDetail: get("errorDetail"),
     lengthRequiredStatus: values.get("lengthRequiredStatus") === 400 ? 400 : 411,
+    proxy,
+    serveFiles: proxy.length === 0 || rootGiven,
+    lb: get("lb"),
+    hashKey: checkHashKey(get("hashKey")),
+    proxyHost: get("proxyHost"),
+    upstreamKeepalive: get("upstreamKeepalive"),
+    upstreamKeepaliveTimeoutMs: get("upstreamKeepaliveTimeoutMs"),
+    proxyConnectTimeoutMs: get("proxyConnectTimeoutMs"),
+    proxyResponseTimeoutMs: get("proxyResponseTimeoutMs"),
+    proxyIdleTimeoutMs: get("proxyIdleTimeoutMs"),
+    proxyAttempts: get("proxyAttempts"),
+    maxFails: get("maxFails"),
+    failTimeoutMs: get("failTimeoutMs"),
+    healthPath: checkHealthPath(get("healthPath")),
+    healthIntervalMs: get("healthIntervalMs"),
+    healthStatus: parseHealthStatus(get("healthStatus")),
+    healthRise: get("healthRise"),
+    healthFall: get("healthFall"),
   };
   return Object.freeze(config);
 }
@@ -257,9 +352,46 @@ function normalizeStatusPath(value: string): string {
   return value.replace(/\/+$/, "") || "/_portico";
 }
 
+function finishTcp(values: Map<string, unknown>, positional: string | undefined): TcpConfig {
+  const get = <T>(key: string): T => values.get(key) as T;
+  const listen = get<string>("listen") !== "" ? get<string>("listen") : positional;
+  if (listen === undefined) throw new ConfigError("portico tcp needs --listen [HOST:]PORT");
+  const colon = listen.lastIndexOf(":");
+  const host = colon === -1 ? "" : listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+  const port = parsePort(colon === -1 ? listen : listen.slice(colon + 1));
+  const list = get<string[]>("upstream");
+  if (list.length === 0) throw new ConfigError("portico tcp needs --upstream HOST:PORT[,HOST:PORT...]");
+  const upstreams = list.map((item) => parseHostPort(item, "--upstream"));
+  const config: TcpConfig = {
+    mode: "tcp",
+    port,
+    host,
+    threads: get<number>("threads") || Math.max(1, os.availableParallelism()),
+    quiet: get("quiet"),
+    shutdownGraceMs: get("shutdownGraceMs"),
+    upstreams,
+    lb: get("lb"),
+    connectTimeoutMs: get("proxyConnectTimeoutMs"),
+    idleTimeoutMs: get("tcpIdleTimeoutMs"),
+    maxFails: get("maxFails"),
+    failTimeoutMs: get("failTimeoutMs"),
+    healthIntervalMs: get("healthIntervalMs"),
+    healthRise: get("healthRise"),
+    healthFall: get("healthFall"),
+  };
+  return Object.freeze(config);
+}
+
 /** Usage text, generated from the option table. */
 export function usage(): string {
-  const lines = ["Usage: portico [options] [port]", "", "Serves a directory over HTTP/1.1 (port defaults to 8080).", ""];
+  const lines = [
+    "Usage: portico [options] [port]",
+    "       portico tcp --listen [HOST:]PORT --upstream HOST:PORT[,...] [options]",
+    "",
+    "Serves a directory over HTTP/1.1 (port defaults to 8080), reverse-proxies with --proxy,",
+    "or relays TCP streams with `portico tcp`.",
+    "",
+  ];
   let group = "";
   for (const spec of OPTIONS) {
     if (spec.group !== group) {

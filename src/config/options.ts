@@ -2,7 +2,8 @@
 // defaults live. The CLI's usage text, the flag parser and the config-file reader are all built from
 // this table, so an option exists everywhere as soon as it is added here.
 
-export type OptionType = "int" | "size" | "duration" | "string" | "bool" | "list" | "choice";
+/** "multi": a repeatable flag; each occurrence adds one string (a config file gives an array). */
+export type OptionType = "int" | "size" | "duration" | "string" | "bool" | "list" | "choice" | "multi";
 
 export interface OptionSpec {
   /** Key in Config and in a config file. */
@@ -31,17 +32,22 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: "Server", key: "threads", flag: "threads", short: "t", type: "int", default: 0, min: 1, max: 256, meta: "N", help: "worker threads (default: available parallelism)" },
   { group: "Server", key: "config", flag: "config", short: "c", type: "string", default: "", meta: "FILE", help: "read options from a JSON file (flags override it)" },
   { group: "Server", key: "quiet", flag: "quiet", short: "q", type: "bool", default: false, help: "no per-request log" },
+  { group: "Server", key: "vhosts", flag: "vhosts", type: "bool", default: false, help: "serve ROOT/HOST/ for requests to HOST when that directory exists (virtual hosts)" },
   { group: "Server", key: "maxConnections", flag: "max-connections", type: "int", default: 0, min: 0, meta: "N", help: "connections across all threads before new ones get 503 (0: unlimited)" },
   { group: "Server", key: "shutdownGraceMs", flag: "shutdown-grace", type: "duration", default: 10_000, min: 0, meta: "TIME", help: "on SIGINT/SIGTERM, how long in-flight requests may finish" },
 
   // Files
   { group: "Files", key: "index", flag: "index", type: "list", default: ["index.html"], meta: "NAMES", help: "index files for directories, comma-separated" },
+  { group: "Files", key: "listing", flag: "listing", type: "bool", default: true, help: "list directories without an index file (--no-listing: 403)" },
+  { group: "Files", key: "spa", flag: "spa", type: "bool", default: false, help: "answer missing paths that accept text/html with the root index.html" },
   { group: "Files", key: "dotfiles", flag: "dotfiles", type: "choice", choices: ["deny", "allow"], default: "deny", meta: "deny|allow", help: "serve names starting with '.' (/.well-known/ always is)" },
   { group: "Files", key: "followSymlinks", flag: "follow-symlinks", type: "bool", default: false, help: "serve symlinks whose target is outside the root" },
+  { group: "Files", key: "cacheControl", flag: "cache-control", type: "string", default: "no-cache", meta: "VALUE", help: "Cache-Control for file responses (default: no-cache, i.e. revalidate with ETag; \"\" for none)" },
+  { group: "Files", key: "compress", flag: "compress", type: "bool", default: true, help: "gzip/brotli/zstd variants of cached text files (--no-compress: off)" },
+  { group: "Files", key: "compressMinBytes", flag: "compress-min-size", type: "size", default: 1024, min: 0, meta: "SIZE", help: "smallest file compressed on the fly" },
   { group: "Files", key: "cacheMaxFileBytes", flag: "cache-max-file", type: "size", default: 1 << 20, min: 0, meta: "SIZE", help: "largest file kept in memory" },
   { group: "Files", key: "cacheMaxBytes", flag: "cache-size", type: "size", default: 64 << 20, min: 0, meta: "SIZE", help: "memory for the file cache" },
   { group: "Files", key: "revalidateMs", flag: "cache-revalidate", type: "duration", default: 1000, min: 0, meta: "TIME", help: "how long a cached file is trusted before re-checking the disk (0: every request)" },
-  { group: "Files", key: "cacheControl", flag: "cache-control", type: "string", default: "", meta: "VALUE", help: "Cache-Control for file responses (default: none; clients revalidate with ETag)" },
 
   // Writes
   { group: "Writes", key: "writable", flag: "writable", type: "bool", default: false, help: "enable PUT (atomic create/replace) and DELETE" },
@@ -69,6 +75,30 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: "Limits", key: "keepAliveTimeoutMs", flag: "keep-alive-timeout", type: "duration", default: 5_000, min: 0, meta: "TIME", help: "idle time between requests on a connection" },
   { group: "Limits", key: "sendTimeoutMs", flag: "send-timeout", type: "duration", default: 60_000, min: 1, meta: "TIME", help: "longest wait for a client to read response bytes" },
   { group: "Limits", key: "maxRequestsPerConnection", flag: "max-requests-per-connection", type: "int", default: 0, min: 0, meta: "N", help: "close a connection after N requests (0: unlimited)" },
+
+  // Reverse proxy
+  { group: "Proxy", key: "proxy", flag: "proxy", type: "multi", default: [], meta: "[PREFIX=]URL[,URL...]", help: "proxy requests under PREFIX (default /) to these upstreams; repeatable; URL may end in ?weight=N; with a path, it replaces PREFIX" },
+  { group: "Proxy", key: "lb", flag: "lb", type: "choice", choices: ["least-conn", "round-robin", "weighted", "p2c", "hash"], default: "least-conn", meta: "POLICY", help: "balancing: least-conn, round-robin, weighted, p2c or hash" },
+  { group: "Proxy", key: "hashKey", flag: "hash-key", type: "string", default: "ip", meta: "KEY", help: "what --lb hash hashes: ip, header:NAME or cookie:NAME" },
+  { group: "Proxy", key: "proxyHost", flag: "proxy-host", type: "choice", choices: ["keep", "upstream"], default: "keep", meta: "keep|upstream", help: "Host sent upstream: the client's, or the upstream's address" },
+  { group: "Proxy", key: "upstreamKeepalive", flag: "upstream-keepalive", type: "int", default: 64, min: 0, meta: "N", help: "idle keep-alive connections kept per upstream per thread" },
+  { group: "Proxy", key: "upstreamKeepaliveTimeoutMs", flag: "upstream-keepalive-timeout", type: "duration", default: 4000, min: 1, meta: "TIME", help: "how long an idle upstream connection is kept" },
+  { group: "Proxy", key: "proxyConnectTimeoutMs", flag: "proxy-connect-timeout", type: "duration", default: 5000, min: 1, meta: "TIME", help: "time to connect to an upstream (504 after)" },
+  { group: "Proxy", key: "proxyResponseTimeoutMs", flag: "proxy-response-timeout", type: "duration", default: 60_000, min: 1, meta: "TIME", help: "time for an upstream to start answering (504 after)" },
+  { group: "Proxy", key: "proxyIdleTimeoutMs", flag: "proxy-idle-timeout", type: "duration", default: 60_000, min: 1, meta: "TIME", help: "longest upstream silence mid-response, or in a tunnel" },
+  { group: "Proxy", key: "proxyAttempts", flag: "proxy-attempts", type: "int", default: 3, min: 1, max: 16, meta: "N", help: "tries per request when upstreams fail (only when safe to repeat)" },
+  { group: "Proxy", key: "maxFails", flag: "max-fails", type: "int", default: 3, min: 0, meta: "N", help: "consecutive failures that eject an upstream (0: never)" },
+  { group: "Proxy", key: "failTimeoutMs", flag: "fail-timeout", type: "duration", default: 10_000, min: 1, meta: "TIME", help: "how long an ejected upstream rests before a trial request" },
+  { group: "Proxy", key: "healthPath", flag: "health-path", type: "string", default: "", meta: "PATH", help: "enable active health checks: GET this path on every upstream" },
+  { group: "Proxy", key: "healthIntervalMs", flag: "health-interval", type: "duration", default: 5000, min: 10, meta: "TIME", help: "time between active health checks" },
+  { group: "Proxy", key: "healthStatus", flag: "health-status", type: "list", default: ["2xx", "3xx"], meta: "CODES", help: "statuses a health check accepts, e.g. 200,204 or 2xx" },
+  { group: "Proxy", key: "healthRise", flag: "health-rise", type: "int", default: 2, min: 1, meta: "N", help: "passing checks that bring an upstream back" },
+  { group: "Proxy", key: "healthFall", flag: "health-fall", type: "int", default: 3, min: 1, meta: "N", help: "failing checks that take an upstream out" },
+
+  // TCP proxy (portico tcp)
+  { group: "TCP proxy (portico tcp ...)", key: "listen", flag: "listen", type: "string", default: "", meta: "[HOST:]PORT", help: "address the TCP proxy listens on" },
+  { group: "TCP proxy (portico tcp ...)", key: "upstream", flag: "upstream", type: "list", default: [], meta: "HOST:PORT,...", help: "TCP upstreams (uses --lb, --max-fails, --fail-timeout, --health-interval, --proxy-connect-timeout)" },
+  { group: "TCP proxy (portico tcp ...)", key: "tcpIdleTimeoutMs", flag: "idle-timeout", type: "duration", default: 600_000, min: 1, meta: "TIME", help: "close a TCP stream after this long without traffic" },
 ];
 
 export function optionByFlag(flag: string): OptionSpec | undefined {

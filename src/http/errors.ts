@@ -33,7 +33,8 @@ export type HttpErrorCode =
   | "EXPECTATION_FAILED"
   | "HEADERS_TIMEOUT"
   | "BODY_TIMEOUT"
-  | "HANDLER_FAILED";
+  | "HANDLER_FAILED"
+  | "BAD_STATUS_LINE";
 
 export class HttpError {
   readonly status: number;

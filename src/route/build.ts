@@ -1,15 +1,22 @@
 // Config → what one worker thread serves: the handler chain and the engine's options. Built once per
 // worker at start-up (and on reload); the request path only runs the result.
 
-import type { Config } from "../config/load.ts";
+import fs from "node:fs";
+import path from "node:path";
+import type { Config, TcpConfig } from "../config/load.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
 import type { EngineOptions } from "../http/connection.ts";
 import { type Handler, HandlerChain } from "../http/handler.ts";
 import type { LockTable } from "../common/lock-table.ts";
+import { parseAffinity } from "../proxy/affinity.ts";
+import type { GroupOptions } from "../proxy/group.ts";
+import { ProxyHandler } from "../proxy/handler.ts";
+import { TcpProxy } from "../proxy/tcp/tcp-proxy.ts";
 import { StaticHandler } from "../static/handler.ts";
 import { WriteHandler } from "../static/writes.ts";
 import { AdminHandler } from "../observe/admin.ts";
 import type { StatsLayout } from "../observe/stats.ts";
+import { HostRouter } from "./host-router.ts";
 import { MethodGate } from "./method-gate.ts";
 
 export interface Site {
@@ -46,19 +53,11 @@ export interface SiteShared {
   readonly statsLayout: StatsLayout;
   readonly startedAt: number;
   readonly version: string;
+  /** Active-request counts of all upstreams (shared by all threads); proxy groups take slices in order. */
+  readonly upstreams?: Int32Array;
 }
 
 export function buildSite(config: Config, shared: SiteShared): Site {
-  const files = new StaticHandler({
-    root: config.root,
-    index: config.index,
-    dotfiles: config.dotfiles === "allow",
-    followSymlinks: config.followSymlinks,
-    cacheMaxFileBytes: config.cacheMaxFileBytes,
-    cacheMaxBytes: config.cacheMaxBytes,
-    revalidateMs: config.revalidateMs,
-    cacheControl: config.cacheControl,
-  });
   const handlers: Handler[] = [];
   if (config.statusPath !== "") {
     handlers.push(
@@ -73,20 +72,118 @@ export function buildSite(config: Config, shared: SiteShared): Site {
     );
   }
   if (config.methods.length > 0) handlers.push(new MethodGate(config.methods));
-  if (config.writable) {
-    handlers.push(
-      new WriteHandler({
-        root: config.root,
-        dotfiles: config.dotfiles === "allow",
-        followSymlinks: config.followSymlinks,
-        mkdir: config.mkdir,
-        fsync: config.fsync,
-        locks: shared.locks,
-        lengthRequiredStatus: config.lengthRequiredStatus,
-        changed: (file) => files.cache.deletePath(file),
-      }),
-    );
-  }
-  handlers.push(files);
+  // With --proxy, files (only when --root was given) come first and decline what they lack.
+  const proxied = config.proxy.length > 0;
+  const own = config.serveFiles ? fileHandlers(config, config.root, shared, proxied) : [];
+  if (proxied) own.push(buildProxy(config, shared.upstreams));
+  const site = new HandlerChain(own);
+  handlers.push(config.vhosts ? new HostRouter(virtualHosts(config, shared), site) : site);
   return { handler: new HandlerChain(handlers), engine: engineOptions(config) };
+}
+
+/** The handlers that serve one document root: writes (when enabled) in front of reads. */
+function fileHandlers(config: Config, root: string, shared: SiteShared, fallthrough = false): Handler[] {
+  const files = new StaticHandler({
+    root,
+    index: config.index,
+    dotfiles: config.dotfiles === "allow",
+    followSymlinks: config.followSymlinks,
+    listing: config.listing,
+    spa: config.spa,
+    compress: config.compress,
+    compressMinBytes: config.compressMinBytes,
+    cacheMaxFileBytes: config.cacheMaxFileBytes,
+    cacheMaxBytes: config.cacheMaxBytes,
+    revalidateMs: config.revalidateMs,
+    cacheControl: config.cacheControl,
+    ...(config.writable ? { locks: shared.locks } : {}),
+    fallthrough,
+  });
+  if (!config.writable) return [files];
+  const writes = new WriteHandler({
+    root,
+    dotfiles: config.dotfiles === "allow",
+    followSymlinks: config.followSymlinks,
+    mkdir: config.mkdir,
+    fsync: config.fsync,
+    locks: shared.locks,
+    lengthRequiredStatus: config.lengthRequiredStatus,
+    changed: (file) => files.cache.invalidatePath(file),
+  });
+  return [writes, files];
+}
+
+/**
+ * --vhosts: every subdirectory of the root named like a host (it contains a dot, or is "localhost")
+ * serves that host as its own root; other hosts get the root itself. Found once at start-up.
+ */
+function virtualHosts(config: Config, shared: SiteShared): Map<string, Handler> {
+  const hosts = new Map<string, Handler>();
+  for (const entry of fs.readdirSync(config.root, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
+    const name = entry.name.toLowerCase();
+    if (!name.includes(".") && name !== "localhost") continue;
+    hosts.set(name, new HandlerChain(fileHandlers(config, path.join(config.root, entry.name), shared)));
+  }
+  return hosts;
+}
+
+/** The reverse proxy of one worker: one upstream group per --proxy prefix. */
+export function buildProxy(config: Config, shared?: Int32Array): ProxyHandler {
+  const affinity = parseAffinity(config.hashKey) ?? { kind: "ip" as const };
+  // Each group's counts are a slice of the shared array, so least-conn sees every thread's load.
+  const counts: Int32Array[] = [];
+  let offset = 0;
+  for (const route of config.proxy) {
+    const end = offset + route.upstreams.length;
+    if (shared !== undefined && end <= shared.length) counts.push(shared.subarray(offset, end));
+    offset = end;
+  }
+  const groups: GroupOptions[] = config.proxy.map((route, i) => ({
+    prefix: route.prefix,
+    basePath: route.basePath,
+    upstreams: route.upstreams,
+    policy: config.lb,
+    affinity,
+    upstream: {
+      passive: { maxFails: config.maxFails, cooldownMs: config.failTimeoutMs },
+      maxIdle: config.upstreamKeepalive,
+      rise: config.healthRise,
+      fall: config.healthFall,
+    },
+    timeouts: {
+      connectMs: config.proxyConnectTimeoutMs,
+      responseMs: config.proxyResponseTimeoutMs,
+      idleMs: config.proxyIdleTimeoutMs,
+      keepAliveMs: config.upstreamKeepaliveTimeoutMs,
+    },
+    active:
+      config.healthPath === ""
+        ? null
+        : {
+            intervalMs: config.healthIntervalMs,
+            timeoutMs: config.proxyConnectTimeoutMs,
+            path: config.healthPath,
+            expect: config.healthStatus,
+            rise: config.healthRise,
+            fall: config.healthFall,
+          },
+    ...(counts[i] !== undefined ? { counts: counts[i] } : {}),
+  }));
+  return new ProxyHandler({ groups, maxAttempts: config.proxyAttempts, rewriteHost: config.proxyHost === "upstream", proto: "http" });
+}
+
+/** `portico tcp`: the L4 proxy of one worker. */
+export function buildTcpProxy(config: TcpConfig, counts?: Int32Array): TcpProxy {
+  return new TcpProxy({
+    upstreams: config.upstreams,
+    policy: config.lb,
+    connectTimeoutMs: config.connectTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    passive: { maxFails: config.maxFails, cooldownMs: config.failTimeoutMs },
+    healthIntervalMs: config.healthIntervalMs,
+    rise: config.healthRise,
+    fall: config.healthFall,
+    ...(counts !== undefined ? { counts } : {}),
+  });
 }

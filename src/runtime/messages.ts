@@ -1,10 +1,11 @@
 // The typed messages between the supervisor (main thread) and worker threads over postMessage.
 
-import type { Config } from "../config/load.ts";
+import type { Config, TcpConfig } from "../config/load.ts";
 import type { SharedBuffers } from "./shared-memory.ts";
 
 export interface WorkerData {
-  readonly config: Config;
+  /** An HTTP server's config, or a TCP proxy's (`portico tcp`). */
+  readonly config: Config | TcpConfig;
   readonly index: number;
   /** Port to bind: the configured one, or the one the first worker got when 0 was asked for. */
   readonly port: number;

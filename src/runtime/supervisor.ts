@@ -3,7 +3,7 @@
 // It serves nothing itself and holds no request state.
 
 import { Worker } from "node:worker_threads";
-import type { Config } from "../config/load.ts";
+import type { Config, TcpConfig } from "../config/load.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { SharedState } from "./shared-memory.ts";
 
@@ -28,7 +28,7 @@ interface Slot {
 }
 
 export class Supervisor {
-  readonly #config: Config;
+  readonly #config: Config | TcpConfig;
   readonly #options: StartOptions;
   readonly #slots: Slot[] = [];
   #port = 0;
@@ -37,7 +37,7 @@ export class Supervisor {
   readonly shared = SharedState.create();
   readonly #startedAt = Date.now();
 
-  constructor(config: Config, options: StartOptions) {
+  constructor(config: Config | TcpConfig, options: StartOptions) {
     this.#config = config;
     this.#options = options;
   }
@@ -71,8 +71,9 @@ export class Supervisor {
 
   #urls(address: string): string[] {
     const port = this.#port;
-    if (address === "::" || address === "0.0.0.0") return [`http://localhost:${port}/`];
-    return [`http://${address.includes(":") ? `[${address}]` : address}:${port}/`];
+    const scheme = "mode" in this.#config ? "tcp" : "http";
+    if (address === "::" || address === "0.0.0.0") return [`${scheme}://localhost:${port}/`];
+    return [`${scheme}://${address.includes(":") ? `[${address}]` : address}:${port}/`];
   }
 
   #spawn(index: number, port: number): Promise<{ address: string; port: number }> {
@@ -155,7 +156,7 @@ export class Supervisor {
   }
 }
 
-function listenFailure(code: string, message: string, config: Config, port: number): string {
+function listenFailure(code: string, message: string, config: Config | TcpConfig, port: number): string {
   const where = `${config.host === "" ? "*" : config.host}:${port}`;
   if (code === "EADDRINUSE") return `port ${port} is already in use (${where})`;
   if (code === "EACCES") return `no permission to listen on ${where}`;

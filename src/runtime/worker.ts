@@ -1,6 +1,8 @@
 // A worker thread's entry: build the site from the config, listen (sharing the port with the other
 // workers through reusePort), log and count requests, serve until told to drain, then exit.
+// Under `portico tcp` the worker runs the L4 proxy instead of the HTTP server, drained the same way.
 
+import diagnosticsChannel from "node:diagnostics_channel";
 import { parentPort, workerData } from "node:worker_threads";
 import { LockTable } from "../common/lock-table.ts";
 import { connectionCloseChannel } from "../http/events.ts";
@@ -9,7 +11,8 @@ import { refuseConnection } from "../http/overload.ts";
 import { HttpServer } from "../http/server.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
-import { buildSite } from "../route/build.ts";
+import type { Config } from "../config/load.ts";
+import { buildSite, buildTcpProxy } from "../route/build.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { C_ACTIVE_CONNECTIONS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
 
@@ -42,42 +45,61 @@ function send(message: WorkerMessage): void {
   port.postMessage(message);
 }
 
-const site = buildSite(config, {
-  locks: new LockTable(shared.locks, shared.versions),
-  stats: shared.stats,
-  statsLayout: STATS_LAYOUT,
-  startedAt: data.startedAt,
-  version: data.version,
+// Server-side faults met while serving files (EIO, EMFILE…): each one is written once to stderr.
+diagnosticsChannel.subscribe("portico:static.error", (message) => {
+  const { path, error } = message as { path: string; error: unknown };
+  const detail = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`portico: error serving ${path === "" ? "a file" : path}: ${detail}\n`);
 });
-const server = new HttpServer(withFaultInjection(site.handler), site.engine);
 
 let log: AccessLog | null = null;
-if (!config.quiet) {
-  log = new AccessLog({ format: config.logFormat, ...(config.accessLog !== "" ? { path: config.accessLog } : { fd: 2 }) });
-  log.start();
-}
-const stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT);
-stats.start();
+let stats: StatsRecorder | null = null;
+const server = "mode" in config ? buildTcpProxy(config, tcpCounts(config.upstreams.length)) : httpServer(config);
 
-// Load shedding across all threads: one shared counter of open connections.
-if (config.maxConnections > 0) {
-  const limit = config.maxConnections;
-  server.admit = (socket) => {
-    if (Atomics.add(shared.control, C_ACTIVE_CONNECTIONS, 1) >= limit) {
-      Atomics.sub(shared.control, C_ACTIVE_CONNECTIONS, 1);
-      Atomics.add(shared.stats, data.index * STATS_LAYOUT.slots + STATS_LAYOUT.rejected, 1n);
-      refuseConnection(socket);
-      return false;
-    }
-    return true;
-  };
-  connectionCloseChannel.subscribe(() => Atomics.sub(shared.control, C_ACTIVE_CONNECTIONS, 1));
+/** The TCP proxy's per-upstream stream counts in shared memory, when the table is large enough. */
+function tcpCounts(upstreams: number): Int32Array | undefined {
+  return upstreams <= shared.upstreams.length ? shared.upstreams.subarray(0, upstreams) : undefined;
+}
+
+function httpServer(config: Config): HttpServer {
+  const site = buildSite(config, {
+    locks: new LockTable(shared.locks, shared.versions),
+    stats: shared.stats,
+    statsLayout: STATS_LAYOUT,
+    startedAt: data.startedAt,
+    version: data.version,
+    upstreams: shared.upstreams,
+  });
+  const server = new HttpServer(withFaultInjection(site.handler), site.engine);
+
+  if (!config.quiet) {
+    log = new AccessLog({ format: config.logFormat, ...(config.accessLog !== "" ? { path: config.accessLog } : { fd: 2 }) });
+    log.start();
+  }
+  stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT);
+  stats.start();
+
+  // Load shedding across all threads: one shared counter of open connections.
+  if (config.maxConnections > 0) {
+    const limit = config.maxConnections;
+    server.admit = (socket) => {
+      if (Atomics.add(shared.control, C_ACTIVE_CONNECTIONS, 1) >= limit) {
+        Atomics.sub(shared.control, C_ACTIVE_CONNECTIONS, 1);
+        Atomics.add(shared.stats, data.index * STATS_LAYOUT.slots + STATS_LAYOUT.rejected, 1n);
+        refuseConnection(socket);
+        return false;
+      }
+      return true;
+    };
+    connectionCloseChannel.subscribe(() => Atomics.sub(shared.control, C_ACTIVE_CONNECTIONS, 1));
+  }
+  return server;
 }
 
 port.on("message", (message: SupervisorMessage) => {
   if (message.type === "drain") {
     void server.close(message.graceMs).then(() => {
-      stats.stop();
+      stats?.stop();
       send({ type: "drained" });
       process.exit(0);
     });

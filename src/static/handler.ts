@@ -1,18 +1,27 @@
-// The static file handler: URL path → file under the root → headers → bytes. Cached small files are
-// answered synchronously with one write of a prepared response; everything else goes through an async
-// lookup (real path inside the root, stat, index files) and small files enter the cache on the way.
-// Not here: path rules (resolve.ts), MIME types (mime.ts), cache policy (file-cache.ts).
+// The static file handler, a thin orchestrator: method rules, then "pick the entry (from memory when
+// fresh, else from disk) and send it", then the directory cases (redirect, listing, 403), SPA fallback
+// and error pages. Paths: resolve.ts; disk: lookup.ts; bytes and filters: send-file.ts; listings: listing.ts.
 
 import fs from "node:fs";
-import fsp from "node:fs/promises";
 import path from "node:path";
-import { F_IF_MATCH, F_IF_MODIFIED_SINCE, F_IF_NONE_MATCH, F_IF_RANGE, F_IF_UNMODIFIED_SINCE, F_RANGE } from "../http/headers.ts";
+import { randomBytes } from "node:crypto";
+import type { LockTable } from "../common/lock-table.ts";
 import type { Handler } from "../http/handler.ts";
+import { F_ACCEPT } from "../http/headers.ts";
 import type { Request } from "../http/request.ts";
-import { type HeaderList, PreparedResponse, type Response } from "../http/response.ts";
-import { FileCache, FileEntry } from "./file-cache.ts";
+import { PreparedResponse, type Response } from "../http/response.ts";
+import { MAX_RANGES } from "../http/filters/range.ts";
+import { ensureCompressed } from "./compress.ts";
+import { reportStaticError } from "./events.ts";
+import { FileCache } from "./file-cache.ts";
+import { FileEntry, type FileStat, type HeadOptions, type SiblingData, signatureOf } from "./file-entry.ts";
+import { readListing, renderListingHtml, renderListingJson } from "./listing.ts";
+import { DiskMap, type Lookup, openFile, readOpenFile, readWhole, statusForFsError } from "./lookup.ts";
 import { mimeTypeOf } from "./mime.ts";
-import { resolvePath } from "./resolve.ts";
+import { acceptsHtml, prefersJson } from "./negotiate.ts";
+import { type Resolved, resolvePath } from "./resolve.ts";
+import { FileSender, type OpenFile, sendStatus } from "./send-file.ts";
+import { closeQuietly } from "./stream-file.ts";
 
 export interface StaticOptions {
   /** The directory served; resolved to its real path at start-up. */
@@ -22,6 +31,10 @@ export interface StaticOptions {
   readonly dotfiles: boolean;
   /** Serve symlinks whose target lies outside the root. */
   readonly followSymlinks: boolean;
+  /** List directories without an index file (else 403). */
+  readonly listing: boolean;
+  /** Answer missing paths that accept text/html with the root index (single-page apps). */
+  readonly spa: boolean;
   /** Files up to this size are kept in memory. */
   readonly cacheMaxFileBytes: number;
   /** Memory budget of the file cache. */
@@ -30,21 +43,58 @@ export interface StaticOptions {
   readonly revalidateMs: number;
   /** Cache-Control value for file responses; "" sends none. */
   readonly cacheControl: string;
+  /** Make gzip/brotli/zstd variants of compressible cached files. */
+  readonly compress: boolean;
+  /** Smallest file compressed on the fly. */
+  readonly compressMinBytes: number;
+  /**
+   * Per-URI locks and versions shared with the write handler (only when writes are on): a read holds
+   * its URI's shared lock while it picks the bytes and logs, and a cached entry is used only while its
+   * URI's version is the one it was loaded at, so every thread sees a write at once. Present exactly
+   * when writes are on (Allow then names PUT and DELETE).
+   */
+  readonly locks?: LockTable;
+  /** Decline (so the next handler answers) instead of 404, 405 or a bare directory: files in front of a proxy. */
+  readonly fallthrough?: boolean;
 }
 
-const STREAM_CHUNK_BYTES = 256 * 1024;
 const ALLOW = "GET, HEAD, OPTIONS";
-const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"]);
+const ALLOW_WRITABLE = "GET, HEAD, PUT, DELETE, OPTIONS";
+const KNOWN_METHODS = new Set(["POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "QUERY"]);
+const SPA_KEY = "\u0000spa";
+const NOT_FOUND_PAGE_KEY = "\u0000404";
+const NOT_FOUND_PAGE = "404.html";
 
 export class StaticHandler implements Handler {
   readonly #options: StaticOptions;
-  readonly #root: string;
+  readonly #disk: DiskMap;
   readonly #cache: FileCache;
+  readonly #sender: FileSender;
+  readonly #head: HeadOptions;
+  readonly #locks: LockTable | null;
+  readonly #allow: string;
+  readonly #missing = new Map<string, RecentMiss>();
+  #notFoundPage: { readonly entry: FileEntry; readonly response: PreparedResponse } | null = null;
 
   constructor(options: StaticOptions) {
     this.#options = options;
-    this.#root = fs.realpathSync(options.root);
+    this.#locks = options.locks ?? null;
+    this.#allow = options.locks === undefined ? ALLOW : ALLOW_WRITABLE;
+    this.#disk = new DiskMap(fs.realpathSync(options.root), options);
     this.#cache = new FileCache(options.cacheMaxBytes);
+    this.#head = { cacheControl: options.cacheControl };
+    this.#sender = new FileSender({
+      boundary: randomBytes(12).toString("hex"),
+      maxRanges: MAX_RANGES,
+      compress: (entry, index) =>
+        ensureCompressed(
+          entry,
+          index,
+          (bytes) => this.#cache.grow(entry, bytes),
+          (error) => reportStaticError(entry.key, error),
+        ),
+      onError: (error) => reportStaticError("", error),
+    });
   }
 
   get cache(): FileCache {
@@ -53,178 +103,266 @@ export class StaticHandler implements Handler {
 
   handle(req: Request, res: Response): boolean | Promise<boolean> {
     const method = req.method;
-    if (method !== "GET" && method !== "HEAD") return this.#otherMethod(req, res);
-    // Fast path: a fresh cached file and no conditional or range fields to evaluate.
-    const entry = this.#cache.get(req.path);
-    if (entry !== undefined && entry.ok !== null && !hasConditions(req)) {
-      const revalidateMs = this.#options.revalidateMs;
-      // While one request re-checks a stale entry against the disk, the others keep being served
-      // from memory instead of all queueing the same realpath + stat (a herd once per period).
-      if (Date.now() - entry.checkedAt < revalidateMs || (entry.revalidating && revalidateMs > 0)) {
-        res.sendPrepared(entry.ok);
-        return true;
-      }
-      entry.revalidating = true;
-      const done = this.#serve(req, res);
-      done.finally(() => (entry.revalidating = false)).catch(() => {});
-      return done;
-    }
-    return this.#serve(req, res);
-  }
-
-  #otherMethod(req: Request, res: Response): boolean {
-    if (req.method === "OPTIONS") {
-      res.send(204, ["Allow", ALLOW]);
-    } else if (KNOWN_METHODS.has(req.method)) {
-      res.send(405, ["Allow", ALLOW, "Content-Type", "text/plain; charset=utf-8"], "Method Not Allowed\n");
+    if (method === "GET" || method === "HEAD") return this.#serveFile(req, res);
+    if (this.#options.fallthrough === true) return false;
+    if (method === "OPTIONS") {
+      res.send(204, ["Allow", this.#allow]);
+    } else if (KNOWN_METHODS.has(method)) {
+      // RFC 9110 §15.5.6: 405 names the methods that would work.
+      sendStatus(res, 405, ["Allow", this.#allow]);
     } else {
-      res.send(501, ["Content-Type", "text/plain; charset=utf-8"], "Not Implemented\n");
+      sendStatus(res, 501); // §15.6.2: a method this server does not recognise
     }
     return true;
   }
 
-  async #serve(req: Request, res: Response): Promise<boolean> {
-    const resolved = resolvePath(req.path, { dotfiles: this.#options.dotfiles });
-    if (!resolved.ok) {
-      sendText(res, resolved.status, resolved.status === 400 ? "Bad Request\n" : "Not Found\n");
+  /**
+   * Picks the entry for the request — from memory while fresh, else from disk (revalidating) — and sends
+   * it: the one step a URI's shared lock covers when writes are on.
+   */
+  #serveFile(req: Request, res: Response): boolean | Promise<boolean> {
+    const entry = this.#cache.get(req.path);
+    if (entry === undefined && this.#missing.size !== 0 && this.#sendRecentMiss(req, res)) return true;
+    const fresh = entry !== undefined && Date.now() - entry.checkedAt < this.#options.revalidateMs;
+    const locks = this.#locks;
+    if (locks === null) return fresh ? this.#sender.send(req, res, entry!) : this.#serveFromDisk(req, res, NO_VERSION);
+    if (fresh && locks.tryRead(entry!.slot)) {
+      if (locks.version(entry!.slot) === entry!.version) return this.#releasing(entry!.slot, this.#sender.send(req, res, entry!));
+      locks.releaseRead(entry!.slot);
+    }
+    return this.#serveLocked(req, res, locks);
+  }
+
+  /** Answers a path found missing within the revalidation bound from memory; false when it cannot. */
+  #sendRecentMiss(req: Request, res: Response): boolean {
+    const miss = this.#missing.get(req.path);
+    if (miss === undefined || Date.now() - miss.checkedAt >= this.#options.revalidateMs) return false;
+    const locks = this.#locks;
+    if (locks === null) {
+      res.sendPrepared(miss.response);
       return true;
     }
-    const found = await this.#lookup(resolved.relative);
-    if (found.kind === "error") {
-      sendText(res, found.status, found.status === 403 ? "Forbidden\n" : found.status === 404 ? "Not Found\n" : "Internal Server Error\n");
-      return true;
+    if (!locks.tryRead(miss.slot)) return false;
+    const current = locks.version(miss.slot) === miss.version;
+    if (current) res.sendPrepared(miss.response);
+    locks.releaseRead(miss.slot);
+    return current;
+  }
+
+  /** Releases a URI's shared lock once the response's bytes are picked and its log line written. */
+  #releasing(slot: number, result: boolean | Promise<boolean>): boolean | Promise<boolean> {
+    const locks = this.#locks!;
+    if (typeof result === "boolean") {
+      locks.releaseRead(slot);
+      return result;
+    }
+    return result.finally(() => locks.releaseRead(slot));
+  }
+
+  async #serveLocked(req: Request, res: Response, locks: LockTable): Promise<boolean> {
+    const resolved = resolvePath(req.path, { dotfiles: this.#options.dotfiles });
+    if (!resolved.ok) return this.#sendError(req, res, resolved.status);
+    const slot = locks.slotOf(resolved.relative);
+    const wait = locks.read(slot);
+    if (wait !== undefined) await wait;
+    try {
+      return await this.#serveResolved(req, res, resolved, { slot, version: locks.version(slot) });
+    } finally {
+      locks.releaseRead(slot);
+    }
+  }
+
+  #serveFromDisk(req: Request, res: Response, version: UriVersion): Promise<boolean> {
+    const resolved = resolvePath(req.path, { dotfiles: this.#options.dotfiles });
+    if (!resolved.ok) return this.#sendError(req, res, resolved.status);
+    return this.#serveResolved(req, res, resolved, version);
+  }
+
+  async #serveResolved(req: Request, res: Response, resolved: Resolved & { ok: true }, version: UriVersion): Promise<boolean> {
+    const found = await this.#disk.find(resolved.relative);
+    if (found.kind !== "file") this.#cache.invalidate(req.path);
+    if (found.kind === "file") {
+      // A directory's index is reached through the slash form only; "/file/" names no file (ENOTDIR).
+      if (found.viaIndex && !resolved.trailingSlash) return this.#redirectToSlash(req, res, resolved);
+      if (!found.viaIndex && resolved.trailingSlash) return this.#sendMissing(req, res, version);
+      this.#missing.delete(req.path);
+      const loaded = await this.#load(req.path, found, version);
+      if (typeof loaded === "number") return this.#sendError(req, res, loaded);
+      return this.#send(req, res, loaded);
     }
     if (found.kind === "directory") {
-      if (!resolved.trailingSlash) {
-        // RFC 9110 §15.4.2: point the client at the slash form so relative links resolve; keep the query.
-        const location = `${req.path}/${req.query}`;
-        res.send(301, ["Location", location, "Content-Type", "text/plain; charset=utf-8"], "Moved Permanently\n");
-        return true;
-      }
-      sendText(res, 404, "Not Found\n");
-      return true;
+      if (this.#options.fallthrough === true) return false;
+      // Without listings the slash form would only say 403: say it at once instead of redirecting to it.
+      if (!this.#options.listing) return this.#sendError(req, res, 403);
+      if (!resolved.trailingSlash) return this.#redirectToSlash(req, res, resolved);
+      return this.#sendListing(req, res, found.path, resolved);
     }
-    const entry = await this.#entryFor(req.path, found.path, found.stat);
-    this.#sendEntry(req, res, entry);
-    return true;
+    if (found.status === 500) reportStaticError(req.path, found.error);
+    if (found.status === 404) return this.#sendMissing(req, res, version);
+    return this.#sendError(req, res, found.status);
   }
 
-  /** Finds the file for a relative path: real path inside the root, index files for directories. */
-  async #lookup(relative: string): Promise<Lookup> {
-    const candidate = relative === "" ? this.#root : path.join(this.#root, relative);
-    const target = await this.#statInRoot(candidate);
-    if (target.kind !== "file" && target.kind !== "directory") return target;
-    if (target.kind === "file") return target;
-    for (const name of this.#options.index) {
-      const index = await this.#statInRoot(path.join(candidate, name));
-      if (index.kind === "file") return { kind: "directory-index", path: index.path, stat: index.stat } as const satisfies Lookup;
-    }
-    return target;
-  }
-
-  async #statInRoot(candidate: string): Promise<Lookup> {
+  /** Sends a loaded entry, lending it the open descriptor (if any) and closing that if it was not used. */
+  async #send(req: Request, res: Response, loaded: Loaded): Promise<boolean> {
+    if (loaded.fd === -1) return this.#sender.send(req, res, loaded.entry);
+    const open: OpenFile = { fd: loaded.fd, claimed: false };
     try {
-      const real = await fsp.realpath(candidate);
-      if (!this.#options.followSymlinks && real !== this.#root && !real.startsWith(this.#root + path.sep)) {
-        return { kind: "error", status: 404 };
-      }
-      const stat = await fsp.stat(real);
-      if (stat.isDirectory()) return { kind: "directory", path: real, stat };
-      if (!stat.isFile()) return { kind: "error", status: 404 };
-      return { kind: "file", path: real, stat };
-    } catch (error) {
-      return { kind: "error", status: statusForFsError(error) };
+      return await this.#sender.send(req, res, loaded.entry, open);
+    } finally {
+      if (!open.claimed) closeQuietly(open.fd);
     }
   }
 
-  async #entryFor(key: string, file: string, stat: fs.Stats): Promise<FileEntry> {
-    const cached = this.#cache.get(key);
+  /**
+   * The entry for a file found on disk: the cached one when the disk still matches, else a fresh one
+   * read through one descriptor (open, fstat, read), so a file replaced meanwhile cannot mix two
+   * versions. A file too large to cache comes back with that descriptor still open, for streaming.
+   */
+  async #load(key: string, found: Lookup & { kind: "file" }, version: UriVersion = NO_VERSION): Promise<Loaded | number> {
+    const siblingStats = await this.#disk.siblings(found.path);
+    const cached = this.#cache.peek(key);
     const now = Date.now();
-    if (cached !== undefined && cached.path === file && cached.matches(stat.size, stat.mtimeMs, stat.ino)) {
+    if (cached !== undefined && cached.path === found.path && cached.version === version.version && cached.signature === signatureOf(found.stat, siblingStats)) {
       cached.checkedAt = now;
-      return cached;
+      return { entry: cached, fd: -1 };
     }
-    const mime = mimeTypeOf(file);
+    let opened: { fd: number; stat: FileStat };
+    try {
+      opened = await openFile(found.path);
+    } catch (error) {
+      const status = statusForFsError(error);
+      if (status === 500) reportStaticError(key, error);
+      return status;
+    }
+    const { fd, stat } = opened;
     let body: Buffer | null = null;
     if (stat.size <= this.#options.cacheMaxFileBytes) {
       try {
-        body = await fsp.readFile(file);
-      } catch {
-        body = null;
+        body = await readOpenFile(fd);
+      } catch (error) {
+        closeQuietly(fd);
+        const status = statusForFsError(error);
+        if (status === 500) reportStaticError(key, error);
+        return status;
       }
-      // The file changed while we read it: serve what we read, but do not trust it in the cache.
-      if (body !== null && body.length !== stat.size) body = null;
+      // Written to while we read it: stream the first stat.size bytes this time instead of caching.
+      if (body.length !== stat.size) body = null;
+      else closeQuietly(fd);
     }
-    const entry = new FileEntry(key, file, stat.size, stat.mtimeMs, stat.ino, mime, body, now);
-    if (body !== null) {
-      entry.ok = new PreparedResponse(200, this.#fileHeaders(entry), body);
-      this.#cache.set(entry);
-    }
-    return entry;
+    const siblings = await Promise.all(siblingStats.map((s) => this.#readSibling(s, body !== null)));
+    const mime = mimeTypeOf(found.path);
+    const compressible = this.#options.compress && mime.compressible && stat.size >= this.#options.compressMinBytes;
+    const entry = new FileEntry(key, found.path, stat, signatureOf(stat, siblingStats), mime, body, compressible, siblings, this.#head, now);
+    entry.slot = version.slot;
+    entry.version = version.version;
+    if (entry.cacheable) this.#cache.set(entry);
+    else this.#cache.invalidate(key);
+    if (this.#cache.peek(key) !== entry) entry.stopCompressing();
+    return { entry, fd: body === null ? fd : -1 };
   }
 
-  #fileHeaders(entry: FileEntry): HeaderList {
-    const headers = [
-      "Content-Type", entry.mime.contentType,
-      "ETag", entry.etag,
-      "Last-Modified", entry.lastModified,
-      "Accept-Ranges", "bytes",
-      "X-Content-Type-Options", "nosniff",
-    ];
-    if (this.#options.cacheControl !== "") headers.push("Cache-Control", this.#options.cacheControl);
-    return headers;
+  async #readSibling(sibling: (FileStat & { path: string }) | null, inMemory: boolean): Promise<SiblingData | null> {
+    if (sibling === null) return null;
+    if (!inMemory || sibling.size > this.#options.cacheMaxFileBytes) return { ...sibling, body: null };
+    const body = await readWhole(sibling.path, sibling.size);
+    return body === null ? null : { ...sibling, body };
   }
 
-  #sendEntry(req: Request, res: Response, entry: FileEntry): void {
-    if (entry.ok !== null) {
-      res.sendPrepared(entry.ok);
-      return;
+  #redirectToSlash(req: Request, res: Response, resolved: Resolved & { ok: true }): boolean {
+    // RFC 9110 §15.4.2: the slash form makes relative links resolve. Built from the normalised segments,
+    // so "//host" can never become a scheme-relative Location; the query is kept.
+    let location = "/";
+    for (const segment of resolved.segments) location += `${encodeURIComponent(segment)}/`;
+    sendStatus(res, 301, ["Location", location + req.query]);
+    return true;
+  }
+
+  async #sendListing(req: Request, res: Response, dir: string, resolved: Resolved & { ok: true }): Promise<boolean> {
+    let items;
+    try {
+      items = await readListing(dir, this.#disk);
+    } catch (error) {
+      const status = statusForFsError(error);
+      if (status === 500) reportStaticError(req.path, error);
+      return this.#sendError(req, res, status);
     }
-    res.writeHead(200, this.#fileHeaders(entry), entry.size);
-    if (req.method === "HEAD" || entry.size === 0) {
-      res.end();
-      return;
+    const json = prefersJson(req.get(F_ACCEPT));
+    const displayPath = resolved.segments.length === 0 ? "/" : `/${resolved.segments.join("/")}/`;
+    const body = json ? renderListingJson(items) : renderListingHtml(displayPath, items, resolved.segments.length === 0);
+    // The body depends on Accept (HTML or JSON) and on the directory's contents: always revalidate.
+    res.send(200, ["Content-Type", json ? "application/json; charset=utf-8" : "text/html; charset=utf-8", "Cache-Control", "no-cache", "Vary", "Accept", "X-Content-Type-Options", "nosniff"], body);
+    return true;
+  }
+
+  /**
+   * A path with nothing behind it: the SPA's index for HTML navigations, else 404 — remembered for the
+   * revalidation bound (unless the answer depends on Accept), so repeated misses cost no file system calls.
+   */
+  async #sendMissing(req: Request, res: Response, version: UriVersion): Promise<boolean> {
+    if (this.#options.fallthrough === true) return false;
+    if (this.#options.spa) {
+      if (acceptsHtml(req.get(F_ACCEPT))) {
+        const index = await this.#disk.find("");
+        if (index.kind === "file") {
+          const loaded = await this.#load(SPA_KEY, index);
+          if (typeof loaded !== "number") return this.#send(req, res, loaded);
+        }
+      }
+      return this.#sendError(req, res, 404);
     }
-    streamFile(req, res, entry.path, 0, entry.size - 1);
+    const response = await this.#notFoundResponse();
+    if (this.#options.revalidateMs > 0) {
+      if (this.#missing.size >= MISSING_LIMIT) this.#missing.clear();
+      this.#missing.set(req.path, { checkedAt: Date.now(), slot: version.slot, version: version.version, response });
+    }
+    res.sendPrepared(response);
+    return true;
+  }
+
+  /** An error response: `Reason\n` as text, or the root's 404.html for 404 when there is one. */
+  async #sendError(req: Request, res: Response, status: number): Promise<boolean> {
+    if (status === 404) res.sendPrepared(await this.#notFoundResponse());
+    else sendStatus(res, status);
+    return true;
+  }
+
+  /** The prepared 404: the root's 404.html when it exists (rebuilt when it changes), else `Not Found\n`. */
+  async #notFoundResponse(): Promise<PreparedResponse> {
+    const page = await this.#disk.stat(path.join(this.#disk.root, NOT_FOUND_PAGE));
+    if (page.kind !== "file") return NOT_FOUND_PLAIN;
+    const loaded = await this.#load(NOT_FOUND_PAGE_KEY, page);
+    if (typeof loaded === "number") return NOT_FOUND_PLAIN;
+    if (loaded.fd !== -1) closeQuietly(loaded.fd);
+    const entry = loaded.entry;
+    if (entry.identity.body === null) return NOT_FOUND_PLAIN;
+    if (this.#notFoundPage?.entry !== entry) {
+      this.#notFoundPage = { entry, response: new PreparedResponse(404, ["Content-Type", entry.mime.contentType, "X-Content-Type-Options", "nosniff"], entry.identity.body) };
+    }
+    return this.#notFoundPage.response;
   }
 }
 
-type Lookup =
-  | { readonly kind: "file" | "directory" | "directory-index"; readonly path: string; readonly stat: fs.Stats }
-  | { readonly kind: "error"; readonly status: number };
-
-function hasConditions(req: Request): boolean {
-  const f = req.fields;
-  for (let k = 4; k < f.length; k += 5) {
-    const id = f[k]!;
-    if (id === F_IF_NONE_MATCH || id === F_IF_MODIFIED_SINCE || id === F_RANGE || id === F_IF_MATCH || id === F_IF_UNMODIFIED_SINCE || id === F_IF_RANGE) {
-      return true;
-    }
-  }
-  return false;
+/** A request path recently found missing, with the 404 to repeat until the revalidation bound passes. */
+interface RecentMiss {
+  readonly checkedAt: number;
+  readonly slot: number;
+  readonly version: number;
+  readonly response: PreparedResponse;
 }
 
-function statusForFsError(error: unknown): number {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP" || code === "ENAMETOOLONG") return 404;
-  if (code === "EACCES" || code === "EPERM") return 403;
-  return 500;
+const MISSING_LIMIT = 4096;
+const NOT_FOUND_PLAIN = new PreparedResponse(404, ["Content-Type", "text/plain; charset=utf-8", "X-Content-Type-Options", "nosniff"], Buffer.from("Not Found\n"));
+
+/** The lock slot of a request's URI and its version when the read began (slot -1: writes are off). */
+interface UriVersion {
+  readonly slot: number;
+  readonly version: number;
 }
 
-function sendText(res: Response, status: number, body: string): void {
-  res.send(status, ["Content-Type", "text/plain; charset=utf-8"], body);
-}
+const NO_VERSION: UriVersion = { slot: -1, version: 0 };
 
-/** Streams bytes [start, end] of a file with large reads, pausing while the socket is backed up. */
-export function streamFile(req: Request, res: Response, file: string, start: number, end: number): void {
-  const stream = fs.createReadStream(file, { start, end, highWaterMark: STREAM_CHUNK_BYTES });
-  req.onAbort(() => stream.destroy());
-  stream.on("data", (chunk) => {
-    if (!res.write(chunk as Buffer)) {
-      stream.pause();
-      res.onDrain(() => stream.resume());
-    }
-  });
-  stream.on("end", () => res.end());
-  stream.on("error", () => res.abort());
+/** An entry just loaded, with the descriptor it was read through when that is still open (else -1). */
+interface Loaded {
+  readonly entry: FileEntry;
+  readonly fd: number;
 }

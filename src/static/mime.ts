@@ -32,7 +32,8 @@ for (const [type, entry] of Object.entries(db)) {
   const textual = type.startsWith("text/") || entry.charset?.toUpperCase() === "UTF-8" || type === "application/json";
   const mime: MimeType = {
     contentType: textual ? `${type}; charset=utf-8` : type,
-    compressible: entry.compressible === true || type.startsWith("text/"),
+    // Opaque bytes (.bin, .exe, .iso…) are not worth a compression attempt, whatever mime-db says.
+    compressible: type !== "application/octet-stream" && (entry.compressible === true || type.startsWith("text/")),
   };
   for (const ext of entry.extensions) {
     const previous = rankOf.get(ext);

@@ -4,7 +4,7 @@
 // hides dotfiles unless allowed. The real-path jail for symlinks is checked later, against the disk.
 
 export type Resolved =
-  | { readonly ok: true; readonly relative: string; readonly trailingSlash: boolean }
+  | { readonly ok: true; readonly relative: string; readonly segments: readonly string[]; readonly trailingSlash: boolean }
   | { readonly ok: false; readonly status: 400 | 404; readonly reason: string };
 
 export interface ResolveOptions {
@@ -13,8 +13,10 @@ export interface ResolveOptions {
 }
 
 const HEX = "0123456789abcdefABCDEF";
+/** Marker for a segment whose escapes are well formed but do not spell UTF-8. */
+const INVALID_UTF8 = "\0utf8";
 
-/** Decodes %XX escapes in one segment; null when an escape is malformed. */
+/** Decodes %XX escapes in one segment; null when an escape is malformed, INVALID_UTF8 for bytes no name can hold. */
 function decodeSegment(segment: string): string | null {
   if (!segment.includes("%")) return segment;
   const bytes: number[] = [];
@@ -31,8 +33,8 @@ function decodeSegment(segment: string): string | null {
     }
   }
   const decoded = Buffer.from(bytes).toString("utf8");
-  // Invalid UTF-8 decodes to U+FFFD: such a name cannot be on disk as requested.
-  return decoded.includes("\uFFFD") ? null : decoded;
+  // Invalid UTF-8 decodes to U+FFFD: well-formed escapes, but no name we can open, so 404 rather than 400.
+  return decoded.includes("\uFFFD") && !segment.toUpperCase().includes("%EF%BF%BD") ? INVALID_UTF8 : decoded;
 }
 
 export function resolvePath(rawPath: string, options: ResolveOptions): Resolved {
@@ -44,6 +46,7 @@ export function resolvePath(rawPath: string, options: ResolveOptions): Resolved 
   for (let i = 1; i <= last; i++) {
     const decoded = decodeSegment(raw[i]!);
     if (decoded === null) return { ok: false, status: 400, reason: "Malformed percent-encoding" };
+    if (decoded === INVALID_UTF8) return { ok: false, status: 404, reason: "Path is not UTF-8" };
     if (decoded.includes("\0")) return { ok: false, status: 400, reason: "NUL in path" };
     // An encoded slash stays inside its segment; no file name on disk can contain one.
     if (decoded.includes("/")) return { ok: false, status: 404, reason: "Encoded slash in path" };
@@ -64,5 +67,5 @@ export function resolvePath(rawPath: string, options: ResolveOptions): Resolved 
       if (s.charCodeAt(0) === 0x2e && !(i === 0 && s === ".well-known")) return { ok: false, status: 404, reason: "Dotfile" };
     }
   }
-  return { ok: true, relative: out.join("/"), trailingSlash: trailingSlash || out.length === 0 };
+  return { ok: true, relative: out.join("/"), segments: out, trailingSlash: trailingSlash || out.length === 0 };
 }

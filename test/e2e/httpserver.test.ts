@@ -7,7 +7,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { parseResponses } from "../helpers/raw.ts";
+import { exchange, parseResponses } from "../helpers/raw.ts";
 import { makeSite, type RunningServer, runCli, startServer } from "../helpers/server.ts";
 
 const HTTPSERVER = new URL("../../src/httpserver.ts", import.meta.url).pathname;
@@ -63,21 +63,21 @@ describe("httpserver preset", () => {
     }
   });
 
-  describe("with -t 4", () => {
+  for (const threads of ["1", "4"]) describe(`with -t ${threads}`, () => {
     let server: RunningServer;
     let dir: string;
 
     before(async () => {
       dir = makeSite({ "a.txt": "initial a\n", "big.bin": Buffer.alloc(4 << 20, 7) });
       fs.mkdirSync(path.join(dir, "sub"));
-      server = await startServer({ script: HTTPSERVER, args: ["-t", "4"], cwd: dir });
+      server = await startServer({ script: HTTPSERVER, args: ["-t", threads], cwd: dir });
     });
 
     after(async () => {
       await server.stop();
     });
 
-    test("answers the seed's error cases with their bodies", { todo: "directory → 403 lands with the static handler merge" }, async () => {
+    test("answers the seed's error cases with their bodies", async () => {
       const cases: Array<[string, number, string]> = [
         ["GET /missing.txt HTTP/1.1\r\n\r\n", 404, "Not Found\n"],
         ["GET /sub HTTP/1.1\r\n\r\n", 403, "Forbidden\n"],
@@ -94,6 +94,12 @@ describe("httpserver preset", () => {
       }
     });
 
+    test("closes the connection after one response even without a half-close", async () => {
+      const { bytes, closed } = await exchange(server.port, "GET /a.txt HTTP/1.1\r\n\r\n", { timeoutMs: 3000 });
+      assert.equal(closed, true);
+      assert.equal(parseResponses(bytes)[0]!.body.toString(), "initial a\n");
+    });
+
     test("PUT creates (201 Created) then replaces (200 OK)", async () => {
       const first = await oneShot(server.port, "PUT /new.txt HTTP/1.1\r\nContent-Length: 5\r\nRequest-Id: 1\r\n\r\nhello");
       assert.equal(first.status, 201);
@@ -108,7 +114,7 @@ describe("httpserver preset", () => {
       assert.match(server.stderr(), /^GET,\/new\.txt,200,3$/m);
     });
 
-    test("concurrent GET/PUT are linearizable in audit-log order", { todo: "read-side URI locks land with the static handler merge" }, async () => {
+    test("concurrent GET/PUT are linearizable in audit-log order", async () => {
       const uris = ["/lin-0.txt", "/lin-1.txt", "/lin-2.txt"];
       fs.writeFileSync(path.join(dir, "lin-0.txt"), "seed-0");
       const outcomes: Outcome[] = [];

@@ -1,0 +1,288 @@
+// One proxied request from choice to finish: pick an upstream, send the rewritten head, stream the
+// request body with backpressure, relay the response (or a 101 into a tunnel), retry safely on
+// failure, count active requests for the balancer and report health. Never throws into the engine.
+// Not here: parsing (http/), header rules (forward.ts), socket handling (upstream-connection.ts).
+
+import type { BodySink, Request } from "../http/request.ts";
+import type { HttpError } from "../http/errors.ts";
+import type { Response } from "../http/response.ts";
+import { BODY_LENGTH, BODY_NONE, type ResponseHead } from "../http/parse-response.ts";
+import { reasonPhrase } from "../http/status.ts";
+import { affinityKey } from "./affinity.ts";
+import { ProxyError } from "./errors.ts";
+import { upstreamErrorChannel } from "./events.ts";
+import { buildRequestHead, type ForwardPlan, responseFields, switchingProtocolsHead } from "./forward.ts";
+import type { UpstreamGroup } from "./group.ts";
+import { tunnel } from "./tunnel.ts";
+import type { Upstream } from "./upstream.ts";
+import { UpstreamConnection, type UpstreamListener } from "./upstream-connection.ts";
+
+export interface ExchangeSettings {
+  /** Total tries per request, first one included. */
+  readonly maxAttempts: number;
+  /** Send the upstream's authority as Host instead of the client's. */
+  readonly rewriteHost: boolean;
+  readonly proto: string;
+}
+
+/** RFC 9110 §9.2.2: methods whose repetition has the same intended effect. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+const TEXT = ["Content-Type", "text/plain; charset=utf-8"];
+
+export class ProxyExchange implements UpstreamListener, BodySink {
+  readonly #req: Request;
+  readonly #res: Response;
+  readonly #group: UpstreamGroup;
+  readonly #settings: ExchangeSettings;
+  #upstream: Upstream<UpstreamConnection> | null = null;
+  #conn: UpstreamConnection | null = null;
+  #tried: number[] | null = null;
+  #attempts = 0;
+  #requestComplete = false;
+  #bodyPaused = false;
+  #finished = false;
+  #lastError: ProxyError | null = null;
+  #responsePaused = false;
+  #freshOnly = false;
+  #wholeBody: Buffer | null = null;
+  #wholeStatus = 0;
+  #wholeFields: string[] = NO_FIELDS;
+  readonly #resumeUpstream = (): void => {
+    this.#responsePaused = false;
+    this.#conn?.resume();
+  };
+
+  constructor(req: Request, res: Response, group: UpstreamGroup, settings: ExchangeSettings) {
+    this.#req = req;
+    this.#res = res;
+    this.#group = group;
+    this.#settings = settings;
+  }
+
+  start(): void {
+    this.#req.onAbort(() => this.#clientGone());
+    this.#attempt();
+  }
+
+  #attempt(): void {
+    const group = this.#group;
+    const now = Date.now();
+    const key = group.affinity.kind === "ip" ? this.#req.remoteAddress : affinityKey(this.#req, group.affinity);
+    const index = group.select(key, this.#tried ?? NONE, now);
+    if (index === -1) {
+      const error =
+        this.#lastError ??
+        new ProxyError(
+          503,
+          "NO_UPSTREAM",
+          `No upstream is available for ${group.prefix} (${group.unavailableCount(now)} of ${group.upstreams.length} out of rotation)`,
+        );
+      this.#respondError(error);
+      return;
+    }
+    this.#attempts++;
+    const upstream = group.upstreams[index]!;
+    upstream.passive.chosen();
+    this.#upstream = upstream;
+    Atomics.add(group.counts, index, 1);
+    // After a stale keep-alive race the retry gets a new socket: its pool mates may be stale too.
+    let conn = this.#freshOnly ? null : upstream.pool.take();
+    while (conn !== null && !conn.usable) conn = upstream.pool.take();
+    if (conn !== null) conn.reuse();
+    else conn = new UpstreamConnection(upstream, group.sweeper, group.timeouts);
+    this.#conn = conn;
+    const req = this.#req;
+    const plan: ForwardPlan = {
+      clientAddress: clientAddress(req.remoteAddress),
+      proto: this.#settings.proto,
+      prefix: group.prefix,
+      basePath: group.basePath,
+      host: this.#settings.rewriteHost ? upstream.authority : null,
+      upstreamAuthority: upstream.authority,
+      upgrade: req.upgrade !== "",
+    };
+    conn.begin(this, req.method, buildRequestHead(req, plan), req.chunked);
+  }
+
+  // ── request body (BodySink) ──────────────────────────────────────────────────────────────────
+
+  onUpstreamConnected(): void {
+    const req = this.#req;
+    if (!req.hasBody) {
+      this.#requestComplete = true;
+      return;
+    }
+    if (req.bodyStarted) return;
+    req.readBody(this);
+  }
+
+  data(chunk: Buffer): boolean {
+    const conn = this.#conn;
+    if (conn === null || this.#finished) return true;
+    if (conn.writeBody(chunk)) return true;
+    this.#bodyPaused = true;
+    return false;
+  }
+
+  end(trailers: readonly string[]): void {
+    this.#requestComplete = true;
+    this.#conn?.endBody(trailers);
+  }
+
+  error(_error: HttpError | Error): void {
+    // The client's body failed (the engine answers the client); the upstream exchange is void.
+    if (this.#finished) return;
+    this.#upstream?.passive.releaseTrial();
+    this.#conn?.destroy();
+    this.#conn = null;
+    this.#finish(false);
+  }
+
+  onUpstreamDrain(): void {
+    if (!this.#bodyPaused) return;
+    this.#bodyPaused = false;
+    this.#req.resumeBody();
+  }
+
+  // ── response ─────────────────────────────────────────────────────────────────────────────────
+
+  onResponseHead(head: ResponseHead, bodyKind: number, wholeBody: Buffer | null): void {
+    const res = this.#res;
+    if (head.status === 101) {
+      this.#switchProtocols(head);
+      return;
+    }
+    if (wholeBody !== null) {
+      // Small response, all here: the engine sends head and body in one write; onResponseEnd follows.
+      this.#wholeBody = wholeBody;
+      this.#wholeStatus = head.status;
+      this.#wholeFields = responseFields(head);
+      return;
+    }
+    let length: number | undefined;
+    if (bodyKind === BODY_LENGTH) length = head.contentLength;
+    else if (bodyKind === BODY_NONE) length = head.contentLength >= 0 ? head.contentLength : this.#req.method === "HEAD" ? undefined : 0;
+    res.writeHead(head.status, responseFields(head), length);
+  }
+
+  onResponseData(chunk: Buffer): void {
+    if (this.#finished) return;
+    if (!this.#res.write(chunk) && !this.#responsePaused) {
+      this.#responsePaused = true;
+      this.#conn?.pause();
+      this.#res.onDrain(this.#resumeUpstream);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.#finished) return;
+    const upstream = this.#upstream;
+    // Finish first: ending the response may make the engine abandon an unread request body, which
+    // must then find this exchange already complete.
+    this.#finish(true);
+    upstream?.succeeded();
+    const body = this.#wholeBody;
+    if (body !== null) {
+      this.#wholeBody = null;
+      this.#res.send(this.#wholeStatus, this.#wholeFields, body);
+    } else {
+      this.#res.end();
+    }
+  }
+
+  onUpstreamError(error: ProxyError, responseStarted: boolean, neverConnected: boolean): void {
+    if (this.#finished) return;
+    const upstream = this.#upstream!;
+    const conn = this.#conn;
+    this.#conn = null;
+    if (upstreamErrorChannel.hasSubscribers) upstreamErrorChannel.publish({ upstream: upstream.authority, code: error.code, message: error.message });
+    // A reset on a reused keep-alive socket is usually the upstream closing an idle connection as we
+    // sent: not a sign of ill health, and worth one more try on a fresh socket.
+    const staleRace = conn !== null && conn.reused && error.code === "UPSTREAM_RESET" && !responseStarted && !this.#freshOnly;
+    if (staleRace) upstream.passive.releaseTrial();
+    else upstream.failed(Date.now(), error.message);
+    this.#release();
+    const req = this.#req;
+    // Retry only when the upstream cannot have acted on the request: nothing reached it, or an
+    // idempotent request whose body (if any) was never read from the client (RFC 9110 §9.2.2).
+    const replayable = neverConnected || (IDEMPOTENT.has(req.method) && !req.bodyStarted);
+    if (!responseStarted && !this.#res.headersSent && replayable && this.#attempts < this.#settings.maxAttempts) {
+      this.#lastError = error;
+      if (staleRace) this.#freshOnly = true;
+      else (this.#tried ??= []).push(upstream.index);
+      this.#attempt();
+      return;
+    }
+    this.#respondError(error);
+  }
+
+  #switchProtocols(head: ResponseHead): void {
+    const conn = this.#conn!;
+    const req = this.#req;
+    if (req.upgrade === "") {
+      conn.destroy();
+      this.#conn = null;
+      this.#upstream?.failed(Date.now(), "unrequested 101");
+      this.#respondError(new ProxyError(502, "UPGRADE_REFUSED", `Upstream ${conn.upstream.authority} switched protocols without being asked`));
+      return;
+    }
+    this.#upstream?.succeeded();
+    const upstreamSide = conn.detach();
+    this.#conn = null;
+    const clientSide = this.#res.detach(101);
+    clientSide.socket.write(switchingProtocolsHead(head));
+    const counts = this.#group.counts;
+    const index = this.#upstream!.index;
+    this.#upstream = null;
+    this.#finished = true;
+    // The tunnel keeps its upstream counted as active until both sides close.
+    tunnel(clientSide, upstreamSide, this.#group.timeouts.idleMs, () => Atomics.sub(counts, index, 1));
+  }
+
+  #respondError(error: ProxyError): void {
+    const res = this.#res;
+    if (!res.headersSent && !res.finished) {
+      res.send(error.status, TEXT, `${reasonPhrase(error.status)}: ${error.message}\n`);
+    } else {
+      res.abort();
+    }
+    this.#finish(false);
+  }
+
+  #clientGone(): void {
+    if (this.#finished) return;
+    this.#upstream?.passive.releaseTrial();
+    const conn = this.#conn;
+    this.#conn = null;
+    conn?.destroy();
+    this.#finish(false);
+  }
+
+  /** Gives the active count back and the socket to the pool (or closes it). */
+  #release(): void {
+    const upstream = this.#upstream;
+    if (upstream === null) return;
+    this.#upstream = null;
+    Atomics.sub(this.#group.counts, upstream.index, 1);
+  }
+
+  #finish(success: boolean): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const conn = this.#conn;
+    this.#conn = null;
+    if (conn !== null) {
+      if (success) conn.release(this.#requestComplete);
+      else conn.destroy();
+    }
+    this.#release();
+  }
+}
+
+const NONE: readonly number[] = [];
+const NO_FIELDS: string[] = [];
+
+/** An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d; forward the plain IPv4 form. */
+function clientAddress(address: string): string {
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}

@@ -1,0 +1,58 @@
+// The reverse-proxy handler: finds the pool for the request's path prefix (longest first) and runs a
+// ProxyExchange for it; declines requests no pool covers so a chain can try other handlers.
+// One per worker thread; upstream sockets, health and counts live in its groups.
+
+import { Sweeper } from "../common/sweeper.ts";
+import type { Handler } from "../http/handler.ts";
+import type { Request } from "../http/request.ts";
+import type { Response } from "../http/response.ts";
+import { type ExchangeSettings, ProxyExchange } from "./exchange.ts";
+import { type GroupOptions, UpstreamGroup } from "./group.ts";
+
+export interface ProxyOptions extends ExchangeSettings {
+  readonly groups: readonly GroupOptions[];
+}
+
+export class ProxyHandler implements Handler {
+  readonly #groups: UpstreamGroup[];
+  readonly #settings: ExchangeSettings;
+  readonly #sweeper = new Sweeper(250);
+
+  constructor(options: ProxyOptions) {
+    this.#settings = { maxAttempts: options.maxAttempts, rewriteHost: options.rewriteHost, proto: options.proto };
+    this.#groups = options.groups.map((g) => new UpstreamGroup(g, this.#sweeper)).sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  get groups(): readonly UpstreamGroup[] {
+    return this.#groups;
+  }
+
+  /** The group whose prefix covers `path`, or null. */
+  groupFor(path: string): UpstreamGroup | null {
+    for (const g of this.#groups) if (coversPath(g.prefix, path)) return g;
+    return null;
+  }
+
+  handle(req: Request, res: Response): boolean {
+    const group = this.groupFor(req.path);
+    if (group === null) return false;
+    if (req.method === "CONNECT") {
+      // A reverse proxy forwards requests to its upstreams; it is not a tunnel to arbitrary hosts.
+      res.send(501, ["Content-Type", "text/plain; charset=utf-8"], "Not Implemented: CONNECT is not supported by this reverse proxy\n");
+      return true;
+    }
+    new ProxyExchange(req, res, group, this.#settings).start();
+    return true;
+  }
+
+  close(): void {
+    for (const g of this.#groups) g.close();
+  }
+}
+
+/** "/api" covers "/api", "/api/x" and "/api?q" but not "/apix"; a prefix ending in "/" covers what starts with it. */
+export function coversPath(prefix: string, path: string): boolean {
+  if (prefix === "/" || path === prefix) return true;
+  if (!path.startsWith(prefix)) return false;
+  return prefix.endsWith("/") || path.charCodeAt(prefix.length) === 0x2f;
+}

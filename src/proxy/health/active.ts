@@ -1,0 +1,130 @@
+// Active health: a probe per upstream every interval — an HTTP GET of a path expecting given
+// statuses, or (TCP mode, no path) a bare connect. `fall` failed probes in a row take an upstream out,
+// `rise` good ones put it back. Separate from selection: the group only reads `up`.
+
+import net from "node:net";
+import { HEAD_INCOMPLETE, type HeadScan } from "../../http/parse-request.ts";
+import { DEFAULT_RESPONSE_LIMITS, parseResponseHead, ResponseHead, scanResponseHead } from "../../http/parse-response.ts";
+
+export interface ActiveOptions {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Path to GET; "" probes with a TCP connect only. */
+  readonly path: string;
+  /** Statuses that count as healthy, as codes (200) or classes (2 for 2xx). */
+  readonly expect: readonly number[];
+  readonly rise: number;
+  readonly fall: number;
+}
+
+/** The rise/fall counter of one upstream. Starts up: an upstream is trusted until probes say otherwise. */
+export class ActiveHealth {
+  readonly #rise: number;
+  readonly #fall: number;
+  up = true;
+  #streak = 0;
+
+  constructor(rise: number, fall: number) {
+    this.#rise = rise;
+    this.#fall = fall;
+  }
+
+  /** Records one probe; returns true when this flips the state. */
+  record(ok: boolean): boolean {
+    if (ok === this.up) {
+      this.#streak = 0;
+      return false;
+    }
+    this.#streak++;
+    if (this.#streak < (this.up ? this.#fall : this.#rise)) return false;
+    this.up = !this.up;
+    this.#streak = 0;
+    return true;
+  }
+}
+
+export interface ProbeTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly authority: string;
+  readonly health: ActiveHealth;
+  /** Called when the state flips. */
+  changed(up: boolean, reason: string): void;
+}
+
+export function isExpectedStatus(status: number, expect: readonly number[]): boolean {
+  for (const e of expect) if (e === status || (e < 10 && Math.floor(status / 100) === e)) return true;
+  return false;
+}
+
+/** Runs probes for a set of targets on one timer; each probe has its own deadline. */
+export class HealthChecker {
+  readonly #targets: readonly ProbeTarget[];
+  readonly #options: ActiveOptions;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #inFlight = new Set<net.Socket>();
+
+  constructor(targets: readonly ProbeTarget[], options: ActiveOptions) {
+    this.#targets = targets;
+    this.#options = options;
+  }
+
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => this.probeAll(), this.#options.intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const s of this.#inFlight) s.destroy();
+  }
+
+  probeAll(): void {
+    for (const target of this.#targets) {
+      this.#probe(target, (ok, reason) => {
+        if (target.health.record(ok)) target.changed(target.health.up, reason);
+      });
+    }
+  }
+
+  #probe(target: ProbeTarget, done: (ok: boolean, reason: string) => void): void {
+    const options = this.#options;
+    const socket = net.connect({ host: target.host, port: target.port });
+    this.#inFlight.add(socket);
+    let finished = false;
+    const finish = (ok: boolean, reason: string): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      this.#inFlight.delete(socket);
+      socket.destroy();
+      done(ok, reason);
+    };
+    const timer = setTimeout(() => finish(false, `health check timed out after ${options.timeoutMs} ms`), options.timeoutMs);
+    timer.unref();
+    socket.on("error", (error: NodeJS.ErrnoException) => finish(false, `health check failed: ${error.code ?? error.message}`));
+    socket.on("close", () => finish(false, "health check: connection closed before a response"));
+    socket.on("connect", () => {
+      if (options.path === "") {
+        finish(true, "connect check passed");
+        return;
+      }
+      socket.write(`GET ${options.path} HTTP/1.1\r\nHost: ${target.authority}\r\nUser-Agent: portico-health-check\r\nConnection: close\r\n\r\n`);
+    });
+    let buf: Buffer = Buffer.alloc(0);
+    const scan: HeadScan = { pos: 0, lineStart: 0, lines: 0 };
+    socket.on("data", (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      const end = scanResponseHead(buf, 0, buf.length, scan, DEFAULT_RESPONSE_LIMITS);
+      if (end === HEAD_INCOMPLETE) return;
+      if (typeof end !== "number") return finish(false, `health check: ${end.message}`);
+      const head = new ResponseHead();
+      const error = parseResponseHead(buf, 0, end, DEFAULT_RESPONSE_LIMITS, head);
+      if (error !== null) return finish(false, `health check: ${error.message}`);
+      if (isExpectedStatus(head.status, options.expect)) finish(true, `health check passed (${head.status})`);
+      else finish(false, `health check got status ${head.status}`);
+    });
+  }
+}

@@ -1,0 +1,409 @@
+// One socket to an upstream, in lifecycle order: connect → request head and body written → response
+// head parsed (1xx skipped, 101 handed over) → body framed and passed on without copies → parked in
+// the keep-alive pool or closed. Every failure becomes one ProxyError for its listener; timeouts run
+// on the proxy's coarse sweeper. Not here: choosing the upstream, header rewriting, the client side.
+
+import net from "node:net";
+import type { Sweepable, Sweeper } from "../common/sweeper.ts";
+import { ChunkedDecoder, LAST_CHUNK } from "../http/chunked.ts";
+import type { HttpError } from "../http/errors.ts";
+import { HEAD_INCOMPLETE, type HeadScan } from "../http/parse-request.ts";
+import {
+  BODY_CHUNKED,
+  BODY_LENGTH,
+  BODY_NONE,
+  BODY_UNTIL_CLOSE,
+  DEFAULT_RESPONSE_LIMITS,
+  parseResponseHead,
+  ResponseHead,
+  responseBodyKind,
+  scanResponseHead,
+} from "../http/parse-response.ts";
+import { ProxyError } from "./errors.ts";
+import type { Upstream } from "./upstream.ts";
+
+/** What an exchange hears from its upstream connection. */
+export interface UpstreamListener {
+  /** The socket is connected (called at once for a pooled connection): the request body may flow. */
+  onUpstreamConnected(): void;
+  /**
+   * A final response head (or a 101), with how its body is framed. `wholeBody` is the complete
+   * Content-Length body when it arrived with the head (a view, not a copy; the usual case for small
+   * responses), and then no onResponseData follows, only onResponseEnd; otherwise null.
+   */
+  onResponseHead(head: ResponseHead, bodyKind: number, wholeBody: Buffer | null): void;
+  /** Body bytes: a view into received data, valid until the next read; not copied. */
+  onResponseData(chunk: Buffer): void;
+  onResponseEnd(): void;
+  /** The socket can take more request body. */
+  onUpstreamDrain(): void;
+  /**
+   * The exchange failed. `responseStarted`: some response byte arrived (no retry then);
+   * `neverConnected`: nothing reached the upstream, so any request may be retried elsewhere.
+   */
+  onUpstreamError(error: ProxyError, responseStarted: boolean, neverConnected: boolean): void;
+}
+
+export interface UpstreamTimeouts {
+  readonly connectMs: number;
+  /** Silence allowed while waiting for the response head. */
+  readonly responseMs: number;
+  /** Silence allowed while a response body streams. */
+  readonly idleMs: number;
+  /** How long an idle pooled connection is kept. */
+  readonly keepAliveMs: number;
+}
+
+const C_CONNECTING = 0;
+const C_IDLE = 1; // connected, no exchange (pooled, or connected before its first use)
+const C_HEAD = 2; // request sent (or being sent), waiting for the response head
+const C_BODY = 3; // streaming the response body
+const C_DONE = 4; // response complete, waiting for release()
+const C_CLOSED = 5;
+
+const EMPTY = Buffer.alloc(0);
+const CRLF = Buffer.from("\r\n");
+
+export class UpstreamConnection implements Sweepable {
+  deadline = 0;
+  readonly upstream: Upstream<UpstreamConnection>;
+  readonly #socket: net.Socket;
+  readonly #sweeper: Sweeper;
+  readonly #timeouts: UpstreamTimeouts;
+  #phase = C_CONNECTING;
+  #connected = false;
+  /** True once a response completed on this socket: a failure now may be a stale keep-alive race. */
+  reused = false;
+  #listener: UpstreamListener | null = null;
+  #method = "GET";
+  #chunkedRequest = false;
+  #buf: Buffer = EMPTY;
+  #pos = 0;
+  #scan: HeadScan = { pos: 0, lineStart: 0, lines: 0 };
+  #bodyKind = BODY_NONE;
+  #remaining = 0;
+  #decoder: ChunkedDecoder | null = null;
+  #received = 0;
+  #reusable = false;
+  #errorCode = "";
+  readonly #deliver = (data: Buffer): void => this.#listener?.onResponseData(data);
+
+  constructor(upstream: Upstream<UpstreamConnection>, sweeper: Sweeper, timeouts: UpstreamTimeouts) {
+    this.upstream = upstream;
+    this.#sweeper = sweeper;
+    this.#timeouts = timeouts;
+    const socket = net.connect({ host: upstream.host, port: upstream.port, noDelay: true });
+    this.#socket = socket;
+    socket.on("connect", () => this.#onConnect());
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("end", () => this.#onEnd());
+    socket.on("drain", () => this.#listener?.onUpstreamDrain());
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      this.#errorCode = error.code ?? error.message;
+    });
+    socket.on("close", () => this.#onClose());
+    this.deadline = Date.now() + timeouts.connectMs;
+    sweeper.add(this);
+  }
+
+  /** Starts an exchange: writes the request head (one buffer). The listener hears everything after. */
+  begin(listener: UpstreamListener, method: string, head: Buffer, chunkedRequest: boolean): void {
+    this.#listener = listener;
+    this.#method = method;
+    this.#chunkedRequest = chunkedRequest;
+    this.#received = 0;
+    this.#reusable = false;
+    this.#scan.pos = 0;
+    this.#scan.lineStart = 0;
+    this.#scan.lines = 0;
+    if (this.#connected) {
+      this.#phase = C_HEAD;
+      this.deadline = Date.now() + this.#timeouts.responseMs;
+    }
+    this.#socket.write(head);
+    if (this.#connected) listener.onUpstreamConnected();
+  }
+
+  /** Writes request body bytes (framed as a chunk when the request is chunked); false = wait for drain. */
+  writeBody(chunk: Buffer): boolean {
+    if (this.#phase === C_CLOSED) return true;
+    if (this.#phase === C_HEAD) this.deadline = Date.now() + this.#timeouts.responseMs;
+    if (!this.#chunkedRequest) return this.#socket.write(chunk);
+    if (chunk.length === 0) return true;
+    const socket = this.#socket;
+    socket.cork();
+    socket.write(`${chunk.length.toString(16)}\r\n`);
+    socket.write(chunk);
+    const ok = socket.write(CRLF);
+    socket.uncork();
+    return ok;
+  }
+
+  /** The request body is complete; a chunked body gets its last chunk and the client's trailers. */
+  endBody(trailers: readonly string[]): void {
+    if (this.#phase === C_CLOSED || !this.#chunkedRequest) return;
+    if (trailers.length === 0) this.#socket.write(LAST_CHUNK);
+    else this.#socket.write(`0\r\n${trailers.join("\r\n")}\r\n\r\n`, "latin1");
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  /**
+   * Ends the exchange after onResponseEnd: the socket goes back to the pool when both messages were
+   * complete and framed so the next response can be found, otherwise it closes.
+   */
+  release(requestComplete: boolean): void {
+    this.#listener = null;
+    if (this.#phase !== C_DONE || !this.#reusable || !requestComplete || this.#pos < this.#buf.length) {
+      this.destroy();
+      return;
+    }
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#phase = C_IDLE;
+    this.reused = true;
+    // Reading may have been paused for a slow client during the last exchange; a pooled socket must
+    // read again, or the next response (or the upstream's close) would never be seen.
+    this.#socket.resume();
+    if (!this.upstream.pool.park(this)) {
+      this.destroy();
+      return;
+    }
+    this.deadline = Date.now() + this.#timeouts.keepAliveMs;
+  }
+
+  /** Takes a pooled connection out for a new exchange. */
+  reuse(): void {
+    this.deadline = 0;
+  }
+
+  /** Hands the socket over after a 101 (with bytes already received past the head). */
+  detach(): { socket: net.Socket; buffered: Buffer } {
+    const socket = this.#socket;
+    const buffered = this.#buf.subarray(this.#pos);
+    this.#phase = C_CLOSED;
+    this.#listener = null;
+    this.#sweeper.delete(this);
+    socket.removeAllListeners("data");
+    socket.removeAllListeners("end");
+    socket.removeAllListeners("drain");
+    socket.removeAllListeners("close");
+    socket.removeAllListeners("error");
+    socket.on("error", () => socket.destroy());
+    return { socket, buffered };
+  }
+
+  /** True for a pooled connection that can carry a new exchange. */
+  get usable(): boolean {
+    return this.#phase === C_IDLE && !this.#socket.destroyed;
+  }
+
+  destroy(): void {
+    if (this.#phase === C_IDLE) this.upstream.pool.remove(this);
+    this.#listener = null;
+    this.#phase = C_CLOSED;
+    this.#socket.destroy();
+  }
+
+  onDeadline(): void {
+    const who = this.upstream.authority;
+    switch (this.#phase) {
+      case C_CONNECTING:
+        this.#fail(new ProxyError(504, "CONNECT_TIMEOUT", `Connecting to upstream ${who} timed out after ${this.#timeouts.connectMs} ms`));
+        return;
+      case C_HEAD:
+        this.#fail(new ProxyError(504, "RESPONSE_TIMEOUT", `Upstream ${who} sent no response within ${this.#timeouts.responseMs} ms`));
+        return;
+      case C_BODY:
+        this.#fail(new ProxyError(504, "IDLE_TIMEOUT", `Upstream ${who} went silent for ${this.#timeouts.idleMs} ms mid-response`));
+        return;
+      default:
+        this.destroy();
+    }
+  }
+
+  // ── socket events ────────────────────────────────────────────────────────────────────────────
+
+  #onConnect(): void {
+    this.#connected = true;
+    if (this.#listener === null) {
+      this.#phase = C_IDLE;
+      this.deadline = 0;
+      return;
+    }
+    this.#phase = C_HEAD;
+    this.deadline = Date.now() + this.#timeouts.responseMs;
+    this.#listener.onUpstreamConnected();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#phase !== C_HEAD && this.#phase !== C_BODY) {
+      // Bytes nobody asked for (on an idle or finished connection): it can no longer be trusted.
+      this.#reusable = false;
+      if (this.#phase === C_IDLE) this.destroy();
+      return;
+    }
+    this.#received += chunk.length;
+    if (this.#pos === this.#buf.length) {
+      this.#buf = chunk;
+      this.#pos = 0;
+    } else {
+      const rest = this.#buf.subarray(this.#pos);
+      this.#scan.pos -= this.#pos;
+      this.#scan.lineStart -= this.#pos;
+      this.#buf = Buffer.concat([rest, chunk]);
+      this.#pos = 0;
+    }
+    try {
+      if (this.#phase === C_HEAD && !this.#readHead()) return;
+      if (this.#phase === C_BODY) {
+        this.deadline = Date.now() + this.#timeouts.idleMs;
+        this.#readBody();
+      }
+    } catch (error) {
+      // Whatever the upstream sent must never take the worker down: this exchange fails instead.
+      this.#fail(new ProxyError(502, "BAD_RESPONSE", `Upstream ${this.upstream.authority} response could not be relayed: ${(error as Error).message}`));
+    }
+  }
+
+  /** Parses heads until a final one; false when more bytes are needed or the exchange ended. */
+  #readHead(): boolean {
+    while (true) {
+      const buf = this.#buf;
+      const start = this.#pos;
+      const end = scanResponseHead(buf, start, buf.length, this.#scan, DEFAULT_RESPONSE_LIMITS);
+      if (end === HEAD_INCOMPLETE) return false;
+      if (typeof end !== "number") return this.#badResponse(end);
+      const head = new ResponseHead();
+      const error = parseResponseHead(buf, start, end, DEFAULT_RESPONSE_LIMITS, head);
+      if (error !== null) return this.#badResponse(error);
+      this.#pos = end;
+      this.#scan.pos = end;
+      this.#scan.lineStart = end;
+      this.#scan.lines = 0;
+      const status = head.status;
+      // Interim responses (100 Continue, 103 Early Hints) are consumed here: the engine already
+      // answered the client's Expect itself (RFC 9110 §15.2).
+      if (status < 200 && status !== 101) continue;
+      const listener = this.#listener!;
+      if (status === 101) {
+        this.#phase = C_DONE;
+        this.deadline = 0;
+        listener.onResponseHead(head, BODY_NONE, null);
+        return false;
+      }
+      const kind = responseBodyKind(head, this.#method);
+      this.#bodyKind = kind;
+      this.#reusable = head.keepAlive && kind !== BODY_UNTIL_CLOSE;
+      this.#phase = C_BODY;
+      if (kind === BODY_LENGTH && buf.length - end >= head.contentLength) {
+        // The whole body is here already: hand it over with the head so it leaves in one write.
+        this.#pos = end + head.contentLength;
+        listener.onResponseHead(head, kind, buf.subarray(end, this.#pos));
+        if (this.#phase === C_BODY) this.#complete();
+        return false;
+      }
+      if (kind === BODY_LENGTH) this.#remaining = head.contentLength;
+      else if (kind === BODY_CHUNKED) this.#decoder = new ChunkedDecoder();
+      listener.onResponseHead(head, kind, null);
+      if (this.#phase !== C_BODY) return false;
+      if (kind === BODY_NONE) {
+        this.#complete();
+        return false;
+      }
+      return true;
+    }
+  }
+
+  #readBody(): void {
+    const buf = this.#buf;
+    const start = this.#pos;
+    const end = buf.length;
+    if (start === end) return;
+    switch (this.#bodyKind) {
+      case BODY_LENGTH: {
+        const take = Math.min(this.#remaining, end - start);
+        this.#remaining -= take;
+        this.#pos = start + take;
+        this.#listener?.onResponseData(take === end - start && start === 0 ? buf : buf.subarray(start, start + take));
+        if (this.#remaining === 0 && this.#phase === C_BODY) this.#complete();
+        return;
+      }
+      case BODY_CHUNKED: {
+        const decoder = this.#decoder!;
+        const progress = decoder.decode(buf, start, end, this.#deliver);
+        if (this.#phase !== C_BODY) return;
+        if (!("consumed" in progress)) {
+          this.#badResponse(progress);
+          return;
+        }
+        this.#pos = start + progress.consumed;
+        if (progress.done) this.#complete();
+        return;
+      }
+      default:
+        this.#pos = end;
+        this.#listener?.onResponseData(start === 0 ? buf : buf.subarray(start));
+    }
+  }
+
+  #complete(): void {
+    this.#phase = C_DONE;
+    this.#decoder = null;
+    this.deadline = 0;
+    this.#listener?.onResponseEnd();
+  }
+
+  #onEnd(): void {
+    if (this.#phase === C_BODY && this.#bodyKind === BODY_UNTIL_CLOSE) {
+      this.#reusable = false;
+      this.#complete();
+    }
+  }
+
+  #onClose(): void {
+    const phase = this.#phase;
+    this.#phase = C_CLOSED;
+    this.deadline = 0;
+    this.#sweeper.delete(this);
+    if (phase === C_IDLE) {
+      this.upstream.pool.remove(this);
+      return;
+    }
+    if (phase === C_CONNECTING && this.#listener !== null) {
+      const code = this.#errorCode || "closed";
+      this.#report(new ProxyError(502, "CONNECT_FAILED", `Could not connect to upstream ${this.upstream.authority} (${code})`));
+      return;
+    }
+    if (phase === C_HEAD || phase === C_BODY) {
+      const what = phase === C_HEAD ? "before sending a response" : "in the middle of the response";
+      const code = this.#errorCode !== "" ? ` (${this.#errorCode})` : "";
+      this.#report(new ProxyError(502, "UPSTREAM_RESET", `Upstream ${this.upstream.authority} closed the connection ${what}${code}`));
+    }
+  }
+
+  #badResponse(error: HttpError): false {
+    this.#fail(new ProxyError(502, "BAD_RESPONSE", `Upstream ${this.upstream.authority} sent an invalid response: ${error.message}`));
+    return false;
+  }
+
+  #fail(error: ProxyError): void {
+    const wasConnected = this.#connected;
+    this.#phase = C_CLOSED;
+    this.deadline = 0;
+    this.#socket.destroy();
+    this.#report(error, !wasConnected);
+  }
+
+  #report(error: ProxyError, neverConnected = !this.#connected): void {
+    const listener = this.#listener;
+    this.#listener = null;
+    listener?.onUpstreamError(error, this.#received > 0, neverConnected);
+  }
+}

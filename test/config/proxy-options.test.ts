@@ -1,0 +1,48 @@
+// Proxy option syntax: --proxy routes with prefixes, weights and paths; TCP upstreams; health statuses;
+// and --proxy as the first repeatable ("multi") flag of the options table.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseCommandLine } from "../../src/config/load.ts";
+import { ConfigError } from "../../src/config/errors.ts";
+import { parseHealthStatus, parseHostPort, parseProxyRoutes } from "../../src/config/proxy-options.ts";
+
+test("routes: default prefix, explicit prefix with a replacing path, weights, IPv6", () => {
+  assert.deepEqual(parseProxyRoutes(["http://127.0.0.1:3000,http://[::1]:3001?weight=3", "/api=http://10.0.0.1/v1/"]), [
+    { prefix: "/", basePath: null, upstreams: [{ host: "127.0.0.1", port: 3000, weight: 1 }, { host: "::1", port: 3001, weight: 3 }] },
+    { prefix: "/api", basePath: "/v1/", upstreams: [{ host: "10.0.0.1", port: 80, weight: 1 }] },
+  ]);
+});
+
+test("routes: bad input is named precisely", () => {
+  assert.throws(() => parseProxyRoutes(["https://x"]), /only http:\/\//);
+  assert.throws(() => parseProxyRoutes(["/a=http://x", "/a=http://y"]), /given twice/);
+  assert.throws(() => parseProxyRoutes(["http://x?weight=0"]), /weight must be 1-1000/);
+  assert.throws(() => parseProxyRoutes(["http://x?w=2"]), /unknown parameter w/);
+  assert.throws(() => parseProxyRoutes(["/api"]), /expected PREFIX=URL/);
+  assert.throws(() => parseProxyRoutes(["/a="]), ConfigError);
+});
+
+test("TCP upstreams and health statuses", () => {
+  assert.deepEqual(parseHostPort("db:5432", "--upstream"), { host: "db", port: 5432, weight: 1 });
+  assert.throws(() => parseHostPort("db", "--upstream"), /expected HOST:PORT/);
+  assert.deepEqual(parseHealthStatus(["2xx", "301"]), [2, 301]);
+  assert.throws(() => parseHealthStatus(["ok"]), /--health-status/);
+});
+
+test("--proxy repeats; portico tcp parses its own command", () => {
+  const serve = parseCommandLine(["--proxy", "http://a:1", "--proxy", "/b=http://b:2", "0"]);
+  assert.equal(serve.kind, "serve");
+  if (serve.kind === "serve") {
+    assert.deepEqual(serve.config.proxy.map((r) => r.prefix), ["/", "/b"]);
+    assert.equal(serve.config.serveFiles, false, "without --root a proxy serves no files");
+  }
+  const tcp = parseCommandLine(["tcp", "--listen", "127.0.0.1:7000", "--upstream", "a:1,b:2", "--lb", "round-robin"]);
+  assert.equal(tcp.kind, "tcp");
+  if (tcp.kind === "tcp") {
+    assert.equal(tcp.config.port, 7000);
+    assert.equal(tcp.config.host, "127.0.0.1");
+    assert.equal(tcp.config.upstreams.length, 2);
+    assert.equal(tcp.config.lb, "round-robin");
+  }
+});

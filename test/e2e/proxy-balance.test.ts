@@ -1,0 +1,113 @@
+// The reverse proxy's balancing policies end to end: real backends, the real CLI, distribution per
+// policy, affinity for hashing, and least connections steering away from a slow upstream.
+
+import assert from "node:assert/strict";
+import http from "node:http";
+import { after, before, test } from "node:test";
+import { type Backend, get, startBackend } from "../helpers/backends.ts";
+import { type RunningServer, startServer } from "../helpers/server.ts";
+
+let backends: Backend[] = [];
+
+before(async () => {
+  backends = await Promise.all(["a", "b", "c"].map((n) => startBackend(n)));
+});
+
+after(async () => {
+  await Promise.all(backends.map((b) => b.close()));
+});
+
+function urls(weights: number[] = []): string {
+  return backends.map((b, i) => `http://127.0.0.1:${b.port}${weights[i] !== undefined ? `?weight=${weights[i]}` : ""}`).join(",");
+}
+
+async function withProxy(args: string[], run: (port: number) => Promise<void>): Promise<void> {
+  for (const b of backends) b.hits = 0;
+  const server: RunningServer = await startServer({ args: ["-t", "2", "-q", ...args] });
+  try {
+    await run(server.port);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function tally(port: number, n: number, headers: (i: number) => Record<string, string> = () => ({})): Promise<Record<string, number>> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const res = await get(port, `/r${i}`, headers(i), agent);
+    assert.equal(res.status, 200);
+    const name = String(res.headers["x-backend"]);
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  agent.destroy();
+  return counts;
+}
+
+test("round-robin spreads requests evenly", async () => {
+  await withProxy(["--proxy", urls(), "--lb", "round-robin"], async (port) => {
+    assert.deepEqual(await tally(port, 30), { a: 10, b: 10, c: 10 });
+  });
+});
+
+test("weighted round-robin follows the weights", async () => {
+  await withProxy(["--proxy", urls([3, 2, 1]), "--lb", "weighted"], async (port) => {
+    assert.deepEqual(await tally(port, 60), { a: 30, b: 20, c: 10 });
+  });
+});
+
+test("least-conn and p2c use every upstream", async () => {
+  for (const lb of ["least-conn", "p2c"]) {
+    await withProxy(["--proxy", urls(), "--lb", lb], async (port) => {
+      const counts = await tally(port, 60);
+      assert.deepEqual(Object.keys(counts).sort(), ["a", "b", "c"], lb);
+    });
+  }
+});
+
+test("hash on a header or a cookie keeps each key on one upstream (sticky sessions)", async () => {
+  for (const [key, header] of [["header:x-user", (i: number) => ({ "x-user": `u${i % 5}` })], ["cookie:sid", (i: number) => ({ cookie: `theme=dark; sid=s${i % 5}` })]] as const) {
+    await withProxy(["--proxy", urls(), "--lb", "hash", "--hash-key", key], async (port) => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const owner = new Map<number, string>();
+      const used = new Set<string>();
+      for (let i = 0; i < 40; i++) {
+        const res = await get(port, "/", header(i), agent);
+        const name = String(res.headers["x-backend"]);
+        used.add(name);
+        const k = i % 5;
+        if (owner.has(k)) assert.equal(name, owner.get(k), `${key} key ${k} moved`);
+        owner.set(k, name);
+      }
+      agent.destroy();
+      assert.ok(used.size >= 2, `${key}: five keys should use more than one upstream`);
+    });
+  }
+});
+
+test("hash on the client address sends one client to one upstream", async () => {
+  await withProxy(["--proxy", urls(), "--lb", "hash"], async (port) => {
+    const counts = await tally(port, 12);
+    assert.equal(Object.keys(counts).length, 1);
+  });
+});
+
+test("least connections sends fewer requests to a slow upstream", async () => {
+  backends[0]!.delayMs = 150;
+  try {
+    await withProxy(["--proxy", urls(), "--lb", "least-conn"], async (port) => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+      // Six clients in parallel, each sending requests back to back.
+      await Promise.all(
+        Array.from({ length: 6 }, async (_, c) => {
+          for (let i = 0; i < 12; i++) assert.equal((await get(port, `/c${c}/${i}`, {}, agent)).status, 200);
+        }),
+      );
+      agent.destroy();
+      const [slow, b, c] = backends.map((x) => x.hits);
+      assert.ok(slow! * 2 < b! && slow! * 2 < c!, `slow ${slow}, others ${b} and ${c}`);
+    });
+  } finally {
+    backends[0]!.delayMs = 0;
+  }
+});

@@ -1,0 +1,239 @@
+// The proxy when upstreams fail: clear 502/503/504 bodies, safe retries (idempotent only, never a
+// non-idempotent request whose body was sent), passive ejection and readmission, active health
+// checks, and an upstream killed under load costing no idempotent request.
+
+import assert from "node:assert/strict";
+import http from "node:http";
+import net from "node:net";
+import { test } from "node:test";
+import { type Backend, get, startBackend } from "../helpers/backends.ts";
+import { exchange, request } from "../helpers/raw.ts";
+import { startServer } from "../helpers/server.ts";
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+const close = "Connection: close\r\n";
+
+async function waitForAsync(ready: () => Promise<boolean>, what: string, boundMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!(await ready())) {
+    if (Date.now() - start > boundMs) assert.fail(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Polls until `ready()` holds; fails after a generous bound so a broken proxy cannot hang the suite. */
+async function waitFor(ready: () => boolean, what: string, boundMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!ready()) {
+    if (Date.now() - start > boundMs) assert.fail(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test("all upstreams down: 503 with a body that says so; a refused connect alone: 502 naming it", async () => {
+  const dead = await closedPort();
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${dead}`, "--max-fails", "1", "--proxy-attempts", "1"] });
+  try {
+    const first = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
+    assert.equal(first.status, 502);
+    assert.match(first.body.toString(), new RegExp(`Bad Gateway: Could not connect to upstream 127\\.0\\.0\\.1:${dead} \\(ECONNREFUSED\\)`));
+    const second = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
+    assert.equal(second.status, 503);
+    assert.match(second.body.toString(), /Service Unavailable: No upstream is available for \/ \(1 of 1 out of rotation\)/);
+  } finally {
+    await proxy.stop();
+  }
+});
+
+test("an idempotent request is retried on another upstream when the connect fails", async () => {
+  const good = await startBackend("good");
+  const dead = await closedPort();
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${dead},http://127.0.0.1:${good.port}`, "--lb", "round-robin"] });
+  try {
+    for (let i = 0; i < 4; i++) {
+      const res = await request(proxy.port, `GET /${i} HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers["x-backend"], "good");
+    }
+    // A POST whose connect failed never reached anyone: it may go elsewhere too.
+    const post = await request(proxy.port, `POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n${close}\r\nhi`);
+    assert.equal(post.status, 200);
+  } finally {
+    await proxy.stop();
+    await good.close();
+  }
+});
+
+test("a non-idempotent request is never replayed once its body was sent; an idempotent one is retried", async () => {
+  let posts = 0;
+  const rude = await startBackend("rude", (req) => {
+    if (req.method === "POST") posts++;
+    req.resume();
+    req.on("end", () => req.socket.destroy());
+  });
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${rude.port},http://127.0.0.1:${rude.port}`, "--max-fails", "0"] });
+  try {
+    const res = await request(proxy.port, `POST /order HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n${close}\r\nhello`);
+    assert.equal(res.status, 502);
+    assert.match(res.body.toString(), /closed the connection before sending a response/);
+    assert.equal(posts, 1, "the POST reached the upstream exactly once");
+    rude.hits = 0;
+    const getRes = await request(proxy.port, `GET /item HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
+    assert.equal(getRes.status, 502);
+    assert.equal(rude.hits, 2, "GET was retried once, on the other upstream");
+  } finally {
+    await proxy.stop();
+    await rude.close();
+  }
+});
+
+test("timeouts answer 504 with a clear body, and the upstream's silence never crashes the worker", async () => {
+  const slow = await startBackend("slow");
+  slow.delayMs = 1500;
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${slow.port}`, "--proxy-response-timeout", "300ms"] });
+  try {
+    const res = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`, { timeoutMs: 3000 });
+    assert.equal(res.status, 504);
+    assert.match(res.body.toString(), /Gateway Timeout: Upstream 127\.0\.0\.1:\d+ sent no response within 300 ms/);
+    slow.delayMs = 0;
+    assert.equal((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status, 200);
+  } finally {
+    await proxy.stop();
+    await slow.close();
+  }
+});
+
+test("an invalid upstream response is a 502, not a crash", async () => {
+  const liar = net.createServer((s) => s.once("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nhi")));
+  await new Promise<void>((r) => liar.listen(0, "127.0.0.1", r));
+  const port = (liar.address() as net.AddressInfo).port;
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${port}`] });
+  try {
+    const res = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
+    assert.equal(res.status, 502);
+    assert.match(res.body.toString(), /sent an invalid response: Upstream sent both Transfer-Encoding and Content-Length/);
+  } finally {
+    await proxy.stop();
+    liar.close();
+  }
+});
+
+test("an upstream killed under load costs no idempotent request, is ejected, then readmitted", async () => {
+  const a = await startBackend("a");
+  const b = await startBackend("b");
+  const proxy = await startServer({ args: ["-t", "2", "-q", "--proxy", `http://127.0.0.1:${a.port},http://127.0.0.1:${b.port}`, "--fail-timeout", "300ms", "--max-fails", "1"] });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  let failures = 0;
+  let done = 0;
+  let running = true;
+  const load = Promise.all(
+    Array.from({ length: 8 }, async (_, c) => {
+      while (running) {
+        const res = await get(proxy.port, `/load/${c}`, {}, agent).catch(() => ({ status: 0 }));
+        if (res.status !== 200) failures++;
+        done++;
+      }
+    }),
+  );
+  try {
+    await waitFor(() => done > 200, "traffic before the kill");
+    await a.kill();
+    const killedAt = done;
+    await waitFor(() => done > killedAt + 200, "traffic after the kill");
+    a.hits = 0;
+    const quietFrom = done;
+    await waitFor(() => done > quietFrom + 100, "traffic while the upstream is down");
+    assert.equal(a.hits, 0, "the dead upstream got no traffic");
+    await a.revive();
+    await waitFor(() => a.hits > 10, "readmission after the cool-down");
+  } finally {
+    running = false;
+    await load;
+    agent.destroy();
+    await proxy.stop();
+    await a.close();
+    await b.close();
+  }
+  assert.equal(failures, 0);
+});
+
+test("active health checks take a failing upstream out and bring it back", async () => {
+  let healthy = true;
+  const flaky: Backend = await startBackend("flaky", (req, res, backend) => {
+    req.resume();
+    if (req.url === "/healthz") {
+      res.writeHead(healthy ? 200 : 503).end();
+      return;
+    }
+    res.writeHead(200, { "X-Backend": backend.name }).end("ok");
+  });
+  const steady = await startBackend("steady");
+  const proxy = await startServer({
+    args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${flaky.port},http://127.0.0.1:${steady.port}`, "--lb", "round-robin", "--health-path", "/healthz", "--health-interval", "50ms", "--health-rise", "1", "--health-fall", "1"],
+  });
+  const names = async (): Promise<Set<string>> => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add(String((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).headers["x-backend"]));
+    return seen;
+  };
+  try {
+    assert.deepEqual([...(await names())].sort(), ["flaky", "steady"]);
+    healthy = false;
+    let seen = new Set<string>();
+    await waitForAsync(async () => (seen = await names()).size === 1, "the failing upstream to leave rotation");
+    assert.deepEqual([...seen], ["steady"]);
+    healthy = true;
+    await waitForAsync(async () => (await names()).size === 2, "the recovered upstream to return");
+  } finally {
+    await proxy.stop();
+    await flaky.close();
+    await steady.close();
+  }
+});
+
+test("an idle upstream connection closed by the keep-alive timeout is never handed out again", { timeout: 10_000 }, async () => {
+  const backend = await startBackend("b");
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${backend.port}`, "--upstream-keepalive-timeout", "50ms"] });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+      const results = await Promise.all([0, 1, 2, 3].map((k) => get(proxy.port, `/${i}/${k}`, {}, agent)));
+      agent.destroy();
+      for (const r of results) assert.equal(r.status, 200);
+      await new Promise((r) => setTimeout(r, 400));
+    }
+  } finally {
+    await proxy.stop();
+    await backend.close();
+  }
+});
+
+test("an upstream that goes silent mid-body is cut after the idle timeout and the client sees the cut", async () => {
+  const stall = await startBackend("stall", (req, res) => {
+    req.resume();
+    if (req.url === "/ok") return void res.end("fine");
+    res.writeHead(200, { "Content-Length": 100 });
+    res.write("only part of it");
+  });
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${stall.port}`, "--proxy-idle-timeout", "300ms"] });
+  try {
+    const { bytes, closed } = await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n\r\n`, { timeoutMs: 5000 });
+    assert.equal(closed, true, "the client connection is closed, not left hanging");
+    const text = bytes.toString("latin1");
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /Content-Length: 100\r\n/);
+    assert.ok(text.endsWith("only part of it"), "the body stops where the upstream stopped");
+    const after = await request(proxy.port, `GET /ok HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
+    assert.equal(after.body.toString(), "fine", "the worker is still serving");
+  } finally {
+    await proxy.stop();
+    await stall.close();
+  }
+});

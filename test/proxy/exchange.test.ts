@@ -1,0 +1,101 @@
+// ProxyExchange against a real upstream with a scripted client response: backpressure from the client
+// pauses the upstream socket, and a socket paused that way is reading again when the pool hands it out.
+
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { test } from "node:test";
+import { Sweeper } from "../../src/common/sweeper.ts";
+import { DEFAULT_PARSE_LIMITS, parseRequestHead } from "../../src/http/parse-request.ts";
+import type { Request } from "../../src/http/request.ts";
+import { RequestHead } from "../../src/http/request-head.ts";
+import type { Response } from "../../src/http/response.ts";
+import { ProxyExchange } from "../../src/proxy/exchange.ts";
+import { UpstreamGroup } from "../../src/proxy/group.ts";
+
+function fakeRequest(path: string): Request {
+  const buf = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: test\r\n\r\n`, "latin1");
+  const head = new RequestHead();
+  assert.equal(parseRequestHead(buf, 0, buf.length, DEFAULT_PARSE_LIMITS, head), null);
+  return Object.assign(head, { remoteAddress: "127.0.0.1", bodyStarted: false, onAbort() {} }) as unknown as Request;
+}
+
+/** A client response whose socket is always "full": every write asks the proxy to wait for drain. */
+function slowResponse(): { res: Response; done: Promise<{ status: number; bytes: number }> } {
+  let status = 0;
+  let bytes = 0;
+  let finish!: (v: { status: number; bytes: number }) => void;
+  const done = new Promise<{ status: number; bytes: number }>((r) => (finish = r));
+  const res = {
+    headersSent: false,
+    finished: false,
+    writeHead(s: number) {
+      status = s;
+      this.headersSent = true;
+    },
+    write(chunk: Buffer) {
+      bytes += chunk.length;
+      return false;
+    },
+    onDrain(listener: () => void) {
+      setTimeout(listener, 1);
+    },
+    end() {
+      this.finished = true;
+      finish({ status, bytes });
+    },
+    send(s: number, _h: unknown, body?: Buffer | string) {
+      status = s;
+      this.headersSent = true;
+      this.finished = true;
+      finish({ status, bytes: body === undefined ? 0 : Buffer.byteLength(body) });
+    },
+    abort() {
+      this.finished = true;
+      finish({ status: -1, bytes });
+    },
+  };
+  return { res: res as unknown as Response, done };
+}
+
+test("a pooled upstream socket paused for a slow client reads again when reused", { timeout: 15_000 }, async () => {
+  const body = Buffer.alloc(512 << 10, "p");
+  const server = http.createServer((req, res) => {
+    const payload = req.url === "/big" ? body : Buffer.from("small");
+    res.writeHead(200, { "Content-Length": payload.length });
+    // Two writes, so the end of the body arrives after the proxy has paused the socket.
+    res.write(payload.subarray(0, payload.length - 1));
+    setTimeout(() => res.end(payload.subarray(payload.length - 1)), 20);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  const sweeper = new Sweeper(50);
+  const group = new UpstreamGroup(
+    {
+      prefix: "/",
+      basePath: null,
+      upstreams: [{ host: "127.0.0.1", port, weight: 1 }],
+      policy: "least-conn",
+      affinity: { kind: "ip" },
+      upstream: { passive: { maxFails: 0, cooldownMs: 1000 }, maxIdle: 1, rise: 1, fall: 1 },
+      timeouts: { connectMs: 1000, responseMs: 1000, idleMs: 1000, keepAliveMs: 5000 },
+      active: null,
+    },
+    sweeper,
+  );
+  const settings = { maxAttempts: 1, rewriteHost: false, proto: "http" };
+  try {
+    const first = slowResponse();
+    new ProxyExchange(fakeRequest("/big"), first.res, group, settings).start();
+    assert.deepEqual(await first.done, { status: 200, bytes: body.length });
+    assert.equal(group.upstreams[0]!.pool.size, 1, "the socket went back to the pool");
+    const second = slowResponse();
+    new ProxyExchange(fakeRequest("/small"), second.res, group, settings).start();
+    assert.deepEqual(await second.done, { status: 200, bytes: 5 });
+    assert.equal(Atomics.load(group.counts, 0), 0, "active count back to zero");
+  } finally {
+    group.close();
+    server.closeAllConnections();
+    server.close();
+  }
+});

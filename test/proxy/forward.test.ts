@@ -1,0 +1,87 @@
+// Header rewriting: hop-by-hop removal (named ones too), forwarding fields appended, Via, Host and
+// prefix rewriting, framing re-declared, and the response side.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DEFAULT_PARSE_LIMITS, parseRequestHead } from "../../src/http/parse-request.ts";
+import { DEFAULT_RESPONSE_LIMITS, parseResponseHead, ResponseHead } from "../../src/http/parse-response.ts";
+import { RequestHead } from "../../src/http/request-head.ts";
+import { buildRequestHead, type ForwardPlan, responseFields, rewritePath } from "../../src/proxy/forward.ts";
+
+function request(text: string): RequestHead {
+  const buf = Buffer.from(text, "latin1");
+  const head = new RequestHead();
+  const error = parseRequestHead(buf, 0, buf.length, DEFAULT_PARSE_LIMITS, head);
+  assert.equal(error, null);
+  return head;
+}
+
+const PLAN: ForwardPlan = { clientAddress: "10.0.0.9", proto: "http", prefix: "/", basePath: null, host: null, upstreamAuthority: "127.0.0.1:9000", upgrade: true };
+
+test("removes hop-by-hop fields, including those named in Connection", () => {
+  const head = buildRequestHead(
+    request("GET /a?b=1 HTTP/1.1\r\nHost: site\r\nConnection: keep-alive, X-Secret\r\nKeep-Alive: 5\r\nTE: trailers\r\nX-Secret: 1\r\nProxy-Authorization: x\r\nAccept: */*\r\n\r\n"),
+    PLAN,
+  ).toString("latin1");
+  assert.match(head, /^GET \/a\?b=1 HTTP\/1\.1\r\nHost: site\r\nAccept: \*\/\*\r\n/);
+  for (const gone of ["Connection", "Keep-Alive", "TE:", "X-Secret", "Proxy-Authorization"]) assert.ok(!head.includes(gone), gone);
+  assert.ok(head.endsWith("\r\n\r\n"));
+});
+
+test("appends X-Forwarded-*, Forwarded and Via to what the client sent", () => {
+  const head = buildRequestHead(
+    request("GET / HTTP/1.1\r\nHost: site:8080\r\nX-Forwarded-For: 1.2.3.4\r\nVia: 1.0 edge\r\nForwarded: for=1.2.3.4\r\n\r\n"),
+    { ...PLAN, clientAddress: "::1" },
+  ).toString("latin1");
+  assert.match(head, /\r\nX-Forwarded-For: 1\.2\.3\.4, ::1\r\n/);
+  assert.match(head, /\r\nX-Forwarded-Proto: http\r\n/);
+  assert.match(head, /\r\nX-Forwarded-Host: site:8080\r\n/);
+  assert.match(head, /\r\nForwarded: for=1\.2\.3\.4, for="\[::1\]";host="site:8080";proto=http\r\n/);
+  assert.match(head, /\r\nVia: 1\.0 edge, 1\.1 portico\r\n/);
+});
+
+test("rewrites Host to the upstream when asked, and supplies one for HTTP/1.0", () => {
+  const rewritten = buildRequestHead(request("GET / HTTP/1.1\r\nHost: site\r\n\r\n"), { ...PLAN, host: "127.0.0.1:9000" }).toString("latin1");
+  assert.match(rewritten, /\r\nHost: 127\.0\.0\.1:9000\r\n/);
+  assert.ok(!rewritten.includes("\r\nHost: site"));
+  const old = buildRequestHead(request("GET / HTTP/1.0\r\n\r\n"), PLAN).toString("latin1");
+  assert.match(old, /^GET \/ HTTP\/1\.1\r\n/);
+  assert.match(old, /\r\nHost: 127\.0\.0\.1:9000\r\n/);
+});
+
+test("re-declares framing and drops Expect (100 Continue is answered by the engine)", () => {
+  const chunked = buildRequestHead(request("POST / HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"), PLAN).toString("latin1");
+  assert.match(chunked, /\r\nTransfer-Encoding: chunked\r\n/);
+  assert.ok(!chunked.includes("Expect"));
+  const sized = buildRequestHead(request("PUT / HTTP/1.1\r\nHost: s\r\nContent-Length: 12\r\n\r\n"), PLAN).toString("latin1");
+  assert.match(sized, /\r\nContent-Length: 12\r\n/);
+});
+
+test("forwards an upgrade request with Connection: upgrade", () => {
+  const head = buildRequestHead(request("GET /ws HTTP/1.1\r\nHost: s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n"), PLAN).toString("latin1");
+  assert.match(head, /\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n$/);
+  assert.match(head, /\r\nSec-WebSocket-Key: k\r\n/);
+});
+
+test("prefix stripping follows nginx proxy_pass: the URL's path replaces the prefix", () => {
+  assert.equal(rewritePath("/api/users", "/api", "/"), "/users");
+  assert.equal(rewritePath("/api/users", "/api/", "/v1/"), "/v1/users");
+  assert.equal(rewritePath("/api", "/api", "/v1"), "/v1/");
+  assert.equal(rewritePath("/api/users", "/api", null), "/api/users");
+  const head = buildRequestHead(request("GET /api/x?q HTTP/1.1\r\nHost: s\r\n\r\n"), { ...PLAN, prefix: "/api", basePath: "/" }).toString("latin1");
+  assert.match(head, /^GET \/x\?q HTTP\/1\.1\r\n/);
+});
+
+test("response fields lose hop-by-hop fields, framing, Date and Server, and gain Via", () => {
+  const buf = Buffer.from("HTTP/1.1 200 OK\r\nDate: x\r\nServer: up\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 1\r\nContent-Length: 3\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n", "latin1");
+  const head = new ResponseHead();
+  assert.equal(parseResponseHead(buf, 0, buf.length, DEFAULT_RESPONSE_LIMITS, head), null);
+  assert.deepEqual(responseFields(head), ["Set-Cookie", "a=1", "Set-Cookie", "b=2", "Via", "1.1 portico"]);
+});
+
+test("an absolute-form target's authority becomes the Host sent upstream (RFC 9112 §3.2.2)", () => {
+  const head = buildRequestHead(request("GET http://real.example/x HTTP/1.1\r\nHost: other\r\n\r\n"), PLAN).toString("latin1");
+  assert.match(head, /^GET \/x HTTP\/1\.1\r\n/);
+  assert.match(head, /\r\nHost: real\.example\r\n/);
+  assert.ok(!head.includes("Host: other"));
+});
