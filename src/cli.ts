@@ -41,6 +41,11 @@ async function main(argv: readonly string[]): Promise<void> {
     banner: (urls, threads) => `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
     notice: (line) => process.stdout.write(`${line}\n`),
     version: VERSION,
+    reload: () => {
+      const again = parseCommandLine(argv);
+      if (again.kind !== "serve" && again.kind !== "tcp") throw new ConfigError("the command line no longer starts a server");
+      return again.config;
+    },
   });
   try {
     await supervisor.start();

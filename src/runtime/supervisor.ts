@@ -1,5 +1,6 @@
 // The main thread: spawns the worker threads, prints where Portico listens, replaces a worker that
-// crashes (with back-off), and on SIGINT/SIGTERM drains every worker before exiting 0.
+// crashes (with back-off), on SIGHUP re-reads the configuration and replaces every worker without
+// dropping a connection, and on SIGINT/SIGTERM drains every worker before exiting 0.
 // It serves nothing itself and holds no request state.
 
 import { Worker } from "node:worker_threads";
@@ -18,6 +19,8 @@ export interface StartOptions {
   /** Where notices go (restarts, warnings). */
   readonly notice: (line: string) => void;
   readonly version: string;
+  /** Reads the configuration again (SIGHUP); throws a ConfigError when it is invalid. */
+  readonly reload?: () => Config | TcpConfig;
 }
 
 interface Slot {
@@ -25,12 +28,15 @@ interface Slot {
   worker: Worker | null;
   startedAt: number;
   backoffMs: number;
+  /** Replaced by a reload: draining, never restarted. */
+  retired: boolean;
 }
 
 export class Supervisor {
-  readonly #config: Config | TcpConfig;
+  #config: Config | TcpConfig;
   readonly #options: StartOptions;
-  readonly #slots: Slot[] = [];
+  #slots: Slot[] = [];
+  #reloading = false;
   #port = 0;
   #reusePort = true;
   #draining = false;
@@ -49,7 +55,8 @@ export class Supervisor {
       this.#options.notice(`portico: several threads need SO_REUSEPORT, which ${process.platform} lacks here; running 1 worker thread`);
       threads = 1;
     }
-    this.#reusePort = threads > 1;
+    // Always on Linux, so a reload's new workers can bind beside the old ones before these drain.
+    this.#reusePort = process.platform === "linux";
     // The first worker binds first so port 0 resolves to one real port the others then share.
     const first = await this.#spawn(0, this.#config.port);
     this.#port = first.port;
@@ -63,6 +70,7 @@ export class Supervisor {
     process.on("SIGTERM", () => void this.shutdown());
     // Log rotation: every worker re-opens its --access-log file.
     process.on("SIGUSR1", () => this.#broadcast({ type: "reopen-logs" }));
+    process.on("SIGHUP", () => void this.reload());
   }
 
   get port(): number {
@@ -87,7 +95,7 @@ export class Supervisor {
       startedAt: this.#startedAt,
     };
     const worker = new Worker(WORKER_URL, { workerData: data });
-    const slot: Slot = this.#slots[index] ?? { index, worker: null, startedAt: 0, backoffMs: RESTART_MIN_MS };
+    const slot: Slot = this.#slots[index] ?? { index, worker: null, startedAt: 0, backoffMs: RESTART_MIN_MS, retired: false };
     this.#slots[index] = slot;
     slot.worker = worker;
     slot.startedAt = Date.now();
@@ -111,7 +119,7 @@ export class Supervisor {
           reject(new Error(`worker ${index} exited with code ${code} before listening`));
           return;
         }
-        if (!this.#draining) this.#restart(slot, code);
+        if (!this.#draining && !slot.retired) this.#restart(slot, code);
       });
     });
   }
@@ -129,6 +137,55 @@ export class Supervisor {
       });
     }, delay);
     timer.unref();
+  }
+
+  /**
+   * SIGHUP: reads the configuration again and, when it is valid, starts a new set of workers beside the
+   * old ones (same port, reusePort), then drains the old ones. An invalid configuration, or workers that
+   * cannot start, leave the running ones untouched.
+   */
+  async reload(): Promise<void> {
+    const read = this.#options.reload;
+    if (read === undefined || this.#draining || this.#reloading) return;
+    let next: Config | TcpConfig;
+    try {
+      next = read();
+    } catch (error) {
+      this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+      return;
+    }
+    if ("mode" in next !== "mode" in this.#config) {
+      this.#options.notice("portico: reload cannot switch between HTTP and TCP; restart instead");
+      return;
+    }
+    if (next.port !== this.#config.port && next.port !== this.#port) {
+      this.#options.notice(`portico: reload keeps listening on port ${this.#port}; a new port needs a restart`);
+    }
+    this.#reloading = true;
+    const previous = { config: this.#config, slots: this.#slots };
+    this.#config = next;
+    this.#slots = [];
+    try {
+      const threads = this.#reusePort ? next.threads : 1;
+      await Promise.all(Array.from({ length: threads }, (_, i) => this.#spawn(i, this.#port)));
+    } catch (error) {
+      for (const slot of this.#slots) {
+        slot.retired = true;
+        void slot.worker?.terminate();
+      }
+      this.#config = previous.config;
+      this.#slots = previous.slots;
+      this.#reloading = false;
+      this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+      return;
+    }
+    const drain: SupervisorMessage = { type: "drain", graceMs: previous.config.shutdownGraceMs };
+    for (const slot of previous.slots) {
+      slot.retired = true;
+      slot.worker?.postMessage(drain);
+    }
+    this.#reloading = false;
+    this.#options.notice(`portico: reloaded the configuration (${this.#slots.length} thread${this.#slots.length === 1 ? "" : "s"})`);
   }
 
   #broadcast(message: SupervisorMessage): void {

@@ -83,3 +83,51 @@ test("SIGTERM lets an in-flight response finish, then exits 0", async () => {
   assert.ok(received > 8 << 20, `received ${received} bytes`);
   assert.equal(await stopped, 0);
 });
+
+test("SIGHUP reloads the configuration without dropping an in-flight response", async () => {
+  const dir = makeSite({ "big.bin": Buffer.alloc(8 << 20, 2), "f.txt": "ok" });
+  const configFile = `${dir}/portico.json`;
+  const fs = await import("node:fs");
+  fs.writeFileSync(configFile, JSON.stringify({ root: dir, cacheControl: "max-age=1", quiet: true }));
+  const server = await startServer({ args: ["--config", configFile, "-t", "2"] });
+  try {
+    const headerOf = async (): Promise<string | undefined> => {
+      const { bytes } = await exchange(server.port, "GET /f.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      return parseResponses(bytes)[0]!.headers["cache-control"];
+    };
+    assert.equal(await headerOf(), "max-age=1");
+
+    // A slow download in flight on an old worker.
+    const slow = net.connect({ port: server.port, host: "127.0.0.1" });
+    await new Promise((r) => slow.once("connect", r));
+    slow.pause();
+    slow.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 200));
+
+    // An invalid file is refused and the running configuration stays.
+    fs.writeFileSync(configFile, JSON.stringify({ root: dir, cacheSize: "lots" }));
+    server.child.kill("SIGHUP");
+    const until = async (pattern: RegExp): Promise<void> => {
+      const deadline = Date.now() + 8000;
+      while (!pattern.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.match(server.stdout(), pattern);
+    };
+    await until(/reload failed: .*cacheSize/);
+    assert.equal(await headerOf(), "max-age=1");
+
+    fs.writeFileSync(configFile, JSON.stringify({ root: dir, cacheControl: "max-age=99", quiet: true }));
+    server.child.kill("SIGHUP");
+    await until(/reloaded the configuration \(2 threads\)/);
+    for (let i = 0; i < 10; i++) assert.equal(await headerOf(), "max-age=99");
+
+    let received = 0;
+    slow.on("data", (d: Buffer) => (received += d.length));
+    slow.resume();
+    const deadline = Date.now() + 8000;
+    while (received < 8 << 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(received > 8 << 20, `the in-flight download got ${received} bytes`);
+    slow.destroy();
+  } finally {
+    await server.stop();
+  }
+});
