@@ -13,6 +13,18 @@ import { isBodilessStatus, statusLine } from "./status.ts";
 /** Response fields as a flat list: name, value, name, value… */
 export type HeaderList = readonly string[];
 
+/**
+ * Field lines that are already serialised and validated (a proxied upstream head, checked by
+ * parse-response.ts): copied into the response head as bytes, never turned into strings.
+ */
+export interface CopiedFields {
+  readonly raw: Buffer;
+  /** Start and end offsets into `raw` of each field line to copy, its CRLF excluded. */
+  readonly lines: readonly number[];
+  /** Further complete field lines, each ending in CRLF (latin1). */
+  readonly extra: string;
+}
+
 /** What a response needs from its connection. */
 export interface ResponseSink {
   /** Writes bytes to the socket; false when its buffer is over the high-water mark. */
@@ -93,7 +105,8 @@ export class Response {
   #remaining = 0;
   #keepAlive = false;
   #closeRequested = false;
-  #pendingHead = "";
+  /** A streamed response's head, written with the first body bytes (or end()). */
+  #pendingHead: string | Buffer = "";
 
   constructor(sink: ResponseSink, request: Request) {
     this.#sink = sink;
@@ -130,6 +143,22 @@ export class Response {
     this.#done();
   }
 
+  /**
+   * Sends a whole response whose fields are copied as bytes (see CopiedFields), head and body in
+   * one buffer and one write. Framing, Date, Server and Connection are added as by send().
+   */
+  sendCopied(status: number, fields: CopiedFields, body: Buffer): void {
+    const bodiless = isBodilessStatus(status);
+    const withBody = !bodiless && this.#request.method !== "HEAD" && body.length > 0;
+    const head = this.#copiedHead(status, fields, bodiless ? "" : `Content-Length: ${body.length}\r\n`, withBody ? body.length : 0);
+    if (withBody) body.copy(head, head.length - body.length);
+    this.#publishHead();
+    this.bodyBytes = withBody ? body.length : 0;
+    this.#publishFinish(true);
+    this.#sink.write(head);
+    this.#done();
+  }
+
   /** Sends a prepared response: on the common path one write of bytes that already exist. */
   sendPrepared(prepared: PreparedResponse): void {
     this.status = prepared.status;
@@ -153,24 +182,38 @@ export class Response {
    * close-delimited for HTTP/1.0. The head goes out with the first body write (or end()).
    */
   writeHead(status: number, headers: HeaderList, contentLength?: number): void {
+    const framing = this.#framing(status, contentLength);
+    this.#pendingHead = this.#head(status, headers, framing);
+    this.#publishHead();
+  }
+
+  /** Chooses the body framing of a streamed response (sets the mode) and returns its field line. */
+  #framing(status: number, contentLength: number | undefined): string {
     const bodiless = isBodilessStatus(status);
     const noBody = bodiless || this.#request.method === "HEAD";
-    let framing = "";
     if (bodiless) {
       this.#mode = MODE_NONE;
-    } else if (contentLength !== undefined) {
-      framing = `Content-Length: ${contentLength}\r\n`;
+      return "";
+    }
+    if (contentLength !== undefined) {
       this.#mode = noBody ? MODE_NONE : MODE_LENGTH;
       this.#remaining = contentLength;
-    } else if (this.#request.versionMinor === 1) {
-      framing = "Transfer-Encoding: chunked\r\n";
-      this.#mode = noBody ? MODE_NONE : MODE_CHUNKED;
-    } else {
-      // HTTP/1.0 without a length: the body ends when the connection closes (RFC 9112 §6.3).
-      if (!noBody) this.#closeRequested = true;
-      this.#mode = noBody ? MODE_NONE : MODE_CLOSE_DELIMITED;
+      return `Content-Length: ${contentLength}\r\n`;
     }
-    this.#pendingHead = this.#head(status, headers, framing);
+    if (this.#request.versionMinor === 1) {
+      this.#mode = noBody ? MODE_NONE : MODE_CHUNKED;
+      return "Transfer-Encoding: chunked\r\n";
+    }
+    // HTTP/1.0 without a length: the body ends when the connection closes (RFC 9112 §6.3).
+    if (!noBody) this.#closeRequested = true;
+    this.#mode = noBody ? MODE_NONE : MODE_CLOSE_DELIMITED;
+    return "";
+  }
+
+  /** writeHead() with fields copied as bytes (see CopiedFields). */
+  writeHeadCopied(status: number, fields: CopiedFields, contentLength?: number): void {
+    const framing = this.#framing(status, contentLength);
+    this.#pendingHead = this.#copiedHead(status, fields, framing, 0);
     this.#publishHead();
   }
 
@@ -257,6 +300,30 @@ export class Response {
     return statusLine(status) + SERVER_LINE + dateHeaderLine() + serializeFields(headers) + framing + CONNECTION_LINES[variant] + "\r\n";
   }
 
+  /** The head as bytes with copied field lines, in a buffer with `room` bytes left free at its end. */
+  #copiedHead(status: number, fields: CopiedFields, framing: string, room: number): Buffer {
+    if (this.headersSent) throw new Error("response head already sent");
+    this.status = status;
+    this.headersSent = true;
+    const variant = this.#connectionVariant(this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "");
+    // Every part is latin1 (one byte per character), so string lengths are byte lengths.
+    const before = statusLine(status) + SERVER_LINE + dateHeaderLine();
+    const after = fields.extra + framing + CONNECTION_LINES[variant] + "\r\n";
+    const raw = fields.raw;
+    const lines = fields.lines;
+    let size = before.length + after.length + room;
+    for (let k = 0; k < lines.length; k += 2) size += lines[k + 1]! - lines[k]! + 2;
+    const out = Buffer.allocUnsafe(size);
+    let at = out.write(before, 0, "latin1");
+    for (let k = 0; k < lines.length; k += 2) {
+      at += raw.copy(out, at, lines[k]!, lines[k + 1]!);
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+    }
+    out.write(after, at, "latin1");
+    return out;
+  }
+
   /** Decides persistence (RFC 9112 §9.3) and returns which Connection line the head carries. */
   #connectionVariant(framed: boolean): number {
     const request = this.#request;
@@ -267,14 +334,14 @@ export class Response {
   }
 
   #flushHead(): boolean {
-    if (this.#pendingHead === "") return true;
+    if (this.#pendingHead.length === 0) return true;
     const head = this.#pendingHead;
     this.#pendingHead = "";
     return this.#sink.write(head);
   }
 
   #writeBody(chunk: Buffer): boolean {
-    if (this.#pendingHead !== "") {
+    if (this.#pendingHead.length !== 0) {
       this.#sink.cork();
       this.#flushHead();
       this.bodyBytes += chunk.length;

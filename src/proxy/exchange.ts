@@ -11,7 +11,7 @@ import { reasonPhrase } from "../http/status.ts";
 import { affinityKey } from "./affinity.ts";
 import { ProxyError } from "./errors.ts";
 import { upstreamErrorChannel } from "./events.ts";
-import { buildRequestHead, type ForwardPlan, responseFields, switchingProtocolsHead } from "./forward.ts";
+import { buildRequestHead, copiedResponseFields, type ForwardPlan, switchingProtocolsHead } from "./forward.ts";
 import type { UpstreamGroup } from "./group.ts";
 import { tunnel } from "./tunnel.ts";
 import type { Upstream } from "./upstream.ts";
@@ -44,9 +44,9 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   #lastError: ProxyError | null = null;
   #responsePaused = false;
   #freshOnly = false;
+  /** A small response that arrived whole: sent (head and body in one write) at onResponseEnd. */
   #wholeBody: Buffer | null = null;
-  #wholeStatus = 0;
-  #wholeFields: string[] = NO_FIELDS;
+  #wholeHead: ResponseHead | null = null;
   readonly #resumeUpstream = (): void => {
     this.#responsePaused = false;
     this.#conn?.resume();
@@ -155,14 +155,13 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     if (wholeBody !== null) {
       // Small response, all here: the engine sends head and body in one write; onResponseEnd follows.
       this.#wholeBody = wholeBody;
-      this.#wholeStatus = head.status;
-      this.#wholeFields = responseFields(head);
+      this.#wholeHead = head;
       return;
     }
     let length: number | undefined;
     if (bodyKind === BODY_LENGTH) length = head.contentLength;
     else if (bodyKind === BODY_NONE) length = head.contentLength >= 0 ? head.contentLength : this.#req.method === "HEAD" ? undefined : 0;
-    res.writeHead(head.status, responseFields(head), length);
+    res.writeHeadCopied(head.status, copiedResponseFields(head), length);
   }
 
   onResponseData(chunk: Buffer): void {
@@ -182,9 +181,12 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     this.#finish(true);
     upstream?.succeeded();
     const body = this.#wholeBody;
-    if (body !== null) {
+    const head = this.#wholeHead;
+    if (body !== null && head !== null) {
       this.#wholeBody = null;
-      this.#res.send(this.#wholeStatus, this.#wholeFields, body);
+      this.#wholeHead = null;
+      // The head is the connection's and is reused by its next response: used here, not kept.
+      this.#res.sendCopied(head.status, copiedResponseFields(head), body);
     } else {
       this.#res.end();
     }
@@ -280,7 +282,6 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 }
 
 const NONE: readonly number[] = [];
-const NO_FIELDS: string[] = [];
 
 /** An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d; forward the plain IPv4 form. */
 function clientAddress(address: string): string {

@@ -7,6 +7,7 @@ import { equalsLowerAscii } from "../common/bytes.ts";
 import { F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_HOST, F_TRANSFER_ENCODING, F_UPGRADE, knownFieldId } from "../http/headers.ts";
 import type { RequestHead } from "../http/request-head.ts";
 import type { ResponseHead } from "../http/parse-response.ts";
+import type { CopiedFields } from "../http/response.ts";
 
 export interface ForwardPlan {
   /** The client's address as the socket reports it. */
@@ -174,26 +175,56 @@ export function responseFields(head: ResponseHead): string[] {
   const out: string[] = [];
   let via: string | undefined;
   for (let k = 0; k < f.length; k += 5) {
-    const id = f[k + 4]!;
-    const ns = f[k]!;
-    const ne = f[k + 1]!;
-    if (id !== -1) {
-      if (HOP_BY_HOP_IDS.has(id) || id === F_CONTENT_LENGTH) continue;
-    } else {
-      if (matchesAny(raw, ns, ne, HOP_BY_HOP_NAMES) || matchesAny(raw, ns, ne, ENGINE_FIELDS)) continue;
-      if (equalsLowerAscii(raw, ns, ne, "via")) {
-        via = appendList(via, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
-        continue;
-      }
-    }
-    if (connectionNamed !== null && matchesAny(raw, ns, ne, connectionNamed)) continue;
-    out.push(raw.toString("latin1", ns, ne), raw.toString("latin1", f[k + 2]!, f[k + 3]!));
+    const fate = responseFieldFate(head, k, connectionNamed);
+    if (fate === DROP) continue;
+    const value = raw.toString("latin1", f[k + 2]!, f[k + 3]!);
+    if (fate === VIA_FIELD) via = appendList(via, value);
+    else out.push(raw.toString("latin1", f[k]!, f[k + 1]!), value);
   }
   out.push("Via", appendList(via, VIA));
   return out;
 }
 
+/**
+ * The same fields as responseFields, as byte ranges of the upstream's head to copy unchanged (the
+ * parser has validated them), with the merged Via line as the only text built.
+ */
+export function copiedResponseFields(head: ResponseHead): CopiedFields {
+  const raw = head.raw;
+  const f = head.fields;
+  const connectionNamed = head.connectionNamesFields ? head.tokens(F_CONNECTION) : null;
+  const lines: number[] = [];
+  let via: string | undefined;
+  for (let k = 0; k < f.length; k += 5) {
+    const fate = responseFieldFate(head, k, connectionNamed);
+    if (fate === KEEP) lines.push(f[k]!, f[k + 3]!);
+    else if (fate === VIA_FIELD) via = appendList(via, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
+  }
+  return { raw, lines, extra: via === undefined ? VIA_LINE : `Via: ${via}, ${VIA}\r\n` };
+}
+
 const ENGINE_FIELDS = ["date", "server"];
+const VIA_LINE = `Via: ${VIA}\r\n`;
+const DROP = 0;
+const KEEP = 1;
+const VIA_FIELD = 2;
+
+/** Whether the response field at `k` is dropped, kept, or merged into our Via. */
+function responseFieldFate(head: ResponseHead, k: number, connectionNamed: readonly string[] | null): number {
+  const raw = head.raw;
+  const f = head.fields;
+  const id = f[k + 4]!;
+  const ns = f[k]!;
+  const ne = f[k + 1]!;
+  if (id !== -1) {
+    if (HOP_BY_HOP_IDS.has(id) || id === F_CONTENT_LENGTH) return DROP;
+  } else {
+    if (matchesAny(raw, ns, ne, HOP_BY_HOP_NAMES) || matchesAny(raw, ns, ne, ENGINE_FIELDS)) return DROP;
+    if (equalsLowerAscii(raw, ns, ne, "via")) return VIA_FIELD;
+  }
+  if (connectionNamed !== null && matchesAny(raw, ns, ne, connectionNamed)) return DROP;
+  return KEEP;
+}
 
 /** The head of a 101 relayed to the client: the upstream's fields with Connection/Upgrade kept. */
 export function switchingProtocolsHead(head: ResponseHead): Buffer {

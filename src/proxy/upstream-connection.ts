@@ -27,7 +27,8 @@ export interface UpstreamListener {
   /** The socket is connected (called at once for a pooled connection): the request body may flow. */
   onUpstreamConnected(): void;
   /**
-   * A final response head (or a 101), with how its body is framed. `wholeBody` is the complete
+   * A final response head (or a 101), with how its body is framed. The head object is reused by the
+   * connection's next response: read it now or at onResponseEnd, never later. `wholeBody` is the complete
    * Content-Length body when it arrived with the head (a view, not a copy; the usual case for small
    * responses), and then no onResponseData follows, only onResponseEnd; otherwise null.
    */
@@ -80,6 +81,8 @@ export class UpstreamConnection implements Sweepable {
   #buf: Buffer = EMPTY;
   #pos = 0;
   #scan: HeadScan = { pos: 0, lineStart: 0, lines: 0 };
+  /** Reused by every response on this socket: listeners use it during onResponseHead/End only. */
+  readonly #head = new ResponseHead();
   #bodyKind = BODY_NONE;
   #remaining = 0;
   #decoder: ChunkedDecoder | null = null;
@@ -280,7 +283,7 @@ export class UpstreamConnection implements Sweepable {
       const end = scanResponseHead(buf, start, buf.length, this.#scan, DEFAULT_RESPONSE_LIMITS);
       if (end === HEAD_INCOMPLETE) return false;
       if (typeof end !== "number") return this.#badResponse(end);
-      const head = new ResponseHead();
+      const head = this.#head;
       const error = parseResponseHead(buf, start, end, DEFAULT_RESPONSE_LIMITS, head);
       if (error !== null) return this.#badResponse(error);
       this.#pos = end;

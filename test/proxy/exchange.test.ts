@@ -29,7 +29,7 @@ function slowResponse(): { res: Response; done: Promise<{ status: number; bytes:
   const res = {
     headersSent: false,
     finished: false,
-    writeHead(s: number) {
+    writeHeadCopied(s: number) {
       status = s;
       this.headersSent = true;
     },
@@ -49,6 +49,12 @@ function slowResponse(): { res: Response; done: Promise<{ status: number; bytes:
       this.headersSent = true;
       this.finished = true;
       finish({ status, bytes: body === undefined ? 0 : Buffer.byteLength(body) });
+    },
+    sendCopied(s: number, _f: unknown, body: Buffer) {
+      status = s;
+      this.headersSent = true;
+      this.finished = true;
+      finish({ status, bytes: body.length });
     },
     abort() {
       this.finished = true;
