@@ -306,21 +306,24 @@ export class Response {
     this.status = status;
     this.headersSent = true;
     const variant = this.#connectionVariant(this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "");
-    // Every part is latin1 (one byte per character), so string lengths are byte lengths.
-    const before = statusLine(status) + SERVER_LINE + dateHeaderLine();
-    const after = fields.extra + framing + CONNECTION_LINES[variant] + "\r\n";
+    const before = headStart(status);
+    const extra = fields.extra;
+    const end = HEAD_ENDS[variant]!;
     const raw = fields.raw;
     const lines = fields.lines;
-    let size = before.length + after.length + room;
+    // Every part is latin1 (one byte per character), so string lengths are byte lengths.
+    let size = before.length + extra.length + framing.length + end.length + room;
     for (let k = 0; k < lines.length; k += 2) size += lines[k + 1]! - lines[k]! + 2;
     const out = Buffer.allocUnsafe(size);
-    let at = out.write(before, 0, "latin1");
+    let at = before.copy(out, 0);
     for (let k = 0; k < lines.length; k += 2) {
       at += raw.copy(out, at, lines[k]!, lines[k + 1]!);
       out[at++] = 0x0d;
       out[at++] = 0x0a;
     }
-    out.write(after, at, "latin1");
+    if (extra.length !== 0) at += out.write(extra, at, "latin1");
+    if (framing.length !== 0) at += out.write(framing, at, "latin1");
+    end.copy(out, at);
     return out;
   }
 
@@ -376,6 +379,23 @@ export class Response {
     this.finished = true;
     this.#sink.responseDone(this, this.#keepAlive && !this.#closeRequested);
   }
+}
+
+/** The Connection line (if any) and the empty line ending a head, per Connection variant. */
+const HEAD_ENDS = CONNECTION_LINES.map((line) => Buffer.from(`${line}\r\n`, "latin1"));
+let startStatus = -1;
+let startEpoch = -1;
+let startBytes: Buffer = EMPTY;
+
+/** Status line, Server and Date as bytes, kept while the status and the Date second repeat. */
+function headStart(status: number): Buffer {
+  const epoch = dateEpoch();
+  if (status !== startStatus || epoch !== startEpoch) {
+    startStatus = status;
+    startEpoch = epoch;
+    startBytes = Buffer.from(statusLine(status) + SERVER_LINE + dateHeaderLine(), "latin1");
+  }
+  return startBytes;
 }
 
 const MODE_NONE = 0;

@@ -47,10 +47,8 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   /** A small response that arrived whole: sent (head and body in one write) at onResponseEnd. */
   #wholeBody: Buffer | null = null;
   #wholeHead: ResponseHead | null = null;
-  readonly #resumeUpstream = (): void => {
-    this.#responsePaused = false;
-    this.#conn?.resume();
-  };
+  /** Made on the first backpressure only: most responses never need it. */
+  #resumeUpstream: (() => void) | null = null;
 
   constructor(req: Request, res: Response, group: UpstreamGroup, settings: ExchangeSettings) {
     this.#req = req;
@@ -169,7 +167,12 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     if (!this.#res.write(chunk) && !this.#responsePaused) {
       this.#responsePaused = true;
       this.#conn?.pause();
-      this.#res.onDrain(this.#resumeUpstream);
+      this.#res.onDrain(
+        (this.#resumeUpstream ??= (): void => {
+          this.#responsePaused = false;
+          this.#conn?.resume();
+        }),
+      );
     }
   }
 

@@ -61,22 +61,28 @@ function appendList(existing: string | undefined, value: string): string {
 
 // The forwarding fields for a request that brought none of its own depend only on client, host and
 // scheme, which repeat from request to request on a connection: the last block is kept.
+// It is kept as bytes, copied rather than encoded per request.
 let lastClient = "";
 let lastHost = "";
 let lastProto = "";
-let lastBlock = "";
+let lastBlock: Buffer = Buffer.alloc(0);
 
-function forwardingBlock(client: string, host: string, proto: string): string {
+function forwardingBlock(client: string, host: string, proto: string): Buffer {
   if (client !== lastClient || host !== lastHost || proto !== lastProto) {
     lastClient = client;
     lastHost = host;
     lastProto = proto;
-    lastBlock =
+    lastBlock = Buffer.from(
       `X-Forwarded-For: ${client}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Host: ${host}\r\n` +
-      `Forwarded: for=${forwardedNode(client, true)};host=${forwardedNode(host, false)};proto=${proto}\r\nVia: ${VIA}\r\n`;
+        `Forwarded: for=${forwardedNode(client, true)};host=${forwardedNode(host, false)};proto=${proto}\r\nVia: ${VIA}\r\n`,
+      "latin1",
+    );
   }
   return lastBlock;
 }
+
+const HTTP11_LINE_END = Buffer.from(" HTTP/1.1\r\n", "latin1");
+const NO_BYTES: Buffer = Buffer.alloc(0);
 
 /**
  * The complete upstream request head (request line, fields, framing, final CRLF) as one buffer.
@@ -131,15 +137,18 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
     keepBytes += f[k + 3]! - ns + 2;
   }
 
-  const path = rewritePath(req.path, plan.prefix, plan.basePath);
-  const head = `${req.method} ${path}${req.query} HTTP/1.1\r\n`;
+  // An origin-form target that keeps its path is copied as received, method included.
+  const copyLine = plan.basePath === null && !req.absoluteForm && req.targetEnd > req.lineStart;
+  const head = copyLine ? "" : `${req.method} ${rewritePath(req.path, plan.prefix, plan.basePath)}${req.query} HTTP/1.1\r\n`;
+  let hostLine = "";
+  if (hostOverride !== null) hostLine = `Host: ${hostOverride}\r\n`;
+  else if (!hostSeen) hostLine = `Host: ${req.host !== "" ? req.host : plan.upstreamAuthority}\r\n`;
   let tail = "";
-  if (hostOverride !== null) tail += `Host: ${hostOverride}\r\n`;
-  else if (!hostSeen) tail += `Host: ${req.host !== "" ? req.host : plan.upstreamAuthority}\r\n`;
+  let block: Buffer = NO_BYTES;
   const client = plan.clientAddress;
   const originalHost = req.host !== "" ? req.host : plan.upstreamAuthority;
   if (xff === undefined && xfProto === undefined && xfHost === undefined && forwarded === undefined && via === undefined) {
-    tail += forwardingBlock(client, originalHost, plan.proto);
+    block = forwardingBlock(client, originalHost, plan.proto);
   } else {
     tail += `X-Forwarded-For: ${appendList(xff, client)}\r\n`;
     tail += `X-Forwarded-Proto: ${appendList(xfProto, plan.proto)}\r\n`;
@@ -150,17 +159,27 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   if (req.chunked) tail += "Transfer-Encoding: chunked\r\n";
   else if (req.contentLength >= 0) tail += `Content-Length: ${req.contentLength}\r\n`;
   if (plan.upgrade && req.upgrade !== "") tail += `Connection: upgrade\r\nUpgrade: ${req.upgrade}\r\n`;
-  tail += "\r\n";
 
-  const headLength = Buffer.byteLength(head, "latin1");
-  const out = Buffer.allocUnsafe(headLength + keepBytes + Buffer.byteLength(tail, "latin1"));
-  let at = out.write(head, 0, "latin1");
+  // Everything is latin1 (one byte per character): string lengths are byte lengths.
+  const lineLength = copyLine ? req.targetEnd - req.lineStart + HTTP11_LINE_END.length : head.length;
+  const out = Buffer.allocUnsafe(lineLength + keepBytes + hostLine.length + block.length + tail.length + 2);
+  let at = 0;
+  if (copyLine) {
+    at += raw.copy(out, 0, req.lineStart, req.targetEnd);
+    at += HTTP11_LINE_END.copy(out, at);
+  } else {
+    at += out.write(head, 0, "latin1");
+  }
   for (let k = 0; k < keep.length; k += 2) {
     at += raw.copy(out, at, keep[k]!, keep[k + 1]!);
     out[at++] = 0x0d;
     out[at++] = 0x0a;
   }
-  out.write(tail, at, "latin1");
+  if (hostLine !== "") at += out.write(hostLine, at, "latin1");
+  at += block.copy(out, at);
+  if (tail !== "") at += out.write(tail, at, "latin1");
+  out[at++] = 0x0d;
+  out[at] = 0x0a;
   return out;
 }
 
