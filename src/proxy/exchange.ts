@@ -82,7 +82,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     const upstream = group.upstreams[index]!;
     upstream.passive.chosen();
     this.#upstream = upstream;
-    Atomics.add(group.counts, index, 1);
+    group.counts.add(index);
     // After a stale keep-alive race the retry gets a new socket: its pool mates may be stale too.
     let conn = this.#freshOnly ? null : upstream.pool.take();
     while (conn !== null && !conn.usable) conn = upstream.pool.take();
@@ -241,7 +241,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     this.#upstream = null;
     this.#finished = true;
     // The tunnel keeps its upstream counted as active until both sides close.
-    tunnel(clientSide, upstreamSide, this.#group.timeouts.idleMs, () => Atomics.sub(counts, index, 1));
+    tunnel(clientSide, upstreamSide, this.#group.timeouts.idleMs, () => counts.sub(index));
   }
 
   #respondError(error: ProxyError): void {
@@ -268,7 +268,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     const upstream = this.#upstream;
     if (upstream === null) return;
     this.#upstream = null;
-    Atomics.sub(this.#group.counts, upstream.index, 1);
+    this.#group.counts.sub(upstream.index);
   }
 
   #finish(success: boolean): void {
