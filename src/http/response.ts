@@ -4,6 +4,7 @@
 // per Date second so a cached file costs one write of an existing buffer.
 
 import type { Socket } from "node:net";
+import { copyBytes } from "../common/bytes.ts";
 import { dateEpoch, dateHeaderLine } from "../common/clock.ts";
 import { LAST_CHUNK } from "./chunked.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
@@ -19,7 +20,10 @@ export type HeaderList = readonly string[];
  */
 export interface CopiedFields {
   readonly raw: Buffer;
-  /** Start and end offsets into `raw` of each field line to copy, its CRLF excluded. */
+  /**
+   * Start and end offsets into `raw` of the bytes to copy, each run followed by a CRLF: one field
+   * line without its CRLF, or several adjacent lines (their inner CRLFs included).
+   */
   readonly lines: readonly number[];
   /** Further complete field lines, each ending in CRLF (latin1). */
   readonly extra: string;
@@ -151,7 +155,7 @@ export class Response {
     const bodiless = isBodilessStatus(status);
     const withBody = !bodiless && this.#request.method !== "HEAD" && body.length > 0;
     const head = this.#copiedHead(status, fields, bodiless ? "" : `Content-Length: ${body.length}\r\n`, withBody ? body.length : 0);
-    if (withBody) body.copy(head, head.length - body.length);
+    if (withBody) head.set(body, head.length - body.length);
     this.#publishHead();
     this.bodyBytes = withBody ? body.length : 0;
     this.#publishFinish(true);
@@ -315,15 +319,16 @@ export class Response {
     let size = before.length + extra.length + framing.length + end.length + room;
     for (let k = 0; k < lines.length; k += 2) size += lines[k + 1]! - lines[k]! + 2;
     const out = Buffer.allocUnsafe(size);
-    let at = before.copy(out, 0);
+    out.set(before, 0);
+    let at = before.length;
     for (let k = 0; k < lines.length; k += 2) {
-      at += raw.copy(out, at, lines[k]!, lines[k + 1]!);
+      at += copyBytes(raw, lines[k]!, lines[k + 1]!, out, at);
       out[at++] = 0x0d;
       out[at++] = 0x0a;
     }
     if (extra.length !== 0) at += out.write(extra, at, "latin1");
     if (framing.length !== 0) at += out.write(framing, at, "latin1");
-    end.copy(out, at);
+    out.set(end, at);
     return out;
   }
 

@@ -3,7 +3,7 @@
 // those the Connection field names); Via is added both ways (§7.6.3); X-Forwarded-For/-Proto/-Host
 // and Forwarded (RFC 7239) are appended; the path prefix is replaced and Host kept or rewritten.
 
-import { equalsLowerAscii } from "../common/bytes.ts";
+import { copyBytes, equalsLowerAscii } from "../common/bytes.ts";
 import { F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_HOST, F_TRANSFER_ENCODING, F_UPGRADE, knownFieldId } from "../http/headers.ts";
 import type { RequestHead } from "../http/request-head.ts";
 import type { ResponseHead } from "../http/parse-response.ts";
@@ -133,8 +133,8 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
       }
     }
     if (connectionNamed !== null && matchesAny(raw, ns, ne, connectionNamed)) continue;
-    keep.push(ns, f[k + 3]!);
     keepBytes += f[k + 3]! - ns + 2;
+    addRun(keep, ns, f[k + 3]!);
   }
 
   // An origin-form target that keeps its path is copied as received, method included.
@@ -165,18 +165,20 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   const out = Buffer.allocUnsafe(lineLength + keepBytes + hostLine.length + block.length + tail.length + 2);
   let at = 0;
   if (copyLine) {
-    at += raw.copy(out, 0, req.lineStart, req.targetEnd);
-    at += HTTP11_LINE_END.copy(out, at);
+    at += copyBytes(raw, req.lineStart, req.targetEnd, out, 0);
+    out.set(HTTP11_LINE_END, at);
+    at += HTTP11_LINE_END.length;
   } else {
     at += out.write(head, 0, "latin1");
   }
   for (let k = 0; k < keep.length; k += 2) {
-    at += raw.copy(out, at, keep[k]!, keep[k + 1]!);
+    at += copyBytes(raw, keep[k]!, keep[k + 1]!, out, at);
     out[at++] = 0x0d;
     out[at++] = 0x0a;
   }
   if (hostLine !== "") at += out.write(hostLine, at, "latin1");
-  at += block.copy(out, at);
+  out.set(block, at);
+  at += block.length;
   if (tail !== "") at += out.write(tail, at, "latin1");
   out[at++] = 0x0d;
   out[at] = 0x0a;
@@ -216,7 +218,7 @@ export function copiedResponseFields(head: ResponseHead): CopiedFields {
   let via: string | undefined;
   for (let k = 0; k < f.length; k += 5) {
     const fate = responseFieldFate(head, k, connectionNamed);
-    if (fate === KEEP) lines.push(f[k]!, f[k + 3]!);
+    if (fate === KEEP) addRun(lines, f[k]!, f[k + 3]!);
     else if (fate === VIA_FIELD) via = appendList(via, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
   }
   return { raw, lines, extra: via === undefined ? VIA_LINE : `Via: ${via}, ${VIA}\r\n` };
@@ -254,6 +256,16 @@ export function switchingProtocolsHead(head: ResponseHead): Buffer {
   out += "Connection: upgrade\r\n";
   if (upgrade !== undefined) out += `Upgrade: ${upgrade}\r\n`;
   return Buffer.from(`${out}\r\n`, "latin1");
+}
+
+/**
+ * Adds the line raw[start, end) (CRLF excluded) to a list of copy runs, extending the last run when
+ * the line directly follows it: adjacent kept lines are copied in one go.
+ */
+function addRun(runs: number[], start: number, end: number): void {
+  const last = runs.length - 1;
+  if (last > 0 && runs[last]! + 2 === start) runs[last] = end;
+  else runs.push(start, end);
 }
 
 function matchesAny(buf: Buffer, start: number, end: number, names: readonly string[]): boolean {
