@@ -51,7 +51,7 @@ export class AdminHandler implements Handler {
     const rest = path.slice(prefix.length);
     const noStore = ["Cache-Control", "no-store", "X-Content-Type-Options", "nosniff"];
     if (rest === "" || rest === "/") {
-      res.send(200, ["Content-Type", "text/html; charset=utf-8", "Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'", ...noStore], this.#page);
+      res.send(200, ["Content-Type", "text/html; charset=utf-8", "Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src data:", ...noStore], this.#page);
     } else if (rest === "/stats") {
       res.send(200, ["Content-Type", "application/json; charset=utf-8", ...noStore], `${JSON.stringify(this.snapshot())}\n`);
     } else if (rest === "/metrics") {

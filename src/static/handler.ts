@@ -12,15 +12,16 @@ import type { Request } from "../http/request.ts";
 import { PreparedResponse, type Response } from "../http/response.ts";
 import { MAX_RANGES } from "../http/filters/range.ts";
 import { ensureCompressed } from "./compress.ts";
+import { NOT_FOUND_PLAIN, reportFsError, sendStatus } from "./errors.ts";
 import { reportStaticError } from "./events.ts";
 import { FileCache } from "./file-cache.ts";
 import { FileEntry, type FileStat, type HeadOptions, type SiblingData, signatureOf } from "./file-entry.ts";
 import { readListing, renderListingHtml, renderListingJson } from "./listing.ts";
-import { DiskMap, type Lookup, openFile, readOpenFile, readWhole, statusForFsError } from "./lookup.ts";
+import { DiskMap, type Lookup, openFile, readOpenFile, readWhole } from "./lookup.ts";
 import { mimeTypeOf } from "./mime.ts";
 import { acceptsHtml, prefersJson } from "./negotiate.ts";
 import { type Resolved, resolvePath } from "./resolve.ts";
-import { FileSender, type OpenFile, sendStatus } from "./send-file.ts";
+import { FileSender, type OpenFile } from "./send-file.ts";
 import { closeQuietly } from "./stream-file.ts";
 
 export interface StaticOptions {
@@ -230,9 +231,7 @@ export class StaticHandler implements Handler {
     try {
       opened = await openFile(found.path);
     } catch (error) {
-      const status = statusForFsError(error);
-      if (status === 500) reportStaticError(key, error);
-      return status;
+      return reportFsError(key, error);
     }
     const { fd, stat } = opened;
     let body: Buffer | null = null;
@@ -241,9 +240,7 @@ export class StaticHandler implements Handler {
         body = await readOpenFile(fd);
       } catch (error) {
         closeQuietly(fd);
-        const status = statusForFsError(error);
-        if (status === 500) reportStaticError(key, error);
-        return status;
+        return reportFsError(key, error);
       }
       // Written to while we read it: stream the first stat.size bytes this time instead of caching.
       if (body.length !== stat.size) body = null;
@@ -282,9 +279,7 @@ export class StaticHandler implements Handler {
     try {
       items = await readListing(dir, this.#disk);
     } catch (error) {
-      const status = statusForFsError(error);
-      if (status === 500) reportStaticError(req.path, error);
-      return this.#sendError(req, res, status);
+      return this.#sendError(req, res, reportFsError(req.path, error));
     }
     const json = prefersJson(req.get(F_ACCEPT));
     const displayPath = resolved.segments.length === 0 ? "/" : `/${resolved.segments.join("/")}/`;
@@ -351,7 +346,6 @@ interface RecentMiss {
 }
 
 const MISSING_LIMIT = 4096;
-const NOT_FOUND_PLAIN = new PreparedResponse(404, ["Content-Type", "text/plain; charset=utf-8", "X-Content-Type-Options", "nosniff"], Buffer.from("Not Found\n"));
 
 /** The lock slot of a request's URI and its version when the read began (slot -1: writes are off). */
 interface UriVersion {

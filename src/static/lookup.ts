@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
+import { statusForFsError } from "./errors.ts";
 import { type FileStat, SIBLING_SUFFIXES } from "./file-entry.ts";
 
 export type Lookup =
@@ -125,13 +126,4 @@ export async function readWhole(file: string, size: number): Promise<Buffer | nu
   } catch {
     return null;
   }
-}
-
-/** Status for a file system error: missing → 404, no permission → 403, anything else → 500 (logged). */
-export function statusForFsError(error: unknown): 403 | 404 | 500 {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  // ELOOP and ENAMETOOLONG come from the request's path, not from a server fault.
-  if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP" || code === "ENAMETOOLONG") return 404;
-  if (code === "EACCES" || code === "EPERM") return 403;
-  return 500;
 }

@@ -8,11 +8,10 @@ import { type ByteRange, contentRange, multipartLayout, parseRange, RANGE_PARTIA
 import { F_ACCEPT_ENCODING, F_IF_MATCH, F_IF_MODIFIED_SINCE, F_IF_NONE_MATCH, F_IF_RANGE, F_IF_UNMODIFIED_SINCE, F_RANGE } from "../http/headers.ts";
 import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
-import { REASON } from "../http/status.ts";
+import { sendStatus, statusForFsError } from "./errors.ts";
 import type { FileEntry, Variant } from "./file-entry.ts";
 import { acceptedEncodings } from "./negotiate.ts";
 import { closeQuietly, openForReading, type Segment, streamSegments } from "./stream-file.ts";
-import { statusForFsError } from "./lookup.ts";
 
 export interface SendOptions {
   /** Separates the parts of multipart/byteranges bodies. */
@@ -29,13 +28,6 @@ export interface SendOptions {
 export interface OpenFile {
   readonly fd: number;
   claimed: boolean;
-}
-
-const PLAIN = "text/plain; charset=utf-8";
-
-/** Sends `Reason\n` as text/plain for a status (the body of every error without a custom page). */
-export function sendStatus(res: Response, status: number, fields: readonly string[] = []): void {
-  res.send(status, ["Content-Type", PLAIN, "X-Content-Type-Options", "nosniff", ...fields], `${REASON[status] ?? "Error"}\n`);
 }
 
 export class FileSender {

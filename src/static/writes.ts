@@ -12,6 +12,7 @@ import type { LockTable } from "../common/lock-table.ts";
 import type { Handler } from "../http/handler.ts";
 import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
+import { sendStatus, statusForFsError } from "./errors.ts";
 import { resolvePath } from "./resolve.ts";
 
 export interface WriteOptions {
@@ -30,6 +31,9 @@ export interface WriteOptions {
   readonly changed?: (file: string) => void;
 }
 
+/** 0 when a directory may be written into, else the status to answer. */
+type DirectoryStatus = 0 | 403 | 404 | 500;
+
 export class WriteHandler implements Handler {
   readonly #options: WriteOptions;
 
@@ -47,11 +51,11 @@ export class WriteHandler implements Handler {
   #target(req: Request, res: Response): { key: string; file: string } | null {
     const resolved = resolvePath(req.path, { dotfiles: this.#options.dotfiles });
     if (!resolved.ok) {
-      sendText(res, resolved.status, resolved.status === 400 ? "Bad Request\n" : "Not Found\n");
+      sendStatus(res, resolved.status);
       return null;
     }
     if (resolved.relative === "" || resolved.trailingSlash) {
-      sendText(res, 403, "Forbidden\n");
+      sendStatus(res, 403);
       return null;
     }
     return { key: resolved.relative, file: path.join(this.#options.root, resolved.relative) };
@@ -59,8 +63,7 @@ export class WriteHandler implements Handler {
 
   async #put(req: Request, res: Response): Promise<void> {
     if (!req.chunked && req.contentLength < 0) {
-      const status = this.#options.lengthRequiredStatus;
-      sendText(res, status, status === 411 ? "Length Required\n" : "Bad Request\n");
+      sendStatus(res, this.#options.lengthRequiredStatus);
       return;
     }
     const target = this.#target(req, res);
@@ -68,7 +71,7 @@ export class WriteHandler implements Handler {
     const dir = path.dirname(target.file);
     const dirStatus = await this.#prepareDirectory(dir);
     if (dirStatus !== 0) {
-      sendText(res, dirStatus, dirStatus === 404 ? "Not Found\n" : dirStatus === 403 ? "Forbidden\n" : "Internal Server Error\n");
+      sendStatus(res, dirStatus);
       return;
     }
     const temp = path.join(dir, `.${path.basename(target.file).slice(0, 64)}.${randomBytes(6).toString("hex")}.portico-upload`);
@@ -76,7 +79,7 @@ export class WriteHandler implements Handler {
     try {
       handle = await fsp.open(temp, "wx", 0o644);
     } catch (error) {
-      sendText(res, statusForFsError(error), bodyFor(statusForFsError(error)));
+      sendStatus(res, statusForFsError(error));
       return;
     }
     let received: boolean;
@@ -108,7 +111,7 @@ export class WriteHandler implements Handler {
         const stat = await fsp.lstat(target.file);
         if (stat.isDirectory()) {
           await fsp.unlink(temp).catch(() => undefined);
-          sendText(res, 403, "Forbidden\n");
+          sendStatus(res, 403);
           return;
         }
         existed = true;
@@ -119,16 +122,15 @@ export class WriteHandler implements Handler {
         await fsp.rename(temp, target.file);
       } catch (error) {
         await fsp.unlink(temp).catch(() => undefined);
-        const status = statusForFsError(error);
-        sendText(res, status, bodyFor(status));
+        sendStatus(res, statusForFsError(error));
         return;
       }
       if (this.#options.fsync) await syncDirectory(path.dirname(target.file));
       locks.bump(slot);
       this.#options.changed?.(target.file);
       if (req.aborted) return;
-      if (existed) sendText(res, 200, "OK\n");
-      else sendText(res, 201, "Created\n", ["Location", req.path]);
+      if (existed) sendStatus(res, 200);
+      else sendStatus(res, 201, ["Location", req.path]);
     } finally {
       locks.releaseWrite(slot);
     }
@@ -139,7 +141,7 @@ export class WriteHandler implements Handler {
     if (target === null) return;
     const jail = await this.#checkJail(path.dirname(target.file));
     if (jail !== 0) {
-      sendText(res, jail, bodyFor(jail));
+      sendStatus(res, jail);
       return;
     }
     const locks = this.#options.locks;
@@ -149,7 +151,7 @@ export class WriteHandler implements Handler {
     try {
       const stat = await fsp.lstat(target.file);
       if (stat.isDirectory()) {
-        sendText(res, 403, "Forbidden\n");
+        sendStatus(res, 403);
         return;
       }
       await fsp.unlink(target.file);
@@ -157,15 +159,14 @@ export class WriteHandler implements Handler {
       this.#options.changed?.(target.file);
       res.send(204, []);
     } catch (error) {
-      const status = statusForFsError(error);
-      sendText(res, status, bodyFor(status));
+      sendStatus(res, statusForFsError(error));
     } finally {
       locks.releaseWrite(slot);
     }
   }
 
   /** 0 when `dir` exists inside the root (created with --mkdir), else the status to answer. */
-  async #prepareDirectory(dir: string): Promise<number> {
+  async #prepareDirectory(dir: string): Promise<DirectoryStatus> {
     const status = await this.#checkJail(dir);
     if (status !== 404 || !this.#options.mkdir) return status;
     // Create from the deepest existing ancestor, which must itself be inside the root.
@@ -181,7 +182,7 @@ export class WriteHandler implements Handler {
     return this.#checkJail(dir);
   }
 
-  async #checkJail(dir: string): Promise<number> {
+  async #checkJail(dir: string): Promise<DirectoryStatus> {
     try {
       const real = await fsp.realpath(dir);
       const root = this.#options.root;
@@ -232,20 +233,4 @@ async function syncDirectory(dir: string): Promise<void> {
   if (handle === null) return;
   await handle.sync().catch(() => undefined);
   await handle.close().catch(() => undefined);
-}
-
-function statusForFsError(error: unknown): number {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOENT" || code === "ENOTDIR") return 404;
-  if (code === "EACCES" || code === "EPERM" || code === "EISDIR" || code === "EROFS") return 403;
-  if (code === "ENAMETOOLONG") return 404;
-  return 500;
-}
-
-function bodyFor(status: number): string {
-  return status === 404 ? "Not Found\n" : status === 403 ? "Forbidden\n" : status === 400 ? "Bad Request\n" : "Internal Server Error\n";
-}
-
-function sendText(res: Response, status: number, body: string, extra: readonly string[] = []): void {
-  res.send(status, ["Content-Type", "text/plain; charset=utf-8", ...extra], body);
 }

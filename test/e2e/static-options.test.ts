@@ -198,6 +198,7 @@ withServer("--cache-size 4k", ["--cache-size", "4k"], (port) => {
 });
 
 const written = makeSite({ "w.txt": "before\n" });
+fs.symlinkSync("loop", path.join(written, "loop"));
 withServer(
   "--writable on two threads",
   ["--writable", "-t", "2"],
@@ -213,6 +214,24 @@ withServer(
       const post = await get(port(), "/w.txt", { "Content-Length": "0" }, "POST");
       assert.equal(post.status, 405);
       assert.equal(post.headers.allow, "GET, HEAD, PUT, DELETE, OPTIONS");
+    });
+    test("a PUT or DELETE below a symlink loop is 404, as a GET of it is", async () => {
+      assert.equal((await get(port(), "/loop/x.txt")).status, 404);
+      const put = await request(port(), "PUT /loop/x.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nx\n", { timeoutMs: 5000 });
+      assert.equal(put.status, 404);
+      assert.equal(put.body.toString(), "Not Found\n");
+      assert.equal((await get(port(), "/loop/x.txt", {}, "DELETE")).status, 404);
+    });
+    test("write answers are one text/plain line with nosniff, like every other static answer", async () => {
+      const created = await request(port(), "PUT /fresh.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nf\n", { timeoutMs: 5000 });
+      assert.equal(created.status, 201);
+      assert.equal(created.headers.location, "/fresh.txt");
+      assert.equal(created.headers["content-type"], "text/plain; charset=utf-8");
+      assert.equal(created.headers["x-content-type-options"], "nosniff");
+      assert.equal(created.body.toString(), "Created\n");
+      const unsized = await request(port(), "PUT /fresh.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", { timeoutMs: 5000 });
+      assert.equal(unsized.status, 411);
+      assert.equal(unsized.body.toString(), "Length Required\n");
     });
   },
   written,

@@ -1,10 +1,10 @@
-// Unit tests for the disk map: the real-path jail, index files, siblings and error statuses.
+// Unit tests for the disk map: the real-path jail, index files, siblings and the statuses of misses.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { DiskMap, statusForFsError } from "../../src/static/lookup.ts";
+import { DiskMap } from "../../src/static/lookup.ts";
 import { makeSite } from "../helpers/server.ts";
 
 const outside = makeSite({ "secret.txt": "secret" });
@@ -56,14 +56,4 @@ test("precompressed siblings are found", async () => {
   assert.equal(s[0], null);
   assert.equal(s[1], null);
   assert.equal(s[2]?.size, 2);
-});
-
-test("file system errors map to 404, 403 and 500", () => {
-  const err = (code: string) => Object.assign(new Error(code), { code });
-  assert.equal(statusForFsError(err("ENOENT")), 404);
-  assert.equal(statusForFsError(err("ENOTDIR")), 404);
-  assert.equal(statusForFsError(err("EACCES")), 403);
-  assert.equal(statusForFsError(err("EPERM")), 403);
-  assert.equal(statusForFsError(err("EIO")), 500);
-  assert.equal(statusForFsError(err("EMFILE")), 500);
 });
