@@ -99,6 +99,8 @@ export class UpstreamConnection implements Sweepable {
   #errorCode = "";
   /** The current read landed in SHARED_READ: views of it are valid only until the read returns. */
   #volatile = false;
+  /** Read buffer for a streaming body or a tunnel, until a large read takes it along. */
+  #spare: Buffer | null = null;
   /** After a 101 the socket belongs to a tunnel, which reads it through 'data' events. */
   #detached = false;
   readonly #deliver = (data: Buffer): void => this.#listener?.onResponseData(this.#volatile ? Buffer.from(data) : data);
@@ -186,6 +188,8 @@ export class UpstreamConnection implements Sweepable {
     }
     this.#buf = EMPTY;
     this.#pos = 0;
+    // An idle pooled socket keeps no read buffer of its own.
+    this.#spare = null;
     this.#phase = C_IDLE;
     this.reused = true;
     // Reading may have been paused for a slow client during the last exchange; a pooled socket must
@@ -266,12 +270,20 @@ export class UpstreamConnection implements Sweepable {
 
   /** A fresh buffer while a large body streams (its chunks are passed on, not copied), else the shared one. */
   #readBuffer(): Buffer {
-    return this.#phase === C_BODY || this.#detached ? Buffer.allocUnsafe(READ_BYTES) : SHARED_READ;
+    if (this.#phase !== C_BODY && !this.#detached) return SHARED_READ;
+    return (this.#spare ??= Buffer.allocUnsafe(READ_BYTES));
   }
 
   /** Always true: reading continues (pause() is how backpressure stops it). */
   #onRead(n: number, buf: Buffer): boolean {
-    const chunk = buf.subarray(0, n);
+    let chunk = buf.subarray(0, n);
+    if (buf === this.#spare) {
+      // A chunk passed on may wait in a socket's queue: a small one is copied out so it does not pin
+      // the whole read buffer (many small reads, such as events, would each hold 64 KiB), a large one
+      // takes the buffer with it.
+      if (n < READ_BYTES / 2) chunk = Buffer.from(chunk);
+      else this.#spare = null;
+    }
     if (this.#detached) {
       // The tunnel pipes this socket; pipe() listens for 'data'.
       this.#socket.emit("data", chunk);
