@@ -25,8 +25,8 @@ export interface CopiedFields {
    * line without its CRLF, or several adjacent lines (their inner CRLFs included).
    */
   readonly lines: readonly number[];
-  /** Further complete field lines, each ending in CRLF (latin1). */
-  readonly extra: string;
+  /** Further complete field lines, each ending in CRLF. */
+  readonly extra: Buffer;
 }
 
 /** What a response needs from its connection. */
@@ -154,7 +154,7 @@ export class Response {
   sendCopied(status: number, fields: CopiedFields, body: Buffer): void {
     const bodiless = isBodilessStatus(status);
     const withBody = !bodiless && this.#request.method !== "HEAD" && body.length > 0;
-    const head = this.#copiedHead(status, fields, bodiless ? "" : `Content-Length: ${body.length}\r\n`, withBody ? body.length : 0);
+    const head = this.#copiedHead(status, fields, "", bodiless ? -1 : body.length, withBody ? body.length : 0);
     if (withBody) head.set(body, head.length - body.length);
     this.#publishHead();
     this.bodyBytes = withBody ? body.length : 0;
@@ -217,7 +217,7 @@ export class Response {
   /** writeHead() with fields copied as bytes (see CopiedFields). */
   writeHeadCopied(status: number, fields: CopiedFields, contentLength?: number): void {
     const framing = this.#framing(status, contentLength);
-    this.#pendingHead = this.#copiedHead(status, fields, framing, 0);
+    this.#pendingHead = this.#copiedHead(status, fields, framing, -1, 0);
     this.#publishHead();
   }
 
@@ -304,12 +304,16 @@ export class Response {
     return statusLine(status) + SERVER_LINE + dateHeaderLine() + serializeFields(headers) + framing + CONNECTION_LINES[variant] + "\r\n";
   }
 
-  /** The head as bytes with copied field lines, in a buffer with `room` bytes left free at its end. */
-  #copiedHead(status: number, fields: CopiedFields, framing: string, room: number): Buffer {
+  /**
+   * The head as bytes with copied field lines, in a buffer with `room` bytes left free at its end.
+   * Framing is `framing` (a field line or "") or, when `length` >= 0, a Content-Length written here.
+   */
+  #copiedHead(status: number, fields: CopiedFields, framing: string, length: number, room: number): Buffer {
     if (this.headersSent) throw new Error("response head already sent");
     this.status = status;
     this.headersSent = true;
-    const variant = this.#connectionVariant(this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "");
+    const variant = this.#connectionVariant(this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "" || length >= 0);
+    const digits = length >= 0 ? decimalDigits(length) : 0;
     const before = headStart(status);
     const extra = fields.extra;
     const end = HEAD_ENDS[variant]!;
@@ -317,6 +321,7 @@ export class Response {
     const lines = fields.lines;
     // Every part is latin1 (one byte per character), so string lengths are byte lengths.
     let size = before.length + extra.length + framing.length + end.length + room;
+    if (length >= 0) size += CONTENT_LENGTH_NAME.length + digits + 2;
     for (let k = 0; k < lines.length; k += 2) size += lines[k + 1]! - lines[k]! + 2;
     const out = Buffer.allocUnsafe(size);
     out.set(before, 0);
@@ -326,8 +331,17 @@ export class Response {
       out[at++] = 0x0d;
       out[at++] = 0x0a;
     }
-    if (extra.length !== 0) at += out.write(extra, at, "latin1");
+    out.set(extra, at);
+    at += extra.length;
     if (framing.length !== 0) at += out.write(framing, at, "latin1");
+    if (length >= 0) {
+      out.set(CONTENT_LENGTH_NAME, at);
+      at += CONTENT_LENGTH_NAME.length;
+      for (let i = digits - 1, v = length; i >= 0; i--, v = Math.floor(v / 10)) out[at + i] = 0x30 + (v % 10);
+      at += digits;
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+    }
     out.set(end, at);
     return out;
   }
@@ -384,6 +398,18 @@ export class Response {
     this.finished = true;
     this.#sink.responseDone(this, this.#keepAlive && !this.#closeRequested);
   }
+}
+
+const CONTENT_LENGTH_NAME = Buffer.from("Content-Length: ", "latin1");
+
+/** How many decimal digits `n` (a non-negative integer) has. */
+function decimalDigits(n: number): number {
+  let digits = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    digits++;
+  }
+  return digits;
 }
 
 /** The Connection line (if any) and the empty line ending a head, per Connection variant. */

@@ -221,11 +221,11 @@ export function copiedResponseFields(head: ResponseHead): CopiedFields {
     if (fate === KEEP) addRun(lines, f[k]!, f[k + 3]!);
     else if (fate === VIA_FIELD) via = appendList(via, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
   }
-  return { raw, lines, extra: via === undefined ? VIA_LINE : `Via: ${via}, ${VIA}\r\n` };
+  return { raw, lines, extra: via === undefined ? VIA_LINE : Buffer.from(`Via: ${via}, ${VIA}\r\n`, "latin1") };
 }
 
 const ENGINE_FIELDS = ["date", "server"];
-const VIA_LINE = `Via: ${VIA}\r\n`;
+const VIA_LINE = Buffer.from(`Via: ${VIA}\r\n`, "latin1");
 const DROP = 0;
 const KEEP = 1;
 const VIA_FIELD = 2;
