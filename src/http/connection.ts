@@ -88,19 +88,14 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
   #readPaused = false;
   #lingerBytes = 0;
   #drainListeners: Array<() => void> | null = null;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localPort: number;
+  #remoteAddress: string | undefined;
+  #remotePort = -1;
+  #localPort = -1;
 
   constructor(socket: Socket, ctx: ConnectionContext) {
     this.#socket = socket;
     this.#ctx = ctx;
     this.#options = ctx.options;
-    // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; logs and X-Forwarded-For want a.b.c.d.
-    const remote = socket.remoteAddress ?? "";
-    this.remoteAddress = remote.startsWith("::ffff:") && remote.includes(".") ? remote.slice(7) : remote;
-    this.remotePort = socket.remotePort ?? 0;
-    this.localPort = socket.localPort ?? 0;
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("end", () => this.#onEnd());
     socket.on("drain", () => this.#onDrain());
@@ -109,8 +104,29 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     this.deadline = Date.now() + this.#options.headersTimeoutMs;
     ctx.sweeper.add(this);
     if (connectionOpenChannel.hasSubscribers) {
-      connectionOpenChannel.publish({ remoteAddress: this.remoteAddress, remotePort: this.remotePort });
+      connectionOpenChannel.publish({ connection: this });
     }
+  }
+
+  // Peer details cost a getpeername/getsockname system call each: asked for on first use only, and
+  // remembered (they are gone once the socket is closed).
+  get remoteAddress(): string {
+    if (this.#remoteAddress === undefined) {
+      // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; logs and X-Forwarded-For want a.b.c.d.
+      const remote = this.#socket.remoteAddress ?? "";
+      this.#remoteAddress = remote.startsWith("::ffff:") && remote.includes(".") ? remote.slice(7) : remote;
+    }
+    return this.#remoteAddress;
+  }
+
+  get remotePort(): number {
+    if (this.#remotePort === -1) this.#remotePort = this.#socket.remotePort ?? 0;
+    return this.#remotePort;
+  }
+
+  get localPort(): number {
+    if (this.#localPort === -1) this.#localPort = this.#socket.localPort ?? 0;
+    return this.#localPort;
   }
 
   get closing(): boolean {
@@ -186,15 +202,20 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
       if (this.#readPaused) this.#resumeReading();
       return false;
     }
-    if (scan.pos < start) {
+    const fresh = scan.pos < start;
+    if (fresh) {
       scan.pos = start;
       scan.lineStart = start;
       scan.lines = 0;
-      this.deadline = Date.now() + this.#options.headersTimeoutMs;
     }
     const limits = this.#options.limits;
     const headEnd = scanHead(buf, start, end, scan, limits);
-    if (headEnd === HEAD_INCOMPLETE) return false;
+    if (headEnd === HEAD_INCOMPLETE) {
+      // The headers timeout runs from the head's first byte; a head that arrived whole (the usual
+      // case) never needs it, which saves a clock read per request.
+      if (fresh) this.deadline = Date.now() + this.#options.headersTimeoutMs;
+      return false;
+    }
     const req = new Request(this);
     if (headEnd instanceof HttpError) {
       this.#failBeforeHandler(req, headEnd);
@@ -584,7 +605,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     this.#ctx.sweeper.delete(this);
     this.#ctx.connectionClosed(this);
     if (connectionCloseChannel.hasSubscribers) {
-      connectionCloseChannel.publish({ remoteAddress: this.remoteAddress, remotePort: this.remotePort });
+      connectionCloseChannel.publish({ connection: this });
     }
   }
 

@@ -28,9 +28,9 @@ export interface RequestFinishMessage {
   readonly complete: boolean;
 }
 
+/** The connection itself: its peer details are read from the socket only when a subscriber asks. */
 export interface ConnectionMessage {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
+  readonly connection: { readonly remoteAddress: string; readonly remotePort: number; readonly localPort: number };
 }
 
 export const requestStartChannel = diagnosticsChannel.channel("portico:http.request.start");

@@ -17,8 +17,29 @@ export class RequestHead {
   query = "";
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   versionMinor = 1;
+  /** Set by the parser or a caller; null while only the Host field's offsets are known. */
+  #host: string | null = "";
+  #hostStart = 0;
+  #hostEnd = 0;
+
   /** Host from the absolute-form target, else from the Host field; "" when there is none. */
-  host = "";
+  get host(): string {
+    // Built on first use: most requests to a single-site server never look at it.
+    if (this.#host === null) this.#host = this.raw.toString("latin1", this.#hostStart, this.#hostEnd);
+    return this.#host;
+  }
+
+  set host(value: string) {
+    this.#host = value;
+  }
+
+  /** Takes the Host field's value raw[start, end) as the host unless the target already named one. */
+  hostFromField(start: number, end: number): void {
+    if (this.#host !== "") return;
+    this.#host = null;
+    this.#hostStart = start;
+    this.#hostEnd = end;
+  }
   absoluteForm = false;
   /** Per field: nameStart, nameEnd, valueStart, valueEnd, known id (or -1). */
   fields: number[] = [];

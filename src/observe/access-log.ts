@@ -85,7 +85,16 @@ export class AccessLog {
   }
 
   #write(line: string): void {
-    writeFully(this.#fd, Buffer.from(line, "utf8"));
+    // The common case — the whole line in one write(2) straight from the string — allocates nothing.
+    let written = 0;
+    try {
+      written = fs.writeSync(this.#fd, line);
+    } catch {
+      written = 0;
+    }
+    if (written === line.length) return;
+    const bytes = Buffer.from(line, "utf8");
+    if (written < bytes.length) writeFully(this.#fd, bytes.subarray(written));
   }
 }
 

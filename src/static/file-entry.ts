@@ -92,6 +92,8 @@ export class FileEntry {
   readonly pending: Array<Promise<void> | null>;
   /** When the disk was last checked (ms since the epoch). */
   checkedAt: number;
+  /** True while one request re-checks this entry against the disk (the others keep using it). */
+  revalidating = false;
   /** Bytes this entry accounts for in the cache budget. */
   cost: number;
   /** The URI's lock slot and the version it was loaded at, when writes are on (else -1 and 0). */

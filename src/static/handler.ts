@@ -126,7 +126,17 @@ export class StaticHandler implements Handler {
     if (entry === undefined && this.#missing.size !== 0 && this.#sendRecentMiss(req, res)) return true;
     const fresh = entry !== undefined && Date.now() - entry.checkedAt < this.#options.revalidateMs;
     const locks = this.#locks;
-    if (locks === null) return fresh ? this.#sender.send(req, res, entry!) : this.#serveFromDisk(req, res, NO_VERSION);
+    if (locks === null) {
+      if (fresh) return this.#sender.send(req, res, entry!);
+      if (entry === undefined) return this.#serveFromDisk(req, res, NO_VERSION);
+      // One request re-checks a stale entry against the disk; the others keep answering from memory
+      // meanwhile instead of all hitting the file system at once (the bound grows by one lookup).
+      if (entry.revalidating && this.#options.revalidateMs > 0) return this.#sender.send(req, res, entry);
+      entry.revalidating = true;
+      return this.#serveFromDisk(req, res, NO_VERSION).finally(() => {
+        entry.revalidating = false;
+      });
+    }
     if (fresh && locks.tryRead(entry!.slot)) {
       if (locks.version(entry!.slot) === entry!.version) return this.#releasing(entry!.slot, this.#sender.send(req, res, entry!));
       locks.releaseRead(entry!.slot);

@@ -62,6 +62,20 @@ test("the first GET goes to disk; repeats of a cached file are answered synchron
   assert.equal(h.cache.size, 1);
 });
 
+test("a stale cached file is re-checked by one request while the others answer from memory", async () => {
+  const h = handler({ revalidateMs: 20 });
+  await run(h, "/a.txt");
+  await new Promise((r) => setTimeout(r, 40));
+  const checking = exchangeFor("/a.txt", {}, "GET");
+  const first = h.handle(checking.req, checking.res);
+  assert.ok(first instanceof Promise, "the first request after the bound goes to the disk");
+  const meanwhile = await run(h, "/a.txt");
+  assert.equal(meanwhile.sync, true, "a request during the re-check is answered from memory");
+  assert.equal(meanwhile.body.toString(), "aaa\n");
+  await first;
+  assert.equal((await run(h, "/a.txt")).sync, true);
+});
+
 test("with revalidation 0 every request checks the disk", async () => {
   const h = handler({ revalidateMs: 0 });
   await run(h, "/a.txt");

@@ -1,0 +1,41 @@
+// Resident memory per idle keep-alive connection: a fresh server, a baseline after warm-up, then N
+// connections that each served one request and now wait; (RSS after − RSS before) / N.
+
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { residentBytes, type ServerEnv, type ServerVariant, sleep, startServer } from "./servers.ts";
+
+export interface MemoryResult {
+  readonly baselineBytes: number;
+  readonly loadedBytes: number;
+  readonly connections: number;
+  readonly bytesPerConnection: number;
+}
+
+export async function measureIdleMemory(v: ServerVariant, env: ServerEnv, connections: number): Promise<MemoryResult> {
+  const server = await startServer(v, env);
+  try {
+    for (let i = 0; i < 200; i++) await (await fetch(`http://127.0.0.1:${server.port}/1k.txt`)).arrayBuffer();
+    await sleep(1500);
+    const baselineBytes = residentBytes(server.pid);
+    const client = spawn(env.node, [path.join(env.repo, "bench/lib/idle-client.ts"), String(server.port), String(connections)], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    const ready = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      client.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        if (out.includes("\n")) resolve(out.trim());
+      });
+      client.once("exit", (code) => reject(new Error(`idle client exited early (${code}): ${out}`)));
+    });
+    const open = Number(ready.split(" ")[1]);
+    await sleep(2000);
+    const loadedBytes = residentBytes(server.pid);
+    client.stdin.end();
+    await new Promise((resolve) => client.once("exit", resolve));
+    return { baselineBytes, loadedBytes, connections: open, bytesPerConnection: open > 0 ? (loadedBytes - baselineBytes) / open : Number.NaN };
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,174 @@
+// Turns samples into results: medians per (scenario, server), ratios to nginx, the issue's targets
+// checked one by one, a plain-text table for the terminal and the Markdown for bench/RESULTS.md.
+
+import type { MemoryResult } from "./memory.ts";
+import type { Scenario } from "./scenarios.ts";
+import type { LoadResult } from "./wrk.ts";
+
+export interface Cell {
+  readonly scenario: string;
+  readonly server: string;
+  readonly rounds: number;
+  readonly rps: number;
+  readonly bytesPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly non2xx: number;
+  readonly socketErrors: number;
+  /** Server CPU µs per request (median); robust to other load on the machine. */
+  readonly cpuUs: number;
+  /** Headline number (req/s or bytes/s) over nginx's in the same scenario; NaN without nginx. */
+  ratio: number;
+  /** nginx's CPU per request over this server's (higher is better, like ratio); NaN without nginx. */
+  cpuRatio: number;
+  note: string;
+}
+
+export interface MemoryCell {
+  readonly server: string;
+  readonly result: MemoryResult;
+}
+
+export interface Target {
+  readonly text: string;
+  readonly value: number;
+  readonly goal: string;
+  readonly met: boolean | null;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function summarize(scenario: Scenario, server: string, samples: readonly LoadResult[], note: string): Cell {
+  return {
+    scenario: scenario.name,
+    server,
+    rounds: samples.length,
+    rps: median(samples.map((s) => s.requestsPerSec)),
+    bytesPerSec: median(samples.map((s) => s.bytesPerSec)),
+    p50Ms: median(samples.map((s) => s.p50Ms)),
+    p99Ms: median(samples.map((s) => s.p99Ms)),
+    non2xx: samples.reduce((a, s) => a + s.non2xx, 0),
+    socketErrors: samples.reduce((a, s) => a + s.socketErrors, 0),
+    cpuUs: median(samples.map((s) => s.cpuUsPerRequest)),
+    cpuRatio: Number.NaN,
+    ratio: Number.NaN,
+    note,
+  };
+}
+
+export function headline(scenario: Scenario, cell: Cell): number {
+  return scenario.metric === "throughput" ? cell.bytesPerSec : cell.rps;
+}
+
+/** Fills each cell's ratio to the nginx cell of its scenario. */
+export function addRatios(scenarios: readonly Scenario[], cells: Cell[]): void {
+  for (const s of scenarios) {
+    const base = cells.find((c) => c.scenario === s.name && c.server === "nginx");
+    for (const c of cells) {
+      if (c.scenario !== s.name) continue;
+      c.ratio = base === undefined ? Number.NaN : headline(s, c) / headline(s, base);
+      c.cpuRatio = base === undefined ? Number.NaN : base.cpuUs / c.cpuUs;
+    }
+  }
+}
+
+export function checkTargets(scenarios: readonly Scenario[], cells: readonly Cell[], memory: readonly MemoryCell[]): Target[] {
+  const cell = (scenario: string, server: string): Cell | undefined => cells.find((c) => c.scenario === scenario && c.server === server);
+  const targets: Target[] = [];
+  const add = (text: string, value: number, goal: string, ok: (v: number) => boolean): void => {
+    targets.push({ text, value, goal, met: Number.isNaN(value) ? null : ok(value) });
+  };
+  for (const name of ["small-50", "small-1000", "not-found"]) {
+    add(`Portico / nginx, ${name}`, cell(name, "portico")?.ratio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
+    add(`  same, by CPU per request`, cell(name, "portico")?.cpuRatio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
+  }
+  for (const name of ["file-1m", "file-100m"]) {
+    add(`Portico / nginx, ${name}`, cell(name, "portico")?.ratio ?? Number.NaN, "≥ 0.6×", (v) => v >= 0.6);
+    add(`  same, by CPU per request`, cell(name, "portico")?.cpuRatio ?? Number.NaN, "≥ 0.6×", (v) => v >= 0.6);
+  }
+  for (const s of scenarios.filter((x) => x.small)) {
+    const mine = cell(s.name, "portico");
+    const peers = cells.filter((c) => c.scenario === s.name && !c.server.startsWith("portico") && !c.server.startsWith("nginx"));
+    const best = Math.max(...peers.map((c) => headline(s, c)));
+    add(`Portico / fastest Node peer, ${s.name}`, mine === undefined || peers.length === 0 ? Number.NaN : headline(s, mine) / best, "≥ 8×", (v) => v >= 8);
+    const leanest = Math.min(...peers.map((c) => c.cpuUs));
+    add(`  same, by CPU per request`, mine === undefined || peers.length === 0 ? Number.NaN : leanest / mine.cpuUs, "≥ 8×", (v) => v >= 8);
+  }
+  const p = cell("small-50", "portico");
+  const n = cell("small-50", "nginx");
+  add("p99 latency Portico / nginx, small-50", p !== undefined && n !== undefined ? p.p99Ms / n.p99Ms : Number.NaN, "≤ 1.5×", (v) => v <= 1.5);
+  const pm = memory.find((m) => m.server === "portico");
+  const nm = memory.find((m) => m.server === "nginx");
+  add("idle memory per connection Portico / nginx", pm !== undefined && nm !== undefined ? pm.result.bytesPerConnection / nm.result.bytesPerConnection : Number.NaN, "≤ 2×", (v) => v <= 2);
+  const quiet = cell("access-log", "portico");
+  const logged = cell("access-log", "portico-log");
+  add("access log on / off, Portico", quiet !== undefined && logged !== undefined ? logged.rps / quiet.rps : Number.NaN, "≥ 0.85×", (v) => v >= 0.85);
+  add(`  same, by CPU per request`, quiet !== undefined && logged !== undefined ? quiet.cpuUs / logged.cpuUs : Number.NaN, "≥ 0.85×", (v) => v >= 0.85);
+  const t1 = cell("threads", "portico");
+  const t2 = cell("threads", "portico-t2");
+  add("Portico -t 2 / -t 1 (information)", t1 !== undefined && t2 !== undefined ? t2.rps / t1.rps : Number.NaN, "—", () => true);
+  return targets;
+}
+
+function fmt(n: number, digits = 0): string {
+  if (Number.isNaN(n)) return "—";
+  return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function fmtMs(ms: number): string {
+  if (Number.isNaN(ms)) return "—";
+  return ms < 1 ? `${fmt(ms * 1000)} µs` : `${fmt(ms, 2)} ms`;
+}
+
+function rows(scenarios: readonly Scenario[], cells: readonly Cell[]): string[][] {
+  const out: string[][] = [];
+  for (const s of scenarios) {
+    for (const c of cells.filter((x) => x.scenario === s.name)) {
+      const errors = c.socketErrors > 0 ? `${c.socketErrors} socket errors` : "";
+      const bad = s.name !== "not-found" && c.non2xx > 0 ? `${c.non2xx} non-2xx` : "";
+      out.push([s.name, c.server, fmt(c.rps), fmt(c.bytesPerSec / 1024 / 1024, 1), fmtMs(c.p50Ms), fmtMs(c.p99Ms), Number.isNaN(c.ratio) ? "—" : `${fmt(c.ratio, 2)}×`, fmt(c.cpuUs, 2), Number.isNaN(c.cpuRatio) ? "—" : `${fmt(c.cpuRatio, 2)}×`, [c.note, bad, errors].filter(Boolean).join("; ")]);
+    }
+  }
+  return out;
+}
+
+const HEAD = ["scenario", "server", "req/s", "MiB/s", "p50", "p99", "× nginx", "CPU µs/req", "× nginx (CPU)", "notes"];
+const LAST_NUMBER = 8;
+
+export function textTable(scenarios: readonly Scenario[], cells: readonly Cell[], memory: readonly MemoryCell[]): string {
+  const body = rows(scenarios, cells);
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]): string => r.map((v, i) => (i >= 2 && i <= LAST_NUMBER ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ").trimEnd();
+  const out = [line(HEAD), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
+  for (const m of memory) out.push(`memory  ${m.server}: ${fmt(m.result.bytesPerConnection / 1024, 2)} KiB per idle connection (${m.result.connections} connections)`);
+  return out.join("\n");
+}
+
+export function markdownTable(scenarios: readonly Scenario[], cells: readonly Cell[]): string {
+  const body = rows(scenarios, cells);
+  const align = HEAD.map((_, i) => (i >= 2 && i <= LAST_NUMBER ? "---:" : "---"));
+  return [HEAD, align, ...body].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+
+export function memoryTable(memory: readonly MemoryCell[]): string {
+  if (memory.length === 0) return "(not measured in this run)";
+  const lines = ["| server | connections | RSS before | RSS with connections | per connection |", "| --- | ---: | ---: | ---: | ---: |"];
+  for (const m of memory) {
+    const r = m.result;
+    lines.push(`| ${m.server} | ${fmt(r.connections)} | ${fmt(r.baselineBytes / 1024 / 1024, 1)} MiB | ${fmt(r.loadedBytes / 1024 / 1024, 1)} MiB | ${fmt(r.bytesPerConnection / 1024, 2)} KiB |`);
+  }
+  return lines.join("\n");
+}
+
+export function targetsText(targets: readonly Target[], markdown: boolean): string {
+  const mark = (t: Target): string => (t.met === null ? "not measured" : t.goal === "—" ? "" : t.met ? "met" : "NOT met");
+  if (!markdown) return targets.map((t) => `${t.text}: ${Number.isNaN(t.value) ? "—" : `${fmt(t.value, 2)}×`} (target ${t.goal}) ${mark(t)}`).join("\n");
+  const lines = ["| target | measured | goal | |", "| --- | ---: | ---: | --- |"];
+  for (const t of targets) lines.push(`| ${t.text} | ${Number.isNaN(t.value) ? "—" : `${fmt(t.value, 2)}×`} | ${t.goal} | ${mark(t)} |`);
+  return lines.join("\n");
+}

@@ -1,0 +1,84 @@
+// The benchmark's scenarios: what load each applies, which servers take part, and how its result is
+// read (requests/s or bytes/s). Names are what --only accepts.
+
+import path from "node:path";
+import { FILES } from "./docroot.ts";
+import { PEERS, type ServerVariant } from "./servers.ts";
+import type { LoadSpec } from "./wrk.ts";
+
+export interface Scenario {
+  readonly name: string;
+  readonly title: string;
+  readonly kind: "load" | "memory";
+  readonly load?: LoadSpec;
+  /** The headline number: requests per second, or bytes per second for large files. */
+  readonly metric: "rps" | "throughput";
+  /** Small-file scenario: Portico must beat the fastest Node peer by 8× here. */
+  readonly small: boolean;
+  /** Servers taking part, before --servers filtering. */
+  readonly variants: readonly ServerVariant[];
+  /** Response field that must be present for the run to count as what it claims (gzip). */
+  readonly expectHeader?: { readonly name: string; readonly value: string; readonly request: readonly string[] };
+}
+
+const PORTICO: ServerVariant = { id: "portico", kind: "portico", threads: 1 };
+const NGINX: ServerVariant = { id: "nginx", kind: "nginx", threads: 1 };
+const PEER_VARIANTS: ServerVariant[] = PEERS.map((id) => ({ id, kind: "peer" }));
+const ALL = [PORTICO, NGINX, ...PEER_VARIANTS];
+
+function load(p: string, connections: number, headers: string[] = [], script?: LoadSpec["script"]): LoadSpec {
+  return { path: p, connections, threads: 1, headers, script };
+}
+
+export function scenarios(repo: string, hasAccessLog: boolean): Scenario[] {
+  const pipeline = { file: path.join(repo, "bench/wrk/pipeline.lua"), args: ["16"] };
+  const list: Scenario[] = [
+    { name: "small-50", title: "1 KiB, 50 keep-alive connections", kind: "load", load: load(FILES.small, 50), metric: "rps", small: true, variants: ALL },
+    { name: "small-1000", title: "1 KiB, 1,000 keep-alive connections", kind: "load", load: load(FILES.small, 1000), metric: "rps", small: true, variants: ALL },
+    { name: "new-conn", title: "1 KiB, a new connection per request (50)", kind: "load", load: load(FILES.small, 50, ["Connection: close"]), metric: "rps", small: true, variants: ALL },
+    { name: "pipelined", title: "1 KiB, 16 pipelined requests × 50 connections", kind: "load", load: load(FILES.small, 50, [], pipeline), metric: "rps", small: true, variants: ALL },
+    { name: "not-found", title: "404 Not Found, 50 connections", kind: "load", load: load(FILES.missing, 50), metric: "rps", small: true, variants: ALL },
+    {
+      name: "gzip-32k",
+      title: "32 KiB JavaScript, Accept-Encoding: gzip, 50 connections",
+      kind: "load",
+      load: load(FILES.js, 50, ["Accept-Encoding: gzip"]),
+      metric: "rps",
+      small: true,
+      variants: ALL,
+      expectHeader: { name: "content-encoding", value: "gzip", request: ["Accept-Encoding", "gzip"] },
+    },
+    { name: "file-1m", title: "1 MiB file, 20 connections", kind: "load", load: load(FILES.medium, 20), metric: "throughput", small: false, variants: ALL },
+    { name: "file-100m", title: "100 MiB file, 4 connections (throughput)", kind: "load", load: load(FILES.large, 4), metric: "throughput", small: false, variants: ALL },
+    {
+      name: "threads",
+      title: "1 KiB, 50 connections: 1 thread vs 2 (server on both CPUs, wrk shares CPU 0)",
+      kind: "load",
+      load: load(FILES.small, 50),
+      metric: "rps",
+      small: false,
+      variants: [
+        PORTICO,
+        { id: "portico-t2", kind: "portico", threads: 2, cpus: "0,1" },
+        NGINX,
+        { id: "nginx-w2", kind: "nginx", threads: 2, cpus: "0,1" },
+      ],
+    },
+    {
+      name: "access-log",
+      title: "1 KiB, 50 connections, access log to a file vs none",
+      kind: "load",
+      load: load(FILES.small, 50),
+      metric: "rps",
+      small: false,
+      variants: [
+        PORTICO,
+        ...(hasAccessLog ? [{ id: "portico-log", kind: "portico", threads: 1, accessLog: true } as const] : []),
+        NGINX,
+        { id: "nginx-log", kind: "nginx", threads: 1, accessLog: true },
+      ],
+    },
+    { name: "memory", title: "Resident memory per idle keep-alive connection", kind: "memory", metric: "rps", small: false, variants: [PORTICO, NGINX] },
+  ];
+  return list;
+}

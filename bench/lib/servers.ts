@@ -1,0 +1,203 @@
+// The servers under test and how to run them: each pinned with taskset to its CPU set, started on a
+// free port, ready once it answers a GET, stopped with SIGTERM (then SIGKILL). Also reads a server's
+// resident memory (process and children) from /proc for the idle-connection scenario.
+// Not here: load generation (wrk.ts) or the scenario table (scenarios.ts).
+
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { nginxConfig } from "./nginx-conf.ts";
+
+export interface ServerVariant {
+  /** Unique name in results ("portico", "nginx", "portico-t2", "sirv"…). */
+  readonly id: string;
+  /** Which implementation: used for --servers filtering and ratios. */
+  readonly kind: "portico" | "nginx" | "peer";
+  readonly threads?: number;
+  readonly accessLog?: boolean;
+  /** CPU list for taskset when not the default server CPU (the threads scenario). */
+  readonly cpus?: string;
+}
+
+export interface ServerEnv {
+  readonly repo: string;
+  readonly node: string;
+  readonly root: string;
+  /** A temp folder for configs and logs. */
+  readonly work: string;
+  readonly serverCpus: string;
+  readonly nginx: string;
+}
+
+export interface RunningServer {
+  readonly variant: ServerVariant;
+  readonly port: number;
+  readonly pid: number;
+  readonly command: string;
+  stop(): Promise<void>;
+}
+
+export const PEERS = ["sirv", "http-server", "serve", "fastify-static"] as const;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The command line (without taskset) for a variant. */
+export function commandFor(v: ServerVariant, env: ServerEnv, port: number): string[] {
+  const bin = (p: string): string => path.join(env.repo, "node_modules", p);
+  switch (v.kind === "peer" ? v.id : v.kind) {
+    case "portico": {
+      const args = [env.node, path.join(env.repo, "src/cli.ts"), "-t", String(v.threads ?? 1), "--root", env.root];
+      args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");
+      // --quiet turns the per-request log off; the logging variant writes it to a file instead.
+      if (v.accessLog === true) args.push("--access-log", path.join(env.work, `${v.id}-${port}.log`));
+      else args.push("--quiet");
+      return [...args, String(port)];
+    }
+    case "nginx": {
+      const dir = path.join(env.work, `nginx-${v.id}-${port}`);
+      fs.mkdirSync(dir, { recursive: true });
+      const conf = nginxConfig({
+        root: env.root,
+        port,
+        workDir: dir,
+        workers: v.threads ?? 1,
+        accessLog: v.accessLog === true ? path.join(dir, "access.log") : "",
+      });
+      fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
+      return [env.nginx, "-p", dir, "-c", path.join(dir, "nginx.conf")];
+    }
+    case "sirv":
+      return [env.node, bin("sirv-cli/bin.js"), env.root, "--port", String(port), "--host", "127.0.0.1", "--quiet", "--etag", "--gzip"];
+    case "http-server":
+      return [env.node, bin("http-server/bin/http-server"), env.root, "-p", String(port), "-a", "127.0.0.1", "-s", "-g", "-d", "false"];
+    case "serve":
+      return [env.node, bin("serve/build/main.js"), env.root, "-l", `tcp://127.0.0.1:${port}`, "-L", "-n", "--no-port-switching"];
+    case "fastify-static":
+      return [env.node, path.join(env.repo, "bench/servers/fastify-static.ts"), env.root, String(port)];
+    default:
+      throw new Error(`unknown server ${v.id}`);
+  }
+}
+
+export async function startServer(v: ServerVariant, env: ServerEnv, cpus = v.cpus ?? env.serverCpus): Promise<RunningServer> {
+  const port = await freePort();
+  const argv = commandFor(v, env, port);
+  const child: ChildProcess = spawn("taskset", ["-c", cpus, ...argv], {
+    cwd: env.work,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, NODE_ENV: "production" },
+  });
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d.slice(0, 4000)));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const command = `taskset -c ${cpus} ${argv.map((a) => (a.startsWith(env.repo) ? path.relative(env.repo, a) : a)).join(" ")}`;
+  try {
+    await waitReady(port, child, 20_000);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw new Error(`${v.id} did not start: ${(error as Error).message}\n${stderr}`);
+  }
+  return {
+    variant: v,
+    port,
+    pid: child.pid!,
+    command,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function waitReady(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/1k.txt`);
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
+  throw new Error("timed out waiting for it to answer");
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The process and all its descendants (nginx: master + workers). */
+function family(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/** Resident memory in bytes of a process and its descendants. */
+export function residentBytes(pid: number): number {
+  let total = 0;
+  for (const p of family(pid)) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, "utf8"));
+      if (m !== null) total += Number(m[1]) * 1024;
+    } catch {
+      // Gone.
+    }
+  }
+  return total;
+}
+
+const CLOCK_TICKS_PER_SEC = 100;
+
+/**
+ * CPU seconds (user + system, all threads) used so far by a process and its descendants. CPU per
+ * request is steadier than requests per second on a shared machine: other jobs slow the server
+ * down but hardly change what each request costs it.
+ */
+export function cpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of family(pid)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone.
+    }
+  }
+  return ticks / CLOCK_TICKS_PER_SEC;
+}

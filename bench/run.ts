@@ -1,0 +1,246 @@
+// `npm run bench [-- --quick] [--only a,b] [--servers a,b] [--rounds N] [--seconds S] [--out DIR]`:
+// wrk against Portico, nginx and the Node peers on the same generated files, server pinned to one CPU
+// and wrk to the other, warm-up then alternating rounds, medians and ratios to nginx. A full run writes
+// bench/RESULTS.md and bench/results.svg; partial runs (--quick, --only, --servers) write to bench/out/.
+
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { renderChart } from "./lib/chart.ts";
+import { createDocroot } from "./lib/docroot.ts";
+import { measureIdleMemory } from "./lib/memory.ts";
+import { addRatios, type Cell, checkTargets, markdownTable, type MemoryCell, memoryTable, summarize, targetsText, textTable } from "./lib/report.ts";
+import { type Scenario, scenarios as allScenarios } from "./lib/scenarios.ts";
+import { cpuSeconds, PEERS, type RunningServer, type ServerEnv, startServer } from "./lib/servers.ts";
+import { commandPath, ensureTools, machineSummary, toolVersion } from "./lib/tools.ts";
+import { type LoadResult, runWrk, wrkArgs } from "./lib/wrk.ts";
+
+const REPO = path.resolve(import.meta.dirname, "..");
+const NOTES_MARKER = "<!-- Everything below this line is kept when the benchmark rewrites this file. -->";
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    servers: { type: "string" },
+    rounds: { type: "string" },
+    seconds: { type: "string" },
+    idle: { type: "string" },
+    out: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (opts.help) {
+  process.stdout.write(`usage: npm run bench -- [--quick] [--only SCENARIO,…] [--servers NAME,…] [--rounds N] [--seconds S] [--idle N] [--out DIR]
+scenarios: ${allScenarios(REPO, true).map((s) => s.name).join(", ")}
+servers: portico, nginx, ${PEERS.join(", ")}\n`);
+  process.exit(0);
+}
+
+const quick = opts.quick;
+const rounds = Number(opts.rounds ?? (quick ? 1 : 5));
+const seconds = Number(opts.seconds ?? (quick ? 2 : 3));
+const warmSeconds = quick ? 1 : 2;
+const idleConnections = Number(opts.idle ?? (quick ? 2000 : 10000));
+const partial = quick || opts.only !== undefined || opts.servers !== undefined;
+const outDir = path.resolve(opts.out ?? (partial ? path.join(REPO, "bench/out") : path.join(REPO, "bench")));
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+const missing = ensureTools(["wrk", "nginx", "taskset"], log);
+if (missing.includes("wrk") || missing.includes("taskset")) process.exit(1);
+const cores = os.availableParallelism();
+const serverCpus = cores >= 2 ? "1" : "0";
+const loadCpus = "0";
+if (cores < 2) log("only one CPU: server and wrk share it, ratios will be rough");
+
+const node = path.join(REPO, "node_modules/.bin/node");
+const portico = spawnSync(node, [path.join(REPO, "src/cli.ts"), "--help"], { encoding: "utf8" }).stdout;
+const hasAccessLog = portico.includes("--access-log");
+if (!hasAccessLog) log("portico has no --access-log flag yet: the access-log scenario runs without it");
+
+const wantedServers = opts.servers?.split(",").map((s) => s.trim());
+const keepServer = (id: string): boolean => {
+  if (missing.includes("nginx") && id.startsWith("nginx")) return false;
+  return wantedServers === undefined || wantedServers.some((w) => id === w || id.startsWith(`${w}-`));
+};
+const wantedScenarios = opts.only?.split(",").map((s) => s.trim());
+const all = allScenarios(REPO, hasAccessLog);
+for (const w of wantedScenarios ?? []) {
+  if (!all.some((s) => s.name === w)) {
+    log(`unknown scenario ${w}; one of: ${all.map((s) => s.name).join(", ")}`);
+    process.exit(2);
+  }
+}
+const selected = all
+  .filter((s) => wantedScenarios === undefined || wantedScenarios.includes(s.name))
+  .map((s) => ({ ...s, variants: s.variants.filter((v) => keepServer(v.id)) }))
+  .filter((s) => s.variants.length > 0);
+
+const docroot = createDocroot();
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "portico-bench-work-"));
+fs.chmodSync(work, 0o755);
+const env: ServerEnv = { repo: REPO, node, root: docroot.dir, work, serverCpus, nginx: commandPath("nginx") };
+
+// Progress: one line per step when not a terminal, a rewritten line when it is.
+const steps = selected.reduce((n, s) => n + (s.kind === "memory" ? s.variants.length : s.variants.length * (rounds + 1)), 0);
+const stepSeconds = selected.reduce((n, s) => n + (s.kind === "memory" ? s.variants.length * 12 : s.variants.length * (rounds * seconds + warmSeconds + 1)), 0);
+let done = 0;
+const started = Date.now();
+function progress(text: string): void {
+  const elapsed = (Date.now() - started) / 1000;
+  const line = `[${done}/${steps}] ${elapsed.toFixed(0)}s of ~${stepSeconds}s  ${text}`;
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
+  else log(line);
+}
+
+const cells: Cell[] = [];
+const memory: MemoryCell[] = [];
+const commands = new Map<string, string>();
+const wrkCommands = new Map<string, string>();
+
+async function runLoadScenario(s: Scenario): Promise<void> {
+  const spec = s.load!;
+  const running: RunningServer[] = [];
+  const notes = new Map<string, string>();
+  try {
+    for (const v of s.variants) {
+      progress(`${s.name}: starting ${v.id}`);
+      const server = await startServer(v, env);
+      running.push(server);
+      commands.set(v.id, server.command.replaceAll(String(server.port), "PORT"));
+      if (s.expectHeader !== undefined) {
+        const [name, value] = s.expectHeader.request;
+        const res = await fetch(`http://127.0.0.1:${server.port}${spec.path}`, { headers: { [name!]: value! }, decompress: false } as RequestInit);
+        await res.arrayBuffer();
+        if (res.headers.get(s.expectHeader.name) !== s.expectHeader.value) notes.set(v.id, `no ${s.expectHeader.name}: ${s.expectHeader.value}`);
+      }
+    }
+    const shown = wrkArgs(spec, 0, seconds).map((a) => (a.includes(" ") ? `'${a}'` : a));
+    wrkCommands.set(s.name, `taskset -c ${loadCpus} wrk ${shown.join(" ").replace("127.0.0.1:0", "127.0.0.1:PORT")}`);
+    for (const server of running) {
+      progress(`${s.name}: warm-up ${server.variant.id}`);
+      await runWrk(spec, server.port, warmSeconds, loadCpus);
+      done++;
+    }
+    const samples = new Map<string, LoadResult[]>();
+    for (let r = 0; r < rounds; r++) {
+      // Alternate the order each round so drift in machine load spreads over every server.
+      for (let i = 0; i < running.length; i++) {
+        const server = running[(i + r) % running.length]!;
+        progress(`${s.name}: round ${r + 1}/${rounds} ${server.variant.id}`);
+        const cpuBefore = cpuSeconds(server.pid);
+        const result = await runWrk(spec, server.port, seconds, loadCpus);
+        result.cpuUsPerRequest = result.requests > 0 ? ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / result.requests : Number.NaN;
+        const list = samples.get(server.variant.id) ?? [];
+        list.push(result);
+        samples.set(server.variant.id, list);
+        done++;
+      }
+    }
+    for (const server of running) cells.push(summarize(s, server.variant.id, samples.get(server.variant.id) ?? [], notes.get(server.variant.id) ?? ""));
+  } finally {
+    for (const server of running) await server.stop();
+  }
+}
+
+async function runMemoryScenario(s: Scenario): Promise<void> {
+  for (const v of s.variants) {
+    progress(`memory: ${idleConnections} idle connections to ${v.id}`);
+    try {
+      const result = await measureIdleMemory(v, env, idleConnections);
+      memory.push({ server: v.id, result });
+    } catch (error) {
+      log(`\nmemory scenario failed for ${v.id}: ${(error as Error).message}`);
+    }
+    done++;
+  }
+}
+
+try {
+  for (const s of selected) {
+    if (s.kind === "memory") await runMemoryScenario(s);
+    else await runLoadScenario(s);
+  }
+} finally {
+  docroot.remove();
+  fs.rmSync(work, { recursive: true, force: true });
+}
+if (process.stderr.isTTY) process.stderr.write("\n");
+
+addRatios(selected, cells);
+const targets = checkTargets(selected, cells, memory);
+process.stdout.write(`\n${textTable(selected, cells, memory)}\n\n${targetsText(targets, false)}\n`);
+
+fs.mkdirSync(outDir, { recursive: true });
+const machine = machineSummary();
+const subtitle = `${machine.cpu}, server on CPU ${serverCpus}, wrk on CPU ${loadCpus}; medians of ${rounds} × ${seconds}s`;
+fs.writeFileSync(path.join(outDir, "results.svg"), await renderChart(selected, cells, subtitle));
+// Raw medians for other tools; kept out of git (bench/out/ is ignored).
+fs.mkdirSync(path.join(REPO, "bench/out"), { recursive: true });
+fs.writeFileSync(path.join(REPO, "bench/out/results.json"), JSON.stringify({ date: new Date().toISOString(), machine, rounds, seconds, cells, memory, targets }, null, 2));
+fs.writeFileSync(path.join(outDir, "RESULTS.md"), resultsMarkdown());
+log(`wrote ${path.relative(REPO, path.join(outDir, "RESULTS.md"))} and results.svg in ${((Date.now() - started) / 1000).toFixed(0)}s`);
+
+function resultsMarkdown(): string {
+  const previous = path.join(REPO, "bench/RESULTS.md");
+  const kept = fs.existsSync(previous) ? fs.readFileSync(previous, "utf8").split(NOTES_MARKER)[1] ?? "\n" : "\n";
+  const git = (args: string[]): string => {
+    try {
+      return execFileSync("git", args, { cwd: REPO, encoding: "utf8" }).trim();
+    } catch {
+      return "unknown";
+    }
+  };
+  const dirty = git(["status", "--porcelain", "--", "src"]) === "" ? "" : " (with uncommitted changes in src/)";
+  const peerVersion = (pkg: string): string => (JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+  const lines = [
+    "# Portico benchmark results",
+    "",
+    `Written by \`npm run bench${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC.`,
+    "Every number is the median of the rounds below; ratios compare with nginx in the same scenario and the same run.",
+    "",
+    "## Machine and versions",
+    "",
+    `- CPU: ${machine.cpu}, ${machine.cores} cores; memory ${machine.memory}; ${machine.kernel}`,
+    `- Server pinned to CPU ${serverCpus} (\`taskset -c ${serverCpus}\`), wrk pinned to CPU ${loadCpus} with one thread; other people's jobs may share this machine: see "How to read these numbers" below`,
+    `- Method: ${warmSeconds}s warm-up per server, then ${rounds} round(s) of ${seconds}s, servers in rotating order each round; medians`,
+    `- Portico ${git(["rev-parse", "--short", "HEAD"])}${dirty} on ${toolVersion(node, ["--version"])}`,
+    `- ${toolVersion(env.nginx, ["-v"])}; ${toolVersion("wrk", ["--version"]).split(" [")[0]}`,
+    `- sirv-cli ${peerVersion("sirv-cli")}, http-server ${peerVersion("http-server")}, serve ${peerVersion("serve")}, fastify ${peerVersion("fastify")} + @fastify/static ${peerVersion("@fastify/static")} (all on the same Node)`,
+    "",
+    "## Results",
+    "",
+    "![throughput relative to nginx](results.svg)",
+    "",
+    markdownTable(selected, cells),
+    "",
+    "### Idle keep-alive connections",
+    "",
+    memoryTable(memory),
+    "",
+    "## Targets (issue 5)",
+    "",
+    targetsText(targets, true),
+    "",
+    "## Commands",
+    "",
+    "Servers (PORT is a free port picked per run; DOCROOT is a fresh temp folder with 1k.txt, app.js + app.js.gz, 1m.bin, 100m.bin):",
+    "",
+    "```",
+    ...[...commands.entries()].map(([id, c]) => `${id.padEnd(16)} ${c.replaceAll(docroot.dir, "DOCROOT").replace(/\/tmp\/portico-bench-work-\w+/g, "WORK")}`),
+    "```",
+    "",
+    "Load:",
+    "",
+    "```",
+    ...[...wrkCommands.entries()].map(([name, c]) => `${name.padEnd(12)} ${c.replace(REPO + "/", "")}`),
+    "```",
+    "",
+    `Scenarios: ${selected.map((s) => `\`${s.name}\` ${s.title}`).join("; ")}.`,
+    "",
+    NOTES_MARKER,
+  ];
+  return `${lines.join("\n")}${kept}`;
+}
