@@ -55,3 +55,17 @@ export function trimWhitespaceEnd(buf: Uint8Array, start: number, end: number): 
   while (end > start && (buf[end - 1] === SP || buf[end - 1] === HTAB)) end--;
   return end;
 }
+
+/** Below this many bytes a plain loop beats Buffer#copy, whose fixed cost (checks, native call) dominates. */
+const SHORT_COPY_BYTES = 48;
+
+/** Copies src[start, end) into dst at `at` and returns the byte count; cheap for the short runs of a head. */
+export function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
+  const n = end - start;
+  if (n <= SHORT_COPY_BYTES) {
+    for (let i = 0; i < n; i++) dst[at + i] = src[start + i]!;
+  } else {
+    dst.set(src.subarray(start, end), at);
+  }
+  return n;
+}

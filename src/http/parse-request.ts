@@ -152,6 +152,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
 
   into.raw = buf;
   into.headStart = start;
+  into.lineStart = lineStart;
+  into.targetEnd = targetEnd;
   into.method = method;
   into.versionMinor = minor;
   const targetError = parseTarget(buf, targetStart, targetEnd, method, into);

@@ -116,9 +116,15 @@ function bad(code: "BAD_STATUS_LINE" | "BAD_HEADER_NAME" | "BAD_HEADER_VALUE" | 
 /**
  * Parses the complete head buf[start, end) into `into`. Returns null on success or the error to
  * answer the client with (always a 502: an intermediary must not forward a response it cannot frame,
- * RFC 9112 §6.3).
+ * RFC 9112 §6.3). `into` is filled from scratch, so a connection can reuse one ResponseHead.
  */
 export function parseResponseHead(buf: Buffer, start: number, end: number, limits: ResponseParseLimits, into: ResponseHead): HttpError | null {
+  into.fields.length = 0;
+  into.contentLength = -1;
+  into.chunked = false;
+  into.untilClose = false;
+  into.connectionUpgrade = false;
+  into.connectionNamesFields = false;
   let i = start;
   // status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF (RFC 9112 §4)
   if (

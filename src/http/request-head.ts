@@ -45,6 +45,10 @@ export class RequestHead {
   fields: number[] = [];
   /** Index of the head's first byte in `raw`. */
   headStart = 0;
+  /** Index in `raw` of the request line's first byte (past empty lines skipped, RFC 9112 §2.2). */
+  lineStart = 0;
+  /** Index in `raw` just past the request-target: raw[lineStart, targetEnd) is "method SP target". */
+  targetEnd = 0;
   /** Index just past the head's final CRLF in `raw`. */
   headEnd = 0;
   /** Declared body length, or -1 when there is no Content-Length. */

@@ -4,6 +4,7 @@
 // per Date second so a cached file costs one write of an existing buffer.
 
 import type { Socket } from "node:net";
+import { copyBytes } from "../common/bytes.ts";
 import { dateEpoch, dateHeaderLine } from "../common/clock.ts";
 import { LAST_CHUNK } from "./chunked.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
@@ -12,6 +13,21 @@ import { isBodilessStatus, statusLine } from "./status.ts";
 
 /** Response fields as a flat list: name, value, name, value… */
 export type HeaderList = readonly string[];
+
+/**
+ * Field lines that are already serialised and validated (a proxied upstream head, checked by
+ * parse-response.ts): copied into the response head as bytes, never turned into strings.
+ */
+export interface CopiedFields {
+  readonly raw: Buffer;
+  /**
+   * Start and end offsets into `raw` of the bytes to copy, each run followed by a CRLF: one field
+   * line without its CRLF, or several adjacent lines (their inner CRLFs included).
+   */
+  readonly lines: readonly number[];
+  /** Further complete field lines, each ending in CRLF. */
+  readonly extra: Buffer;
+}
 
 /** What a response needs from its connection. */
 export interface ResponseSink {
@@ -93,7 +109,8 @@ export class Response {
   #remaining = 0;
   #keepAlive = false;
   #closeRequested = false;
-  #pendingHead = "";
+  /** A streamed response's head, written with the first body bytes (or end()). */
+  #pendingHead: string | Buffer = "";
 
   constructor(sink: ResponseSink, request: Request) {
     this.#sink = sink;
@@ -130,6 +147,22 @@ export class Response {
     this.#done();
   }
 
+  /**
+   * Sends a whole response whose fields are copied as bytes (see CopiedFields), head and body in
+   * one buffer and one write. Framing, Date, Server and Connection are added as by send().
+   */
+  sendCopied(status: number, fields: CopiedFields, body: Buffer): void {
+    const bodiless = isBodilessStatus(status);
+    const withBody = !bodiless && this.#request.method !== "HEAD" && body.length > 0;
+    const head = this.#copiedHead(status, fields, "", bodiless ? -1 : body.length, withBody ? body.length : 0);
+    if (withBody) head.set(body, head.length - body.length);
+    this.#publishHead();
+    this.bodyBytes = withBody ? body.length : 0;
+    this.#publishFinish(true);
+    this.#sink.write(head);
+    this.#done();
+  }
+
   /** Sends a prepared response: on the common path one write of bytes that already exist. */
   sendPrepared(prepared: PreparedResponse): void {
     this.status = prepared.status;
@@ -153,24 +186,38 @@ export class Response {
    * close-delimited for HTTP/1.0. The head goes out with the first body write (or end()).
    */
   writeHead(status: number, headers: HeaderList, contentLength?: number): void {
+    const framing = this.#framing(status, contentLength);
+    this.#pendingHead = this.#head(status, headers, framing);
+    this.#publishHead();
+  }
+
+  /** Chooses the body framing of a streamed response (sets the mode) and returns its field line. */
+  #framing(status: number, contentLength: number | undefined): string {
     const bodiless = isBodilessStatus(status);
     const noBody = bodiless || this.#request.method === "HEAD";
-    let framing = "";
     if (bodiless) {
       this.#mode = MODE_NONE;
-    } else if (contentLength !== undefined) {
-      framing = `Content-Length: ${contentLength}\r\n`;
+      return "";
+    }
+    if (contentLength !== undefined) {
       this.#mode = noBody ? MODE_NONE : MODE_LENGTH;
       this.#remaining = contentLength;
-    } else if (this.#request.versionMinor === 1) {
-      framing = "Transfer-Encoding: chunked\r\n";
-      this.#mode = noBody ? MODE_NONE : MODE_CHUNKED;
-    } else {
-      // HTTP/1.0 without a length: the body ends when the connection closes (RFC 9112 §6.3).
-      if (!noBody) this.#closeRequested = true;
-      this.#mode = noBody ? MODE_NONE : MODE_CLOSE_DELIMITED;
+      return `Content-Length: ${contentLength}\r\n`;
     }
-    this.#pendingHead = this.#head(status, headers, framing);
+    if (this.#request.versionMinor === 1) {
+      this.#mode = noBody ? MODE_NONE : MODE_CHUNKED;
+      return "Transfer-Encoding: chunked\r\n";
+    }
+    // HTTP/1.0 without a length: the body ends when the connection closes (RFC 9112 §6.3).
+    if (!noBody) this.#closeRequested = true;
+    this.#mode = noBody ? MODE_NONE : MODE_CLOSE_DELIMITED;
+    return "";
+  }
+
+  /** writeHead() with fields copied as bytes (see CopiedFields). */
+  writeHeadCopied(status: number, fields: CopiedFields, contentLength?: number): void {
+    const framing = this.#framing(status, contentLength);
+    this.#pendingHead = this.#copiedHead(status, fields, framing, -1, 0);
     this.#publishHead();
   }
 
@@ -257,6 +304,48 @@ export class Response {
     return statusLine(status) + SERVER_LINE + dateHeaderLine() + serializeFields(headers) + framing + CONNECTION_LINES[variant] + "\r\n";
   }
 
+  /**
+   * The head as bytes with copied field lines, in a buffer with `room` bytes left free at its end.
+   * Framing is `framing` (a field line or "") or, when `length` >= 0, a Content-Length written here.
+   */
+  #copiedHead(status: number, fields: CopiedFields, framing: string, length: number, room: number): Buffer {
+    if (this.headersSent) throw new Error("response head already sent");
+    this.status = status;
+    this.headersSent = true;
+    const variant = this.#connectionVariant(this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "" || length >= 0);
+    const digits = length >= 0 ? decimalDigits(length) : 0;
+    const before = headStart(status);
+    const extra = fields.extra;
+    const end = HEAD_ENDS[variant]!;
+    const raw = fields.raw;
+    const lines = fields.lines;
+    // Every part is latin1 (one byte per character), so string lengths are byte lengths.
+    let size = before.length + extra.length + framing.length + end.length + room;
+    if (length >= 0) size += CONTENT_LENGTH_NAME.length + digits + 2;
+    for (let k = 0; k < lines.length; k += 2) size += lines[k + 1]! - lines[k]! + 2;
+    const out = Buffer.allocUnsafe(size);
+    out.set(before, 0);
+    let at = before.length;
+    for (let k = 0; k < lines.length; k += 2) {
+      at += copyBytes(raw, lines[k]!, lines[k + 1]!, out, at);
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+    }
+    out.set(extra, at);
+    at += extra.length;
+    if (framing.length !== 0) at += out.write(framing, at, "latin1");
+    if (length >= 0) {
+      out.set(CONTENT_LENGTH_NAME, at);
+      at += CONTENT_LENGTH_NAME.length;
+      for (let i = digits - 1, v = length; i >= 0; i--, v = Math.floor(v / 10)) out[at + i] = 0x30 + (v % 10);
+      at += digits;
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+    }
+    out.set(end, at);
+    return out;
+  }
+
   /** Decides persistence (RFC 9112 §9.3) and returns which Connection line the head carries. */
   #connectionVariant(framed: boolean): number {
     const request = this.#request;
@@ -267,14 +356,14 @@ export class Response {
   }
 
   #flushHead(): boolean {
-    if (this.#pendingHead === "") return true;
+    if (this.#pendingHead.length === 0) return true;
     const head = this.#pendingHead;
     this.#pendingHead = "";
     return this.#sink.write(head);
   }
 
   #writeBody(chunk: Buffer): boolean {
-    if (this.#pendingHead !== "") {
+    if (this.#pendingHead.length !== 0) {
       this.#sink.cork();
       this.#flushHead();
       this.bodyBytes += chunk.length;
@@ -309,6 +398,35 @@ export class Response {
     this.finished = true;
     this.#sink.responseDone(this, this.#keepAlive && !this.#closeRequested);
   }
+}
+
+const CONTENT_LENGTH_NAME = Buffer.from("Content-Length: ", "latin1");
+
+/** How many decimal digits `n` (a non-negative integer) has. */
+function decimalDigits(n: number): number {
+  let digits = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    digits++;
+  }
+  return digits;
+}
+
+/** The Connection line (if any) and the empty line ending a head, per Connection variant. */
+const HEAD_ENDS = CONNECTION_LINES.map((line) => Buffer.from(`${line}\r\n`, "latin1"));
+let startStatus = -1;
+let startEpoch = -1;
+let startBytes: Buffer = EMPTY;
+
+/** Status line, Server and Date as bytes, kept while the status and the Date second repeat. */
+function headStart(status: number): Buffer {
+  const epoch = dateEpoch();
+  if (status !== startStatus || epoch !== startEpoch) {
+    startStatus = status;
+    startEpoch = epoch;
+    startBytes = Buffer.from(statusLine(status) + SERVER_LINE + dateHeaderLine(), "latin1");
+  }
+  return startBytes;
 }
 
 const MODE_NONE = 0;

@@ -11,7 +11,7 @@ import { reasonPhrase } from "../http/status.ts";
 import { affinityKey } from "./affinity.ts";
 import { ProxyError } from "./errors.ts";
 import { upstreamErrorChannel } from "./events.ts";
-import { buildRequestHead, type ForwardPlan, responseFields, switchingProtocolsHead } from "./forward.ts";
+import { buildRequestHead, copiedResponseFields, type ForwardPlan, switchingProtocolsHead } from "./forward.ts";
 import type { UpstreamGroup } from "./group.ts";
 import { tunnel } from "./tunnel.ts";
 import type { Upstream } from "./upstream.ts";
@@ -44,13 +44,11 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   #lastError: ProxyError | null = null;
   #responsePaused = false;
   #freshOnly = false;
+  /** A small response that arrived whole: sent (head and body in one write) at onResponseEnd. */
   #wholeBody: Buffer | null = null;
-  #wholeStatus = 0;
-  #wholeFields: string[] = NO_FIELDS;
-  readonly #resumeUpstream = (): void => {
-    this.#responsePaused = false;
-    this.#conn?.resume();
-  };
+  #wholeHead: ResponseHead | null = null;
+  /** Made on the first backpressure only: most responses never need it. */
+  #resumeUpstream: (() => void) | null = null;
 
   constructor(req: Request, res: Response, group: UpstreamGroup, settings: ExchangeSettings) {
     this.#req = req;
@@ -84,7 +82,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     const upstream = group.upstreams[index]!;
     upstream.passive.chosen();
     this.#upstream = upstream;
-    Atomics.add(group.counts, index, 1);
+    group.counts.add(index);
     // After a stale keep-alive race the retry gets a new socket: its pool mates may be stale too.
     let conn = this.#freshOnly ? null : upstream.pool.take();
     while (conn !== null && !conn.usable) conn = upstream.pool.take();
@@ -155,14 +153,13 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     if (wholeBody !== null) {
       // Small response, all here: the engine sends head and body in one write; onResponseEnd follows.
       this.#wholeBody = wholeBody;
-      this.#wholeStatus = head.status;
-      this.#wholeFields = responseFields(head);
+      this.#wholeHead = head;
       return;
     }
     let length: number | undefined;
     if (bodyKind === BODY_LENGTH) length = head.contentLength;
     else if (bodyKind === BODY_NONE) length = head.contentLength >= 0 ? head.contentLength : this.#req.method === "HEAD" ? undefined : 0;
-    res.writeHead(head.status, responseFields(head), length);
+    res.writeHeadCopied(head.status, copiedResponseFields(head), length);
   }
 
   onResponseData(chunk: Buffer): void {
@@ -170,7 +167,12 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     if (!this.#res.write(chunk) && !this.#responsePaused) {
       this.#responsePaused = true;
       this.#conn?.pause();
-      this.#res.onDrain(this.#resumeUpstream);
+      this.#res.onDrain(
+        (this.#resumeUpstream ??= (): void => {
+          this.#responsePaused = false;
+          this.#conn?.resume();
+        }),
+      );
     }
   }
 
@@ -182,9 +184,12 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     this.#finish(true);
     upstream?.succeeded();
     const body = this.#wholeBody;
-    if (body !== null) {
+    const head = this.#wholeHead;
+    if (body !== null && head !== null) {
       this.#wholeBody = null;
-      this.#res.send(this.#wholeStatus, this.#wholeFields, body);
+      this.#wholeHead = null;
+      // The head is the connection's and is reused by its next response: used here, not kept.
+      this.#res.sendCopied(head.status, copiedResponseFields(head), body);
     } else {
       this.#res.end();
     }
@@ -236,7 +241,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     this.#upstream = null;
     this.#finished = true;
     // The tunnel keeps its upstream counted as active until both sides close.
-    tunnel(clientSide, upstreamSide, this.#group.timeouts.idleMs, () => Atomics.sub(counts, index, 1));
+    tunnel(clientSide, upstreamSide, this.#group.timeouts.idleMs, () => counts.sub(index));
   }
 
   #respondError(error: ProxyError): void {
@@ -263,7 +268,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     const upstream = this.#upstream;
     if (upstream === null) return;
     this.#upstream = null;
-    Atomics.sub(this.#group.counts, upstream.index, 1);
+    this.#group.counts.sub(upstream.index);
   }
 
   #finish(success: boolean): void {
@@ -280,7 +285,6 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 }
 
 const NONE: readonly number[] = [];
-const NO_FIELDS: string[] = [];
 
 /** An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d; forward the plain IPv4 form. */
 function clientAddress(address: string): string {

@@ -3,10 +3,11 @@
 // those the Connection field names); Via is added both ways (§7.6.3); X-Forwarded-For/-Proto/-Host
 // and Forwarded (RFC 7239) are appended; the path prefix is replaced and Host kept or rewritten.
 
-import { equalsLowerAscii } from "../common/bytes.ts";
+import { copyBytes, equalsLowerAscii } from "../common/bytes.ts";
 import { F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_HOST, F_TRANSFER_ENCODING, F_UPGRADE, knownFieldId } from "../http/headers.ts";
 import type { RequestHead } from "../http/request-head.ts";
 import type { ResponseHead } from "../http/parse-response.ts";
+import type { CopiedFields } from "../http/response.ts";
 
 export interface ForwardPlan {
   /** The client's address as the socket reports it. */
@@ -60,22 +61,28 @@ function appendList(existing: string | undefined, value: string): string {
 
 // The forwarding fields for a request that brought none of its own depend only on client, host and
 // scheme, which repeat from request to request on a connection: the last block is kept.
+// It is kept as bytes, copied rather than encoded per request.
 let lastClient = "";
 let lastHost = "";
 let lastProto = "";
-let lastBlock = "";
+let lastBlock: Buffer = Buffer.alloc(0);
 
-function forwardingBlock(client: string, host: string, proto: string): string {
+function forwardingBlock(client: string, host: string, proto: string): Buffer {
   if (client !== lastClient || host !== lastHost || proto !== lastProto) {
     lastClient = client;
     lastHost = host;
     lastProto = proto;
-    lastBlock =
+    lastBlock = Buffer.from(
       `X-Forwarded-For: ${client}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Host: ${host}\r\n` +
-      `Forwarded: for=${forwardedNode(client, true)};host=${forwardedNode(host, false)};proto=${proto}\r\nVia: ${VIA}\r\n`;
+        `Forwarded: for=${forwardedNode(client, true)};host=${forwardedNode(host, false)};proto=${proto}\r\nVia: ${VIA}\r\n`,
+      "latin1",
+    );
   }
   return lastBlock;
 }
+
+const HTTP11_LINE_END = Buffer.from(" HTTP/1.1\r\n", "latin1");
+const NO_BYTES: Buffer = Buffer.alloc(0);
 
 /**
  * The complete upstream request head (request line, fields, framing, final CRLF) as one buffer.
@@ -126,19 +133,22 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
       }
     }
     if (connectionNamed !== null && matchesAny(raw, ns, ne, connectionNamed)) continue;
-    keep.push(ns, f[k + 3]!);
     keepBytes += f[k + 3]! - ns + 2;
+    addRun(keep, ns, f[k + 3]!);
   }
 
-  const path = rewritePath(req.path, plan.prefix, plan.basePath);
-  const head = `${req.method} ${path}${req.query} HTTP/1.1\r\n`;
+  // An origin-form target that keeps its path is copied as received, method included.
+  const copyLine = plan.basePath === null && !req.absoluteForm && req.targetEnd > req.lineStart;
+  const head = copyLine ? "" : `${req.method} ${rewritePath(req.path, plan.prefix, plan.basePath)}${req.query} HTTP/1.1\r\n`;
+  let hostLine = "";
+  if (hostOverride !== null) hostLine = `Host: ${hostOverride}\r\n`;
+  else if (!hostSeen) hostLine = `Host: ${req.host !== "" ? req.host : plan.upstreamAuthority}\r\n`;
   let tail = "";
-  if (hostOverride !== null) tail += `Host: ${hostOverride}\r\n`;
-  else if (!hostSeen) tail += `Host: ${req.host !== "" ? req.host : plan.upstreamAuthority}\r\n`;
+  let block: Buffer = NO_BYTES;
   const client = plan.clientAddress;
   const originalHost = req.host !== "" ? req.host : plan.upstreamAuthority;
   if (xff === undefined && xfProto === undefined && xfHost === undefined && forwarded === undefined && via === undefined) {
-    tail += forwardingBlock(client, originalHost, plan.proto);
+    block = forwardingBlock(client, originalHost, plan.proto);
   } else {
     tail += `X-Forwarded-For: ${appendList(xff, client)}\r\n`;
     tail += `X-Forwarded-Proto: ${appendList(xfProto, plan.proto)}\r\n`;
@@ -149,17 +159,29 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   if (req.chunked) tail += "Transfer-Encoding: chunked\r\n";
   else if (req.contentLength >= 0) tail += `Content-Length: ${req.contentLength}\r\n`;
   if (plan.upgrade && req.upgrade !== "") tail += `Connection: upgrade\r\nUpgrade: ${req.upgrade}\r\n`;
-  tail += "\r\n";
 
-  const headLength = Buffer.byteLength(head, "latin1");
-  const out = Buffer.allocUnsafe(headLength + keepBytes + Buffer.byteLength(tail, "latin1"));
-  let at = out.write(head, 0, "latin1");
+  // Everything is latin1 (one byte per character): string lengths are byte lengths.
+  const lineLength = copyLine ? req.targetEnd - req.lineStart + HTTP11_LINE_END.length : head.length;
+  const out = Buffer.allocUnsafe(lineLength + keepBytes + hostLine.length + block.length + tail.length + 2);
+  let at = 0;
+  if (copyLine) {
+    at += copyBytes(raw, req.lineStart, req.targetEnd, out, 0);
+    out.set(HTTP11_LINE_END, at);
+    at += HTTP11_LINE_END.length;
+  } else {
+    at += out.write(head, 0, "latin1");
+  }
   for (let k = 0; k < keep.length; k += 2) {
-    at += raw.copy(out, at, keep[k]!, keep[k + 1]!);
+    at += copyBytes(raw, keep[k]!, keep[k + 1]!, out, at);
     out[at++] = 0x0d;
     out[at++] = 0x0a;
   }
-  out.write(tail, at, "latin1");
+  if (hostLine !== "") at += out.write(hostLine, at, "latin1");
+  out.set(block, at);
+  at += block.length;
+  if (tail !== "") at += out.write(tail, at, "latin1");
+  out[at++] = 0x0d;
+  out[at] = 0x0a;
   return out;
 }
 
@@ -174,26 +196,56 @@ export function responseFields(head: ResponseHead): string[] {
   const out: string[] = [];
   let via: string | undefined;
   for (let k = 0; k < f.length; k += 5) {
-    const id = f[k + 4]!;
-    const ns = f[k]!;
-    const ne = f[k + 1]!;
-    if (id !== -1) {
-      if (HOP_BY_HOP_IDS.has(id) || id === F_CONTENT_LENGTH) continue;
-    } else {
-      if (matchesAny(raw, ns, ne, HOP_BY_HOP_NAMES) || matchesAny(raw, ns, ne, ENGINE_FIELDS)) continue;
-      if (equalsLowerAscii(raw, ns, ne, "via")) {
-        via = appendList(via, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
-        continue;
-      }
-    }
-    if (connectionNamed !== null && matchesAny(raw, ns, ne, connectionNamed)) continue;
-    out.push(raw.toString("latin1", ns, ne), raw.toString("latin1", f[k + 2]!, f[k + 3]!));
+    const fate = responseFieldFate(head, k, connectionNamed);
+    if (fate === DROP) continue;
+    const value = raw.toString("latin1", f[k + 2]!, f[k + 3]!);
+    if (fate === VIA_FIELD) via = appendList(via, value);
+    else out.push(raw.toString("latin1", f[k]!, f[k + 1]!), value);
   }
   out.push("Via", appendList(via, VIA));
   return out;
 }
 
+/**
+ * The same fields as responseFields, as byte ranges of the upstream's head to copy unchanged (the
+ * parser has validated them), with the merged Via line as the only text built.
+ */
+export function copiedResponseFields(head: ResponseHead): CopiedFields {
+  const raw = head.raw;
+  const f = head.fields;
+  const connectionNamed = head.connectionNamesFields ? head.tokens(F_CONNECTION) : null;
+  const lines: number[] = [];
+  let via: string | undefined;
+  for (let k = 0; k < f.length; k += 5) {
+    const fate = responseFieldFate(head, k, connectionNamed);
+    if (fate === KEEP) addRun(lines, f[k]!, f[k + 3]!);
+    else if (fate === VIA_FIELD) via = appendList(via, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
+  }
+  return { raw, lines, extra: via === undefined ? VIA_LINE : Buffer.from(`Via: ${via}, ${VIA}\r\n`, "latin1") };
+}
+
 const ENGINE_FIELDS = ["date", "server"];
+const VIA_LINE = Buffer.from(`Via: ${VIA}\r\n`, "latin1");
+const DROP = 0;
+const KEEP = 1;
+const VIA_FIELD = 2;
+
+/** Whether the response field at `k` is dropped, kept, or merged into our Via. */
+function responseFieldFate(head: ResponseHead, k: number, connectionNamed: readonly string[] | null): number {
+  const raw = head.raw;
+  const f = head.fields;
+  const id = f[k + 4]!;
+  const ns = f[k]!;
+  const ne = f[k + 1]!;
+  if (id !== -1) {
+    if (HOP_BY_HOP_IDS.has(id) || id === F_CONTENT_LENGTH) return DROP;
+  } else {
+    if (matchesAny(raw, ns, ne, HOP_BY_HOP_NAMES) || matchesAny(raw, ns, ne, ENGINE_FIELDS)) return DROP;
+    if (equalsLowerAscii(raw, ns, ne, "via")) return VIA_FIELD;
+  }
+  if (connectionNamed !== null && matchesAny(raw, ns, ne, connectionNamed)) return DROP;
+  return KEEP;
+}
 
 /** The head of a 101 relayed to the client: the upstream's fields with Connection/Upgrade kept. */
 export function switchingProtocolsHead(head: ResponseHead): Buffer {
@@ -204,6 +256,16 @@ export function switchingProtocolsHead(head: ResponseHead): Buffer {
   out += "Connection: upgrade\r\n";
   if (upgrade !== undefined) out += `Upgrade: ${upgrade}\r\n`;
   return Buffer.from(`${out}\r\n`, "latin1");
+}
+
+/**
+ * Adds the line raw[start, end) (CRLF excluded) to a list of copy runs, extending the last run when
+ * the line directly follows it: adjacent kept lines are copied in one go.
+ */
+function addRun(runs: number[], start: number, end: number): void {
+  const last = runs.length - 1;
+  if (last > 0 && runs[last]! + 2 === start) runs[last] = end;
+  else runs.push(start, end);
 }
 
 function matchesAny(buf: Buffer, start: number, end: number, names: readonly string[]): boolean {

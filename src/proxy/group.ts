@@ -3,6 +3,7 @@
 
 import type { Sweeper } from "../common/sweeper.ts";
 import type { AffinitySource } from "./affinity.ts";
+import { ActiveCounts } from "./balance/active-counts.ts";
 import { createPolicy } from "./balance/create-policy.ts";
 import { type BalancePolicy, type PolicyName, policyOptions } from "./balance/policy.ts";
 import { HealthChecker, type ActiveOptions } from "./health/active.ts";
@@ -21,15 +22,15 @@ export interface GroupOptions {
   readonly timeouts: UpstreamTimeouts;
   /** Active health checks, or null for passive health only. */
   readonly active: ActiveOptions | null;
-  /** Per-upstream active counts (Atomics only); shared memory when the runtime provides it. */
-  readonly counts?: Int32Array;
+  /** Per-upstream active counts; per-thread rows in shared memory when the runtime provides them. */
+  readonly counts?: ActiveCounts;
 }
 
 export class UpstreamGroup {
   readonly prefix: string;
   readonly basePath: string | null;
   readonly upstreams: ReadonlyArray<Upstream<UpstreamConnection>>;
-  readonly counts: Int32Array;
+  readonly counts: ActiveCounts;
   readonly affinity: AffinitySource;
   readonly timeouts: UpstreamTimeouts;
   readonly sweeper: Sweeper;
@@ -46,7 +47,7 @@ export class UpstreamGroup {
     this.timeouts = options.timeouts;
     this.sweeper = sweeper;
     this.upstreams = options.upstreams.map((a, i) => new Upstream<UpstreamConnection>(i, a, options.upstream));
-    this.counts = options.counts ?? new Int32Array(options.upstreams.length);
+    this.counts = options.counts ?? new ActiveCounts(options.upstreams.length);
     this.#policy = createPolicy(options.policy, policyOptions(options.upstreams.length, { weights: options.upstreams.map((u) => u.weight), active: this.counts }));
     this.#checker =
       options.active === null

@@ -27,12 +27,14 @@ export interface UpstreamListener {
   /** The socket is connected (called at once for a pooled connection): the request body may flow. */
   onUpstreamConnected(): void;
   /**
-   * A final response head (or a 101), with how its body is framed. `wholeBody` is the complete
-   * Content-Length body when it arrived with the head (a view, not a copy; the usual case for small
-   * responses), and then no onResponseData follows, only onResponseEnd; otherwise null.
+   * A final response head (or a 101), with how its body is framed. The head object is reused by the
+   * connection's next response: read it now or at onResponseEnd, never later. `wholeBody` is the complete
+   * Content-Length body when it arrived with the head (the usual case for small responses), and then
+   * no onResponseData follows, only onResponseEnd, within the same read; otherwise null. It is a
+   * view of a read buffer that is reused: copy it by onResponseEnd (Response.sendCopied does).
    */
   onResponseHead(head: ResponseHead, bodyKind: number, wholeBody: Buffer | null): void;
-  /** Body bytes: a view into received data, valid until the next read; not copied. */
+  /** Body bytes, the listener's to keep (a socket write may hold them until they are sent). */
   onResponseData(chunk: Buffer): void;
   onResponseEnd(): void;
   /** The socket can take more request body. */
@@ -63,6 +65,13 @@ const C_CLOSED = 5;
 
 const EMPTY = Buffer.alloc(0);
 const CRLF = Buffer.from("\r\n");
+const READ_BYTES = 64 * 1024;
+/**
+ * The read buffer every upstream socket of this thread shares while it waits for a response head:
+ * a small response is parsed and copied to the client within the read, so no per-read allocation.
+ * Whatever must outlive the read (a partial head, a streamed body chunk) is copied out of it.
+ */
+const SHARED_READ = Buffer.allocUnsafe(READ_BYTES);
 
 export class UpstreamConnection implements Sweepable {
   deadline = 0;
@@ -80,22 +89,35 @@ export class UpstreamConnection implements Sweepable {
   #buf: Buffer = EMPTY;
   #pos = 0;
   #scan: HeadScan = { pos: 0, lineStart: 0, lines: 0 };
+  /** Reused by every response on this socket: listeners use it during onResponseHead/End only. */
+  readonly #head = new ResponseHead();
   #bodyKind = BODY_NONE;
   #remaining = 0;
   #decoder: ChunkedDecoder | null = null;
   #received = 0;
   #reusable = false;
   #errorCode = "";
-  readonly #deliver = (data: Buffer): void => this.#listener?.onResponseData(data);
+  /** The current read landed in SHARED_READ: views of it are valid only until the read returns. */
+  #volatile = false;
+  /** Read buffer for a streaming body or a tunnel, until a large read takes it along. */
+  #spare: Buffer | null = null;
+  /** After a 101 the socket belongs to a tunnel, which reads it through 'data' events. */
+  #detached = false;
+  readonly #deliver = (data: Buffer): void => this.#listener?.onResponseData(this.#volatile ? Buffer.from(data) : data);
 
   constructor(upstream: Upstream<UpstreamConnection>, sweeper: Sweeper, timeouts: UpstreamTimeouts) {
     this.upstream = upstream;
     this.#sweeper = sweeper;
     this.#timeouts = timeouts;
-    const socket = net.connect({ host: upstream.host, port: upstream.port, noDelay: true });
+    // onread: reads bypass the stream machinery and land in a buffer of our choosing.
+    const socket = net.connect({
+      host: upstream.host,
+      port: upstream.port,
+      noDelay: true,
+      onread: { buffer: () => this.#readBuffer(), callback: (n: number, buf: Uint8Array) => this.#onRead(n, buf as Buffer) },
+    });
     this.#socket = socket;
     socket.on("connect", () => this.#onConnect());
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("end", () => this.#onEnd());
     socket.on("drain", () => this.#listener?.onUpstreamDrain());
     socket.on("error", (error: NodeJS.ErrnoException) => {
@@ -166,6 +188,8 @@ export class UpstreamConnection implements Sweepable {
     }
     this.#buf = EMPTY;
     this.#pos = 0;
+    // An idle pooled socket keeps no read buffer of its own.
+    this.#spare = null;
     this.#phase = C_IDLE;
     this.reused = true;
     // Reading may have been paused for a slow client during the last exchange; a pooled socket must
@@ -186,11 +210,13 @@ export class UpstreamConnection implements Sweepable {
   /** Hands the socket over after a 101 (with bytes already received past the head). */
   detach(): { socket: net.Socket; buffered: Buffer } {
     const socket = this.#socket;
-    const buffered = this.#buf.subarray(this.#pos);
+    const buffered = Buffer.from(this.#buf.subarray(this.#pos));
+    this.#buf = EMPTY;
+    this.#pos = 0;
     this.#phase = C_CLOSED;
+    this.#detached = true;
     this.#listener = null;
     this.#sweeper.delete(this);
-    socket.removeAllListeners("data");
     socket.removeAllListeners("end");
     socket.removeAllListeners("drain");
     socket.removeAllListeners("close");
@@ -242,6 +268,45 @@ export class UpstreamConnection implements Sweepable {
     this.#listener.onUpstreamConnected();
   }
 
+  /** A fresh buffer while a large body streams (its chunks are passed on, not copied), else the shared one. */
+  #readBuffer(): Buffer {
+    if (this.#phase !== C_BODY && !this.#detached) return SHARED_READ;
+    return (this.#spare ??= Buffer.allocUnsafe(READ_BYTES));
+  }
+
+  /** Always true: reading continues (pause() is how backpressure stops it). */
+  #onRead(n: number, buf: Buffer): boolean {
+    let chunk = buf.subarray(0, n);
+    if (buf === this.#spare) {
+      // A chunk passed on may wait in a socket's queue: a small one is copied out so it does not pin
+      // the whole read buffer (many small reads, such as events, would each hold 64 KiB), a large one
+      // takes the buffer with it.
+      if (n < READ_BYTES / 2) chunk = Buffer.from(chunk);
+      else this.#spare = null;
+    }
+    if (this.#detached) {
+      // The tunnel pipes this socket; pipe() listens for 'data'.
+      this.#socket.emit("data", chunk);
+      return true;
+    }
+    this.#volatile = buf === SHARED_READ;
+    this.#onData(chunk);
+    if (this.#volatile && this.#pos < this.#buf.length && this.#buf.buffer === SHARED_READ.buffer) {
+      // Unparsed bytes (a head split across reads) must survive the next read into SHARED_READ.
+      this.#rebase(Buffer.from(this.#buf.subarray(this.#pos)));
+    }
+    this.#volatile = false;
+    return true;
+  }
+
+  /** Makes `rest` (the bytes from #pos on) the buffer, keeping the head scan's offsets valid. */
+  #rebase(rest: Buffer): void {
+    this.#scan.pos -= this.#pos;
+    this.#scan.lineStart -= this.#pos;
+    this.#buf = rest;
+    this.#pos = 0;
+  }
+
   #onData(chunk: Buffer): void {
     if (this.#phase !== C_HEAD && this.#phase !== C_BODY) {
       // Bytes nobody asked for (on an idle or finished connection): it can no longer be trusted.
@@ -254,11 +319,7 @@ export class UpstreamConnection implements Sweepable {
       this.#buf = chunk;
       this.#pos = 0;
     } else {
-      const rest = this.#buf.subarray(this.#pos);
-      this.#scan.pos -= this.#pos;
-      this.#scan.lineStart -= this.#pos;
-      this.#buf = Buffer.concat([rest, chunk]);
-      this.#pos = 0;
+      this.#rebase(Buffer.concat([this.#buf.subarray(this.#pos), chunk]));
     }
     try {
       if (this.#phase === C_HEAD && !this.#readHead()) return;
@@ -280,7 +341,7 @@ export class UpstreamConnection implements Sweepable {
       const end = scanResponseHead(buf, start, buf.length, this.#scan, DEFAULT_RESPONSE_LIMITS);
       if (end === HEAD_INCOMPLETE) return false;
       if (typeof end !== "number") return this.#badResponse(end);
-      const head = new ResponseHead();
+      const head = this.#head;
       const error = parseResponseHead(buf, start, end, DEFAULT_RESPONSE_LIMITS, head);
       if (error !== null) return this.#badResponse(error);
       this.#pos = end;
@@ -331,7 +392,8 @@ export class UpstreamConnection implements Sweepable {
         const take = Math.min(this.#remaining, end - start);
         this.#remaining -= take;
         this.#pos = start + take;
-        this.#listener?.onResponseData(take === end - start && start === 0 ? buf : buf.subarray(start, start + take));
+        const data = take === end - start && start === 0 ? buf : buf.subarray(start, start + take);
+        this.#listener?.onResponseData(this.#volatile ? Buffer.from(data) : data);
         if (this.#remaining === 0 && this.#phase === C_BODY) this.#complete();
         return;
       }
@@ -349,7 +411,8 @@ export class UpstreamConnection implements Sweepable {
       }
       default:
         this.#pos = end;
-        this.#listener?.onResponseData(start === 0 ? buf : buf.subarray(start));
+        const data = start === 0 ? buf : buf.subarray(start);
+        this.#listener?.onResponseData(this.#volatile ? Buffer.from(data) : data);
     }
   }
 

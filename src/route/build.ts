@@ -9,6 +9,7 @@ import type { EngineOptions } from "../http/connection.ts";
 import { type Handler, HandlerChain } from "../http/handler.ts";
 import type { LockTable } from "../common/lock-table.ts";
 import { parseAffinity } from "../proxy/affinity.ts";
+import { ActiveCounts, type CountRows } from "../proxy/balance/active-counts.ts";
 import type { GroupOptions } from "../proxy/group.ts";
 import { ProxyHandler } from "../proxy/handler.ts";
 import { TcpProxy } from "../proxy/tcp/tcp-proxy.ts";
@@ -53,8 +54,8 @@ export interface SiteShared {
   readonly statsLayout: StatsLayout;
   readonly startedAt: number;
   readonly version: string;
-  /** Active-request counts of all upstreams (shared by all threads); proxy groups take slices in order. */
-  readonly upstreams?: Int32Array;
+  /** This thread's row of the shared active-request table; proxy groups take slots in order. */
+  readonly upstreams?: CountRows;
 }
 
 export function buildSite(config: Config, shared: SiteShared): Site {
@@ -129,15 +130,15 @@ function virtualHosts(config: Config, shared: SiteShared): Map<string, Handler> 
 }
 
 /** The reverse proxy of one worker: one upstream group per --proxy prefix. */
-export function buildProxy(config: Config, shared?: Int32Array): ProxyHandler {
+export function buildProxy(config: Config, shared?: CountRows): ProxyHandler {
   const affinity = parseAffinity(config.hashKey) ?? { kind: "ip" as const };
-  // Each group's counts are a slice of the shared array, so least-conn sees every thread's load.
-  const counts: Int32Array[] = [];
+  // Each group's counts are slots of the shared rows, so least-conn sees every live thread's load.
+  const counts: ActiveCounts[] = [];
   let offset = 0;
   for (const route of config.proxy) {
-    const end = offset + route.upstreams.length;
-    if (shared !== undefined && end <= shared.length) counts.push(shared.subarray(offset, end));
-    offset = end;
+    const n = route.upstreams.length;
+    counts.push(shared !== undefined && offset + n <= shared.stride ? new ActiveCounts(n, shared, offset) : new ActiveCounts(n));
+    offset += n;
   }
   const groups: GroupOptions[] = config.proxy.map((route, i) => ({
     prefix: route.prefix,
@@ -174,7 +175,9 @@ export function buildProxy(config: Config, shared?: Int32Array): ProxyHandler {
 }
 
 /** `portico tcp`: the L4 proxy of one worker. */
-export function buildTcpProxy(config: TcpConfig, counts?: Int32Array): TcpProxy {
+export function buildTcpProxy(config: TcpConfig, shared?: CountRows): TcpProxy {
+  const n = config.upstreams.length;
+  const counts = shared !== undefined && n <= shared.stride ? new ActiveCounts(n, shared) : undefined;
   return new TcpProxy({
     upstreams: config.upstreams,
     policy: config.lb,

@@ -11,6 +11,8 @@ export interface WorkerData {
   readonly port: number;
   readonly reusePort: boolean;
   readonly shared: SharedBuffers;
+  /** This worker's row of upstream counts (shared-memory.ts), or -1 when every row is taken. */
+  readonly countRow: number;
   readonly version: string;
   readonly startedAt: number;
 }

@@ -1,7 +1,10 @@
 // The one layout of everything threads share, in SharedArrayBuffers touched only through Atomics:
 // connection counters (exact, for load shedding), per-thread statistics (each thread writes only its
 // own region), the per-URI lock and version tables (coherent writes), and upstream load counters
-// (least-connections balancing). Created by the supervisor, handed to workers in workerData.
+// (least-connections balancing: one row per live worker, see proxy/balance/active-counts.ts).
+// Created by the supervisor, handed to workers in workerData.
+
+import type { CountRows } from "../proxy/balance/active-counts.ts";
 
 export const MAX_THREADS = 256;
 /** Lock/version slots; URIs hash onto them. Large so that different URIs practically never share one. */
@@ -52,6 +55,7 @@ export interface SharedBuffers {
   readonly locks: SharedArrayBuffer;
   readonly versions: SharedArrayBuffer;
   readonly upstreams: SharedArrayBuffer;
+  readonly upstreamRows: SharedArrayBuffer;
 }
 
 /** Typed views over the shared buffers; every thread builds its own from the same buffers. */
@@ -65,8 +69,13 @@ export class SharedState {
   readonly locks: Int32Array;
   /** Int32 version per URI slot, bumped by each write. */
   readonly versions: Int32Array;
-  /** Int32 active requests per upstream (least-connections). */
+  /**
+   * Int32 active requests per upstream, one row of MAX_UPSTREAMS per worker: a worker writes only its
+   * own row, readers sum the rows of live workers, so a crashed worker's in-flight counts vanish.
+   */
   readonly upstreams: Int32Array;
+  /** Int32 [rows worth scanning, then a live flag per row]; rows are handed out by the supervisor. */
+  readonly upstreamRows: Int32Array;
 
   constructor(buffers: SharedBuffers) {
     this.buffers = buffers;
@@ -75,6 +84,7 @@ export class SharedState {
     this.locks = new Int32Array(buffers.locks);
     this.versions = new Int32Array(buffers.versions);
     this.upstreams = new Int32Array(buffers.upstreams);
+    this.upstreamRows = new Int32Array(buffers.upstreamRows);
   }
 
   static create(): SharedState {
@@ -83,8 +93,36 @@ export class SharedState {
       stats: new SharedArrayBuffer(MAX_THREADS * STATS_SLOTS * 8),
       locks: new SharedArrayBuffer(URI_SLOTS * 2 * 4),
       versions: new SharedArrayBuffer(URI_SLOTS * 4),
-      upstreams: new SharedArrayBuffer(MAX_UPSTREAMS * 4),
+      upstreams: new SharedArrayBuffer(MAX_THREADS * MAX_UPSTREAMS * 4),
+      upstreamRows: new SharedArrayBuffer((1 + MAX_THREADS) * 4),
     });
+  }
+
+  /** Supervisor: marks `row` as about to be used by a new worker, so readers scan that far. */
+  openCountRow(row: number): void {
+    const rows = this.upstreamRows;
+    while (true) {
+      const scanned = Atomics.load(rows, 0);
+      if (scanned > row || Atomics.compareExchange(rows, 0, scanned, row + 1) === scanned) return;
+    }
+  }
+
+  /**
+   * Worker, at start: zeroes its row (whatever a dead predecessor left there) and joins the readers'
+   * sum. Returns the view the proxy counts through.
+   */
+  joinCountRow(row: number): CountRows {
+    const base = row * MAX_UPSTREAMS;
+    for (let i = 0; i < MAX_UPSTREAMS; i++) Atomics.store(this.upstreams, base + i, 0);
+    Atomics.store(this.upstreamRows, 1 + row, 1);
+    return { table: this.upstreams, stride: MAX_UPSTREAMS, row, live: this.upstreamRows };
+  }
+
+  /** Supervisor, once the worker of `row` has exited: its counts leave the sum and the row is clean for reuse. */
+  closeCountRow(row: number): void {
+    Atomics.store(this.upstreamRows, 1 + row, 0);
+    const base = row * MAX_UPSTREAMS;
+    for (let i = 0; i < MAX_UPSTREAMS; i++) Atomics.store(this.upstreams, base + i, 0);
   }
 
   /** Sums one statistics slot over all threads. */

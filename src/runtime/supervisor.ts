@@ -6,7 +6,7 @@
 import { Worker } from "node:worker_threads";
 import type { Config, TcpConfig } from "../config/load.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { SharedState } from "./shared-memory.ts";
+import { MAX_THREADS, SharedState } from "./shared-memory.ts";
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
 const RESTART_MIN_MS = 100;
@@ -36,6 +36,7 @@ export class Supervisor {
   #config: Config | TcpConfig;
   readonly #options: StartOptions;
   #slots: Slot[] = [];
+  readonly #countRowsInUse: boolean[] = [];
   #reloading = false;
   #port = 0;
   #reusePort = true;
@@ -85,7 +86,9 @@ export class Supervisor {
   }
 
   #spawn(index: number, port: number): Promise<{ address: string; port: number }> {
+    const countRow = this.#claimCountRow();
     const data: WorkerData = {
+      countRow,
       config: this.#config,
       index,
       port,
@@ -115,6 +118,7 @@ export class Supervisor {
       });
       worker.on("exit", (code) => {
         slot.worker = null;
+        this.#releaseCountRow(countRow);
         if (!listening) {
           reject(new Error(`worker ${index} exited with code ${code} before listening`));
           return;
@@ -124,19 +128,40 @@ export class Supervisor {
     });
   }
 
+  /**
+   * Each worker gets its own row of upstream counts for its lifetime (not per slot: during a reload
+   * the old and new worker of a slot run side by side). -1 when all rows are taken.
+   */
+  #claimCountRow(): number {
+    const row = this.#countRowsInUse.indexOf(false);
+    const claimed = row !== -1 ? row : this.#countRowsInUse.length < MAX_THREADS ? this.#countRowsInUse.length : -1;
+    if (claimed === -1) return -1;
+    this.#countRowsInUse[claimed] = true;
+    this.shared.openCountRow(claimed);
+    return claimed;
+  }
+
+  /** The worker is gone: its in-flight counts leave the sum at once. */
+  #releaseCountRow(row: number): void {
+    if (row === -1) return;
+    this.shared.closeCountRow(row);
+    this.#countRowsInUse[row] = false;
+  }
+
   #restart(slot: Slot, code: number): void {
     if (Date.now() - slot.startedAt > STABLE_AFTER_MS) slot.backoffMs = RESTART_MIN_MS;
     const delay = slot.backoffMs;
     slot.backoffMs = Math.min(RESTART_MAX_MS, slot.backoffMs * 2);
     this.#options.notice(`portico: worker ${slot.index} exited (code ${code}); restarting in ${delay} ms`);
-    const timer = setTimeout(() => {
+    // The timer stays referenced: with one worker thread it is all that keeps the process alive until
+    // the replacement starts (unreferenced, the process exited instead of restarting the worker).
+    setTimeout(() => {
       if (this.#draining) return;
       this.#spawn(slot.index, this.#port).catch((error: Error) => {
         this.#options.notice(`portico: could not restart worker ${slot.index}: ${error.message}`);
         if (!this.#draining && slot.worker === null) this.#restart(slot, 1);
       });
     }, delay);
-    timer.unref();
   }
 
   /**

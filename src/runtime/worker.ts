@@ -54,12 +54,9 @@ diagnosticsChannel.subscribe("portico:static.error", (message) => {
 
 let log: AccessLog | null = null;
 let stats: StatsRecorder | null = null;
-const server = "mode" in config ? buildTcpProxy(config, tcpCounts(config.upstreams.length)) : httpServer(config);
-
-/** The TCP proxy's per-upstream stream counts in shared memory, when the table is large enough. */
-function tcpCounts(upstreams: number): Int32Array | undefined {
-  return upstreams <= shared.upstreams.length ? shared.upstreams.subarray(0, upstreams) : undefined;
-}
+// A (re)started worker zeroes its row first: counts a crashed predecessor left there are void.
+const countRows = data.countRow >= 0 ? shared.joinCountRow(data.countRow) : undefined;
+const server = "mode" in config ? buildTcpProxy(config, countRows) : httpServer(config);
 
 function httpServer(config: Config): HttpServer {
   const site = buildSite(config, {
@@ -68,7 +65,7 @@ function httpServer(config: Config): HttpServer {
     statsLayout: STATS_LAYOUT,
     startedAt: data.startedAt,
     version: data.version,
-    upstreams: shared.upstreams,
+    ...(countRows !== undefined ? { upstreams: countRows } : {}),
   });
   const server = new HttpServer(withFaultInjection(site.handler), site.engine);
 

@@ -1,10 +1,12 @@
 // The reverse proxy's balancing policies end to end: real backends, the real CLI, distribution per
-// policy, affinity for hashing, and least connections steering away from a slow upstream.
+// policy, affinity for hashing, least connections steering away from a slow upstream, and no counts
+// left behind by a worker that crashed with requests in flight.
 
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, test } from "node:test";
-import { type Backend, get, startBackend } from "../helpers/backends.ts";
+import { type Backend, type BackendHandler, get, nameHandler, startBackend } from "../helpers/backends.ts";
+import { exchange } from "../helpers/raw.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
 
 let backends: Backend[] = [];
@@ -109,5 +111,39 @@ test("least connections sends fewer requests to a slow upstream", async () => {
     });
   } finally {
     backends[0]!.delayMs = 0;
+  }
+});
+
+test("a worker that crashes with a request in flight leaves no least-conn count behind", async () => {
+  const held: http.ServerResponse[] = [];
+  const holdOrName: BackendHandler = (req, res, backend) => {
+    if (req.url === "/hold") held.push(res);
+    else nameHandler(req, res, backend);
+  };
+  const pair = await Promise.all(["x", "y"].map((n) => startBackend(n, holdOrName)));
+  process.env.PORTICO_FAULT_CRASH_PATH = "/__crash";
+  const server = await startServer({ args: ["-t", "1", "-q", "--lb", "least-conn", "--proxy", pair.map((b) => `http://127.0.0.1:${b.port}`).join(",")] });
+  delete process.env.PORTICO_FAULT_CRASH_PATH;
+  try {
+    // One request stays in flight on one upstream, then the worker thread dies under it.
+    const inFlight = exchange(server.port, "GET /hold HTTP/1.1\r\nHost: t\r\n\r\n", { timeoutMs: 5000 }).catch(() => null);
+    const deadline = Date.now() + 5000;
+    while (held.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(held.length, 1);
+    await exchange(server.port, "GET /__crash HTTP/1.1\r\nHost: t\r\n\r\n", { timeoutMs: 1000 }).catch(() => null);
+    while (!/restarting/.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await inFlight;
+    while ((await get(server.port, "/ready").catch(() => ({ status: 0 }))).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Nothing is in flight now: ties rotate, so both upstreams serve. A leaked count would send
+    // every request to the other one.
+    const seen = new Set<string>();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < 6; i++) seen.add(String((await get(server.port, `/n${i}`, {}, agent)).headers["x-backend"]));
+    agent.destroy();
+    assert.deepEqual([...seen].sort(), ["x", "y"]);
+  } finally {
+    for (const res of held) res.destroy();
+    await server.stop();
+    await Promise.all(pair.map((b) => b.close()));
   }
 });

@@ -251,3 +251,44 @@ describe("serializeFields", () => {
     assert.equal(serializeFields(["A", "1", "B", ""]), "A: 1\r\nB: \r\n");
   });
 });
+
+describe("Response.sendCopied / writeHeadCopied", () => {
+  // One run of two adjacent field lines (Content-Type, ETag): byte ranges of `raw`, CRLF excluded.
+  const raw = Buffer.from("X: 0\r\nContent-Type: text/plain\r\nETag: \"e\"\r\nX-Skip: 1\r\n", "latin1");
+  const fields = { raw, lines: [6, 41], extra: Buffer.from("Via: 1.1 portico\r\n", "latin1") };
+
+  test("copies the field runs as bytes, then Via, Content-Length and the body, in one write", () => {
+    const { sink, res } = setup();
+    res.sendCopied(200, fields, Buffer.from("0123456789"));
+    assert.equal(sink.writes.length, 1);
+    const { head, body } = split(sink.text);
+    assert.equal(head[0], "HTTP/1.1 200 OK");
+    assert.deepEqual(head.slice(3), ["Content-Type: text/plain", 'ETag: "e"', "Via: 1.1 portico", "Content-Length: 10"]);
+    assert.equal(body, "0123456789");
+    assert.deepEqual(sink.done, [{ keepAlive: true }]);
+  });
+
+  test("HEAD keeps the length but sends no body; 304 has neither; HTTP/1.0 says keep-alive", () => {
+    const head = setup("HEAD");
+    head.res.sendCopied(200, fields, Buffer.from("abc"));
+    assert.ok(head.sink.text.endsWith("Content-Length: 3\r\n\r\n"));
+    const notModified = setup();
+    notModified.res.sendCopied(304, fields, Buffer.alloc(0));
+    assert.ok(!notModified.sink.text.includes("Content-Length"));
+    const old = setup("GET", 0, true);
+    old.res.sendCopied(200, fields, Buffer.alloc(1234));
+    assert.match(old.sink.text, /Content-Length: 1234\r\nConnection: keep-alive\r\n\r\n/);
+  });
+
+  test("a streamed copied head frames like writeHead: chunked without a length", () => {
+    const { sink, res } = setup();
+    res.writeHeadCopied(502, fields);
+    res.write(Buffer.from("ab"));
+    res.end();
+    const { head, body } = split(sink.text);
+    assert.equal(head[0], "HTTP/1.1 502 Bad Gateway");
+    assert.ok(head.includes("Transfer-Encoding: chunked"));
+    assert.ok(head.includes("Content-Type: text/plain"));
+    assert.equal(body, "2\r\nab\r\n0\r\n\r\n");
+  });
+});

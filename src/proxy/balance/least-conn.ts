@@ -2,10 +2,11 @@
 // across threads when `active` is shared. Ties rotate so equal upstreams share the load evenly.
 // Weights scale capacity: an upstream of weight 2 is "as loaded" as one of weight 1 with half its count.
 
+import type { ActiveCounts } from "./active-counts.ts";
 import type { BalancePolicy, Eligible, PolicyOptions } from "./policy.ts";
 
 export class LeastConnPolicy implements BalancePolicy {
-  readonly #active: Int32Array;
+  readonly #active: ActiveCounts;
   readonly #weights: readonly number[];
   #next = 0;
 
@@ -23,7 +24,7 @@ export class LeastConnPolicy implements BalancePolicy {
     for (let k = 0; k < n; k++) {
       const i = start + k < n ? start + k : start + k - n;
       if (!eligible(i)) continue;
-      const load = Atomics.load(this.#active, i) / this.#weights[i]!;
+      const load = this.#active.load(i) / this.#weights[i]!;
       if (load < bestLoad) {
         best = i;
         bestLoad = load;

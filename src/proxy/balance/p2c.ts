@@ -2,10 +2,11 @@
 // fewer active requests per unit of weight. Nearly as good as least connections, without the herd
 // effect of every thread choosing the same "least" upstream at once.
 
+import type { ActiveCounts } from "./active-counts.ts";
 import type { BalancePolicy, Eligible, PolicyOptions } from "./policy.ts";
 
 export class PowerOfTwoPolicy implements BalancePolicy {
-  readonly #active: Int32Array;
+  readonly #active: ActiveCounts;
   readonly #weights: readonly number[];
   readonly #random: () => number;
   readonly #scratch: Int32Array;
@@ -26,8 +27,8 @@ export class PowerOfTwoPolicy implements BalancePolicy {
     const a = candidates[Math.floor(this.#random() * m)]!;
     let b = candidates[Math.floor(this.#random() * (m - 1))]!;
     if (b === a) b = candidates[m - 1]!;
-    const loadA = Atomics.load(this.#active, a) / this.#weights[a]!;
-    const loadB = Atomics.load(this.#active, b) / this.#weights[b]!;
+    const loadA = this.#active.load(a) / this.#weights[a]!;
+    const loadB = this.#active.load(b) / this.#weights[b]!;
     return loadB < loadA ? b : a;
   }
 }

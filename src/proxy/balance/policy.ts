@@ -1,11 +1,12 @@
 // The one interface every balancing policy implements, and the options they are built from.
 // A policy only chooses: it does no I/O, keeps no health state, and never counts connections itself.
 //
-// Active-connection counts: `active` is an Int32Array with one slot per upstream, read and written
-// only through Atomics. The proxy does `Atomics.add(active, i, 1)` when a request or TCP stream is
-// given to upstream i and `Atomics.sub(active, i, 1)` when it ends. By default each pool gets a local
-// `new Int32Array(n)`; the runtime may pass a view over a SharedArrayBuffer instead so least-conn and
-// p2c see the load of every worker thread, not just their own.
+// Active-connection counts: `active` (active-counts.ts) is given `add(i)` by the proxy when a request
+// or TCP stream goes to upstream i and `sub(i)` when it ends; policies read `load(i)`. By default each
+// pool counts locally; the runtime passes per-thread rows in shared memory instead, so least-conn and
+// p2c see the load of every live worker thread, not just their own.
+
+import { ActiveCounts } from "./active-counts.ts";
 
 /** Says whether upstream `index` may be chosen now (healthy, not yet tried by this request, …). */
 export type Eligible = (index: number) => boolean;
@@ -22,8 +23,8 @@ export interface BalancePolicy {
 export interface PolicyOptions {
   /** Relative weights, one per upstream (all 1 when not configured); the list's length is the count. */
   readonly weights: readonly number[];
-  /** Active-connection counts, one slot per upstream, touched only with Atomics (see above). */
-  readonly active: Int32Array;
+  /** Active-connection counts per upstream (see above). */
+  readonly active: ActiveCounts;
   /** Random source in [0, 1); tests pass a seeded one. */
   readonly random: () => number;
 }
@@ -36,7 +37,7 @@ export const POLICY_NAMES: readonly PolicyName[] = ["least-conn", "round-robin",
 export function policyOptions(count: number, partial: Partial<PolicyOptions> = {}): PolicyOptions {
   return {
     weights: partial.weights ?? new Array<number>(count).fill(1),
-    active: partial.active ?? new Int32Array(count),
+    active: partial.active ?? new ActiveCounts(count),
     random: partial.random ?? Math.random,
   };
 }

@@ -4,6 +4,7 @@
 // periodic connect checks. One per worker thread, sharing the port through reusePort.
 
 import net from "node:net";
+import { ActiveCounts } from "../balance/active-counts.ts";
 import { createPolicy } from "../balance/create-policy.ts";
 import { type BalancePolicy, type PolicyName, policyOptions } from "../balance/policy.ts";
 import { HealthChecker } from "../health/active.ts";
@@ -21,8 +22,8 @@ export interface TcpProxyOptions {
   readonly healthIntervalMs: number;
   readonly rise: number;
   readonly fall: number;
-  /** Per-upstream active stream counts (Atomics only); shared memory when the runtime provides it. */
-  readonly counts?: Int32Array;
+  /** Per-upstream active stream counts; per-thread rows in shared memory when the runtime provides them. */
+  readonly counts?: ActiveCounts;
 }
 
 export interface TcpListenOptions {
@@ -34,7 +35,7 @@ export interface TcpListenOptions {
 export class TcpProxy {
   readonly #options: TcpProxyOptions;
   readonly #upstreams: Upstream[];
-  readonly #counts: Int32Array;
+  readonly #counts: ActiveCounts;
   readonly #policy: BalancePolicy;
   readonly #checker: HealthChecker | null;
   readonly #server: net.Server;
@@ -45,7 +46,7 @@ export class TcpProxy {
     this.#options = options;
     const upstreamOptions = { passive: options.passive, maxIdle: 0, rise: options.rise, fall: options.fall };
     this.#upstreams = options.upstreams.map((a, i) => new Upstream(i, a, upstreamOptions));
-    this.#counts = options.counts ?? new Int32Array(options.upstreams.length);
+    this.#counts = options.counts ?? new ActiveCounts(options.upstreams.length);
     this.#policy = createPolicy(options.policy, policyOptions(options.upstreams.length, { weights: options.upstreams.map((u) => u.weight), active: this.#counts }));
     this.#checker =
       options.healthIntervalMs > 0
@@ -115,13 +116,13 @@ export class TcpProxy {
     }
     const upstream = this.#upstreams[index]!;
     upstream.passive.chosen();
-    Atomics.add(this.#counts, index, 1);
+    this.#counts.add(index);
     const socket = net.connect({ host: upstream.host, port: upstream.port, allowHalfOpen: true, noDelay: true });
     let released = false;
     const release = (): void => {
       if (released) return;
       released = true;
-      Atomics.sub(this.#counts, index, 1);
+      this.#counts.sub(index);
     };
     const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${this.#options.connectTimeoutMs} ms`)), this.#options.connectTimeoutMs);
     let connected = false;

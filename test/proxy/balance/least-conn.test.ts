@@ -1,18 +1,25 @@
-// Least connections reads the shared Atomics counts: the least loaded upstream wins, ties rotate.
+// Least connections reads the active counts: the least loaded upstream wins, ties rotate.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ActiveCounts } from "../../../src/proxy/balance/active-counts.ts";
 import { LeastConnPolicy } from "../../../src/proxy/balance/least-conn.ts";
 import { policyOptions } from "../../../src/proxy/balance/policy.ts";
 
+/** Local counts holding `values`. */
+function countsOf(values: number[]): ActiveCounts {
+  const active = new ActiveCounts(values.length);
+  values.forEach((v, i) => {
+    for (let k = 0; k < v; k++) active.add(i);
+  });
+  return active;
+}
+
 test("picks the upstream with the fewest active requests", () => {
-  const active = new Int32Array(new SharedArrayBuffer(12));
+  const active = countsOf([5, 2, 7]);
   const policy = new LeastConnPolicy(policyOptions(3, { active }));
-  Atomics.store(active, 0, 5);
-  Atomics.store(active, 1, 2);
-  Atomics.store(active, 2, 7);
   assert.equal(policy.pick(() => true, ""), 1);
-  Atomics.store(active, 1, 9);
+  for (let k = 0; k < 7; k++) active.add(1);
   assert.equal(policy.pick(() => true, ""), 0);
 });
 
@@ -23,9 +30,6 @@ test("ties rotate over the equally loaded upstreams", () => {
 });
 
 test("weights scale capacity", () => {
-  const active = new Int32Array(2);
-  const policy = new LeastConnPolicy(policyOptions(2, { active, weights: [1, 4] }));
-  active[0] = 1;
-  active[1] = 3;
+  const policy = new LeastConnPolicy(policyOptions(2, { active: countsOf([1, 3]), weights: [1, 4] }));
   assert.equal(policy.pick(() => true, ""), 1);
 });

@@ -1,0 +1,23 @@
+// Byte helpers: copyBytes copies exactly the range asked, short (loop) and long (bulk) alike.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { copyBytes, equalsLowerAscii, trimWhitespaceEnd } from "../../src/common/bytes.ts";
+
+test("copyBytes copies short and long ranges to the offset given and returns the count", () => {
+  for (const length of [0, 1, 47, 48, 49, 300]) {
+    const src = Buffer.from(Array.from({ length: length + 10 }, (_, i) => (i * 7) & 0xff));
+    const dst = Buffer.alloc(length + 20, 0xee);
+    assert.equal(copyBytes(src, 5, 5 + length, dst, 3), length);
+    assert.deepEqual(dst.subarray(3, 3 + length), src.subarray(5, 5 + length));
+    assert.equal(dst[2], 0xee);
+    assert.equal(dst[3 + length], 0xee);
+  }
+});
+
+test("equalsLowerAscii ignores ASCII case; trimWhitespaceEnd drops trailing SP and HTAB", () => {
+  const buf = Buffer.from("Content-Type \t");
+  assert.ok(equalsLowerAscii(buf, 0, 12, "content-type"));
+  assert.ok(!equalsLowerAscii(buf, 0, 12, "content-typo"));
+  assert.equal(trimWhitespaceEnd(buf, 0, buf.length), 12);
+});
