@@ -8,18 +8,22 @@ export class FileCache {
   readonly #entries = new Map<string, FileEntry>();
   readonly #maxBytes: number;
   #bytes = 0;
+  /** Counts insertions; an entry's stamp says how recently it was (re)inserted. */
+  #stamp = 0;
 
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
   }
 
-  /** The entry for a key, marked most recently used. */
+  /** The entry for a key, marked recently used. */
   get(key: string): FileEntry | undefined {
     const entry = this.#entries.get(key);
-    if (entry !== undefined) {
-      // Re-insert to move it to the young end of the Map's iteration order (LRU).
+    // Re-insert to move it to the young end of the Map's iteration order (LRU) — but only once it has
+    // drifted into the older half, so a hot entry costs a lookup, not a delete and an insert, per hit.
+    if (entry !== undefined && this.#stamp - entry.lruStamp > this.#entries.size >>> 1) {
       this.#entries.delete(key);
       this.#entries.set(key, entry);
+      entry.lruStamp = ++this.#stamp;
     }
     return entry;
   }
@@ -33,6 +37,7 @@ export class FileCache {
     this.invalidate(entry.key);
     if (entry.cost > this.#maxBytes) return;
     this.#entries.set(entry.key, entry);
+    entry.lruStamp = ++this.#stamp;
     this.#bytes += entry.cost;
     this.#evict();
   }
@@ -58,6 +63,10 @@ export class FileCache {
   /** Accounts for bytes an entry grew by (a compressed variant) and evicts down to the budget. */
   grow(entry: FileEntry, bytes: number): void {
     if (this.#entries.get(entry.key) !== entry) return;
+    // It grows because it is in use: make it the youngest so the room is made by others.
+    this.#entries.delete(entry.key);
+    this.#entries.set(entry.key, entry);
+    entry.lruStamp = ++this.#stamp;
     this.#bytes += bytes;
     this.#evict();
   }

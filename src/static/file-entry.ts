@@ -92,6 +92,8 @@ export class FileEntry {
   readonly pending: Array<Promise<void> | null>;
   /** When the disk was last checked (ms since the epoch). */
   checkedAt: number;
+  /** The file cache's insertion stamp, for its approximate LRU order. */
+  lruStamp = 0;
   /** True while one request re-checks this entry against the disk (the others keep using it). */
   revalidating = false;
   /** Bytes this entry accounts for in the cache budget. */

@@ -61,3 +61,15 @@ test("growth of a cached entry is accounted and may evict others", () => {
   assert.equal(cache.peek("/b"), undefined, "the older entry made room");
   assert.equal(cache.bytes, a.cost);
 });
+
+test("a hot entry in the young half is found without being moved; an older one is moved up", () => {
+  const cache = new FileCache(1 << 20);
+  const entries = ["/a", "/b", "/c", "/d"].map((key) => entry(key, 10));
+  for (const e of entries) cache.set(e);
+  const stampOfD = entries[3]!.lruStamp;
+  cache.get("/d");
+  assert.equal(entries[3]!.lruStamp, stampOfD, "the youngest entry is not re-inserted");
+  const stampOfA = entries[0]!.lruStamp;
+  cache.get("/a");
+  assert.ok(entries[0]!.lruStamp > stampOfA, "an entry in the older half moves to the young end");
+});
