@@ -236,6 +236,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     this.#phase = P_BUSY;
     this.deadline = 0;
     this.#continueSent = false;
+    this.#bodyPaused = false;
     if (req.chunked) {
       this.#decoder = new ChunkedDecoder(this.#options.chunkedLimits);
       this.#body = B_WAIT;

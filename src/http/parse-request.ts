@@ -5,6 +5,7 @@
 // Bodies are framed here (Content-Length / chunked) but decoded elsewhere (chunked.ts).
 
 import { CR, FIELD_VALUE, HTAB, LF, SP, TARGET_CHAR, TCHAR, trimWhitespaceEnd } from "../common/bytes.ts";
+import { CONTENT_LENGTH_CONFLICT, CONTENT_LENGTH_TOO_LARGE, contentLengthOf } from "./content-length.ts";
 import { HttpError } from "./errors.ts";
 import {
   F_CONNECTION,
@@ -275,8 +276,10 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
     }
     into.chunked = true;
   } else if (clIndex !== -1) {
-    const length = parseContentLength(into);
-    if (length instanceof HttpError) return length;
+    const length = contentLengthOf(buf, into.fields);
+    if (length === CONTENT_LENGTH_TOO_LARGE) return new HttpError(413, "BODY_TOO_LARGE", "Content-Length too large");
+    if (length === CONTENT_LENGTH_CONFLICT) return new HttpError(400, "CONFLICTING_CONTENT_LENGTH", "Conflicting Content-Length values");
+    if (length < 0) return new HttpError(400, "BAD_CONTENT_LENGTH", "Invalid Content-Length");
     into.contentLength = length;
   }
 
@@ -306,39 +309,6 @@ function badRequestLine(buf: Buffer, i: number, end: number, code: "BAD_METHOD" 
   return new HttpError(400, code, message);
 }
 
-/** Content-Length = 1*DIGIT; a list or repeated field is accepted only when all values agree (RFC 9110 §8.6). */
-function parseContentLength(head: RequestHead): number | HttpError {
-  let length = -1;
-  const buf = head.raw;
-  const fields = head.fields;
-  for (let k = 0; k < fields.length; k += 5) {
-    if (fields[k + 4] !== F_CONTENT_LENGTH) continue;
-    const end = fields[k + 3]!;
-    let i = fields[k + 2]!;
-    // Each comma-separated member must be 1*DIGIT.
-    while (true) {
-      let value = 0;
-      const digitsStart = i;
-      while (i < end && isDigit(buf[i]!)) {
-        value = value * 10 + (buf[i]! - 0x30);
-        // Stop while the value is still exact; leading zeros do not count (RFC 9110 §8.6: 1*DIGIT).
-        if (value >= 1e15) return new HttpError(413, "BODY_TOO_LARGE", "Content-Length too large");
-        i++;
-      }
-      if (i === digitsStart) return new HttpError(400, "BAD_CONTENT_LENGTH", "Invalid Content-Length");
-      if (length !== -1 && value !== length) {
-        return new HttpError(400, "CONFLICTING_CONTENT_LENGTH", "Conflicting Content-Length values");
-      }
-      length = value;
-      while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
-      if (i === end) break;
-      if (buf[i] !== 0x2c) return new HttpError(400, "BAD_CONTENT_LENGTH", "Invalid Content-Length");
-      i++;
-      while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
-    }
-  }
-  return length;
-}
 
 /**
  * Splits the target into path and query and recognises its form (RFC 9112 §3.2): origin-form,

@@ -4,6 +4,7 @@
 // complete head in one pass. Bodies are framed here (responseBodyKind) but decoded elsewhere.
 
 import { CR, equalsLowerAscii, FIELD_VALUE, HTAB, LF, SP, TCHAR, trimWhitespaceEnd } from "../common/bytes.ts";
+import { contentLengthOf } from "./content-length.ts";
 import { HttpError } from "./errors.ts";
 import { F_CONNECTION, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, identifyField } from "./headers.ts";
 import type { HeadScan } from "./parse-request.ts";
@@ -219,7 +220,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, limit
       into.keepAlive = false;
     }
   } else if (clIndex !== -1) {
-    const length = parseContentLength(into);
+    const length = contentLengthOf(into.raw, into.fields);
     if (length < 0) return new HttpError(502, "BAD_CONTENT_LENGTH", "Invalid upstream Content-Length");
     into.contentLength = length;
   } else {
@@ -246,28 +247,3 @@ function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39;
 }
 
-/** Content-Length = 1*DIGIT; repeated values must agree (RFC 9110 §8.6). -1 when invalid. */
-function parseContentLength(head: ResponseHead): number {
-  let length = -1;
-  const buf = head.raw;
-  const fields = head.fields;
-  for (let k = 0; k < fields.length; k += 5) {
-    if (fields[k + 4] !== F_CONTENT_LENGTH) continue;
-    const end = fields[k + 3]!;
-    let i = fields[k + 2]!;
-    while (true) {
-      let value = 0;
-      const digitsStart = i;
-      while (i < end && isDigit(buf[i]!)) value = value * 10 + (buf[i++]! - 0x30);
-      if (i === digitsStart || i - digitsStart > 15) return -1;
-      if (length !== -1 && value !== length) return -1;
-      length = value;
-      while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
-      if (i === end) break;
-      if (buf[i] !== 0x2c) return -1;
-      i++;
-      while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
-    }
-  }
-  return length;
-}

@@ -118,8 +118,12 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
         continue;
       }
       if (id === F_HOST) {
-        hostSeen = true;
         if (hostOverride !== null) continue;
+        // Host is end-to-end: a client naming it in Connection must not strip it (RFC 9110 §7.6.1).
+        hostSeen = true;
+        keepBytes += f[k + 3]! - ns + 2;
+        addRun(keep, ns, f[k + 3]!);
+        continue;
       }
     } else {
       if (matchesAny(raw, ns, ne, HOP_BY_HOP_NAMES)) continue;

@@ -36,6 +36,12 @@ export class ProxyHandler implements Handler {
   handle(req: Request, res: Response): boolean {
     const group = this.groupFor(req.path);
     if (group === null) return false;
+    if (hasDotSegment(req.path)) {
+      // "/api/../admin" would be matched against /api here but resolved to /admin by the upstream:
+      // dot segments (plain or percent-encoded) could reach paths outside the mounted prefix.
+      res.send(400, ["Content-Type", "text/plain; charset=utf-8"], "Bad Request: dot segments in a proxied path\n");
+      return true;
+    }
     if (req.method === "CONNECT") {
       // A reverse proxy forwards requests to its upstreams; it is not a tunnel to arbitrary hosts.
       res.send(501, ["Content-Type", "text/plain; charset=utf-8"], "Not Implemented: CONNECT is not supported by this reverse proxy\n");
@@ -48,6 +54,17 @@ export class ProxyHandler implements Handler {
   close(): void {
     for (const g of this.#groups) g.close();
   }
+}
+
+/** True when a path has a "." or ".." segment, also percent-encoded ("%2e", "%2E%2e"). */
+export function hasDotSegment(path: string): boolean {
+  if (!path.includes(".") && !path.includes("%2")) return false;
+  for (const raw of path.split("/")) {
+    if (raw.length === 0 || raw.length > 6) continue;
+    const segment = raw.replace(/%2e/gi, ".");
+    if (segment === "." || segment === "..") return true;
+  }
+  return false;
 }
 
 /** "/api" covers "/api", "/api/x" and "/api?q" but not "/apix"; a prefix ending in "/" covers what starts with it. */

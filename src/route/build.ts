@@ -19,6 +19,7 @@ import { AdminHandler } from "../observe/admin.ts";
 import type { StatsLayout } from "../observe/stats.ts";
 import { HostRouter } from "./host-router.ts";
 import { MethodGate } from "./method-gate.ts";
+import { coversPath } from "../proxy/handler.ts";
 
 export interface Site {
   readonly handler: Handler;
@@ -107,9 +108,12 @@ function fileHandlers(config: Config, root: string, shared: SiteShared, fallthro
     followSymlinks: config.followSymlinks,
     mkdir: config.mkdir,
     fsync: config.fsync,
+    index: config.index,
     locks: shared.locks,
     lengthRequiredStatus: config.lengthRequiredStatus,
     changed: (file) => files.cache.invalidatePath(file),
+    // Writes never land under a proxied prefix: the upstream owns those paths (a PUT there is proxied).
+    ...(fallthrough ? { declines: (path: string) => config.proxy.some((route) => coversPath(route.prefix, path)) } : {}),
   });
   return [writes, files];
 }

@@ -172,7 +172,7 @@ export class StaticHandler implements Handler {
 
   async #serveLocked(req: Request, res: Response, locks: LockTable): Promise<boolean> {
     const resolved = resolvePath(req.path, { dotfiles: this.#options.dotfiles });
-    if (!resolved.ok) return this.#sendError(req, res, resolved.status);
+    if (!resolved.ok) return this.#unresolvable(req, res, resolved.status);
     const slot = locks.slotOf(resolved.relative);
     const wait = locks.read(slot);
     if (wait !== undefined) await wait;
@@ -185,8 +185,17 @@ export class StaticHandler implements Handler {
 
   #serveFromDisk(req: Request, res: Response, version: UriVersion): Promise<boolean> {
     const resolved = resolvePath(req.path, { dotfiles: this.#options.dotfiles });
-    if (!resolved.ok) return this.#sendError(req, res, resolved.status);
+    if (!resolved.ok) return this.#unresolvable(req, res, resolved.status);
     return this.#serveResolved(req, res, resolved, version);
+  }
+
+  /**
+   * A path that names no file here (bad escapes, an encoded slash, a dotfile): an error — unless a
+   * handler behind this one (the proxy) may know it, as APIs use such paths (`/pkg/%40scope%2Fname`).
+   */
+  #unresolvable(req: Request, res: Response, status: number): Promise<boolean> {
+    if (this.#options.fallthrough === true) return Promise.resolve(false);
+    return this.#sendError(req, res, status);
   }
 
   async #serveResolved(req: Request, res: Response, resolved: Resolved & { ok: true }, version: UriVersion): Promise<boolean> {

@@ -27,6 +27,10 @@ export interface WriteOptions {
   readonly locks: LockTable;
   /** Status for a PUT without Content-Length or chunked body: 411 (RFC 9110 §15.5.12), or 400. */
   readonly lengthRequiredStatus: 400 | 411;
+  /** Index file names: writing one changes what its directory's URL serves. */
+  readonly index: readonly string[];
+  /** Paths another handler owns (a proxy prefix): PUT/DELETE there are declined, not written. */
+  readonly declines?: (path: string) => boolean;
   /** Called under the write lock after a file changed, with its real path. */
   readonly changed?: (file: string) => void;
 }
@@ -42,9 +46,9 @@ export class WriteHandler implements Handler {
   }
 
   handle(req: Request, res: Response): boolean | Promise<boolean> {
-    if (req.method === "PUT") return this.#put(req, res).then(() => true);
-    if (req.method === "DELETE") return this.#delete(req, res).then(() => true);
-    return false;
+    if (req.method !== "PUT" && req.method !== "DELETE") return false;
+    if (this.#options.declines?.(req.path) === true) return false;
+    return (req.method === "PUT" ? this.#put(req, res) : this.#delete(req, res)).then(() => true);
   }
 
   /** The target's relative path (also the lock key) and absolute path, or an error already sent. */
@@ -82,18 +86,23 @@ export class WriteHandler implements Handler {
       sendStatus(res, statusForFsError(error));
       return;
     }
-    let received: boolean;
+    let received: Received;
     try {
       received = await receiveBody(req, handle);
-      if (received && this.#options.fsync) await handle.sync();
+      if (received === "complete" && this.#options.fsync) await handle.sync();
     } catch {
-      received = false;
+      received = "disk-error";
     } finally {
       await handle.close().catch(() => undefined);
     }
-    if (!received) {
-      // The connection has answered the client (413, 400, 408) or the client left; drop the upload.
+    if (received !== "complete") {
       await fsp.unlink(temp).catch(() => undefined);
+      // A body failure was answered by the connection (413, 400, 408) or the client left. A disk
+      // failure is ours to answer; the rest of the body is not read, so the connection then closes.
+      if (received === "disk-error" && !res.headersSent && !req.aborted) {
+        res.closeAfter();
+        sendStatus(res, 500);
+      }
       return;
     }
     await this.#commit(req, res, target, temp);
@@ -101,10 +110,7 @@ export class WriteHandler implements Handler {
 
   /** Renames the complete upload into place under the URI's exclusive lock and answers. */
   async #commit(req: Request, res: Response, target: { key: string; file: string }, temp: string): Promise<void> {
-    const locks = this.#options.locks;
-    const slot = locks.slotOf(target.key);
-    const wait = locks.write(slot);
-    if (wait !== undefined) await wait;
+    const slots = await this.#lockFor(target.key);
     try {
       let existed = false;
       try {
@@ -126,13 +132,13 @@ export class WriteHandler implements Handler {
         return;
       }
       if (this.#options.fsync) await syncDirectory(path.dirname(target.file));
-      locks.bump(slot);
+      this.#bump(slots);
       this.#options.changed?.(target.file);
       if (req.aborted) return;
       if (existed) sendStatus(res, 200);
       else sendStatus(res, 201, ["Location", req.path]);
     } finally {
-      locks.releaseWrite(slot);
+      this.#unlock(slots);
     }
   }
 
@@ -144,10 +150,7 @@ export class WriteHandler implements Handler {
       sendStatus(res, jail);
       return;
     }
-    const locks = this.#options.locks;
-    const slot = locks.slotOf(target.key);
-    const wait = locks.write(slot);
-    if (wait !== undefined) await wait;
+    const slots = await this.#lockFor(target.key);
     try {
       const stat = await fsp.lstat(target.file);
       if (stat.isDirectory()) {
@@ -155,14 +158,42 @@ export class WriteHandler implements Handler {
         return;
       }
       await fsp.unlink(target.file);
-      locks.bump(slot);
+      this.#bump(slots);
       this.#options.changed?.(target.file);
       res.send(204, []);
     } catch (error) {
       sendStatus(res, statusForFsError(error));
     } finally {
-      locks.releaseWrite(slot);
+      this.#unlock(slots);
     }
+  }
+
+  /**
+   * Takes the exclusive locks a change of `key` needs: its own, and — for an index file — its
+   * directory's, because a read of "/dir/" is locked and versioned under the directory. Always in
+   * ascending slot order, so two writers never wait on each other in opposite orders.
+   */
+  async #lockFor(key: string): Promise<number[]> {
+    const locks = this.#options.locks;
+    const slots: number[] = [];
+    const slash = key.lastIndexOf("/");
+    if (this.#options.index.includes(key.slice(slash + 1))) slots.push(locks.slotOf(slash === -1 ? "" : key.slice(0, slash)));
+    const own = locks.slotOf(key);
+    if (!slots.includes(own)) slots.push(own);
+    slots.sort((a, b) => a - b);
+    for (const slot of slots) {
+      const wait = locks.write(slot);
+      if (wait !== undefined) await wait;
+    }
+    return slots;
+  }
+
+  #bump(slots: readonly number[]): void {
+    for (const slot of slots) this.#options.locks.bump(slot);
+  }
+
+  #unlock(slots: readonly number[]): void {
+    for (let i = slots.length - 1; i >= 0; i--) this.#options.locks.releaseWrite(slots[i]!);
   }
 
   /** 0 when `dir` exists inside the root (created with --mkdir), else the status to answer. */
@@ -195,37 +226,62 @@ export class WriteHandler implements Handler {
   }
 }
 
-/** Streams the request body into `handle`, pausing the socket while a write is pending. */
-function receiveBody(req: Request, handle: fsp.FileHandle): Promise<boolean> {
+/** How receiving an upload ended. */
+type Received = "complete" | "aborted" | "disk-error";
+
+/**
+ * Streams the request body into `handle`, pausing the socket while a write is pending. "aborted": the
+ * body failed (the connection answers the client); "disk-error": a write failed (the caller answers).
+ */
+function receiveBody(req: Request, handle: fsp.FileHandle): Promise<Received> {
   return new Promise((resolve) => {
-    let writing: Promise<unknown> = Promise.resolve();
-    let failed = false;
+    let chain: Promise<void> = Promise.resolve();
+    let state: Received | "reading" = "reading";
     let pending = 0;
+    let settled = false;
+    const settle = (outcome: Received): void => {
+      if (settled) return;
+      settled = true;
+      resolve(outcome);
+    };
     req.readBody({
       data(chunk) {
+        if (state !== "reading") return true;
         // The chunk is a view into the connection's buffer: copy before the next read reuses it.
         const copy = Buffer.from(chunk);
         pending++;
-        writing = writing.then(async () => {
-          if (failed) return;
-          try {
-            await handle.write(copy);
-          } catch {
-            failed = true;
+        chain = chain.then(async () => {
+          if (state === "reading") {
+            try {
+              await writeAll(handle, copy);
+            } catch {
+              state = "disk-error";
+              settle("disk-error");
+            }
           }
-          if (--pending === 0) req.resumeBody();
+          if (--pending === 0 && state === "reading") req.resumeBody();
         });
         return false;
       },
       end() {
-        void writing.then(() => resolve(!failed));
+        void chain.then(() => settle(state === "reading" ? "complete" : state));
       },
       error() {
-        failed = true;
-        void writing.then(() => resolve(false));
+        if (state === "reading") state = "aborted";
+        void chain.then(() => settle(state === "reading" ? "aborted" : state));
       },
     });
   });
+}
+
+/** Writes every byte: a file write may be short without failing (a full disk, a file size limit). */
+async function writeAll(handle: fsp.FileHandle, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    if (bytesWritten <= 0) throw new Error("the file system took no bytes");
+    offset += bytesWritten;
+  }
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -2,6 +2,7 @@
 // ways, HEAD/204/304, 100 Continue, prefix routing and stripping, files in front of the proxy.
 
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { after, before, test } from "node:test";
 import { type Backend, startBackend } from "../helpers/backends.ts";
 import { connect, exchange, parseResponses, request } from "../helpers/raw.ts";
@@ -145,8 +146,39 @@ test("with --root, existing files are served and everything else is proxied", as
   assert.equal(JSON.parse(post.body.toString()).method, "POST");
 });
 
+test("with --root, paths that name no file (encoded slash, dotfile, bad escape) still reach the proxy", async () => {
+  for (const path of ["/pkg/%40scope%2Fname", "/.config", "/x%zz"]) {
+    const res = await ask(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal(res.status, 200, path);
+    assert.equal(JSON.parse(res.body.toString()).url, path);
+  }
+});
+
 test("CONNECT is refused with 501: a reverse proxy is not an open tunnel", async () => {
   const res = await ask("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
   assert.equal(res.status, 501);
   assert.match(res.body.toString(), /CONNECT is not supported/);
+});
+
+test("a proxied path with dot segments is refused: it cannot climb out of its prefix upstream", async () => {
+  for (const path of ["/api/../../admin", "/api/%2e%2e/%2e%2e/admin", "/x/./y"]) {
+    const res = await ask(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal(res.status, 400, path);
+    assert.equal(res.headers.via, undefined, `${path} reached an upstream`);
+  }
+});
+
+test("with --writable, PUT under a proxied prefix goes upstream; elsewhere it writes a file", async () => {
+  const root = makeSite({});
+  const writable = await startServer({ args: ["-t", "1", "-q", "--root", root, "--writable", "--mkdir", "--proxy", `/api=http://127.0.0.1:${echo.port}`] });
+  try {
+    const up = await request(writable.port, "PUT /api/users/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 7\r\n\r\nSPOOFED");
+    assert.equal(JSON.parse(up.body.toString()).method, "PUT");
+    assert.equal(fs.existsSync(`${root}/api/users/1`), false, "nothing was written under the proxied prefix");
+    const local = await request(writable.port, "PUT /local.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+    assert.equal(local.status, 201);
+    assert.equal(fs.readFileSync(`${root}/local.txt`, "utf8"), "ok");
+  } finally {
+    await writable.stop();
+  }
 });

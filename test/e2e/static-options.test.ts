@@ -209,6 +209,21 @@ withServer(
       assert.equal(put.status, 200);
       for (let i = 0; i < 8; i++) assert.equal((await get(port(), "/w.txt")).body.toString(), "after\n");
     });
+    test("a PUT of an index file is seen at once through its directory's URL, on every thread", async () => {
+      fs.mkdirSync(path.join(written, "d3"), { recursive: true });
+      fs.writeFileSync(path.join(written, "d3", "index.html"), "OLD");
+      for (let i = 0; i < 8; i++) assert.equal((await get(port(), "/d3/")).body.toString(), "OLD");
+      const put = await request(port(), "PUT /d3/index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nNEW", { timeoutMs: 5000 });
+      assert.equal(put.status, 200);
+      for (let i = 0; i < 16; i++) assert.equal((await get(port(), "/d3/")).body.toString(), "NEW");
+    });
+    test("a directory found without an index is seen at once once a PUT adds one", async () => {
+      fs.mkdirSync(path.join(written, "d4"), { recursive: true });
+      assert.equal((await get(port(), "/d4/")).status, 200, "a listing first");
+      const put = await request(port(), "PUT /d4/index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nINDEX", { timeoutMs: 5000 });
+      assert.equal(put.status, 201);
+      for (let i = 0; i < 8; i++) assert.equal((await get(port(), "/d4/")).body.toString(), "INDEX");
+    });
     test("OPTIONS and 405 name PUT and DELETE when writes are on", async () => {
       assert.equal((await get(port(), "/w.txt", {}, "OPTIONS")).headers.allow, "GET, HEAD, PUT, DELETE, OPTIONS");
       const post = await get(port(), "/w.txt", { "Content-Length": "0" }, "POST");

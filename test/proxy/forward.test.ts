@@ -28,6 +28,12 @@ test("removes hop-by-hop fields, including those named in Connection", () => {
   assert.ok(head.endsWith("\r\n\r\n"));
 });
 
+test("Host named in Connection is kept: it is never hop-by-hop", () => {
+  const head = buildRequestHead(request("GET /x HTTP/1.1\r\nHost: h\r\nConnection: host, close\r\n\r\n"), PLAN).toString("latin1");
+  assert.match(head, /\r\nHost: h\r\n/);
+  assert.equal(head.match(/\r\nHost:/gi)?.length, 1);
+});
+
 test("appends X-Forwarded-*, Forwarded and Via to what the client sent", () => {
   const head = buildRequestHead(
     request("GET / HTTP/1.1\r\nHost: site:8080\r\nX-Forwarded-For: 1.2.3.4\r\nVia: 1.0 edge\r\nForwarded: for=1.2.3.4\r\n\r\n"),
