@@ -216,8 +216,9 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, limit
       if (codings.length > 1) return new HttpError(502, "UNKNOWN_TRANSFER_CODING", "Upstream used a transfer coding other than chunked");
       into.chunked = true;
     } else {
-      into.untilClose = true;
-      into.keepAlive = false;
+      // A body in a coding we would not decode and cannot label for the client once Transfer-Encoding
+      // (hop-by-hop) is dropped: passing it on would hand the client bytes it cannot read.
+      return new HttpError(502, "UNKNOWN_TRANSFER_CODING", "Upstream used a transfer coding other than chunked");
     }
   } else if (clIndex !== -1) {
     const length = contentLengthOf(into.raw, into.fields);

@@ -280,3 +280,10 @@ function indexOfName(buf: Buffer, start: number, end: number, names: readonly st
   for (let n = 0; n < names.length; n++) if (equalsLowerAscii(buf, start, end, names[n]!)) return n;
   return -1;
 }
+
+/** Fields that frame, route or control a message never travel as trailers (RFC 9110 §6.5.1). */
+const PROHIBITED_TRAILERS = new Set(["transfer-encoding", "content-length", "host", "connection", "keep-alive", "te", "trailer", "upgrade", "proxy-connection", "expect", "content-encoding", "content-type", "content-range", "authorization", "cookie", "set-cookie"]);
+
+export function isForwardableTrailer(line: string): boolean {
+  return !PROHIBITED_TRAILERS.has(line.slice(0, line.indexOf(":")).trim().toLowerCase());
+}

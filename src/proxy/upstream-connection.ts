@@ -20,6 +20,7 @@ import {
   scanResponseHead,
 } from "../http/parse-response.ts";
 import { ProxyError } from "./errors.ts";
+import { isForwardableTrailer } from "./forward.ts";
 import type { Upstream } from "./upstream.ts";
 
 /** What an exchange hears from its upstream connection. */
@@ -164,8 +165,9 @@ export class UpstreamConnection implements Sweepable {
   /** The request body is complete; a chunked body gets its last chunk and the client's trailers. */
   endBody(trailers: readonly string[]): void {
     if (this.#phase === C_CLOSED || !this.#chunkedRequest) return;
-    if (trailers.length === 0) this.#socket.write(LAST_CHUNK);
-    else this.#socket.write(`0\r\n${trailers.join("\r\n")}\r\n\r\n`, "latin1");
+    const kept = trailers.filter(isForwardableTrailer);
+    if (kept.length === 0) this.#socket.write(LAST_CHUNK);
+    else this.#socket.write(`0\r\n${kept.join("\r\n")}\r\n\r\n`, "latin1");
   }
 
   pause(): void {

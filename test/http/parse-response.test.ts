@@ -67,10 +67,8 @@ test("framing: chunked, length, until close, and bodiless statuses and HEAD", ()
   assert.equal(responseBodyKind(ok("HTTP/1.1 100 Continue\r\n\r\n"), "GET"), BODY_NONE);
 });
 
-test("Transfer-Encoding without chunked last means the body runs until close", () => {
-  const head = ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n");
-  assert.equal(head.untilClose, true);
-  assert.equal(head.keepAlive, false);
+test("Transfer-Encoding without chunked last is a 502: the coded body could not be labelled for the client", () => {
+  fails("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "UNKNOWN_TRANSFER_CODING");
 });
 
 test("persistence follows the version and Connection (RFC 9112 §9.3)", () => {

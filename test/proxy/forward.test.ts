@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { DEFAULT_PARSE_LIMITS, parseRequestHead } from "../../src/http/parse-request.ts";
 import { DEFAULT_RESPONSE_LIMITS, parseResponseHead, ResponseHead } from "../../src/http/parse-response.ts";
 import { RequestHead } from "../../src/http/request-head.ts";
-import { buildRequestHead, type ForwardPlan, responseFields, rewritePath } from "../../src/proxy/forward.ts";
+import { buildRequestHead, type ForwardPlan, isForwardableTrailer, responseFields, rewritePath } from "../../src/proxy/forward.ts";
 
 function request(text: string): RequestHead {
   const buf = Buffer.from(text, "latin1");
@@ -90,4 +90,11 @@ test("an absolute-form target's authority becomes the Host sent upstream (RFC 91
   assert.match(head, /^GET \/x HTTP\/1\.1\r\n/);
   assert.match(head, /\r\nHost: real\.example\r\n/);
   assert.ok(!head.includes("Host: other"));
+});
+
+test("framing and routing fields never travel as trailers; others do", () => {
+  for (const line of ["Transfer-Encoding: chunked", "content-length: 5", "Host: evil", "Connection: close", "TE: trailers", "Trailer: x"]) {
+    assert.equal(isForwardableTrailer(line), false, line);
+  }
+  for (const line of ["X-Checksum: abc", "Server-Timing: db;dur=53"]) assert.equal(isForwardableTrailer(line), true, line);
 });
