@@ -400,7 +400,9 @@ export function usage(): string {
     }
     const short = spec.short !== undefined ? `-${spec.short}, ` : "    ";
     const value = spec.type === "bool" ? "" : ` ${spec.meta ?? "VALUE"}`;
-    lines.push(`  ${short}--${spec.flag}${value}`.padEnd(36) + spec.help);
+    const left = `  ${short}--${spec.flag}${value}`;
+    // Long flags push their help text over but never run into it.
+    lines.push(left.padEnd(Math.max(36, left.length + 2)) + spec.help);
   }
   lines.push("", "  -h, --help                        show this help", "  -v, --version                     print the version");
   return lines.join("\n");

@@ -277,6 +277,13 @@ describe("shutdown and CLI", () => {
     assert.match(stdout, /--max-request-line/);
   });
 
+  test("--help keeps a space between a long flag and its help text", async () => {
+    const { stdout } = await runCli(["--help"]);
+    for (const line of stdout.split("\n").filter((l) => /^\s+(-\w, )?--\w/.test(l))) {
+      assert.match(line, /^\s+(-\w, )?--[\w-]+( \S+)?\s{2,}\S/, line);
+    }
+  });
+
   test("--version prints the version and exits 0", async () => {
     const { code, stdout } = await runCli(["--version"]);
     assert.equal(code, 0);
