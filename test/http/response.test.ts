@@ -268,6 +268,14 @@ describe("Response.sendCopied / writeHeadCopied", () => {
     assert.deepEqual(sink.done, [{ keepAlive: true }]);
   });
 
+  test("the body is copied before sendCopied returns: the caller may reuse its buffer at once", () => {
+    const { sink, res } = setup();
+    const reused = Buffer.from("0123456789");
+    res.sendCopied(200, fields, reused);
+    reused.fill(0x78);
+    assert.equal(split(sink.text).body, "0123456789");
+  });
+
   test("HEAD keeps the length but sends no body; 304 has neither; HTTP/1.0 says keep-alive", () => {
     const head = setup("HEAD");
     head.res.sendCopied(200, fields, Buffer.from("abc"));

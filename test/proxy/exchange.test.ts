@@ -135,7 +135,9 @@ function collectingResponse(): { res: Response; done: Promise<{ status: number; 
     sendCopied(s: number, _f: unknown, body: Buffer) {
       status = s;
       this.finished = true;
-      finish({ status, parts: [body] });
+      // The real sendCopied copies the body into the response head's buffer before it returns (the
+      // body may be a view of a reused read buffer), so the fake copies too.
+      finish({ status, parts: [Buffer.from(body)] });
     },
     send(s: number) {
       finish({ status: s, parts: [] });
