@@ -129,8 +129,23 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     return this.#localPort;
   }
 
+  /**
+   * True when the response being written will end the connection: the server is shutting down, or
+   * the request's body is unread and cannot be skipped (too large, or a 100-continue unanswered). The
+   * response head then says "Connection: close" instead of the connection closing without notice.
+   */
   get closing(): boolean {
-    return this.#ctx.closing;
+    if (this.#ctx.closing) return true;
+    return (this.#body === B_WAIT || this.#body === B_READ) && !this.#canDiscardBody();
+  }
+
+  /** Whether an unread body can be read and dropped to keep the connection for the next request. */
+  #canDiscardBody(): boolean {
+    if (this.#body !== B_WAIT) return false;
+    const small = this.#decoder !== null || this.#bodyRemaining <= this.#options.discardBodyBytes;
+    // With Expect: 100-continue unanswered the client may never send the body: framing is unsure.
+    const expectUnanswered = this.#req !== null && this.#req.expectContinue && !this.#continueSent;
+    return small && !expectUnanswered;
   }
 
   get idle(): boolean {
@@ -435,14 +450,12 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
 
   responseDone(res: Response, keepAlive: boolean): void {
     if (res !== this.#res) return;
+    const discardable = this.#canDiscardBody();
     this.#res = null;
     this.#req = null;
     let keep = keepAlive && !this.#ctx.closing;
     if (this.#body === B_WAIT || this.#body === B_READ) {
-      const small = this.#decoder !== null || this.#bodyRemaining <= this.#options.discardBodyBytes;
-      // With Expect: 100-continue unanswered the client may never send the body: framing is unsure.
-      const expectUnanswered = res.request.expectContinue && !this.#continueSent;
-      if (keep && this.#body === B_WAIT && small && !expectUnanswered) {
+      if (keep && discardable) {
         this.#body = B_DISCARD;
         this.#sink = null;
         this.deadline = Date.now() + this.#options.bodyTimeoutMs;

@@ -207,8 +207,25 @@ describe("framing and expectations", () => {
     const [res] = await c.read(1);
     assert.equal(res!.status, 405);
     assert.ok(!c.bytes().toString().includes("100 Continue"));
-    // The client may never send the body, so the connection cannot be reused (RFC 9110 §10.1.1).
+    // The client may never send the body, so the connection cannot be reused (RFC 9110 §10.1.1)
+    // — and the response says so.
+    assert.equal(res!.headers.connection, "close");
     await c.ended;
+  });
+
+  test("a response that leaves a large request body unread says Connection: close", async () => {
+    const c = await open(server.port);
+    c.socket.write("POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\npartial");
+    const [res] = await c.read(1);
+    assert.equal(res!.status, 405);
+    assert.equal(res!.headers.connection, "close");
+    await c.ended;
+  });
+
+  test("a response that leaves a small request body unread keeps the connection", async () => {
+    const { bytes } = await exchange(server.port, "POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" + get("/b.txt", "Connection: close\r\n"));
+    const [post] = parseResponses(bytes);
+    assert.equal(post!.headers.connection, undefined);
   });
 
   test("an expectation other than 100-continue is a 417 (RFC 9110 §10.1.1)", async () => {
