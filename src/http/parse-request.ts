@@ -7,6 +7,7 @@
 import { CR, FIELD_VALUE, HTAB, LF, SP, TARGET_CHAR, TCHAR, trimWhitespaceEnd } from "../common/bytes.ts";
 import { CONTENT_LENGTH_CONFLICT, CONTENT_LENGTH_TOO_LARGE, contentLengthOf } from "./content-length.ts";
 import { HttpError } from "./errors.ts";
+import { HEAD_INCOMPLETE, type HeadScan, SCAN_BARE_LF, SCAN_FIRST_LINE_TOO_LONG, scanHeadEnd } from "./scan-head.ts";
 import {
   F_CONNECTION,
   F_CONTENT_LENGTH,
@@ -39,59 +40,23 @@ export const DEFAULT_PARSE_LIMITS: ParseLimits = {
   acceptHttp10: true,
 };
 
-/** Where an unfinished head scan stopped, so the next chunk continues instead of starting over. */
-export interface HeadScan {
-  /** Next byte to look at (absolute index into the buffer). */
-  pos: number;
-  /** Start of the line being scanned (absolute). */
-  lineStart: number;
-  /** Lines completed so far; 0 while still in the request line. */
-  lines: number;
-}
-
-export const HEAD_INCOMPLETE = -1;
-
-const CRLFCRLF = Buffer.from("\r\n\r\n");
+export { HEAD_INCOMPLETE, type HeadScan } from "./scan-head.ts";
 
 /**
- * Looks for the end of a head that starts at `start`. Returns the index just past the empty line,
- * HEAD_INCOMPLETE when more bytes are needed (scan is updated), or an HttpError for a line that can
- * already be rejected (bare LF, limits).
+ * Looks for the end of a request head that starts at `start`. Returns the index just past the empty
+ * line, HEAD_INCOMPLETE when more bytes are needed (scan is updated), or an HttpError for a head that
+ * can already be rejected (bare LF, limits).
  */
 export function scanHead(buf: Buffer, start: number, end: number, scan: HeadScan, limits: ParseLimits): number | HttpError {
-  if (scan.pos === start && buf[start] !== CR) {
-    // Fast path: a whole head arrived in one read, the usual case. Not with leading empty lines
-    // (RFC 9112 §2.2), whose CRLFs the search below would take for the end of the head.
-    const at = buf.indexOf(CRLFCRLF, start);
-    if (at !== -1 && at + 4 <= end) return at + 4;
-  }
-  let pos = scan.pos;
-  while (pos < end) {
-    const lf = buf.indexOf(LF, pos);
-    if (lf === -1 || lf >= end) {
-      pos = end;
-      break;
-    }
-    if (lf === start || buf[lf - 1] !== CR) return new HttpError(400, "BARE_LF", "Line ends with LF without CR");
-    if (scan.lines === 0 && lf - 1 - scan.lineStart > limits.maxRequestLineBytes) {
-      return new HttpError(414, "URI_TOO_LONG", "Request line too long");
-    }
-    if (lf - 1 === scan.lineStart && scan.lines > 0) {
-      if (lf + 1 - start > limits.maxHeaderBytes) return new HttpError(431, "HEADERS_TOO_LARGE", "Header section too large");
-      return lf + 1;
-    }
-    // RFC 9112 §2.2: empty lines before the request line are ignored — but only CRLF ones, and we
-    // keep them part of the head so offsets stay simple; parseRequestHead skips them.
-    if (!(scan.lines === 0 && lf - 1 === scan.lineStart)) scan.lines++;
-    scan.lineStart = lf + 1;
-    pos = lf + 1;
-  }
-  scan.pos = pos;
-  if (scan.lines === 0 && pos - scan.lineStart > limits.maxRequestLineBytes) {
-    return new HttpError(414, "URI_TOO_LONG", "Request line too long");
-  }
-  if (pos - start > limits.maxHeaderBytes) return new HttpError(431, "HEADERS_TOO_LARGE", "Header section too large");
-  return HEAD_INCOMPLETE;
+  const at = scanHeadEnd(buf, start, end, scan, {
+    maxFirstLineBytes: limits.maxRequestLineBytes,
+    maxHeadBytes: limits.maxHeaderBytes,
+    leadingEmptyLines: true,
+  });
+  if (at >= HEAD_INCOMPLETE) return at;
+  if (at === SCAN_BARE_LF) return new HttpError(400, "BARE_LF", "Line ends with LF without CR");
+  if (at === SCAN_FIRST_LINE_TOO_LONG) return new HttpError(414, "URI_TOO_LONG", "Request line too long");
+  return new HttpError(431, "HEADERS_TOO_LARGE", "Header section too large");
 }
 
 const METHODS: ReadonlyArray<string> = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"];

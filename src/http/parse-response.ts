@@ -7,7 +7,7 @@ import { CR, equalsLowerAscii, FIELD_VALUE, HTAB, LF, SP, TCHAR, trimWhitespaceE
 import { contentLengthOf } from "./content-length.ts";
 import { HttpError } from "./errors.ts";
 import { F_CONNECTION, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, identifyField } from "./headers.ts";
-import type { HeadScan } from "./parse-request.ts";
+import { HEAD_INCOMPLETE, type HeadScan, SCAN_BARE_LF, scanHeadEnd } from "./scan-head.ts";
 
 export interface ResponseParseLimits {
   /** Largest head (status line + fields + final CRLF) in bytes. */
@@ -71,39 +71,16 @@ export class ResponseHead {
 }
 
 const EMPTY = Buffer.alloc(0);
-const CRLFCRLF = Buffer.from("\r\n\r\n");
 
 /**
  * Looks for the end of a response head starting at `start`. Returns the index just past the empty
  * line, -1 when more bytes are needed (scan is updated), or an HttpError (bare LF, too large).
  */
 export function scanResponseHead(buf: Buffer, start: number, end: number, scan: HeadScan, limits: ResponseParseLimits): number | HttpError {
-  if (scan.pos === start) {
-    const at = buf.indexOf(CRLFCRLF, start);
-    if (at !== -1 && at + 4 <= end) {
-      if (at + 4 - start > limits.maxHeaderBytes) return tooLarge();
-      return at + 4;
-    }
-  }
-  let pos = scan.pos;
-  while (pos < end) {
-    const lf = buf.indexOf(LF, pos);
-    if (lf === -1 || lf >= end) {
-      pos = end;
-      break;
-    }
-    if (lf === start || buf[lf - 1] !== CR) return new HttpError(502, "BARE_LF", "Upstream line ends with LF without CR");
-    if (lf - 1 === scan.lineStart && scan.lines > 0) {
-      if (lf + 1 - start > limits.maxHeaderBytes) return tooLarge();
-      return lf + 1;
-    }
-    scan.lines++;
-    scan.lineStart = lf + 1;
-    pos = lf + 1;
-  }
-  scan.pos = pos;
-  if (pos - start > limits.maxHeaderBytes) return tooLarge();
-  return -1;
+  const at = scanHeadEnd(buf, start, end, scan, { maxFirstLineBytes: limits.maxHeaderBytes, maxHeadBytes: limits.maxHeaderBytes, leadingEmptyLines: false });
+  if (at >= HEAD_INCOMPLETE) return at;
+  if (at === SCAN_BARE_LF) return new HttpError(502, "BARE_LF", "Upstream line ends with LF without CR");
+  return tooLarge();
 }
 
 function tooLarge(): HttpError {
