@@ -14,6 +14,7 @@ import { HEAD_INCOMPLETE, type HeadScan, type ParseLimits, parseRequestHead, sca
 import { type BodySink, Request, type RequestSource } from "./request.ts";
 import { Response, type ResponseSink } from "./response.ts";
 import { reasonPhrase } from "./status.ts";
+import type { Transport, TransportOwner } from "./transport.ts";
 
 export interface EngineOptions {
   readonly limits: ParseLimits;
@@ -65,13 +66,19 @@ const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 const MAX_BUFFERED_BYTES = 1 << 20;
 const MAX_LINGER_BYTES = 1 << 20;
 
-export class Connection implements RequestSource, ResponseSink, Sweepable {
+export class Connection implements RequestSource, ResponseSink, Sweepable, TransportOwner {
   deadline = 0;
-  readonly #socket: Socket;
+  readonly #socket: Transport;
   readonly #ctx: ConnectionContext;
   readonly #options: EngineOptions;
   #phase = P_HEAD;
   #buf: Buffer = EMPTY;
+  /**
+   * The chunk being read while received() runs: a view of the transport's shared read buffer, which
+   * the next read overwrites. Whatever still refers to it when received() returns (unparsed bytes, the
+   * current request's head) gets a copy; a body is copied before a sink sees it.
+   */
+  #view: Buffer | null = null;
   #pos = 0;
   #scan: HeadScan = { pos: -1, lineStart: 0, lines: 0 };
   #req: Request | null = null;
@@ -92,15 +99,11 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
   #remotePort = -1;
   #localPort = -1;
 
-  constructor(socket: Socket, ctx: ConnectionContext) {
-    this.#socket = socket;
+  constructor(transport: Transport, ctx: ConnectionContext) {
+    this.#socket = transport;
     this.#ctx = ctx;
     this.#options = ctx.options;
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    socket.on("end", () => this.#onEnd());
-    socket.on("drain", () => this.#onDrain());
-    socket.on("error", () => socket.destroy());
-    socket.on("close", () => this.#onClose());
+    transport.start(this);
     this.deadline = Date.now() + this.#options.headersTimeoutMs;
     ctx.sweeper.add(this);
     if (connectionOpenChannel.hasSubscribers) {
@@ -113,19 +116,19 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
   get remoteAddress(): string {
     if (this.#remoteAddress === undefined) {
       // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; logs and X-Forwarded-For want a.b.c.d.
-      const remote = this.#socket.remoteAddress ?? "";
+      const remote = this.#socket.remoteAddress;
       this.#remoteAddress = remote.startsWith("::ffff:") && remote.includes(".") ? remote.slice(7) : remote;
     }
     return this.#remoteAddress;
   }
 
   get remotePort(): number {
-    if (this.#remotePort === -1) this.#remotePort = this.#socket.remotePort ?? 0;
+    if (this.#remotePort === -1) this.#remotePort = this.#socket.remotePort;
     return this.#remotePort;
   }
 
   get localPort(): number {
-    if (this.#localPort === -1) this.#localPort = this.#socket.localPort ?? 0;
+    if (this.#localPort === -1) this.#localPort = this.#socket.localPort;
     return this.#localPort;
   }
 
@@ -154,7 +157,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
 
   // ── 1. Bytes arrive ──────────────────────────────────────────────────────────────────────────
 
-  #onData(chunk: Buffer): void {
+  received(chunk: Buffer): void {
     if (this.#phase === P_LINGER) {
       this.#lingerBytes += chunk.length;
       if (this.#lingerBytes > MAX_LINGER_BYTES) this.#socket.destroy();
@@ -164,12 +167,20 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     if (this.#pos === this.#buf.length) {
       this.#buf = chunk;
       this.#pos = 0;
+      this.#view = chunk;
+      this.#consume();
+      this.#settle(chunk);
+      return;
     } else {
       this.#buf = Buffer.concat([this.#buf.subarray(this.#pos), chunk]);
       this.#scan.pos -= this.#pos;
       this.#scan.lineStart -= this.#pos;
       this.#pos = 0;
     }
+    this.#consume();
+  }
+
+  #consume(): void {
     if (this.#body === B_READ || this.#body === B_DISCARD) {
       if (!this.#bodyPaused) this.deadline = Date.now() + this.#options.bodyTimeoutMs;
       this.#pumpBody();
@@ -181,6 +192,30 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     }
     // A request is in flight: hold pipelined bytes (or an unwanted body) but stop reading past a bound.
     if (this.#buf.length - this.#pos > MAX_BUFFERED_BYTES) this.#pauseReading();
+  }
+
+  /** The end of a read into the shared buffer: copy out what must outlive it. */
+  #settle(view: Buffer): void {
+    this.#view = null;
+    const req = this.#req;
+    const reqHolds = req !== null && req.raw === view;
+    const bufHolds = this.#buf === view && this.#pos < view.length;
+    if (!reqHolds && !bufHolds) {
+      if (this.#buf === view) {
+        this.#buf = EMPTY;
+        this.#pos = 0;
+      }
+      return;
+    }
+    this.#own(view);
+  }
+
+  /** Replaces the shared-buffer view with a copy at the same offsets (the request head's included). */
+  #own(view: Buffer): void {
+    const copy = Buffer.from(view);
+    if (this.#buf === view) this.#buf = copy;
+    if (this.#req !== null && this.#req.raw === view) this.#req.raw = copy;
+    if (this.#view === view) this.#view = null;
   }
 
   // ── 2. Heads are scanned, parsed and dispatched, one request at a time ────────────────────────
@@ -357,6 +392,11 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
       const end = buf.length;
       if (start === end) break;
       const deliver = this.#body === B_READ;
+      // A sink may keep what it is given (a write queue, a file write): never a shared-buffer view.
+      if (deliver && this.#view !== null && buf === this.#view) {
+        this.#own(buf);
+        continue;
+      }
       if (this.#decoder !== null) {
         const progress = this.#decoder.decode(buf, start, end, (data) => {
           if (deliver && this.#sink!.data(data) === false) this.#bodyPaused = true;
@@ -483,7 +523,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
 
   /** After a response and its request's body are both complete: next request, or wait for drain. */
   #nextPhase(): void {
-    if (this.#socket.writableNeedDrain) {
+    if (this.#socket.needDrain) {
       this.#phase = P_DRAIN;
       this.deadline = Date.now() + this.#options.sendTimeoutMs;
       return;
@@ -493,7 +533,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     if (!this.#inLoop) this.#processRequests();
   }
 
-  #onDrain(): void {
+  drained(): void {
     const listeners = this.#drainListeners;
     if (listeners !== null) {
       this.#drainListeners = null;
@@ -509,7 +549,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
 
   // ── 5. Half-close, timeouts, closing ─────────────────────────────────────────────────────────
 
-  #onEnd(): void {
+  peerEnded(): void {
     this.#clientEnded = true;
     switch (this.#phase) {
       case P_HEAD:
@@ -580,18 +620,14 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
   }
 
   detach(): { socket: Socket; buffered: Buffer } {
-    const socket = this.#socket;
-    const buffered = this.#buf.subarray(this.#pos);
+    const buffered = Buffer.from(this.#buf.subarray(this.#pos));
     this.#phase = P_GONE;
     this.#buf = EMPTY;
     this.#pos = 0;
+    this.#view = null;
     this.#res = null;
     this.#req = null;
-    socket.removeAllListeners("data");
-    socket.removeAllListeners("end");
-    socket.removeAllListeners("drain");
-    socket.removeAllListeners("close");
-    socket.removeAllListeners("error");
+    const socket = this.#socket.toSocket();
     this.#release();
     return { socket, buffered };
   }
@@ -600,7 +636,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable {
     this.#socket.destroy();
   }
 
-  #onClose(): void {
+  closed(): void {
     this.#phase = P_GONE;
     if (this.#sink !== null) {
       const sink = this.#sink;

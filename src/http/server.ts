@@ -1,11 +1,12 @@
-// An HTTP/1.1 server on node:net: accepts sockets, gives each a Connection, and shuts down
-// gracefully (stop accepting, let in-flight responses finish within a grace period, then cut).
+// An HTTP/1.1 server on libuv TCP handles (transport.ts): accepts connections, gives each a
+// Connection, and shuts down gracefully (stop accepting, let in-flight responses finish within a grace
+// period, then cut).
 // One per worker thread; threads share the port through reusePort (runtime/ decides).
 
-import net from "node:net";
 import { Sweeper } from "../common/sweeper.ts";
 import { Connection, type ConnectionContext, type EngineOptions } from "./connection.ts";
 import type { Handler } from "./handler.ts";
+import { type BoundAddress, Listener, type Transport } from "./transport.ts";
 
 export interface ListenOptions {
   readonly port: number;
@@ -20,24 +21,24 @@ export class HttpServer implements ConnectionContext {
   readonly handler: Handler;
   readonly sweeper = new Sweeper(250);
   closing = false;
-  readonly #server: net.Server;
+  #listener: Listener | null = null;
   readonly #connections = new Set<Connection>();
   #idleWaiters: Array<() => void> = [];
-  /** Called for each new socket; return false to refuse it (the hook answers the client itself). */
-  admit: ((socket: net.Socket) => boolean) | null = null;
+  /** Called for each new connection; return false to refuse it (the hook answers the client itself). */
+  admit: ((transport: Transport) => boolean) | null = null;
 
   constructor(handler: Handler, options: EngineOptions) {
     this.handler = handler;
     this.options = options;
-    this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
   }
 
-  #accept(socket: net.Socket): void {
-    if (this.closing || (this.admit !== null && !this.admit(socket))) {
-      if (!socket.destroyed && this.closing) socket.destroy();
+  #accept(transport: Transport): void {
+    if (this.closing) {
+      transport.destroy();
       return;
     }
-    this.#connections.add(new Connection(socket, this));
+    if (this.admit !== null && !this.admit(transport)) return;
+    this.#connections.add(new Connection(transport, this));
   }
 
   connectionClosed(connection: Connection): void {
@@ -53,24 +54,15 @@ export class HttpServer implements ConnectionContext {
     return this.#connections.size;
   }
 
-  listen(options: ListenOptions): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
-      this.#server.once("error", onError);
-      this.#server.listen(
-        { port: options.port, host: options.host, reusePort: options.reusePort ?? false, backlog: options.backlog ?? 511 },
-        () => {
-          this.#server.off("error", onError);
-          resolve(this.#server.address() as net.AddressInfo);
-        },
-      );
-    });
+  async listen(options: ListenOptions): Promise<BoundAddress> {
+    this.#listener = await Listener.open(options, (transport) => this.#accept(transport));
+    return this.#listener.address();
   }
 
   /** Stops accepting, closes idle connections, lets busy ones finish, and cuts the rest after graceMs. */
   close(graceMs: number): Promise<void> {
     this.closing = true;
-    this.#server.close();
+    this.#listener?.close();
     for (const c of this.#connections) c.drain();
     if (this.#connections.size === 0) return Promise.resolve();
     return new Promise((resolve) => {

@@ -1,0 +1,259 @@
+// The libuv-handle transport: listening (errors shaped like Node's, reusePort), reading into the shared
+// buffer, writes with backpressure (corked or not), half-close, hand-over to a net.Socket, and the
+// Connection's rule that nothing keeps a view of the shared read buffer past the read.
+
+import assert from "node:assert/strict";
+import net from "node:net";
+import { after, test } from "node:test";
+import { DEFAULT_CHUNKED_LIMITS } from "../../src/http/chunked.ts";
+import type { EngineOptions } from "../../src/http/connection.ts";
+import { DEFAULT_PARSE_LIMITS } from "../../src/http/parse-request.ts";
+import type { Request } from "../../src/http/request.ts";
+import type { Response } from "../../src/http/response.ts";
+import { HttpServer } from "../../src/http/server.ts";
+import { Listener, type Transport, type TransportOwner } from "../../src/http/transport.ts";
+import { parseResponses } from "../helpers/raw.ts";
+
+const OPTIONS: EngineOptions = {
+  limits: DEFAULT_PARSE_LIMITS,
+  chunkedLimits: DEFAULT_CHUNKED_LIMITS,
+  maxBodyBytes: 1 << 30,
+  headersTimeoutMs: 5000,
+  bodyTimeoutMs: 5000,
+  keepAliveTimeoutMs: 5000,
+  sendTimeoutMs: 5000,
+  lingerMs: 2000,
+  discardBodyBytes: 64 * 1024,
+  maxRequestsPerConnection: 0,
+  errorDetail: true,
+};
+
+const closers: Array<() => unknown> = [];
+after(async () => {
+  for (const c of closers) await c();
+});
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A listener whose connections are handed to `onAccept`. */
+async function listen(onAccept: (t: Transport) => void): Promise<number> {
+  const l = await Listener.open({ port: 0, host: "127.0.0.1" }, onAccept);
+  closers.push(() => l.close());
+  return l.address().port;
+}
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => resolve(s));
+    s.on("error", reject);
+    closers.push(() => s.destroy());
+  });
+}
+
+function readAll(socket: net.Socket): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    socket.on("data", (d: Buffer) => chunks.push(d));
+    socket.on("end", () => resolve(Buffer.concat(chunks)));
+    socket.on("close", () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+function owner(overrides: Partial<TransportOwner>): TransportOwner {
+  return { received() {}, peerEnded() {}, drained() {}, closed() {}, ...overrides };
+}
+
+test("a port in use fails with Node's error shape (code EADDRINUSE, syscall listen)", async () => {
+  const port = await listen(() => {});
+  await assert.rejects(Listener.open({ port, host: "127.0.0.1" }, () => {}), (error: NodeJS.ErrnoException) => {
+    assert.equal(error.code, "EADDRINUSE");
+    assert.equal(error.syscall, "listen");
+    assert.match(error.message, /EADDRINUSE/);
+    return true;
+  });
+});
+
+test("reusePort lets two listeners share a port", async () => {
+  const a = await Listener.open({ port: 0, host: "127.0.0.1", reusePort: true }, () => {});
+  closers.push(() => a.close());
+  const b = await Listener.open({ port: a.address().port, host: "127.0.0.1", reusePort: true }, () => {});
+  closers.push(() => b.close());
+  assert.equal(b.address().port, a.address().port);
+});
+
+test("a host name is resolved before binding", async () => {
+  const l = await Listener.open({ port: 0, host: "localhost" }, () => {});
+  closers.push(() => l.close());
+  assert.ok(["127.0.0.1", "::1"].includes(l.address().address));
+});
+
+test("bytes are read, the peer's FIN is heard, and end() half-closes after queued bytes", async () => {
+  let received = "";
+  const port = await listen((t) => {
+    t.start(
+      owner({
+        received: (chunk) => {
+          received += chunk.toString("latin1");
+        },
+        peerEnded: () => {
+          t.write(`got ${received}`);
+          t.end();
+        },
+        closed: () => {},
+      }),
+    );
+  });
+  const s = await connect(port);
+  const reply = readAll(s);
+  s.end("hello");
+  assert.equal((await reply).toString(), "got hello");
+  assert.equal(received, "hello");
+});
+
+test("peer address and ports are the socket's", async () => {
+  const seen = new Promise<{ address: string; port: number; local: number }>((resolve) => {
+    void listen((t) => {
+      t.start(owner({}));
+      resolve({ address: t.remoteAddress, port: t.remotePort, local: t.localPort });
+      t.destroy();
+    }).then((port) => connect(port).then((s) => closers.push(() => s.destroy())));
+  });
+  const { address, port, local } = await seen;
+  assert.equal(address, "127.0.0.1");
+  assert.ok(port > 0);
+  assert.ok(local > 0);
+});
+
+test("a client that does not read gets write() = false, then one drained() once it reads", async () => {
+  const chunk = Buffer.alloc(256 * 1024, 7);
+  const total = 40 * chunk.length;
+  let drains = 0;
+  let refused = false;
+  const port = await listen((t) => {
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!t.write(chunk)) {
+          refused = true;
+          return;
+        }
+      }
+      t.end();
+    };
+    t.start(
+      owner({
+        drained: () => {
+          drains++;
+          pump();
+        },
+      }),
+    );
+    pump();
+  });
+  const s = await connect(port);
+  s.pause();
+  await delay(100);
+  s.resume();
+  const body = await readAll(s);
+  assert.equal(body.length, total);
+  assert.ok(refused, "write() never refused");
+  assert.ok(drains >= 1);
+});
+
+test("a corked write over the high-water mark says wait, and drained() follows even if the kernel takes it all", async () => {
+  const result = new Promise<{ ok: boolean; drained: boolean }>((resolve) => {
+    void listen((t) => {
+      let ok = true;
+      t.start(owner({ drained: () => resolve({ ok, drained: true }) }));
+      t.cork();
+      ok = t.write(Buffer.alloc(80 * 1024, 1));
+      t.uncork();
+      if (ok) resolve({ ok, drained: false });
+    }).then((port) => connect(port).then((s) => s.resume()));
+  });
+  assert.deepEqual(await result, { ok: false, drained: true });
+});
+
+test("toSocket hands a live connection to a net.Socket that reads and writes", async () => {
+  const port = await listen((t) => {
+    t.start(owner({}));
+    const socket = t.toSocket();
+    socket.on("data", (d: Buffer) => socket.write(Buffer.from(d.toString().toUpperCase())));
+    socket.on("end", () => socket.end());
+  });
+  const s = await connect(port);
+  const reply = readAll(s);
+  s.write("ping ");
+  await delay(20);
+  s.end("pong");
+  assert.equal((await reply).toString(), "PING PONG");
+});
+
+test("a request answered later reads its own head, though other connections' reads reuse the buffer", async () => {
+  const server = new HttpServer(
+    {
+      handle: async (req: Request, res: Response) => {
+        // By now other reads have landed in the shared read buffer.
+        await delay(30);
+        res.send(200, ["X-Echo", req.header("x-token") ?? "none", "X-Path", req.path], `${req.method} ${req.target}`);
+        return true;
+      },
+    },
+    OPTIONS,
+  );
+  closers.push(() => server.close(100));
+  const { port } = await server.listen({ port: 0, host: "127.0.0.1" });
+  const sockets = await Promise.all(Array.from({ length: 8 }, () => connect(port)));
+  const replies = sockets.map((s) => readAll(s));
+  sockets.forEach((s, i) => {
+    // Two pipelined requests per connection: the second waits in the connection's buffer.
+    s.end(`GET /a${i} HTTP/1.1\r\nHost: t\r\nX-Token: first-${i}\r\n\r\nGET /b${i} HTTP/1.1\r\nHost: t\r\nX-Token: second-${i}\r\n\r\n`);
+  });
+  const all = await Promise.all(replies);
+  all.forEach((bytes, i) => {
+    const responses = parseResponses(bytes);
+    assert.equal(responses.length, 2);
+    assert.equal(responses[0]!.headers["x-echo"], `first-${i}`);
+    assert.equal(responses[0]!.body.toString(), `GET /a${i}`);
+    assert.equal(responses[1]!.headers["x-echo"], `second-${i}`);
+    assert.equal(responses[1]!.headers["x-path"], `/b${i}`);
+  });
+});
+
+test("a body handed to a sink stays intact after later reads reuse the buffer", async () => {
+  const server = new HttpServer(
+    {
+      handle: (req: Request, res: Response) => {
+        const kept: Buffer[] = [];
+        req.readBody({
+          data: (chunk: Buffer) => {
+            kept.push(chunk);
+            return true;
+          },
+          end: () => {
+            // Answer after other connections' reads: the kept chunks must still hold this body.
+            setTimeout(() => res.send(200, [], Buffer.concat(kept)), 30);
+          },
+          error: () => {},
+        });
+        return true;
+      },
+    },
+    OPTIONS,
+  );
+  closers.push(() => server.close(100));
+  const { port } = await server.listen({ port: 0, host: "127.0.0.1" });
+  const sockets = await Promise.all(Array.from({ length: 6 }, () => connect(port)));
+  const replies = sockets.map((s) => readAll(s));
+  sockets.forEach((s, i) => {
+    const body = `body-${i}-`.repeat(50);
+    s.end(`POST /u HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  });
+  const all = await Promise.all(replies);
+  all.forEach((bytes, i) => {
+    assert.equal(parseResponses(bytes)[0]!.body.toString(), `body-${i}-`.repeat(50));
+  });
+});
