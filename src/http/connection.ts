@@ -483,6 +483,10 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     this.#socket.uncork();
   }
 
+  get flushed(): boolean {
+    return this.#socket.flushed;
+  }
+
   onDrain(listener: () => void): void {
     (this.#drainListeners ??= []).push(listener);
     if (this.#phase === P_BUSY) this.deadline = Date.now() + this.#options.sendTimeoutMs;

@@ -41,6 +41,8 @@ export interface ResponseSink {
   readonly closing: boolean;
   /** Runs `listener` once the socket's buffer has drained. */
   onDrain(listener: () => void): void;
+  /** True when every byte written so far has reached the kernel (no buffer is still held). */
+  readonly flushed: boolean;
   /** Hands the socket to the caller (after a 101); bytes already received but unparsed come along. */
   detach(): { socket: Socket; buffered: Buffer };
   /** Destroys the connection at once. */
@@ -273,6 +275,11 @@ export class Response {
   /** Runs `listener` when the socket can take more data. */
   onDrain(listener: () => void): void {
     this.#sink.onDrain(listener);
+  }
+
+  /** True when every body buffer written so far has been handed to the kernel and may be reused. */
+  get flushed(): boolean {
+    return this.#sink.flushed;
   }
 
   /**

@@ -180,6 +180,11 @@ export class Transport {
     return this.#needDrain;
   }
 
+  /** True when no write is waiting in libuv: every buffer passed to write() may be reused. */
+  get flushed(): boolean {
+    return this.#pending === 0 && this.#corked === 0;
+  }
+
   /** Queues bytes (a string as UTF-8); false when over the high-water mark: wait for drained(). */
   write(data: Buffer | string): boolean {
     if (this.#closed || this.#ended) return false;

@@ -46,6 +46,7 @@ class FileStream {
   #reading = false;
   #aborted = false;
   #closed = false;
+  #spare: Buffer | null = null;
 
   constructor(req: Request, res: Response, fd: number, segments: readonly Segment[]) {
     this.#req = req;
@@ -91,8 +92,12 @@ class FileStream {
 
   #read(): void {
     const length = Math.min(CHUNK_BYTES, this.#remaining);
-    // A fresh buffer per read: the socket may still hold the previous one.
-    const buffer = Buffer.allocUnsafe(length);
+    // The last buffer is read into again once the socket has handed all of it to the kernel; while a
+    // write still holds it, a fresh one. Reuse saves the page faults of a new 256 KiB allocation per
+    // read (a 100 MiB file: 25,600 pages).
+    let buffer = this.#spare;
+    this.#spare = null;
+    if (buffer === null || buffer.length < length || !this.#res.flushed) buffer = Buffer.allocUnsafe(length);
     this.#reading = true;
     fs.read(this.#fd, buffer, 0, length, this.#position, this.#onRead);
   }
@@ -111,6 +116,7 @@ class FileStream {
     }
     this.#position += bytesRead;
     this.#remaining -= bytesRead;
+    this.#spare = buffer;
     const ok = this.#res.write(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
     if (ok) this.#pump();
     else this.#res.onDrain(this.#pump);

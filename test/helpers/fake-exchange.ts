@@ -11,6 +11,8 @@ export class MemorySink implements ResponseSink {
   finished = false;
   destroyed = false;
   closing = false;
+  /** The written buffers are kept as they are: never reusable. */
+  readonly flushed = false;
   write(data: Buffer | string): boolean {
     this.writes.push(typeof data === "string" ? Buffer.from(data, "latin1") : data);
     return true;

@@ -12,6 +12,8 @@ class FakeSink implements ResponseSink {
   done: Array<{ keepAlive: boolean }> = [];
   closing = false;
   destroyed = false;
+  /** Writes are copied. */
+  readonly flushed = true;
   write(data: Buffer | string): boolean {
     this.writes.push(typeof data === "string" ? Buffer.from(data, "latin1") : Buffer.from(data));
     return true;
