@@ -22,6 +22,13 @@ interface ShutdownReq {
   callback: (() => void) | null;
 }
 
+interface ConnectReq {
+  oncomplete: (this: ConnectReq, status: number) => void;
+  transport: Transport | null;
+  address: string;
+  port: number;
+}
+
 interface PeerInfo {
   address?: string;
   port?: number;
@@ -45,6 +52,8 @@ export interface TcpHandle {
   getpeername(out: PeerInfo): number;
   getsockname(out: PeerInfo): number;
   setNoDelay(on: boolean): number;
+  connect(req: ConnectReq, address: string, port: number): number;
+  connect6(req: ConnectReq, address: string, port: number): number;
   bind(address: string, port: number, flags: number): number;
   bind6(address: string, port: number, flags: number): number;
   listen(backlog: number): number;
@@ -52,6 +61,7 @@ export interface TcpHandle {
 
 interface TcpWrapBinding {
   TCP: new (type: number) => TcpHandle;
+  TCPConnectWrap: new () => ConnectReq;
   constants: { SOCKET: number; SERVER: number; UV_TCP_REUSEPORT: number };
 }
 
@@ -85,6 +95,8 @@ export interface TransportOwner {
   drained(): void;
   /** The handle is closed; called once. */
   closed(): void;
+  /** A connection opened by Transport.connect() is established. */
+  connected?(): void;
 }
 
 const READ_BYTES = 64 * 1024;
@@ -113,6 +125,12 @@ function onWriteComplete(this: WriteReq, status: number): void {
   transport?.writeCompleted(status);
 }
 
+function onConnectComplete(this: ConnectReq, status: number): void {
+  const transport = this.transport;
+  this.transport = null;
+  transport?.connectCompleted(status);
+}
+
 function onShutdownComplete(this: ShutdownReq, status: number): void {
   const callback = this.callback;
   const transport = this.transport;
@@ -128,7 +146,7 @@ function onRead(this: TcpHandle): void {
   const n = state[K_NREAD]!;
   if (n > 0) transport.owner.received(SHARED_READ.subarray(0, n));
   else if (n === UV_EOF) transport.readEnded();
-  else if (n < 0) transport.destroy();
+  else if (n < 0) transport.failed(n);
 }
 
 const noop = (): void => {};
@@ -147,6 +165,11 @@ export class Transport {
   #closed = false;
   #ended = false;
   #reading = false;
+  /** Why the connection failed, as an errno name ("ECONNREFUSED"), or "" when it did not. */
+  error = "";
+  #connecting = false;
+  /** Whether the owner wants to read (pause() before the connection is up defers reading). */
+  #readWanted = true;
   /** The peer's FIN arrived: libuv reads no more. */
   #eof = false;
   #corked = 0;
@@ -161,6 +184,60 @@ export class Transport {
     handle.transport = this;
   }
 
+  /**
+   * Opens a connection to `host:port` (a name is looked up first). The owner hears connected() or, on
+   * failure, closed() with `error` set. Writes made meanwhile wait and go out once connected.
+   */
+  static connect(host: string, port: number, owner: TransportOwner): Transport {
+    const transport = new Transport(new tcpWrap.TCP(tcpWrap.constants.SOCKET));
+    transport.owner = owner;
+    transport.#connecting = true;
+    transport.#corked = 1;
+    if (net.isIP(host) !== 0) transport.#connectTo(host, port);
+    else {
+      dns.lookup(host).then(
+        (found) => transport.#connectTo(found.address, port),
+        (error: NodeJS.ErrnoException) => transport.#failWith(error.code ?? "ENOTFOUND"),
+      );
+    }
+    return transport;
+  }
+
+  #connectTo(address: string, port: number): void {
+    if (this.#closed) return;
+    const req = new tcpWrap.TCPConnectWrap();
+    req.oncomplete = onConnectComplete;
+    req.transport = this;
+    req.address = address;
+    req.port = port;
+    const handle = this.#handle;
+    const err = net.isIP(address) === 6 ? handle.connect6(req, address, port) : handle.connect(req, address, port);
+    if (err !== 0) this.#failWith(getSystemErrorName(err));
+  }
+
+  /** From the connect request's completion. */
+  connectCompleted(status: number): void {
+    if (this.#closed) return;
+    if (status !== 0) {
+      this.#failWith(getSystemErrorName(status));
+      return;
+    }
+    this.#connecting = false;
+    this.start(this.owner);
+    this.owner.connected?.();
+    this.uncork();
+  }
+
+  #failWith(code: string): void {
+    if (this.error === "") this.error = code;
+    this.destroy();
+  }
+
+  /** True until a connection made by connect() is established. */
+  get connecting(): boolean {
+    return this.#connecting;
+  }
+
   /** Starts reading into the shared buffer; the owner hears everything from now on. */
   start(owner: TransportOwner): void {
     this.owner = owner;
@@ -168,7 +245,7 @@ export class Transport {
     handle.setNoDelay(true);
     handle.useUserBuffer(SHARED_READ);
     handle.onread = onRead;
-    this.resume();
+    if (this.#readWanted) this.resume();
   }
 
   get destroyed(): boolean {
@@ -257,7 +334,7 @@ export class Transport {
 
   #afterWrite(req: WriteReq, err: number, data: unknown): void {
     if (err !== 0) {
-      this.destroy();
+      this.failed(err);
       return;
     }
     if (state[K_ASYNC] === 0) return;
@@ -273,7 +350,7 @@ export class Transport {
   writeCompleted(status: number): void {
     this.#pending--;
     if (status < 0) {
-      this.destroy();
+      this.failed(status);
       return;
     }
     if (this.#pending === 0) this.#drainIfIdle();
@@ -293,6 +370,11 @@ export class Transport {
     if (this.#handle.shutdown(req) !== 0) this.destroy();
   }
 
+  /** A read or write failed with a libuv error: remember why, and close. */
+  failed(status: number): void {
+    this.#failWith(getSystemErrorName(status));
+  }
+
   /** From the read callback: the peer half-closed. */
   readEnded(): void {
     this.#reading = false;
@@ -301,13 +383,15 @@ export class Transport {
   }
 
   pause(): void {
+    this.#readWanted = false;
     if (!this.#reading || this.#closed) return;
     this.#reading = false;
     this.#handle.readStop();
   }
 
   resume(): void {
-    if (this.#reading || this.#closed || this.#eof) return;
+    this.#readWanted = true;
+    if (this.#reading || this.#closed || this.#eof || this.#connecting) return;
     this.#reading = true;
     if (this.#handle.readStart() !== 0) this.destroy();
   }

@@ -3,7 +3,7 @@
 // the keep-alive pool or closed. Every failure becomes one ProxyError for its listener; timeouts run
 // on the proxy's coarse sweeper. Not here: choosing the upstream, header rewriting, the client side.
 
-import net from "node:net";
+import type net from "node:net";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";
 import { ChunkedDecoder, LAST_CHUNK } from "../http/chunked.ts";
 import type { HttpError } from "../http/errors.ts";
@@ -19,6 +19,7 @@ import {
   responseBodyKind,
   scanResponseHead,
 } from "../http/parse-response.ts";
+import { Transport, type TransportOwner } from "../http/transport.ts";
 import { ProxyError } from "./errors.ts";
 import { isForwardableTrailer } from "./forward.ts";
 import type { Upstream } from "./upstream.ts";
@@ -66,18 +67,14 @@ const C_CLOSED = 5;
 
 const EMPTY = Buffer.alloc(0);
 const CRLF = Buffer.from("\r\n");
-const READ_BYTES = 64 * 1024;
-/**
- * The read buffer every upstream socket of this thread shares while it waits for a response head:
- * a small response is parsed and copied to the client within the read, so no per-read allocation.
- * Whatever must outlive the read (a partial head, a streamed body chunk) is copied out of it.
- */
-const SHARED_READ = Buffer.allocUnsafe(READ_BYTES);
 
-export class UpstreamConnection implements Sweepable {
+// Reads land in the transport's per-thread shared buffer: a small response is parsed and copied to
+// the client within the read, so no per-read allocation; whatever must outlive the read (a partial
+// head, a streamed body chunk) is copied out of it.
+export class UpstreamConnection implements Sweepable, TransportOwner {
   deadline = 0;
   readonly upstream: Upstream<UpstreamConnection>;
-  readonly #socket: net.Socket;
+  readonly #socket: Transport;
   readonly #sweeper: Sweeper;
   readonly #timeouts: UpstreamTimeouts;
   #phase = C_CONNECTING;
@@ -97,34 +94,15 @@ export class UpstreamConnection implements Sweepable {
   #decoder: ChunkedDecoder | null = null;
   #received = 0;
   #reusable = false;
-  #errorCode = "";
-  /** The current read landed in SHARED_READ: views of it are valid only until the read returns. */
+  /** Inside received(): #buf may be a view of the shared read buffer, valid only until it returns. */
   #volatile = false;
-  /** Read buffer for a streaming body or a tunnel, until a large read takes it along. */
-  #spare: Buffer | null = null;
-  /** After a 101 the socket belongs to a tunnel, which reads it through 'data' events. */
-  #detached = false;
   readonly #deliver = (data: Buffer): void => this.#listener?.onResponseData(this.#volatile ? Buffer.from(data) : data);
 
   constructor(upstream: Upstream<UpstreamConnection>, sweeper: Sweeper, timeouts: UpstreamTimeouts) {
     this.upstream = upstream;
     this.#sweeper = sweeper;
     this.#timeouts = timeouts;
-    // onread: reads bypass the stream machinery and land in a buffer of our choosing.
-    const socket = net.connect({
-      host: upstream.host,
-      port: upstream.port,
-      noDelay: true,
-      onread: { buffer: () => this.#readBuffer(), callback: (n: number, buf: Uint8Array) => this.#onRead(n, buf as Buffer) },
-    });
-    this.#socket = socket;
-    socket.on("connect", () => this.#onConnect());
-    socket.on("end", () => this.#onEnd());
-    socket.on("drain", () => this.#listener?.onUpstreamDrain());
-    socket.on("error", (error: NodeJS.ErrnoException) => {
-      this.#errorCode = error.code ?? error.message;
-    });
-    socket.on("close", () => this.#onClose());
+    this.#socket = Transport.connect(upstream.host, upstream.port, this);
     this.deadline = Date.now() + timeouts.connectMs;
     sweeper.add(this);
   }
@@ -155,7 +133,7 @@ export class UpstreamConnection implements Sweepable {
     if (chunk.length === 0) return true;
     const socket = this.#socket;
     socket.cork();
-    socket.write(`${chunk.length.toString(16)}\r\n`);
+    socket.write(Buffer.from(`${chunk.length.toString(16)}\r\n`, "latin1"));
     socket.write(chunk);
     const ok = socket.write(CRLF);
     socket.uncork();
@@ -167,7 +145,7 @@ export class UpstreamConnection implements Sweepable {
     if (this.#phase === C_CLOSED || !this.#chunkedRequest) return;
     const kept = trailers.filter(isForwardableTrailer);
     if (kept.length === 0) this.#socket.write(LAST_CHUNK);
-    else this.#socket.write(`0\r\n${kept.join("\r\n")}\r\n\r\n`, "latin1");
+    else this.#socket.write(Buffer.from(`0\r\n${kept.join("\r\n")}\r\n\r\n`, "latin1"));
   }
 
   pause(): void {
@@ -190,8 +168,6 @@ export class UpstreamConnection implements Sweepable {
     }
     this.#buf = EMPTY;
     this.#pos = 0;
-    // An idle pooled socket keeps no read buffer of its own.
-    this.#spare = null;
     this.#phase = C_IDLE;
     this.reused = true;
     // Reading may have been paused for a slow client during the last exchange; a pooled socket must
@@ -211,18 +187,13 @@ export class UpstreamConnection implements Sweepable {
 
   /** Hands the socket over after a 101 (with bytes already received past the head). */
   detach(): { socket: net.Socket; buffered: Buffer } {
-    const socket = this.#socket;
     const buffered = Buffer.from(this.#buf.subarray(this.#pos));
     this.#buf = EMPTY;
     this.#pos = 0;
     this.#phase = C_CLOSED;
-    this.#detached = true;
     this.#listener = null;
     this.#sweeper.delete(this);
-    socket.removeAllListeners("end");
-    socket.removeAllListeners("drain");
-    socket.removeAllListeners("close");
-    socket.removeAllListeners("error");
+    const socket = this.#socket.toSocket();
     socket.on("error", () => socket.destroy());
     return { socket, buffered };
   }
@@ -258,7 +229,7 @@ export class UpstreamConnection implements Sweepable {
 
   // ── socket events ────────────────────────────────────────────────────────────────────────────
 
-  #onConnect(): void {
+  connected(): void {
     this.#connected = true;
     if (this.#listener === null) {
       this.#phase = C_IDLE;
@@ -270,35 +241,22 @@ export class UpstreamConnection implements Sweepable {
     this.#listener.onUpstreamConnected();
   }
 
-  /** A fresh buffer while a large body streams (its chunks are passed on, not copied), else the shared one. */
-  #readBuffer(): Buffer {
-    if (this.#phase !== C_BODY && !this.#detached) return SHARED_READ;
-    return (this.#spare ??= Buffer.allocUnsafe(READ_BYTES));
+  /** A read, in the shared buffer: body chunks passed on are copies, unparsed bytes are copied out. */
+  received(chunk: Buffer): void {
+    this.#volatile = true;
+    this.#onData(chunk);
+    this.#volatile = false;
+    if (this.#pos < this.#buf.length && this.#buf.buffer === chunk.buffer) {
+      // Unparsed bytes (a head split across reads) must survive the next read into the shared buffer.
+      this.#rebase(Buffer.from(this.#buf.subarray(this.#pos)));
+    } else if (this.#buf.buffer === chunk.buffer) {
+      this.#buf = EMPTY;
+      this.#pos = 0;
+    }
   }
 
-  /** Always true: reading continues (pause() is how backpressure stops it). */
-  #onRead(n: number, buf: Buffer): boolean {
-    let chunk = buf.subarray(0, n);
-    if (buf === this.#spare) {
-      // A chunk passed on may wait in a socket's queue: a small one is copied out so it does not pin
-      // the whole read buffer (many small reads, such as events, would each hold 64 KiB), a large one
-      // takes the buffer with it.
-      if (n < READ_BYTES / 2) chunk = Buffer.from(chunk);
-      else this.#spare = null;
-    }
-    if (this.#detached) {
-      // The tunnel pipes this socket; pipe() listens for 'data'.
-      this.#socket.emit("data", chunk);
-      return true;
-    }
-    this.#volatile = buf === SHARED_READ;
-    this.#onData(chunk);
-    if (this.#volatile && this.#pos < this.#buf.length && this.#buf.buffer === SHARED_READ.buffer) {
-      // Unparsed bytes (a head split across reads) must survive the next read into SHARED_READ.
-      this.#rebase(Buffer.from(this.#buf.subarray(this.#pos)));
-    }
-    this.#volatile = false;
-    return true;
+  drained(): void {
+    this.#listener?.onUpstreamDrain();
   }
 
   /** Makes `rest` (the bytes from #pos on) the buffer, keeping the head scan's offsets valid. */
@@ -425,14 +383,17 @@ export class UpstreamConnection implements Sweepable {
     this.#listener?.onResponseEnd();
   }
 
-  #onEnd(): void {
+  /** The upstream's FIN: it ends a body framed by the close; anything else in flight failed. */
+  peerEnded(): void {
     if (this.#phase === C_BODY && this.#bodyKind === BODY_UNTIL_CLOSE) {
       this.#reusable = false;
       this.#complete();
     }
+    // Nothing more can be read: the connection is done either way (closed() reports a cut exchange).
+    this.#socket.destroy();
   }
 
-  #onClose(): void {
+  closed(): void {
     const phase = this.#phase;
     this.#phase = C_CLOSED;
     this.deadline = 0;
@@ -442,13 +403,13 @@ export class UpstreamConnection implements Sweepable {
       return;
     }
     if (phase === C_CONNECTING && this.#listener !== null) {
-      const code = this.#errorCode || "closed";
+      const code = this.#socket.error || "closed";
       this.#report(new ProxyError(502, "CONNECT_FAILED", `Could not connect to upstream ${this.upstream.authority} (${code})`));
       return;
     }
     if (phase === C_HEAD || phase === C_BODY) {
       const what = phase === C_HEAD ? "before sending a response" : "in the middle of the response";
-      const code = this.#errorCode !== "" ? ` (${this.#errorCode})` : "";
+      const code = this.#socket.error !== "" ? ` (${this.#socket.error})` : "";
       this.#report(new ProxyError(502, "UPSTREAM_RESET", `Upstream ${this.upstream.authority} closed the connection ${what}${code}`));
     }
   }
