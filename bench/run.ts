@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick] [--only a,b] [--servers a,b] [--rounds N] [--seconds S] [--out DIR]`:
-// wrk against Portico, nginx and the Node peers on the same generated files, server pinned to one CPU
-// and wrk to the other, warm-up then alternating rounds, medians and ratios to nginx. A full run writes
+// wrk against Portico, nginx and the Node peers on the same generated files (and against Portico,
+// nginx and http-proxy as reverse proxies in front of one nginx backend), server pinned to one CPU and
+// wrk to the other, warm-up then alternating rounds, medians and ratios to nginx. A full run writes
 // bench/RESULTS.md and bench/results.svg; partial runs (--quick, --only, --servers) write to bench/out/.
 
 import { execFileSync, spawnSync } from "node:child_process";
@@ -13,7 +14,8 @@ import { createDocroot } from "./lib/docroot.ts";
 import { measureIdleMemory } from "./lib/memory.ts";
 import { addRatios, type Cell, checkTargets, markdownTable, type MemoryCell, memoryTable, summarize, targetsText, textTable } from "./lib/report.ts";
 import { type Scenario, scenarios as allScenarios } from "./lib/scenarios.ts";
-import { cpuSeconds, PEERS, type RunningServer, type ServerEnv, startServer } from "./lib/servers.ts";
+import { nginxProxyBlocks } from "./lib/nginx-conf.ts";
+import { cpuSeconds, PROXY_BACKEND, type RunningServer, type ServerEnv, startServer } from "./lib/servers.ts";
 import { commandPath, ensureTools, machineSummary, toolVersion } from "./lib/tools.ts";
 import { type LoadResult, runWrk, wrkArgs } from "./lib/wrk.ts";
 
@@ -35,7 +37,7 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   process.stdout.write(`usage: npm run bench -- [--quick] [--only SCENARIO,…] [--servers NAME,…] [--rounds N] [--seconds S] [--idle N] [--out DIR]
 scenarios: ${allScenarios(REPO, true).map((s) => s.name).join(", ")}
-servers: portico, nginx, ${PEERS.join(", ")}\n`);
+servers: ${[...new Set(allScenarios(REPO, true).flatMap((s) => s.variants.map((v) => v.id)))].join(", ")}\n`);
   process.exit(0);
 }
 
@@ -75,13 +77,18 @@ for (const w of wantedScenarios ?? []) {
 }
 const selected = all
   .filter((s) => wantedScenarios === undefined || wantedScenarios.includes(s.name))
+  .filter((s) => {
+    if (s.backend !== true || !missing.includes("nginx")) return true;
+    log(`${s.name}: skipped, its backend is nginx`);
+    return false;
+  })
   .map((s) => ({ ...s, variants: s.variants.filter((v) => keepServer(v.id)) }))
   .filter((s) => s.variants.length > 0);
 
 const docroot = createDocroot();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "portico-bench-work-"));
 fs.chmodSync(work, 0o755);
-const env: ServerEnv = { repo: REPO, node, root: docroot.dir, work, serverCpus, nginx: commandPath("nginx") };
+let env: ServerEnv = { repo: REPO, node, root: docroot.dir, work, serverCpus, nginx: commandPath("nginx") };
 
 // Progress: one line per step when not a terminal, a rewritten line when it is.
 const steps = selected.reduce((n, s) => n + (s.kind === "memory" ? s.variants.length : s.variants.length * (rounds + 1)), 0);
@@ -99,17 +106,26 @@ const cells: Cell[] = [];
 const memory: MemoryCell[] = [];
 const commands = new Map<string, string>();
 const wrkCommands = new Map<string, string>();
+// One backend for the whole run, pinned with wrk so that the proxy's CPU is all the server CPU measures.
+let backend: RunningServer | undefined;
+/** Shown in the commands as BACKEND: the proxies' command lines carry it too. */
+let backendPort = "";
+const shownCommand = (server: RunningServer, portName = "PORT"): string => {
+  const c = backendPort === "" ? server.command : server.command.replaceAll(backendPort, "BACKEND");
+  return c.replaceAll(String(server.port), portName);
+};
 
 async function runLoadScenario(s: Scenario): Promise<void> {
   const spec = s.load!;
   const running: RunningServer[] = [];
   const notes = new Map<string, string>();
+  if (s.backend === true && backend !== undefined) commands.set(PROXY_BACKEND.id, shownCommand(backend, "BACKEND"));
   try {
     for (const v of s.variants) {
       progress(`${s.name}: starting ${v.id}`);
       const server = await startServer(v, env);
       running.push(server);
-      commands.set(v.id, server.command.replaceAll(String(server.port), "PORT"));
+      commands.set(v.id, shownCommand(server));
       if (s.expectHeader !== undefined) {
         const [name, value] = s.expectHeader.request;
         const res = await fetch(`http://127.0.0.1:${server.port}${spec.path}`, { headers: { [name!]: value! }, decompress: false } as RequestInit);
@@ -159,11 +175,18 @@ async function runMemoryScenario(s: Scenario): Promise<void> {
 }
 
 try {
+  if (selected.some((s) => s.backend === true)) {
+    progress("starting the proxy backend (nginx)");
+    backend = await startServer(PROXY_BACKEND, env, loadCpus);
+    backendPort = String(backend.port);
+    env = { ...env, upstream: `127.0.0.1:${backend.port}` };
+  }
   for (const s of selected) {
     if (s.kind === "memory") await runMemoryScenario(s);
     else await runLoadScenario(s);
   }
 } finally {
+  await backend?.stop();
   docroot.remove();
   fs.rmSync(work, { recursive: true, force: true });
 }
@@ -199,16 +222,16 @@ function resultsMarkdown(): string {
     "# Portico benchmark results",
     "",
     `Written by \`npm run bench${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC.`,
-    "Every number is the median of the rounds below; ratios compare with nginx in the same scenario and the same run.",
+    "Every number is the median of the rounds below; ratios compare with nginx in the same scenario and the same run (with nginx `proxy_pass`, `nginx-proxy`, in the `proxy` scenario).",
     "",
     "## Machine and versions",
     "",
     `- CPU: ${machine.cpu}, ${machine.cores} cores; memory ${machine.memory}; ${machine.kernel}`,
-    `- Server pinned to CPU ${serverCpus} (\`taskset -c ${serverCpus}\`), wrk pinned to CPU ${loadCpus} with one thread; other people's jobs may share this machine: see "How to read these numbers" below`,
+    `- Server pinned to CPU ${serverCpus} (\`taskset -c ${serverCpus}\`), wrk pinned to CPU ${loadCpus} with one thread; in the \`proxy\` scenario the proxy's backend (one nginx worker) runs on CPU ${loadCpus} with wrk; other people's jobs may share this machine: see "How to read these numbers" below`,
     `- Method: ${warmSeconds}s warm-up per server, then ${rounds} round(s) of ${seconds}s, servers in rotating order each round; medians`,
     `- Portico ${git(["rev-parse", "--short", "HEAD"])}${dirty} on ${toolVersion(node, ["--version"])}`,
     `- ${toolVersion(env.nginx, ["-v"])}; ${toolVersion("wrk", ["--version"]).split(" [")[0]}`,
-    `- sirv-cli ${peerVersion("sirv-cli")}, http-server ${peerVersion("http-server")}, serve ${peerVersion("serve")}, fastify ${peerVersion("fastify")} + @fastify/static ${peerVersion("@fastify/static")} (all on the same Node)`,
+    `- sirv-cli ${peerVersion("sirv-cli")}, http-server ${peerVersion("http-server")}, serve ${peerVersion("serve")}, fastify ${peerVersion("fastify")} + @fastify/static ${peerVersion("@fastify/static")}, http-proxy ${peerVersion("http-proxy")} (all on the same Node)`,
     "",
     "## Results",
     "",
@@ -220,7 +243,7 @@ function resultsMarkdown(): string {
     "",
     memoryTable(memory),
     "",
-    "## Targets (issue 5)",
+    "## Targets (issues 5 and 6)",
     "",
     targetsText(targets, true),
     "",
@@ -232,6 +255,7 @@ function resultsMarkdown(): string {
     ...[...commands.entries()].map(([id, c]) => `${id.padEnd(16)} ${c.replaceAll(docroot.dir, "DOCROOT").replace(/\/tmp\/portico-bench-work-\w+/g, "WORK")}`),
     "```",
     "",
+    ...proxyNote(),
     "Load:",
     "",
     "```",
@@ -243,4 +267,14 @@ function resultsMarkdown(): string {
     NOTES_MARKER,
   ];
   return `${lines.join("\n")}${kept}`;
+}
+
+/** What the nginx-proxy configuration adds to the file server's (the rest is the same). */
+function proxyNote(): string[] {
+  if (backendPort === "") return [];
+  const blocks = nginxProxyBlocks("127.0.0.1:BACKEND");
+  return [
+    `BACKEND is the port of \`${PROXY_BACKEND.id}\` (configured like \`nginx\`, on the same DOCROOT), which every proxy forwards to. \`nginx-proxy\`'s nginx.conf has the same settings as \`nginx\`'s, with \`${blocks.http}\` in \`http\` and \`${blocks.server}\` in place of \`root\`.`,
+    "",
+  ];
 }

@@ -1,6 +1,7 @@
-// The results chart: each server relative to nginx, one group of bars per scenario, by throughput
-// (left) and by server CPU per request (right, steadier on a shared machine). Written as SVG by
-// vega-lite, compiled to a vega view rendered headless in Node; no browser, no hand-built SVG.
+// The results chart: each server relative to nginx (nginx proxy_pass in the proxy scenario), one group
+// of bars per scenario, by throughput (left) and by server CPU per request (right, steadier on a shared
+// machine). Written as SVG by vega-lite, compiled to a vega view rendered headless in Node; no browser,
+// no hand-built SVG.
 
 import * as vega from "vega";
 import * as vl from "vega-lite";
@@ -24,7 +25,8 @@ function panel(field: "ratio" | "cpuRatio", title: string, names: readonly strin
           y,
           yOffset,
           x: { field, type: "quantitative", scale: { type: "log", domain: [0.01, 4], clamp: true }, title: "× nginx (log scale)" },
-          color: { field: "server", type: "nominal", sort: [...servers], title: "server" },
+          // Twenty colours: the full run has more servers than the default scheme's ten.
+          color: { field: "server", type: "nominal", sort: [...servers], title: "server", scale: { scheme: "tableau20" } },
         },
       },
       {
@@ -54,7 +56,7 @@ export async function renderChart(scenarios: readonly Scenario[], cells: readonl
   const servers = [...new Set(values.map((v) => v.server))];
   const spec: vl.TopLevelSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: { text: "Relative to nginx (1 worker) — higher is better; dashed line = nginx", subtitle },
+    title: { text: "Relative to nginx (1 worker; proxy: nginx proxy_pass) — higher is better; dashed line = nginx", subtitle },
     data: { values },
     hconcat: [
       panel("ratio", "Throughput (req/s, or bytes/s for large files)", names, servers),

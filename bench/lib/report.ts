@@ -1,4 +1,5 @@
-// Turns samples into results: medians per (scenario, server), ratios to nginx, the issue's targets
+// Turns samples into results: medians per (scenario, server), ratios to nginx (nginx proxy_pass in the
+// proxy scenario), the issues' targets
 // checked one by one, a plain-text table for the terminal and the Markdown for bench/RESULTS.md.
 
 import type { MemoryResult } from "./memory.ts";
@@ -17,9 +18,9 @@ export interface Cell {
   readonly socketErrors: number;
   /** Server CPU µs per request (median); robust to other load on the machine. */
   readonly cpuUs: number;
-  /** Headline number (req/s or bytes/s) over nginx's in the same scenario; NaN without nginx. */
+  /** Headline number (req/s or bytes/s) over the scenario's baseline (nginx); NaN without it. */
   ratio: number;
-  /** nginx's CPU per request over this server's (higher is better, like ratio); NaN without nginx. */
+  /** The baseline's CPU per request over this server's (higher is better, like ratio); NaN without it. */
   cpuRatio: number;
   note: string;
 }
@@ -65,10 +66,10 @@ export function headline(scenario: Scenario, cell: Cell): number {
   return scenario.metric === "throughput" ? cell.bytesPerSec : cell.rps;
 }
 
-/** Fills each cell's ratio to the nginx cell of its scenario. */
+/** Fills each cell's ratio to the baseline cell of its scenario (nginx, or nginx-proxy). */
 export function addRatios(scenarios: readonly Scenario[], cells: Cell[]): void {
   for (const s of scenarios) {
-    const base = cells.find((c) => c.scenario === s.name && c.server === "nginx");
+    const base = cells.find((c) => c.scenario === s.name && c.server === (s.baseline ?? "nginx"));
     for (const c of cells) {
       if (c.scenario !== s.name) continue;
       c.ratio = base === undefined ? Number.NaN : headline(s, c) / headline(s, base);
@@ -109,6 +110,13 @@ export function checkTargets(scenarios: readonly Scenario[], cells: readonly Cel
   const logged = cell("access-log", "portico-log");
   add("access log on / off, Portico", quiet !== undefined && logged !== undefined ? logged.rps / quiet.rps : Number.NaN, "≥ 0.85×", (v) => v >= 0.85);
   add(`  same, by CPU per request`, quiet !== undefined && logged !== undefined ? quiet.cpuUs / logged.cpuUs : Number.NaN, "≥ 0.85×", (v) => v >= 0.85);
+  // Issue 6: the proxy against nginx proxy_pass (the proxy scenario's baseline) and http-proxy.
+  const proxy = cell("proxy", "portico-proxy");
+  const nodeProxy = cell("proxy", "http-proxy");
+  add("Portico / nginx proxy_pass, proxy", proxy?.ratio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
+  add(`  same, by CPU per request`, proxy?.cpuRatio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
+  add("Portico / http-proxy, proxy", proxy !== undefined && nodeProxy !== undefined ? proxy.rps / nodeProxy.rps : Number.NaN, "≥ 5×", (v) => v >= 5);
+  add(`  same, by CPU per request`, proxy !== undefined && nodeProxy !== undefined ? nodeProxy.cpuUs / proxy.cpuUs : Number.NaN, "≥ 5×", (v) => v >= 5);
   const t1 = cell("threads", "portico");
   const t2 = cell("threads", "portico-t2");
   add("Portico -t 2 / -t 1 (information)", t1 !== undefined && t2 !== undefined ? t2.rps / t1.rps : Number.NaN, "—", () => true);

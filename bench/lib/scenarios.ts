@@ -1,5 +1,5 @@
 // The benchmark's scenarios: what load each applies, which servers take part, and how its result is
-// read (requests/s or bytes/s). Names are what --only accepts.
+// read (requests/s or bytes/s, compared with which server). Names are what --only accepts.
 
 import path from "node:path";
 import { FILES } from "./docroot.ts";
@@ -19,12 +19,22 @@ export interface Scenario {
   readonly variants: readonly ServerVariant[];
   /** Response field that must be present for the run to count as what it claims (gzip). */
   readonly expectHeader?: { readonly name: string; readonly value: string; readonly request: readonly string[] };
+  /** The server the ratios compare with: "nginx" unless said otherwise. */
+  readonly baseline?: string;
+  /** Needs the shared nginx backend (PROXY_BACKEND) running, whose address the proxies forward to. */
+  readonly backend?: boolean;
 }
 
 const PORTICO: ServerVariant = { id: "portico", kind: "portico", threads: 1 };
 const NGINX: ServerVariant = { id: "nginx", kind: "nginx", threads: 1 };
 const PEER_VARIANTS: ServerVariant[] = PEERS.map((id) => ({ id, kind: "peer" }));
 const ALL = [PORTICO, NGINX, ...PEER_VARIANTS];
+// Proxies on the server CPU, all forwarding to the same backend with upstream keep-alive.
+const PROXIES: ServerVariant[] = [
+  { id: "portico-proxy", kind: "portico", threads: 1, proxy: true },
+  { id: "nginx-proxy", kind: "nginx", threads: 1, proxy: true },
+  { id: "http-proxy", kind: "peer", proxy: true },
+];
 
 function load(p: string, connections: number, headers: string[] = [], script?: LoadSpec["script"]): LoadSpec {
   return { path: p, connections, threads: 1, headers, script };
@@ -77,6 +87,17 @@ export function scenarios(repo: string, hasAccessLog: boolean): Scenario[] {
         NGINX,
         { id: "nginx-log", kind: "nginx", threads: 1, accessLog: true },
       ],
+    },
+    {
+      name: "proxy",
+      title: "1 KiB through a reverse proxy from one nginx backend (on CPU 0 with wrk), 50 keep-alive connections",
+      kind: "load",
+      load: load(FILES.small, 50),
+      metric: "rps",
+      small: false,
+      variants: PROXIES,
+      baseline: "nginx-proxy",
+      backend: true,
     },
     { name: "memory", title: "Resident memory per idle keep-alive connection", kind: "memory", metric: "rps", small: false, variants: [PORTICO, NGINX] },
   ];

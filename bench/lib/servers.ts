@@ -1,6 +1,7 @@
-// The servers under test and how to run them: each pinned with taskset to its CPU set, started on a
-// free port, ready once it answers a GET, stopped with SIGTERM (then SIGKILL). Also reads a server's
-// resident memory (process and children) from /proc for the idle-connection scenario.
+// The servers under test and how to run them: file servers, and proxies in front of one shared nginx
+// backend. Each is pinned with taskset to its CPU set, started on a free port, ready once it answers a
+// GET, stopped with SIGTERM (then SIGKILL). Also reads a server's resident memory and CPU time
+// (process and children) from /proc.
 // Not here: load generation (wrk.ts) or the scenario table (scenarios.ts).
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -18,6 +19,8 @@ export interface ServerVariant {
   readonly accessLog?: boolean;
   /** CPU list for taskset when not the default server CPU (the threads scenario). */
   readonly cpus?: string;
+  /** A reverse proxy in front of the run's backend (env.upstream) instead of a file server. */
+  readonly proxy?: boolean;
 }
 
 export interface ServerEnv {
@@ -28,6 +31,8 @@ export interface ServerEnv {
   readonly work: string;
   readonly serverCpus: string;
   readonly nginx: string;
+  /** The shared backend the proxy variants forward to ("127.0.0.1:PORT"), once it runs. */
+  readonly upstream?: string;
 }
 
 export interface RunningServer {
@@ -39,6 +44,9 @@ export interface RunningServer {
 }
 
 export const PEERS = ["sirv", "http-server", "serve", "fastify-static"] as const;
+
+/** The one nginx every proxy variant forwards to, serving the docroot; pinned with the load (CPU 0). */
+export const PROXY_BACKEND: ServerVariant = { id: "proxy-backend", kind: "nginx", threads: 1 };
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -54,9 +62,12 @@ export function freePort(): Promise<number> {
 /** The command line (without taskset) for a variant. */
 export function commandFor(v: ServerVariant, env: ServerEnv, port: number): string[] {
   const bin = (p: string): string => path.join(env.repo, "node_modules", p);
+  if (v.proxy === true && env.upstream === undefined) throw new Error(`${v.id} needs the proxy backend to be running`);
   switch (v.kind === "peer" ? v.id : v.kind) {
     case "portico": {
-      const args = [env.node, path.join(env.repo, "src/cli.ts"), "-t", String(v.threads ?? 1), "--root", env.root];
+      const args = [env.node, path.join(env.repo, "src/cli.ts"), "-t", String(v.threads ?? 1)];
+      // The proxy keeps its default upstream pool (64 idle connections, like nginx's keepalive 64).
+      args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
       args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");
       // --quiet turns the per-request log off; the logging variant writes it to a file instead.
       if (v.accessLog === true) args.push("--access-log", path.join(env.work, `${v.id}-${port}.log`));
@@ -72,6 +83,7 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
         workDir: dir,
         workers: v.threads ?? 1,
         accessLog: v.accessLog === true ? path.join(dir, "access.log") : "",
+        proxyPass: v.proxy === true ? env.upstream : undefined,
       });
       fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
       return [env.nginx, "-p", dir, "-c", path.join(dir, "nginx.conf")];
@@ -84,6 +96,8 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
       return [env.node, bin("serve/build/main.js"), env.root, "-l", `tcp://127.0.0.1:${port}`, "-L", "-n", "--no-port-switching"];
     case "fastify-static":
       return [env.node, path.join(env.repo, "bench/servers/fastify-static.ts"), env.root, String(port)];
+    case "http-proxy":
+      return [env.node, path.join(env.repo, "bench/servers/http-proxy.ts"), `http://${env.upstream}`, String(port)];
     default:
       throw new Error(`unknown server ${v.id}`);
   }
