@@ -53,17 +53,26 @@ export function knownFieldId(name: string): number {
   return KNOWN_FIELDS.indexOf(name.toLowerCase() as KnownField);
 }
 
-// Candidates grouped by name length so identification compares at most a few names.
-const BY_LENGTH: number[][] = [];
+// Candidates grouped by name length and first letter (case folded), so most unknown names are
+// rejected by one array read and a known one is compared with a single candidate.
+const MAX_KNOWN_LENGTH = 31;
+const BY_SHAPE: Array<number[] | undefined> = [];
+function shapeOf(length: number, first: number): number {
+  return length * 32 + ((first | 0x20) & 0x1f);
+}
 KNOWN_FIELDS.forEach((name, id) => {
-  (BY_LENGTH[name.length] ??= []).push(id);
+  if (name.length > MAX_KNOWN_LENGTH) throw new Error(`known field name too long: ${name}`);
+  (BY_SHAPE[shapeOf(name.length, name.charCodeAt(0))] ??= []).push(id);
 });
 
 /** Field id for the name bytes buf[start, end), or -1 when the name is not a known one. */
 export function identifyField(buf: Uint8Array, start: number, end: number): number {
-  const candidates = BY_LENGTH[end - start];
+  const length = end - start;
+  if (length > MAX_KNOWN_LENGTH || length === 0) return -1;
+  const candidates = BY_SHAPE[shapeOf(length, buf[start]!)];
   if (candidates === undefined) return -1;
-  outer: for (const id of candidates) {
+  outer: for (let c = 0; c < candidates.length; c++) {
+    const id = candidates[c]!;
     const name = KNOWN_FIELDS[id]!;
     for (let i = 0; i < name.length; i++) {
       let b = buf[start + i]!;

@@ -97,7 +97,16 @@ function bad(code: "BAD_STATUS_LINE" | "BAD_HEADER_NAME" | "BAD_HEADER_VALUE" | 
  * RFC 9112 §6.3). `into` is filled from scratch, so a connection can reuse one ResponseHead.
  */
 export function parseResponseHead(buf: Buffer, start: number, end: number, limits: ResponseParseLimits, into: ResponseHead): HttpError | null {
-  into.fields.length = 0;
+  const error = parseInto(buf, start, end, limits, into);
+  // A head that failed holds no fields (not even the previous response's).
+  if (error !== null) into.fields.length = 0;
+  return error;
+}
+
+function parseInto(buf: Buffer, start: number, end: number, limits: ResponseParseLimits, into: ResponseHead): HttpError | null {
+  // The fields array is overwritten in place and trimmed at the end: emptying it first would drop
+  // its storage and regrow it on every response.
+  let n = 0;
   into.contentLength = -1;
   into.chunked = false;
   into.untilClose = false;
@@ -158,12 +167,18 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, limit
     i += 2;
     if (++count > limits.maxHeaderCount) return new HttpError(502, "TOO_MANY_HEADERS", "Too many upstream header fields");
     const id = identifyField(buf, nameStart, nameEnd);
-    fields.push(nameStart, nameEnd, valueStart, valueEnd, id);
-    if (id === F_CONTENT_LENGTH) clIndex = fields.length - 5;
+    fields[n] = nameStart;
+    fields[n + 1] = nameEnd;
+    fields[n + 2] = valueStart;
+    fields[n + 3] = valueEnd;
+    fields[n + 4] = id;
+    if (id === F_CONTENT_LENGTH) clIndex = n;
     else if (id === F_TRANSFER_ENCODING) teSeen = true;
     else if (id === F_CONNECTION) connectionSeen = true;
+    n += 5;
   }
   into.headEnd = i;
+  if (fields.length !== n) fields.length = n;
 
   let close = false;
   let keepAlive = false;

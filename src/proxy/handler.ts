@@ -58,7 +58,8 @@ export class ProxyHandler implements Handler {
 
 /** True when a path has a "." or ".." segment, also percent-encoded ("%2e", "%2E%2e"). */
 export function hasDotSegment(path: string): boolean {
-  if (!path.includes(".") && !path.includes("%2")) return false;
+  // A dot segment starts right after a "/": "/1k.txt" needs no closer look.
+  if (!path.includes("/.") && !path.includes("/%2")) return false;
   for (const raw of path.split("/")) {
     if (raw.length === 0 || raw.length > 6) continue;
     const segment = raw.replace(/%2e/gi, ".");
