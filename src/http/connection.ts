@@ -495,6 +495,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   responseDone(res: Response, keepAlive: boolean): void {
     if (res !== this.#res) return;
     const discardable = this.#canDiscardBody();
+    // Whether the client said this was its last request and all of it has been read.
+    const clientDone = this.#req !== null && !this.#req.keepAlive && this.#body === B_NONE;
     this.#res = null;
     this.#req = null;
     let keep = keepAlive && !this.#ctx.closing;
@@ -519,6 +521,15 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
       this.#body = B_NONE;
     }
     if (!keep) {
+      // The client said this was its last request (Connection: close, or HTTP/1.0 without
+      // keep-alive), nothing of its is unread and every response byte is with the kernel: close at
+      // once, as nginx does. The kernel still sends our bytes, then FIN; no lingering is needed
+      // because a client that announced the end sends nothing more that could turn into a reset.
+      if (clientDone && this.#pos === this.#buf.length && this.#socket.flushed) {
+        this.#phase = P_LINGER;
+        this.#socket.destroy();
+        return;
+      }
       this.#closeGracefully();
       return;
     }

@@ -454,6 +454,47 @@ describe("closing", () => {
     assert.equal(res!.body.length, size);
   });
 
+  test("a client's Connection: close ends the connection right after the whole response, many times over", async () => {
+    const port = await serve((_req, res) => {
+      res.send(200, [], Buffer.alloc(2048, 0x62));
+      return true;
+    });
+    for (let i = 0; i < 50; i++) {
+      const socket = await connect(port);
+      const c = collector(socket);
+      let reset = false;
+      socket.on("error", () => (reset = true));
+      socket.write(GET(`/${i}`, "Connection: close\r\n"));
+      await c.closed;
+      const [res] = parseResponses(c.bytes());
+      assert.equal(res!.body.length, 2048);
+      assert.equal(res!.headers.connection, "close");
+      assert.equal(reset, false);
+    }
+  });
+
+  test("Connection: close with an unread body still lingers: the client gets the response, not a reset", async () => {
+    const port = await serve((_req, res) => {
+      // Answered without reading the body, which is larger than the discard limit.
+      res.send(413, [], "too big\n");
+      return true;
+    }, { discardBodyBytes: 1024 });
+    const socket = await connect(port);
+    const c = collector(socket);
+    let reset = false;
+    socket.on("error", () => (reset = true));
+    const body = Buffer.alloc(256 * 1024, 0x63);
+    socket.write(`POST /up HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n`);
+    // The body keeps coming after the response was sent.
+    for (let off = 0; off < body.length; off += 16 * 1024) {
+      socket.write(body.subarray(off, off + 16 * 1024));
+      await delay(2);
+    }
+    await c.closed;
+    assert.equal(parseResponses(c.bytes())[0]!.status, 413);
+    assert.equal(reset, false);
+  });
+
   test("a request over the per-connection limit closes after its response", async () => {
     const port = await serve((_req, res) => {
       res.send(200, [], "x");
