@@ -5,6 +5,7 @@
 
 import type { Socket } from "node:net";
 import { CR, LF } from "../common/bytes.ts";
+import { loopMonotonic, loopNow } from "../common/clock.ts";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";
 import { ChunkedDecoder, type ChunkedLimits } from "./chunked.ts";
 import { HttpError } from "./errors.ts";
@@ -104,7 +105,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     this.#ctx = ctx;
     this.#options = ctx.options;
     transport.start(this);
-    this.deadline = Date.now() + this.#options.headersTimeoutMs;
+    this.deadline = loopNow() + this.#options.headersTimeoutMs;
     ctx.sweeper.add(this);
     if (connectionOpenChannel.hasSubscribers) {
       connectionOpenChannel.publish({ connection: this });
@@ -182,7 +183,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
 
   #consume(): void {
     if (this.#body === B_READ || this.#body === B_DISCARD) {
-      if (!this.#bodyPaused) this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+      if (!this.#bodyPaused) this.deadline = loopNow() + this.#options.bodyTimeoutMs;
       this.#pumpBody();
       return;
     }
@@ -248,7 +249,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
       }
     }
     if (start === end) {
-      if (this.#requests > 0) this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;
+      if (this.#requests > 0) this.deadline = loopNow() + this.#options.keepAliveTimeoutMs;
       if (this.#readPaused) this.#resumeReading();
       return false;
     }
@@ -263,7 +264,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     if (headEnd === HEAD_INCOMPLETE) {
       // The headers timeout runs from the head's first byte; a head that arrived whole (the usual
       // case) never needs it, which saves a clock read per request.
-      if (fresh) this.deadline = Date.now() + this.#options.headersTimeoutMs;
+      if (fresh) this.deadline = loopNow() + this.#options.headersTimeoutMs;
       return false;
     }
     const req = new Request(this);
@@ -302,7 +303,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     if (max > 0 && this.#requests >= max) res.closeAfter();
     this.#req = req;
     this.#res = res;
-    req.startTime = performance.now();
+    req.startTime = loopMonotonic();
     if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req });
     this.#dispatch(req, res);
     return this.#phase === P_HEAD;
@@ -347,7 +348,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     res.handled = false;
     this.#req = req;
     this.#res = res;
-    req.startTime = performance.now();
+    req.startTime = loopMonotonic();
     if (error.close) res.closeAfter();
     this.#sendError(res, error.status, error.message);
   }
@@ -372,7 +373,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
       this.#socket.write(CONTINUE);
     }
     this.#body = B_READ;
-    this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+    this.deadline = loopNow() + this.#options.bodyTimeoutMs;
     this.#resumeReading();
     this.#pumpBody();
   }
@@ -380,7 +381,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   resumeBody(req: Request): void {
     if (req !== this.#req || !this.#bodyPaused) return;
     this.#bodyPaused = false;
-    this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+    this.deadline = loopNow() + this.#options.bodyTimeoutMs;
     this.#resumeReading();
     this.#pumpBody();
   }
@@ -489,7 +490,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
 
   onDrain(listener: () => void): void {
     (this.#drainListeners ??= []).push(listener);
-    if (this.#phase === P_BUSY) this.deadline = Date.now() + this.#options.sendTimeoutMs;
+    if (this.#phase === P_BUSY) this.deadline = loopNow() + this.#options.sendTimeoutMs;
   }
 
   responseDone(res: Response, keepAlive: boolean): void {
@@ -504,7 +505,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
       if (keep && discardable) {
         this.#body = B_DISCARD;
         this.#sink = null;
-        this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+        this.deadline = loopNow() + this.#options.bodyTimeoutMs;
         // Reading may have been paused while the unread body piled up during the handler's work.
         this.#resumeReading();
         // Either still discarding (the next request waits) or done, in which case it moved on.
@@ -540,11 +541,11 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   #nextPhase(): void {
     if (this.#socket.needDrain) {
       this.#phase = P_DRAIN;
-      this.deadline = Date.now() + this.#options.sendTimeoutMs;
+      this.deadline = loopNow() + this.#options.sendTimeoutMs;
       return;
     }
     this.#phase = P_HEAD;
-    this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;
+    this.deadline = loopNow() + this.#options.keepAliveTimeoutMs;
     if (!this.#inLoop) this.#processRequests();
   }
 
@@ -557,7 +558,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     }
     if (this.#phase === P_DRAIN) {
       this.#phase = P_HEAD;
-      this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;
+      this.deadline = loopNow() + this.#options.keepAliveTimeoutMs;
       this.#processRequests();
     }
   }
@@ -619,12 +620,12 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     this.#pos = 0;
     this.#resumeReading();
     // The linger time starts once the client has taken our last bytes; until then it is a send.
-    this.deadline = Date.now() + this.#options.sendTimeoutMs;
+    this.deadline = loopNow() + this.#options.sendTimeoutMs;
     if (this.#clientEnded) {
       this.#socket.end(() => this.#socket.destroy());
     } else {
       this.#socket.end(() => {
-        if (this.#phase === P_LINGER) this.deadline = Date.now() + this.#options.lingerMs;
+        if (this.#phase === P_LINGER) this.deadline = loopNow() + this.#options.lingerMs;
       });
     }
   }

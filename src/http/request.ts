@@ -25,7 +25,7 @@ export interface RequestSource {
 
 export class Request extends RequestHead {
   readonly #source: RequestSource;
-  /** performance.now() when the head was complete; durations are measured from here. */
+  /** loopMonotonic() (common/clock.ts) when the head was complete; durations are measured from here. */
   startTime = 0;
   #bodyStarted = false;
   #abortListeners: Array<() => void> | null = null;

@@ -5,7 +5,7 @@
 
 import type { Socket } from "node:net";
 import { copyBytes } from "../common/bytes.ts";
-import { dateEpoch, dateHeaderLine } from "../common/clock.ts";
+import { dateEpoch, dateHeaderLine, loopMonotonic } from "../common/clock.ts";
 import { LAST_CHUNK } from "./chunked.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
 import type { Request } from "./request.ts";
@@ -395,7 +395,7 @@ export class Response {
         status: this.status,
         handled: this.handled,
         bodyBytes,
-        durationMs: performance.now() - this.#request.startTime,
+        durationMs: loopMonotonic() - this.#request.startTime,
         complete,
       });
     }

@@ -6,6 +6,7 @@
 import type { BodySink, Request } from "../http/request.ts";
 import type { HttpError } from "../http/errors.ts";
 import type { Response } from "../http/response.ts";
+import { loopNow } from "../common/clock.ts";
 import { BODY_LENGTH, BODY_NONE, type ResponseHead } from "../http/parse-response.ts";
 import { reasonPhrase } from "../http/status.ts";
 import { affinityKey } from "./affinity.ts";
@@ -64,7 +65,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 
   #attempt(): void {
     const group = this.#group;
-    const now = Date.now();
+    const now = loopNow();
     const key = group.affinity.kind === "ip" ? this.#req.remoteAddress : affinityKey(this.#req, group.affinity);
     const index = group.select(key, this.#tried ?? NONE, now);
     if (index === -1) {
@@ -205,7 +206,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     // sent: not a sign of ill health, and worth one more try on a fresh socket.
     const staleRace = conn !== null && conn.reused && error.code === "UPSTREAM_RESET" && !responseStarted && !this.#freshOnly;
     if (staleRace) upstream.passive.releaseTrial();
-    else upstream.failed(Date.now(), error.message);
+    else upstream.failed(loopNow(), error.message);
     this.#release();
     const req = this.#req;
     // Retry only when the upstream cannot have acted on the request: nothing reached it, or an
@@ -227,7 +228,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     if (req.upgrade === "") {
       conn.destroy();
       this.#conn = null;
-      this.#upstream?.failed(Date.now(), "unrequested 101");
+      this.#upstream?.failed(loopNow(), "unrequested 101");
       this.#respondError(new ProxyError(502, "UPGRADE_REFUSED", `Upstream ${conn.upstream.authority} switched protocols without being asked`));
       return;
     }

@@ -4,6 +4,7 @@
 // on the proxy's coarse sweeper. Not here: choosing the upstream, header rewriting, the client side.
 
 import type net from "node:net";
+import { loopNow } from "../common/clock.ts";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";
 import { ChunkedDecoder, LAST_CHUNK } from "../http/chunked.ts";
 import type { HttpError } from "../http/errors.ts";
@@ -103,7 +104,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     this.#sweeper = sweeper;
     this.#timeouts = timeouts;
     this.#socket = Transport.connect(upstream.host, upstream.port, this);
-    this.deadline = Date.now() + timeouts.connectMs;
+    this.deadline = loopNow() + timeouts.connectMs;
     sweeper.add(this);
   }
 
@@ -119,7 +120,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     this.#scan.lines = 0;
     if (this.#connected) {
       this.#phase = C_HEAD;
-      this.deadline = Date.now() + this.#timeouts.responseMs;
+      this.deadline = loopNow() + this.#timeouts.responseMs;
     }
     this.#socket.write(head);
     if (this.#connected) listener.onUpstreamConnected();
@@ -128,7 +129,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
   /** Writes request body bytes (framed as a chunk when the request is chunked); false = wait for drain. */
   writeBody(chunk: Buffer): boolean {
     if (this.#phase === C_CLOSED) return true;
-    if (this.#phase === C_HEAD) this.deadline = Date.now() + this.#timeouts.responseMs;
+    if (this.#phase === C_HEAD) this.deadline = loopNow() + this.#timeouts.responseMs;
     if (!this.#chunkedRequest) return this.#socket.write(chunk);
     if (chunk.length === 0) return true;
     const socket = this.#socket;
@@ -177,7 +178,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
       this.destroy();
       return;
     }
-    this.deadline = Date.now() + this.#timeouts.keepAliveMs;
+    this.deadline = loopNow() + this.#timeouts.keepAliveMs;
   }
 
   /** Takes a pooled connection out for a new exchange. */
@@ -237,7 +238,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
       return;
     }
     this.#phase = C_HEAD;
-    this.deadline = Date.now() + this.#timeouts.responseMs;
+    this.deadline = loopNow() + this.#timeouts.responseMs;
     this.#listener.onUpstreamConnected();
   }
 
@@ -284,7 +285,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     try {
       if (this.#phase === C_HEAD && !this.#readHead()) return;
       if (this.#phase === C_BODY) {
-        this.deadline = Date.now() + this.#timeouts.idleMs;
+        this.deadline = loopNow() + this.#timeouts.idleMs;
         this.#readBody();
       }
     } catch (error) {

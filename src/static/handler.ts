@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { loopNow } from "../common/clock.ts";
 import type { LockTable } from "../common/lock-table.ts";
 import type { Handler } from "../http/handler.ts";
 import { F_ACCEPT } from "../http/headers.ts";
@@ -124,7 +125,7 @@ export class StaticHandler implements Handler {
   #serveFile(req: Request, res: Response): boolean | Promise<boolean> {
     const entry = this.#cache.get(req.path);
     if (entry === undefined && this.#missing.size !== 0 && this.#sendRecentMiss(req, res)) return true;
-    const fresh = entry !== undefined && Date.now() - entry.checkedAt < this.#options.revalidateMs;
+    const fresh = entry !== undefined && loopNow() - entry.checkedAt < this.#options.revalidateMs;
     const locks = this.#locks;
     if (locks === null) {
       if (fresh) return this.#sender.send(req, res, entry!);
@@ -147,7 +148,7 @@ export class StaticHandler implements Handler {
   /** Answers a path found missing within the revalidation bound from memory; false when it cannot. */
   #sendRecentMiss(req: Request, res: Response): boolean {
     const miss = this.#missing.get(req.path);
-    if (miss === undefined || Date.now() - miss.checkedAt >= this.#options.revalidateMs) return false;
+    if (miss === undefined || loopNow() - miss.checkedAt >= this.#options.revalidateMs) return false;
     const locks = this.#locks;
     if (locks === null) {
       res.sendPrepared(miss.response);
@@ -241,7 +242,7 @@ export class StaticHandler implements Handler {
   async #load(key: string, found: Lookup & { kind: "file" }, version: UriVersion = NO_VERSION): Promise<Loaded | number> {
     const siblingStats = await this.#disk.siblings(found.path);
     const cached = this.#cache.peek(key);
-    const now = Date.now();
+    const now = loopNow();
     if (cached !== undefined && cached.path === found.path && cached.version === version.version && cached.signature === signatureOf(found.stat, siblingStats)) {
       cached.checkedAt = now;
       return { entry: cached, fd: -1 };
@@ -327,7 +328,7 @@ export class StaticHandler implements Handler {
     const response = await this.#notFoundResponse();
     if (this.#options.revalidateMs > 0) {
       if (this.#missing.size >= MISSING_LIMIT) this.#missing.clear();
-      this.#missing.set(req.path, { checkedAt: Date.now(), slot: version.slot, version: version.version, response });
+      this.#missing.set(req.path, { checkedAt: loopNow(), slot: version.slot, version: version.version, response });
     }
     res.sendPrepared(response);
     return true;
