@@ -92,6 +92,21 @@ function bad(code: "BAD_STATUS_LINE" | "BAD_HEADER_NAME" | "BAD_HEADER_VALUE" | 
 }
 
 /**
+ * Parses a head that probably arrived whole, without scanning for its end first: true when the head
+ * starting at `start` is complete and valid (`into.headEnd` is where it ends), false when it is
+ * incomplete or invalid, which the caller then finds out through scanResponseHead + parseResponseHead.
+ * A success here is exactly a success there: the parser accepts no bare LF and the size is checked.
+ */
+export function parseWholeResponseHead(buf: Buffer, start: number, limits: ResponseParseLimits, into: ResponseHead): boolean {
+  // Reading past the end yields undefined, which matches no byte the parser accepts.
+  if (parseInto(buf, start, buf.length, limits, into) !== null || into.headEnd - start > limits.maxHeaderBytes) {
+    into.fields.length = 0;
+    return false;
+  }
+  return true;
+}
+
+/**
  * Parses the complete head buf[start, end) into `into`. Returns null on success or the error to
  * answer the client with (always a 502: an intermediary must not forward a response it cannot frame,
  * RFC 9112 §6.3). `into` is filled from scratch, so a connection can reuse one ResponseHead.

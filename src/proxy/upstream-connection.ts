@@ -16,6 +16,7 @@ import {
   BODY_UNTIL_CLOSE,
   DEFAULT_RESPONSE_LIMITS,
   parseResponseHead,
+  parseWholeResponseHead,
   ResponseHead,
   responseBodyKind,
   scanResponseHead,
@@ -299,12 +300,19 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     while (true) {
       const buf = this.#buf;
       const start = this.#pos;
-      const end = scanResponseHead(buf, start, buf.length, this.#scan, DEFAULT_RESPONSE_LIMITS);
-      if (end === HEAD_INCOMPLETE) return false;
-      if (typeof end !== "number") return this.#badResponse(end);
       const head = this.#head;
-      const error = parseResponseHead(buf, start, end, DEFAULT_RESPONSE_LIMITS, head);
-      if (error !== null) return this.#badResponse(error);
+      let end: number;
+      if (this.#scan.pos === start && parseWholeResponseHead(buf, start, DEFAULT_RESPONSE_LIMITS, head)) {
+        // The usual case: the whole head is here, parsed in one pass.
+        end = head.headEnd;
+      } else {
+        const scanned = scanResponseHead(buf, start, buf.length, this.#scan, DEFAULT_RESPONSE_LIMITS);
+        if (scanned === HEAD_INCOMPLETE) return false;
+        if (typeof scanned !== "number") return this.#badResponse(scanned);
+        const error = parseResponseHead(buf, start, scanned, DEFAULT_RESPONSE_LIMITS, head);
+        if (error !== null) return this.#badResponse(error);
+        end = scanned;
+      }
       this.#pos = end;
       this.#scan.pos = end;
       this.#scan.lineStart = end;

@@ -12,6 +12,7 @@ import {
   BODY_UNTIL_CLOSE,
   DEFAULT_RESPONSE_LIMITS,
   parseResponseHead,
+  parseWholeResponseHead,
   ResponseHead,
   responseBodyKind,
   scanResponseHead,
@@ -110,5 +111,38 @@ test("every split of the input finds the same head end", () => {
     const first = scanResponseHead(full, 0, cut, scan, DEFAULT_RESPONSE_LIMITS);
     const end = first === -1 ? scanResponseHead(full, 0, full.length, scan, DEFAULT_RESPONSE_LIMITS) : first;
     assert.equal(end, full.length - 2, `cut at ${cut}`);
+  }
+});
+
+test("the one-pass parse of a whole head agrees with scan + parse on every prefix, valid or not", () => {
+  const heads = [
+    "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nhi",
+    "HTTP/1.1 204\r\n\r\n",
+    "HTTP/1.0 200 OK\r\nX: a\nY: b\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nX: a\rY: b\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+    `HTTP/1.1 200 OK\r\nX: ${"a".repeat(DEFAULT_RESPONSE_LIMITS.maxHeaderBytes)}\r\n\r\n`,
+  ];
+  for (const text of heads) {
+    const full = Buffer.from(text, "latin1");
+    const step = full.length > 1000 ? 997 : 1;
+    for (let cut = 1; cut <= full.length; cut += step) {
+      const buf = Buffer.from(full.subarray(0, cut));
+      const fast = new ResponseHead();
+      const whole = parseWholeResponseHead(buf, 0, DEFAULT_RESPONSE_LIMITS, fast);
+      const scan: HeadScan = { pos: 0, lineStart: 0, lines: 0 };
+      const end = scanResponseHead(buf, 0, buf.length, scan, DEFAULT_RESPONSE_LIMITS);
+      const slow = new ResponseHead();
+      const valid = typeof end === "number" && end !== -1 && parseResponseHead(buf, 0, end, DEFAULT_RESPONSE_LIMITS, slow) === null;
+      assert.equal(whole, valid, `${JSON.stringify(text.slice(0, 40))} cut at ${cut}`);
+      if (whole) {
+        assert.equal(fast.headEnd, end);
+        assert.deepEqual(fast.fields, slow.fields);
+        assert.equal(fast.contentLength, slow.contentLength);
+      } else {
+        assert.equal(fast.fields.length, 0);
+      }
+    }
   }
 });
