@@ -1,6 +1,7 @@
 // Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
 // (common ← http ← static|proxy|observe ← route ← runtime ← cli), no imports between the sibling
-// feature folders, config read only by route/runtime/cli, and no I/O modules in pure files.
+// feature folders, config read only by route/runtime/cli, no I/O modules in pure files, and Node's
+// internal bindings kept behind http/uv-binding.ts.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -99,4 +100,16 @@ test("the import scanner sees every import form", () => {
     'const f = await import("node:fs");',
   ].join("\n");
   assert.deepEqual(importsOf(source).sort(), ["../http/b.ts", "./a.ts", "./c.ts", "./e.ts", "./side-effect.ts", "node:fs"].sort());
+});
+
+test("Node's internal bindings are reached from http/uv-binding.ts only, and it is imported by the transport alone", () => {
+  const problems: string[] = [];
+  for (const full of sourceFiles(SRC)) {
+    const file = path.relative(SRC, full).split(path.sep).join("/");
+    const source = fs.readFileSync(full, "utf8");
+    if (file !== "http/uv-binding.ts" && /\bprocess\.binding\b|\bbinding\(\s*["']/.test(source)) problems.push(`${file}: uses process.binding`);
+    const importsBinding = importsOf(source).some((spec) => spec.endsWith("/uv-binding.ts"));
+    if (importsBinding && file !== "http/transport.ts" && file !== "http/listener.ts") problems.push(`${file}: imports uv-binding.ts`);
+  }
+  assert.deepEqual(problems, []);
 });

@@ -90,6 +90,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   #decoder: ChunkedDecoder | null = null;
   #sink: BodySink | null = null;
   #bodyPaused = false;
+  /** True once every byte of the current request's body has been read (or there was none). */
+  #bodyConsumed = true;
   #continueSent = false;
   #clientEnded = false;
   #inLoop = false;
@@ -265,6 +267,9 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
       // The headers timeout runs from the head's first byte; a head that arrived whole (the usual
       // case) never needs it, which saves a clock read per request.
       if (fresh) this.deadline = loopNow() + this.#options.headersTimeoutMs;
+      // Reading may have been paused while the previous request was answered: the rest of this head
+      // still has to come in.
+      if (this.#readPaused) this.#resumeReading();
       return false;
     }
     const req = new Request(this);
@@ -288,6 +293,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     this.deadline = 0;
     this.#continueSent = false;
     this.#bodyPaused = false;
+    this.#bodyConsumed = !req.chunked && req.contentLength <= 0;
     if (req.chunked) {
       this.#decoder = new ChunkedDecoder(this.#options.chunkedLimits);
       this.#body = B_WAIT;
@@ -341,6 +347,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   #failBeforeHandler(req: Request, error: HttpError): void {
     this.#phase = P_BUSY;
     this.#body = B_NONE;
+    // Whatever body the client is sending was never read.
+    this.#bodyConsumed = false;
     this.#buf = EMPTY;
     this.#pos = 0;
     this.#scan.pos = -1;
@@ -441,6 +449,10 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     const discarding = this.#body === B_DISCARD;
     const sink = this.#sink;
     this.#body = B_NONE;
+    this.#bodyConsumed = true;
+    // A sink that asked to wait on the last chunk has nothing more to wait for: reading must go on
+    // (the next request may already be arriving), whether or not it ever calls resumeBody.
+    this.#bodyPaused = false;
     this.#sink = null;
     this.#decoder = null;
     this.deadline = 0;
@@ -454,6 +466,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   #bodyFailed(error: HttpError | Error): void {
     const sink = this.#sink;
     this.#body = B_NONE;
+    this.#bodyConsumed = false;
+    this.#bodyPaused = false;
     this.#sink = null;
     this.#decoder = null;
     // Framing is lost: whoever answers this request (even from inside sink.error), the connection
@@ -497,7 +511,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     if (res !== this.#res) return;
     const discardable = this.#canDiscardBody();
     // Whether the client said this was its last request and all of it has been read.
-    const clientDone = this.#req !== null && !this.#req.keepAlive && this.#body === B_NONE;
+    const clientDone = this.#req !== null && !this.#req.keepAlive && this.#bodyConsumed;
     this.#res = null;
     this.#req = null;
     let keep = keepAlive && !this.#ctx.closing;

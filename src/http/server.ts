@@ -6,7 +6,8 @@
 import { Sweeper } from "../common/sweeper.ts";
 import { Connection, type ConnectionContext, type EngineOptions } from "./connection.ts";
 import type { Handler } from "./handler.ts";
-import { type BoundAddress, Listener, type Transport } from "./transport.ts";
+import { type BoundAddress, Listener } from "./listener.ts";
+import type { Transport } from "./transport.ts";
 
 export interface ListenOptions {
   readonly port: number;

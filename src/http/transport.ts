@@ -3,87 +3,26 @@
 // every connection of the thread shares, writes go to the handle as they come. Measured with a
 // responder that only finds "\r\n\r\n" (1 KiB responses, 50 connections, one core): 5.0 µs of CPU
 // per request on net.Socket, 4.1 µs on the handle; an idle connection also drops net.Socket's ~4 KiB.
-// Also here: the listening handle (bind, reusePort, listen, accept). Not here: anything HTTP.
+// Not here: accepting (listener.ts), anything HTTP.
 
 import dns from "node:dns/promises";
 import net from "node:net";
 import { getSystemErrorName } from "node:util";
+import {
+  type ConnectReq,
+  K_ASYNC,
+  K_NREAD,
+  type NetSocketWithHandle,
+  type PeerInfo,
+  type ShutdownReq,
+  state,
+  streamWrap,
+  type TcpHandle,
+  tcpWrap,
+  UV_EOF,
+  type WriteReq,
+} from "./uv-binding.ts";
 
-interface WriteReq {
-  oncomplete: (this: WriteReq, status: number) => void;
-  transport: Transport | null;
-  /** What the kernel has not taken yet: kept alive until the write completes. */
-  data: unknown;
-}
-
-interface ShutdownReq {
-  oncomplete: (this: ShutdownReq, status: number) => void;
-  transport: Transport | null;
-  callback: (() => void) | null;
-}
-
-interface ConnectReq {
-  oncomplete: (this: ConnectReq, status: number) => void;
-  transport: Transport | null;
-  address: string;
-  port: number;
-}
-
-interface PeerInfo {
-  address?: string;
-  port?: number;
-  family?: string;
-}
-
-/** The methods of tcp_wrap's TCP handle used here (see Node's lib/net.js for the same calls). */
-export interface TcpHandle {
-  onread: (this: TcpHandle, arrayBuffer: ArrayBuffer | undefined) => void;
-  onconnection: ((this: TcpHandle, status: number, client: TcpHandle | undefined) => void) | null;
-  transport: Transport | null;
-  readonly writeQueueSize: number;
-  readStart(): number;
-  readStop(): number;
-  useUserBuffer(buffer: Uint8Array): void;
-  writeBuffer(req: WriteReq, data: Buffer): number;
-  writeUtf8String(req: WriteReq, data: string): number;
-  writev(req: WriteReq, chunks: Array<Buffer | string>, allBuffers: boolean): number;
-  shutdown(req: ShutdownReq): number;
-  close(callback?: () => void): void;
-  getpeername(out: PeerInfo): number;
-  getsockname(out: PeerInfo): number;
-  setNoDelay(on: boolean): number;
-  connect(req: ConnectReq, address: string, port: number): number;
-  connect6(req: ConnectReq, address: string, port: number): number;
-  bind(address: string, port: number, flags: number): number;
-  bind6(address: string, port: number, flags: number): number;
-  listen(backlog: number): number;
-}
-
-interface TcpWrapBinding {
-  TCP: new (type: number) => TcpHandle;
-  TCPConnectWrap: new () => ConnectReq;
-  constants: { SOCKET: number; SERVER: number; UV_TCP_REUSEPORT: number };
-}
-
-interface StreamWrapBinding {
-  WriteWrap: new () => WriteReq;
-  ShutdownWrap: new () => ShutdownReq;
-  streamBaseState: Int32Array;
-  kReadBytesOrError: number;
-  kLastWriteWasAsync: number;
-}
-
-interface NetSocketWithHandle {
-  new (options: { handle: TcpHandle; onread: net.OnReadOpts; readable: boolean; writable: boolean; allowHalfOpen: boolean }): net.Socket;
-}
-
-const binding = (process as unknown as { binding(name: string): unknown }).binding;
-const tcpWrap = binding("tcp_wrap") as TcpWrapBinding;
-const streamWrap = binding("stream_wrap") as StreamWrapBinding;
-const UV_EOF = (binding("uv") as { UV_EOF: number }).UV_EOF;
-const state = streamWrap.streamBaseState;
-const K_NREAD = streamWrap.kReadBytesOrError;
-const K_ASYNC = streamWrap.kLastWriteWasAsync;
 
 /** What the owner of a transport hears. Method names differ from ResponseSink's on purpose. */
 export interface TransportOwner {
@@ -161,13 +100,19 @@ const DISCARD_OWNER: TransportOwner = {
 
 export class Transport {
   owner: TransportOwner = DISCARD_OWNER;
-  readonly #handle: TcpHandle;
+  /** Replaced only while connecting, when one address failed and the next is tried. */
+  #handle: TcpHandle;
   #closed = false;
   #ended = false;
   #reading = false;
   /** Why the connection failed, as an errno name ("ECONNREFUSED"), or "" when it did not. */
   error = "";
   #connecting = false;
+  /** Addresses still to try (a name can resolve to several, IPv6 and IPv4), and the port. */
+  #candidates: string[] = [];
+  /** end() was called while connecting: its callback, to end once connected. */
+  #endOnConnect: (() => void) | null = null;
+  #port = 0;
   /** Whether the owner wants to read (pause() before the connection is up defers reading). */
   #readWanted = true;
   /** The peer's FIN arrived: libuv reads no more. */
@@ -185,51 +130,80 @@ export class Transport {
   }
 
   /**
-   * Opens a connection to `host:port` (a name is looked up first). The owner hears connected() or, on
-   * failure, closed() with `error` set. Writes made meanwhile wait and go out once connected.
+   * Opens a connection to `host:port`. A name is looked up first and each of its addresses is tried
+   * in the resolver's order until one connects (as net.connect does: "localhost" may be ::1 first
+   * while the server listens on 127.0.0.1 only). The owner hears connected() or, once every address
+   * failed, closed() with `error` set (the last failure). Writes made meanwhile go out once connected.
    */
   static connect(host: string, port: number, owner: TransportOwner): Transport {
     const transport = new Transport(new tcpWrap.TCP(tcpWrap.constants.SOCKET));
     transport.owner = owner;
     transport.#connecting = true;
     transport.#corked = 1;
-    if (net.isIP(host) !== 0) transport.#connectTo(host, port);
+    transport.#port = port;
+    if (net.isIP(host) !== 0) transport.#connectTo(host);
     else {
-      dns.lookup(host).then(
-        (found) => transport.#connectTo(found.address, port),
+      dns.lookup(host, { all: true }).then(
+        (found) => {
+          transport.#candidates = found.map((a) => a.address);
+          const first = transport.#candidates.shift();
+          if (first === undefined) transport.#failWith("ENOTFOUND");
+          else transport.#connectTo(first);
+        },
         (error: NodeJS.ErrnoException) => transport.#failWith(error.code ?? "ENOTFOUND"),
       );
     }
     return transport;
   }
 
-  #connectTo(address: string, port: number): void {
+  #connectTo(address: string): void {
     if (this.#closed) return;
     const req = new tcpWrap.TCPConnectWrap();
     req.oncomplete = onConnectComplete;
     req.transport = this;
     req.address = address;
-    req.port = port;
+    req.port = this.#port;
     const handle = this.#handle;
-    const err = net.isIP(address) === 6 ? handle.connect6(req, address, port) : handle.connect(req, address, port);
-    if (err !== 0) this.#failWith(getSystemErrorName(err));
+    const err = net.isIP(address) === 6 ? handle.connect6(req, address, this.#port) : handle.connect(req, address, this.#port);
+    if (err !== 0) this.#connectFailed(err);
+  }
+
+  /** One address failed: the next one on a fresh handle, or the failure is final. */
+  #connectFailed(status: number): void {
+    const next = this.#candidates.shift();
+    if (next === undefined) {
+      this.#failWith(getSystemErrorName(status));
+      return;
+    }
+    this.#handle.transport = null;
+    this.#handle.close();
+    this.#handle = new tcpWrap.TCP(tcpWrap.constants.SOCKET);
+    this.#handle.transport = this;
+    this.#connectTo(next);
   }
 
   /** From the connect request's completion. */
   connectCompleted(status: number): void {
     if (this.#closed) return;
     if (status !== 0) {
-      this.#failWith(getSystemErrorName(status));
+      this.#connectFailed(status);
       return;
     }
+    this.#candidates = [];
     this.#connecting = false;
     this.start(this.owner);
     this.owner.connected?.();
     this.uncork();
+    const ending = this.#endOnConnect;
+    if (ending !== null) {
+      this.#endOnConnect = null;
+      this.end(ending);
+    }
   }
 
   #failWith(code: string): void {
-    if (this.error === "") this.error = code;
+    // After destroy() the writes libuv cancels complete with ECANCELED: not the cause worth reporting.
+    if (this.error === "" && !this.#closed) this.error = code;
     this.destroy();
   }
 
@@ -359,6 +333,11 @@ export class Transport {
   /** Sends FIN after everything queued; `callback` runs once the kernel has it. Reading goes on. */
   end(callback?: () => void): void {
     if (this.#closed || this.#ended) return;
+    if (this.#connecting) {
+      // Not before the connection is up: queued bytes must go to the address that answers.
+      this.#endOnConnect = callback ?? noop;
+      return;
+    }
     this.#corked = 0;
     this.#flush();
     if (this.#closed) return;
@@ -460,88 +439,5 @@ export class Transport {
       },
     });
     return socket;
-  }
-}
-
-/** Where a listening handle is bound. */
-export interface BoundAddress {
-  readonly address: string;
-  readonly family: string;
-  readonly port: number;
-}
-
-/** An error from a handle call, shaped like Node's own (code "EADDRINUSE", syscall "listen"). */
-function handleError(err: number, syscall: string, address: string, port: number): NodeJS.ErrnoException {
-  const code = getSystemErrorName(err);
-  const error: NodeJS.ErrnoException = new Error(`${syscall} ${code}: ${address}:${port}`);
-  error.code = code;
-  error.errno = err;
-  error.syscall = syscall;
-  return error;
-}
-
-export interface ListenerOptions {
-  readonly port: number;
-  /** Host name or address; none = every address (IPv6 and IPv4 when the system has IPv6). */
-  readonly host?: string | undefined;
-  /** Several listeners on one port, balanced by the kernel (Linux SO_REUSEPORT). */
-  readonly reusePort?: boolean;
-  readonly backlog?: number;
-}
-
-/** A listening TCP handle; each accepted connection becomes a Transport passed to `accept`. */
-export class Listener {
-  readonly #handle: TcpHandle;
-  #closed = false;
-
-  private constructor(handle: TcpHandle) {
-    this.#handle = handle;
-  }
-
-  static async open(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener> {
-    const flags = options.reusePort === true ? tcpWrap.constants.UV_TCP_REUSEPORT : 0;
-    let address = options.host;
-    if (address !== undefined && address !== "" && net.isIP(address) === 0) {
-      address = (await dns.lookup(address)).address;
-    }
-    let handle = new tcpWrap.TCP(tcpWrap.constants.SERVER);
-    let err: number;
-    if (address === undefined || address === "") {
-      err = handle.bind6("::", options.port, flags);
-      address = "::";
-      if (err !== 0) {
-        // No IPv6 on this system: every IPv4 address instead.
-        handle.close();
-        handle = new tcpWrap.TCP(tcpWrap.constants.SERVER);
-        address = "0.0.0.0";
-        err = handle.bind(address, options.port, flags);
-      }
-    } else {
-      err = net.isIP(address) === 6 ? handle.bind6(address, options.port, flags) : handle.bind(address, options.port, flags);
-    }
-    if (err === 0) err = handle.listen(options.backlog ?? 511);
-    if (err !== 0) {
-      handle.close();
-      throw handleError(err, "listen", address, options.port);
-    }
-    handle.onconnection = (status, client) => {
-      // A failed accept (EMFILE and the like) is retried by libuv on the next readiness.
-      if (status !== 0 || client === undefined) return;
-      accept(new Transport(client));
-    };
-    return new Listener(handle);
-  }
-
-  address(): BoundAddress {
-    const out: PeerInfo = {};
-    this.#handle.getsockname(out);
-    return { address: out.address ?? "", family: out.family ?? "", port: out.port ?? 0 };
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#handle.onconnection = () => {};
-    this.#handle.close();
   }
 }

@@ -495,6 +495,73 @@ describe("closing", () => {
     assert.equal(reset, false);
   });
 
+  test("a closing client refused with 413 while still sending its body gets the 413 and a clean close, not a reset", async () => {
+    const port = await serve((_req, res) => {
+      res.send(200, [], "ok\n");
+      return true;
+    }, { maxBodyBytes: 1000 });
+    for (const head of [
+      "POST /x HTTP/1.0\r\nContent-Length: 100000000\r\n\r\n",
+      "POST /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 100000000\r\n\r\n",
+    ]) {
+      for (let i = 0; i < 3; i++) {
+        const socket = await connect(port);
+        const c = collector(socket);
+        let reset = false;
+        let writing = true;
+        socket.on("error", () => {
+          reset = true;
+          writing = false;
+        });
+        socket.once("end", () => (writing = false));
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        const pump = (): void => {
+          while (writing && !socket.destroyed && socket.write(chunk));
+        };
+        socket.on("drain", pump);
+        socket.write(head);
+        pump();
+        await c.closed;
+        socket.destroy();
+        assert.equal(parseResponses(c.bytes())[0]!.status, 413);
+        assert.equal(reset, false, head);
+      }
+    }
+  });
+
+  test("a body reader that pauses on the last chunk does not stall the next pipelined request", async () => {
+    for (const later of [false, true]) {
+      const port = await serve((req, res) => {
+        if (!req.hasBody) {
+          res.send(200, [], "second");
+          return true;
+        }
+        req.readBody({
+          data: () => {
+            setTimeout(() => req.resumeBody(), 20);
+            return false;
+          },
+          end: () => {
+            const send = (): void => res.send(200, [], "first");
+            if (later) setImmediate(send);
+            else send();
+          },
+          error: () => {},
+        });
+        return true;
+      }, { headersTimeoutMs: 3000 });
+      const socket = await connect(port);
+      const c = collector(socket);
+      // The second head arrives in two pieces, the second after the first response.
+      socket.write("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /b HTTP/1.1\r\n");
+      await delay(150);
+      socket.write("Host: a\r\nConnection: close\r\n\r\n");
+      await c.until((b) => b.includes("second"), 2500);
+      assert.deepEqual(parseResponses(c.bytes()).map((r) => r.body.toString()), ["first", "second"]);
+      socket.destroy();
+    }
+  });
+
   test("a request over the per-connection limit closes after its response", async () => {
     const port = await serve((_req, res) => {
       res.send(200, [], "x");

@@ -1,6 +1,6 @@
-// The libuv-handle transport: listening (errors shaped like Node's, reusePort), reading into the shared
-// buffer, writes with backpressure (corked or not), half-close, hand-over to a net.Socket, and the
-// Connection's rule that nothing keeps a view of the shared read buffer past the read.
+// The libuv-handle transport: reading into the shared buffer, writes with backpressure (corked or
+// not), half-close, hand-over to a net.Socket, and the Connection's rule that nothing keeps a view of
+// the shared read buffer past the read.
 
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -11,7 +11,8 @@ import { DEFAULT_PARSE_LIMITS } from "../../src/http/parse-request.ts";
 import type { Request } from "../../src/http/request.ts";
 import type { Response } from "../../src/http/response.ts";
 import { HttpServer } from "../../src/http/server.ts";
-import { Listener, type Transport, type TransportOwner } from "../../src/http/transport.ts";
+import { Listener } from "../../src/http/listener.ts";
+import { Transport, type TransportOwner } from "../../src/http/transport.ts";
 import { parseResponses } from "../helpers/raw.ts";
 
 const OPTIONS: EngineOptions = {
@@ -64,30 +65,6 @@ function readAll(socket: net.Socket): Promise<Buffer> {
 function owner(overrides: Partial<TransportOwner>): TransportOwner {
   return { received() {}, peerEnded() {}, drained() {}, closed() {}, ...overrides };
 }
-
-test("a port in use fails with Node's error shape (code EADDRINUSE, syscall listen)", async () => {
-  const port = await listen(() => {});
-  await assert.rejects(Listener.open({ port, host: "127.0.0.1" }, () => {}), (error: NodeJS.ErrnoException) => {
-    assert.equal(error.code, "EADDRINUSE");
-    assert.equal(error.syscall, "listen");
-    assert.match(error.message, /EADDRINUSE/);
-    return true;
-  });
-});
-
-test("reusePort lets two listeners share a port", async () => {
-  const a = await Listener.open({ port: 0, host: "127.0.0.1", reusePort: true }, () => {});
-  closers.push(() => a.close());
-  const b = await Listener.open({ port: a.address().port, host: "127.0.0.1", reusePort: true }, () => {});
-  closers.push(() => b.close());
-  assert.equal(b.address().port, a.address().port);
-});
-
-test("a host name is resolved before binding", async () => {
-  const l = await Listener.open({ port: 0, host: "localhost" }, () => {});
-  closers.push(() => l.close());
-  assert.ok(["127.0.0.1", "::1"].includes(l.address().address));
-});
 
 test("bytes are read, the peer's FIN is heard, and end() half-closes after queued bytes", async () => {
   let received = "";
@@ -256,4 +233,71 @@ test("a body handed to a sink stays intact after later reads reuse the buffer", 
   all.forEach((bytes, i) => {
     assert.equal(parseResponses(bytes)[0]!.body.toString(), `body-${i}-`.repeat(50));
   });
+});
+
+test("connect tries each address of a name until one answers (::1 refused, then 127.0.0.1)", async () => {
+  const dnsp = (await import("node:dns/promises")).default as unknown as { lookup: (...args: unknown[]) => Promise<unknown> };
+  const realLookup = dnsp.lookup;
+  dnsp.lookup = async (host: unknown, options?: unknown) => {
+    if (host !== "dual.test") return realLookup(host, options);
+    return [
+      { address: "::1", family: 6 },
+      { address: "127.0.0.1", family: 4 },
+    ];
+  };
+  try {
+    const server = net.createServer((s) => s.end("hi"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    closers.push(() => server.close());
+    const { port } = server.address() as net.AddressInfo;
+    const outcome = await new Promise<string>((resolve) => {
+      let got = "";
+      const t = Transport.connect("dual.test", port, {
+        received: (chunk) => {
+          got += chunk.toString();
+        },
+        peerEnded: () => t.destroy(),
+        drained() {},
+        closed: () => resolve(`${got}|${t.error}`),
+      });
+    });
+    assert.equal(outcome, "hi|");
+  } finally {
+    dnsp.lookup = realLookup;
+  }
+});
+
+test("a refused connection reports ECONNREFUSED; writes cancelled by a close are not the reported cause", async () => {
+  const refused = await new Promise<string>((resolve) => {
+    const probe = net.createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => {
+        const t = Transport.connect("127.0.0.1", port, owner({ closed: () => resolve(t.error) }));
+      });
+    });
+  });
+  assert.equal(refused, "ECONNREFUSED");
+
+  // The peer ends while a large write is still queued: closing cancels the write (ECANCELED inside
+  // libuv), and the transport still reports no error of its own.
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    s.pause();
+    setTimeout(() => s.end(), 50);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  closers.push(() => server.close());
+  const { port } = server.address() as net.AddressInfo;
+  const reported = await new Promise<string>((resolve) => {
+    const t = Transport.connect("127.0.0.1", port, {
+      received() {},
+      drained() {},
+      connected: () => {
+        t.write(Buffer.alloc(32 << 20));
+      },
+      peerEnded: () => t.destroy(),
+      closed: () => resolve(t.error),
+    });
+  });
+  assert.equal(reported, "");
 });

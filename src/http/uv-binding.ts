@@ -1,0 +1,81 @@
+// Node's internal libuv stream bindings (tcp_wrap, stream_wrap, uv), typed: the handle methods and
+// request objects lib/net.js itself uses. Only transport.ts and listener.ts touch them.
+
+import type net from "node:net";
+import type { Transport } from "./transport.ts";
+
+export interface WriteReq {
+  oncomplete: (this: WriteReq, status: number) => void;
+  transport: Transport | null;
+  /** What the kernel has not taken yet: kept alive until the write completes. */
+  data: unknown;
+}
+
+export interface ShutdownReq {
+  oncomplete: (this: ShutdownReq, status: number) => void;
+  transport: Transport | null;
+  callback: (() => void) | null;
+}
+
+export interface ConnectReq {
+  oncomplete: (this: ConnectReq, status: number) => void;
+  transport: Transport | null;
+  address: string;
+  port: number;
+}
+
+export interface PeerInfo {
+  address?: string;
+  port?: number;
+  family?: string;
+}
+
+/** The methods of tcp_wrap's TCP handle used here (see Node's lib/net.js for the same calls). */
+export interface TcpHandle {
+  onread: (this: TcpHandle, arrayBuffer: ArrayBuffer | undefined) => void;
+  onconnection: ((this: TcpHandle, status: number, client: TcpHandle | undefined) => void) | null;
+  transport: Transport | null;
+  readonly writeQueueSize: number;
+  readStart(): number;
+  readStop(): number;
+  useUserBuffer(buffer: Uint8Array): void;
+  writeBuffer(req: WriteReq, data: Buffer): number;
+  writeUtf8String(req: WriteReq, data: string): number;
+  writev(req: WriteReq, chunks: Array<Buffer | string>, allBuffers: boolean): number;
+  shutdown(req: ShutdownReq): number;
+  close(callback?: () => void): void;
+  getpeername(out: PeerInfo): number;
+  getsockname(out: PeerInfo): number;
+  setNoDelay(on: boolean): number;
+  connect(req: ConnectReq, address: string, port: number): number;
+  connect6(req: ConnectReq, address: string, port: number): number;
+  bind(address: string, port: number, flags: number): number;
+  bind6(address: string, port: number, flags: number): number;
+  listen(backlog: number): number;
+}
+
+interface TcpWrapBinding {
+  TCP: new (type: number) => TcpHandle;
+  TCPConnectWrap: new () => ConnectReq;
+  constants: { SOCKET: number; SERVER: number; UV_TCP_REUSEPORT: number };
+}
+
+interface StreamWrapBinding {
+  WriteWrap: new () => WriteReq;
+  ShutdownWrap: new () => ShutdownReq;
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kLastWriteWasAsync: number;
+}
+
+export interface NetSocketWithHandle {
+  new (options: { handle: TcpHandle; onread: net.OnReadOpts; readable: boolean; writable: boolean; allowHalfOpen: boolean }): net.Socket;
+}
+
+const binding = (process as unknown as { binding(name: string): unknown }).binding;
+export const tcpWrap = binding("tcp_wrap") as TcpWrapBinding;
+export const streamWrap = binding("stream_wrap") as StreamWrapBinding;
+export const UV_EOF = (binding("uv") as { UV_EOF: number }).UV_EOF;
+export const state = streamWrap.streamBaseState;
+export const K_NREAD = streamWrap.kReadBytesOrError;
+export const K_ASYNC = streamWrap.kLastWriteWasAsync;
