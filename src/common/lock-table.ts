@@ -78,7 +78,14 @@ export class LockTable {
     }
   }
 
+  /**
+   * Runs before any lock is released: whatever records the order of operations (the audit log) must
+   * be on file before another thread can take the lock and act on the same URI.
+   */
+  beforeRelease: (() => void) | null = null;
+
   releaseRead(slot: number): void {
+    this.beforeRelease?.();
     const i = slot * 2;
     if (Atomics.sub(this.#locks, i + STATE, 1) === 1) Atomics.notify(this.#locks, i + STATE);
   }
@@ -107,6 +114,7 @@ export class LockTable {
   }
 
   releaseWrite(slot: number): void {
+    this.beforeRelease?.();
     const i = slot * 2;
     Atomics.store(this.#locks, i + STATE, 0);
     Atomics.notify(this.#locks, i + STATE);

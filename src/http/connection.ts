@@ -537,12 +537,14 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     }
     if (!keep) {
       // The client said this was its last request (Connection: close, or HTTP/1.0 without
-      // keep-alive), nothing of its is unread and every response byte is with the kernel: close at
-      // once, as nginx does. The kernel still sends our bytes, then FIN; no lingering is needed
-      // because a client that announced the end sends nothing more that could turn into a reset.
-      if (clientDone && this.#pos === this.#buf.length && this.#socket.flushed) {
+      // keep-alive), nothing of its is unread and every response byte is with the kernel (or held
+      // for the end of this turn, behind the access log): close then, as nginx does. The kernel
+      // still sends our bytes, then FIN; no lingering is needed because a client that announced
+      // the end sends nothing more that could turn into a reset.
+      if (clientDone && this.#pos === this.#buf.length && this.#socket.settledButHeld) {
         this.#phase = P_LINGER;
-        this.#socket.destroy();
+        this.deadline = loopNow() + this.#options.sendTimeoutMs;
+        this.#socket.closeAfterWrites();
         return;
       }
       this.#closeGracefully();

@@ -90,6 +90,33 @@ function onRead(this: TcpHandle): void {
 
 const noop = (): void => {};
 
+// Writes held to the end of the event-loop turn: something that must reach its destination before
+// any response bytes of this turn do (the access log's lines, written as one batch) calls holdWrites;
+// every transport that writes meanwhile keeps its bytes until the turn's I/O callbacks are done, then
+// the `before` callbacks run, then the held bytes go out. A response is delayed by at most one turn.
+let holding = false;
+let heldTransports: Transport[] = [];
+let beforeRelease: Array<() => void> = [];
+
+/** Holds every transport's writes until the end of this turn; `before` runs first then. */
+export function holdWrites(before: () => void): void {
+  if (!holding) {
+    holding = true;
+    setImmediate(releaseWrites);
+  }
+  if (!beforeRelease.includes(before)) beforeRelease.push(before);
+}
+
+function releaseWrites(): void {
+  holding = false;
+  const callbacks = beforeRelease;
+  beforeRelease = [];
+  for (const c of callbacks) c();
+  const transports = heldTransports;
+  heldTransports = [];
+  for (const t of transports) t.releaseHold();
+}
+
 /** A connection that is not a Connection's (refused at admission): discards input, closes on FIN. */
 const DISCARD_OWNER: TransportOwner = {
   received: noop,
@@ -118,6 +145,10 @@ export class Transport {
   /** The peer's FIN arrived: libuv reads no more. */
   #eof = false;
   #corked = 0;
+  /** Writes are held for the end of this turn (holdWrites): one of the #corked counts is the hold's. */
+  #held = false;
+  /** end() or closeAfterWrites() came while held: done at release. */
+  #afterHold: (() => void) | null = null;
   #queue: Array<Buffer | string> | null = null;
   #queuedBytes = 0;
   /** Writes handed to libuv that have not completed. */
@@ -239,6 +270,11 @@ export class Transport {
   /** Queues bytes (a string as UTF-8); false when over the high-water mark: wait for drained(). */
   write(data: Buffer | string): boolean {
     if (this.#closed || this.#ended) return false;
+    if (holding && !this.#held) {
+      this.#held = true;
+      this.#corked++;
+      heldTransports.push(this);
+    }
     if (this.#corked > 0) {
       (this.#queue ??= []).push(data);
       this.#queuedBytes += data.length;
@@ -251,6 +287,37 @@ export class Transport {
 
   cork(): void {
     this.#corked++;
+  }
+
+  /** From releaseWrites: the turn is over, held bytes go out (and a deferred end or close follows). */
+  releaseHold(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.uncork();
+    const after = this.#afterHold;
+    if (after !== null) {
+      this.#afterHold = null;
+      after();
+    }
+  }
+
+  /** True when nothing is queued or in libuv except what the turn's hold keeps back. */
+  get settledButHeld(): boolean {
+    return this.#pending === 0 && this.#corked === (this.#held ? 1 : 0);
+  }
+
+  /**
+   * Closes once every byte written is handed to the kernel: at once when nothing waits, at the end of
+   * the turn when the bytes are held, else after a graceful shutdown.
+   */
+  closeAfterWrites(): void {
+    if (this.#closed) return;
+    if (this.#held) {
+      this.#afterHold = () => this.closeAfterWrites();
+      return;
+    }
+    if (this.flushed) this.destroy();
+    else this.end(() => this.destroy());
   }
 
   uncork(): void {
@@ -333,6 +400,11 @@ export class Transport {
   /** Sends FIN after everything queued; `callback` runs once the kernel has it. Reading goes on. */
   end(callback?: () => void): void {
     if (this.#closed || this.#ended) return;
+    if (this.#held) {
+      // FIN must follow the held bytes, which go out at the end of the turn.
+      this.#afterHold = () => this.end(callback);
+      return;
+    }
     if (this.#connecting) {
       // Not before the connection is up: queued bytes must go to the address that answers.
       this.#endOnConnect = callback ?? noop;

@@ -1,7 +1,9 @@
 // Per-request log lines — the seed-000 audit format `METHOD,URI,STATUS,REQUEST-ID`, Common and Combined
-// Log Format, or JSON — written synchronously to a file descriptor before the response's last byte is
-// handed to the socket, so every line survives `kill -9` and lines from different threads never
-// interleave (one write(2) per line; O_APPEND for files). Subscribes to the engine's events.
+// Log Format, or JSON. The lines of one event-loop turn are written together, synchronously, before
+// any response bytes of that turn reach a socket (the engine holds them: http/transport.ts
+// holdWrites), so a response a client received always has its line on file, even after `kill -9`.
+// Lines from different threads never interleave: each write(2) holds whole lines and at most 4 KiB
+// (atomic on pipes; O_APPEND for files). Subscribes to the engine's events.
 
 import fs from "node:fs";
 import { formatHttpDate } from "../common/clock.ts";
@@ -13,6 +15,7 @@ import {
   responseHeadChannel,
 } from "../http/events.ts";
 import type { Request } from "../http/request.ts";
+import { holdWrites } from "../http/transport.ts";
 
 export type LogFormat = "audit" | "common" | "combined" | "json";
 
@@ -23,6 +26,9 @@ export interface AccessLogOptions {
   readonly fd?: number;
 }
 
+/** PIPE_BUF on Linux: one write(2) of at most this many bytes to a pipe is never split. */
+const BATCH_BYTES = 4096;
+
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 export class AccessLog {
@@ -31,6 +37,9 @@ export class AccessLog {
   #ownsFd: boolean;
   readonly #onHead = (message: unknown): void => this.#head(message as ResponseHeadMessage);
   readonly #onFinish = (message: unknown): void => this.#finish(message as RequestFinishMessage);
+  /** Lines of this turn not yet written. */
+  #batch = "";
+  readonly #flushBatch = (): void => this.flush();
 
   constructor(options: AccessLogOptions) {
     this.#options = options;
@@ -51,6 +60,7 @@ export class AccessLog {
   }
 
   stop(): void {
+    this.flush();
     responseHeadChannel.unsubscribe(this.#onHead);
     requestFinishChannel.unsubscribe(this.#onFinish);
     if (this.#ownsFd) fs.closeSync(this.#fd);
@@ -60,6 +70,7 @@ export class AccessLog {
   /** Re-opens the log file (after rotation: SIGUSR1). */
   reopen(): void {
     if (this.#options.path === undefined) return;
+    this.flush();
     const fd = openAppend(this.#options.path);
     const old = this.#fd;
     this.#fd = fd;
@@ -85,15 +96,25 @@ export class AccessLog {
   }
 
   #write(line: string): void {
-    // The common case — the whole line in one write(2) straight from the string — allocates nothing.
+    if (this.#batch.length + line.length > BATCH_BYTES) this.flush();
+    this.#batch += line;
+    holdWrites(this.#flushBatch);
+  }
+
+  /** Writes the lines gathered so far (the engine calls this before releasing the turn's responses). */
+  flush(): void {
+    const text = this.#batch;
+    if (text === "") return;
+    this.#batch = "";
+    // The common case — all of it in one write(2) straight from the string — allocates nothing.
     let written = 0;
     try {
-      written = fs.writeSync(this.#fd, line);
+      written = fs.writeSync(this.#fd, text);
     } catch {
       written = 0;
     }
-    if (written === line.length) return;
-    const bytes = Buffer.from(line, "utf8");
+    if (written === text.length) return;
+    const bytes = Buffer.from(text, "utf8");
     if (written < bytes.length) writeFully(this.#fd, bytes.subarray(written));
   }
 }

@@ -59,8 +59,9 @@ const countRows = data.countRow >= 0 ? shared.joinCountRow(data.countRow) : unde
 const server = "mode" in config ? buildTcpProxy(config, countRows) : httpServer(config);
 
 function httpServer(config: Config): HttpServer {
+  const locks = new LockTable(shared.locks, shared.versions);
   const site = buildSite(config, {
-    locks: new LockTable(shared.locks, shared.versions),
+    locks,
     stats: shared.stats,
     statsLayout: STATS_LAYOUT,
     startedAt: data.startedAt,
@@ -70,8 +71,13 @@ function httpServer(config: Config): HttpServer {
   const server = new HttpServer(withFaultInjection(site.handler), site.engine);
 
   if (!config.quiet) {
-    log = new AccessLog({ format: config.logFormat, ...(config.accessLog !== "" ? { path: config.accessLog } : { fd: 2 }) });
-    log.start();
+    const accessLog = new AccessLog({ format: config.logFormat, ...(config.accessLog !== "" ? { path: config.accessLog } : { fd: 2 }) });
+    accessLog.start();
+    log = accessLog;
+    // With writes on, the log's order is the order of operations on each URI (seed 000's replay):
+    // a line is on file before its URI lock is released. Without writes nothing can reorder, and
+    // lines are written once per event-loop turn.
+    if (config.writable) locks.beforeRelease = () => accessLog.flush();
   }
   stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT);
   stats.start();
@@ -96,6 +102,7 @@ function httpServer(config: Config): HttpServer {
 port.on("message", (message: SupervisorMessage) => {
   if (message.type === "drain") {
     void server.close(message.graceMs).then(() => {
+      log?.flush();
       stats?.stop();
       send({ type: "drained" });
       process.exit(0);

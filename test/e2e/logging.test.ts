@@ -83,3 +83,27 @@ test("every answered request's line is on disk even after kill -9", async () => 
   const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
   assert.deepEqual(lines, Array.from({ length: 20 }, (_, i) => `GET,/a.txt,200,r${i}`));
 });
+
+test("a response is never seen before its log line is on file, pipelined or not, across threads", async () => {
+  const file = tempLog();
+  const server = await startServer({ args: ["--root", site, "-t", "2", "--access-log", file] });
+  try {
+    // One at a time: each line is on file by the time its response arrives.
+    for (let i = 0; i < 30; i++) {
+      await get(server.port, "/a.txt", `Request-Id: one-${i}\r\n`);
+      assert.ok(fs.readFileSync(file, "utf8").includes(`GET,/a.txt,200,one-${i}\n`), `one-${i}`);
+    }
+    // Forty pipelined requests answered in one turn: their lines go out in one write, before any of them.
+    const pipelined = Array.from({ length: 40 }, (_, i) => `GET /b.html HTTP/1.1\r\nHost: x\r\nRequest-Id: pipe-${i}\r\n\r\n`).join("");
+    await exchange(server.port, `${pipelined}GET /a.txt HTTP/1.1\r\nHost: x\r\nRequest-Id: last\r\nConnection: close\r\n\r\n`);
+    const text = fs.readFileSync(file, "utf8");
+    for (let i = 0; i < 40; i++) assert.ok(text.includes(`GET,/b.html,200,pipe-${i}\n`), `pipe-${i}`);
+    assert.ok(text.includes("GET,/a.txt,200,last\n"));
+  } finally {
+    await server.stop();
+  }
+  // Whole lines only, in order per connection.
+  const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
+  assert.ok(lines.every((l) => /^GET,\/(a\.txt|b\.html),200,[a-z0-9-]+$/.test(l)));
+  assert.deepEqual(lines.filter((l) => l.includes("pipe-")), Array.from({ length: 40 }, (_, i) => `GET,/b.html,200,pipe-${i}`));
+});

@@ -12,7 +12,7 @@ import type { Request } from "../../src/http/request.ts";
 import type { Response } from "../../src/http/response.ts";
 import { HttpServer } from "../../src/http/server.ts";
 import { Listener } from "../../src/http/listener.ts";
-import { Transport, type TransportOwner } from "../../src/http/transport.ts";
+import { holdWrites, Transport, type TransportOwner } from "../../src/http/transport.ts";
 import { parseResponses } from "../helpers/raw.ts";
 
 const OPTIONS: EngineOptions = {
@@ -300,4 +300,22 @@ test("a refused connection reports ECONNREFUSED; writes cancelled by a close are
     });
   });
   assert.equal(reported, "");
+});
+
+test("writes held for the turn go out after the hold's callbacks, in order, and a held end() follows them", async () => {
+  const events: string[] = [];
+  const port = await listen((t) => {
+    t.start(owner({}));
+    holdWrites(() => events.push("before"));
+    t.write("one ");
+    t.cork();
+    t.write("two ");
+    t.uncork();
+    events.push(t.flushed ? "flushed" : "held");
+    t.end();
+  });
+  const s = await connect(port);
+  const reply = await readAll(s);
+  assert.equal(reply.toString(), "one two ");
+  assert.deepEqual(events, ["held", "before"]);
 });
