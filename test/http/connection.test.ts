@@ -6,29 +6,16 @@ import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
 import type net from "node:net";
 import { after, describe, test } from "node:test";
-import { DEFAULT_CHUNKED_LIMITS } from "../../src/http/chunked.ts";
 import type { EngineOptions } from "../../src/http/connection.ts";
 import type { RequestFinishMessage, RequestStartMessage } from "../../src/http/events.ts";
 import { type Handler, HandlerChain } from "../../src/http/handler.ts";
-import { DEFAULT_PARSE_LIMITS } from "../../src/http/parse-request.ts";
 import type { Request } from "../../src/http/request.ts";
 import type { Response } from "../../src/http/response.ts";
 import { HttpServer } from "../../src/http/server.ts";
+import { TEST_ENGINE_OPTIONS } from "../helpers/engine-options.ts";
 import { connect, exchange, parseResponses } from "../helpers/raw.ts";
 
-const OPTIONS: EngineOptions = {
-  limits: DEFAULT_PARSE_LIMITS,
-  chunkedLimits: DEFAULT_CHUNKED_LIMITS,
-  maxBodyBytes: 1 << 30,
-  headersTimeoutMs: 5000,
-  bodyTimeoutMs: 5000,
-  keepAliveTimeoutMs: 5000,
-  sendTimeoutMs: 5000,
-  lingerMs: 2000,
-  discardBodyBytes: 64 * 1024,
-  maxRequestsPerConnection: 0,
-  errorDetail: true,
-};
+const OPTIONS: EngineOptions = TEST_ENGINE_OPTIONS;
 
 const servers: HttpServer[] = [];
 after(async () => {

@@ -5,29 +5,16 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, test } from "node:test";
-import { DEFAULT_CHUNKED_LIMITS } from "../../src/http/chunked.ts";
 import type { EngineOptions } from "../../src/http/connection.ts";
-import { DEFAULT_PARSE_LIMITS } from "../../src/http/parse-request.ts";
 import type { Request } from "../../src/http/request.ts";
 import type { Response } from "../../src/http/response.ts";
 import { HttpServer } from "../../src/http/server.ts";
 import { Listener } from "../../src/http/listener.ts";
 import { holdWrites, Transport, type TransportOwner } from "../../src/http/transport.ts";
+import { TEST_ENGINE_OPTIONS } from "../helpers/engine-options.ts";
 import { parseResponses } from "../helpers/raw.ts";
 
-const OPTIONS: EngineOptions = {
-  limits: DEFAULT_PARSE_LIMITS,
-  chunkedLimits: DEFAULT_CHUNKED_LIMITS,
-  maxBodyBytes: 1 << 30,
-  headersTimeoutMs: 5000,
-  bodyTimeoutMs: 5000,
-  keepAliveTimeoutMs: 5000,
-  sendTimeoutMs: 5000,
-  lingerMs: 2000,
-  discardBodyBytes: 64 * 1024,
-  maxRequestsPerConnection: 0,
-  errorDetail: true,
-};
+const OPTIONS: EngineOptions = TEST_ENGINE_OPTIONS;
 
 const closers: Array<() => unknown> = [];
 after(async () => {
