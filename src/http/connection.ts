@@ -594,7 +594,9 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
         if (this.#body === B_READ || this.#body === B_DISCARD) this.#pumpBody();
         return;
       case P_LINGER:
-        this.#socket.destroy();
+        // Our response may still be held for the end of this turn (behind the access log) or queued
+        // in libuv: it goes out first, then the connection closes.
+        this.#socket.closeAfterWrites();
         return;
     }
   }

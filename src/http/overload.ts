@@ -12,7 +12,7 @@ export function refuseConnection(transport: Transport, retryAfterSeconds = 1): v
     dateHeaderLine() +
     `Retry-After: ${retryAfterSeconds}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${BODY.length}\r\nConnection: close\r\n\r\n`;
   // Input is read and dropped (closing with unread bytes would reset the connection and lose the 503).
-  transport.start({ received() {}, peerEnded: () => transport.destroy(), drained() {}, closed() {} });
+  transport.start({ received() {}, peerEnded: () => transport.closeAfterWrites(), drained() {}, closed() {} });
   transport.write(head + BODY);
   transport.end();
   // Do not wait long for a client that never reads: the slot is already free.

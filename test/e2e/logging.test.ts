@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
@@ -106,4 +107,25 @@ test("a response is never seen before its log line is on file, pipelined or not,
   const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
   assert.ok(lines.every((l) => /^GET,\/(a\.txt|b\.html),200,[a-z0-9-]+$/.test(l)));
   assert.deepEqual(lines.filter((l) => l.includes("pipe-")), Array.from({ length: 40 }, (_, i) => `GET,/b.html,200,pipe-${i}`));
+});
+
+test("a client that half-closes right after its request still gets the response while the log holds writes", async () => {
+  const file = tempLog();
+  const server = await startServer({ args: ["--root", site, "-t", "1", "--access-log", file, "--max-requests-per-connection", "1"] });
+  try {
+    for (let i = 0; i < 100; i++) {
+      // Request and FIN in one send: the FIN is read in the same turn as the request.
+      const bytes = await new Promise<Buffer>((resolve, reject) => {
+        const socket = net.connect({ port: server.port, host: "127.0.0.1", allowHalfOpen: true });
+        const chunks: Buffer[] = [];
+        socket.on("connect", () => socket.end(`GET /a.txt HTTP/1.1\r\nHost: x\r\nRequest-Id: hc-${i}\r\n\r\n`));
+        socket.on("data", (d: Buffer) => chunks.push(d));
+        socket.on("error", reject);
+        socket.on("close", () => resolve(Buffer.concat(chunks)));
+      });
+      assert.match(bytes.toString("latin1"), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\naaa$/, `hc-${i}`);
+    }
+  } finally {
+    await server.stop();
+  }
 });

@@ -12,6 +12,7 @@ import { type Handler, HandlerChain } from "../../src/http/handler.ts";
 import type { Request } from "../../src/http/request.ts";
 import type { Response } from "../../src/http/response.ts";
 import { HttpServer } from "../../src/http/server.ts";
+import { holdWrites } from "../../src/http/transport.ts";
 import { TEST_ENGINE_OPTIONS } from "../helpers/engine-options.ts";
 import { connect, exchange, parseResponses } from "../helpers/raw.ts";
 
@@ -546,6 +547,25 @@ describe("closing", () => {
       await c.until((b) => b.includes("second"), 2500);
       assert.deepEqual(parseResponses(c.bytes()).map((r) => r.body.toString()), ["first", "second"]);
       socket.destroy();
+    }
+  });
+
+  test("a client's FIN read while its response is still held for the log does not lose the response", async () => {
+    const port = await serve((_req, res) => {
+      // Answer from an immediate: the hold then lasts into the next turn, when the FIN is read.
+      setImmediate(() => {
+        holdWrites(() => {});
+        res.send(200, [], "held");
+      });
+      return true;
+    }, { maxRequestsPerConnection: 1 });
+    for (let i = 0; i < 20; i++) {
+      const socket = await connect(port);
+      const c = collector(socket);
+      socket.end(GET(`/${i}`));
+      await c.closed;
+      const [res] = parseResponses(c.bytes());
+      assert.equal(res?.body.toString(), "held", `request ${i}`);
     }
   });
 
