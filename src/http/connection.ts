@@ -1,44 +1,22 @@
 // One client socket's life, in the order things happen: bytes arrive → a head is scanned and parsed →
 // the body is framed → a handler answers → the connection is kept alive for the next (pipelined)
 // request or closed gracefully. Timeouts for every phase run on the server's coarse sweeper.
-// Not here: parsing rules (parse-request.ts), response framing (response.ts), routing (handlers).
+// Not here: parsing rules (parse-request.ts), body framing (request-body.ts), response framing
+// (response.ts), the socket (transport.ts), routing (handlers).
 
 import type { Socket } from "node:net";
 import { CR, LF } from "../common/bytes.ts";
 import { loopMonotonic, loopNow } from "../common/clock.ts";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";
-import { ChunkedDecoder, type ChunkedLimits } from "./chunked.ts";
-import { HttpError } from "./errors.ts";
+import type { EngineOptions } from "./engine-options.ts";
+import { errorBody, HttpError } from "./errors.ts";
 import { connectionCloseChannel, connectionOpenChannel, errorChannel, requestStartChannel } from "./events.ts";
 import type { Handler } from "./handler.ts";
-import { HEAD_INCOMPLETE, type HeadScan, type ParseLimits, parseRequestHead, scanHead } from "./parse-request.ts";
+import { HEAD_INCOMPLETE, type HeadScan, parseRequestHead, scanHead } from "./parse-request.ts";
 import { type BodySink, Request, type RequestSource } from "./request.ts";
+import { B_DISCARD, B_NONE, B_READ, RequestBody } from "./request-body.ts";
 import { Response, type ResponseSink } from "./response.ts";
-import { reasonPhrase } from "./status.ts";
 import type { Transport, TransportOwner } from "./transport.ts";
-
-export interface EngineOptions {
-  readonly limits: ParseLimits;
-  readonly chunkedLimits: ChunkedLimits;
-  /** Largest request body accepted; larger → 413. */
-  readonly maxBodyBytes: number;
-  /** From a head's first byte (or the connection's start) to its end; then 408. */
-  readonly headersTimeoutMs: number;
-  /** Longest silence while a body is being received; then 408. */
-  readonly bodyTimeoutMs: number;
-  /** Idle time allowed between requests on a kept-alive connection. */
-  readonly keepAliveTimeoutMs: number;
-  /** Longest wait for a client to take response bytes we could not hand over. */
-  readonly sendTimeoutMs: number;
-  /** How long a closing connection keeps reading (and discarding) so the client sees our response. */
-  readonly lingerMs: number;
-  /** Unread request bodies up to this size are discarded to keep the connection; larger ones close it. */
-  readonly discardBodyBytes: number;
-  /** Requests per connection before it is closed; 0 = unlimited. */
-  readonly maxRequestsPerConnection: number;
-  /** Whether error bodies name the precise problem ("Bad Request: Invalid Host field") or just the reason. */
-  readonly errorDetail: boolean;
-}
 
 /** What connections share within one server. */
 export interface ConnectionContext {
@@ -55,14 +33,7 @@ const P_DRAIN = 2; // response written, waiting for the socket to drain before t
 const P_LINGER = 3; // closing: our FIN is sent, discarding whatever the client still sends
 const P_GONE = 4; // closed or detached
 
-const B_NONE = 0; // no body, or fully received
-const B_WAIT = 1; // a body follows but nobody asked for it yet
-const B_READ = 2; // delivering to a sink
-const B_DISCARD = 3; // response done; skipping the rest of the body to reach the next request
-
 const EMPTY = Buffer.alloc(0);
-/** Terse error bodies that differ from the reason phrase (the seed-000 wording). */
-const TERSE_REASON: Readonly<Record<number, string>> = { 505: "Version Not Supported" };
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 const MAX_BUFFERED_BYTES = 1 << 20;
 const MAX_LINGER_BYTES = 1 << 20;
@@ -85,27 +56,18 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   #req: Request | null = null;
   #res: Response | null = null;
   #requests = 0;
-  #body = B_NONE;
-  #bodyRemaining = 0;
-  #decoder: ChunkedDecoder | null = null;
-  #sink: BodySink | null = null;
-  #bodyPaused = false;
-  /** True once every byte of the current request's body has been read (or there was none). */
-  #bodyConsumed = true;
-  #continueSent = false;
+  readonly #body: RequestBody;
   #clientEnded = false;
   #inLoop = false;
   #readPaused = false;
   #lingerBytes = 0;
   #drainListeners: Array<() => void> | null = null;
-  #remoteAddress: string | undefined;
-  #remotePort = -1;
-  #localPort = -1;
 
   constructor(transport: Transport, ctx: ConnectionContext) {
     this.#socket = transport;
     this.#ctx = ctx;
     this.#options = ctx.options;
+    this.#body = new RequestBody(ctx.options.chunkedLimits, ctx.options.maxBodyBytes);
     transport.start(this);
     this.deadline = loopNow() + this.#options.headersTimeoutMs;
     ctx.sweeper.add(this);
@@ -114,25 +76,16 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     }
   }
 
-  // Peer details cost a getpeername/getsockname system call each: asked for on first use only, and
-  // remembered (they are gone once the socket is closed).
   get remoteAddress(): string {
-    if (this.#remoteAddress === undefined) {
-      // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; logs and X-Forwarded-For want a.b.c.d.
-      const remote = this.#socket.remoteAddress;
-      this.#remoteAddress = remote.startsWith("::ffff:") && remote.includes(".") ? remote.slice(7) : remote;
-    }
-    return this.#remoteAddress;
+    return this.#socket.remoteAddress;
   }
 
   get remotePort(): number {
-    if (this.#remotePort === -1) this.#remotePort = this.#socket.remotePort;
-    return this.#remotePort;
+    return this.#socket.remotePort;
   }
 
   get localPort(): number {
-    if (this.#localPort === -1) this.#localPort = this.#socket.localPort;
-    return this.#localPort;
+    return this.#socket.localPort;
   }
 
   /**
@@ -142,16 +95,12 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
    */
   get closing(): boolean {
     if (this.#ctx.closing) return true;
-    return (this.#body === B_WAIT || this.#body === B_READ) && !this.#canDiscardBody();
+    return this.#body.unread && !this.#canDiscardBody();
   }
 
   /** Whether an unread body can be read and dropped to keep the connection for the next request. */
   #canDiscardBody(): boolean {
-    if (this.#body !== B_WAIT) return false;
-    const small = this.#decoder !== null || this.#bodyRemaining <= this.#options.discardBodyBytes;
-    // With Expect: 100-continue unanswered the client may never send the body: framing is unsure.
-    const expectUnanswered = this.#req !== null && this.#req.expectContinue && !this.#continueSent;
-    return small && !expectUnanswered;
+    return this.#body.canDiscard(this.#req, this.#options.discardBodyBytes);
   }
 
   get idle(): boolean {
@@ -184,8 +133,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   }
 
   #consume(): void {
-    if (this.#body === B_READ || this.#body === B_DISCARD) {
-      if (!this.#bodyPaused) this.deadline = loopNow() + this.#options.bodyTimeoutMs;
+    if (this.#body.flowing) {
+      if (!this.#body.paused) this.deadline = loopNow() + this.#options.bodyTimeoutMs;
       this.#pumpBody();
       return;
     }
@@ -200,17 +149,13 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   /** The end of a read into the shared buffer: copy out what must outlive it. */
   #settle(view: Buffer): void {
     this.#view = null;
-    const req = this.#req;
-    const reqHolds = req !== null && req.raw === view;
-    const bufHolds = this.#buf === view && this.#pos < view.length;
-    if (!reqHolds && !bufHolds) {
-      if (this.#buf === view) {
-        this.#buf = EMPTY;
-        this.#pos = 0;
-      }
-      return;
+    const reqHolds = this.#req !== null && this.#req.raw === view;
+    if (reqHolds || (this.#buf === view && this.#pos < view.length)) {
+      this.#own(view);
+    } else if (this.#buf === view) {
+      this.#buf = EMPTY;
+      this.#pos = 0;
     }
-    this.#own(view);
   }
 
   /** Replaces the shared-buffer view with a copy at the same offsets (the request head's included). */
@@ -291,19 +236,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     this.#requests++;
     this.#phase = P_BUSY;
     this.deadline = 0;
-    this.#continueSent = false;
-    this.#bodyPaused = false;
-    this.#bodyConsumed = !req.chunked && req.contentLength <= 0;
-    if (req.chunked) {
-      this.#decoder = new ChunkedDecoder(this.#options.chunkedLimits);
-      this.#body = B_WAIT;
-    } else if (req.contentLength > 0) {
-      this.#decoder = null;
-      this.#bodyRemaining = req.contentLength;
-      this.#body = B_WAIT;
-    } else {
-      this.#body = B_NONE;
-    }
+    this.#body.begin(req);
     const res = new Response(this, req);
     const max = this.#options.maxRequestsPerConnection;
     if (max > 0 && this.#requests >= max) res.closeAfter();
@@ -346,9 +279,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   /** An error found before any handler saw the request: answer it, and close if framing is unsure. */
   #failBeforeHandler(req: Request, error: HttpError): void {
     this.#phase = P_BUSY;
-    this.#body = B_NONE;
-    // Whatever body the client is sending was never read.
-    this.#bodyConsumed = false;
+    // Whatever body the client is sending is never read.
+    this.#body.abandon();
     this.#buf = EMPTY;
     this.#pos = 0;
     this.#scan.pos = -1;
@@ -362,82 +294,65 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   }
 
   #sendError(res: Response, status: number, detail: string): void {
-    const reason = reasonPhrase(status);
-    const body = this.#options.errorDetail ? `${reason}: ${detail}\n` : `${TERSE_REASON[status] ?? reason}\n`;
-    res.send(status, ["Content-Type", "text/plain; charset=utf-8"], body);
+    res.send(status, ["Content-Type", "text/plain; charset=utf-8"], errorBody(status, detail, this.#options.errorDetail));
   }
 
   // ── 3. The body, when a handler asks for it ──────────────────────────────────────────────────
 
   startBody(req: Request, sink: BodySink): void {
     if (req !== this.#req) throw new Error("request is no longer current");
-    if (this.#body === B_NONE) {
+    const body = this.#body;
+    if (body.state === B_NONE) {
       sink.end([]);
       return;
     }
-    this.#sink = sink;
-    if (req.expectContinue && !this.#continueSent && this.#pos === this.#buf.length && !this.#res!.headersSent) {
-      this.#continueSent = true;
+    if (req.expectContinue && !body.continueSent && this.#pos === this.#buf.length && !this.#res!.headersSent) {
+      body.continueSent = true;
       this.#socket.write(CONTINUE);
     }
-    this.#body = B_READ;
+    body.read(sink);
     this.deadline = loopNow() + this.#options.bodyTimeoutMs;
     this.#resumeReading();
     this.#pumpBody();
   }
 
   resumeBody(req: Request): void {
-    if (req !== this.#req || !this.#bodyPaused) return;
-    this.#bodyPaused = false;
+    if (req !== this.#req || !this.#body.paused) return;
+    this.#body.paused = false;
     this.deadline = loopNow() + this.#options.bodyTimeoutMs;
     this.#resumeReading();
     this.#pumpBody();
   }
 
   #pumpBody(): void {
-    while ((this.#body === B_READ || this.#body === B_DISCARD) && !this.#bodyPaused) {
+    const body = this.#body;
+    while (body.flowing && !body.paused) {
       const buf = this.#buf;
       const start = this.#pos;
-      const end = buf.length;
-      if (start === end) break;
-      const deliver = this.#body === B_READ;
+      if (start === buf.length) break;
       // A sink may keep what it is given (a write queue, a file write): never a shared-buffer view.
-      if (deliver && this.#view !== null && buf === this.#view) {
+      if (body.state === B_READ && this.#view !== null && buf === this.#view) {
         this.#own(buf);
         continue;
       }
-      if (this.#decoder !== null) {
-        const progress = this.#decoder.decode(buf, start, end, (data) => {
-          if (deliver && this.#sink!.data(data) === false) this.#bodyPaused = true;
-        });
-        if (progress instanceof HttpError) {
-          this.#bodyFailed(progress);
-          return;
-        }
-        this.#pos = start + progress.consumed;
-        if (this.#decoder.bodyBytes > this.#options.maxBodyBytes) {
-          this.#bodyFailed(new HttpError(413, "BODY_TOO_LARGE", "Request body too large"));
-          return;
-        }
-        if (progress.done) this.#bodyComplete(this.#decoder.trailers);
-      } else {
-        const take = Math.min(this.#bodyRemaining, end - start);
-        this.#pos = start + take;
-        this.#bodyRemaining -= take;
-        if (deliver && this.#sink!.data(buf.subarray(start, start + take)) === false) this.#bodyPaused = true;
-        if (this.#bodyRemaining === 0) this.#bodyComplete([]);
+      const taken = body.take(buf, start, buf.length);
+      if (taken instanceof HttpError) {
+        this.#bodyFailed(taken);
+        return;
       }
+      this.#pos = start + taken;
+      if (body.done) this.#bodyComplete();
     }
-    if (this.#bodyPaused) {
+    if (body.paused) {
       // The handler is the slow side now: the body timeout restarts when it resumes.
       this.#pauseReading();
       this.deadline = 0;
       return;
     }
     // The client half-closed and every buffered byte is consumed: the body can never complete.
-    if (this.#clientEnded && (this.#body === B_READ || this.#body === B_DISCARD) && this.#pos === this.#buf.length) {
-      if (this.#body === B_DISCARD) {
-        this.#body = B_NONE;
+    if (this.#clientEnded && body.flowing && this.#pos === this.#buf.length) {
+      if (body.state === B_DISCARD) {
+        body.abandon();
         this.#closeGracefully();
       } else {
         this.#bodyFailed(new HttpError(400, "BAD_CHUNK", "Request body incomplete"));
@@ -445,16 +360,10 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     }
   }
 
-  #bodyComplete(trailers: readonly string[]): void {
-    const discarding = this.#body === B_DISCARD;
-    const sink = this.#sink;
-    this.#body = B_NONE;
-    this.#bodyConsumed = true;
-    // A sink that asked to wait on the last chunk has nothing more to wait for: reading must go on
-    // (the next request may already be arriving), whether or not it ever calls resumeBody.
-    this.#bodyPaused = false;
-    this.#sink = null;
-    this.#decoder = null;
+  #bodyComplete(): void {
+    const discarding = this.#body.state === B_DISCARD;
+    const trailers = this.#body.trailers;
+    const sink = this.#body.finish();
     this.deadline = 0;
     if (discarding) {
       this.#nextPhase();
@@ -464,12 +373,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   }
 
   #bodyFailed(error: HttpError | Error): void {
-    const sink = this.#sink;
-    this.#body = B_NONE;
-    this.#bodyConsumed = false;
-    this.#bodyPaused = false;
-    this.#sink = null;
-    this.#decoder = null;
+    const sink = this.#body.abandon();
     // Framing is lost: whoever answers this request (even from inside sink.error), the connection
     // ends after it, and the bytes after the failure are never parsed as a request.
     this.#res?.closeAfter();
@@ -511,14 +415,13 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     if (res !== this.#res) return;
     const discardable = this.#canDiscardBody();
     // Whether the client said this was its last request and all of it has been read.
-    const clientDone = this.#req !== null && !this.#req.keepAlive && this.#bodyConsumed;
+    const clientDone = this.#req !== null && !this.#req.keepAlive && this.#body.consumed;
     this.#res = null;
     this.#req = null;
     let keep = keepAlive && !this.#ctx.closing;
-    if (this.#body === B_WAIT || this.#body === B_READ) {
+    if (this.#body.unread) {
       if (keep && discardable) {
-        this.#body = B_DISCARD;
-        this.#sink = null;
+        this.#body.discard();
         this.deadline = loopNow() + this.#options.bodyTimeoutMs;
         // Reading may have been paused while the unread body piled up during the handler's work.
         this.#resumeReading();
@@ -526,14 +429,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
         this.#pumpBody();
         return;
       }
-      if (this.#body === B_READ) {
-        const sink = this.#sink;
-        this.#sink = null;
-        this.#body = B_NONE;
-        sink?.error(new Error("response sent before the body was read"));
-      }
+      this.#body.abandon()?.error(new Error("response sent before the body was read"));
       keep = false;
-      this.#body = B_NONE;
     }
     if (!keep) {
       // The client said this was its last request (Connection: close, or HTTP/1.0 without
@@ -591,7 +488,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
       case P_BUSY:
         // A body still being read may be complete in what is buffered; #pumpBody decides. A body
         // nobody asked for yet is judged when it is read or discarded.
-        if (this.#body === B_READ || this.#body === B_DISCARD) this.#pumpBody();
+        if (this.#body.flowing) this.#pumpBody();
         return;
       case P_LINGER:
         // Our response may still be held for the end of this turn (behind the access log) or queued
@@ -612,16 +509,10 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
         }
         return;
       case P_BUSY:
-        if (this.#body === B_READ || this.#body === B_DISCARD) {
-          if (this.#body === B_DISCARD) {
-            this.#socket.destroy();
-            return;
-          }
-          this.#bodyFailed(new HttpError(408, "BODY_TIMEOUT", "Request body took too long"));
-          return;
-        }
-        // Waiting for the client to take response bytes (send timeout).
-        this.#socket.destroy();
+        // A body being read times out with a 408; a body being discarded, or a client that does not
+        // take our response bytes (send timeout), is cut.
+        if (this.#body.state === B_READ) this.#bodyFailed(new HttpError(408, "BODY_TIMEOUT", "Request body took too long"));
+        else this.#socket.destroy();
         return;
       case P_DRAIN:
       case P_LINGER:
@@ -672,11 +563,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
 
   closed(): void {
     this.#phase = P_GONE;
-    if (this.#sink !== null) {
-      const sink = this.#sink;
-      this.#sink = null;
-      sink.error(new Error("client closed the connection"));
-    }
+    this.#body.abandon()?.error(new Error("client closed the connection"));
     this.#req?.notifyAborted();
     this.#req = null;
     this.#res = null;

@@ -2,6 +2,8 @@
 // parsers return an HttpError and the connection answers it with `status`, closing when framing is
 // no longer certain.
 
+import { reasonPhrase } from "./status.ts";
+
 export type HttpErrorCode =
   | "BAD_REQUEST_LINE"
   | "BAD_METHOD"
@@ -35,6 +37,15 @@ export type HttpErrorCode =
   | "BODY_TIMEOUT"
   | "HANDLER_FAILED"
   | "BAD_STATUS_LINE";
+
+/** Terse error bodies that differ from the reason phrase (the seed-000 wording). */
+const TERSE_REASON: Readonly<Record<number, string>> = { 505: "Version Not Supported" };
+
+/** The body of an engine error response: "Bad Request: <detail>" with details on, else the reason. */
+export function errorBody(status: number, detail: string, withDetail: boolean): string {
+  const reason = reasonPhrase(status);
+  return withDetail ? `${reason}: ${detail}\n` : `${TERSE_REASON[status] ?? reason}\n`;
+}
 
 export class HttpError {
   readonly status: number;

@@ -4,7 +4,8 @@
 // One per worker thread; threads share the port through reusePort (runtime/ decides).
 
 import { Sweeper } from "../common/sweeper.ts";
-import { Connection, type ConnectionContext, type EngineOptions } from "./connection.ts";
+import { Connection, type ConnectionContext } from "./connection.ts";
+import type { EngineOptions } from "./engine-options.ts";
 import type { Handler } from "./handler.ts";
 import { type BoundAddress, Listener } from "./listener.ts";
 import type { Transport } from "./transport.ts";

@@ -154,6 +154,8 @@ export class Transport {
   /** Writes handed to libuv that have not completed. */
   #pending = 0;
   #needDrain = false;
+  #peer: { address: string; port: number } | null = null;
+  #localPort = -1;
 
   constructor(handle: TcpHandle) {
     this.#handle = handle;
@@ -462,22 +464,35 @@ export class Transport {
     });
   }
 
+  // Peer details cost a getpeername/getsockname system call each: asked for on first use only, and
+  // remembered (they are gone once the handle is closed).
   get remoteAddress(): string {
-    const out: PeerInfo = {};
-    if (this.#closed || this.#handle.getpeername(out) !== 0) return "";
-    return out.address ?? "";
+    if (this.#peer === null) this.#readPeer();
+    return this.#peer!.address;
   }
 
   get remotePort(): number {
+    if (this.#peer === null) this.#readPeer();
+    return this.#peer!.port;
+  }
+
+  #readPeer(): void {
     const out: PeerInfo = {};
-    if (this.#closed || this.#handle.getpeername(out) !== 0) return 0;
-    return out.port ?? 0;
+    if (this.#closed || this.#handle.getpeername(out) !== 0) {
+      this.#peer = { address: "", port: 0 };
+      return;
+    }
+    // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; logs and X-Forwarded-For want a.b.c.d.
+    const address = out.address ?? "";
+    this.#peer = { address: address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address, port: out.port ?? 0 };
   }
 
   get localPort(): number {
-    const out: PeerInfo = {};
-    if (this.#closed || this.#handle.getsockname(out) !== 0) return 0;
-    return out.port ?? 0;
+    if (this.#localPort === -1) {
+      const out: PeerInfo = {};
+      this.#localPort = this.#closed || this.#handle.getsockname(out) !== 0 ? 0 : (out.port ?? 0);
+    }
+    return this.#localPort;
   }
 
   /**

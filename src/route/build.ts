@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Config, TcpConfig } from "../config/load.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
-import type { EngineOptions } from "../http/connection.ts";
+import type { EngineOptions } from "../http/engine-options.ts";
 import { type Handler, HandlerChain } from "../http/handler.ts";
 import type { LockTable } from "../common/lock-table.ts";
 import { parseAffinity } from "../proxy/affinity.ts";

@@ -1,7 +1,7 @@
 // Engine options for in-process tests of the HTTP engine: generous limits and 5 s timeouts.
 
 import { DEFAULT_CHUNKED_LIMITS } from "../../src/http/chunked.ts";
-import type { EngineOptions } from "../../src/http/connection.ts";
+import type { EngineOptions } from "../../src/http/engine-options.ts";
 import { DEFAULT_PARSE_LIMITS } from "../../src/http/parse-request.ts";
 
 export const TEST_ENGINE_OPTIONS: EngineOptions = {

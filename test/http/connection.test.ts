@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
 import type net from "node:net";
 import { after, describe, test } from "node:test";
-import type { EngineOptions } from "../../src/http/connection.ts";
+import type { EngineOptions } from "../../src/http/engine-options.ts";
 import type { RequestFinishMessage, RequestStartMessage } from "../../src/http/events.ts";
 import { type Handler, HandlerChain } from "../../src/http/handler.ts";
 import type { Request } from "../../src/http/request.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, test } from "node:test";
-import type { EngineOptions } from "../../src/http/connection.ts";
+import type { EngineOptions } from "../../src/http/engine-options.ts";
 import type { Request } from "../../src/http/request.ts";
 import type { Response } from "../../src/http/response.ts";
 import { HttpServer } from "../../src/http/server.ts";
