@@ -517,9 +517,14 @@ export class Transport {
       onread: {
         buffer: () => readBuffer,
         callback: (n: number) => {
-          // The chunk may wait in the other side's write queue: it takes this buffer along.
-          const chunk = readBuffer.subarray(0, n);
-          readBuffer = Buffer.allocUnsafe(READ_BYTES);
+          // The chunk may wait in the other side's write queue. A small one (a WebSocket frame) is
+          // copied out so it does not pin 64 KiB; a large one takes the buffer along.
+          let chunk: Buffer;
+          if (n < READ_BYTES / 2) chunk = Buffer.from(readBuffer.subarray(0, n));
+          else {
+            chunk = readBuffer.subarray(0, n);
+            readBuffer = Buffer.allocUnsafe(READ_BYTES);
+          }
           socket!.emit("data", chunk);
           return true;
         },
