@@ -240,11 +240,6 @@ export class Transport {
     this.destroy();
   }
 
-  /** True until a connection made by connect() is established. */
-  get connecting(): boolean {
-    return this.#connecting;
-  }
-
   /** Starts reading into the shared buffer; the owner hears everything from now on. */
   start(owner: TransportOwner): void {
     this.owner = owner;
