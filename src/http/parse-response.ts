@@ -3,7 +3,7 @@
 // scanResponseHead (finds the end of the head across any split), then parseResponseHead validates the
 // complete head in one pass. Bodies are framed here (responseBodyKind) but decoded elsewhere.
 
-import { CR, equalsLowerAscii, FIELD_VALUE, HTAB, LF, SP, TCHAR, trimWhitespaceEnd } from "../common/bytes.ts";
+import { CR, equalsLowerAscii, HTAB, LF, SP, TCHAR, trimWhitespaceEnd } from "../common/bytes.ts";
 import { contentLengthOf } from "./content-length.ts";
 import { HttpError } from "./errors.ts";
 import { F_CONNECTION, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, identifyField } from "./headers.ts";

@@ -248,10 +248,12 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     this.#volatile = true;
     this.#onData(chunk);
     this.#volatile = false;
-    if (this.#pos < this.#buf.length && this.#buf.buffer === chunk.buffer) {
+    // #buf is either the chunk itself or a copy (a concatenation): only the chunk is overwritten.
+    if (this.#buf !== chunk) return;
+    if (this.#pos < chunk.length) {
       // Unparsed bytes (a head split across reads) must survive the next read into the shared buffer.
-      this.#rebase(Buffer.from(this.#buf.subarray(this.#pos)));
-    } else if (this.#buf.buffer === chunk.buffer) {
+      this.#rebase(Buffer.from(chunk.subarray(this.#pos)));
+    } else {
       this.#buf = EMPTY;
       this.#pos = 0;
     }
