@@ -24,6 +24,7 @@ import {
 import { Transport, type TransportOwner } from "../http/transport.ts";
 import { ProxyError } from "./errors.ts";
 import { isForwardableTrailer } from "./forward.ts";
+import { TlsTransport, type UpstreamSocket } from "./tls-transport.ts";
 import type { Upstream } from "./upstream.ts";
 
 /** What an exchange hears from its upstream connection. */
@@ -76,7 +77,7 @@ const CRLF = Buffer.from("\r\n");
 export class UpstreamConnection implements Sweepable, TransportOwner {
   deadline = 0;
   readonly upstream: Upstream<UpstreamConnection>;
-  readonly #socket: Transport;
+  readonly #socket: UpstreamSocket;
   readonly #sweeper: Sweeper;
   readonly #timeouts: UpstreamTimeouts;
   #phase = C_CONNECTING;
@@ -104,7 +105,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     this.upstream = upstream;
     this.#sweeper = sweeper;
     this.#timeouts = timeouts;
-    this.#socket = Transport.connect(upstream.host, upstream.port, this);
+    this.#socket = upstream.tls === null ? Transport.connect(upstream.host, upstream.port, this) : TlsTransport.connect(upstream.host, upstream.port, upstream.tls, this);
     this.deadline = loopNow() + timeouts.connectMs;
     sweeper.add(this);
   }
