@@ -29,6 +29,19 @@ export class RequestHead {
     return this.#host;
   }
 
+  /** Whether the host, or `fallback` when there is none, is `value`: compared without building a string. */
+  hostIs(value: string, fallback: string): boolean {
+    const start = this.#hostStart;
+    if (this.#host === null && this.#hostEnd > start) {
+      const raw = this.raw;
+      if (this.#hostEnd - start !== value.length) return false;
+      for (let i = 0; i < value.length; i++) if (raw[start + i] !== value.charCodeAt(i)) return false;
+      return true;
+    }
+    const host = this.#host ?? "";
+    return (host !== "" ? host : fallback) === value;
+  }
+
   set host(value: string) {
     this.#host = value;
   }

@@ -25,6 +25,8 @@ export interface CopiedFields {
    * line without its CRLF, or several adjacent lines (their inner CRLFs included).
    */
   readonly lines: readonly number[];
+  /** How many numbers of `lines` are in use: an array reused from message to message may hold more. */
+  readonly count: number;
   /** Further complete field lines, each ending in CRLF. */
   readonly extra: Buffer;
 }
@@ -326,14 +328,15 @@ export class Response {
     const end = HEAD_ENDS[variant]!;
     const raw = fields.raw;
     const lines = fields.lines;
+    const count = fields.count;
     // Every part is latin1 (one byte per character), so string lengths are byte lengths.
     let size = before.length + extra.length + framing.length + end.length + room;
     if (length >= 0) size += CONTENT_LENGTH_NAME.length + digits + 2;
-    for (let k = 0; k < lines.length; k += 2) size += lines[k + 1]! - lines[k]! + 2;
+    for (let k = 0; k < count; k += 2) size += lines[k + 1]! - lines[k]! + 2;
     const out = Buffer.allocUnsafe(size);
     out.set(before, 0);
     let at = before.length;
-    for (let k = 0; k < lines.length; k += 2) {
+    for (let k = 0; k < count; k += 2) {
       at += copyBytes(raw, lines[k]!, lines[k + 1]!, out, at);
       out[at++] = 0x0d;
       out[at++] = 0x0a;

@@ -82,8 +82,11 @@ let lastHost = "";
 let lastProto = "";
 let lastBlock: Buffer = Buffer.alloc(0);
 
-function forwardingBlock(client: string, host: string, proto: string): Buffer {
-  if (client !== lastClient || host !== lastHost || proto !== lastProto) {
+/** The block for a request to `host` (its Host, or the upstream's authority when it has none). */
+function forwardingBlock(client: string, req: RequestHead, fallbackHost: string, proto: string): Buffer {
+  // The request's host is compared in place: most requests repeat the last one's, and need no string.
+  if (client !== lastClient || proto !== lastProto || !req.hostIs(lastHost, fallbackHost)) {
+    const host = req.host !== "" ? req.host : fallbackHost;
     lastClient = client;
     lastHost = host;
     lastProto = proto;
@@ -97,6 +100,7 @@ function forwardingBlock(client: string, host: string, proto: string): Buffer {
 }
 
 const HTTP11_LINE_END = Buffer.from(" HTTP/1.1\r\n", "latin1");
+const KEEP_RUNS: number[] = [];
 const NO_BYTES: Buffer = Buffer.alloc(0);
 
 /**
@@ -115,8 +119,9 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   let xfProto: string | undefined;
   let xfHost: string | undefined;
   let hostSeen = false;
-  // Ranges of raw field lines to copy: start, end pairs.
-  const keep: number[] = [];
+  // Ranges of raw field lines to copy: start, end pairs (the first `kept` numbers of KEEP).
+  const keep = KEEP_RUNS;
+  let kept = 0;
   let keepBytes = 0;
   for (let k = 0; k < f.length; k += 5) {
     const id = f[k + 4]!;
@@ -138,13 +143,13 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
         // Host is end-to-end: a client naming it in Connection must not strip it (RFC 9110 §7.6.1).
         hostSeen = true;
         keepBytes += f[k + 3]! - ns + 2;
-        addRun(keep, ns, f[k + 3]!);
+        kept = addRun(keep, kept, ns, f[k + 3]!);
         continue;
       }
     }
     if (connectionNamed !== null && matchesAny(raw, ns, f[k + 1]!, connectionNamed)) continue;
     keepBytes += f[k + 3]! - ns + 2;
-    addRun(keep, ns, f[k + 3]!);
+    kept = addRun(keep, kept, ns, f[k + 3]!);
   }
 
   // An origin-form target that keeps its path is copied as received, method included.
@@ -156,10 +161,10 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   let tail = "";
   let block: Buffer = NO_BYTES;
   const client = plan.clientAddress;
-  const originalHost = req.host !== "" ? req.host : plan.upstreamAuthority;
   if (xff === undefined && xfProto === undefined && xfHost === undefined && forwarded === undefined && via === undefined) {
-    block = forwardingBlock(client, originalHost, plan.proto);
+    block = forwardingBlock(client, req, plan.upstreamAuthority, plan.proto);
   } else {
+    const originalHost = req.host !== "" ? req.host : plan.upstreamAuthority;
     tail += `X-Forwarded-For: ${appendList(xff, client)}\r\n`;
     tail += `X-Forwarded-Proto: ${appendList(xfProto, plan.proto)}\r\n`;
     tail += `X-Forwarded-Host: ${appendList(xfHost, originalHost)}\r\n`;
@@ -181,7 +186,7 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   } else {
     at += out.write(head, 0, "latin1");
   }
-  for (let k = 0; k < keep.length; k += 2) {
+  for (let k = 0; k < kept; k += 2) {
     at += copyBytes(raw, keep[k]!, keep[k + 1]!, out, at);
     out[at++] = 0x0d;
     out[at++] = 0x0a;
@@ -195,6 +200,9 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   return out;
 }
 
+/** What copiedResponseFields returns: one object, refilled by every call (use it before the next). */
+const COPIED: { raw: Buffer; lines: number[]; count: number; extra: Buffer } = { raw: Buffer.alloc(0), lines: [], count: 0, extra: Buffer.alloc(0) };
+
 /**
  * The response fields to send the client, as byte ranges of the upstream's head to copy unchanged
  * (the parser has validated them): the upstream's minus hop-by-hop fields, framing (the engine
@@ -204,25 +212,29 @@ export function copiedResponseFields(head: ResponseHead): CopiedFields {
   const raw = head.raw;
   const f = head.fields;
   const connectionNamed = head.connectionNamesFields ? head.tokens(F_CONNECTION) : null;
-  const lines: number[] = [];
+  const lines = COPIED.lines;
+  let count = 0;
   let via: string | undefined;
   for (let k = 0; k < f.length; k += 5) {
     const id = f[k + 4]!;
     const fate = id === -1 ? KEEP : RESPONSE_FATE[id];
     if (fate === DROP) continue;
     if (fate === MERGE) via = appendList(via, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
-    else if (connectionNamed === null || !matchesAny(raw, f[k]!, f[k + 1]!, connectionNamed)) addRun(lines, f[k]!, f[k + 3]!);
+    else if (connectionNamed === null || !matchesAny(raw, f[k]!, f[k + 1]!, connectionNamed)) count = addRun(lines, count, f[k]!, f[k + 3]!);
   }
-  return { raw, lines, extra: via === undefined ? VIA_LINE : Buffer.from(`Via: ${via}, ${VIA}\r\n`, "latin1") };
+  COPIED.raw = raw;
+  COPIED.count = count;
+  COPIED.extra = via === undefined ? VIA_LINE : Buffer.from(`Via: ${via}, ${VIA}\r\n`, "latin1");
+  return COPIED;
 }
 
 const VIA_LINE = Buffer.from(`Via: ${VIA}\r\n`, "latin1");
 
 /** The head of a 101 relayed to the client: the upstream's fields with Connection/Upgrade kept. */
 export function switchingProtocolsHead(head: ResponseHead): Buffer {
-  const { raw, lines, extra } = copiedResponseFields(head);
+  const { raw, lines, count, extra } = copiedResponseFields(head);
   const parts: Buffer[] = [Buffer.from(`HTTP/1.1 101 ${head.reason || "Switching Protocols"}\r\n`, "latin1")];
-  for (let k = 0; k < lines.length; k += 2) parts.push(raw.subarray(lines[k]!, lines[k + 1]!), CRLF);
+  for (let k = 0; k < count; k += 2) parts.push(raw.subarray(lines[k]!, lines[k + 1]!), CRLF);
   const upgrade = head.get(F_UPGRADE);
   parts.push(extra, Buffer.from(`Connection: upgrade\r\n${upgrade !== undefined ? `Upgrade: ${upgrade}\r\n` : ""}\r\n`, "latin1"));
   return Buffer.concat(parts);
@@ -231,13 +243,18 @@ export function switchingProtocolsHead(head: ResponseHead): Buffer {
 const CRLF = Buffer.from("\r\n", "latin1");
 
 /**
- * Adds the line raw[start, end) (CRLF excluded) to a list of copy runs, extending the last run when
- * the line directly follows it: adjacent kept lines are copied in one go.
+ * Adds the line raw[start, end) (CRLF excluded) to the first `count` numbers of a list of copy runs,
+ * extending the last run when the line directly follows it (adjacent kept lines are copied in one
+ * go); returns the new count. The lists are reused from message to message, so no array is made.
  */
-function addRun(runs: number[], start: number, end: number): void {
-  const last = runs.length - 1;
-  if (last > 0 && runs[last]! + 2 === start) runs[last] = end;
-  else runs.push(start, end);
+function addRun(runs: number[], count: number, start: number, end: number): number {
+  if (count > 0 && runs[count - 1]! + 2 === start) {
+    runs[count - 1] = end;
+    return count;
+  }
+  runs[count] = start;
+  runs[count + 1] = end;
+  return count + 2;
 }
 
 function matchesAny(buf: Buffer, start: number, end: number, names: readonly string[]): boolean {

@@ -87,9 +87,9 @@ function responseHead(text: string): ResponseHead {
 
 /** The field lines copiedResponseFields keeps, then its added line, as text. */
 function copiedText(head: ResponseHead): string {
-  const { raw, lines, extra } = copiedResponseFields(head);
+  const { raw, lines, count, extra } = copiedResponseFields(head);
   let out = "";
-  for (let k = 0; k < lines.length; k += 2) out += `${raw.toString("latin1", lines[k], lines[k + 1])}\r\n`;
+  for (let k = 0; k < count; k += 2) out += `${raw.toString("latin1", lines[k], lines[k + 1])}\r\n`;
   return out + extra.toString("latin1");
 }
 
