@@ -4,6 +4,7 @@
 // Not here: parsing rules (parse-request.ts), body framing (request-body.ts), response framing
 // (response.ts), the socket (transport.ts), routing (handlers).
 
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import { CR, LF } from "../common/bytes.ts";
 import { loopMonotonic, loopNow } from "../common/clock.ts";

@@ -3,6 +3,7 @@
 // scanResponseHead (finds the end of the head across any split), then parseResponseHead validates the
 // complete head in one pass. Bodies are framed here (responseBodyKind) but decoded elsewhere.
 
+import { Buffer } from "node:buffer";
 import { CR, equalsLowerAscii, HTAB, LF, SP, TCHAR, trimWhitespaceEnd } from "../common/bytes.ts";
 import { contentLengthOf } from "./content-length.ts";
 import { HttpError } from "./errors.ts";

@@ -2,6 +2,7 @@
 // offsets into the received bytes so values become strings only when someone asks (lazy headers).
 // Filled by parse-request.ts; the body and the connection live in request.ts.
 
+import { Buffer } from "node:buffer";
 import { equalsLowerAscii } from "../common/bytes.ts";
 import { knownFieldId } from "./headers.ts";
 

@@ -2,6 +2,7 @@
 // connection it came on — remote address, the body as a flow-controlled stream, abort notification.
 // Not the parser and not the socket: the connection owns both and drives this object.
 
+import { Buffer } from "node:buffer";
 import { HttpError } from "./errors.ts";
 import { RequestHead } from "./request-head.ts";
 

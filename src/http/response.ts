@@ -3,6 +3,7 @@
 // Small responses go out in one socket write; PreparedResponse caches whole responses (head and body)
 // per Date second so a cached file costs one write of an existing buffer.
 
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import { copyBytes } from "../common/bytes.ts";
 import { dateEpoch, dateHeaderLine, loopMonotonic } from "../common/clock.ts";

@@ -5,6 +5,7 @@
 // per request on net.Socket, 4.1 µs on the handle; an idle connection also drops net.Socket's ~4 KiB.
 // Not here: accepting (listener.ts), anything HTTP.
 
+import { Buffer } from "node:buffer";
 import dns from "node:dns/promises";
 import net from "node:net";
 import { getSystemErrorName } from "node:util";

@@ -3,6 +3,7 @@
 // those the Connection field names); Via is added both ways (§7.6.3); X-Forwarded-For/-Proto/-Host
 // and Forwarded (RFC 7239) are appended; the path prefix is replaced and Host kept or rewritten.
 
+import { Buffer } from "node:buffer";
 import { copyBytes, equalsLowerAscii } from "../common/bytes.ts";
 import { F_CONNECTION, F_COUNT, F_HOST, F_UPGRADE, knownFieldId } from "../http/headers.ts";
 import type { RequestHead } from "../http/request-head.ts";

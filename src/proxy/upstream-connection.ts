@@ -3,6 +3,7 @@
 // the keep-alive pool or closed. Every failure becomes one ProxyError for its listener; timeouts run
 // on the proxy's coarse sweeper. Not here: choosing the upstream, header rewriting, the client side.
 
+import { Buffer } from "node:buffer";
 import type net from "node:net";
 import { loopNow } from "../common/clock.ts";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";

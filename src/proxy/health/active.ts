@@ -2,6 +2,7 @@
 // statuses, or (TCP mode, no path) a bare connect. `fall` failed probes in a row take an upstream out,
 // `rise` good ones put it back. Separate from selection: the group only reads `up`.
 
+import { Buffer } from "node:buffer";
 import net from "node:net";
 import { connectTls, type UpstreamTls } from "../tls-transport.ts";
 import { HEAD_INCOMPLETE, type HeadScan } from "../../http/parse-request.ts";
