@@ -5,7 +5,7 @@
 
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
-import { copyBytes } from "../common/bytes.ts";
+import { copyAll, copyBytes } from "../common/bytes.ts";
 import { dateEpoch, dateHeaderLine, loopMonotonic } from "../common/clock.ts";
 import { LAST_CHUNK } from "./chunked.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
@@ -160,7 +160,7 @@ export class Response {
     const bodiless = isBodilessStatus(status);
     const withBody = !bodiless && this.#request.method !== "HEAD" && body.length > 0;
     const head = this.#copiedHead(status, fields, "", bodiless ? -1 : body.length, withBody ? body.length : 0);
-    if (withBody) head.set(body, head.length - body.length);
+    if (withBody) copyAll(body, head, head.length - body.length);
     this.#publishHead();
     this.bodyBytes = withBody ? body.length : 0;
     this.#publishFinish(true);
@@ -335,25 +335,25 @@ export class Response {
     if (length >= 0) size += CONTENT_LENGTH_NAME.length + digits + 2;
     for (let k = 0; k < count; k += 2) size += lines[k + 1]! - lines[k]! + 2;
     const out = Buffer.allocUnsafe(size);
-    out.set(before, 0);
+    copyAll(before, out, 0);
     let at = before.length;
     for (let k = 0; k < count; k += 2) {
       at += copyBytes(raw, lines[k]!, lines[k + 1]!, out, at);
       out[at++] = 0x0d;
       out[at++] = 0x0a;
     }
-    out.set(extra, at);
+    copyAll(extra, out, at);
     at += extra.length;
     if (framing.length !== 0) at += out.write(framing, at, "latin1");
     if (length >= 0) {
-      out.set(CONTENT_LENGTH_NAME, at);
+      copyAll(CONTENT_LENGTH_NAME, out, at);
       at += CONTENT_LENGTH_NAME.length;
       for (let i = digits - 1, v = length; i >= 0; i--, v = Math.floor(v / 10)) out[at + i] = 0x30 + (v % 10);
       at += digits;
       out[at++] = 0x0d;
       out[at++] = 0x0a;
     }
-    out.set(end, at);
+    copyAll(end, out, at);
     return out;
   }
 

@@ -4,7 +4,7 @@
 // and Forwarded (RFC 7239) are appended; the path prefix is replaced and Host kept or rewritten.
 
 import { Buffer } from "node:buffer";
-import { copyBytes, equalsLowerAscii } from "../common/bytes.ts";
+import { copyAll, copyBytes, equalsLowerAscii } from "../common/bytes.ts";
 import { F_CONNECTION, F_COUNT, F_HOST, F_UPGRADE, knownFieldId } from "../http/headers.ts";
 import type { RequestHead } from "../http/request-head.ts";
 import type { ResponseHead } from "../http/parse-response.ts";
@@ -182,7 +182,7 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   let at = 0;
   if (copyLine) {
     at += copyBytes(raw, req.lineStart, req.targetEnd, out, 0);
-    out.set(HTTP11_LINE_END, at);
+    copyAll(HTTP11_LINE_END, out, at);
     at += HTTP11_LINE_END.length;
   } else {
     at += out.write(head, 0, "latin1");
@@ -193,7 +193,7 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
     out[at++] = 0x0a;
   }
   if (hostLine !== "") at += out.write(hostLine, at, "latin1");
-  out.set(block, at);
+  copyAll(block, out, at);
   at += block.length;
   if (tail !== "") at += out.write(tail, at, "latin1");
   out[at++] = 0x0d;

@@ -2,16 +2,24 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { copyBytes, equalsLowerAscii, trimWhitespaceEnd } from "../../src/common/bytes.ts";
+import { copyAll, copyBytes, equalsLowerAscii, trimWhitespaceEnd } from "../../src/common/bytes.ts";
 
 test("copyBytes copies short and long ranges to the offset given and returns the count", () => {
-  for (const length of [0, 1, 47, 48, 49, 300]) {
+  for (const length of [0, 1, 23, 24, 25, 47, 48, 49, 300]) {
     const src = Buffer.from(Array.from({ length: length + 10 }, (_, i) => (i * 7) & 0xff));
     const dst = Buffer.alloc(length + 20, 0xee);
     assert.equal(copyBytes(src, 5, 5 + length, dst, 3), length);
     assert.deepEqual(dst.subarray(3, 3 + length), src.subarray(5, 5 + length));
     assert.equal(dst[2], 0xee);
     assert.equal(dst[3 + length], 0xee);
+  }
+});
+
+test("copyAll copies a whole buffer, short or long, to the offset given", () => {
+  for (const text of ["", "ab", "x".repeat(25), "y".repeat(100)]) {
+    const dst = Buffer.alloc(text.length + 4, 0x2e);
+    assert.equal(copyAll(Buffer.from(text), dst, 2), text.length);
+    assert.equal(dst.toString(), `..${text}..`);
   }
 });
 
