@@ -76,3 +76,24 @@ export function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, 
 export function copyAll(src: Buffer, dst: Buffer, at: number): number {
   return copyBytes(src, 0, src.length, dst, at);
 }
+
+/** How many decimal digits the non-negative integer `n` (at most 16 digits) has. */
+export function decimalDigits(n: number): number {
+  let digits = 1;
+  for (let limit = 10; n >= limit && digits < 16; limit *= 10) digits++;
+  return digits;
+}
+
+/** Writes the non-negative integer `n`, which has `digits` digits, as ASCII at out[at]. */
+export function writeDecimal(out: Uint8Array, at: number, digits: number, n: number): void {
+  if (n <= 0x7fffffff) {
+    // Small-integer arithmetic: no floating-point division per digit.
+    for (let i = at + digits - 1, v = n | 0; i >= at; i--) {
+      const q = (v / 10) | 0;
+      out[i] = 0x30 + v - q * 10;
+      v = q;
+    }
+    return;
+  }
+  for (let i = at + digits - 1, v = n; i >= at; i--, v = Math.floor(v / 10)) out[i] = 0x30 + (v % 10);
+}

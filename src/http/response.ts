@@ -5,7 +5,7 @@
 
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
-import { copyAll, copyBytes } from "../common/bytes.ts";
+import { copyAll, copyBytes, decimalDigits, writeDecimal } from "../common/bytes.ts";
 import { dateEpoch, dateHeaderLine, loopMonotonic } from "../common/clock.ts";
 import { LAST_CHUNK } from "./chunked.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
@@ -348,7 +348,7 @@ export class Response {
     if (length >= 0) {
       copyAll(CONTENT_LENGTH_NAME, out, at);
       at += CONTENT_LENGTH_NAME.length;
-      for (let i = digits - 1, v = length; i >= 0; i--, v = Math.floor(v / 10)) out[at + i] = 0x30 + (v % 10);
+      writeDecimal(out, at, digits, length);
       at += digits;
       out[at++] = 0x0d;
       out[at++] = 0x0a;
@@ -413,15 +413,6 @@ export class Response {
 
 const CONTENT_LENGTH_NAME = Buffer.from("Content-Length: ", "latin1");
 
-/** How many decimal digits `n` (a non-negative integer) has. */
-function decimalDigits(n: number): number {
-  let digits = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    digits++;
-  }
-  return digits;
-}
 
 /** The Connection line (if any) and the empty line ending a head, per Connection variant. */
 const HEAD_ENDS = CONNECTION_LINES.map((line) => Buffer.from(`${line}\r\n`, "latin1"));
