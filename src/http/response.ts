@@ -153,16 +153,18 @@ export class Response {
   }
 
   /**
-   * Sends a whole response whose fields are copied as bytes (see CopiedFields), head and body in
-   * one buffer and one write. Framing, Date, Server and Connection are added as by send().
+   * Sends a whole response whose fields are copied as bytes (see CopiedFields), head and body
+   * (body[bodyStart, bodyEnd), copied before this returns) in one buffer and one write. Framing,
+   * Date, Server and Connection are added as by send().
    */
-  sendCopied(status: number, fields: CopiedFields, body: Buffer): void {
+  sendCopied(status: number, fields: CopiedFields, body: Buffer, bodyStart = 0, bodyEnd = body.length): void {
     const bodiless = isBodilessStatus(status);
-    const withBody = !bodiless && this.#request.method !== "HEAD" && body.length > 0;
-    const head = this.#copiedHead(status, fields, "", bodiless ? -1 : body.length, withBody ? body.length : 0);
-    if (withBody) copyAll(body, head, head.length - body.length);
+    const length = bodyEnd - bodyStart;
+    const withBody = !bodiless && this.#request.method !== "HEAD" && length > 0;
+    const head = this.#copiedHead(status, fields, "", bodiless ? -1 : length, withBody ? length : 0);
+    if (withBody) copyBytes(body, bodyStart, bodyEnd, head, head.length - length);
     this.#publishHead();
-    this.bodyBytes = withBody ? body.length : 0;
+    this.bodyBytes = withBody ? length : 0;
     this.#publishFinish(true);
     this.#sink.write(head);
     this.#done();

@@ -34,12 +34,13 @@ export interface UpstreamListener {
   onUpstreamConnected(): void;
   /**
    * A final response head (or a 101), with how its body is framed. The head object is reused by the
-   * connection's next response: read it now or at onResponseEnd, never later. `wholeBody` is the complete
-   * Content-Length body when it arrived with the head (the usual case for small responses), and then
-   * no onResponseData follows, only onResponseEnd, within the same read; otherwise null. It is a
-   * view of a read buffer that is reused: copy it by onResponseEnd (Response.sendCopied does).
+   * connection's next response: read it now or at onResponseEnd, never later. `wholeBodyEnd` is, when
+   * the complete Content-Length body arrived with the head (the usual case for small responses), where
+   * it ends in head.raw (it starts at head.headEnd), and then no onResponseData follows, only
+   * onResponseEnd, within the same read; otherwise -1. head.raw is a read buffer that is reused:
+   * copy the body by onResponseEnd (Response.sendCopied does).
    */
-  onResponseHead(head: ResponseHead, bodyKind: number, wholeBody: Buffer | null): void;
+  onResponseHead(head: ResponseHead, bodyKind: number, wholeBodyEnd: number): void;
   /** Body bytes, the listener's to keep (a socket write may hold them until they are sent). */
   onResponseData(chunk: Buffer): void;
   onResponseEnd(): void;
@@ -329,7 +330,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
       if (status === 101) {
         this.#phase = C_DONE;
         this.deadline = 0;
-        listener.onResponseHead(head, BODY_NONE, null);
+        listener.onResponseHead(head, BODY_NONE, -1);
         return false;
       }
       const kind = responseBodyKind(head, this.#method);
@@ -339,13 +340,13 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
       if (kind === BODY_LENGTH && buf.length - end >= head.contentLength) {
         // The whole body is here already: hand it over with the head so it leaves in one write.
         this.#pos = end + head.contentLength;
-        listener.onResponseHead(head, kind, buf.subarray(end, this.#pos));
+        listener.onResponseHead(head, kind, this.#pos);
         if (this.#phase === C_BODY) this.#complete();
         return false;
       }
       if (kind === BODY_LENGTH) this.#remaining = head.contentLength;
       else if (kind === BODY_CHUNKED) this.#decoder = new ChunkedDecoder();
-      listener.onResponseHead(head, kind, null);
+      listener.onResponseHead(head, kind, -1);
       if (this.#phase !== C_BODY) return false;
       if (kind === BODY_NONE) {
         this.#complete();
