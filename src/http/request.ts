@@ -15,6 +15,14 @@ export interface BodySink {
   error(err: HttpError | Error): void;
 }
 
+/** Told when the client goes away before its response is complete. */
+export type AbortListener = (() => void) | { requestAborted(): void };
+
+function callAbortListener(listener: AbortListener): void {
+  if (typeof listener === "function") listener();
+  else listener.requestAborted();
+}
+
 /** What the connection offers a request: body delivery and peer details. */
 export interface RequestSource {
   startBody(request: Request, sink: BodySink): void;
@@ -30,8 +38,8 @@ export class Request extends RequestHead {
   startTime = 0;
   #bodyStarted = false;
   /** The first abort listener, and any more (most requests have one at most: no array for it). */
-  #abortListener: (() => void) | null = null;
-  #abortListeners: Array<() => void> | null = null;
+  #abortListener: AbortListener | null = null;
+  #abortListeners: AbortListener[] | null = null;
   aborted = false;
 
   constructor(source: RequestSource) {
@@ -90,10 +98,13 @@ export class Request extends RequestHead {
     });
   }
 
-  /** Runs `listener` if the client goes away before the response is complete. */
-  onAbort(listener: () => void): void {
+  /**
+   * Runs `listener` (a function, or an object's requestAborted(), which spares a closure per request)
+   * if the client goes away before the response is complete.
+   */
+  onAbort(listener: AbortListener): void {
     if (this.aborted) {
-      listener();
+      callAbortListener(listener);
       return;
     }
     if (this.#abortListener === null) this.#abortListener = listener;
@@ -108,7 +119,7 @@ export class Request extends RequestHead {
     const listeners = this.#abortListeners;
     this.#abortListener = null;
     this.#abortListeners = null;
-    first?.();
-    if (listeners !== null) for (const l of listeners) l();
+    if (first !== null) callAbortListener(first);
+    if (listeners !== null) for (const l of listeners) callAbortListener(l);
   }
 }

@@ -59,7 +59,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   }
 
   start(): void {
-    this.#req.onAbort(() => this.#clientGone());
+    this.#req.onAbort(this);
     this.#attempt();
   }
 
@@ -91,15 +91,15 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     else conn = new UpstreamConnection(upstream, group.sweeper, group.timeouts);
     this.#conn = conn;
     const req = this.#req;
-    const plan: ForwardPlan = {
-      clientAddress: clientAddress(req.remoteAddress),
-      proto: this.#settings.proto,
-      prefix: group.prefix,
-      basePath: group.basePath,
-      host: this.#settings.rewriteHost ? upstream.authority : null,
-      upstreamAuthority: upstream.authority,
-      upgrade: req.upgrade !== "",
-    };
+    // One plan object per thread, refilled for each request: buildRequestHead reads it and returns.
+    const plan = PLAN;
+    plan.clientAddress = clientAddress(req.remoteAddress);
+    plan.proto = this.#settings.proto;
+    plan.prefix = group.prefix;
+    plan.basePath = group.basePath;
+    plan.host = this.#settings.rewriteHost ? upstream.authority : null;
+    plan.upstreamAuthority = upstream.authority;
+    plan.upgrade = req.upgrade !== "";
     conn.begin(this, req.method, buildRequestHead(req, plan), req.chunked);
   }
 
@@ -253,7 +253,8 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     this.#finish(false);
   }
 
-  #clientGone(): void {
+  /** The client went away (Request.onAbort): the upstream side is cut too. */
+  requestAborted(): void {
     if (this.#finished) return;
     this.#upstream?.passive.releaseTrial();
     const conn = this.#conn;
@@ -284,6 +285,15 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 }
 
 const NONE: readonly number[] = [];
+const PLAN: { -readonly [K in keyof ForwardPlan]: ForwardPlan[K] } = {
+  clientAddress: "",
+  proto: "http",
+  prefix: "/",
+  basePath: null,
+  host: null,
+  upstreamAuthority: "",
+  upgrade: false,
+};
 
 /** An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d; forward the plain IPv4 form. */
 function clientAddress(address: string): string {

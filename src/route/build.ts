@@ -78,9 +78,10 @@ export function buildSite(config: Config, shared: SiteShared): Site {
   const proxied = config.proxy.length > 0;
   const own = config.serveFiles ? fileHandlers(config, config.root, shared, proxied) : [];
   if (proxied) own.push(buildProxy(config, shared.upstreams));
-  const site = new HandlerChain(own);
+  // A chain of one is that one handler: every request would otherwise pass through an extra call.
+  const site = own.length === 1 ? own[0]! : new HandlerChain(own);
   handlers.push(config.vhosts ? new HostRouter(virtualHosts(config, shared), site) : site);
-  return { handler: new HandlerChain(handlers), engine: engineOptions(config) };
+  return { handler: handlers.length === 1 ? handlers[0]! : new HandlerChain(handlers), engine: engineOptions(config) };
 }
 
 /** The handlers that serve one document root: writes (when enabled) in front of reads. */
