@@ -157,7 +157,8 @@ function parseInto(buf: Buffer, start: number, end: number, limits: ResponsePars
   let count = 0;
   let clIndex = -1;
   let teSeen = false;
-  let connectionSeen = false;
+  let connectionIndex = -1;
+  let connectionLines = 0;
   while (true) {
     if (buf[i] === CR) {
       if (buf[i + 1] !== LF) return bad("BARE_CR", "Upstream sent CR without LF");
@@ -192,7 +193,10 @@ function parseInto(buf: Buffer, start: number, end: number, limits: ResponsePars
     fields[n + 4] = id;
     if (id === F_CONTENT_LENGTH) clIndex = n;
     else if (id === F_TRANSFER_ENCODING) teSeen = true;
-    else if (id === F_CONNECTION) connectionSeen = true;
+    else if (id === F_CONNECTION) {
+      connectionIndex = n;
+      connectionLines++;
+    }
     n += 5;
   }
   into.headEnd = i;
@@ -200,12 +204,13 @@ function parseInto(buf: Buffer, start: number, end: number, limits: ResponsePars
 
   let close = false;
   let keepAlive = false;
-  if (connectionSeen) {
-    const k = fields.indexOf(F_CONNECTION, 4);
+  if (connectionLines > 0) {
     // Fast path: one Connection line holding a single common token, compared without allocating.
-    const single = k !== -1 && k % 5 === 4 && fields.indexOf(F_CONNECTION, k + 1) === -1;
-    if (single && equalsLowerAscii(buf, fields[k - 2]!, fields[k - 1]!, "keep-alive")) keepAlive = true;
-    else if (single && equalsLowerAscii(buf, fields[k - 2]!, fields[k - 1]!, "close")) close = true;
+    const single = connectionLines === 1;
+    const vs = fields[connectionIndex + 2]!;
+    const ve = fields[connectionIndex + 3]!;
+    if (single && equalsLowerAscii(buf, vs, ve, "keep-alive")) keepAlive = true;
+    else if (single && equalsLowerAscii(buf, vs, ve, "close")) close = true;
     else {
       for (const token of into.tokens(F_CONNECTION)) {
         if (token === "close") close = true;

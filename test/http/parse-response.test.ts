@@ -78,6 +78,13 @@ test("persistence follows the version and Connection (RFC 9112 §9.3)", () => {
   assert.equal(ok("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").keepAlive, false);
   assert.equal(ok("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n").keepAlive, true);
   assert.equal(ok("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n").connectionUpgrade, true);
+  // Several Connection lines or tokens: every one counts, whichever line says close.
+  assert.equal(ok("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").keepAlive, false);
+  assert.equal(ok("HTTP/1.0 200 OK\r\nConnection: X-Hop\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n").keepAlive, true);
+  const named = ok("HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nContent-Length: 0\r\n\r\n");
+  assert.equal(named.keepAlive, true);
+  assert.equal(named.connectionNamesFields, true);
+  assert.equal(ok("HTTP/1.1 200 OK\r\nConnection: CLOSE\r\nContent-Length: 0\r\n\r\n").keepAlive, false);
 });
 
 test("smuggling signals and broken framing are refused with 502", () => {
