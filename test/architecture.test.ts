@@ -113,3 +113,14 @@ test("Node's internal bindings are reached from http/uv-binding.ts only, and it 
   }
   assert.deepEqual(problems, []);
 });
+
+test("code that calls Buffer's statics imports Buffer: the global Buffer is a getter, a cost on hot paths", () => {
+  const problems: string[] = [];
+  for (const full of sourceFiles(SRC)) {
+    const source = fs.readFileSync(full, "utf8");
+    if (/\bBuffer\.[a-zA-Z]+\(/.test(source) && !/import \{[^}]*\bBuffer\b[^}]*\} from "node:buffer"/.test(source)) {
+      problems.push(`${path.relative(SRC, full)}: uses the global Buffer`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});

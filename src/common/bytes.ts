@@ -56,16 +56,44 @@ export function trimWhitespaceEnd(buf: Uint8Array, start: number, end: number): 
   return end;
 }
 
-/** Below this many bytes a plain loop beats Buffer#copy, whose fixed cost (checks, native call) dominates. */
-const SHORT_COPY_BYTES = 48;
+/**
+ * Up to this many bytes a plain loop beats Buffer#copy, whose cost is flat (~33 ns here, a native
+ * call) while the loop's grows by ~1.3 ns a byte; TypedArray#set with a subarray costs ~40 ns.
+ */
+const SHORT_COPY_BYTES = 24;
 
-/** Copies src[start, end) into dst at `at` and returns the byte count; cheap for the short runs of a head. */
-export function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number {
+/** Copies src[start, end) into dst at `at` and returns the byte count. */
+export function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
   const n = end - start;
   if (n <= SHORT_COPY_BYTES) {
     for (let i = 0; i < n; i++) dst[at + i] = src[start + i]!;
-  } else {
-    dst.set(src.subarray(start, end), at);
+    return n;
   }
-  return n;
+  return src.copy(dst, at, start, end);
+}
+
+/** Copies all of src into dst at `at` and returns the byte count. */
+export function copyAll(src: Buffer, dst: Buffer, at: number): number {
+  return copyBytes(src, 0, src.length, dst, at);
+}
+
+/** How many decimal digits the non-negative integer `n` (at most 16 digits) has. */
+export function decimalDigits(n: number): number {
+  let digits = 1;
+  for (let limit = 10; n >= limit && digits < 16; limit *= 10) digits++;
+  return digits;
+}
+
+/** Writes the non-negative integer `n`, which has `digits` digits, as ASCII at out[at]. */
+export function writeDecimal(out: Uint8Array, at: number, digits: number, n: number): void {
+  if (n <= 0x7fffffff) {
+    // Small-integer arithmetic: no floating-point division per digit.
+    for (let i = at + digits - 1, v = n | 0; i >= at; i--) {
+      const q = (v / 10) | 0;
+      out[i] = 0x30 + v - q * 10;
+      v = q;
+    }
+    return;
+  }
+  for (let i = at + digits - 1, v = n; i >= at; i--, v = Math.floor(v / 10)) out[i] = 0x30 + (v % 10);
 }

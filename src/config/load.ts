@@ -58,6 +58,10 @@ export interface Config {
   readonly lb: BalanceName;
   readonly hashKey: string;
   readonly proxyHost: "keep" | "upstream";
+  /** Extra CA certificates (PEM text, not the file name) trusted for https:// upstreams; "" for none. */
+  readonly proxyCa: string;
+  /** Verify https:// upstreams' certificates. */
+  readonly proxyTlsVerify: boolean;
   readonly upstreamKeepalive: number;
   readonly upstreamKeepaliveTimeoutMs: number;
   readonly proxyConnectTimeoutMs: number;
@@ -335,6 +339,8 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     lb: get("lb"),
     hashKey: checkHashKey(get("hashKey")),
     proxyHost: get("proxyHost"),
+    proxyCa: readProxyCa(get("proxyCa")),
+    proxyTlsVerify: get<string>("proxyTlsVerify") === "on",
     upstreamKeepalive: get("upstreamKeepalive"),
     upstreamKeepaliveTimeoutMs: get("upstreamKeepaliveTimeoutMs"),
     proxyConnectTimeoutMs: get("proxyConnectTimeoutMs"),
@@ -350,6 +356,19 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     healthFall: get("healthFall"),
   };
   return Object.freeze(config);
+}
+
+/** The PEM text of --proxy-ca (read once here, so a bad file stops the start with its name). */
+function readProxyCa(file: string): string {
+  if (file === "") return "";
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigError(`--proxy-ca: ${file} does not exist or cannot be read`);
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError(`--proxy-ca: ${file} holds no PEM certificate`);
+  return text;
 }
 
 function normalizeStatusPath(value: string): string {

@@ -81,6 +81,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: "Proxy", key: "lb", flag: "lb", type: "choice", choices: ["least-conn", "round-robin", "weighted", "p2c", "hash"], default: "least-conn", meta: "POLICY", help: "balancing: least-conn, round-robin, weighted, p2c or hash" },
   { group: "Proxy", key: "hashKey", flag: "hash-key", type: "string", default: "ip", meta: "KEY", help: "what --lb hash hashes: ip, header:NAME or cookie:NAME" },
   { group: "Proxy", key: "proxyHost", flag: "proxy-host", type: "choice", choices: ["keep", "upstream"], default: "keep", meta: "keep|upstream", help: "Host sent upstream: the client's, or the upstream's address" },
+  { group: "Proxy", key: "proxyCa", flag: "proxy-ca", type: "string", default: "", meta: "FILE", help: "also trust the CA certificates (PEM) in FILE for https:// upstreams" },
+  { group: "Proxy", key: "proxyTlsVerify", flag: "proxy-tls-verify", type: "choice", choices: ["on", "off"], default: "on", meta: "on|off", help: "check https:// upstreams' certificates (off: accept any, for testing only)" },
   { group: "Proxy", key: "upstreamKeepalive", flag: "upstream-keepalive", type: "int", default: 64, min: 0, meta: "N", help: "idle keep-alive connections kept per upstream per thread" },
   { group: "Proxy", key: "upstreamKeepaliveTimeoutMs", flag: "upstream-keepalive-timeout", type: "duration", default: 4000, min: 1, meta: "TIME", help: "how long an idle upstream connection is kept" },
   { group: "Proxy", key: "proxyConnectTimeoutMs", flag: "proxy-connect-timeout", type: "duration", default: 5000, min: 1, meta: "TIME", help: "time to connect to an upstream (504 after)" },

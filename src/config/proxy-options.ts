@@ -10,6 +10,8 @@ export interface UpstreamSpec {
   readonly host: string;
   readonly port: number;
   readonly weight: number;
+  /** https:// (TLS to the upstream); always false for TCP upstreams. */
+  readonly tls: boolean;
 }
 
 export interface ProxyRoute {
@@ -26,7 +28,7 @@ export function parseHostPort(item: string, flag: string): UpstreamSpec {
   if (m === null) throw new ConfigError(`${flag}: expected HOST:PORT, got ${JSON.stringify(item)}`);
   const port = Number(m[2]);
   if (port < 1 || port > 65535) throw new ConfigError(`${flag}: expected a port from 1 to 65535 in ${JSON.stringify(item)}`);
-  return { host: m[1]!.replace(/^\[(.*)\]$/, "$1"), port, weight: parseWeight(m[3], flag, item) };
+  return { host: m[1]!.replace(/^\[(.*)\]$/, "$1"), port, weight: parseWeight(m[3], flag, item), tls: false };
 }
 
 function parseWeight(text: string | undefined | null, flag: string, item: string): number {
@@ -59,16 +61,17 @@ export function parseProxyRoutes(items: readonly string[]): ProxyRoute[] {
       } catch {
         throw new ConfigError(`--proxy: invalid URL ${JSON.stringify(text)}`);
       }
-      if (url.protocol !== "http:") throw new ConfigError(`--proxy: only http:// upstreams are supported, got ${JSON.stringify(text)}`);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(`--proxy: expected an http:// or https:// URL, got ${JSON.stringify(text)}`);
+      const tls = url.protocol === "https:";
       if (url.username !== "" || url.password !== "" || url.hash !== "") throw new ConfigError(`--proxy: unexpected credentials or fragment in ${JSON.stringify(text)}`);
       const extra = [...url.searchParams.keys()].filter((k) => k !== "weight");
       if (extra.length > 0) throw new ConfigError(`--proxy: unknown parameter ${extra[0]} in ${JSON.stringify(text)} (only weight=N)`);
       // new URL() normalises an absent path to "/": look at the text to tell "no path" apart.
-      const hasPath = /^http:\/\/[^/?#]+\//i.test(text);
+      const hasPath = /^https?:\/\/[^/?#]+\//i.test(text);
       const path = hasPath ? url.pathname : null;
       if (basePath !== undefined && basePath !== path) throw new ConfigError(`--proxy: all URLs of one prefix must share the same path (${JSON.stringify(item)})`);
       basePath = path;
-      upstreams.push({ host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: url.port === "" ? 80 : Number(url.port), weight: parseWeight(url.searchParams.get("weight"), "--proxy", text) });
+      upstreams.push({ host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: url.port === "" ? (tls ? 443 : 80) : Number(url.port), weight: parseWeight(url.searchParams.get("weight"), "--proxy", text), tls });
     }
     if (upstreams.length === 0) throw new ConfigError(`--proxy: no upstream URL in ${JSON.stringify(item)}`);
     routes.push({ prefix, basePath: basePath ?? null, upstreams });

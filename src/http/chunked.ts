@@ -3,6 +3,7 @@
 // Chunk extensions are parsed for syntax and discarded; their size is bounded. Trailer fields are
 // validated like header fields and kept (they are never merged into the head, §7.1.2).
 
+import { Buffer } from "node:buffer";
 import { CR, FIELD_VALUE, HEX_VALUE, HTAB, LF, SP, TCHAR } from "../common/bytes.ts";
 import { HttpError } from "./errors.ts";
 

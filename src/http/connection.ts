@@ -4,6 +4,7 @@
 // Not here: parsing rules (parse-request.ts), body framing (request-body.ts), response framing
 // (response.ts), the socket (transport.ts), routing (handlers).
 
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import { CR, LF } from "../common/bytes.ts";
 import { loopMonotonic, loopNow } from "../common/clock.ts";
@@ -207,6 +208,17 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
       scan.lines = 0;
     }
     const limits = this.#options.limits;
+    // Fast path: a read ending in an empty line holds a whole head (the usual case), and the parser
+    // finds its end by itself, so no separate scan for it. Whatever fails here (a bad head, or
+    // pipelined bytes the guess got wrong) takes the scan-then-parse path below, which decides.
+    if (fresh && end - start >= 4 && buf[end - 1] === LF && buf[end - 2] === CR && buf[end - 3] === LF && buf[end - 4] === CR) {
+      const req = new Request(this);
+      if (parseRequestHead(buf, start, end, limits, req) === null) {
+        this.#pos = req.headEnd;
+        scan.pos = -1;
+        return this.#start(req);
+      }
+    }
     const headEnd = scanHead(buf, start, end, scan, limits);
     if (headEnd === HEAD_INCOMPLETE) {
       // The headers timeout runs from the head's first byte; a head that arrived whole (the usual
@@ -229,6 +241,11 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
       this.#failBeforeHandler(req, error);
       return false;
     }
+    return this.#start(req);
+  }
+
+  /** A parsed request: checks its declared size, then answers it; true when another may follow at once. */
+  #start(req: Request): boolean {
     if (req.contentLength > this.#options.maxBodyBytes) {
       this.#failBeforeHandler(req, new HttpError(413, "BODY_TOO_LARGE", "Request body too large"));
       return false;

@@ -27,6 +27,15 @@ export const KNOWN_FIELDS = [
   "x-forwarded-for",
   "forwarded",
   "authorization",
+  // Named by the proxy's forwarding rules (hop-by-hop, rebuilt or replaced fields).
+  "via",
+  "date",
+  "server",
+  "trailer",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "x-forwarded-proto",
+  "x-forwarded-host",
 ] as const;
 
 export type KnownField = (typeof KNOWN_FIELDS)[number];
@@ -53,35 +62,38 @@ export function knownFieldId(name: string): number {
   return KNOWN_FIELDS.indexOf(name.toLowerCase() as KnownField);
 }
 
-// Candidates grouped by name length and first letter (case folded), so most unknown names are
-// rejected by one array read and a known one is compared with a single candidate.
+// A known name is found by one read of a table indexed by the name's length, first and last byte
+// (case folded), then one comparison with the single candidate there. Field names reach this
+// function already validated as tokens (RFC 9110 §5.1), and known names are lower-case letters and
+// hyphens: OR-ing 0x20 into a token byte yields a lower-case letter only from that letter in either
+// case, so the comparison below is exact.
 const MAX_KNOWN_LENGTH = 31;
-const BY_SHAPE: Array<number[] | undefined> = [];
-function shapeOf(length: number, first: number): number {
-  return length * 32 + ((first | 0x20) & 0x1f);
+const SLOT = new Int8Array(32 * 32 * 32).fill(-1);
+/** The known names' bytes, each at NAME_AT[id]. */
+const NAME_BYTES = new Uint8Array(KNOWN_FIELDS.reduce((n, name) => n + name.length, 0));
+const NAME_AT = new Uint16Array(KNOWN_FIELDS.length);
+function slotOf(length: number, first: number, last: number): number {
+  return (length << 10) | ((first & 0x1f) << 5) | (last & 0x1f);
 }
-KNOWN_FIELDS.forEach((name, id) => {
-  if (name.length > MAX_KNOWN_LENGTH) throw new Error(`known field name too long: ${name}`);
-  (BY_SHAPE[shapeOf(name.length, name.charCodeAt(0))] ??= []).push(id);
-});
+KNOWN_FIELDS.reduce((at, name, id) => {
+  if (!/^[a-z-]+$/.test(name) || name.length > MAX_KNOWN_LENGTH) throw new Error(`unusable known field name: ${name}`);
+  const slot = slotOf(name.length, name.charCodeAt(0), name.charCodeAt(name.length - 1));
+  if (SLOT[slot] !== -1) throw new Error(`known field names share a slot: ${KNOWN_FIELDS[SLOT[slot]!]} and ${name}`);
+  SLOT[slot] = id;
+  NAME_AT[id] = at;
+  for (let i = 0; i < name.length; i++) NAME_BYTES[at + i] = name.charCodeAt(i);
+  return at + name.length;
+}, 0);
 
-/** Field id for the name bytes buf[start, end), or -1 when the name is not a known one. */
+/** Field id for the token bytes buf[start, end), or -1 when the name is not a known one. */
 export function identifyField(buf: Uint8Array, start: number, end: number): number {
   const length = end - start;
   if (length > MAX_KNOWN_LENGTH || length === 0) return -1;
-  const candidates = BY_SHAPE[shapeOf(length, buf[start]!)];
-  if (candidates === undefined) return -1;
-  outer: for (let c = 0; c < candidates.length; c++) {
-    const id = candidates[c]!;
-    const name = KNOWN_FIELDS[id]!;
-    for (let i = 0; i < name.length; i++) {
-      let b = buf[start + i]!;
-      if (b >= 0x41 && b <= 0x5a) b |= 0x20;
-      if (b !== name.charCodeAt(i)) continue outer;
-    }
-    return id;
-  }
-  return -1;
+  const id = SLOT[slotOf(length, buf[start]!, buf[end - 1]!)]!;
+  if (id === -1) return -1;
+  const at = NAME_AT[id]! - start;
+  for (let i = start; i < end; i++) if ((buf[i]! | 0x20) !== NAME_BYTES[at + i]) return -1;
+  return id;
 }
 
 /** Splits a comma-separated list field value into trimmed, non-empty members (RFC 9110 §5.6.1). */

@@ -2,6 +2,7 @@
 // offsets into the received bytes so values become strings only when someone asks (lazy headers).
 // Filled by parse-request.ts; the body and the connection live in request.ts.
 
+import { Buffer } from "node:buffer";
 import { equalsLowerAscii } from "../common/bytes.ts";
 import { knownFieldId } from "./headers.ts";
 
@@ -27,6 +28,19 @@ export class RequestHead {
     // Built on first use: most requests to a single-site server never look at it.
     if (this.#host === null) this.#host = this.raw.toString("latin1", this.#hostStart, this.#hostEnd);
     return this.#host;
+  }
+
+  /** Whether the host, or `fallback` when there is none, is `value`: compared without building a string. */
+  hostIs(value: string, fallback: string): boolean {
+    const start = this.#hostStart;
+    if (this.#host === null && this.#hostEnd > start) {
+      const raw = this.raw;
+      if (this.#hostEnd - start !== value.length) return false;
+      for (let i = 0; i < value.length; i++) if (raw[start + i] !== value.charCodeAt(i)) return false;
+      return true;
+    }
+    const host = this.#host ?? "";
+    return (host !== "" ? host : fallback) === value;
   }
 
   set host(value: string) {

@@ -2,6 +2,7 @@
 // connection it came on — remote address, the body as a flow-controlled stream, abort notification.
 // Not the parser and not the socket: the connection owns both and drives this object.
 
+import { Buffer } from "node:buffer";
 import { HttpError } from "./errors.ts";
 import { RequestHead } from "./request-head.ts";
 
@@ -28,6 +29,8 @@ export class Request extends RequestHead {
   /** loopMonotonic() (common/clock.ts) when the head was complete; durations are measured from here. */
   startTime = 0;
   #bodyStarted = false;
+  /** The first abort listener, and any more (most requests have one at most: no array for it). */
+  #abortListener: (() => void) | null = null;
   #abortListeners: Array<() => void> | null = null;
   aborted = false;
 
@@ -93,15 +96,19 @@ export class Request extends RequestHead {
       listener();
       return;
     }
-    (this.#abortListeners ??= []).push(listener);
+    if (this.#abortListener === null) this.#abortListener = listener;
+    else (this.#abortListeners ??= []).push(listener);
   }
 
   /** Called by the connection when the socket closes before this request's response finished. */
   notifyAborted(): void {
     if (this.aborted) return;
     this.aborted = true;
+    const first = this.#abortListener;
     const listeners = this.#abortListeners;
+    this.#abortListener = null;
     this.#abortListeners = null;
+    first?.();
     if (listeners !== null) for (const l of listeners) l();
   }
 }

@@ -3,8 +3,9 @@
 // Small responses go out in one socket write; PreparedResponse caches whole responses (head and body)
 // per Date second so a cached file costs one write of an existing buffer.
 
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
-import { copyBytes } from "../common/bytes.ts";
+import { copyAll, copyBytes, decimalDigits, writeDecimal } from "../common/bytes.ts";
 import { dateEpoch, dateHeaderLine, loopMonotonic } from "../common/clock.ts";
 import { LAST_CHUNK } from "./chunked.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
@@ -25,6 +26,8 @@ export interface CopiedFields {
    * line without its CRLF, or several adjacent lines (their inner CRLFs included).
    */
   readonly lines: readonly number[];
+  /** How many numbers of `lines` are in use: an array reused from message to message may hold more. */
+  readonly count: number;
   /** Further complete field lines, each ending in CRLF. */
   readonly extra: Buffer;
 }
@@ -150,16 +153,18 @@ export class Response {
   }
 
   /**
-   * Sends a whole response whose fields are copied as bytes (see CopiedFields), head and body in
-   * one buffer and one write. Framing, Date, Server and Connection are added as by send().
+   * Sends a whole response whose fields are copied as bytes (see CopiedFields), head and body
+   * (body[bodyStart, bodyEnd), copied before this returns) in one buffer and one write. Framing,
+   * Date, Server and Connection are added as by send().
    */
-  sendCopied(status: number, fields: CopiedFields, body: Buffer): void {
+  sendCopied(status: number, fields: CopiedFields, body: Buffer, bodyStart = 0, bodyEnd = body.length): void {
     const bodiless = isBodilessStatus(status);
-    const withBody = !bodiless && this.#request.method !== "HEAD" && body.length > 0;
-    const head = this.#copiedHead(status, fields, "", bodiless ? -1 : body.length, withBody ? body.length : 0);
-    if (withBody) head.set(body, head.length - body.length);
+    const length = bodyEnd - bodyStart;
+    const withBody = !bodiless && this.#request.method !== "HEAD" && length > 0;
+    const head = this.#copiedHead(status, fields, "", bodiless ? -1 : length, withBody ? length : 0);
+    if (withBody) copyBytes(body, bodyStart, bodyEnd, head, head.length - length);
     this.#publishHead();
-    this.bodyBytes = withBody ? body.length : 0;
+    this.bodyBytes = withBody ? length : 0;
     this.#publishFinish(true);
     this.#sink.write(head);
     this.#done();
@@ -326,30 +331,31 @@ export class Response {
     const end = HEAD_ENDS[variant]!;
     const raw = fields.raw;
     const lines = fields.lines;
+    const count = fields.count;
     // Every part is latin1 (one byte per character), so string lengths are byte lengths.
     let size = before.length + extra.length + framing.length + end.length + room;
     if (length >= 0) size += CONTENT_LENGTH_NAME.length + digits + 2;
-    for (let k = 0; k < lines.length; k += 2) size += lines[k + 1]! - lines[k]! + 2;
+    for (let k = 0; k < count; k += 2) size += lines[k + 1]! - lines[k]! + 2;
     const out = Buffer.allocUnsafe(size);
-    out.set(before, 0);
+    copyAll(before, out, 0);
     let at = before.length;
-    for (let k = 0; k < lines.length; k += 2) {
+    for (let k = 0; k < count; k += 2) {
       at += copyBytes(raw, lines[k]!, lines[k + 1]!, out, at);
       out[at++] = 0x0d;
       out[at++] = 0x0a;
     }
-    out.set(extra, at);
+    copyAll(extra, out, at);
     at += extra.length;
     if (framing.length !== 0) at += out.write(framing, at, "latin1");
     if (length >= 0) {
-      out.set(CONTENT_LENGTH_NAME, at);
+      copyAll(CONTENT_LENGTH_NAME, out, at);
       at += CONTENT_LENGTH_NAME.length;
-      for (let i = digits - 1, v = length; i >= 0; i--, v = Math.floor(v / 10)) out[at + i] = 0x30 + (v % 10);
+      writeDecimal(out, at, digits, length);
       at += digits;
       out[at++] = 0x0d;
       out[at++] = 0x0a;
     }
-    out.set(end, at);
+    copyAll(end, out, at);
     return out;
   }
 
@@ -409,15 +415,6 @@ export class Response {
 
 const CONTENT_LENGTH_NAME = Buffer.from("Content-Length: ", "latin1");
 
-/** How many decimal digits `n` (a non-negative integer) has. */
-function decimalDigits(n: number): number {
-  let digits = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    digits++;
-  }
-  return digits;
-}
 
 /** The Connection line (if any) and the empty line ending a head, per Connection variant. */
 const HEAD_ENDS = CONNECTION_LINES.map((line) => Buffer.from(`${line}\r\n`, "latin1"));

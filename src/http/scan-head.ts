@@ -2,6 +2,7 @@
 // CRLF-terminated lines up to the empty one. Pure; each parser maps the outcome codes to its own
 // errors (a client's request gets 400/414/431, an upstream's response a 502).
 
+import { Buffer } from "node:buffer";
 import { CR, LF } from "../common/bytes.ts";
 
 /** Where an unfinished head scan stopped, so the next chunk continues instead of starting over. */

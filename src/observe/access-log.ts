@@ -5,6 +5,7 @@
 // Lines from different threads never interleave: each write(2) holds whole lines and at most 4 KiB
 // (atomic on pipes; O_APPEND for files). Subscribes to the engine's events.
 
+import { Buffer } from "node:buffer";
 import fs from "node:fs";
 import { formatHttpDate } from "../common/clock.ts";
 import { F_REQUEST_ID } from "../http/headers.ts";

@@ -95,10 +95,19 @@ export class StatsRecorder {
     local[layout.bytesIn] = local[layout.bytesIn]! + req.headEnd - req.headStart + Math.max(0, req.contentLength);
     const s = m.status - layout.statusMin;
     if (s >= 0 && s < layout.statusCount) local[layout.status + s]!++;
-    const micros = Math.max(1, m.durationMs * 1000);
-    const bucket = Math.min(layout.latencyBuckets - 1, Math.ceil(Math.log2(micros)));
+    const bucket = latencyBucket(m.durationMs, layout.latencyBuckets);
     local[layout.latency + bucket]!++;
   }
 }
 
 export type { ConnectionMessage };
+
+/**
+ * The latency histogram bucket of a duration: ceil(log2(µs)) for µs >= 1 (bucket k holds durations up
+ * to 2^k µs), the last bucket for anything longer. Computed from the bit length of ceil(µs) - 1, which
+ * equals ceil(log2(µs)) without a floating-point logarithm.
+ */
+export function latencyBucket(durationMs: number, buckets: number): number {
+  const micros = Math.min(2 ** 31, Math.max(1, Math.ceil(durationMs * 1000)));
+  return Math.min(buckets - 1, 32 - Math.clz32(micros - 1));
+}

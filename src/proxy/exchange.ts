@@ -46,7 +46,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   #responsePaused = false;
   #freshOnly = false;
   /** A small response that arrived whole: sent (head and body in one write) at onResponseEnd. */
-  #wholeBody: Buffer | null = null;
+  #wholeBodyEnd = -1;
   #wholeHead: ResponseHead | null = null;
   /** Made on the first backpressure only: most responses never need it. */
   #resumeUpstream: (() => void) | null = null;
@@ -145,15 +145,15 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 
   // ── response ─────────────────────────────────────────────────────────────────────────────────
 
-  onResponseHead(head: ResponseHead, bodyKind: number, wholeBody: Buffer | null): void {
+  onResponseHead(head: ResponseHead, bodyKind: number, wholeBodyEnd: number): void {
     const res = this.#res;
     if (head.status === 101) {
       this.#switchProtocols(head);
       return;
     }
-    if (wholeBody !== null) {
+    if (wholeBodyEnd !== -1) {
       // Small response, all here: the engine sends head and body in one write; onResponseEnd follows.
-      this.#wholeBody = wholeBody;
+      this.#wholeBodyEnd = wholeBodyEnd;
       this.#wholeHead = head;
       return;
     }
@@ -184,13 +184,11 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     // must then find this exchange already complete.
     this.#finish(true);
     upstream?.succeeded();
-    const body = this.#wholeBody;
     const head = this.#wholeHead;
-    if (body !== null && head !== null) {
-      this.#wholeBody = null;
+    if (head !== null) {
       this.#wholeHead = null;
       // The head is the connection's and is reused by its next response: used here, not kept.
-      this.#res.sendCopied(head.status, copiedResponseFields(head), body);
+      this.#res.sendCopied(head.status, copiedResponseFields(head), head.raw, head.headEnd, this.#wholeBodyEnd);
     } else {
       this.#res.end();
     }

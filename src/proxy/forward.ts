@@ -3,8 +3,9 @@
 // those the Connection field names); Via is added both ways (§7.6.3); X-Forwarded-For/-Proto/-Host
 // and Forwarded (RFC 7239) are appended; the path prefix is replaced and Host kept or rewritten.
 
-import { copyBytes, equalsLowerAscii } from "../common/bytes.ts";
-import { F_CONNECTION, F_CONTENT_LENGTH, F_EXPECT, F_HOST, F_TRANSFER_ENCODING, F_UPGRADE, knownFieldId } from "../http/headers.ts";
+import { Buffer } from "node:buffer";
+import { copyAll, copyBytes, equalsLowerAscii } from "../common/bytes.ts";
+import { F_CONNECTION, F_COUNT, F_HOST, F_UPGRADE, knownFieldId } from "../http/headers.ts";
 import type { RequestHead } from "../http/request-head.ts";
 import type { ResponseHead } from "../http/parse-response.ts";
 import type { CopiedFields } from "../http/response.ts";
@@ -33,12 +34,27 @@ const F_KEEP_ALIVE = knownFieldId("keep-alive");
 const F_PROXY_CONNECTION = knownFieldId("proxy-connection");
 const F_X_FORWARDED_FOR = knownFieldId("x-forwarded-for");
 const F_FORWARDED = knownFieldId("forwarded");
+const F_VIA = knownFieldId("via");
+const F_X_FORWARDED_PROTO = knownFieldId("x-forwarded-proto");
+const F_X_FORWARDED_HOST = knownFieldId("x-forwarded-host");
 
-/** Fields never forwarded in either direction (besides those named in Connection). */
-const HOP_BY_HOP_IDS = new Set([F_CONNECTION, F_TE, F_KEEP_ALIVE, F_PROXY_CONNECTION, F_TRANSFER_ENCODING, F_UPGRADE]);
-const HOP_BY_HOP_NAMES = ["trailer", "proxy-authorization", "proxy-authenticate"];
-/** Unknown-id request fields we rebuild ourselves. */
-const REBUILT_NAMES = ["via", "x-forwarded-proto", "x-forwarded-host"];
+// What becomes of each known field, by id (an unknown name is kept unless Connection names it).
+const KEEP = 0;
+const DROP = 1;
+/** Merged into the line we add (Via; the X-Forwarded-* and Forwarded fields of a request). */
+const MERGE = 2;
+/** Hop-by-hop (RFC 9110 §7.6.1) or proxy-to-proxy: never forwarded in either direction. */
+const HOP_BY_HOP = ["connection", "te", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "trailer", "proxy-authorization", "proxy-authenticate"];
+function fates(drop: readonly string[], merge: readonly string[]): Uint8Array {
+  const table = new Uint8Array(F_COUNT);
+  for (const name of drop) table[knownFieldId(name)] = DROP;
+  for (const name of merge) table[knownFieldId(name)] = MERGE;
+  return table;
+}
+/** Framing is rebuilt by us, Expect answered by the engine; Host is decided per request. */
+const REQUEST_FATE = fates([...HOP_BY_HOP, "content-length", "expect"], ["x-forwarded-for", "forwarded", "via", "x-forwarded-proto", "x-forwarded-host"]);
+/** The engine frames the body and sends its own Date and Server. */
+const RESPONSE_FATE = fates([...HOP_BY_HOP, "content-length", "date", "server"], ["via"]);
 
 /** The path sent upstream: the prefix replaced by basePath, with exactly one slash at the seam. */
 export function rewritePath(path: string, prefix: string, basePath: string | null): string {
@@ -67,8 +83,11 @@ let lastHost = "";
 let lastProto = "";
 let lastBlock: Buffer = Buffer.alloc(0);
 
-function forwardingBlock(client: string, host: string, proto: string): Buffer {
-  if (client !== lastClient || host !== lastHost || proto !== lastProto) {
+/** The block for a request to `host` (its Host, or the upstream's authority when it has none). */
+function forwardingBlock(client: string, req: RequestHead, fallbackHost: string, proto: string): Buffer {
+  // The request's host is compared in place: most requests repeat the last one's, and need no string.
+  if (client !== lastClient || proto !== lastProto || !req.hostIs(lastHost, fallbackHost)) {
+    const host = req.host !== "" ? req.host : fallbackHost;
     lastClient = client;
     lastHost = host;
     lastProto = proto;
@@ -82,6 +101,7 @@ function forwardingBlock(client: string, host: string, proto: string): Buffer {
 }
 
 const HTTP11_LINE_END = Buffer.from(" HTTP/1.1\r\n", "latin1");
+const KEEP_RUNS: number[] = [];
 const NO_BYTES: Buffer = Buffer.alloc(0);
 
 /**
@@ -100,21 +120,23 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   let xfProto: string | undefined;
   let xfHost: string | undefined;
   let hostSeen = false;
-  // Ranges of raw field lines to copy: start, end pairs.
-  const keep: number[] = [];
+  // Ranges of raw field lines to copy: start, end pairs (the first `kept` numbers of KEEP).
+  const keep = KEEP_RUNS;
+  let kept = 0;
   let keepBytes = 0;
   for (let k = 0; k < f.length; k += 5) {
     const id = f[k + 4]!;
     const ns = f[k]!;
-    const ne = f[k + 1]!;
     if (id !== -1) {
-      if (HOP_BY_HOP_IDS.has(id) || id === F_CONTENT_LENGTH || id === F_EXPECT) continue;
-      if (id === F_X_FORWARDED_FOR) {
-        xff = appendList(xff, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
-        continue;
-      }
-      if (id === F_FORWARDED) {
-        forwarded = appendList(forwarded, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
+      const fate = REQUEST_FATE[id];
+      if (fate === DROP) continue;
+      if (fate === MERGE) {
+        const value = raw.toString("latin1", f[k + 2]!, f[k + 3]!);
+        if (id === F_X_FORWARDED_FOR) xff = appendList(xff, value);
+        else if (id === F_FORWARDED) forwarded = appendList(forwarded, value);
+        else if (id === F_VIA) via = appendList(via, value);
+        else if (id === F_X_FORWARDED_PROTO) xfProto = appendList(xfProto, value);
+        else if (id === F_X_FORWARDED_HOST) xfHost = appendList(xfHost, value);
         continue;
       }
       if (id === F_HOST) {
@@ -122,23 +144,13 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
         // Host is end-to-end: a client naming it in Connection must not strip it (RFC 9110 §7.6.1).
         hostSeen = true;
         keepBytes += f[k + 3]! - ns + 2;
-        addRun(keep, ns, f[k + 3]!);
-        continue;
-      }
-    } else {
-      if (matchesAny(raw, ns, ne, HOP_BY_HOP_NAMES)) continue;
-      const rebuilt = indexOfName(raw, ns, ne, REBUILT_NAMES);
-      if (rebuilt !== -1) {
-        const value = raw.toString("latin1", f[k + 2]!, f[k + 3]!);
-        if (rebuilt === 0) via = appendList(via, value);
-        else if (rebuilt === 1) xfProto = appendList(xfProto, value);
-        else xfHost = appendList(xfHost, value);
+        kept = addRun(keep, kept, ns, f[k + 3]!);
         continue;
       }
     }
-    if (connectionNamed !== null && matchesAny(raw, ns, ne, connectionNamed)) continue;
+    if (connectionNamed !== null && matchesAny(raw, ns, f[k + 1]!, connectionNamed)) continue;
     keepBytes += f[k + 3]! - ns + 2;
-    addRun(keep, ns, f[k + 3]!);
+    kept = addRun(keep, kept, ns, f[k + 3]!);
   }
 
   // An origin-form target that keeps its path is copied as received, method included.
@@ -150,10 +162,10 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   let tail = "";
   let block: Buffer = NO_BYTES;
   const client = plan.clientAddress;
-  const originalHost = req.host !== "" ? req.host : plan.upstreamAuthority;
   if (xff === undefined && xfProto === undefined && xfHost === undefined && forwarded === undefined && via === undefined) {
-    block = forwardingBlock(client, originalHost, plan.proto);
+    block = forwardingBlock(client, req, plan.upstreamAuthority, plan.proto);
   } else {
+    const originalHost = req.host !== "" ? req.host : plan.upstreamAuthority;
     tail += `X-Forwarded-For: ${appendList(xff, client)}\r\n`;
     tail += `X-Forwarded-Proto: ${appendList(xfProto, plan.proto)}\r\n`;
     tail += `X-Forwarded-Host: ${appendList(xfHost, originalHost)}\r\n`;
@@ -170,18 +182,18 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   let at = 0;
   if (copyLine) {
     at += copyBytes(raw, req.lineStart, req.targetEnd, out, 0);
-    out.set(HTTP11_LINE_END, at);
+    copyAll(HTTP11_LINE_END, out, at);
     at += HTTP11_LINE_END.length;
   } else {
     at += out.write(head, 0, "latin1");
   }
-  for (let k = 0; k < keep.length; k += 2) {
+  for (let k = 0; k < kept; k += 2) {
     at += copyBytes(raw, keep[k]!, keep[k + 1]!, out, at);
     out[at++] = 0x0d;
     out[at++] = 0x0a;
   }
   if (hostLine !== "") at += out.write(hostLine, at, "latin1");
-  out.set(block, at);
+  copyAll(block, out, at);
   at += block.length;
   if (tail !== "") at += out.write(tail, at, "latin1");
   out[at++] = 0x0d;
@@ -189,96 +201,66 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   return out;
 }
 
-/**
- * The response fields to send the client: the upstream's minus hop-by-hop fields, framing (the
- * engine re-frames), Date and Server (the engine sends its own), plus Via.
- */
-export function responseFields(head: ResponseHead): string[] {
-  const raw = head.raw;
-  const f = head.fields;
-  const connectionNamed = head.connectionNamesFields ? head.tokens(F_CONNECTION) : null;
-  const out: string[] = [];
-  let via: string | undefined;
-  for (let k = 0; k < f.length; k += 5) {
-    const fate = responseFieldFate(head, k, connectionNamed);
-    if (fate === DROP) continue;
-    const value = raw.toString("latin1", f[k + 2]!, f[k + 3]!);
-    if (fate === VIA_FIELD) via = appendList(via, value);
-    else out.push(raw.toString("latin1", f[k]!, f[k + 1]!), value);
-  }
-  out.push("Via", appendList(via, VIA));
-  return out;
-}
+/** What copiedResponseFields returns: one object, refilled by every call (use it before the next). */
+const COPIED: { raw: Buffer; lines: number[]; count: number; extra: Buffer } = { raw: Buffer.alloc(0), lines: [], count: 0, extra: Buffer.alloc(0) };
 
 /**
- * The same fields as responseFields, as byte ranges of the upstream's head to copy unchanged (the
- * parser has validated them), with the merged Via line as the only text built.
+ * The response fields to send the client, as byte ranges of the upstream's head to copy unchanged
+ * (the parser has validated them): the upstream's minus hop-by-hop fields, framing (the engine
+ * re-frames), Date and Server (the engine sends its own), with Via merged into the one line we add.
  */
 export function copiedResponseFields(head: ResponseHead): CopiedFields {
   const raw = head.raw;
   const f = head.fields;
   const connectionNamed = head.connectionNamesFields ? head.tokens(F_CONNECTION) : null;
-  const lines: number[] = [];
+  const lines = COPIED.lines;
+  let count = 0;
   let via: string | undefined;
   for (let k = 0; k < f.length; k += 5) {
-    const fate = responseFieldFate(head, k, connectionNamed);
-    if (fate === KEEP) addRun(lines, f[k]!, f[k + 3]!);
-    else if (fate === VIA_FIELD) via = appendList(via, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
+    const id = f[k + 4]!;
+    const fate = id === -1 ? KEEP : RESPONSE_FATE[id];
+    if (fate === DROP) continue;
+    if (fate === MERGE) via = appendList(via, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
+    else if (connectionNamed === null || !matchesAny(raw, f[k]!, f[k + 1]!, connectionNamed)) count = addRun(lines, count, f[k]!, f[k + 3]!);
   }
-  return { raw, lines, extra: via === undefined ? VIA_LINE : Buffer.from(`Via: ${via}, ${VIA}\r\n`, "latin1") };
+  COPIED.raw = raw;
+  COPIED.count = count;
+  COPIED.extra = via === undefined ? VIA_LINE : Buffer.from(`Via: ${via}, ${VIA}\r\n`, "latin1");
+  return COPIED;
 }
 
-const ENGINE_FIELDS = ["date", "server"];
 const VIA_LINE = Buffer.from(`Via: ${VIA}\r\n`, "latin1");
-const DROP = 0;
-const KEEP = 1;
-const VIA_FIELD = 2;
-
-/** Whether the response field at `k` is dropped, kept, or merged into our Via. */
-function responseFieldFate(head: ResponseHead, k: number, connectionNamed: readonly string[] | null): number {
-  const raw = head.raw;
-  const f = head.fields;
-  const id = f[k + 4]!;
-  const ns = f[k]!;
-  const ne = f[k + 1]!;
-  if (id !== -1) {
-    if (HOP_BY_HOP_IDS.has(id) || id === F_CONTENT_LENGTH) return DROP;
-  } else {
-    if (matchesAny(raw, ns, ne, HOP_BY_HOP_NAMES) || matchesAny(raw, ns, ne, ENGINE_FIELDS)) return DROP;
-    if (equalsLowerAscii(raw, ns, ne, "via")) return VIA_FIELD;
-  }
-  if (connectionNamed !== null && matchesAny(raw, ns, ne, connectionNamed)) return DROP;
-  return KEEP;
-}
 
 /** The head of a 101 relayed to the client: the upstream's fields with Connection/Upgrade kept. */
 export function switchingProtocolsHead(head: ResponseHead): Buffer {
-  const fields = responseFields(head);
-  let out = `HTTP/1.1 101 ${head.reason || "Switching Protocols"}\r\n`;
-  for (let k = 0; k < fields.length; k += 2) out += `${fields[k]}: ${fields[k + 1]}\r\n`;
+  const { raw, lines, count, extra } = copiedResponseFields(head);
+  const parts: Buffer[] = [Buffer.from(`HTTP/1.1 101 ${head.reason || "Switching Protocols"}\r\n`, "latin1")];
+  for (let k = 0; k < count; k += 2) parts.push(raw.subarray(lines[k]!, lines[k + 1]!), CRLF);
   const upgrade = head.get(F_UPGRADE);
-  out += "Connection: upgrade\r\n";
-  if (upgrade !== undefined) out += `Upgrade: ${upgrade}\r\n`;
-  return Buffer.from(`${out}\r\n`, "latin1");
+  parts.push(extra, Buffer.from(`Connection: upgrade\r\n${upgrade !== undefined ? `Upgrade: ${upgrade}\r\n` : ""}\r\n`, "latin1"));
+  return Buffer.concat(parts);
 }
 
+const CRLF = Buffer.from("\r\n", "latin1");
+
 /**
- * Adds the line raw[start, end) (CRLF excluded) to a list of copy runs, extending the last run when
- * the line directly follows it: adjacent kept lines are copied in one go.
+ * Adds the line raw[start, end) (CRLF excluded) to the first `count` numbers of a list of copy runs,
+ * extending the last run when the line directly follows it (adjacent kept lines are copied in one
+ * go); returns the new count. The lists are reused from message to message, so no array is made.
  */
-function addRun(runs: number[], start: number, end: number): void {
-  const last = runs.length - 1;
-  if (last > 0 && runs[last]! + 2 === start) runs[last] = end;
-  else runs.push(start, end);
+function addRun(runs: number[], count: number, start: number, end: number): number {
+  if (count > 0 && runs[count - 1]! + 2 === start) {
+    runs[count - 1] = end;
+    return count;
+  }
+  runs[count] = start;
+  runs[count + 1] = end;
+  return count + 2;
 }
 
 function matchesAny(buf: Buffer, start: number, end: number, names: readonly string[]): boolean {
-  return indexOfName(buf, start, end, names) !== -1;
-}
-
-function indexOfName(buf: Buffer, start: number, end: number, names: readonly string[]): number {
-  for (let n = 0; n < names.length; n++) if (equalsLowerAscii(buf, start, end, names[n]!)) return n;
-  return -1;
+  for (let n = 0; n < names.length; n++) if (equalsLowerAscii(buf, start, end, names[n]!)) return true;
+  return false;
 }
 
 /** Fields that frame, route or control a message never travel as trailers (RFC 9110 §6.5.1). */

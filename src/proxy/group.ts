@@ -53,7 +53,7 @@ export class UpstreamGroup {
       options.active === null
         ? null
         : new HealthChecker(
-            this.upstreams.map((u) => ({ host: u.host, port: u.port, authority: u.authority, health: u.active, changed: (up: boolean, reason: string) => u.activeChanged(up, reason) })),
+            this.upstreams.map((u) => ({ host: u.host, port: u.port, authority: u.authority, tls: u.tls, health: u.active, changed: (up: boolean, reason: string) => u.activeChanged(up, reason) })),
             options.active,
           );
     this.#checker?.start();

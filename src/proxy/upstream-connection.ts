@@ -3,6 +3,7 @@
 // the keep-alive pool or closed. Every failure becomes one ProxyError for its listener; timeouts run
 // on the proxy's coarse sweeper. Not here: choosing the upstream, header rewriting, the client side.
 
+import { Buffer } from "node:buffer";
 import type net from "node:net";
 import { loopNow } from "../common/clock.ts";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";
@@ -24,6 +25,7 @@ import {
 import { Transport, type TransportOwner } from "../http/transport.ts";
 import { ProxyError } from "./errors.ts";
 import { isForwardableTrailer } from "./forward.ts";
+import { TlsTransport, type UpstreamSocket } from "./tls-transport.ts";
 import type { Upstream } from "./upstream.ts";
 
 /** What an exchange hears from its upstream connection. */
@@ -32,12 +34,13 @@ export interface UpstreamListener {
   onUpstreamConnected(): void;
   /**
    * A final response head (or a 101), with how its body is framed. The head object is reused by the
-   * connection's next response: read it now or at onResponseEnd, never later. `wholeBody` is the complete
-   * Content-Length body when it arrived with the head (the usual case for small responses), and then
-   * no onResponseData follows, only onResponseEnd, within the same read; otherwise null. It is a
-   * view of a read buffer that is reused: copy it by onResponseEnd (Response.sendCopied does).
+   * connection's next response: read it now or at onResponseEnd, never later. `wholeBodyEnd` is, when
+   * the complete Content-Length body arrived with the head (the usual case for small responses), where
+   * it ends in head.raw (it starts at head.headEnd), and then no onResponseData follows, only
+   * onResponseEnd, within the same read; otherwise -1. head.raw is a read buffer that is reused:
+   * copy the body by onResponseEnd (Response.sendCopied does).
    */
-  onResponseHead(head: ResponseHead, bodyKind: number, wholeBody: Buffer | null): void;
+  onResponseHead(head: ResponseHead, bodyKind: number, wholeBodyEnd: number): void;
   /** Body bytes, the listener's to keep (a socket write may hold them until they are sent). */
   onResponseData(chunk: Buffer): void;
   onResponseEnd(): void;
@@ -76,7 +79,7 @@ const CRLF = Buffer.from("\r\n");
 export class UpstreamConnection implements Sweepable, TransportOwner {
   deadline = 0;
   readonly upstream: Upstream<UpstreamConnection>;
-  readonly #socket: Transport;
+  readonly #socket: UpstreamSocket;
   readonly #sweeper: Sweeper;
   readonly #timeouts: UpstreamTimeouts;
   #phase = C_CONNECTING;
@@ -104,7 +107,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     this.upstream = upstream;
     this.#sweeper = sweeper;
     this.#timeouts = timeouts;
-    this.#socket = Transport.connect(upstream.host, upstream.port, this);
+    this.#socket = upstream.tls === null ? Transport.connect(upstream.host, upstream.port, this) : TlsTransport.connect(upstream.host, upstream.port, upstream.tls, this);
     this.deadline = loopNow() + timeouts.connectMs;
     sweeper.add(this);
   }
@@ -248,10 +251,12 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     this.#volatile = true;
     this.#onData(chunk);
     this.#volatile = false;
-    if (this.#pos < this.#buf.length && this.#buf.buffer === chunk.buffer) {
+    // #buf is either the chunk itself or a copy (a concatenation): only the chunk is overwritten.
+    if (this.#buf !== chunk) return;
+    if (this.#pos < chunk.length) {
       // Unparsed bytes (a head split across reads) must survive the next read into the shared buffer.
-      this.#rebase(Buffer.from(this.#buf.subarray(this.#pos)));
-    } else if (this.#buf.buffer === chunk.buffer) {
+      this.#rebase(Buffer.from(chunk.subarray(this.#pos)));
+    } else {
       this.#buf = EMPTY;
       this.#pos = 0;
     }
@@ -325,7 +330,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
       if (status === 101) {
         this.#phase = C_DONE;
         this.deadline = 0;
-        listener.onResponseHead(head, BODY_NONE, null);
+        listener.onResponseHead(head, BODY_NONE, -1);
         return false;
       }
       const kind = responseBodyKind(head, this.#method);
@@ -335,13 +340,13 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
       if (kind === BODY_LENGTH && buf.length - end >= head.contentLength) {
         // The whole body is here already: hand it over with the head so it leaves in one write.
         this.#pos = end + head.contentLength;
-        listener.onResponseHead(head, kind, buf.subarray(end, this.#pos));
+        listener.onResponseHead(head, kind, this.#pos);
         if (this.#phase === C_BODY) this.#complete();
         return false;
       }
       if (kind === BODY_LENGTH) this.#remaining = head.contentLength;
       else if (kind === BODY_CHUNKED) this.#decoder = new ChunkedDecoder();
-      listener.onResponseHead(head, kind, null);
+      listener.onResponseHead(head, kind, -1);
       if (this.#phase !== C_BODY) return false;
       if (kind === BODY_NONE) {
         this.#complete();

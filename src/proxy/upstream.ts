@@ -5,11 +5,14 @@ import { ActiveHealth } from "./health/active.ts";
 import { type PassiveOptions, PassiveHealth } from "./health/passive.ts";
 import { upstreamDownChannel, upstreamUpChannel } from "./events.ts";
 import { KeepAlivePool, type Poolable } from "./pool.ts";
+import type { UpstreamTls } from "./tls-transport.ts";
 
 export interface UpstreamAddress {
   readonly host: string;
   readonly port: number;
   readonly weight: number;
+  /** How to reach an https:// upstream; null or absent for plain http://. */
+  readonly tls?: UpstreamTls | null;
 }
 
 export interface UpstreamOptions {
@@ -27,6 +30,8 @@ export class Upstream<C extends Poolable = Poolable> {
   /** "host:port" as written in a Host field ([v6]:port for IPv6). */
   readonly authority: string;
   readonly weight: number;
+  /** TLS settings for an https:// upstream, null for http://. */
+  readonly tls: UpstreamTls | null;
   readonly passive: PassiveHealth;
   readonly active: ActiveHealth;
   readonly pool: KeepAlivePool<C>;
@@ -36,6 +41,7 @@ export class Upstream<C extends Poolable = Poolable> {
     this.host = address.host;
     this.port = address.port;
     this.weight = address.weight;
+    this.tls = address.tls ?? null;
     this.authority = `${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`;
     this.passive = new PassiveHealth(options.passive);
     this.active = new ActiveHealth(options.rise, options.fall);

@@ -144,10 +144,12 @@ export function buildProxy(config: Config, shared?: CountRows): ProxyHandler {
     counts.push(shared !== undefined && offset + n <= shared.stride ? new ActiveCounts(n, shared, offset) : new ActiveCounts(n));
     offset += n;
   }
+  // One settings object for every https:// upstream: TLS contexts are built once per settings object.
+  const tls = { ca: config.proxyCa, verify: config.proxyTlsVerify };
   const groups: GroupOptions[] = config.proxy.map((route, i) => ({
     prefix: route.prefix,
     basePath: route.basePath,
-    upstreams: route.upstreams,
+    upstreams: route.upstreams.map((u) => ({ host: u.host, port: u.port, weight: u.weight, tls: u.tls ? tls : null })),
     policy: config.lb,
     affinity,
     upstream: {
@@ -183,7 +185,7 @@ export function buildTcpProxy(config: TcpConfig, shared?: CountRows): TcpProxy {
   const n = config.upstreams.length;
   const counts = shared !== undefined && n <= shared.stride ? new ActiveCounts(n, shared) : undefined;
   return new TcpProxy({
-    upstreams: config.upstreams,
+    upstreams: config.upstreams.map((u) => ({ host: u.host, port: u.port, weight: u.weight })),
     policy: config.lb,
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,

@@ -2,6 +2,7 @@
 // through events.ts), and the one-line text/plain body every error and every write's short answer carries.
 // Not here: custom error pages (the 404.html lookup is the handler's).
 
+import { Buffer } from "node:buffer";
 import { PreparedResponse, type Response } from "../http/response.ts";
 import { REASON } from "../http/status.ts";
 import { reportStaticError } from "./events.ts";

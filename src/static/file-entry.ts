@@ -2,6 +2,7 @@
 // siblings, compressed variants made once) and their response heads, prepared ahead of time so a cached
 // file is answered with one write. Pure data and head building: no I/O (lookup.ts and compress.ts fill it).
 
+import { Buffer } from "node:buffer";
 import { PreparedResponse } from "../http/response.ts";
 import type { MimeType } from "./mime.ts";
 

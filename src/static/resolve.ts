@@ -3,6 +3,8 @@
 // removes dot segments (RFC 3986 §5.2.4, encoded ones included) without ever climbing above the root;
 // hides dotfiles unless allowed. The real-path jail for symlinks is checked later, against the disk.
 
+import { Buffer } from "node:buffer";
+
 export type Resolved =
   | { readonly ok: true; readonly relative: string; readonly segments: readonly string[]; readonly trailingSlash: boolean }
   | { readonly ok: false; readonly status: 400 | 404; readonly reason: string };

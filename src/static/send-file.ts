@@ -3,6 +3,7 @@
 // memory, or a stream from disk. Synchronous whenever the chosen bytes are in memory.
 // Not here: finding the file (lookup.ts), keeping it (file-cache.ts), making compressed variants (compress.ts).
 
+import { Buffer } from "node:buffer";
 import { evaluateConditions, evaluateIfRange, NOT_MODIFIED, PRECONDITION_FAILED } from "../http/filters/conditional.ts";
 import { type ByteRange, contentRange, multipartLayout, parseRange, RANGE_PARTIAL, RANGE_UNSATISFIABLE, unsatisfiedRange } from "../http/filters/range.ts";
 import { F_ACCEPT_ENCODING, F_IF_MATCH, F_IF_MODIFIED_SINCE, F_IF_NONE_MATCH, F_IF_RANGE, F_IF_UNMODIFIED_SINCE, F_RANGE } from "../http/headers.ts";

@@ -2,6 +2,7 @@
 // while the socket is backed up, and exactly one close of the descriptor however the exchange ends
 // (finished, client gone, read error). Segments are byte ranges of the file or literal text between them.
 
+import { Buffer } from "node:buffer";
 import fs from "node:fs";
 import type { ByteRange } from "../http/filters/range.ts";
 import type { Request } from "../http/request.ts";

@@ -4,6 +4,7 @@
 // cache sees the change, and the response (with its audit line) is sent. A failed or aborted upload
 // leaves the old file untouched and no temporary file behind.
 
+import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";

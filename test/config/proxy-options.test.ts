@@ -9,13 +9,21 @@ import { parseHealthStatus, parseHostPort, parseProxyRoutes } from "../../src/co
 
 test("routes: default prefix, explicit prefix with a replacing path, weights, IPv6", () => {
   assert.deepEqual(parseProxyRoutes(["http://127.0.0.1:3000,http://[::1]:3001?weight=3", "/api=http://10.0.0.1/v1/"]), [
-    { prefix: "/", basePath: null, upstreams: [{ host: "127.0.0.1", port: 3000, weight: 1 }, { host: "::1", port: 3001, weight: 3 }] },
-    { prefix: "/api", basePath: "/v1/", upstreams: [{ host: "10.0.0.1", port: 80, weight: 1 }] },
+    { prefix: "/", basePath: null, upstreams: [{ host: "127.0.0.1", port: 3000, weight: 1, tls: false }, { host: "::1", port: 3001, weight: 3, tls: false }] },
+    { prefix: "/api", basePath: "/v1/", upstreams: [{ host: "10.0.0.1", port: 80, weight: 1, tls: false }] },
   ]);
 });
 
+test("routes: https:// upstreams use TLS, on port 443 unless one is given, and may mix with http://", () => {
+  assert.deepEqual(parseProxyRoutes(["/s=https://api.example/v2/,https://[::1]:8443/v2/"]), [
+    { prefix: "/s", basePath: "/v2/", upstreams: [{ host: "api.example", port: 443, weight: 1, tls: true }, { host: "::1", port: 8443, weight: 1, tls: true }] },
+  ]);
+  assert.deepEqual(parseProxyRoutes(["https://a,http://b"])[0]!.upstreams.map((u) => [u.port, u.tls]), [[443, true], [80, false]]);
+  assert.equal(parseProxyRoutes(["https://a"])[0]!.basePath, null, "no path: the client's path is kept");
+});
+
 test("routes: bad input is named precisely", () => {
-  assert.throws(() => parseProxyRoutes(["https://x"]), /only http:\/\//);
+  assert.throws(() => parseProxyRoutes(["ftp://x"]), /expected an http:\/\/ or https:\/\/ URL/);
   assert.throws(() => parseProxyRoutes(["/a=http://x", "/a=http://y"]), /given twice/);
   assert.throws(() => parseProxyRoutes(["http://x?weight=0"]), /weight must be 1-1000/);
   assert.throws(() => parseProxyRoutes(["http://x?w=2"]), /unknown parameter w/);
@@ -24,7 +32,7 @@ test("routes: bad input is named precisely", () => {
 });
 
 test("TCP upstreams and health statuses", () => {
-  assert.deepEqual(parseHostPort("db:5432", "--upstream"), { host: "db", port: 5432, weight: 1 });
+  assert.deepEqual(parseHostPort("db:5432", "--upstream"), { host: "db", port: 5432, weight: 1, tls: false });
   assert.throws(() => parseHostPort("db", "--upstream"), /expected HOST:PORT/);
   assert.deepEqual(parseHealthStatus(["2xx", "301"]), [2, 301]);
   assert.throws(() => parseHealthStatus(["ok"]), /--health-status/);

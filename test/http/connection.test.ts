@@ -312,6 +312,28 @@ describe("request bodies", () => {
   });
 });
 
+describe("heads that arrive whole (parsed without a separate scan for their end)", () => {
+  test("pipelined requests in one read, the read ending in an empty line, are each answered in order", async () => {
+    const port = await serve(echo);
+    const { bytes } = await exchange(port, GET("/a") + `POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\nxx\r\n\r\nxx` + GET("/c", "Connection: close\r\n"));
+    const responses = parseResponses(bytes);
+    assert.deepEqual(responses.map((r) => r.headers["x-path"]), ["/a", "/b", "/c"]);
+    assert.equal(responses[1]!.body.toString(), "xx\r\n\r\nxx", "a body holding an empty line is body, not a head end");
+  });
+
+  test("a bad head in such a read gets the error the scan gives: bare LF 400, oversized head 431, long line 414", async () => {
+    const port = await serve(echo, { limits: { ...OPTIONS.limits, maxHeaderBytes: 200 } });
+    const bareLf = parseResponses((await exchange(port, "GET / HTTP/1.1\r\nHost: t\nX: 1\r\n\r\n")).bytes);
+    assert.equal(bareLf[0]!.status, 400);
+    assert.match(bareLf[0]!.body.toString(), /LF without CR/);
+    const large = parseResponses((await exchange(port, `GET / HTTP/1.1\r\nHost: t\r\nX: ${"a".repeat(300)}\r\n\r\n`)).bytes);
+    assert.equal(large[0]!.status, 431);
+    const roomy = await serve(echo);
+    const line = parseResponses((await exchange(roomy, `GET /${"a".repeat(OPTIONS.limits.maxRequestLineBytes)} HTTP/1.1\r\nHost: t\r\n\r\n`)).bytes);
+    assert.equal(line[0]!.status, 414);
+  });
+});
+
 describe("half-close", () => {
   test("a request then FIN is answered, then the connection closes", async () => {
     const port = await serve(async (_req, res) => {

@@ -255,9 +255,10 @@ describe("serializeFields", () => {
 });
 
 describe("Response.sendCopied / writeHeadCopied", () => {
-  // One run of two adjacent field lines (Content-Type, ETag): byte ranges of `raw`, CRLF excluded.
+  // One run of two adjacent field lines (Content-Type, ETag): byte ranges of `raw`, CRLF excluded; the
+  // pair past `count` is a stale one from a reused list and must be ignored.
   const raw = Buffer.from("X: 0\r\nContent-Type: text/plain\r\nETag: \"e\"\r\nX-Skip: 1\r\n", "latin1");
-  const fields = { raw, lines: [6, 41], extra: Buffer.from("Via: 1.1 portico\r\n", "latin1") };
+  const fields = { raw, lines: [6, 41, 99, 99], count: 2, extra: Buffer.from("Via: 1.1 portico\r\n", "latin1") };
 
   test("copies the field runs as bytes, then Via, Content-Length and the body, in one write", () => {
     const { sink, res } = setup();

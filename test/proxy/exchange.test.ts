@@ -132,12 +132,12 @@ function collectingResponse(): { res: Response; done: Promise<{ status: number; 
       this.finished = true;
       finish({ status, parts });
     },
-    sendCopied(s: number, _f: unknown, body: Buffer) {
+    sendCopied(s: number, _f: unknown, body: Buffer, start = 0, end = body.length) {
       status = s;
       this.finished = true;
-      // The real sendCopied copies the body into the response head's buffer before it returns (the
-      // body may be a view of a reused read buffer), so the fake copies too.
-      finish({ status, parts: [Buffer.from(body)] });
+      // The real sendCopied copies body[start, end) into the response head's buffer before it returns
+      // (the body lies in a reused read buffer), so the fake copies too.
+      finish({ status, parts: [Buffer.from(body.subarray(start, end))] });
     },
     send(s: number) {
       finish({ status: s, parts: [] });

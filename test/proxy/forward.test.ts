@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { DEFAULT_PARSE_LIMITS, parseRequestHead } from "../../src/http/parse-request.ts";
 import { DEFAULT_RESPONSE_LIMITS, parseResponseHead, ResponseHead } from "../../src/http/parse-response.ts";
 import { RequestHead } from "../../src/http/request-head.ts";
-import { buildRequestHead, type ForwardPlan, isForwardableTrailer, responseFields, rewritePath } from "../../src/proxy/forward.ts";
+import { buildRequestHead, copiedResponseFields, type ForwardPlan, isForwardableTrailer, rewritePath, switchingProtocolsHead } from "../../src/proxy/forward.ts";
 
 function request(text: string): RequestHead {
   const buf = Buffer.from(text, "latin1");
@@ -78,11 +78,37 @@ test("prefix stripping follows nginx proxy_pass: the URL's path replaces the pre
   assert.match(head, /^GET \/x\?q HTTP\/1\.1\r\n/);
 });
 
-test("response fields lose hop-by-hop fields, framing, Date and Server, and gain Via", () => {
-  const buf = Buffer.from("HTTP/1.1 200 OK\r\nDate: x\r\nServer: up\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 1\r\nContent-Length: 3\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n", "latin1");
+function responseHead(text: string): ResponseHead {
+  const buf = Buffer.from(text, "latin1");
   const head = new ResponseHead();
   assert.equal(parseResponseHead(buf, 0, buf.length, DEFAULT_RESPONSE_LIMITS, head), null);
-  assert.deepEqual(responseFields(head), ["Set-Cookie", "a=1", "Set-Cookie", "b=2", "Via", "1.1 portico"]);
+  return head;
+}
+
+/** The field lines copiedResponseFields keeps, then its added line, as text. */
+function copiedText(head: ResponseHead): string {
+  const { raw, lines, count, extra } = copiedResponseFields(head);
+  let out = "";
+  for (let k = 0; k < count; k += 2) out += `${raw.toString("latin1", lines[k], lines[k + 1])}\r\n`;
+  return out + extra.toString("latin1");
+}
+
+test("response fields lose hop-by-hop fields, framing, Date and Server, and gain Via", () => {
+  const head = responseHead("HTTP/1.1 200 OK\r\nDate: x\r\nServer: up\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 1\r\nContent-Length: 3\r\nSet-Cookie: a=1\r\nTrailer: X-Sum\r\nProxy-Authenticate: Basic\r\nSet-Cookie: b=2\r\n\r\n");
+  assert.equal(copiedText(head), "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nVia: 1.1 portico\r\n");
+});
+
+test("an upstream's Via is merged into the one Via line sent to the client (RFC 9110 §7.6.3)", () => {
+  const head = responseHead("HTTP/1.1 200 OK\r\nvia: 1.0 cache\r\nX-A: 1\r\nVia: 1.1 edge\r\nContent-Length: 0\r\n\r\n");
+  assert.equal(copiedText(head), "X-A: 1\r\nVia: 1.0 cache, 1.1 edge, 1.1 portico\r\n");
+});
+
+test("a relayed 101 keeps the upstream's fields and its Upgrade, without hop-by-hop ones", () => {
+  const head = responseHead("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade, X-Hop\r\nX-Hop: 1\r\nSec-WebSocket-Accept: abc=\r\nDate: x\r\n\r\n");
+  assert.equal(
+    switchingProtocolsHead(head).toString("latin1"),
+    "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: abc=\r\nVia: 1.1 portico\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
+  );
 });
 
 test("an absolute-form target's authority becomes the Host sent upstream (RFC 9112 §3.2.2)", () => {

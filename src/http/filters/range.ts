@@ -2,6 +2,8 @@
 // Content-Range values and the multipart/byteranges layout (§14.6). Pure: no I/O, no response writing;
 // a handler turns the layout into bytes from memory or from disk.
 
+import { Buffer } from "node:buffer";
+
 /** An inclusive byte range [start, end] of a representation. */
 export interface ByteRange {
   readonly start: number;

@@ -17,6 +17,8 @@ export class LeastConnPolicy implements BalancePolicy {
 
   pick(eligible: Eligible, _key: string): number {
     const n = this.#weights.length;
+    // One upstream: no counts to compare (reading them is a shared-memory load per live thread).
+    if (n === 1) return eligible(0) ? 0 : -1;
     const start = this.#next;
     this.#next = start + 1 >= n ? 0 : start + 1;
     let best = -1;

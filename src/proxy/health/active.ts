@@ -2,7 +2,9 @@
 // statuses, or (TCP mode, no path) a bare connect. `fall` failed probes in a row take an upstream out,
 // `rise` good ones put it back. Separate from selection: the group only reads `up`.
 
+import { Buffer } from "node:buffer";
 import net from "node:net";
+import { connectTls, type UpstreamTls } from "../tls-transport.ts";
 import { HEAD_INCOMPLETE, type HeadScan } from "../../http/parse-request.ts";
 import { DEFAULT_RESPONSE_LIMITS, parseResponseHead, ResponseHead, scanResponseHead } from "../../http/parse-response.ts";
 
@@ -47,6 +49,8 @@ export interface ProbeTarget {
   readonly host: string;
   readonly port: number;
   readonly authority: string;
+  /** Probe over TLS (an https:// upstream), or null for plain TCP. */
+  readonly tls?: UpstreamTls | null;
   readonly health: ActiveHealth;
   /** Called when the state flips. */
   changed(up: boolean, reason: string): void;
@@ -104,7 +108,8 @@ export class HealthChecker {
 
   #probe(target: ProbeTarget, done: (ok: boolean, reason: string) => void): void {
     const options = this.#options;
-    const socket = net.connect({ host: target.host, port: target.port });
+    const secure = target.tls ?? null;
+    const socket = secure === null ? net.connect({ host: target.host, port: target.port }) : connectTls(target.host, target.port, secure);
     this.#inFlight.add(socket);
     let finished = false;
     const finish = (ok: boolean, reason: string): void => {
@@ -119,7 +124,8 @@ export class HealthChecker {
     timer.unref();
     socket.on("error", (error: NodeJS.ErrnoException) => finish(false, `health check failed: ${error.code ?? error.message}`));
     socket.on("close", () => finish(false, "health check: connection closed before a response"));
-    socket.on("connect", () => {
+    // A TLS probe counts once the handshake (and the certificate check) has passed.
+    socket.on(secure === null ? "connect" : "secureConnect", () => {
       if (options.path === "") {
         finish(true, "connect check passed");
         return;

@@ -3,6 +3,7 @@
 // with half-close passed on and an idle timeout. Health: passive on connect failures, active by
 // periodic connect checks. One per worker thread, sharing the port through reusePort.
 
+import { Buffer } from "node:buffer";
 import net from "node:net";
 import { ActiveCounts } from "../balance/active-counts.ts";
 import { createPolicy } from "../balance/create-policy.ts";

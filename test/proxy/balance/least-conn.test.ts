@@ -33,3 +33,9 @@ test("weights scale capacity", () => {
   const policy = new LeastConnPolicy(policyOptions(2, { active: countsOf([1, 3]), weights: [1, 4] }));
   assert.equal(policy.pick(() => true, ""), 1);
 });
+
+test("a single upstream is picked while it is eligible, whatever its count, and not once it is out", () => {
+  const policy = new LeastConnPolicy(policyOptions(1, { active: countsOf([9]) }));
+  assert.equal(policy.pick(() => true, ""), 0);
+  assert.equal(policy.pick(() => false, ""), -1);
+});
