@@ -231,7 +231,13 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
   }
   for (const [key, value] of values) merged.set(key, value);
 
-  if (tcp) return { kind: "tcp", config: finishTcp(merged, positionals[0]) };
+  if (tcp) {
+    // A flag portico tcp would ignore (--root, --proxy, --hash-key…) is a mistake worth naming.
+    for (const key of values.keys()) {
+      if (!TCP_KEYS.has(key)) throw new ConfigError(`--${optionByKey(key)?.flag ?? key} does not apply to portico tcp (see --help)`);
+    }
+    return { kind: "tcp", config: finishTcp(merged, positionals[0]) };
+  }
   let port = typeof defaults.port === "number" ? defaults.port : 8080;
   if (positionals.length === 1) port = parsePort(positionals[0]!);
   else if (merged.has("port") && typeof merged.get("port") === "number") port = merged.get("port") as number;
@@ -371,13 +377,20 @@ function normalizeStatusPath(value: string): string {
   return value.replace(/\/+$/, "") || "/_portico";
 }
 
+/** The options portico tcp reads; any other given on its command line is refused. */
+const TCP_KEYS = new Set(["config", "threads", "quiet", "shutdownGraceMs", "listen", "upstream", "tcpIdleTimeoutMs", "lb", "proxyConnectTimeoutMs", "maxFails", "failTimeoutMs", "healthIntervalMs", "healthRise", "healthFall"]);
+
 function finishTcp(values: Map<string, unknown>, positional: string | undefined): TcpConfig {
   const get = <T>(key: string): T => values.get(key) as T;
-  const listen = get<string>("listen") !== "" ? get<string>("listen") : positional;
+  const given = get<string>("listen");
+  if (given !== "" && positional !== undefined) throw new ConfigError(`unexpected argument ${JSON.stringify(positional)}: portico tcp listens where --listen says`);
+  const listen = given !== "" ? given : positional;
   if (listen === undefined) throw new ConfigError("portico tcp needs --listen [HOST:]PORT");
   const colon = listen.lastIndexOf(":");
   const host = colon === -1 ? "" : listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  const port = parsePort(colon === -1 ? listen : listen.slice(colon + 1));
+  const portText = colon === -1 ? listen : listen.slice(colon + 1);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new ConfigError(`--listen: expected [HOST:]PORT with a port from 0 to 65535, got ${JSON.stringify(listen)}`);
+  const port = Number(portText);
   const list = get<string[]>("upstream");
   if (list.length === 0) throw new ConfigError("portico tcp needs --upstream HOST:PORT[,HOST:PORT...]");
   const upstreams = list.map((item) => parseHostPort(item, "--upstream"));

@@ -3,6 +3,7 @@
 // dropping a connection, and on SIGINT/SIGTERM drains every worker before exiting 0.
 // It serves nothing itself and holds no request state.
 
+import net from "node:net";
 import { Worker } from "node:worker_threads";
 import type { Config, TcpConfig } from "../config/load.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
@@ -65,6 +66,9 @@ export class Supervisor {
     }
     // Always on Linux, so a reload's new workers can bind beside the old ones before these drain.
     this.#reusePort = process.platform === "linux";
+    // SO_REUSEPORT would also let us bind beside another process (a second Portico, an old one left
+    // running) and silently split its traffic with it: the port must be free before we share it.
+    if (this.#reusePort && this.#config.port !== 0) await assertPortFree(this.#config, this.#config.port);
     // The first worker binds first so port 0 resolves to one real port the others then share.
     const first = await this.#spawn(0, this.#config.port);
     this.#port = first.port;
@@ -243,6 +247,15 @@ export class Supervisor {
     await Promise.race([Promise.all(exits), deadline]);
     process.exit(0);
   }
+}
+
+/** Binds host:port alone (no SO_REUSEPORT) and lets go at once; rejects as a listen failure would. */
+function assertPortFree(config: Config | TcpConfig, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => reject(new Error(listenFailure(error.code ?? "", error.message, config, port))));
+    probe.listen({ port, host: config.host === "" ? undefined : config.host }, () => probe.close(() => resolve()));
+  });
 }
 
 function listenFailure(code: string, message: string, config: Config | TcpConfig, port: number): string {

@@ -15,6 +15,7 @@ import type { Config } from "../config/load.ts";
 import { buildSite, buildTcpProxy } from "../route/build.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { C_ACTIVE_CONNECTIONS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
+import { UpstreamNotices } from "./upstream-notices.ts";
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -51,6 +52,9 @@ diagnosticsChannel.subscribe("portico:static.error", (message) => {
   const detail = error instanceof Error ? error.message : String(error);
   process.stderr.write(`portico: error serving ${path === "" ? "a file" : path}: ${detail}\n`);
 });
+
+// Upstreams leaving or rejoining the rotation, and the errors behind 502/504 answers.
+new UpstreamNotices(data.index, (line) => process.stderr.write(`${line}\n`)).start();
 
 let log: AccessLog | null = null;
 let stats: StatsRecorder | null = null;

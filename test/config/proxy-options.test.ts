@@ -54,3 +54,15 @@ test("--proxy repeats; portico tcp parses its own command", () => {
     assert.equal(tcp.config.lb, "round-robin");
   }
 });
+
+test("portico tcp names a bad --listen, and refuses a second port and flags it would ignore", () => {
+  const base = ["tcp", "--upstream", "a:1"];
+  assert.throws(() => parseCommandLine([...base, "--listen", "abc"]), /^Error: --listen: expected \[HOST:\]PORT .* got "abc"$/);
+  assert.throws(() => parseCommandLine([...base, "--listen", "h:70000"]), /--listen: .* got "h:70000"/);
+  assert.throws(() => parseCommandLine([...base, "--listen", "7000", "7001"]), /unexpected argument "7001"/);
+  for (const flag of [["--proxy", "http://x:1"], ["--root", "/tmp"], ["--hash-key", "header:X"], ["--health-path", "/h"], ["--host", "::1"]]) {
+    assert.throws(() => parseCommandLine([...base, "--listen", "7000", ...flag]), new RegExp(`^Error: ${flag[0]} does not apply to portico tcp`));
+  }
+  const ok = parseCommandLine([...base, "7000", "-q", "-t", "2", "--lb", "hash", "--idle-timeout", "5s", "--max-fails", "1", "--fail-timeout", "2s", "--health-interval", "1s", "--health-rise", "1", "--health-fall", "1", "--proxy-connect-timeout", "1s", "--shutdown-grace", "1s"]);
+  assert.equal(ok.kind, "tcp");
+});

@@ -37,7 +37,7 @@ async function waitFor(ready: () => boolean, what: string, boundMs = 10_000): Pr
   }
 }
 
-test("all upstreams down: 503 with a body that says so; a refused connect alone: 502 naming it", async () => {
+test("all upstreams down: 503 with a body that says so; a refused connect alone: 502 naming it; both written to stderr", async () => {
   const dead = await closedPort();
   const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${dead}`, "--max-fails", "1", "--proxy-attempts", "1"] });
   try {
@@ -47,6 +47,10 @@ test("all upstreams down: 503 with a body that says so; a refused connect alone:
     const second = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
     assert.equal(second.status, 503);
     assert.match(second.body.toString(), /Service Unavailable: No upstream is available for \/ \(1 of 1 out of rotation\)/);
+    // The operator sees why, on stderr, as in nginx's error log.
+    const why = new RegExp(`portico: upstream 127\\.0\\.0\\.1:${dead} is out of rotation \\(passive: Could not connect`);
+    await waitFor(() => why.test(proxy.stderr()), "the upstream's ejection on stderr");
+    assert.match(proxy.stderr(), /portico: upstream error CONNECT_FAILED: Could not connect/);
   } finally {
     await proxy.stop();
   }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { test } from "node:test";
 import { connect, exchange, parseResponses } from "../helpers/raw.ts";
-import { makeSite, startServer } from "../helpers/server.ts";
+import { makeSite, runCli, startServer } from "../helpers/server.ts";
 
 async function get(port: number, path: string): Promise<number> {
   const { bytes } = await exchange(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { timeoutMs: 3000 });
@@ -45,6 +45,22 @@ test("a crashed worker thread is replaced and the others keep serving", async ()
     for (let i = 0; i < 40; i++) assert.equal(await get(server.port, "/f.txt"), 200);
   } finally {
     await server.stop();
+  }
+});
+
+test("a port another Portico already listens on is refused, not silently shared through SO_REUSEPORT", async () => {
+  const first = await startServer({ args: ["--root", makeSite({ "f.txt": "first" }), "-t", "1", "--quiet"] });
+  try {
+    const http = await runCli(["--root", makeSite({ "f.txt": "second" }), "-t", "1", "--quiet", String(first.port)]);
+    assert.equal(http.code, 1);
+    assert.equal(http.stderr.trim().split("\n").length, 1, http.stderr);
+    assert.match(http.stderr, new RegExp(`port ${first.port} is already in use`));
+    const tcp = await runCli(["tcp", "--listen", String(first.port), "--upstream", "127.0.0.1:9", "-t", "1"]);
+    assert.equal(tcp.code, 1);
+    assert.match(tcp.stderr, new RegExp(`port ${first.port} is already in use`));
+    assert.equal(await get(first.port, "/f.txt"), 200);
+  } finally {
+    await first.stop();
   }
 });
 

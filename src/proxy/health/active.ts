@@ -67,6 +67,9 @@ export class HealthChecker {
   readonly #options: ActiveOptions;
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<net.Socket>();
+  /** Targets whose last probe has not finished: a slow upstream gets no second probe on top. */
+  readonly #probing = new Set<ProbeTarget>();
+  #stopped = false;
 
   constructor(targets: readonly ProbeTarget[], options: ActiveOptions) {
     this.#targets = targets;
@@ -75,6 +78,7 @@ export class HealthChecker {
 
   start(): void {
     if (this.#timer !== undefined) return;
+    this.#stopped = false;
     this.#timer = setInterval(() => this.probeAll(), this.#options.intervalMs);
     this.#timer.unref();
   }
@@ -82,12 +86,21 @@ export class HealthChecker {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    // Probes cut by stopping say nothing about the upstream: no verdict, no state change.
+    this.#stopped = true;
     for (const s of this.#inFlight) s.destroy();
+    this.#probing.clear();
   }
 
   probeAll(): void {
     for (const target of this.#targets) {
+      // A probe may outlive the interval (its timeout is the connect timeout): probes piling up on
+      // an upstream that is slow to answer would add load exactly when it is struggling.
+      if (this.#probing.has(target)) continue;
+      this.#probing.add(target);
       this.#probe(target, (ok, reason) => {
+        this.#probing.delete(target);
+        if (this.#stopped) return;
         if (target.health.record(ok)) target.changed(target.health.up, reason);
       });
     }

@@ -1,8 +1,9 @@
-// Active health: rise/fall counting, status matching, and real probes against a live and a dead port.
+// Active health: rise/fall counting, status matching, real probes against a live and a dead port, and
+// no probes piling up on an upstream slow to answer.
 
 import assert from "node:assert/strict";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { test } from "node:test";
 import { ActiveHealth, HealthChecker, isExpectedStatus } from "../../../src/proxy/health/active.ts";
 
@@ -49,4 +50,30 @@ test("HTTP probes mark a failing path down and a dead port down", async () => {
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(dead.health.up, false);
   assert.deepEqual(changes, ["/broken:false", "dead:false"]);
+});
+
+test("a probe still waiting for its answer gets no second probe on top, and probes cut by stop() record nothing", async () => {
+  const sockets = new Set<Socket>();
+  const silent = http.createServer(() => {});
+  silent.on("connection", (s) => sockets.add(s));
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  const port = (silent.address() as AddressInfo).port;
+  const changes: boolean[] = [];
+  const target = { host: "127.0.0.1", port, authority: `127.0.0.1:${port}`, health: new ActiveHealth(1, 1), changed: (up: boolean) => changes.push(up) };
+  const checker = new HealthChecker([target], { intervalMs: 1000, timeoutMs: 5000, path: "/health", expect: [2], rise: 1, fall: 1 });
+  try {
+    for (let i = 0; i < 5; i++) {
+      checker.probeAll();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(sockets.size, 1, "one probe in flight, not five");
+    checker.stop();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(target.health.up, true);
+    assert.deepEqual(changes, []);
+  } finally {
+    checker.stop();
+    for (const s of sockets) s.destroy();
+    silent.close();
+  }
 });
