@@ -99,6 +99,12 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
   #decoder: ChunkedDecoder | null = null;
   #received = 0;
   #reusable = false;
+  /** The whole request (head and body) is written: from then on the response timeout runs. */
+  #requestSent = false;
+  /** The upstream is not taking request body bytes (a write said wait for drain). */
+  #uploadBlocked = false;
+  /** Reading is paused because the client is slow: no upstream timeout runs meanwhile. */
+  #readPaused = false;
   /** Inside received(): #buf may be a view of the shared read buffer, valid only until it returns. */
   #volatile = false;
   readonly #deliver = (data: Buffer): void => this.#listener?.onResponseData(this.#volatile ? Buffer.from(data) : data);
@@ -112,11 +118,17 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     sweeper.add(this);
   }
 
-  /** Starts an exchange: writes the request head (one buffer). The listener hears everything after. */
-  begin(listener: UpstreamListener, method: string, head: Buffer, chunkedRequest: boolean): void {
+  /**
+   * Starts an exchange: writes the request head (one buffer); a body, when `hasBody`, follows through
+   * writeBody and endBody. The listener hears everything after.
+   */
+  begin(listener: UpstreamListener, method: string, head: Buffer, chunkedRequest: boolean, hasBody: boolean): void {
     this.#listener = listener;
     this.#method = method;
     this.#chunkedRequest = chunkedRequest;
+    this.#requestSent = !hasBody;
+    this.#uploadBlocked = false;
+    this.#readPaused = false;
     this.#received = 0;
     this.#reusable = false;
     this.#scan.pos = 0;
@@ -124,7 +136,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     this.#scan.lines = 0;
     if (this.#connected) {
       this.#phase = C_HEAD;
-      this.deadline = loopNow() + this.#timeouts.responseMs;
+      this.#armHeadDeadline();
     }
     this.#socket.write(head);
     if (this.#connected) listener.onUpstreamConnected();
@@ -133,32 +145,60 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
   /** Writes request body bytes (framed as a chunk when the request is chunked); false = wait for drain. */
   writeBody(chunk: Buffer): boolean {
     if (this.#phase === C_CLOSED) return true;
-    if (this.#phase === C_HEAD) this.deadline = loopNow() + this.#timeouts.responseMs;
-    if (!this.#chunkedRequest) return this.#socket.write(chunk);
-    if (chunk.length === 0) return true;
-    const socket = this.#socket;
-    socket.cork();
-    socket.write(Buffer.from(`${chunk.length.toString(16)}\r\n`, "latin1"));
-    socket.write(chunk);
-    const ok = socket.write(CRLF);
-    socket.uncork();
+    let ok: boolean;
+    if (!this.#chunkedRequest) ok = this.#socket.write(chunk);
+    else if (chunk.length === 0) ok = true;
+    else {
+      const socket = this.#socket;
+      socket.cork();
+      socket.write(Buffer.from(`${chunk.length.toString(16)}\r\n`, "latin1"));
+      socket.write(chunk);
+      ok = socket.write(CRLF);
+      socket.uncork();
+    }
+    if (!ok) {
+      // Now the upstream is the one holding the upload up: its silence counts from here.
+      this.#uploadBlocked = true;
+      if (this.#phase === C_HEAD) this.#armHeadDeadline();
+    }
     return ok;
   }
 
   /** The request body is complete; a chunked body gets its last chunk and the client's trailers. */
   endBody(trailers: readonly string[]): void {
+    this.#requestSent = true;
+    if (this.#phase === C_HEAD) this.#armHeadDeadline();
     if (this.#phase === C_CLOSED || !this.#chunkedRequest) return;
     const kept = trailers.filter(isForwardableTrailer);
     if (kept.length === 0) this.#socket.write(LAST_CHUNK);
     else this.#socket.write(Buffer.from(`0\r\n${kept.join("\r\n")}\r\n\r\n`, "latin1"));
   }
 
+  /**
+   * The client is not taking the response: stop reading, and stop the upstream's idle clock too.
+   * A slow client is the engine's send timeout to judge; blaming the upstream would let a few
+   * clients that do not read take a healthy upstream out of rotation.
+   */
   pause(): void {
+    this.#readPaused = true;
     this.#socket.pause();
+    if (this.#phase === C_BODY) this.deadline = 0;
   }
 
   resume(): void {
+    this.#readPaused = false;
     this.#socket.resume();
+    if (this.#phase === C_BODY) this.deadline = loopNow() + this.#timeouts.idleMs;
+  }
+
+  /**
+   * While the response head is awaited: the response timeout once the whole request is written (as
+   * nginx's proxy_read_timeout), the idle timeout while the upstream holds the upload up, and none
+   * while the client is still sending its body (the engine's body timeout covers a slow client).
+   */
+  #armHeadDeadline(): void {
+    if (this.#requestSent) this.deadline = loopNow() + this.#timeouts.responseMs;
+    else this.deadline = this.#uploadBlocked ? loopNow() + this.#timeouts.idleMs : 0;
   }
 
   /**
@@ -242,7 +282,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
       return;
     }
     this.#phase = C_HEAD;
-    this.deadline = loopNow() + this.#timeouts.responseMs;
+    this.#armHeadDeadline();
     this.#listener.onUpstreamConnected();
   }
 
@@ -263,6 +303,10 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
   }
 
   drained(): void {
+    if (this.#uploadBlocked) {
+      this.#uploadBlocked = false;
+      if (this.#phase === C_HEAD) this.#armHeadDeadline();
+    }
     this.#listener?.onUpstreamDrain();
   }
 
@@ -291,7 +335,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     try {
       if (this.#phase === C_HEAD && !this.#readHead()) return;
       if (this.#phase === C_BODY) {
-        this.deadline = loopNow() + this.#timeouts.idleMs;
+        this.deadline = this.#readPaused ? 0 : loopNow() + this.#timeouts.idleMs;
         this.#readBody();
       }
     } catch (error) {

@@ -241,3 +241,62 @@ test("an upstream that goes silent mid-body is cut after the idle timeout and th
     await stall.close();
   }
 });
+
+test("a client that stops reading is not the upstream's fault: no idle cut, no ejection", { timeout: 15_000 }, async () => {
+  const big = 16 * 1024 * 1024;
+  const upstream = await startBackend("big", (req, res) => {
+    req.resume();
+    if (req.url === "/ok") return void res.end("fine");
+    res.writeHead(200, { "Content-Length": big });
+    res.end(Buffer.alloc(big, 0x61));
+  });
+  // One failure would eject the only upstream; the idle timeout is far shorter than the client's pause.
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${upstream.port}`, "--proxy-idle-timeout", "200ms", "--max-fails", "1"] });
+  try {
+    const socket = net.connect(proxy.port, "127.0.0.1");
+    await new Promise<void>((r) => socket.once("connect", r));
+    socket.pause();
+    socket.write(`GET /big HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
+    // Long enough for the socket buffers to fill and the proxy to pause the upstream several times over.
+    await new Promise((r) => setTimeout(r, 1000));
+    let received = 0;
+    const closed = new Promise<void>((r) => socket.once("close", () => r()));
+    socket.on("data", (d: Buffer) => (received += d.length));
+    socket.resume();
+    await closed;
+    assert.ok(received > big, `the whole body came through (${received} bytes with the head)`);
+    const after = await request(proxy.port, `GET /ok HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
+    assert.equal(after.status, 200, "the upstream is still in rotation");
+    assert.equal(after.body.toString(), "fine");
+  } finally {
+    await proxy.stop();
+    await upstream.close();
+  }
+});
+
+test("a client pausing mid-upload gets its response: the response timeout starts once the request is sent", { timeout: 15_000 }, async () => {
+  const upstream = await startBackend("echo", (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (d: Buffer) => chunks.push(d));
+    req.on("end", () => res.end(Buffer.concat(chunks)));
+  });
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${upstream.port}`, "--proxy-response-timeout", "200ms", "--max-fails", "1"] });
+  try {
+    const socket = net.connect(proxy.port, "127.0.0.1");
+    await new Promise<void>((r) => socket.once("connect", r));
+    const chunks: Buffer[] = [];
+    socket.on("data", (d: Buffer) => chunks.push(d));
+    const closed = new Promise<void>((r) => socket.once("close", () => r()));
+    socket.write(`POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n${close}\r\nabc`);
+    await new Promise((r) => setTimeout(r, 700));
+    socket.write("defghij");
+    await closed;
+    const text = Buffer.concat(chunks).toString("latin1");
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(text.endsWith("abcdefghij"), "the upstream got the whole body and answered");
+    assert.equal((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status, 200, "the upstream is still in rotation");
+  } finally {
+    await proxy.stop();
+    await upstream.close();
+  }
+});
