@@ -145,7 +145,9 @@ function parseInto(buf: Buffer, start: number, end: number, limits: ResponsePars
   into.status = status;
   i += 3;
   // Many servers omit the SP before an empty reason; accepting that costs nothing and breaks no framing.
+  // Anything else after the three digits ("2000") is not a status code.
   if (buf[i] === SP) i++;
+  else if (buf[i] !== CR) return bad("BAD_STATUS_LINE", "Malformed upstream status code");
   into.reasonStart = i;
   while (buf[i] === HTAB || (buf[i]! >= 0x20 && buf[i] !== 0x7f)) i++;
   if (buf[i] !== CR || buf[i + 1] !== LF) return bad("BAD_STATUS_LINE", "Invalid byte in upstream reason phrase");

@@ -30,6 +30,11 @@ export interface CopiedFields {
   readonly count: number;
   /** Further complete field lines, each ending in CRLF. */
   readonly extra: Buffer;
+  /**
+   * The reason phrase for a status the engine has none for (a code an upstream uses that is not
+   * registered), validated like the fields; "" or absent to use the engine's own.
+   */
+  readonly reason?: string;
 }
 
 /** What a response needs from its connection. */
@@ -326,7 +331,8 @@ export class Response {
     this.headersSent = true;
     const variant = this.#connectionVariant(this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "" || length >= 0);
     const digits = length >= 0 ? decimalDigits(length) : 0;
-    const before = headStart(status);
+    const reason = fields.reason ?? "";
+    const before = reason === "" ? headStart(status) : Buffer.from(`HTTP/1.1 ${status} ${reason}\r\n${SERVER_LINE}${dateHeaderLine()}`, "latin1");
     const extra = fields.extra;
     const end = HEAD_ENDS[variant]!;
     const raw = fields.raw;

@@ -6,6 +6,7 @@
 import { Buffer } from "node:buffer";
 import { copyAll, copyBytes, equalsLowerAscii } from "../common/bytes.ts";
 import { F_CONNECTION, F_COUNT, F_HOST, F_UPGRADE, knownFieldId } from "../http/headers.ts";
+import { reasonPhrase } from "../http/status.ts";
 import type { RequestHead } from "../http/request-head.ts";
 import type { ResponseHead } from "../http/parse-response.ts";
 import type { CopiedFields } from "../http/response.ts";
@@ -27,7 +28,10 @@ export interface ForwardPlan {
   readonly upgrade: boolean;
 }
 
-export const VIA = "1.1 portico";
+/** Our Via entry for a message received as HTTP/1.minor (RFC 9110 §7.6.3 names the version received). */
+export function via(minor: number): string {
+  return minor === 0 ? "1.0 portico" : "1.1 portico";
+}
 
 const F_TE = knownFieldId("te");
 const F_KEEP_ALIVE = knownFieldId("keep-alive");
@@ -35,8 +39,6 @@ const F_PROXY_CONNECTION = knownFieldId("proxy-connection");
 const F_X_FORWARDED_FOR = knownFieldId("x-forwarded-for");
 const F_FORWARDED = knownFieldId("forwarded");
 const F_VIA = knownFieldId("via");
-const F_X_FORWARDED_PROTO = knownFieldId("x-forwarded-proto");
-const F_X_FORWARDED_HOST = knownFieldId("x-forwarded-host");
 
 // What becomes of each known field, by id (an unknown name is kept unless Connection names it).
 const KEEP = 0;
@@ -51,15 +53,25 @@ function fates(drop: readonly string[], merge: readonly string[]): Uint8Array {
   for (const name of merge) table[knownFieldId(name)] = MERGE;
   return table;
 }
-/** Framing is rebuilt by us, Expect answered by the engine; Host is decided per request. */
-const REQUEST_FATE = fates([...HOP_BY_HOP, "content-length", "expect"], ["x-forwarded-for", "forwarded", "via", "x-forwarded-proto", "x-forwarded-host"]);
+/**
+ * Framing is rebuilt by us, Expect answered by the engine; Host is decided per request. A client's
+ * X-Forwarded-Proto and X-Forwarded-Host are replaced, not appended to: frameworks read their first
+ * value, which a client could otherwise set (a fake "https", a poisoned host in reset links), as
+ * nginx's usual `proxy_set_header X-Forwarded-Proto $scheme` and HAProxy replace them.
+ */
+const REQUEST_FATE = fates([...HOP_BY_HOP, "content-length", "expect", "x-forwarded-proto", "x-forwarded-host"], ["x-forwarded-for", "forwarded", "via"]);
 /** The engine frames the body and sends its own Date and Server. */
 const RESPONSE_FATE = fates([...HOP_BY_HOP, "content-length", "date", "server"], ["via"]);
 
-/** The path sent upstream: the prefix replaced by basePath, with exactly one slash at the seam. */
+/**
+ * The path sent upstream: the prefix replaced by basePath, with exactly one slash at the seam; the
+ * prefix itself becomes basePath exactly (nginx proxy_pass: /r → http://h/raw/reset asks for
+ * /raw/reset, not /raw/reset/).
+ */
 export function rewritePath(path: string, prefix: string, basePath: string | null): string {
   if (basePath === null || path === "*") return path;
   let rest = path.slice(prefix.length);
+  if (rest === "") return basePath;
   if (!rest.startsWith("/")) rest = `/${rest}`;
   const base = basePath.endsWith("/") ? basePath.slice(0, -1) : basePath;
   return base + rest;
@@ -81,19 +93,21 @@ function appendList(existing: string | undefined, value: string): string {
 let lastClient = "";
 let lastHost = "";
 let lastProto = "";
+let lastMinor = -1;
 let lastBlock: Buffer = Buffer.alloc(0);
 
 /** The block for a request to `host` (its Host, or the upstream's authority when it has none). */
 function forwardingBlock(client: string, req: RequestHead, fallbackHost: string, proto: string): Buffer {
   // The request's host is compared in place: most requests repeat the last one's, and need no string.
-  if (client !== lastClient || proto !== lastProto || !req.hostIs(lastHost, fallbackHost)) {
+  if (client !== lastClient || proto !== lastProto || req.versionMinor !== lastMinor || !req.hostIs(lastHost, fallbackHost)) {
     const host = req.host !== "" ? req.host : fallbackHost;
     lastClient = client;
     lastHost = host;
     lastProto = proto;
+    lastMinor = req.versionMinor;
     lastBlock = Buffer.from(
       `X-Forwarded-For: ${client}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Host: ${host}\r\n` +
-        `Forwarded: for=${forwardedNode(client, true)};host=${forwardedNode(host, false)};proto=${proto}\r\nVia: ${VIA}\r\n`,
+        `Forwarded: for=${forwardedNode(client, true)};host=${forwardedNode(host, false)};proto=${proto}\r\nVia: ${via(req.versionMinor)}\r\n`,
       "latin1",
     );
   }
@@ -116,9 +130,7 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   const connectionNamed = req.has(F_CONNECTION) ? req.tokens(F_CONNECTION) : null;
   let xff: string | undefined;
   let forwarded: string | undefined;
-  let via: string | undefined;
-  let xfProto: string | undefined;
-  let xfHost: string | undefined;
+  let viaList: string | undefined;
   let hostSeen = false;
   // Ranges of raw field lines to copy: start, end pairs (the first `kept` numbers of KEEP).
   const keep = KEEP_RUNS;
@@ -131,12 +143,12 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
       const fate = REQUEST_FATE[id];
       if (fate === DROP) continue;
       if (fate === MERGE) {
+        // A field the client named in Connection is hop-by-hop (RFC 9110 §7.6.1): not carried on.
+        if (connectionNamed !== null && matchesAny(raw, ns, f[k + 1]!, connectionNamed)) continue;
         const value = raw.toString("latin1", f[k + 2]!, f[k + 3]!);
         if (id === F_X_FORWARDED_FOR) xff = appendList(xff, value);
         else if (id === F_FORWARDED) forwarded = appendList(forwarded, value);
-        else if (id === F_VIA) via = appendList(via, value);
-        else if (id === F_X_FORWARDED_PROTO) xfProto = appendList(xfProto, value);
-        else if (id === F_X_FORWARDED_HOST) xfHost = appendList(xfHost, value);
+        else if (id === F_VIA) viaList = appendList(viaList, value);
         continue;
       }
       if (id === F_HOST) {
@@ -162,15 +174,15 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   let tail = "";
   let block: Buffer = NO_BYTES;
   const client = plan.clientAddress;
-  if (xff === undefined && xfProto === undefined && xfHost === undefined && forwarded === undefined && via === undefined) {
+  if (xff === undefined && forwarded === undefined && viaList === undefined) {
     block = forwardingBlock(client, req, plan.upstreamAuthority, plan.proto);
   } else {
     const originalHost = req.host !== "" ? req.host : plan.upstreamAuthority;
     tail += `X-Forwarded-For: ${appendList(xff, client)}\r\n`;
-    tail += `X-Forwarded-Proto: ${appendList(xfProto, plan.proto)}\r\n`;
-    tail += `X-Forwarded-Host: ${appendList(xfHost, originalHost)}\r\n`;
+    tail += `X-Forwarded-Proto: ${plan.proto}\r\n`;
+    tail += `X-Forwarded-Host: ${originalHost}\r\n`;
     tail += `Forwarded: ${appendList(forwarded, `for=${forwardedNode(client, true)};host=${forwardedNode(originalHost, false)};proto=${plan.proto}`)}\r\n`;
-    tail += `Via: ${appendList(via, VIA)}\r\n`;
+    tail += `Via: ${appendList(viaList, via(req.versionMinor))}\r\n`;
   }
   if (req.chunked) tail += "Transfer-Encoding: chunked\r\n";
   else if (req.contentLength >= 0) tail += `Content-Length: ${req.contentLength}\r\n`;
@@ -202,7 +214,7 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
 }
 
 /** What copiedResponseFields returns: one object, refilled by every call (use it before the next). */
-const COPIED: { raw: Buffer; lines: number[]; count: number; extra: Buffer } = { raw: Buffer.alloc(0), lines: [], count: 0, extra: Buffer.alloc(0) };
+const COPIED: { raw: Buffer; lines: number[]; count: number; extra: Buffer; reason: string } = { raw: Buffer.alloc(0), lines: [], count: 0, extra: Buffer.alloc(0), reason: "" };
 
 /**
  * The response fields to send the client, as byte ranges of the upstream's head to copy unchanged
@@ -215,21 +227,26 @@ export function copiedResponseFields(head: ResponseHead): CopiedFields {
   const connectionNamed = head.connectionNamesFields ? head.tokens(F_CONNECTION) : null;
   const lines = COPIED.lines;
   let count = 0;
-  let via: string | undefined;
+  let viaList: string | undefined;
   for (let k = 0; k < f.length; k += 5) {
     const id = f[k + 4]!;
     const fate = id === -1 ? KEEP : RESPONSE_FATE[id];
     if (fate === DROP) continue;
-    if (fate === MERGE) via = appendList(via, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
-    else if (connectionNamed === null || !matchesAny(raw, f[k]!, f[k + 1]!, connectionNamed)) count = addRun(lines, count, f[k]!, f[k + 3]!);
+    if (connectionNamed !== null && matchesAny(raw, f[k]!, f[k + 1]!, connectionNamed)) continue;
+    if (fate === MERGE) viaList = appendList(viaList, raw.toString("latin1", f[k + 2]!, f[k + 3]!));
+    else count = addRun(lines, count, f[k]!, f[k + 3]!);
   }
   COPIED.raw = raw;
   COPIED.count = count;
-  COPIED.extra = via === undefined ? VIA_LINE : Buffer.from(`Via: ${via}, ${VIA}\r\n`, "latin1");
+  // A status without a registered reason phrase keeps the upstream's (nginx relays it too).
+  COPIED.reason = reasonPhrase(head.status) === "" ? head.reason : "";
+  const ours = head.versionMinor === 0 ? VIA_LINE_10 : VIA_LINE;
+  COPIED.extra = viaList === undefined ? ours : Buffer.from(`Via: ${viaList}, ${via(head.versionMinor)}\r\n`, "latin1");
   return COPIED;
 }
 
-const VIA_LINE = Buffer.from(`Via: ${VIA}\r\n`, "latin1");
+const VIA_LINE = Buffer.from(`Via: ${via(1)}\r\n`, "latin1");
+const VIA_LINE_10 = Buffer.from(`Via: ${via(0)}\r\n`, "latin1");
 
 /** The head of a 101 relayed to the client: the upstream's fields with Connection/Upgrade kept. */
 export function switchingProtocolsHead(head: ResponseHead): Buffer {

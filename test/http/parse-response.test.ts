@@ -88,6 +88,8 @@ test("persistence follows the version and Connection (RFC 9112 §9.3)", () => {
 });
 
 test("smuggling signals and broken framing are refused with 502", () => {
+  fails("HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n", "BAD_STATUS_LINE");
+  fails("HTTP/1.1 200x OK\r\nContent-Length: 0\r\n\r\n", "BAD_STATUS_LINE");
   fails("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "CONTENT_LENGTH_WITH_TRANSFER_ENCODING");
   fails("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", "BAD_CONTENT_LENGTH");
   fails("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "BAD_CONTENT_LENGTH");

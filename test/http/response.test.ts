@@ -271,6 +271,12 @@ describe("Response.sendCopied / writeHeadCopied", () => {
     assert.deepEqual(sink.done, [{ keepAlive: true }]);
   });
 
+  test("a reason phrase given with the fields names a status the engine has none for", () => {
+    const { sink, res } = setup();
+    res.sendCopied(599, { ...fields, reason: "Network Thing" }, Buffer.from("x"));
+    assert.equal(split(sink.text).head[0], "HTTP/1.1 599 Network Thing");
+  });
+
   test("the body is copied before sendCopied returns: the caller may reuse its buffer at once", () => {
     const { sink, res } = setup();
     const reused = Buffer.from("0123456789");

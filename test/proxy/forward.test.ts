@@ -46,6 +46,34 @@ test("appends X-Forwarded-*, Forwarded and Via to what the client sent", () => {
   assert.match(head, /\r\nVia: 1\.0 edge, 1\.1 portico\r\n/);
 });
 
+test("a client's X-Forwarded-Proto and X-Forwarded-Host are replaced, not appended to (they would be trusted first)", () => {
+  const head = buildRequestHead(
+    request("GET / HTTP/1.1\r\nHost: site\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.example\r\n\r\n"),
+    PLAN,
+  ).toString("latin1");
+  assert.match(head, /\r\nX-Forwarded-Proto: http\r\n/);
+  assert.match(head, /\r\nX-Forwarded-Host: site\r\n/);
+  assert.ok(!head.includes("https") && !head.includes("evil.example"), head);
+});
+
+test("forwarding fields the client named in Connection are dropped before ours are added (RFC 9110 §7.6.1)", () => {
+  const head = buildRequestHead(request("GET / HTTP/1.1\r\nHost: site\r\nConnection: X-Forwarded-For, via\r\nX-Forwarded-For: 6.6.6.6\r\nVia: 1.1 forged\r\n\r\n"), PLAN).toString("latin1");
+  assert.match(head, /\r\nX-Forwarded-For: 10\.0\.0\.9\r\n/);
+  assert.match(head, /\r\nVia: 1\.1 portico\r\n/);
+  assert.ok(!head.includes("6.6.6.6") && !head.includes("forged"), head);
+  const response = responseHead("HTTP/1.1 200 OK\r\nConnection: Via\r\nVia: 1.1 hidden\r\nContent-Length: 0\r\n\r\n");
+  assert.equal(copiedText(response), "Via: 1.1 portico\r\n");
+});
+
+test("Via names the version each message was received in (RFC 9110 §7.6.3)", () => {
+  const old = buildRequestHead(request("GET / HTTP/1.0\r\nHost: site\r\n\r\n"), PLAN).toString("latin1");
+  assert.match(old, /\r\nVia: 1\.0 portico\r\n/);
+  const current = buildRequestHead(request("GET / HTTP/1.1\r\nHost: site\r\n\r\n"), PLAN).toString("latin1");
+  assert.match(current, /\r\nVia: 1\.1 portico\r\n/);
+  assert.equal(copiedText(responseHead("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")), "Via: 1.0 portico\r\n");
+  assert.equal(copiedText(responseHead("HTTP/1.0 200 OK\r\nVia: 1.1 edge\r\nContent-Length: 0\r\n\r\n")), "Via: 1.1 edge, 1.0 portico\r\n");
+});
+
 test("rewrites Host to the upstream when asked, and supplies one for HTTP/1.0", () => {
   const rewritten = buildRequestHead(request("GET / HTTP/1.1\r\nHost: site\r\n\r\n"), { ...PLAN, host: "127.0.0.1:9000" }).toString("latin1");
   assert.match(rewritten, /\r\nHost: 127\.0\.0\.1:9000\r\n/);
@@ -72,7 +100,9 @@ test("forwards an upgrade request with Connection: upgrade", () => {
 test("prefix stripping follows nginx proxy_pass: the URL's path replaces the prefix", () => {
   assert.equal(rewritePath("/api/users", "/api", "/"), "/users");
   assert.equal(rewritePath("/api/users", "/api/", "/v1/"), "/v1/users");
-  assert.equal(rewritePath("/api", "/api", "/v1"), "/v1/");
+  assert.equal(rewritePath("/api", "/api", "/v1"), "/v1", "the prefix alone becomes the path exactly, no slash added");
+  assert.equal(rewritePath("/r", "/r", "/raw/reset"), "/raw/reset");
+  assert.equal(rewritePath("/api/", "/api/", "/v1/"), "/v1/");
   assert.equal(rewritePath("/api/users", "/api", null), "/api/users");
   const head = buildRequestHead(request("GET /api/x?q HTTP/1.1\r\nHost: s\r\n\r\n"), { ...PLAN, prefix: "/api", basePath: "/" }).toString("latin1");
   assert.match(head, /^GET \/x\?q HTTP\/1\.1\r\n/);
@@ -101,6 +131,11 @@ test("response fields lose hop-by-hop fields, framing, Date and Server, and gain
 test("an upstream's Via is merged into the one Via line sent to the client (RFC 9110 §7.6.3)", () => {
   const head = responseHead("HTTP/1.1 200 OK\r\nvia: 1.0 cache\r\nX-A: 1\r\nVia: 1.1 edge\r\nContent-Length: 0\r\n\r\n");
   assert.equal(copiedText(head), "X-A: 1\r\nVia: 1.0 cache, 1.1 edge, 1.1 portico\r\n");
+});
+
+test("an unregistered status keeps the upstream's reason phrase; a registered one gets ours", () => {
+  assert.equal(copiedResponseFields(responseHead("HTTP/1.1 599 Network Thing\r\nContent-Length: 0\r\n\r\n")).reason, "Network Thing");
+  assert.equal(copiedResponseFields(responseHead("HTTP/1.1 200 Fine By Me\r\nContent-Length: 0\r\n\r\n")).reason, "");
 });
 
 test("a relayed 101 keeps the upstream's fields and its Upgrade, without hop-by-hop ones", () => {
