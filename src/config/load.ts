@@ -152,11 +152,16 @@ function convert(spec: OptionSpec, raw: unknown, where: string): unknown {
       if (!Number.isFinite(value) || !Number.isInteger(Math.round(value))) return fail(`expected ${describe(spec)}, got ${JSON.stringify(raw)}`);
       value = Math.round(value);
       if (spec.type === "int" && typeof raw === "string" && !/^\d+$/.test(raw.trim())) return fail(`expected a whole number, got ${JSON.stringify(raw)}`);
-      if (spec.min !== undefined && value < spec.min) return fail(`must be at least ${spec.min}, got ${JSON.stringify(raw)}`);
-      if (spec.max !== undefined && value > spec.max) return fail(`must be at most ${spec.max}, got ${JSON.stringify(raw)}`);
+      if (spec.min !== undefined && value < spec.min) return fail(`must be at least ${spec.min}${unitOf(spec)}, got ${JSON.stringify(raw)}`);
+      if (spec.max !== undefined && value > spec.max) return fail(`must be at most ${spec.max}${unitOf(spec)}, got ${JSON.stringify(raw)}`);
       return value;
     }
   }
+}
+
+/** The unit a bound is given in: durations are held in milliseconds, sizes in bytes. */
+function unitOf(spec: OptionSpec): string {
+  return spec.type === "duration" ? "ms" : spec.type === "size" ? " bytes" : "";
 }
 
 function describe(spec: OptionSpec): string {
@@ -219,6 +224,7 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
 
   const merged = new Map<string, unknown>();
   let rootGiven = values.has("root");
+  let hashKeyGiven = values.has("hashKey");
   for (const spec of OPTIONS) merged.set(spec.key, defaults[spec.key] ?? spec.default);
   // Preset-only settings that have no flag.
   if (defaults.lengthRequiredStatus !== undefined) merged.set("lengthRequiredStatus", defaults.lengthRequiredStatus);
@@ -227,6 +233,7 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
     for (const [key, value] of readConfigFile(configFile)) {
       merged.set(key, value);
       if (key === "root") rootGiven = true;
+      if (key === "hashKey") hashKeyGiven = true;
     }
   }
   for (const [key, value] of values) merged.set(key, value);
@@ -238,6 +245,8 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
     }
     return { kind: "tcp", config: finishTcp(merged, positionals[0]) };
   }
+  // Silently balancing some other way than the one asked for would be worse than refusing to start.
+  if (hashKeyGiven && merged.get("lb") !== "hash") throw new ConfigError(`--hash-key applies only with --lb hash (the policy is ${String(merged.get("lb"))})`);
   let port = typeof defaults.port === "number" ? defaults.port : 8080;
   if (positionals.length === 1) port = parsePort(positionals[0]!);
   else if (merged.has("port") && typeof merged.get("port") === "number") port = merged.get("port") as number;

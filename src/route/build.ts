@@ -154,7 +154,7 @@ export function buildProxy(config: Config, shared?: CountRows): ProxyHandler {
     policy: config.lb,
     affinity,
     upstream: {
-      passive: { maxFails: config.maxFails, cooldownMs: config.failTimeoutMs },
+      passive: { maxFails: passiveMaxFails(route.upstreams.length, config.maxFails), cooldownMs: config.failTimeoutMs },
       maxIdle: config.upstreamKeepalive,
       rise: config.healthRise,
       fall: config.healthFall,
@@ -190,10 +190,19 @@ export function buildTcpProxy(config: TcpConfig, shared?: CountRows): TcpProxy {
     policy: config.lb,
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
-    passive: { maxFails: config.maxFails, cooldownMs: config.failTimeoutMs },
+    passive: { maxFails: passiveMaxFails(config.upstreams.length, config.maxFails), cooldownMs: config.failTimeoutMs },
     healthIntervalMs: config.healthIntervalMs,
     rise: config.healthRise,
     fall: config.healthFall,
     ...(counts !== undefined ? { counts } : {}),
   });
+}
+
+/**
+ * Passive ejection only where there is somewhere else to go: a lone upstream taken out of rotation
+ * would turn every request into a 503 for the whole cool-down, even once it is back (nginx ignores
+ * max_fails for a single server for the same reason). Active checks still apply to it.
+ */
+function passiveMaxFails(upstreams: number, maxFails: number): number {
+  return upstreams === 1 ? 0 : maxFails;
 }

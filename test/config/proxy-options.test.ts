@@ -66,3 +66,10 @@ test("portico tcp names a bad --listen, and refuses a second port and flags it w
   const ok = parseCommandLine([...base, "7000", "-q", "-t", "2", "--lb", "hash", "--idle-timeout", "5s", "--max-fails", "1", "--fail-timeout", "2s", "--health-interval", "1s", "--health-rise", "1", "--health-fall", "1", "--proxy-connect-timeout", "1s", "--shutdown-grace", "1s"]);
   assert.equal(ok.kind, "tcp");
 });
+
+test("--hash-key without --lb hash is refused rather than ignored; duration bounds name their unit", () => {
+  assert.throws(() => parseCommandLine(["--proxy", "http://a:1", "--hash-key", "cookie:sid", "0"]), /--hash-key applies only with --lb hash \(the policy is least-conn\)/);
+  const hashed = parseCommandLine(["--proxy", "http://a:1", "--lb", "hash", "--hash-key", "cookie:sid", "0"]);
+  assert.equal(hashed.kind === "serve" && hashed.config.hashKey, "cookie:sid");
+  assert.throws(() => parseCommandLine(["--proxy", "http://a:1", "--health-interval", "5ms", "0"]), /--health-interval: must be at least 10ms, got "5ms"/);
+});

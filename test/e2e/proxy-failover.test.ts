@@ -39,14 +39,16 @@ async function waitFor(ready: () => boolean, what: string, boundMs = 10_000): Pr
 
 test("all upstreams down: 503 with a body that says so; a refused connect alone: 502 naming it; both written to stderr", async () => {
   const dead = await closedPort();
-  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${dead}`, "--max-fails", "1", "--proxy-attempts", "1"] });
+  const dead2 = await closedPort();
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${dead},http://127.0.0.1:${dead2}`, "--lb", "round-robin", "--max-fails", "1", "--proxy-attempts", "1"] });
   try {
     const first = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
     assert.equal(first.status, 502);
-    assert.match(first.body.toString(), new RegExp(`Bad Gateway: Could not connect to upstream 127\\.0\\.0\\.1:${dead} \\(ECONNREFUSED\\)`));
-    const second = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
-    assert.equal(second.status, 503);
-    assert.match(second.body.toString(), /Service Unavailable: No upstream is available for \/ \(1 of 1 out of rotation\)/);
+    assert.match(first.body.toString(), new RegExp(`Bad Gateway: Could not connect to upstream 127\\.0\\.0\\.1:(${dead}|${dead2}) \\(ECONNREFUSED\\)`));
+    assert.equal((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status, 502);
+    const third = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
+    assert.equal(third.status, 503);
+    assert.match(third.body.toString(), /Service Unavailable: No upstream is available for \/ \(2 of 2 out of rotation\)/);
     // The operator sees why, on stderr, as in nginx's error log.
     const why = new RegExp(`portico: upstream 127\\.0\\.0\\.1:${dead} is out of rotation \\(passive: Could not connect`);
     await waitFor(() => why.test(proxy.stderr()), "the upstream's ejection on stderr");
@@ -295,6 +297,20 @@ test("a client pausing mid-upload gets its response: the response timeout starts
     assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
     assert.ok(text.endsWith("abcdefghij"), "the upstream got the whole body and answered");
     assert.equal((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status, 200, "the upstream is still in rotation");
+  } finally {
+    await proxy.stop();
+    await upstream.close();
+  }
+});
+
+test("a lone upstream is never taken out by passive health: it serves again as soon as it is back", async () => {
+  const upstream = await startBackend("lone");
+  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${upstream.port}`, "--max-fails", "1", "--fail-timeout", "1h", "--proxy-attempts", "1"] });
+  try {
+    await upstream.kill();
+    for (let i = 0; i < 3; i++) assert.equal((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status, 502);
+    await upstream.revive();
+    assert.equal((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status, 200);
   } finally {
     await proxy.stop();
     await upstream.close();

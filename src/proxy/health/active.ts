@@ -81,6 +81,10 @@ export class HealthChecker {
     this.#stopped = false;
     this.#timer = setInterval(() => this.probeAll(), this.#options.intervalMs);
     this.#timer.unref();
+    // The first round right away: an upstream that is down at start is found one interval sooner.
+    setImmediate(() => {
+      if (!this.#stopped) this.probeAll();
+    });
   }
 
   stop(): void {

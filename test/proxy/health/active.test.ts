@@ -77,3 +77,25 @@ test("a probe still waiting for its answer gets no second probe on top, and prob
     silent.close();
   }
 });
+
+test("the first round of probes runs at start, not one interval later", async () => {
+  let probed!: () => void;
+  const arrived = new Promise<void>((r) => (probed = r));
+  const server = http.createServer((_req, res) => {
+    res.writeHead(204).end();
+    probed();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  const target = { host: "127.0.0.1", port, authority: `127.0.0.1:${port}`, health: new ActiveHealth(1, 1), changed: () => {} };
+  // With a one-minute interval, only a probe made at start can arrive while the test runs.
+  const checker = new HealthChecker([target], { intervalMs: 60_000, timeoutMs: 1000, path: "/health", expect: [2], rise: 1, fall: 1 });
+  try {
+    checker.start();
+    await arrived;
+  } finally {
+    checker.stop();
+    server.closeAllConnections();
+    server.close();
+  }
+});
