@@ -261,7 +261,11 @@ export class Response {
   }
 
   /** Ends the response, optionally with a last chunk of body. */
-  end(chunk?: Buffer): void {
+  /**
+   * Ends the body, with `chunk` as its last bytes. `trailers` (complete field lines, already valid)
+   * follow a chunked body (RFC 9112 §7.1.2); other framings have no place for them, so they are dropped.
+   */
+  end(chunk?: Buffer, trailers?: readonly string[]): void {
     if (this.finished) return;
     if (!this.headersSent) this.writeHead(200, [], chunk?.length ?? 0);
     const last = chunk !== undefined && chunk.length > 0 && this.#mode !== MODE_NONE ? chunk : undefined;
@@ -273,7 +277,10 @@ export class Response {
     this.#sink.cork();
     if (last !== undefined) this.write(last);
     else this.#flushHead();
-    if (this.#mode === MODE_CHUNKED) this.#sink.write(LAST_CHUNK);
+    if (this.#mode === MODE_CHUNKED) {
+      if (trailers === undefined || trailers.length === 0) this.#sink.write(LAST_CHUNK);
+      else this.#sink.write(Buffer.from(`0\r\n${trailers.join("\r\n")}\r\n\r\n`, "latin1"));
+    }
     this.#sink.uncork();
     if (shortBody) {
       // Fewer bytes than announced: the client cannot frame what follows, so the connection ends.

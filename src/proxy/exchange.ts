@@ -12,7 +12,7 @@ import { reasonPhrase } from "../http/status.ts";
 import { affinityKey } from "./affinity.ts";
 import { ProxyError } from "./errors.ts";
 import { upstreamErrorChannel } from "./events.ts";
-import { buildRequestHead, copiedResponseFields, type ForwardPlan, switchingProtocolsHead } from "./forward.ts";
+import { buildRequestHead, copiedResponseFields, type ForwardPlan, isForwardableTrailer, switchingProtocolsHead } from "./forward.ts";
 import type { UpstreamGroup } from "./group.ts";
 import { tunnel } from "./tunnel.ts";
 import type { Upstream } from "./upstream.ts";
@@ -177,7 +177,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(trailers: readonly string[]): void {
     if (this.#finished) return;
     const upstream = this.#upstream;
     // Finish first: ending the response may make the engine abandon an unread request body, which
@@ -190,7 +190,9 @@ export class ProxyExchange implements UpstreamListener, BodySink {
       // The head is the connection's and is reused by its next response: used here, not kept.
       this.#res.sendCopied(head.status, copiedResponseFields(head), head.raw, head.headEnd, this.#wholeBodyEnd);
     } else {
-      this.#res.end();
+      // Trailers go on when the client's framing has room for them (chunked), minus those that
+      // must never travel as trailers (RFC 9110 §6.5.1).
+      this.#res.end(undefined, trailers.length === 0 ? trailers : trailers.filter(isForwardableTrailer));
     }
   }
 

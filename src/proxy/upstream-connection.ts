@@ -43,7 +43,8 @@ export interface UpstreamListener {
   onResponseHead(head: ResponseHead, bodyKind: number, wholeBodyEnd: number): void;
   /** Body bytes, the listener's to keep (a socket write may hold them until they are sent). */
   onResponseData(chunk: Buffer): void;
-  onResponseEnd(): void;
+  /** The response is complete; `trailers` are a chunked body's trailer lines (validated), else empty. */
+  onResponseEnd(trailers: readonly string[]): void;
   /** The socket can take more request body. */
   onUpstreamDrain(): void;
   /**
@@ -71,6 +72,7 @@ const C_DONE = 4; // response complete, waiting for release()
 const C_CLOSED = 5;
 
 const EMPTY = Buffer.alloc(0);
+const NO_TRAILERS: readonly string[] = [];
 const CRLF = Buffer.from("\r\n");
 
 // Reads land in the transport's per-thread shared buffer: a small response is parsed and copied to
@@ -436,9 +438,10 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
 
   #complete(): void {
     this.#phase = C_DONE;
+    const trailers = this.#decoder?.trailers ?? NO_TRAILERS;
     this.#decoder = null;
     this.deadline = 0;
-    this.#listener?.onResponseEnd();
+    this.#listener?.onResponseEnd(trailers);
   }
 
   /** The upstream's FIN: it ends a body framed by the close; anything else in flight failed. */

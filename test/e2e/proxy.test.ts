@@ -20,6 +20,12 @@ before(async () => {
       const url = req.url ?? "/";
       if (url === "/no-content") return res.writeHead(204, { "X-Kind": "none" }).end();
       if (url === "/not-modified") return res.writeHead(304, { ETag: '"v1"' }).end();
+      if (url === "/trailers") {
+        res.writeHead(200, { "Content-Type": "text/plain", Trailer: "X-Checksum" });
+        res.write("part one, ");
+        res.addTrailers({ "X-Checksum": "abc123", "Content-Length": "99" });
+        return res.end("part two");
+      }
       if (url === "/chunked") {
         res.writeHead(200, { "Content-Type": "text/plain", Connection: "X-Drop", "X-Drop": "1" });
         res.write("hello ");
@@ -181,4 +187,13 @@ test("with --writable, PUT under a proxied prefix goes upstream; elsewhere it wr
   } finally {
     await writable.stop();
   }
+});
+
+test("an upstream's response trailers reach a chunked client, minus those that may not be trailers", async () => {
+  const { bytes } = await exchange(proxy.port, "GET /trailers HTTP/1.1\r\nHost: h\r\nTE: trailers\r\nConnection: close\r\n\r\n");
+  const raw = bytes.toString("latin1");
+  assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(raw, /\r\nTransfer-Encoding: chunked\r\n/);
+  assert.match(raw, /part one, \r\n[0-9a-f]+\r\npart two\r\n0\r\nX-Checksum: abc123\r\n\r\n$/);
+  assert.ok(!raw.includes("Content-Length: 99"), "a framing field is never sent as a trailer");
 });

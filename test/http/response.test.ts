@@ -297,6 +297,18 @@ describe("Response.sendCopied / writeHeadCopied", () => {
     assert.match(old.sink.text, /Content-Length: 1234\r\nConnection: keep-alive\r\n\r\n/);
   });
 
+  test("trailers follow a chunked body's last chunk; a body framed by its length has no place for them", () => {
+    const chunked = setup();
+    chunked.res.writeHeadCopied(200, fields);
+    chunked.res.write(Buffer.from("ab"));
+    chunked.res.end(undefined, ["X-Sum: 1", "Server-Timing: db;dur=5"]);
+    assert.ok(chunked.sink.text.endsWith("2\r\nab\r\n0\r\nX-Sum: 1\r\nServer-Timing: db;dur=5\r\n\r\n"), chunked.sink.text);
+    const sized = setup();
+    sized.res.writeHeadCopied(200, fields, 2);
+    sized.res.end(Buffer.from("ab"), ["X-Sum: 1"]);
+    assert.ok(sized.sink.text.endsWith("\r\n\r\nab"), sized.sink.text);
+  });
+
   test("a streamed copied head frames like writeHead: chunked without a length", () => {
     const { sink, res } = setup();
     res.writeHeadCopied(502, fields);
