@@ -233,6 +233,21 @@ export class Response {
     this.#publishHead();
   }
 
+  /**
+   * Takes back a head that has not reached the socket yet (writeHead, and no body byte since), so
+   * another response can be sent instead: a proxy whose upstream failed before the first body byte
+   * can still answer 502. False once any byte of this response was written.
+   */
+  retractHead(): boolean {
+    if (!this.headersSent || this.finished || this.#pendingHead.length === 0 || this.bodyBytes !== 0) return false;
+    this.#pendingHead = "";
+    this.headersSent = false;
+    this.status = 0;
+    this.#mode = MODE_NONE;
+    this.#remaining = 0;
+    return true;
+  }
+
   /** Writes body bytes; false means the socket is backed up: wait for onDrain before writing more. */
   write(chunk: Buffer): boolean {
     if (this.finished) throw new Error("write after end");

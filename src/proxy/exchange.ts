@@ -247,7 +247,8 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 
   #respondError(error: ProxyError): void {
     const res = this.#res;
-    if (!res.headersSent && !res.finished) {
+    // A head still waiting for its first body byte has not reached the client: the error replaces it.
+    if (!res.finished && (!res.headersSent || res.retractHead())) {
       res.send(error.status, TEXT, `${reasonPhrase(error.status)}: ${error.message}\n`);
     } else {
       res.abort();

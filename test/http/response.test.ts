@@ -309,6 +309,19 @@ describe("Response.sendCopied / writeHeadCopied", () => {
     assert.ok(sized.sink.text.endsWith("\r\n\r\nab"), sized.sink.text);
   });
 
+  test("a head not yet on the socket can be taken back for another response; once a byte went, not", () => {
+    const { sink, res } = setup();
+    res.writeHeadCopied(200, fields);
+    assert.equal(res.retractHead(), true);
+    res.send(502, ["Content-Type", "text/plain"], "Bad Gateway\n");
+    assert.match(sink.text, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    assert.ok(!sink.text.includes("200 OK"));
+    const started = setup();
+    started.res.writeHeadCopied(200, fields);
+    started.res.write(Buffer.from("a"));
+    assert.equal(started.res.retractHead(), false);
+  });
+
   test("a streamed copied head frames like writeHead: chunked without a length", () => {
     const { sink, res } = setup();
     res.writeHeadCopied(502, fields);
