@@ -116,34 +116,30 @@ test("timeouts answer 504 with a clear body, and the upstream's silence never cr
   }
 });
 
-test("a chunked body that is broken before its first byte is still answered with a 502", async () => {
-  const liar = net.createServer((s) => s.once("data", () => s.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz-not-a-size\r\n")));
+/** The response a proxy in front of an upstream that answers every request with `reply` gives. */
+async function throughLiar(reply: string): Promise<Awaited<ReturnType<typeof request>>> {
+  const liar = net.createServer((s) => s.once("data", () => s.end(reply)));
   await new Promise<void>((r) => liar.listen(0, "127.0.0.1", r));
   const port = (liar.address() as net.AddressInfo).port;
   const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${port}`] });
   try {
-    const res = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
-    assert.equal(res.status, 502);
-    assert.match(res.body.toString(), /Bad Gateway: Upstream 127\.0\.0\.1:\d+ sent an invalid response/);
+    return await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
   } finally {
     await proxy.stop();
     liar.close();
   }
+}
+
+test("a chunked body that is broken before its first byte is still answered with a 502", async () => {
+  const res = await throughLiar("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz-not-a-size\r\n");
+  assert.equal(res.status, 502);
+  assert.match(res.body.toString(), /Bad Gateway: Upstream 127\.0\.0\.1:\d+ sent an invalid response/);
 });
 
 test("an invalid upstream response is a 502, not a crash", async () => {
-  const liar = net.createServer((s) => s.once("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nhi")));
-  await new Promise<void>((r) => liar.listen(0, "127.0.0.1", r));
-  const port = (liar.address() as net.AddressInfo).port;
-  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${port}`] });
-  try {
-    const res = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
-    assert.equal(res.status, 502);
-    assert.match(res.body.toString(), /sent an invalid response: Upstream sent both Transfer-Encoding and Content-Length/);
-  } finally {
-    await proxy.stop();
-    liar.close();
-  }
+  const res = await throughLiar("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nhi");
+  assert.equal(res.status, 502);
+  assert.match(res.body.toString(), /sent an invalid response: Upstream sent both Transfer-Encoding and Content-Length/);
 });
 
 test("an upstream killed under load costs no idempotent request, is ejected, then readmitted", async () => {
