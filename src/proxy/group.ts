@@ -6,7 +6,7 @@ import type { AffinitySource } from "./affinity.ts";
 import { ActiveCounts } from "./balance/active-counts.ts";
 import { createPolicy } from "./balance/create-policy.ts";
 import { type BalancePolicy, type PolicyName, policyOptions } from "./balance/policy.ts";
-import { HealthChecker, type ActiveOptions } from "./health/active.ts";
+import { HealthChecker, type ActiveOptions, type SharedVerdicts } from "./health/active.ts";
 import { Upstream, type UpstreamAddress, type UpstreamOptions } from "./upstream.ts";
 import type { UpstreamConnection, UpstreamTimeouts } from "./upstream-connection.ts";
 
@@ -24,6 +24,8 @@ export interface GroupOptions {
   readonly active: ActiveOptions | null;
   /** Per-upstream active counts; per-thread rows in shared memory when the runtime provides them. */
   readonly counts?: ActiveCounts;
+  /** Active verdicts shared between threads, this group's upstreams from slot `offset` on. */
+  readonly verdicts?: SharedVerdicts & { readonly offset: number };
 }
 
 export class UpstreamGroup {
@@ -49,8 +51,11 @@ export class UpstreamGroup {
     this.upstreams = options.upstreams.map((a, i) => new Upstream<UpstreamConnection>(i, a, options.upstream));
     this.counts = options.counts ?? new ActiveCounts(options.upstreams.length);
     this.#policy = createPolicy(options.policy, policyOptions(options.upstreams.length, { weights: options.upstreams.map((u) => u.weight), active: this.counts }));
+    const verdicts = options.active === null ? undefined : options.verdicts;
+    if (verdicts !== undefined) this.upstreams.forEach((u, i) => u.active.share(verdicts.table, verdicts.offset + i));
+    // With shared verdicts one thread probes for all; without, each group probes for itself.
     this.#checker =
-      options.active === null
+      options.active === null || (verdicts !== undefined && !verdicts.prober)
         ? null
         : new HealthChecker(
             this.upstreams.map((u) => ({ host: u.host, port: u.port, authority: u.authority, tls: u.tls, health: u.active, changed: (up: boolean, reason: string) => u.activeChanged(up, reason) })),

@@ -10,6 +10,7 @@ import { type Handler, HandlerChain } from "../http/handler.ts";
 import type { LockTable } from "../common/lock-table.ts";
 import { parseAffinity } from "../proxy/affinity.ts";
 import { ActiveCounts, type CountRows } from "../proxy/balance/active-counts.ts";
+import type { SharedVerdicts } from "../proxy/health/active.ts";
 import type { GroupOptions } from "../proxy/group.ts";
 import { ProxyHandler } from "../proxy/handler.ts";
 import { TcpProxy } from "../proxy/tcp/tcp-proxy.ts";
@@ -57,6 +58,8 @@ export interface SiteShared {
   readonly version: string;
   /** This thread's row of the shared active-request table; proxy groups take slots in order. */
   readonly upstreams?: CountRows;
+  /** Active health verdicts shared by the threads (slots in the same order as the counts). */
+  readonly verdicts?: SharedVerdicts;
 }
 
 export function buildSite(config: Config, shared: SiteShared): Site {
@@ -77,7 +80,7 @@ export function buildSite(config: Config, shared: SiteShared): Site {
   // With --proxy, files (only when --root was given) come first and decline what they lack.
   const proxied = config.proxy.length > 0;
   const own = config.serveFiles ? fileHandlers(config, config.root, shared, proxied) : [];
-  if (proxied) own.push(buildProxy(config, shared.upstreams));
+  if (proxied) own.push(buildProxy(config, shared.upstreams, shared.verdicts));
   // A chain of one is that one handler: every request would otherwise pass through an extra call.
   const site = own.length === 1 ? own[0]! : new HandlerChain(own);
   handlers.push(config.vhosts ? new HostRouter(virtualHosts(config, shared), site) : site);
@@ -135,14 +138,16 @@ function virtualHosts(config: Config, shared: SiteShared): Map<string, Handler> 
 }
 
 /** The reverse proxy of one worker: one upstream group per --proxy prefix. */
-export function buildProxy(config: Config, shared?: CountRows): ProxyHandler {
+export function buildProxy(config: Config, shared?: CountRows, verdicts?: SharedVerdicts): ProxyHandler {
   const affinity = parseAffinity(config.hashKey) ?? { kind: "ip" as const };
   // Each group's counts are slots of the shared rows, so least-conn sees every live thread's load.
   const counts: ActiveCounts[] = [];
+  const offsets: number[] = [];
   let offset = 0;
   for (const route of config.proxy) {
     const n = route.upstreams.length;
     counts.push(shared !== undefined && offset + n <= shared.stride ? new ActiveCounts(n, shared, offset) : new ActiveCounts(n));
+    offsets.push(offset);
     offset += n;
   }
   // One settings object for every https:// upstream: TLS contexts are built once per settings object.
@@ -177,6 +182,7 @@ export function buildProxy(config: Config, shared?: CountRows): ProxyHandler {
             fall: config.healthFall,
           },
     ...(counts[i] !== undefined ? { counts: counts[i] } : {}),
+    ...(verdicts !== undefined && offsets[i]! + route.upstreams.length <= verdicts.table.length ? { verdicts: { ...verdicts, offset: offsets[i]! } } : {}),
   }));
   return new ProxyHandler({ groups, maxAttempts: config.proxyAttempts, rewriteHost: config.proxyHost === "upstream", proto: "http" });
 }

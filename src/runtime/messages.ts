@@ -13,6 +13,11 @@ export interface WorkerData {
   readonly shared: SharedBuffers;
   /** This worker's row of upstream counts (shared-memory.ts), or -1 when every row is taken. */
   readonly countRow: number;
+  /**
+   * Active health verdicts of this configuration's upstreams (Int32 per upstream slot, 1 = out of
+   * rotation): worker 0 probes and writes them, every worker reads them. A reload gets a fresh one.
+   */
+  readonly verdicts: SharedArrayBuffer;
   readonly version: string;
   readonly startedAt: number;
 }

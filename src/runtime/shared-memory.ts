@@ -58,6 +58,11 @@ export interface SharedBuffers {
   readonly upstreamRows: SharedArrayBuffer;
 }
 
+/** A fresh table of active health verdicts for one configuration (see WorkerData.verdicts). */
+export function newVerdicts(): SharedArrayBuffer {
+  return new SharedArrayBuffer(MAX_UPSTREAMS * 4);
+}
+
 /** Typed views over the shared buffers; every thread builds its own from the same buffers. */
 export class SharedState {
   readonly buffers: SharedBuffers;

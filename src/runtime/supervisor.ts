@@ -7,7 +7,7 @@ import net from "node:net";
 import { Worker } from "node:worker_threads";
 import type { Config, TcpConfig } from "../config/load.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { MAX_THREADS, SharedState } from "./shared-memory.ts";
+import { MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
 const RESTART_MIN_MS = 100;
@@ -45,6 +45,8 @@ export class Supervisor {
   readonly #options: StartOptions;
   #slots: Slot[] = [];
   readonly #countRowsInUse: boolean[] = [];
+  /** This configuration's active health verdicts; a reload's workers get their own. */
+  #verdicts = newVerdicts();
   #reloading = false;
   #port = 0;
   #reusePort = true;
@@ -100,6 +102,7 @@ export class Supervisor {
     const countRow = this.#claimCountRow();
     const data: WorkerData = {
       countRow,
+      verdicts: this.#verdicts,
       config: this.#config,
       index,
       port,
@@ -198,8 +201,10 @@ export class Supervisor {
       this.#options.notice(`portico: reload keeps listening on port ${this.#port}; a new port needs a restart`);
     }
     this.#reloading = true;
-    const previous = { config: this.#config, slots: this.#slots };
+    const previous = { config: this.#config, slots: this.#slots, verdicts: this.#verdicts };
     this.#config = next;
+    // The old workers keep probing their upstreams until they drain: the new ones judge their own.
+    this.#verdicts = newVerdicts();
     this.#slots = [];
     try {
       const threads = this.#reusePort ? next.threads : 1;
@@ -211,6 +216,7 @@ export class Supervisor {
       }
       this.#config = previous.config;
       this.#slots = previous.slots;
+      this.#verdicts = previous.verdicts;
       this.#reloading = false;
       this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;

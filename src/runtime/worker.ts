@@ -71,6 +71,8 @@ function httpServer(config: Config): HttpServer {
     startedAt: data.startedAt,
     version: data.version,
     ...(countRows !== undefined ? { upstreams: countRows } : {}),
+    // Worker 0 probes the upstreams for every thread; the others read its verdicts.
+    verdicts: { table: new Int32Array(data.verdicts), prober: data.index === 0 },
   });
   const server = new HttpServer(withFaultInjection(site.handler), site.engine);
 

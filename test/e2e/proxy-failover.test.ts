@@ -215,6 +215,42 @@ test("active health checks take a failing upstream out and bring it back", async
   }
 });
 
+test("with several threads one of them probes, and every thread follows its verdicts", async () => {
+  let healthy = true;
+  let probes = 0;
+  const flaky: Backend = await startBackend("flaky", (req, res, backend) => {
+    req.resume();
+    if (req.url === "/healthz") {
+      probes++;
+      res.writeHead(healthy ? 200 : 503).end();
+      return;
+    }
+    res.writeHead(200, { "X-Backend": backend.name }).end("ok");
+  });
+  const steady = await startBackend("steady");
+  const proxy = await startServer({
+    args: ["-t", "3", "-q", "--proxy", `http://127.0.0.1:${flaky.port},http://127.0.0.1:${steady.port}`, "--lb", "round-robin", "--health-path", "/healthz", "--health-interval", "100ms", "--health-rise", "1", "--health-fall", "1"],
+  });
+  try {
+    const before = probes;
+    await new Promise((r) => setTimeout(r, 1000));
+    // One prober makes about ten probes a second here; one per thread would make about thirty.
+    assert.ok(probes - before <= 14, `${probes - before} probes in a second`);
+    healthy = false;
+    await waitForAsync(async () => {
+      // New connections land on any of the three threads: all must have left the upstream out.
+      for (let i = 0; i < 12; i++) {
+        if ((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).headers["x-backend"] === "flaky") return false;
+      }
+      return true;
+    }, "every thread to take the failing upstream out");
+  } finally {
+    await proxy.stop();
+    await flaky.close();
+    await steady.close();
+  }
+});
+
 test("an idle upstream connection closed by the keep-alive timeout is never handed out again", { timeout: 10_000 }, async () => {
   const backend = await startBackend("b");
   const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${backend.port}`, "--upstream-keepalive-timeout", "50ms"] });

@@ -19,27 +19,52 @@ export interface ActiveOptions {
   readonly fall: number;
 }
 
+/**
+ * Active verdicts shared by the threads: one thread probes and writes them, the others only read, so
+ * an upstream gets one probe per interval however many threads there are.
+ */
+export interface SharedVerdicts {
+  /** Int32 per upstream slot: 0 in rotation, 1 taken out by the probes. */
+  readonly table: Int32Array;
+  /** This thread runs the probes. */
+  readonly prober: boolean;
+}
+
 /** The rise/fall counter of one upstream. Starts up: an upstream is trusted until probes say otherwise. */
 export class ActiveHealth {
   readonly #rise: number;
   readonly #fall: number;
-  up = true;
+  #up = true;
   #streak = 0;
+  #table: Int32Array | null = null;
+  #slot = 0;
 
   constructor(rise: number, fall: number) {
     this.#rise = rise;
     this.#fall = fall;
   }
 
+  /** Keeps the verdict in a shared slot (a restarted prober carries on from what is there). */
+  share(table: Int32Array, slot: number): void {
+    this.#table = table;
+    this.#slot = slot;
+  }
+
+  get up(): boolean {
+    return this.#table === null ? this.#up : Atomics.load(this.#table, this.#slot) === 0;
+  }
+
   /** Records one probe; returns true when this flips the state. */
   record(ok: boolean): boolean {
-    if (ok === this.up) {
+    const up = this.up;
+    if (ok === up) {
       this.#streak = 0;
       return false;
     }
     this.#streak++;
-    if (this.#streak < (this.up ? this.#fall : this.#rise)) return false;
-    this.up = !this.up;
+    if (this.#streak < (up ? this.#fall : this.#rise)) return false;
+    if (this.#table === null) this.#up = !up;
+    else Atomics.store(this.#table, this.#slot, up ? 1 : 0);
     this.#streak = 0;
     return true;
   }

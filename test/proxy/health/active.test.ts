@@ -99,3 +99,22 @@ test("the first round of probes runs at start, not one interval later", async ()
     server.close();
   }
 });
+
+test("a shared verdict written by the probing thread's counter is what every other counter reads", () => {
+  const table = new Int32Array(new SharedArrayBuffer(16));
+  const prober = new ActiveHealth(2, 1);
+  const reader = new ActiveHealth(2, 1);
+  prober.share(table, 3);
+  reader.share(table, 3);
+  assert.equal(prober.record(false), true);
+  assert.equal(reader.up, false);
+  assert.equal(prober.record(true), false, "rise 2: one good probe is not enough");
+  assert.equal(prober.record(true), true);
+  assert.equal(reader.up, true);
+  // A new prober (a restarted thread) carries on from the table, not from "up".
+  Atomics.store(table, 3, 1);
+  assert.equal(new ActiveHealth(1, 1).up, true);
+  const restarted = new ActiveHealth(1, 1);
+  restarted.share(table, 3);
+  assert.equal(restarted.up, false);
+});
