@@ -188,7 +188,7 @@ export function buildProxy(config: Config, shared?: CountRows, verdicts?: Shared
 }
 
 /** `portico tcp`: the L4 proxy of one worker. */
-export function buildTcpProxy(config: TcpConfig, shared?: CountRows): TcpProxy {
+export function buildTcpProxy(config: TcpConfig, shared?: CountRows, verdicts?: SharedVerdicts): TcpProxy {
   const n = config.upstreams.length;
   const counts = shared !== undefined && n <= shared.stride ? new ActiveCounts(n, shared) : undefined;
   return new TcpProxy({
@@ -201,6 +201,7 @@ export function buildTcpProxy(config: TcpConfig, shared?: CountRows): TcpProxy {
     rise: config.healthRise,
     fall: config.healthFall,
     ...(counts !== undefined ? { counts } : {}),
+    ...(verdicts !== undefined && n <= verdicts.table.length ? { verdicts } : {}),
   });
 }
 

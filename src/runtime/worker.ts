@@ -60,7 +60,9 @@ let log: AccessLog | null = null;
 let stats: StatsRecorder | null = null;
 // A (re)started worker zeroes its row first: counts a crashed predecessor left there are void.
 const countRows = data.countRow >= 0 ? shared.joinCountRow(data.countRow) : undefined;
-const server = "mode" in config ? buildTcpProxy(config, countRows) : httpServer(config);
+// Worker 0 probes the upstreams for every thread; the others read its verdicts.
+const verdicts = { table: new Int32Array(data.verdicts), prober: data.index === 0 };
+const server = "mode" in config ? buildTcpProxy(config, countRows, verdicts) : httpServer(config);
 
 function httpServer(config: Config): HttpServer {
   const locks = new LockTable(shared.locks, shared.versions);
@@ -71,8 +73,7 @@ function httpServer(config: Config): HttpServer {
     startedAt: data.startedAt,
     version: data.version,
     ...(countRows !== undefined ? { upstreams: countRows } : {}),
-    // Worker 0 probes the upstreams for every thread; the others read its verdicts.
-    verdicts: { table: new Int32Array(data.verdicts), prober: data.index === 0 },
+    verdicts,
   });
   const server = new HttpServer(withFaultInjection(site.handler), site.engine);
 

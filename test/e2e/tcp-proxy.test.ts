@@ -12,12 +12,15 @@ interface Echo {
   readonly server: net.Server;
   readonly port: number;
   accepted: number;
+  /** Every connection, health checks (which send nothing) included. */
+  connections: number;
 }
 
 async function startEcho(): Promise<Echo> {
-  const echo = { accepted: 0 } as Echo & { server: net.Server; port: number };
+  const echo = { accepted: 0, connections: 0 } as Echo & { server: net.Server; port: number };
   // allowHalfOpen: after the client's FIN the echo still answers, then closes its side.
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    echo.connections++;
     // Counted on first data: health checks connect and leave without sending anything.
     s.once("data", () => echo.accepted++);
     s.on("data", (d: Buffer) => s.write(d));
@@ -102,4 +105,14 @@ test("a large stream passes intact with backpressure", async () => {
   const big = "x".repeat(8 << 20);
   const got = await roundTrip(proxy.port, big);
   assert.equal(got.length, big.length + 4);
+});
+
+test("connect checks come from one thread: about one per upstream per interval, whatever the thread count", async () => {
+  const echo = echoes[0]!;
+  const connections = echo.connections;
+  const streams = echo.accepted;
+  await new Promise((r) => setTimeout(r, 1000));
+  const checks = echo.connections - connections - (echo.accepted - streams);
+  // 100 ms interval: about ten a second from one prober, twenty from two threads probing each.
+  assert.ok(checks >= 1 && checks <= 14, `${checks} connect checks in a second`);
 });

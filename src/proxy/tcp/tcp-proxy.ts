@@ -8,7 +8,7 @@ import net from "node:net";
 import { ActiveCounts } from "../balance/active-counts.ts";
 import { createPolicy } from "../balance/create-policy.ts";
 import { type BalancePolicy, type PolicyName, policyOptions } from "../balance/policy.ts";
-import { HealthChecker } from "../health/active.ts";
+import { HealthChecker, type SharedVerdicts } from "../health/active.ts";
 import type { PassiveOptions } from "../health/passive.ts";
 import { tunnel } from "../tunnel.ts";
 import { Upstream, type UpstreamAddress } from "../upstream.ts";
@@ -25,6 +25,8 @@ export interface TcpProxyOptions {
   readonly fall: number;
   /** Per-upstream active stream counts; per-thread rows in shared memory when the runtime provides them. */
   readonly counts?: ActiveCounts;
+  /** Connect-check verdicts shared between threads (one thread probes), upstreams from slot 0. */
+  readonly verdicts?: SharedVerdicts;
 }
 
 export interface TcpListenOptions {
@@ -49,8 +51,10 @@ export class TcpProxy {
     this.#upstreams = options.upstreams.map((a, i) => new Upstream(i, a, upstreamOptions));
     this.#counts = options.counts ?? new ActiveCounts(options.upstreams.length);
     this.#policy = createPolicy(options.policy, policyOptions(options.upstreams.length, { weights: options.upstreams.map((u) => u.weight), active: this.#counts }));
+    const verdicts = options.healthIntervalMs > 0 ? options.verdicts : undefined;
+    if (verdicts !== undefined) this.#upstreams.forEach((u, i) => u.active.share(verdicts.table, i));
     this.#checker =
-      options.healthIntervalMs > 0
+      options.healthIntervalMs > 0 && (verdicts === undefined || verdicts.prober)
         ? new HealthChecker(
             this.#upstreams.map((u) => ({ host: u.host, port: u.port, authority: u.authority, health: u.active, changed: (up: boolean, reason: string) => u.activeChanged(up, reason) })),
             { intervalMs: options.healthIntervalMs, timeoutMs: options.connectTimeoutMs, path: "", expect: [], rise: options.rise, fall: options.fall },
