@@ -1,7 +1,8 @@
 // Header rewriting for forwarded messages, pure (no I/O): the upstream request head as one buffer,
-// and the field list of the response sent back. Hop-by-hop fields go (RFC 9110 §7.6.1, including
-// those the Connection field names); Via is added both ways (§7.6.3); X-Forwarded-For/-Proto/-Host
-// and Forwarded (RFC 7239) are appended; the path prefix is replaced and Host kept or rewritten.
+// and the byte ranges of the response fields sent back. Hop-by-hop fields go (RFC 9110 §7.6.1, including
+// those the Connection field names); Via is added both ways (§7.6.3); X-Forwarded-For and Forwarded
+// (RFC 7239) are appended to, X-Forwarded-Proto/-Host replaced; the path prefix is replaced and Host
+// kept or rewritten.
 
 import { Buffer } from "node:buffer";
 import { copyAll, copyBytes, equalsLowerAscii } from "../common/bytes.ts";
@@ -43,7 +44,7 @@ const F_VIA = knownFieldId("via");
 // What becomes of each known field, by id (an unknown name is kept unless Connection names it).
 const KEEP = 0;
 const DROP = 1;
-/** Merged into the line we add (Via; the X-Forwarded-* and Forwarded fields of a request). */
+/** Merged into the line we add (Via; a request's X-Forwarded-For and Forwarded). */
 const MERGE = 2;
 /** Hop-by-hop (RFC 9110 §7.6.1) or proxy-to-proxy: never forwarded in either direction. */
 const HOP_BY_HOP = ["connection", "te", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "trailer", "proxy-authorization", "proxy-authenticate"];
@@ -132,7 +133,7 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
   let forwarded: string | undefined;
   let viaList: string | undefined;
   let hostSeen = false;
-  // Ranges of raw field lines to copy: start, end pairs (the first `kept` numbers of KEEP).
+  // Ranges of raw field lines to copy: start, end pairs (the first `kept` numbers of KEEP_RUNS).
   const keep = KEEP_RUNS;
   let kept = 0;
   let keepBytes = 0;
