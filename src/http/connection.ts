@@ -407,8 +407,13 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   // ── 4. The response is written; keep alive or close ──────────────────────────────────────────
 
   write(data: Buffer | string): boolean {
+    // An unwritten output buffer is given back by the next read's resetClaim (arena.ts).
     if (this.#phase === P_GONE) return false;
     return this.#socket.write(data);
+  }
+
+  outputBuffer(n: number): Buffer {
+    return this.#socket.outputBuffer(n);
   }
 
   cork(): void {

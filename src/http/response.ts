@@ -5,7 +5,8 @@
 
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
-import { copyAll, copyBytes, decimalDigits, writeDecimal } from "../common/bytes.ts";
+import { copyAll, decimalDigits, writeDecimal } from "../common/bytes.ts";
+import { copyInto } from "./arena.ts";
 import { dateEpoch, dateHeaderLine, loopMonotonic } from "../common/clock.ts";
 import { LAST_CHUNK } from "./chunked.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
@@ -41,6 +42,8 @@ export interface CopiedFields {
 export interface ResponseSink {
   /** Writes bytes to the socket; false when its buffer is over the high-water mark. */
   write(data: Buffer | string): boolean;
+  /** A buffer of n bytes to assemble a message in and write() at once (see arena.ts). */
+  outputBuffer(n: number): Buffer;
   cork(): void;
   uncork(): void;
   /** The response is complete; `keepAlive` says whether the connection may carry another request. */
@@ -166,8 +169,8 @@ export class Response {
     const bodiless = isBodilessStatus(status);
     const length = bodyEnd - bodyStart;
     const withBody = !bodiless && this.#request.method !== "HEAD" && length > 0;
-    const head = this.#copiedHead(status, fields, "", bodiless ? -1 : length, withBody ? length : 0);
-    if (withBody) copyBytes(body, bodyStart, bodyEnd, head, head.length - length);
+    const head = this.#copiedHead(status, fields, "", bodiless ? -1 : length, withBody ? length : 0, true);
+    if (withBody) copyInto(body, bodyStart, bodyEnd, head, head.length - length);
     this.#publishHead();
     this.bodyBytes = withBody ? length : 0;
     this.#publishFinish(true);
@@ -229,7 +232,7 @@ export class Response {
   /** writeHead() with fields copied as bytes (see CopiedFields). */
   writeHeadCopied(status: number, fields: CopiedFields, contentLength?: number): void {
     const framing = this.#framing(status, contentLength);
-    this.#pendingHead = this.#copiedHead(status, fields, framing, -1, 0);
+    this.#pendingHead = this.#copiedHead(status, fields, framing, -1, 0, false);
     this.#publishHead();
   }
 
@@ -346,8 +349,10 @@ export class Response {
   /**
    * The head as bytes with copied field lines, in a buffer with `room` bytes left free at its end.
    * Framing is `framing` (a field line or "") or, when `length` >= 0, a Content-Length written here.
+   * `now`: the buffer is written before anything else is assembled, so it may be the sink's output
+   * buffer (arena.ts); a head that waits for its body gets a buffer of its own.
    */
-  #copiedHead(status: number, fields: CopiedFields, framing: string, length: number, room: number): Buffer {
+  #copiedHead(status: number, fields: CopiedFields, framing: string, length: number, room: number, now: boolean): Buffer {
     if (this.headersSent) throw new Error("response head already sent");
     this.status = status;
     this.headersSent = true;
@@ -364,11 +369,11 @@ export class Response {
     let size = before.length + extra.length + framing.length + end.length + room;
     if (length >= 0) size += CONTENT_LENGTH_NAME.length + digits + 2;
     for (let k = 0; k < count; k += 2) size += lines[k + 1]! - lines[k]! + 2;
-    const out = Buffer.allocUnsafe(size);
+    const out = now ? this.#sink.outputBuffer(size) : Buffer.allocUnsafe(size);
     copyAll(before, out, 0);
     let at = before.length;
     for (let k = 0; k < count; k += 2) {
-      at += copyBytes(raw, lines[k]!, lines[k + 1]!, out, at);
+      at += copyInto(raw, lines[k]!, lines[k + 1]!, out, at);
       out[at++] = 0x0d;
       out[at++] = 0x0a;
     }

@@ -9,6 +9,7 @@ import { Buffer } from "node:buffer";
 import dns from "node:dns/promises";
 import net from "node:net";
 import { getSystemErrorName } from "node:util";
+import { claimOutput, isOutputView, pinOutput, READ_AREA, READ_BYTES, readView, releaseOutput, resetClaim, unpinOutput } from "./arena.ts";
 import {
   type ConnectReq,
   K_ASYNC,
@@ -39,23 +40,6 @@ export interface TransportOwner {
   connected?(): void;
 }
 
-const READ_BYTES = 64 * 1024;
-/** One per thread (each worker loads its own copy of this module). */
-const SHARED_READ = Buffer.allocUnsafe(READ_BYTES);
-/**
- * Views of the shared buffer's first n bytes, by n, for reads shorter than VIEW_CACHE_BYTES: clients
- * and upstreams tend to send the same sizes again and again, and a view is ~60 ns to make (its
- * `buffer` is fetched by a runtime call). Sharing a view is as safe as sharing the bytes it shows:
- * an owner keeps neither past received() without copying.
- */
-const VIEW_CACHE_BYTES = 2048;
-const views: Array<Buffer | undefined> = new Array<Buffer | undefined>(VIEW_CACHE_BYTES).fill(undefined);
-function readView(n: number): Buffer {
-  if (n >= VIEW_CACHE_BYTES) return SHARED_READ.subarray(0, n);
-  let view = views[n];
-  if (view === undefined) views[n] = view = SHARED_READ.subarray(0, n);
-  return view;
-}
 /** Queued (not yet in the kernel) bytes above which write() says "wait for drain". */
 const HIGH_WATER = 64 * 1024;
 
@@ -69,6 +53,7 @@ function newWriteReq(): WriteReq {
   req.oncomplete = onWriteComplete;
   req.transport = null;
   req.data = null;
+  req.pinsOutput = false;
   return req;
 }
 
@@ -76,6 +61,10 @@ function onWriteComplete(this: WriteReq, status: number): void {
   const transport = this.transport;
   this.transport = null;
   this.data = null;
+  if (this.pinsOutput) {
+    this.pinsOutput = false;
+    unpinOutput();
+  }
   transport?.writeCompleted(status);
 }
 
@@ -97,6 +86,7 @@ function onShutdownComplete(this: ShutdownReq, status: number): void {
 function onRead(this: TcpHandle): void {
   const transport = this.transport;
   if (transport === null) return;
+  resetClaim();
   const n = state[K_NREAD]!;
   if (n > 0) transport.owner.received(readView(n));
   else if (n === UV_EOF) transport.readEnded();
@@ -260,7 +250,7 @@ export class Transport {
     this.owner = owner;
     const handle = this.#handle;
     handle.setNoDelay(true);
-    handle.useUserBuffer(SHARED_READ);
+    handle.useUserBuffer(READ_AREA);
     handle.onread = onRead;
     if (this.#readWanted) this.resume();
   }
@@ -279,15 +269,35 @@ export class Transport {
     return this.#pending === 0 && this.#corked === 0;
   }
 
+  /**
+   * A buffer of n bytes to assemble a message in and then write() here: the arena's output area when
+   * it is free and the write can go out at once (arena.ts), else a new buffer.
+   */
+  outputBuffer(n: number): Buffer {
+    if (this.#corked === 0 && !holding && !this.#closed) {
+      const out = claimOutput(n);
+      if (out !== null) return out;
+    }
+    return Buffer.allocUnsafe(n);
+  }
+
   /** Queues bytes (a string as UTF-8); false when over the high-water mark: wait for drained(). */
   write(data: Buffer | string): boolean {
-    if (this.#closed || this.#ended) return false;
+    if (this.#closed || this.#ended) {
+      if (typeof data !== "string" && isOutputView(data)) releaseOutput();
+      return false;
+    }
     if (holding && !this.#held) {
       this.#held = true;
       this.#corked++;
       heldTransports.push(this);
     }
     if (this.#corked > 0) {
+      // The arena's output area is for writes that go out now: a queued one keeps a copy.
+      if (typeof data !== "string" && isOutputView(data)) {
+        data = Buffer.from(data);
+        releaseOutput();
+      }
       (this.#queue ??= []).push(data);
       this.#queuedBytes += data.length;
       if (this.#queuedBytes + this.#handle.writeQueueSize >= HIGH_WATER) this.#needDrain = true;
@@ -359,7 +369,20 @@ export class Transport {
 
   #dispatch(data: Buffer | string): void {
     const req = spareWrite;
-    const err = typeof data === "string" ? this.#handle.writeUtf8String(req, data) : this.#handle.writeBuffer(req, data);
+    if (typeof data === "string") {
+      this.#afterWrite(req, this.#handle.writeUtf8String(req, data), data);
+      return;
+    }
+    const err = this.#handle.writeBuffer(req, data);
+    if (isOutputView(data)) {
+      // libuv keeps pointing into the arena's output area until a pending write completes.
+      if (err === 0 && state[K_ASYNC] !== 0) {
+        req.pinsOutput = true;
+        pinOutput();
+      } else {
+        releaseOutput();
+      }
+    }
     this.#afterWrite(req, err, data);
   }
 

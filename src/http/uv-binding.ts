@@ -9,6 +9,8 @@ export interface WriteReq {
   transport: Transport | null;
   /** What the kernel has not taken yet: kept alive until the write completes. */
   data: unknown;
+  /** The pending bytes are in the arena's output area (arena.ts): unpinned on completion. */
+  pinsOutput: boolean;
 }
 
 export interface ShutdownReq {

@@ -100,7 +100,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     plan.host = this.#settings.rewriteHost ? upstream.authority : null;
     plan.upstreamAuthority = upstream.authority;
     plan.upgrade = req.upgrade !== "";
-    conn.begin(this, req.method, buildRequestHead(req, plan), req.chunked, req.hasBody);
+    conn.begin(this, req.method, buildRequestHead(req, plan, conn), req.chunked, req.hasBody);
   }
 
   // ── request body (BodySink) ──────────────────────────────────────────────────────────────────

@@ -5,7 +5,8 @@
 // kept or rewritten.
 
 import { Buffer } from "node:buffer";
-import { copyAll, copyBytes, equalsLowerAscii } from "../common/bytes.ts";
+import { copyAll, equalsLowerAscii } from "../common/bytes.ts";
+import { copyInto } from "../http/arena.ts";
 import { F_CONNECTION, F_COUNT, F_HOST, F_UPGRADE, knownFieldId } from "../http/headers.ts";
 import { reasonPhrase } from "../http/status.ts";
 import type { RequestHead } from "../http/request-head.ts";
@@ -119,11 +120,19 @@ const HTTP11_LINE_END = Buffer.from(" HTTP/1.1\r\n", "latin1");
 const KEEP_RUNS: number[] = [];
 const NO_BYTES: Buffer = Buffer.alloc(0);
 
+/** Where a head is assembled: the socket it is written to next (see http/arena.ts). */
+export interface HeadTarget {
+  outputBuffer(n: number): Buffer;
+}
+
+const OWN_BUFFER: HeadTarget = { outputBuffer: (n) => Buffer.allocUnsafe(n) };
+
 /**
- * The complete upstream request head (request line, fields, framing, final CRLF) as one buffer.
- * Field lines that pass unchanged are copied from the received bytes.
+ * The complete upstream request head (request line, fields, framing, final CRLF) as one buffer from
+ * `target`, to be written there before anything else is assembled. Field lines that pass unchanged
+ * are copied from the received bytes.
  */
-export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
+export function buildRequestHead(req: RequestHead, plan: ForwardPlan, target: HeadTarget = OWN_BUFFER): Buffer {
   // RFC 9112 §3.2.2: with an absolute-form target the target's authority is the host, not the Host field.
   const hostOverride = plan.host ?? (req.absoluteForm ? req.host : null);
   const raw = req.raw;
@@ -191,17 +200,17 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan): Buffer {
 
   // Everything is latin1 (one byte per character): string lengths are byte lengths.
   const lineLength = copyLine ? req.targetEnd - req.lineStart + HTTP11_LINE_END.length : head.length;
-  const out = Buffer.allocUnsafe(lineLength + keepBytes + hostLine.length + block.length + tail.length + 2);
+  const out = target.outputBuffer(lineLength + keepBytes + hostLine.length + block.length + tail.length + 2);
   let at = 0;
   if (copyLine) {
-    at += copyBytes(raw, req.lineStart, req.targetEnd, out, 0);
+    at += copyInto(raw, req.lineStart, req.targetEnd, out, 0);
     copyAll(HTTP11_LINE_END, out, at);
     at += HTTP11_LINE_END.length;
   } else {
     at += out.write(head, 0, "latin1");
   }
   for (let k = 0; k < kept; k += 2) {
-    at += copyBytes(raw, keep[k]!, keep[k + 1]!, out, at);
+    at += copyInto(raw, keep[k]!, keep[k + 1]!, out, at);
     out[at++] = 0x0d;
     out[at++] = 0x0a;
   }

@@ -4,6 +4,7 @@
 // and a TLS session is kept per upstream so a new connection resumes instead of a full handshake.
 // Not here: pooling, timeouts, HTTP (upstream-connection.ts).
 
+import { Buffer } from "node:buffer";
 import net from "node:net";
 import tls from "node:tls";
 import type { TransportOwner } from "../http/transport.ts";
@@ -22,6 +23,8 @@ export interface UpstreamSocket {
   readonly error: string;
   readonly destroyed: boolean;
   write(data: Buffer | string): boolean;
+  /** A buffer of n bytes to assemble a message in and then write() here (see http/arena.ts). */
+  outputBuffer(n: number): Buffer;
   cork(): void;
   uncork(): void;
   pause(): void;
@@ -90,6 +93,11 @@ export class TlsTransport implements UpstreamSocket {
 
   get destroyed(): boolean {
     return this.#socket.destroyed;
+  }
+
+  /** TLS keeps what it is given until it has encrypted it: never the arena's output area. */
+  outputBuffer(n: number): Buffer {
+    return Buffer.allocUnsafe(n);
   }
 
   write(data: Buffer | string): boolean {

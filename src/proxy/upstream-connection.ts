@@ -144,6 +144,11 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     if (this.#connected) listener.onUpstreamConnected();
   }
 
+  /** A buffer to assemble the next request head in: begin() writes it at once (see http/arena.ts). */
+  outputBuffer(n: number): Buffer {
+    return this.#socket.outputBuffer(n);
+  }
+
   /** Writes request body bytes (framed as a chunk when the request is chunked); false = wait for drain. */
   writeBody(chunk: Buffer): boolean {
     if (this.#phase === C_CLOSED) return true;

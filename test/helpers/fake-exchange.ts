@@ -17,6 +17,9 @@ export class MemorySink implements ResponseSink {
     this.writes.push(typeof data === "string" ? Buffer.from(data, "latin1") : data);
     return true;
   }
+  outputBuffer(n: number): Buffer {
+    return Buffer.allocUnsafe(n);
+  }
   cork(): void {}
   uncork(): void {}
   responseDone(): void {

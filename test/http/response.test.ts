@@ -18,6 +18,9 @@ class FakeSink implements ResponseSink {
     this.writes.push(typeof data === "string" ? Buffer.from(data, "latin1") : Buffer.from(data));
     return true;
   }
+  outputBuffer(n: number): Buffer {
+    return Buffer.allocUnsafe(n);
+  }
   cork(): void {}
   uncork(): void {}
   responseDone(_response: Response, keepAlive: boolean): void {
