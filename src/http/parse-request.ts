@@ -338,11 +338,17 @@ function splitPathQuery(buf: Buffer, start: number, end: number, into: RequestHe
   // One pass over the bytes finds the "?" and any "#": cheaper for short targets than native
   // searches plus string scans. A fragment is never part of a request-target (RFC 9112 §3.2).
   let q = -1;
+  let prev = 0;
+  let suspect = false;
   for (let i = start; i < end; i++) {
     const c = buf[i]!;
     if (c === 0x23) return new HttpError(400, "BAD_TARGET", "Fragment in request target");
     if (c === 0x3f && q === -1) q = i;
+    // "/." or "/%" before the query: the path may hold a dot segment, plain or percent-encoded.
+    if (prev === 0x2f && (c === 0x2e || c === 0x25) && q === -1) suspect = true;
+    prev = c;
   }
+  into.pathMayHaveDotSegment = suspect;
   if (q === -1) {
     into.path = into.absoluteForm ? buf.toString("latin1", start, end) : into.target;
     into.query = "";

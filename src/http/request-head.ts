@@ -14,6 +14,8 @@ export class RequestHead {
   target = "";
   /** The path part of the target, still percent-encoded ("*" for OPTIONS *, "" for CONNECT). */
   path = "";
+  /** The path has "/." or "/%" somewhere: it may hold a dot segment (false means it surely does not). */
+  pathMayHaveDotSegment = false;
   /** The query including its leading "?", or "". */
   query = "";
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */

@@ -57,8 +57,12 @@ export function statusLine(status: number): string {
   return STATUS_LINES.get(status) ?? `HTTP/1.1 ${status} \r\n`;
 }
 
+/** REASON as a dense array by code: a lookup per proxied response, no hashing. */
+const REASON_BY_CODE: string[] = new Array<string>(600).fill("");
+for (const [code, reason] of Object.entries(REASON)) REASON_BY_CODE[Number(code)] = reason;
+
 export function reasonPhrase(status: number): string {
-  return REASON[status] ?? "";
+  return status >= 0 && status < REASON_BY_CODE.length ? REASON_BY_CODE[status]! : "";
 }
 
 /** RFC 9110 §6.4.1: 1xx, 204 and 304 never carry content. */

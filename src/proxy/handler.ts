@@ -36,7 +36,7 @@ export class ProxyHandler implements Handler {
   handle(req: Request, res: Response): boolean {
     const group = this.groupFor(req.path);
     if (group === null) return false;
-    if (hasDotSegment(req.path)) {
+    if (req.pathMayHaveDotSegment && hasDotSegment(req.path)) {
       // "/api/../admin" would be matched against /api here but resolved to /admin by the upstream:
       // dot segments (plain or percent-encoded) could reach paths outside the mounted prefix.
       res.send(400, ["Content-Type", "text/plain; charset=utf-8"], "Bad Request: dot segments in a proxied path\n");

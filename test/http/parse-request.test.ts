@@ -432,3 +432,13 @@ describe("scanHead across splits", () => {
     assert.equal(parse(`GET / HTTP/1.1\r\n${H}`), "incomplete");
   });
 });
+
+test("a path with '/.' or '/%' is flagged as possibly holding a dot segment; the query does not count", () => {
+  for (const target of ["/a/../b", "/a/./b", "/a/%2e%2e/b", "/%2E", "/x/.well-known", "http://h/a/../b"]) {
+    assert.equal(ok(`GET ${target} HTTP/1.1\r\n${H}\r\n`).pathMayHaveDotSegment, true, target);
+  }
+  for (const target of ["/1k.txt", "/a.b/c..d", "/a?x=/../y", "/a?/%2e", "http://h", "http://h?/..", "*"]) {
+    const method = target === "*" ? "OPTIONS" : "GET";
+    assert.equal(ok(`${method} ${target} HTTP/1.1\r\n${H}\r\n`).pathMayHaveDotSegment, false, target);
+  }
+});
