@@ -2,6 +2,8 @@
 // plain field (cheap to move on every request) and one sweep per tick fires the expired ones.
 // Not precise: a deadline fires up to one tick late, which is what connection timeouts need.
 
+import { loopNow } from "./clock.ts";
+
 export interface Sweepable {
   /** Milliseconds since the epoch after which onDeadline runs; 0 disarms. */
   deadline: number;
@@ -20,7 +22,7 @@ export class Sweeper {
   add(member: Sweepable): void {
     this.#members.add(member);
     if (this.#timer === undefined) {
-      this.#timer = setInterval(() => this.sweep(Date.now()), this.#tickMs);
+      this.#timer = setInterval(() => this.sweep(loopNow()), this.#tickMs);
       this.#timer.unref();
     }
   }

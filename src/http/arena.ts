@@ -22,6 +22,8 @@ const OUT_BYTES = 64 * 1024;
 const ARENA = Buffer.allocUnsafeSlow(READ_BYTES + OUT_BYTES);
 /** The read area: handles read into it (useUserBuffer), one read at a time per thread. */
 export const READ_AREA: Buffer = ARENA.subarray(0, READ_BYTES);
+/** The read area as a DataView, for parsers that check four bytes at a time (offsets as in a read view). */
+export const READ_WORDS = new DataView(ARENA.buffer, ARENA.byteOffset, READ_BYTES);
 
 /**
  * Views of an area's first n bytes, by n, for n below VIEW_CACHE_BYTES: peers tend to send and get

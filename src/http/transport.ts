@@ -9,6 +9,7 @@ import { Buffer } from "node:buffer";
 import dns from "node:dns/promises";
 import net from "node:net";
 import { getSystemErrorName } from "node:util";
+import { enterCallback, leaveCallback } from "../common/clock.ts";
 import { claimOutput, isOutputView, pinOutput, READ_AREA, READ_BYTES, readView, releaseOutput, resetClaim, unpinOutput } from "./arena.ts";
 import {
   type ConnectReq,
@@ -87,10 +88,15 @@ function onRead(this: TcpHandle): void {
   const transport = this.transport;
   if (transport === null) return;
   resetClaim();
-  const n = state[K_NREAD]!;
-  if (n > 0) transport.owner.received(readView(n));
-  else if (n === UV_EOF) transport.readEnded();
-  else if (n < 0) transport.failed(n);
+  enterCallback();
+  try {
+    const n = state[K_NREAD]!;
+    if (n > 0) transport.owner.received(readView(n));
+    else if (n === UV_EOF) transport.readEnded();
+    else if (n < 0) transport.failed(n);
+  } finally {
+    leaveCallback();
+  }
 }
 
 const noop = (): void => {};

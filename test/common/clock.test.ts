@@ -1,26 +1,44 @@
-// The cached clocks: one time per turn of the event loop, fresh on the next turn; the Date header
+// The cached clocks: one time per read callback, fresh after it; the Date header
 // string and its epoch; HTTP-date parsing of the three forms RFC 9110 §5.6.7 names.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { dateEpoch, dateHeaderLine, formatHttpDate, httpDate, loopMonotonic, loopNow, parseHttpDate } from "../../src/common/clock.ts";
+import { dateEpoch, dateHeaderLine, enterCallback, formatHttpDate, httpDate, leaveCallback, loopMonotonic, loopNow, parseHttpDate } from "../../src/common/clock.ts";
 
 function busyWait(ms: number): void {
   const end = Date.now() + ms;
   while (Date.now() < end);
 }
 
-test("loopNow and loopMonotonic hold still within a turn of the event loop and move on the next", async () => {
-  await new Promise((resolve) => setImmediate(resolve));
+test("loopNow and loopMonotonic hold still within a read callback and move on after it", () => {
+  enterCallback();
   const wall = loopNow();
   const mono = loopMonotonic();
   busyWait(15);
   assert.equal(loopNow(), wall);
   assert.equal(loopMonotonic(), mono);
   assert.ok(Math.abs(wall - Date.now()) < 1000);
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.ok(loopNow() >= wall + 15, "a later turn reads the clock again");
-  assert.ok(loopMonotonic() >= mono + 15);
+  leaveCallback();
+  assert.ok(loopNow() >= wall + 14, "after the callback the clock is read again");
+  assert.ok(loopMonotonic() >= mono + 14);
+  enterCallback();
+  assert.ok(loopMonotonic() >= mono + 14, "and the next callback reads it afresh");
+  leaveCallback();
+});
+
+test("outside a read callback (timers, other callbacks) every call reads the clock", () => {
+  const first = loopMonotonic();
+  busyWait(5);
+  assert.ok(loopMonotonic() >= first + 4);
+});
+
+test("loopNow follows the wall clock: whole milliseconds, within a few of Date.now()", () => {
+  for (let i = 0; i < 5; i++) {
+    const now = loopNow();
+    assert.equal(now, Math.floor(now));
+    assert.ok(Math.abs(now - Date.now()) <= 5, `${now} vs ${Date.now()}`);
+    busyWait(3);
+  }
 });
 
 test("the Date header is an IMF-fixdate of the current second", () => {

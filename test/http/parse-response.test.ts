@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { readView } from "../../src/http/arena.ts";
 import type { HttpError } from "../../src/http/errors.ts";
 import type { HeadScan } from "../../src/http/parse-request.ts";
 import {
@@ -151,6 +152,31 @@ test("the one-pass parse of a whole head agrees with scan + parse on every prefi
         assert.equal(fast.contentLength, slow.contentLength);
       } else {
         assert.equal(fast.fields.length, 0);
+      }
+    }
+  }
+});
+
+test("field values read four bytes at a time from the read area give the same verdicts as byte by byte", () => {
+  // Every byte value at every position of a value, at several offsets of the head in the read.
+  for (let b = 0; b < 256; b++) {
+    for (let at = 0; at < 9; at++) {
+      const value = Buffer.from("abcdefghijk", "latin1");
+      value[at] = b;
+      const text = Buffer.concat([Buffer.from("HTTP/1.1 200 OK\r\nX-A: ", "latin1"), value, Buffer.from("\r\nContent-Length: 0\r\n\r\n", "latin1")]);
+      for (const offset of [0, 1, 3]) {
+        const read = readView(offset + text.length);
+        read.fill(0x20, 0, offset);
+        text.copy(read, offset);
+        const plain = Buffer.from(read);
+        const viaWords = new ResponseHead();
+        const viaBytes = new ResponseHead();
+        const e1 = parseResponseHead(read, offset, read.length, DEFAULT_RESPONSE_LIMITS, viaWords);
+        const e2 = parseResponseHead(plain, offset, plain.length, DEFAULT_RESPONSE_LIMITS, viaBytes);
+        assert.equal(e1?.code, e2?.code, `byte ${b} at ${at}, offset ${offset}`);
+        assert.deepEqual(viaWords.fields, viaBytes.fields);
+        const valid = b === 0x09 || (b >= 0x20 && b !== 0x7f);
+        assert.equal(e1 === null, valid, `byte ${b} at ${at} is ${valid ? "allowed" : "refused"}`);
       }
     }
   }
