@@ -10,6 +10,7 @@ import type { Request } from "../../src/http/request.ts";
 import type { Response } from "../../src/http/response.ts";
 import { HttpServer } from "../../src/http/server.ts";
 import { Listener } from "../../src/http/listener.ts";
+import { claimOutput, isOutputView, releaseOutput } from "../../src/http/arena.ts";
 import { holdWrites, Transport, type TransportOwner } from "../../src/http/transport.ts";
 import { TEST_ENGINE_OPTIONS } from "../helpers/engine-options.ts";
 import { parseResponses } from "../helpers/raw.ts";
@@ -305,4 +306,91 @@ test("writes held for the turn go out after the hold's callbacks, in order, and 
   const reply = await readAll(s);
   assert.equal(reply.toString(), "one two ");
   assert.deepEqual(events, ["held", "before"]);
+});
+
+test("an output-area write left pending pins the area until it completes, and its bytes arrive intact", async () => {
+  let transport: Transport | null = null;
+  const port = await listen((t) => {
+    transport = t;
+    t.start(owner({}));
+  });
+  const s = await connect(port);
+  s.pause();
+  while (transport === null) await delay(5);
+  const t = transport as Transport;
+  // Fill the kernel's buffers with ordinary writes, then write one message from the output area.
+  const filler = Buffer.alloc(256 * 1024, 0x2e);
+  let fillerBytes = 0;
+  while (t.write(filler)) fillerBytes += filler.length;
+  fillerBytes += filler.length;
+  await delay(50);
+  const out = t.outputBuffer(1000);
+  assert.ok(isOutputView(out), "the output area while nothing is queued or held");
+  out.fill(0x41);
+  t.write(out);
+  assert.equal(claimOutput(10), null, "pinned while libuv holds it");
+  const other = t.outputBuffer(10);
+  assert.ok(!isOutputView(other), "others get a buffer of their own meanwhile");
+  s.resume();
+  const bytes = await new Promise<Buffer>((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    s.on("data", (d: Buffer) => {
+      chunks.push(d);
+      size += d.length;
+      if (size === fillerBytes + 1000) resolve(Buffer.concat(chunks));
+    });
+  });
+  assert.equal(bytes.subarray(fillerBytes).toString("latin1"), "A".repeat(1000));
+  await delay(20);
+  const again = claimOutput(10);
+  assert.ok(again !== null, "free again once the write completed");
+  releaseOutput();
+});
+
+test("an output-area write still pending when the connection is destroyed unpins the area", async () => {
+  let transport: Transport | null = null;
+  let closed = false;
+  const port = await listen((t) => {
+    transport = t;
+    t.start(owner({ closed: () => void (closed = true) }));
+  });
+  const s = await connect(port);
+  s.pause();
+  while (transport === null) await delay(5);
+  const t = transport as Transport;
+  const filler = Buffer.alloc(256 * 1024, 0x2e);
+  while (t.write(filler));
+  await delay(50);
+  const out = t.outputBuffer(500);
+  assert.ok(isOutputView(out));
+  t.write(out);
+  assert.equal(claimOutput(10), null);
+  t.destroy();
+  while (!closed) await delay(5);
+  const again = claimOutput(10);
+  assert.ok(again !== null, "the cancelled write gave the area back");
+  releaseOutput();
+});
+
+test("an output-area buffer written while corked is queued as a copy: the area is free at once", async () => {
+  let transport: Transport | null = null;
+  const port = await listen((t) => {
+    transport = t;
+    t.start(owner({}));
+  });
+  const s = await connect(port);
+  while (transport === null) await delay(5);
+  const t = transport as Transport;
+  const out = claimOutput(5)!;
+  out.write("hello", "latin1");
+  t.cork();
+  t.write(out);
+  const next = claimOutput(5)!;
+  assert.ok(next !== null, "the queued write took a copy");
+  next.write("XXXXX", "latin1");
+  releaseOutput();
+  t.uncork();
+  t.end();
+  assert.equal((await readAll(s)).toString("latin1"), "hello");
 });
