@@ -222,7 +222,7 @@ function resultsMarkdown(): string {
     "# Portico benchmark results",
     "",
     `Written by \`npm run bench${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC.`,
-    "Every number is the median of the rounds below; ratios compare with nginx in the same scenario and the same run (with nginx `proxy_pass`, `nginx-proxy`, in the `proxy` scenario).",
+    "Every number is the median of the rounds below; ratios compare with nginx in the same scenario and the same run (with nginx `proxy_pass` sending the same forwarding fields as Portico, `nginx-proxy-fwd`, in the `proxy` scenario).",
     "",
     "## Machine and versions",
     "",
@@ -273,8 +273,9 @@ function resultsMarkdown(): string {
 function proxyNote(): string[] {
   if (backendPort === "") return [];
   const blocks = nginxProxyBlocks("127.0.0.1:BACKEND");
+  const forwarding = nginxProxyBlocks("127.0.0.1:BACKEND", true);
   return [
-    `BACKEND is the port of \`${PROXY_BACKEND.id}\` (configured like \`nginx\`, on the same DOCROOT), which every proxy forwards to. \`nginx-proxy\`'s nginx.conf has the same settings as \`nginx\`'s, with \`${blocks.http}\` in \`http\` and \`${blocks.server}\` in place of \`root\`.`,
+    `BACKEND is the port of \`${PROXY_BACKEND.id}\` (configured like \`nginx\`, on the same DOCROOT), which every proxy forwards to. \`nginx-proxy\`'s nginx.conf has the same settings as \`nginx\`'s, with \`${blocks.http}\` in \`http\` and \`${blocks.server}\` in place of \`root\`. \`nginx-proxy-fwd\` (the baseline) also sends the forwarding fields Portico sends by default: \`${forwarding.server}\`.`,
     "",
   ];
 }

@@ -29,9 +29,11 @@ const PORTICO: ServerVariant = { id: "portico", kind: "portico", threads: 1 };
 const NGINX: ServerVariant = { id: "nginx", kind: "nginx", threads: 1 };
 const PEER_VARIANTS: ServerVariant[] = PEERS.map((id) => ({ id, kind: "peer" }));
 const ALL = [PORTICO, NGINX, ...PEER_VARIANTS];
-// Proxies on the server CPU, all forwarding to the same backend with upstream keep-alive.
+// Proxies on the server CPU, all forwarding to the same backend with upstream keep-alive. nginx twice:
+// doing what Portico does (the forwarding fields, the baseline) and as configured out of the box.
 const PROXIES: ServerVariant[] = [
   { id: "portico-proxy", kind: "portico", threads: 1, proxy: true },
+  { id: "nginx-proxy-fwd", kind: "nginx", threads: 1, proxy: true, forwarding: true },
   { id: "nginx-proxy", kind: "nginx", threads: 1, proxy: true },
   { id: "http-proxy", kind: "peer", proxy: true },
 ];
@@ -96,7 +98,7 @@ export function scenarios(repo: string, hasAccessLog: boolean): Scenario[] {
       metric: "rps",
       small: false,
       variants: PROXIES,
-      baseline: "nginx-proxy",
+      baseline: "nginx-proxy-fwd",
       backend: true,
     },
     { name: "memory", title: "Resident memory per idle keep-alive connection", kind: "memory", metric: "rps", small: false, variants: [PORTICO, NGINX] },

@@ -21,6 +21,11 @@ export interface ServerVariant {
   readonly cpus?: string;
   /** A reverse proxy in front of the run's backend (env.upstream) instead of a file server. */
   readonly proxy?: boolean;
+  /**
+   * nginx as a proxy: also send the forwarding fields Portico sends by default (X-Forwarded-For,
+   * -Proto, -Host, Forwarded, Via both ways; the client's Host kept), so both do the same work.
+   */
+  readonly forwarding?: boolean;
 }
 
 export interface ServerEnv {
@@ -84,6 +89,7 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
         workers: v.threads ?? 1,
         accessLog: v.accessLog === true ? path.join(dir, "access.log") : "",
         proxyPass: v.proxy === true ? env.upstream : undefined,
+        forwarding: v.forwarding === true,
       });
       fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
       return [env.nginx, "-p", dir, "-c", path.join(dir, "nginx.conf")];
