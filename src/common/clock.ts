@@ -38,7 +38,7 @@ export function loopMonotonic(): number {
 /** Date.now() as of this I/O callback (whole milliseconds). */
 export function loopNow(): number {
   const mono = loopMonotonic();
-  if (mono - syncedAt >= 1000 || mono < syncedAt) {
+  if (mono - syncedAt >= 1000) {
     wallOffset = Date.now() - mono;
     syncedAt = mono;
   }

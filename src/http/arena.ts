@@ -49,6 +49,12 @@ export function isReadView(buf: Buffer): boolean {
   return buf.length < VIEW_CACHE_BYTES ? readViews[buf.length] === buf : buf === largeRead;
 }
 
+/** Where a message is assembled: the socket it is written to next, before anything else is assembled. */
+export interface OutputTarget {
+  /** A buffer of n bytes for the message: the output area when the socket allows it, else a new one. */
+  outputBuffer(n: number): Buffer;
+}
+
 /** Writes pending in libuv that hold the output area. */
 let pinned = 0;
 /** An output view was handed out and has not been written yet. */

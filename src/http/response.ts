@@ -6,8 +6,8 @@
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import { copyAll, decimalDigits, writeDecimal } from "../common/bytes.ts";
-import { copyInto } from "./arena.ts";
 import { dateEpoch, dateHeaderLine, loopMonotonic } from "../common/clock.ts";
+import { copyInto, type OutputTarget } from "./arena.ts";
 import { LAST_CHUNK } from "./chunked.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
 import type { Request } from "./request.ts";
@@ -39,11 +39,9 @@ export interface CopiedFields {
 }
 
 /** What a response needs from its connection. */
-export interface ResponseSink {
+export interface ResponseSink extends OutputTarget {
   /** Writes bytes to the socket; false when its buffer is over the high-water mark. */
   write(data: Buffer | string): boolean;
-  /** A buffer of n bytes to assemble a message in and write() at once (see arena.ts). */
-  outputBuffer(n: number): Buffer;
   cork(): void;
   uncork(): void;
   /** The response is complete; `keepAlive` says whether the connection may carry another request. */
@@ -278,7 +276,6 @@ export class Response {
     }
   }
 
-  /** Ends the response, optionally with a last chunk of body. */
   /**
    * Ends the body, with `chunk` as its last bytes. `trailers` (complete field lines, already valid)
    * follow a chunked body (RFC 9112 §7.1.2); other framings have no place for them, so they are dropped.
@@ -447,7 +444,6 @@ export class Response {
 }
 
 const CONTENT_LENGTH_NAME = Buffer.from("Content-Length: ", "latin1");
-
 
 /** The Connection line (if any) and the empty line ending a head, per Connection variant. */
 const HEAD_ENDS = CONNECTION_LINES.map((line) => Buffer.from(`${line}\r\n`, "latin1"));

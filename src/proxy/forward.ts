@@ -6,7 +6,7 @@
 
 import { Buffer } from "node:buffer";
 import { copyAll, equalsLowerAscii } from "../common/bytes.ts";
-import { copyInto } from "../http/arena.ts";
+import { copyInto, type OutputTarget } from "../http/arena.ts";
 import { F_CONNECTION, F_COUNT, F_HOST, F_UPGRADE, knownFieldId } from "../http/headers.ts";
 import { reasonPhrase } from "../http/status.ts";
 import type { RequestHead } from "../http/request-head.ts";
@@ -120,19 +120,14 @@ const HTTP11_LINE_END = Buffer.from(" HTTP/1.1\r\n", "latin1");
 const KEEP_RUNS: number[] = [];
 const NO_BYTES: Buffer = Buffer.alloc(0);
 
-/** Where a head is assembled: the socket it is written to next (see http/arena.ts). */
-export interface HeadTarget {
-  outputBuffer(n: number): Buffer;
-}
-
-const OWN_BUFFER: HeadTarget = { outputBuffer: (n) => Buffer.allocUnsafe(n) };
+const OWN_BUFFER: OutputTarget = { outputBuffer: (n) => Buffer.allocUnsafe(n) };
 
 /**
  * The complete upstream request head (request line, fields, framing, final CRLF) as one buffer from
  * `target`, to be written there before anything else is assembled. Field lines that pass unchanged
  * are copied from the received bytes.
  */
-export function buildRequestHead(req: RequestHead, plan: ForwardPlan, target: HeadTarget = OWN_BUFFER): Buffer {
+export function buildRequestHead(req: RequestHead, plan: ForwardPlan, target: OutputTarget = OWN_BUFFER): Buffer {
   // RFC 9112 §3.2.2: with an absolute-form target the target's authority is the host, not the Host field.
   const hostOverride = plan.host ?? (req.absoluteForm ? req.host : null);
   const raw = req.raw;

@@ -7,6 +7,7 @@
 import { Buffer } from "node:buffer";
 import net from "node:net";
 import tls from "node:tls";
+import type { OutputTarget } from "../http/arena.ts";
 import type { TransportOwner } from "../http/transport.ts";
 
 /** How https:// upstreams are trusted (one setting for the whole proxy). */
@@ -18,13 +19,11 @@ export interface UpstreamTls {
 }
 
 /** What UpstreamConnection uses of a socket: the engine's Transport (http) or a TlsTransport (https). */
-export interface UpstreamSocket {
+export interface UpstreamSocket extends OutputTarget {
   /** Why the connection failed ("ECONNREFUSED", a TLS verification code…), or "" when it did not. */
   readonly error: string;
   readonly destroyed: boolean;
   write(data: Buffer | string): boolean;
-  /** A buffer of n bytes to assemble a message in and then write() here (see http/arena.ts). */
-  outputBuffer(n: number): Buffer;
   cork(): void;
   uncork(): void;
   pause(): void;
