@@ -12,7 +12,17 @@ import { parseArgs } from "node:util";
 import { renderChart } from "./lib/chart.ts";
 import { createDocroot } from "./lib/docroot.ts";
 import { measureIdleMemory } from "./lib/memory.ts";
-import { addRatios, type Cell, checkTargets, markdownTable, type MemoryCell, memoryTable, summarize, targetsText, textTable } from "./lib/report.ts";
+import {
+  addRatios,
+  type Cell,
+  checkTargets,
+  markdownTable,
+  type MemoryCell,
+  memoryTable,
+  summarize,
+  targetsText,
+  textTable,
+} from "./lib/report.ts";
 import { type Scenario, scenarios as allScenarios } from "./lib/scenarios.ts";
 import { nginxProxyBlocks } from "./lib/nginx-conf.ts";
 import { cpuSeconds, PROXY_BACKEND, type RunningServer, type ServerEnv, startServer } from "./lib/servers.ts";
@@ -36,7 +46,9 @@ const { values: opts } = parseArgs({
 });
 if (opts.help) {
   process.stdout.write(`usage: npm run bench -- [--quick] [--only SCENARIO,…] [--servers NAME,…] [--rounds N] [--seconds S] [--idle N] [--out DIR]
-scenarios: ${allScenarios(REPO, true).map((s) => s.name).join(", ")}
+scenarios: ${allScenarios(REPO, true)
+    .map((s) => s.name)
+    .join(", ")}
 servers: ${[...new Set(allScenarios(REPO, true).flatMap((s) => s.variants.map((v) => v.id)))].join(", ")}\n`);
   process.exit(0);
 }
@@ -91,8 +103,15 @@ fs.chmodSync(work, 0o755);
 let env: ServerEnv = { repo: REPO, node, root: docroot.dir, work, serverCpus, nginx: commandPath("nginx") };
 
 // Progress: one line per step when not a terminal, a rewritten line when it is.
-const steps = selected.reduce((n, s) => n + (s.kind === "memory" ? s.variants.length : s.variants.length * (rounds + 1)), 0);
-const stepSeconds = selected.reduce((n, s) => n + (s.kind === "memory" ? s.variants.length * 12 : s.variants.length * (rounds * seconds + warmSeconds + 1)), 0);
+const steps = selected.reduce(
+  (n, s) => n + (s.kind === "memory" ? s.variants.length : s.variants.length * (rounds + 1)),
+  0,
+);
+const stepSeconds = selected.reduce(
+  (n, s) =>
+    n + (s.kind === "memory" ? s.variants.length * 12 : s.variants.length * (rounds * seconds + warmSeconds + 1)),
+  0,
+);
 let done = 0;
 const started = Date.now();
 function progress(text: string): void {
@@ -128,9 +147,13 @@ async function runLoadScenario(s: Scenario): Promise<void> {
       commands.set(v.id, shownCommand(server));
       if (s.expectHeader !== undefined) {
         const [name, value] = s.expectHeader.request;
-        const res = await fetch(`http://127.0.0.1:${server.port}${spec.path}`, { headers: { [name!]: value! }, decompress: false } as RequestInit);
+        const res = await fetch(`http://127.0.0.1:${server.port}${spec.path}`, {
+          headers: { [name!]: value! },
+          decompress: false,
+        } as RequestInit);
         await res.arrayBuffer();
-        if (res.headers.get(s.expectHeader.name) !== s.expectHeader.value) notes.set(v.id, `no ${s.expectHeader.name}: ${s.expectHeader.value}`);
+        if (res.headers.get(s.expectHeader.name) !== s.expectHeader.value)
+          notes.set(v.id, `no ${s.expectHeader.name}: ${s.expectHeader.value}`);
       }
     }
     const shown = wrkArgs(spec, 0, seconds).map((a) => (a.includes(" ") ? `'${a}'` : a));
@@ -148,14 +171,18 @@ async function runLoadScenario(s: Scenario): Promise<void> {
         progress(`${s.name}: round ${r + 1}/${rounds} ${server.variant.id}`);
         const cpuBefore = cpuSeconds(server.pid);
         const result = await runWrk(spec, server.port, seconds, loadCpus);
-        result.cpuUsPerRequest = result.requests > 0 ? ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / result.requests : Number.NaN;
+        result.cpuUsPerRequest =
+          result.requests > 0 ? ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / result.requests : Number.NaN;
         const list = samples.get(server.variant.id) ?? [];
         list.push(result);
         samples.set(server.variant.id, list);
         done++;
       }
     }
-    for (const server of running) cells.push(summarize(s, server.variant.id, samples.get(server.variant.id) ?? [], notes.get(server.variant.id) ?? ""));
+    for (const server of running)
+      cells.push(
+        summarize(s, server.variant.id, samples.get(server.variant.id) ?? [], notes.get(server.variant.id) ?? ""),
+      );
   } finally {
     for (const server of running) await server.stop();
   }
@@ -202,13 +229,18 @@ const subtitle = `${machine.cpu}, server on CPU ${serverCpus}, wrk on CPU ${load
 fs.writeFileSync(path.join(outDir, "results.svg"), await renderChart(selected, cells, subtitle));
 // Raw medians for other tools; kept out of git (bench/out/ is ignored).
 fs.mkdirSync(path.join(REPO, "bench/out"), { recursive: true });
-fs.writeFileSync(path.join(REPO, "bench/out/results.json"), JSON.stringify({ date: new Date().toISOString(), machine, rounds, seconds, cells, memory, targets }, null, 2));
+fs.writeFileSync(
+  path.join(REPO, "bench/out/results.json"),
+  JSON.stringify({ date: new Date().toISOString(), machine, rounds, seconds, cells, memory, targets }, null, 2),
+);
 fs.writeFileSync(path.join(outDir, "RESULTS.md"), resultsMarkdown());
-log(`wrote ${path.relative(REPO, path.join(outDir, "RESULTS.md"))} and results.svg in ${((Date.now() - started) / 1000).toFixed(0)}s`);
+log(
+  `wrote ${path.relative(REPO, path.join(outDir, "RESULTS.md"))} and results.svg in ${((Date.now() - started) / 1000).toFixed(0)}s`,
+);
 
 function resultsMarkdown(): string {
   const previous = path.join(REPO, "bench/RESULTS.md");
-  const kept = fs.existsSync(previous) ? fs.readFileSync(previous, "utf8").split(NOTES_MARKER)[1] ?? "\n" : "\n";
+  const kept = fs.existsSync(previous) ? (fs.readFileSync(previous, "utf8").split(NOTES_MARKER)[1] ?? "\n") : "\n";
   const git = (args: string[]): string => {
     try {
       return execFileSync("git", args, { cwd: REPO, encoding: "utf8" }).trim();
@@ -217,7 +249,9 @@ function resultsMarkdown(): string {
     }
   };
   const dirty = git(["status", "--porcelain", "--", "src"]) === "" ? "" : " (with uncommitted changes in src/)";
-  const peerVersion = (pkg: string): string => (JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+  const peerVersion = (pkg: string): string =>
+    (JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")) as { version: string })
+      .version;
   const lines = [
     "# Portico benchmark results",
     "",
@@ -252,7 +286,10 @@ function resultsMarkdown(): string {
     "Servers (PORT is a free port picked per run; DOCROOT is a fresh temp folder with 1k.txt, app.js + app.js.gz, 1m.bin, 100m.bin):",
     "",
     "```",
-    ...[...commands.entries()].map(([id, c]) => `${id.padEnd(16)} ${c.replaceAll(docroot.dir, "DOCROOT").replace(/\/tmp\/portico-bench-work-\w+/g, "WORK")}`),
+    ...[...commands.entries()].map(
+      ([id, c]) =>
+        `${id.padEnd(16)} ${c.replaceAll(docroot.dir, "DOCROOT").replace(/\/tmp\/portico-bench-work-\w+/g, "WORK")}`,
+    ),
     "```",
     "",
     ...proxyNote(),

@@ -10,12 +10,14 @@ import { Supervisor } from "./runtime/supervisor.ts";
 // directory httpserver serves) should mean the directory the user typed the command in. Only for the
 // script that runs this file: processes that npm test (or any other script) spawns inherit
 // npm_lifecycle_event and must keep the directory they were started in.
-if (process.env.npm_lifecycle_event === "start" && process.env.INIT_CWD !== undefined) process.chdir(process.env.INIT_CWD);
+if (process.env.npm_lifecycle_event === "start" && process.env.INIT_CWD !== undefined)
+  process.chdir(process.env.INIT_CWD);
 
-const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
 
 async function main(argv: readonly string[]): Promise<void> {
-  let command;
+  let command: ReturnType<typeof parseCommandLine>;
   try {
     command = parseCommandLine(argv);
   } catch (error) {
@@ -38,12 +40,14 @@ async function main(argv: readonly string[]): Promise<void> {
         ? `serving ${command.config.root}${command.config.proxy.length > 0 ? " and proxying" : ""}`
         : "proxying";
   const supervisor = new Supervisor(config, {
-    banner: (urls, threads) => `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
+    banner: (urls, threads) =>
+      `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
     notice: (line) => process.stdout.write(`${line}\n`),
     version: VERSION,
     reload: () => {
       const again = parseCommandLine(argv);
-      if (again.kind !== "serve" && again.kind !== "tcp") throw new ConfigError("the command line no longer starts a server");
+      if (again.kind !== "serve" && again.kind !== "tcp")
+        throw new ConfigError("the command line no longer starts a server");
       return again.config;
     },
   });

@@ -11,9 +11,11 @@ import { Supervisor } from "./runtime/supervisor.ts";
 // directory httpserver serves) should mean the directory the user typed the command in. Only for the
 // script that runs this file: processes that npm test (or any other script) spawns inherit
 // npm_lifecycle_event and must keep the directory they were started in.
-if (process.env.npm_lifecycle_event === "httpserver" && process.env.INIT_CWD !== undefined) process.chdir(process.env.INIT_CWD);
+if (process.env.npm_lifecycle_event === "httpserver" && process.env.INIT_CWD !== undefined)
+  process.chdir(process.env.INIT_CWD);
 
-const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
 
 const PRESET: Readonly<Record<string, unknown>> = {
   writable: true,
@@ -43,7 +45,8 @@ function parse(argv: readonly string[]): { threads: number; port: string } {
     const arg = argv[i]!;
     if (arg === "-t" || arg.startsWith("-t")) {
       const value = arg === "-t" ? argv[++i] : arg.slice(2);
-      if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 256) fail("Invalid Thread Count");
+      if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 256)
+        fail("Invalid Thread Count");
       threads = Number(value);
     } else if (port === undefined) {
       port = arg;
@@ -57,7 +60,7 @@ function parse(argv: readonly string[]): { threads: number; port: string } {
 }
 
 const { threads, port } = parse(process.argv.slice(2));
-let command;
+let command: ReturnType<typeof parseCommandLine>;
 try {
   command = parseCommandLine(["--root", process.cwd(), "-t", String(threads), port], PRESET);
 } catch (error) {

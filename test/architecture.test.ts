@@ -53,7 +53,11 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
 /** Every module specifier in import/export-from statements and dynamic import() calls. */
 export function importsOf(source: string): string[] {
   const out: string[] = [];
-  const patterns = [/^\s*(?:import|export)\b[^;'"]*?\bfrom\s*["']([^"']+)["']/gm, /^\s*import\s*["']([^"']+)["']/gm, /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g];
+  const patterns = [
+    /^\s*(?:import|export)\b[^;'"]*?\bfrom\s*["']([^"']+)["']/gm,
+    /^\s*import\s*["']([^"']+)["']/gm,
+    /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
+  ];
   for (const re of patterns) for (const m of source.matchAll(re)) out.push(m[1]!);
   return out;
 }
@@ -70,13 +74,17 @@ function violations(): string[] {
     }
     for (const spec of importsOf(fs.readFileSync(full, "utf8"))) {
       if (spec.startsWith(".")) {
-        const target = path.relative(SRC, path.resolve(path.dirname(full), spec)).split(path.sep).join("/");
+        const target = path
+          .relative(SRC, path.resolve(path.dirname(full), spec))
+          .split(path.sep)
+          .join("/");
         if (target.startsWith("..")) {
           problems.push(`${file}: imports ${spec}, outside src/`);
           continue;
         }
         const targetArea = areaOf(target);
-        if (targetArea !== area && !allowed.includes(targetArea)) problems.push(`${file}: ${area} may not import ${targetArea} (${spec})`);
+        if (targetArea !== area && !allowed.includes(targetArea))
+          problems.push(`${file}: ${area} may not import ${targetArea} (${spec})`);
       } else if (isPure(file)) {
         const name = spec.replace(/^node:/, "");
         if (IO_MODULES.has(name)) problems.push(`${file}: a pure file may not import ${spec}`);
@@ -99,7 +107,10 @@ test("the import scanner sees every import form", () => {
     'import "./side-effect.ts";',
     'const f = await import("node:fs");',
   ].join("\n");
-  assert.deepEqual(importsOf(source).sort(), ["../http/b.ts", "./a.ts", "./c.ts", "./e.ts", "./side-effect.ts", "node:fs"].sort());
+  assert.deepEqual(
+    importsOf(source).sort(),
+    ["../http/b.ts", "./a.ts", "./c.ts", "./e.ts", "./side-effect.ts", "node:fs"].sort(),
+  );
 });
 
 test("Node's internal bindings are reached from http/uv-binding.ts only, and it is imported by the transport alone", () => {
@@ -107,9 +118,11 @@ test("Node's internal bindings are reached from http/uv-binding.ts only, and it 
   for (const full of sourceFiles(SRC)) {
     const file = path.relative(SRC, full).split(path.sep).join("/");
     const source = fs.readFileSync(full, "utf8");
-    if (file !== "http/uv-binding.ts" && /\bprocess\.binding\b|\bbinding\(\s*["']/.test(source)) problems.push(`${file}: uses process.binding`);
+    if (file !== "http/uv-binding.ts" && /\bprocess\.binding\b|\bbinding\(\s*["']/.test(source))
+      problems.push(`${file}: uses process.binding`);
     const importsBinding = importsOf(source).some((spec) => spec.endsWith("/uv-binding.ts"));
-    if (importsBinding && file !== "http/transport.ts" && file !== "http/listener.ts") problems.push(`${file}: imports uv-binding.ts`);
+    if (importsBinding && file !== "http/transport.ts" && file !== "http/listener.ts")
+      problems.push(`${file}: imports uv-binding.ts`);
   }
   assert.deepEqual(problems, []);
 });

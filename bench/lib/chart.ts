@@ -10,7 +10,12 @@ import type { Scenario } from "./scenarios.ts";
 
 type Panel = NonNullable<Extract<vl.TopLevelSpec, { hconcat: unknown }>["hconcat"]>[number];
 
-function panel(field: "ratio" | "cpuRatio", title: string, names: readonly string[], servers: readonly string[]): Panel {
+function panel(
+  field: "ratio" | "cpuRatio",
+  title: string,
+  names: readonly string[],
+  servers: readonly string[],
+): Panel {
   const y = { field: "scenario", type: "nominal", sort: [...names], title: null } as const;
   const yOffset = { field: "server", type: "nominal", sort: [...servers] } as const;
   return {
@@ -24,15 +29,31 @@ function panel(field: "ratio" | "cpuRatio", title: string, names: readonly strin
         encoding: {
           y,
           yOffset,
-          x: { field, type: "quantitative", scale: { type: "log", domain: [0.01, 4], clamp: true }, title: "× nginx (log scale)" },
+          x: {
+            field,
+            type: "quantitative",
+            scale: { type: "log", domain: [0.01, 4], clamp: true },
+            title: "× nginx (log scale)",
+          },
           // Twenty colours: the full run has more servers than the default scheme's ten.
-          color: { field: "server", type: "nominal", sort: [...servers], title: "server", scale: { scheme: "tableau20" } },
+          color: {
+            field: "server",
+            type: "nominal",
+            sort: [...servers],
+            title: "server",
+            scale: { scheme: "tableau20" },
+          },
         },
       },
       {
         transform: [{ filter: `datum.${field} > 0` }],
         mark: { type: "text", align: "left", dx: 2, fontSize: 7 },
-        encoding: { y, yOffset, x: { field, type: "quantitative" }, text: { field, type: "quantitative", format: ".2f" } },
+        encoding: {
+          y,
+          yOffset,
+          x: { field, type: "quantitative" },
+          text: { field, type: "quantitative", format: ".2f" },
+        },
       },
       {
         data: { values: [{ one: 1 }] },
@@ -43,7 +64,11 @@ function panel(field: "ratio" | "cpuRatio", title: string, names: readonly strin
   };
 }
 
-export async function renderChart(scenarios: readonly Scenario[], cells: readonly Cell[], subtitle: string): Promise<string> {
+export async function renderChart(
+  scenarios: readonly Scenario[],
+  cells: readonly Cell[],
+  subtitle: string,
+): Promise<string> {
   const names = scenarios.filter((s) => s.kind === "load").map((s) => s.name);
   const values = cells
     .filter((c) => names.includes(c.scenario))
@@ -56,7 +81,10 @@ export async function renderChart(scenarios: readonly Scenario[], cells: readonl
   const servers = [...new Set(values.map((v) => v.server))];
   const spec: vl.TopLevelSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: { text: "Relative to nginx (1 worker; proxy: nginx proxy_pass) — higher is better; dashed line = nginx", subtitle },
+    title: {
+      text: "Relative to nginx (1 worker; proxy: nginx proxy_pass) — higher is better; dashed line = nginx",
+      subtitle,
+    },
     data: { values },
     hconcat: [
       panel("ratio", "Throughput (req/s, or bytes/s for large files)", names, servers),

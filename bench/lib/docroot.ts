@@ -28,7 +28,8 @@ export function createDocroot(): Docroot {
   // Compressible JavaScript-like text for the gzip scenario; the .gz sits beside it for servers
   // that serve precompressed files (nginx gzip_static, sirv --gzip, @fastify/static preCompressed).
   let js = "";
-  for (let i = 0; js.length < 32 * 1024; i++) js += `export function handler${i}(request, response) { return response.send(${i} * 2, "value-${i % 97}"); }\n`;
+  for (let i = 0; js.length < 32 * 1024; i++)
+    js += `export function handler${i}(request, response) { return response.send(${i} * 2, "value-${i % 97}"); }\n`;
   js = js.slice(0, 32 * 1024);
   fs.writeFileSync(path.join(dir, "app.js"), js);
   fs.writeFileSync(path.join(dir, "app.js.gz"), zlib.gzipSync(js, { level: 9 }));

@@ -18,9 +18,13 @@ export async function measureIdleMemory(v: ServerVariant, env: ServerEnv, connec
     for (let i = 0; i < 200; i++) await (await fetch(`http://127.0.0.1:${server.port}/1k.txt`)).arrayBuffer();
     await sleep(1500);
     const baselineBytes = residentBytes(server.pid);
-    const client = spawn(env.node, [path.join(env.repo, "bench/lib/idle-client.ts"), String(server.port), String(connections)], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
+    const client = spawn(
+      env.node,
+      [path.join(env.repo, "bench/lib/idle-client.ts"), String(server.port), String(connections)],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    );
     const ready = await new Promise<string>((resolve, reject) => {
       let out = "";
       client.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -34,7 +38,12 @@ export async function measureIdleMemory(v: ServerVariant, env: ServerEnv, connec
     const loadedBytes = residentBytes(server.pid);
     client.stdin.end();
     await new Promise((resolve) => client.once("exit", resolve));
-    return { baselineBytes, loadedBytes, connections: open, bytesPerConnection: open > 0 ? (loadedBytes - baselineBytes) / open : Number.NaN };
+    return {
+      baselineBytes,
+      loadedBytes,
+      connections: open,
+      bytesPerConnection: open > 0 ? (loadedBytes - baselineBytes) / open : Number.NaN,
+    };
   } finally {
     await server.stop();
   }

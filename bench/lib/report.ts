@@ -78,8 +78,13 @@ export function addRatios(scenarios: readonly Scenario[], cells: Cell[]): void {
   }
 }
 
-export function checkTargets(scenarios: readonly Scenario[], cells: readonly Cell[], memory: readonly MemoryCell[]): Target[] {
-  const cell = (scenario: string, server: string): Cell | undefined => cells.find((c) => c.scenario === scenario && c.server === server);
+export function checkTargets(
+  scenarios: readonly Scenario[],
+  cells: readonly Cell[],
+  memory: readonly MemoryCell[],
+): Target[] {
+  const cell = (scenario: string, server: string): Cell | undefined =>
+    cells.find((c) => c.scenario === scenario && c.server === server);
   const targets: Target[] = [];
   const add = (text: string, value: number, goal: string, ok: (v: number) => boolean): void => {
     targets.push({ text, value, goal, met: Number.isNaN(value) ? null : ok(value) });
@@ -94,37 +99,99 @@ export function checkTargets(scenarios: readonly Scenario[], cells: readonly Cel
   }
   for (const s of scenarios.filter((x) => x.small)) {
     const mine = cell(s.name, "portico");
-    const peers = cells.filter((c) => c.scenario === s.name && !c.server.startsWith("portico") && !c.server.startsWith("nginx"));
+    const peers = cells.filter(
+      (c) => c.scenario === s.name && !c.server.startsWith("portico") && !c.server.startsWith("nginx"),
+    );
     const best = Math.max(...peers.map((c) => headline(s, c)));
-    add(`Portico / fastest Node peer, ${s.name}`, mine === undefined || peers.length === 0 ? Number.NaN : headline(s, mine) / best, "≥ 8×", (v) => v >= 8);
+    add(
+      `Portico / fastest Node peer, ${s.name}`,
+      mine === undefined || peers.length === 0 ? Number.NaN : headline(s, mine) / best,
+      "≥ 8×",
+      (v) => v >= 8,
+    );
     const leanest = Math.min(...peers.map((c) => c.cpuUs));
-    add(`  same, by CPU per request`, mine === undefined || peers.length === 0 ? Number.NaN : leanest / mine.cpuUs, "≥ 8×", (v) => v >= 8);
+    add(
+      `  same, by CPU per request`,
+      mine === undefined || peers.length === 0 ? Number.NaN : leanest / mine.cpuUs,
+      "≥ 8×",
+      (v) => v >= 8,
+    );
   }
   const p = cell("small-50", "portico");
   const n = cell("small-50", "nginx");
-  add("p99 latency Portico / nginx, small-50", p !== undefined && n !== undefined ? p.p99Ms / n.p99Ms : Number.NaN, "≤ 1.5×", (v) => v <= 1.5);
+  add(
+    "p99 latency Portico / nginx, small-50",
+    p !== undefined && n !== undefined ? p.p99Ms / n.p99Ms : Number.NaN,
+    "≤ 1.5×",
+    (v) => v <= 1.5,
+  );
   const pm = memory.find((m) => m.server === "portico");
   const nm = memory.find((m) => m.server === "nginx");
-  add("idle memory per connection Portico / nginx", pm !== undefined && nm !== undefined ? pm.result.bytesPerConnection / nm.result.bytesPerConnection : Number.NaN, "≤ 2×", (v) => v <= 2);
+  add(
+    "idle memory per connection Portico / nginx",
+    pm !== undefined && nm !== undefined ? pm.result.bytesPerConnection / nm.result.bytesPerConnection : Number.NaN,
+    "≤ 2×",
+    (v) => v <= 2,
+  );
   const quiet = cell("access-log", "portico");
   const logged = cell("access-log", "portico-log");
-  add("access log on / off, Portico", quiet !== undefined && logged !== undefined ? logged.rps / quiet.rps : Number.NaN, "≥ 0.85×", (v) => v >= 0.85);
-  add(`  same, by CPU per request`, quiet !== undefined && logged !== undefined ? quiet.cpuUs / logged.cpuUs : Number.NaN, "≥ 0.85×", (v) => v >= 0.85);
+  add(
+    "access log on / off, Portico",
+    quiet !== undefined && logged !== undefined ? logged.rps / quiet.rps : Number.NaN,
+    "≥ 0.85×",
+    (v) => v >= 0.85,
+  );
+  add(
+    `  same, by CPU per request`,
+    quiet !== undefined && logged !== undefined ? quiet.cpuUs / logged.cpuUs : Number.NaN,
+    "≥ 0.85×",
+    (v) => v >= 0.85,
+  );
   // Issue 6: the proxy against nginx proxy_pass doing the same work (the forwarding fields Portico sends
   // by default: the proxy scenario's baseline), nginx with no forwarding fields (information) and
   // http-proxy.
   const proxy = cell("proxy", "portico-proxy");
   const bareNginx = cell("proxy", "nginx-proxy");
   const nodeProxy = cell("proxy", "http-proxy");
-  add("Portico / nginx proxy_pass with the same forwarding fields, proxy", proxy?.ratio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
+  add(
+    "Portico / nginx proxy_pass with the same forwarding fields, proxy",
+    proxy?.ratio ?? Number.NaN,
+    "≥ 1.0×",
+    (v) => v >= 1,
+  );
   add(`  same, by CPU per request`, proxy?.cpuRatio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
-  add("Portico / nginx proxy_pass without forwarding fields (information)", proxy !== undefined && bareNginx !== undefined ? proxy.rps / bareNginx.rps : Number.NaN, "—", () => true);
-  add(`  same, by CPU per request (information)`, proxy !== undefined && bareNginx !== undefined ? bareNginx.cpuUs / proxy.cpuUs : Number.NaN, "—", () => true);
-  add("Portico / http-proxy, proxy", proxy !== undefined && nodeProxy !== undefined ? proxy.rps / nodeProxy.rps : Number.NaN, "≥ 5×", (v) => v >= 5);
-  add(`  same, by CPU per request`, proxy !== undefined && nodeProxy !== undefined ? nodeProxy.cpuUs / proxy.cpuUs : Number.NaN, "≥ 5×", (v) => v >= 5);
+  add(
+    "Portico / nginx proxy_pass without forwarding fields (information)",
+    proxy !== undefined && bareNginx !== undefined ? proxy.rps / bareNginx.rps : Number.NaN,
+    "—",
+    () => true,
+  );
+  add(
+    `  same, by CPU per request (information)`,
+    proxy !== undefined && bareNginx !== undefined ? bareNginx.cpuUs / proxy.cpuUs : Number.NaN,
+    "—",
+    () => true,
+  );
+  add(
+    "Portico / http-proxy, proxy",
+    proxy !== undefined && nodeProxy !== undefined ? proxy.rps / nodeProxy.rps : Number.NaN,
+    "≥ 5×",
+    (v) => v >= 5,
+  );
+  add(
+    `  same, by CPU per request`,
+    proxy !== undefined && nodeProxy !== undefined ? nodeProxy.cpuUs / proxy.cpuUs : Number.NaN,
+    "≥ 5×",
+    (v) => v >= 5,
+  );
   const t1 = cell("threads", "portico");
   const t2 = cell("threads", "portico-t2");
-  add("Portico -t 2 / -t 1 (information)", t1 !== undefined && t2 !== undefined ? t2.rps / t1.rps : Number.NaN, "—", () => true);
+  add(
+    "Portico -t 2 / -t 1 (information)",
+    t1 !== undefined && t2 !== undefined ? t2.rps / t1.rps : Number.NaN,
+    "—",
+    () => true,
+  );
   return targets;
 }
 
@@ -144,7 +211,18 @@ function rows(scenarios: readonly Scenario[], cells: readonly Cell[]): string[][
     for (const c of cells.filter((x) => x.scenario === s.name)) {
       const errors = c.socketErrors > 0 ? `${c.socketErrors} socket errors` : "";
       const bad = s.name !== "not-found" && c.non2xx > 0 ? `${c.non2xx} non-2xx` : "";
-      out.push([s.name, c.server, fmt(c.rps), fmt(c.bytesPerSec / 1024 / 1024, 1), fmtMs(c.p50Ms), fmtMs(c.p99Ms), Number.isNaN(c.ratio) ? "—" : `${fmt(c.ratio, 2)}×`, fmt(c.cpuUs, 2), Number.isNaN(c.cpuRatio) ? "—" : `${fmt(c.cpuRatio, 2)}×`, [c.note, bad, errors].filter(Boolean).join("; ")]);
+      out.push([
+        s.name,
+        c.server,
+        fmt(c.rps),
+        fmt(c.bytesPerSec / 1024 / 1024, 1),
+        fmtMs(c.p50Ms),
+        fmtMs(c.p99Ms),
+        Number.isNaN(c.ratio) ? "—" : `${fmt(c.ratio, 2)}×`,
+        fmt(c.cpuUs, 2),
+        Number.isNaN(c.cpuRatio) ? "—" : `${fmt(c.cpuRatio, 2)}×`,
+        [c.note, bad, errors].filter(Boolean).join("; "),
+      ]);
     }
   }
   return out;
@@ -153,12 +231,23 @@ function rows(scenarios: readonly Scenario[], cells: readonly Cell[]): string[][
 const HEAD = ["scenario", "server", "req/s", "MiB/s", "p50", "p99", "× nginx", "CPU µs/req", "× nginx (CPU)", "notes"];
 const LAST_NUMBER = 8;
 
-export function textTable(scenarios: readonly Scenario[], cells: readonly Cell[], memory: readonly MemoryCell[]): string {
+export function textTable(
+  scenarios: readonly Scenario[],
+  cells: readonly Cell[],
+  memory: readonly MemoryCell[],
+): string {
   const body = rows(scenarios, cells);
   const widths = HEAD.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (r: readonly string[]): string => r.map((v, i) => (i >= 2 && i <= LAST_NUMBER ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (r: readonly string[]): string =>
+    r
+      .map((v, i) => (i >= 2 && i <= LAST_NUMBER ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   const out = [line(HEAD), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
-  for (const m of memory) out.push(`memory  ${m.server}: ${fmt(m.result.bytesPerConnection / 1024, 2)} KiB per idle connection (${m.result.connections} connections)`);
+  for (const m of memory)
+    out.push(
+      `memory  ${m.server}: ${fmt(m.result.bytesPerConnection / 1024, 2)} KiB per idle connection (${m.result.connections} connections)`,
+    );
   return out.join("\n");
 }
 
@@ -170,18 +259,28 @@ export function markdownTable(scenarios: readonly Scenario[], cells: readonly Ce
 
 export function memoryTable(memory: readonly MemoryCell[]): string {
   if (memory.length === 0) return "(not measured in this run)";
-  const lines = ["| server | connections | RSS before | RSS with connections | per connection |", "| --- | ---: | ---: | ---: | ---: |"];
+  const lines = [
+    "| server | connections | RSS before | RSS with connections | per connection |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  ];
   for (const m of memory) {
     const r = m.result;
-    lines.push(`| ${m.server} | ${fmt(r.connections)} | ${fmt(r.baselineBytes / 1024 / 1024, 1)} MiB | ${fmt(r.loadedBytes / 1024 / 1024, 1)} MiB | ${fmt(r.bytesPerConnection / 1024, 2)} KiB |`);
+    lines.push(
+      `| ${m.server} | ${fmt(r.connections)} | ${fmt(r.baselineBytes / 1024 / 1024, 1)} MiB | ${fmt(r.loadedBytes / 1024 / 1024, 1)} MiB | ${fmt(r.bytesPerConnection / 1024, 2)} KiB |`,
+    );
   }
   return lines.join("\n");
 }
 
 export function targetsText(targets: readonly Target[], markdown: boolean): string {
-  const mark = (t: Target): string => (t.met === null ? "not measured" : t.goal === "—" ? "" : t.met ? "met" : "NOT met");
-  if (!markdown) return targets.map((t) => `${t.text}: ${Number.isNaN(t.value) ? "—" : `${fmt(t.value, 2)}×`} (target ${t.goal}) ${mark(t)}`).join("\n");
+  const mark = (t: Target): string =>
+    t.met === null ? "not measured" : t.goal === "—" ? "" : t.met ? "met" : "NOT met";
+  if (!markdown)
+    return targets
+      .map((t) => `${t.text}: ${Number.isNaN(t.value) ? "—" : `${fmt(t.value, 2)}×`} (target ${t.goal}) ${mark(t)}`)
+      .join("\n");
   const lines = ["| target | measured | goal | |", "| --- | ---: | ---: | --- |"];
-  for (const t of targets) lines.push(`| ${t.text} | ${Number.isNaN(t.value) ? "—" : `${fmt(t.value, 2)}×`} | ${t.goal} | ${mark(t)} |`);
+  for (const t of targets)
+    lines.push(`| ${t.text} | ${Number.isNaN(t.value) ? "—" : `${fmt(t.value, 2)}×`} | ${t.goal} | ${mark(t)} |`);
   return lines.join("\n");
 }

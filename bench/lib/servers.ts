@@ -95,11 +95,43 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
       return [env.nginx, "-p", dir, "-c", path.join(dir, "nginx.conf")];
     }
     case "sirv":
-      return [env.node, bin("sirv-cli/bin.js"), env.root, "--port", String(port), "--host", "127.0.0.1", "--quiet", "--etag", "--gzip"];
+      return [
+        env.node,
+        bin("sirv-cli/bin.js"),
+        env.root,
+        "--port",
+        String(port),
+        "--host",
+        "127.0.0.1",
+        "--quiet",
+        "--etag",
+        "--gzip",
+      ];
     case "http-server":
-      return [env.node, bin("http-server/bin/http-server"), env.root, "-p", String(port), "-a", "127.0.0.1", "-s", "-g", "-d", "false"];
+      return [
+        env.node,
+        bin("http-server/bin/http-server"),
+        env.root,
+        "-p",
+        String(port),
+        "-a",
+        "127.0.0.1",
+        "-s",
+        "-g",
+        "-d",
+        "false",
+      ];
     case "serve":
-      return [env.node, bin("serve/build/main.js"), env.root, "-l", `tcp://127.0.0.1:${port}`, "-L", "-n", "--no-port-switching"];
+      return [
+        env.node,
+        bin("serve/build/main.js"),
+        env.root,
+        "-l",
+        `tcp://127.0.0.1:${port}`,
+        "-L",
+        "-n",
+        "--no-port-switching",
+      ];
     case "fastify-static":
       return [env.node, path.join(env.repo, "bench/servers/fastify-static.ts"), env.root, String(port)];
     case "http-proxy":
@@ -109,7 +141,11 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
   }
 }
 
-export async function startServer(v: ServerVariant, env: ServerEnv, cpus = v.cpus ?? env.serverCpus): Promise<RunningServer> {
+export async function startServer(
+  v: ServerVariant,
+  env: ServerEnv,
+  cpus = v.cpus ?? env.serverCpus,
+): Promise<RunningServer> {
   const port = await freePort();
   const argv = commandFor(v, env, port);
   const child: ChildProcess = spawn("taskset", ["-c", cpus, ...argv], {

@@ -7,7 +7,10 @@ import { execFileSync, spawnSync } from "node:child_process";
 const APT_PACKAGES: Record<string, string> = { wrk: "wrk", nginx: "nginx-light", taskset: "util-linux" };
 
 export function hasCommand(name: string): boolean {
-  return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0 || spawnSync("sh", ["-c", `test -x /usr/sbin/${name}`]).status === 0;
+  return (
+    spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0 ||
+    spawnSync("sh", ["-c", `test -x /usr/sbin/${name}`]).status === 0
+  );
 }
 
 export function commandPath(name: string): string {

@@ -25,7 +25,17 @@ export interface LoadResult {
 }
 
 export function wrkArgs(spec: LoadSpec, port: number, seconds: number): string[] {
-  const args = ["-t", String(spec.threads), "-c", String(spec.connections), "-d", `${seconds}s`, "--latency", "--timeout", "10s"];
+  const args = [
+    "-t",
+    String(spec.threads),
+    "-c",
+    String(spec.connections),
+    "-d",
+    `${seconds}s`,
+    "--latency",
+    "--timeout",
+    "10s",
+  ];
   for (const h of spec.headers) args.push("-H", h);
   if (spec.script !== undefined) args.push("-s", spec.script.file);
   args.push(`http://127.0.0.1:${port}${spec.path}`);

@@ -10,7 +10,7 @@ const heads = {
   "browser GET (10 fields)":
     "GET /assets/app.js HTTP/1.1\r\nHost: example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/120.0\r\n" +
     "Accept: */*\r\nAccept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\nConnection: keep-alive\r\n" +
-    "Referer: https://example.com/\r\nSec-Fetch-Dest: script\r\nSec-Fetch-Mode: no-cors\r\nIf-None-Match: \"abc-123\"\r\n\r\n",
+    'Referer: https://example.com/\r\nSec-Fetch-Dest: script\r\nSec-Fetch-Mode: no-cors\r\nIf-None-Match: "abc-123"\r\n\r\n',
   "GET with query": "GET /search?q=portico&page=2 HTTP/1.1\r\nHost: example.com\r\n\r\n",
 };
 

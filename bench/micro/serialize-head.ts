@@ -8,16 +8,31 @@ import { dateHeaderLine } from "../../src/common/clock.ts";
 import { measure } from "./measure.ts";
 
 const fields = [
-  "Content-Type", "text/plain; charset=utf-8",
-  "ETag", '"1a0en-sg-mwr24o41"',
-  "Last-Modified", "Sat, 21 Nov 2026 23:46:48 GMT",
-  "Accept-Ranges", "bytes",
-  "X-Content-Type-Options", "nosniff",
+  "Content-Type",
+  "text/plain; charset=utf-8",
+  "ETag",
+  '"1a0en-sg-mwr24o41"',
+  "Last-Modified",
+  "Sat, 21 Nov 2026 23:46:48 GMT",
+  "Accept-Ranges",
+  "bytes",
+  "X-Content-Type-Options",
+  "nosniff",
 ];
 const prepared = new PreparedResponse(200, fields, Buffer.alloc(1024, 97));
 prepared.bytes(0);
 
 measure("PreparedResponse.bytes (cached second)", () => prepared.bytes(0));
 measure("serializeFields (5 fields)", () => serializeFields(fields));
-measure("full head string (status+date+fields)", () => statusLine(200) + "Server: portico\r\n" + dateHeaderLine() + serializeFields(fields) + "Content-Length: 1024\r\n\r\n");
-measure("full head to Buffer (latin1)", () => Buffer.from(statusLine(200) + dateHeaderLine() + serializeFields(fields) + "\r\n", "latin1"));
+measure(
+  "full head string (status+date+fields)",
+  () =>
+    statusLine(200) +
+    "Server: portico\r\n" +
+    dateHeaderLine() +
+    serializeFields(fields) +
+    "Content-Length: 1024\r\n\r\n",
+);
+measure("full head to Buffer (latin1)", () =>
+  Buffer.from(statusLine(200) + dateHeaderLine() + serializeFields(fields) + "\r\n", "latin1"),
+);

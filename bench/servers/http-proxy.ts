@@ -19,6 +19,8 @@ proxy.on("error", (_error, _req, res) => {
     res.destroy();
   }
 });
-http.createServer((req, res) => proxy.web(req, res)).listen(Number(port), "127.0.0.1", () => {
-  process.stdout.write(`http-proxy listening on ${port}\n`);
-});
+http
+  .createServer((req, res) => proxy.web(req, res))
+  .listen(Number(port), "127.0.0.1", () => {
+    process.stdout.write(`http-proxy listening on ${port}\n`);
+  });

@@ -23,7 +23,10 @@ export class LockTable {
   }
 
   static local(slots = 1024): LockTable {
-    return new LockTable(new Int32Array(new SharedArrayBuffer(slots * 8)), new Int32Array(new SharedArrayBuffer(slots * 4)));
+    return new LockTable(
+      new Int32Array(new SharedArrayBuffer(slots * 8)),
+      new Int32Array(new SharedArrayBuffer(slots * 4)),
+    );
   }
 
   /** The slot of a key (FNV-1a). */
@@ -94,7 +97,8 @@ export class LockTable {
   write(slot: number): Promise<void> | undefined {
     const locks = this.#locks;
     const i = slot * 2;
-    if (Atomics.load(locks, i + WAITING_WRITERS) === 0 && Atomics.compareExchange(locks, i + STATE, 0, -1) === 0) return undefined;
+    if (Atomics.load(locks, i + WAITING_WRITERS) === 0 && Atomics.compareExchange(locks, i + STATE, 0, -1) === 0)
+      return undefined;
     return this.#writeSlow(slot);
   }
 

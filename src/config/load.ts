@@ -6,7 +6,16 @@ import fs from "node:fs";
 import os from "node:os";
 import { ConfigError } from "./errors.ts";
 import { OPTIONS, type OptionSpec, optionByFlag, optionByKey, optionByShort } from "./options.ts";
-import { type BalanceName, checkHashKey, checkHealthPath, parseHealthStatus, parseHostPort, parseProxyRoutes, type ProxyRoute, type UpstreamSpec } from "./proxy-options.ts";
+import {
+  type BalanceName,
+  checkHashKey,
+  checkHealthPath,
+  parseHealthStatus,
+  parseHostPort,
+  parseProxyRoutes,
+  type ProxyRoute,
+  type UpstreamSpec,
+} from "./proxy-options.ts";
 
 export type { BalanceName, ProxyRoute, UpstreamSpec };
 
@@ -105,7 +114,19 @@ export type Command =
   | { readonly kind: "serve"; readonly config: Config }
   | { readonly kind: "tcp"; readonly config: TcpConfig };
 
-const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1 << 20,
+  mb: 1 << 20,
+  mib: 1 << 20,
+  g: 1 << 30,
+  gb: 1 << 30,
+  gib: 1 << 30,
+};
 const TIME_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Converts one raw value (a flag's text or a config file's JSON value) for its option. */
@@ -128,10 +149,15 @@ function convert(spec: OptionSpec, raw: unknown, where: string): unknown {
       return fail(`expected a string or a list of strings, got ${JSON.stringify(raw)}`);
     case "list":
       if (Array.isArray(raw) && raw.every((x) => typeof x === "string")) return raw;
-      if (typeof raw === "string") return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      if (typeof raw === "string")
+        return raw
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "");
       return fail(`expected a comma-separated list, got ${JSON.stringify(raw)}`);
     case "choice":
-      if (typeof raw !== "string" || !spec.choices!.includes(raw)) return fail(`expected one of ${spec.choices!.join(", ")}, got ${JSON.stringify(raw)}`);
+      if (typeof raw !== "string" || !spec.choices!.includes(raw))
+        return fail(`expected one of ${spec.choices!.join(", ")}, got ${JSON.stringify(raw)}`);
       return raw;
     case "int":
     case "size":
@@ -143,17 +169,31 @@ function convert(spec: OptionSpec, raw: unknown, where: string): unknown {
         const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(raw.trim());
         if (m === null) return fail(`expected ${describe(spec)}, got ${JSON.stringify(raw)}`);
         const unit = m[2]!.toLowerCase();
-        const factor = spec.type === "size" ? SIZE_UNITS[unit] : spec.type === "duration" ? (unit === "" ? 1 : TIME_UNITS[unit]) : unit === "" ? 1 : undefined;
-        if (factor === undefined) return fail(`unknown unit "${m[2]}" in ${JSON.stringify(raw)} (expected ${describe(spec)})`);
+        const factor =
+          spec.type === "size"
+            ? SIZE_UNITS[unit]
+            : spec.type === "duration"
+              ? unit === ""
+                ? 1
+                : TIME_UNITS[unit]
+              : unit === ""
+                ? 1
+                : undefined;
+        if (factor === undefined)
+          return fail(`unknown unit "${m[2]}" in ${JSON.stringify(raw)} (expected ${describe(spec)})`);
         value = Number(m[1]) * factor;
       } else {
         return fail(`expected ${describe(spec)}, got ${JSON.stringify(raw)}`);
       }
-      if (!Number.isFinite(value) || !Number.isInteger(Math.round(value))) return fail(`expected ${describe(spec)}, got ${JSON.stringify(raw)}`);
+      if (!Number.isFinite(value) || !Number.isInteger(Math.round(value)))
+        return fail(`expected ${describe(spec)}, got ${JSON.stringify(raw)}`);
       value = Math.round(value);
-      if (spec.type === "int" && typeof raw === "string" && !/^\d+$/.test(raw.trim())) return fail(`expected a whole number, got ${JSON.stringify(raw)}`);
-      if (spec.min !== undefined && value < spec.min) return fail(`must be at least ${spec.min}${unitOf(spec)}, got ${JSON.stringify(raw)}`);
-      if (spec.max !== undefined && value > spec.max) return fail(`must be at most ${spec.max}${unitOf(spec)}, got ${JSON.stringify(raw)}`);
+      if (spec.type === "int" && typeof raw === "string" && !/^\d+$/.test(raw.trim()))
+        return fail(`expected a whole number, got ${JSON.stringify(raw)}`);
+      if (spec.min !== undefined && value < spec.min)
+        return fail(`must be at least ${spec.min}${unitOf(spec)}, got ${JSON.stringify(raw)}`);
+      if (spec.max !== undefined && value > spec.max)
+        return fail(`must be at most ${spec.max}${unitOf(spec)}, got ${JSON.stringify(raw)}`);
       return value;
     }
   }
@@ -217,10 +257,12 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
     const raw = inline ?? argv[++i];
     if (raw === undefined) throw new ConfigError(`${name} needs a value (${spec.meta ?? spec.type})`);
     const value = convert(spec, raw, name);
-    if (spec.type === "multi") values.set(spec.key, [...((values.get(spec.key) as string[] | undefined) ?? []), ...(value as string[])]);
+    if (spec.type === "multi")
+      values.set(spec.key, [...((values.get(spec.key) as string[] | undefined) ?? []), ...(value as string[])]);
     else values.set(spec.key, value);
   }
-  if (positionals.length > 1) throw new ConfigError(`unexpected argument ${JSON.stringify(positionals[1])} (only one port may be given)`);
+  if (positionals.length > 1)
+    throw new ConfigError(`unexpected argument ${JSON.stringify(positionals[1])} (only one port may be given)`);
 
   const merged = new Map<string, unknown>();
   let rootGiven = values.has("root");
@@ -241,12 +283,14 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
   if (tcp) {
     // A flag portico tcp would ignore (--root, --proxy, --hash-key…) is a mistake worth naming.
     for (const key of values.keys()) {
-      if (!TCP_KEYS.has(key)) throw new ConfigError(`--${optionByKey(key)?.flag ?? key} does not apply to portico tcp (see --help)`);
+      if (!TCP_KEYS.has(key))
+        throw new ConfigError(`--${optionByKey(key)?.flag ?? key} does not apply to portico tcp (see --help)`);
     }
     return { kind: "tcp", config: finishTcp(merged, positionals[0]) };
   }
   // Silently balancing some other way than the one asked for would be worse than refusing to start.
-  if (hashKeyGiven && merged.get("lb") !== "hash") throw new ConfigError(`--hash-key applies only with --lb hash (the policy is ${String(merged.get("lb"))})`);
+  if (hashKeyGiven && merged.get("lb") !== "hash")
+    throw new ConfigError(`--hash-key applies only with --lb hash (the policy is ${String(merged.get("lb"))})`);
   let port = typeof defaults.port === "number" ? defaults.port : 8080;
   if (positionals.length === 1) port = parsePort(positionals[0]!);
   else if (merged.has("port") && typeof merged.get("port") === "number") port = merged.get("port") as number;
@@ -254,7 +298,8 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
 }
 
 export function parsePort(text: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new ConfigError(`invalid port ${JSON.stringify(text)} (expected 0-65535)`);
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535)
+    throw new ConfigError(`invalid port ${JSON.stringify(text)} (expected 0-65535)`);
   return Number(text);
 }
 
@@ -271,7 +316,8 @@ function readConfigFile(file: string): Map<string, unknown> {
   } catch (error) {
     throw new ConfigError(`--config: ${file} is not valid JSON: ${(error as Error).message}`);
   }
-  if (data === null || typeof data !== "object" || Array.isArray(data)) throw new ConfigError(`--config: ${file} must hold a JSON object`);
+  if (data === null || typeof data !== "object" || Array.isArray(data))
+    throw new ConfigError(`--config: ${file} must hold a JSON object`);
   const out = new Map<string, unknown>();
   for (const [key, raw] of Object.entries(data)) {
     if (key === "port") {
@@ -296,10 +342,12 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`--root: ${root} does not exist or cannot be read`);
   }
-  if (/[\0-\x1f\x7f]/.test(get<string>("cacheControl"))) throw new ConfigError("--cache-control: control characters are not allowed in a field value");
+  if (/[\0-\x1f\x7f]/.test(get<string>("cacheControl")))
+    throw new ConfigError("--cache-control: control characters are not allowed in a field value");
   const index = get<readonly string[]>("index");
   for (const name of index) {
-    if (name.includes("/") || name === "." || name === "..") throw new ConfigError(`--index: ${JSON.stringify(name)} must be a plain file name`);
+    if (name.includes("/") || name === "." || name === "..")
+      throw new ConfigError(`--index: ${JSON.stringify(name)} must be a plain file name`);
   }
   const threads = get<number>("threads") || Math.max(1, os.availableParallelism());
   const proxy = parseProxyRoutes(get("proxy"));
@@ -376,29 +424,48 @@ function readProxyCa(file: string): string {
   } catch {
     throw new ConfigError(`--proxy-ca: ${file} does not exist or cannot be read`);
   }
-  if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError(`--proxy-ca: ${file} holds no PEM certificate`);
+  if (!text.includes("-----BEGIN CERTIFICATE-----"))
+    throw new ConfigError(`--proxy-ca: ${file} holds no PEM certificate`);
   return text;
 }
 
 function normalizeStatusPath(value: string): string {
   if (value === "") return "";
-  if (!value.startsWith("/") || /[\s?#%]/.test(value)) throw new ConfigError(`--status-path: expected a path such as /_portico, got ${JSON.stringify(value)}`);
+  if (!value.startsWith("/") || /[\s?#%]/.test(value))
+    throw new ConfigError(`--status-path: expected a path such as /_portico, got ${JSON.stringify(value)}`);
   return value.replace(/\/+$/, "") || "/_portico";
 }
 
 /** The options portico tcp reads; any other given on its command line is refused. */
-const TCP_KEYS = new Set(["config", "threads", "quiet", "shutdownGraceMs", "listen", "upstream", "tcpIdleTimeoutMs", "lb", "proxyConnectTimeoutMs", "maxFails", "failTimeoutMs", "healthIntervalMs", "healthRise", "healthFall"]);
+const TCP_KEYS = new Set([
+  "config",
+  "threads",
+  "quiet",
+  "shutdownGraceMs",
+  "listen",
+  "upstream",
+  "tcpIdleTimeoutMs",
+  "lb",
+  "proxyConnectTimeoutMs",
+  "maxFails",
+  "failTimeoutMs",
+  "healthIntervalMs",
+  "healthRise",
+  "healthFall",
+]);
 
 function finishTcp(values: Map<string, unknown>, positional: string | undefined): TcpConfig {
   const get = <T>(key: string): T => values.get(key) as T;
   const given = get<string>("listen");
-  if (given !== "" && positional !== undefined) throw new ConfigError(`unexpected argument ${JSON.stringify(positional)}: portico tcp listens where --listen says`);
+  if (given !== "" && positional !== undefined)
+    throw new ConfigError(`unexpected argument ${JSON.stringify(positional)}: portico tcp listens where --listen says`);
   const listen = given !== "" ? given : positional;
   if (listen === undefined) throw new ConfigError("portico tcp needs --listen [HOST:]PORT");
   const colon = listen.lastIndexOf(":");
   const host = colon === -1 ? "" : listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
   const portText = colon === -1 ? listen : listen.slice(colon + 1);
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new ConfigError(`--listen: expected [HOST:]PORT with a port from 0 to 65535, got ${JSON.stringify(listen)}`);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535)
+    throw new ConfigError(`--listen: expected [HOST:]PORT with a port from 0 to 65535, got ${JSON.stringify(listen)}`);
   const port = Number(portText);
   const list = get<string[]>("upstream");
   if (list.length === 0) throw new ConfigError("portico tcp needs --upstream HOST:PORT[,HOST:PORT...]");
@@ -445,6 +512,10 @@ export function usage(): string {
     // Long flags push their help text over but never run into it.
     lines.push(left.padEnd(Math.max(36, left.length + 2)) + spec.help);
   }
-  lines.push("", "  -h, --help                        show this help", "  -v, --version                     print the version");
+  lines.push(
+    "",
+    "  -h, --help                        show this help",
+    "  -v, --version                     print the version",
+  );
   return lines.join("\n");
 }

@@ -27,14 +27,16 @@ export function parseHostPort(item: string, flag: string): UpstreamSpec {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s/?]+):(\d{1,5})(?:\?weight=(\d+))?$/.exec(item.trim());
   if (m === null) throw new ConfigError(`${flag}: expected HOST:PORT, got ${JSON.stringify(item)}`);
   const port = Number(m[2]);
-  if (port < 1 || port > 65535) throw new ConfigError(`${flag}: expected a port from 1 to 65535 in ${JSON.stringify(item)}`);
+  if (port < 1 || port > 65535)
+    throw new ConfigError(`${flag}: expected a port from 1 to 65535 in ${JSON.stringify(item)}`);
   return { host: m[1]!.replace(/^\[(.*)\]$/, "$1"), port, weight: parseWeight(m[3], flag, item), tls: false };
 }
 
 function parseWeight(text: string | undefined | null, flag: string, item: string): number {
   if (text === undefined || text === null) return 1;
   const weight = Number(text);
-  if (!/^\d+$/.test(text) || weight < 1 || weight > 1000) throw new ConfigError(`${flag}: weight must be 1-1000 in ${JSON.stringify(item)}`);
+  if (!/^\d+$/.test(text) || weight < 1 || weight > 1000)
+    throw new ConfigError(`${flag}: weight must be 1-1000 in ${JSON.stringify(item)}`);
   return weight;
 }
 
@@ -49,29 +51,42 @@ export function parseProxyRoutes(items: readonly string[]): ProxyRoute[] {
       if (eq === -1) throw new ConfigError(`--proxy: expected PREFIX=URL after the prefix in ${JSON.stringify(item)}`);
       prefix = urls.slice(0, eq);
       urls = urls.slice(eq + 1);
-      if (!/^\/[\x21-\x7e]*$/.test(prefix) || prefix.includes("?") || prefix.includes("#")) throw new ConfigError(`--proxy: invalid prefix ${JSON.stringify(prefix)}`);
+      if (!/^\/[\x21-\x7e]*$/.test(prefix) || prefix.includes("?") || prefix.includes("#"))
+        throw new ConfigError(`--proxy: invalid prefix ${JSON.stringify(prefix)}`);
     }
     if (routes.some((r) => r.prefix === prefix)) throw new ConfigError(`--proxy: prefix ${prefix} is given twice`);
     let basePath: string | null | undefined;
     const upstreams: UpstreamSpec[] = [];
-    for (const text of urls.split(",").map((u) => u.trim()).filter((u) => u !== "")) {
+    for (const text of urls
+      .split(",")
+      .map((u) => u.trim())
+      .filter((u) => u !== "")) {
       let url: URL;
       try {
         url = new URL(text);
       } catch {
         throw new ConfigError(`--proxy: invalid URL ${JSON.stringify(text)}`);
       }
-      if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(`--proxy: expected an http:// or https:// URL, got ${JSON.stringify(text)}`);
+      if (url.protocol !== "http:" && url.protocol !== "https:")
+        throw new ConfigError(`--proxy: expected an http:// or https:// URL, got ${JSON.stringify(text)}`);
       const tls = url.protocol === "https:";
-      if (url.username !== "" || url.password !== "" || url.hash !== "") throw new ConfigError(`--proxy: unexpected credentials or fragment in ${JSON.stringify(text)}`);
+      if (url.username !== "" || url.password !== "" || url.hash !== "")
+        throw new ConfigError(`--proxy: unexpected credentials or fragment in ${JSON.stringify(text)}`);
       const extra = [...url.searchParams.keys()].filter((k) => k !== "weight");
-      if (extra.length > 0) throw new ConfigError(`--proxy: unknown parameter ${extra[0]} in ${JSON.stringify(text)} (only weight=N)`);
+      if (extra.length > 0)
+        throw new ConfigError(`--proxy: unknown parameter ${extra[0]} in ${JSON.stringify(text)} (only weight=N)`);
       // new URL() normalises an absent path to "/": look at the text to tell "no path" apart.
       const hasPath = /^https?:\/\/[^/?#]+\//i.test(text);
       const path = hasPath ? url.pathname : null;
-      if (basePath !== undefined && basePath !== path) throw new ConfigError(`--proxy: all URLs of one prefix must share the same path (${JSON.stringify(item)})`);
+      if (basePath !== undefined && basePath !== path)
+        throw new ConfigError(`--proxy: all URLs of one prefix must share the same path (${JSON.stringify(item)})`);
       basePath = path;
-      upstreams.push({ host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: url.port === "" ? (tls ? 443 : 80) : Number(url.port), weight: parseWeight(url.searchParams.get("weight"), "--proxy", text), tls });
+      upstreams.push({
+        host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: url.port === "" ? (tls ? 443 : 80) : Number(url.port),
+        weight: parseWeight(url.searchParams.get("weight"), "--proxy", text),
+        tls,
+      });
     }
     if (upstreams.length === 0) throw new ConfigError(`--proxy: no upstream URL in ${JSON.stringify(item)}`);
     routes.push({ prefix, basePath: basePath ?? null, upstreams });
@@ -92,7 +107,10 @@ export function checkHealthPath(text: string): string {
 export function parseHealthStatus(items: readonly string[]): number[] {
   return items.map((item) => {
     const m = /^([1-5])(xx|\d\d)$/i.exec(item);
-    if (m === null) throw new ConfigError(`--health-status: expected codes such as 200 or classes such as 2xx, got ${JSON.stringify(item)}`);
+    if (m === null)
+      throw new ConfigError(
+        `--health-status: expected codes such as 200 or classes such as 2xx, got ${JSON.stringify(item)}`,
+      );
     return m[2]!.toLowerCase() === "xx" ? Number(m[1]) : Number(item);
   });
 }

@@ -72,7 +72,8 @@ export class ChunkedDecoder {
           if (v !== 255) {
             // 13 significant hex digits keep the size below 2^52, far above any body we accept;
             // leading zeros do not count (the line length limit bounds them).
-            if ((this.#size > 0 || v > 0) && ++this.#sizeDigits > 13) return new HttpError(413, "BODY_TOO_LARGE", "Chunk size too large");
+            if ((this.#size > 0 || v > 0) && ++this.#sizeDigits > 13)
+              return new HttpError(413, "BODY_TOO_LARGE", "Chunk size too large");
             this.#size = this.#size * 16 + v;
             i++;
             if (++this.#lineBytes > this.#limits.maxChunkLineBytes) return tooLong();
@@ -85,7 +86,13 @@ export class ChunkedDecoder {
         case S_EXT: {
           const b = buf[i]!;
           if (b === CR) {
-            if (this.#ext === X_START_WS || this.#ext === X_NAME_START || this.#ext === X_VALUE_START || this.#ext === X_QUOTED || this.#ext === X_ESCAPE) {
+            if (
+              this.#ext === X_START_WS ||
+              this.#ext === X_NAME_START ||
+              this.#ext === X_VALUE_START ||
+              this.#ext === X_QUOTED ||
+              this.#ext === X_ESCAPE
+            ) {
               return bad("Incomplete chunk extension");
             }
             this.#state = S_SIZE_LF;

@@ -211,7 +211,14 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     // Fast path: a read ending in an empty line holds a whole head (the usual case), and the parser
     // finds its end by itself, so no separate scan for it. Whatever fails here (a bad head, or
     // pipelined bytes the guess got wrong) takes the scan-then-parse path below, which decides.
-    if (fresh && end - start >= 4 && buf[end - 1] === LF && buf[end - 2] === CR && buf[end - 3] === LF && buf[end - 4] === CR) {
+    if (
+      fresh &&
+      end - start >= 4 &&
+      buf[end - 1] === LF &&
+      buf[end - 2] === CR &&
+      buf[end - 3] === LF &&
+      buf[end - 4] === CR
+    ) {
       const req = new Request(this);
       if (parseRequestHead(buf, start, end, limits, req) === null) {
         this.#pos = req.headEnd;
@@ -311,7 +318,11 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   }
 
   #sendError(res: Response, status: number, detail: string): void {
-    res.send(status, ["Content-Type", "text/plain; charset=utf-8"], errorBody(status, detail, this.#options.errorDetail));
+    res.send(
+      status,
+      ["Content-Type", "text/plain; charset=utf-8"],
+      errorBody(status, detail, this.#options.errorDetail),
+    );
   }
 
   // ── 3. The body, when a handler asks for it ──────────────────────────────────────────────────
@@ -525,7 +536,10 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
       case P_HEAD:
         // A partial head gets a 408; an idle connection (new or kept alive) just closes.
         if (this.#pos < this.#buf.length) {
-          this.#failBeforeHandler(new Request(this), new HttpError(408, "HEADERS_TIMEOUT", "Request headers took too long"));
+          this.#failBeforeHandler(
+            new Request(this),
+            new HttpError(408, "HEADERS_TIMEOUT", "Request headers took too long"),
+          );
         } else {
           this.#closeGracefully();
         }
@@ -533,7 +547,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
       case P_BUSY:
         // A body being read times out with a 408; a body being discarded, or a client that does not
         // take our response bytes (send timeout), is cut.
-        if (this.#body.state === B_READ) this.#bodyFailed(new HttpError(408, "BODY_TIMEOUT", "Request body took too long"));
+        if (this.#body.state === B_READ)
+          this.#bodyFailed(new HttpError(408, "BODY_TIMEOUT", "Request body took too long"));
         else this.#socket.destroy();
         return;
       case P_DRAIN:

@@ -61,7 +61,10 @@ export class Listener {
         err = handle.bind(address, options.port, flags);
       }
     } else {
-      err = net.isIP(address) === 6 ? handle.bind6(address, options.port, flags) : handle.bind(address, options.port, flags);
+      err =
+        net.isIP(address) === 6
+          ? handle.bind6(address, options.port, flags)
+          : handle.bind(address, options.port, flags);
     }
     if (err === 0) err = handle.listen(options.backlog ?? 511);
     if (err !== 0) {

@@ -17,7 +17,7 @@ import {
   F_UPGRADE,
   identifyField,
 } from "./headers.ts";
-import { RequestHead } from "./request-head.ts";
+import type { RequestHead } from "./request-head.ts";
 
 export interface ParseLimits {
   /** Longest request line in bytes, CRLF excluded; longer → 414. */
@@ -47,7 +47,13 @@ export { HEAD_INCOMPLETE, type HeadScan } from "./scan-head.ts";
  * line, HEAD_INCOMPLETE when more bytes are needed (scan is updated), or an HttpError for a head that
  * can already be rejected (bare LF, limits).
  */
-export function scanHead(buf: Buffer, start: number, end: number, scan: HeadScan, limits: ParseLimits): number | HttpError {
+export function scanHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  scan: HeadScan,
+  limits: ParseLimits,
+): number | HttpError {
   const at = scanHeadEnd(buf, start, end, scan, {
     maxFirstLineBytes: limits.maxRequestLineBytes,
     maxHeadBytes: limits.maxHeaderBytes,
@@ -81,7 +87,13 @@ function internMethod(buf: Buffer, start: number, end: number): string {
  * Parses the complete head buf[start, end) (end just past the final CRLF, as scanHead returned) into
  * `into`. Returns null on success or the HttpError to answer with.
  */
-export function parseRequestHead(buf: Buffer, start: number, end: number, limits: ParseLimits, into: RequestHead): HttpError | null {
+export function parseRequestHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  limits: ParseLimits,
+  into: RequestHead,
+): HttpError | null {
   let i = start;
   // RFC 9112 §2.2: a server SHOULD ignore at least one empty line received before the request-line.
   while (i + 1 < end && buf[i] === CR && buf[i + 1] === LF) i += 2;
@@ -97,18 +109,28 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
   const targetStart = i;
   while (TARGET_CHAR[buf[i]!] === 1) i++;
   const targetEnd = i;
-  if (targetEnd === targetStart || buf[i] !== SP) return badRequestLine(buf, i, end, "BAD_TARGET", "Invalid request target");
+  if (targetEnd === targetStart || buf[i] !== SP)
+    return badRequestLine(buf, i, end, "BAD_TARGET", "Invalid request target");
   i++;
 
   // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF
   if (
     end - i < 10 ||
-    buf[i] !== 0x48 || buf[i + 1] !== 0x54 || buf[i + 2] !== 0x54 || buf[i + 3] !== 0x50 || buf[i + 4] !== 0x2f ||
-    !isDigit(buf[i + 5]!) || buf[i + 6] !== 0x2e || !isDigit(buf[i + 7]!) || buf[i + 8] !== CR || buf[i + 9] !== LF
+    buf[i] !== 0x48 ||
+    buf[i + 1] !== 0x54 ||
+    buf[i + 2] !== 0x54 ||
+    buf[i + 3] !== 0x50 ||
+    buf[i + 4] !== 0x2f ||
+    !isDigit(buf[i + 5]!) ||
+    buf[i + 6] !== 0x2e ||
+    !isDigit(buf[i + 7]!) ||
+    buf[i + 8] !== CR ||
+    buf[i + 9] !== LF
   ) {
     return new HttpError(400, "BAD_VERSION", "Malformed HTTP version");
   }
-  if (i + 8 - lineStart > limits.maxRequestLineBytes) return new HttpError(414, "URI_TOO_LONG", "Request line too long");
+  if (i + 8 - lineStart > limits.maxRequestLineBytes)
+    return new HttpError(414, "URI_TOO_LONG", "Request line too long");
   const major = buf[i + 5]! - 0x30;
   const minor = buf[i + 7]! - 0x30;
   if (major !== 1 || minor > 1 || (minor === 0 && !limits.acceptHttp10)) {
@@ -140,7 +162,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
       i += 2;
       break;
     }
-    if (buf[i] === SP || buf[i] === HTAB) return new HttpError(400, "OBS_FOLD", "Obsolete line folding is not accepted");
+    if (buf[i] === SP || buf[i] === HTAB)
+      return new HttpError(400, "OBS_FOLD", "Obsolete line folding is not accepted");
     const nameStart = i;
     while (TCHAR[buf[i]!] === 1) i++;
     const nameEnd = i;
@@ -222,7 +245,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
     if (clIndex !== -1) {
       return new HttpError(400, "CONTENT_LENGTH_WITH_TRANSFER_ENCODING", "Both Transfer-Encoding and Content-Length");
     }
-    if (minor === 0) return new HttpError(400, "TRANSFER_ENCODING_IN_HTTP10", "Transfer-Encoding in an HTTP/1.0 request");
+    if (minor === 0)
+      return new HttpError(400, "TRANSFER_ENCODING_IN_HTTP10", "Transfer-Encoding in an HTTP/1.0 request");
     const codings = into.tokens(F_TRANSFER_ENCODING);
     if (codings.length === 0) return new HttpError(400, "CHUNKED_NOT_LAST", "Empty Transfer-Encoding");
     for (let k = 0; k < codings.length; k++) {
@@ -243,7 +267,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
   } else if (clIndex !== -1) {
     const length = contentLengthOf(buf, into.fields);
     if (length === CONTENT_LENGTH_TOO_LARGE) return new HttpError(413, "BODY_TOO_LARGE", "Content-Length too large");
-    if (length === CONTENT_LENGTH_CONFLICT) return new HttpError(400, "CONFLICTING_CONTENT_LENGTH", "Conflicting Content-Length values");
+    if (length === CONTENT_LENGTH_CONFLICT)
+      return new HttpError(400, "CONFLICTING_CONTENT_LENGTH", "Conflicting Content-Length values");
     if (length < 0) return new HttpError(400, "BAD_CONTENT_LENGTH", "Invalid Content-Length");
     into.contentLength = length;
   }
@@ -267,13 +292,18 @@ function isToken(s: string): boolean {
   return true;
 }
 
-function badRequestLine(buf: Buffer, i: number, end: number, code: "BAD_METHOD" | "BAD_TARGET", message: string): HttpError {
+function badRequestLine(
+  buf: Buffer,
+  i: number,
+  end: number,
+  code: "BAD_METHOD" | "BAD_TARGET",
+  message: string,
+): HttpError {
   // A bare LF or CR inside the request line is a framing error of its own kind.
   if (buf[i] === LF) return new HttpError(400, "BARE_LF", "Line ends with LF without CR");
   if (i < end && buf[i] === CR && buf[i + 1] !== LF) return new HttpError(400, "BARE_CR", "CR not followed by LF");
   return new HttpError(400, code, message);
 }
-
 
 /**
  * Splits the target into path and query and recognises its form (RFC 9112 §3.2): origin-form,
@@ -287,14 +317,20 @@ function parseTarget(buf: Buffer, start: number, end: number, method: string, in
     return splitPathQuery(buf, start, end, into);
   }
   if (first === 0x2a) {
-    if (end - start !== 1 || method !== "OPTIONS") return new HttpError(400, "BAD_TARGET", "Asterisk-form is only for OPTIONS");
+    if (end - start !== 1 || method !== "OPTIONS")
+      return new HttpError(400, "BAD_TARGET", "Asterisk-form is only for OPTIONS");
     into.path = "*";
     into.query = "";
     return null;
   }
   if (method === "CONNECT") {
     // The host must not be empty (":443").
-    if (!isValidHost(buf, start, end) || first === 0x3a || buf.indexOf(0x3a, start) === -1 || buf.indexOf(0x3a, start) >= end) {
+    if (
+      !isValidHost(buf, start, end) ||
+      first === 0x3a ||
+      buf.indexOf(0x3a, start) === -1 ||
+      buf.indexOf(0x3a, start) >= end
+    ) {
       return new HttpError(400, "BAD_TARGET", "CONNECT needs host:port");
     }
     into.host = into.target;
@@ -307,12 +343,13 @@ function parseTarget(buf: Buffer, start: number, end: number, method: string, in
   const sep = t.indexOf("://");
   if (sep <= 0) return new HttpError(400, "BAD_TARGET", "Invalid request target");
   const scheme = t.slice(0, sep).toLowerCase();
-  if (scheme !== "http" && scheme !== "https") return new HttpError(400, "BAD_TARGET", "Unsupported scheme in request target");
+  if (scheme !== "http" && scheme !== "https")
+    return new HttpError(400, "BAD_TARGET", "Unsupported scheme in request target");
   const authStart = start + sep + 3;
   let authEnd = authStart;
   while (authEnd < end && buf[authEnd] !== 0x2f && buf[authEnd] !== 0x3f) authEnd++;
   // userinfo is deprecated and a known phishing vector (RFC 9110 §4.2.4): reject it.
-  if (authEnd === authStart || buf.indexOf(0x40, authStart) !== -1 && buf.indexOf(0x40, authStart) < authEnd) {
+  if (authEnd === authStart || (buf.indexOf(0x40, authStart) !== -1 && buf.indexOf(0x40, authStart) < authEnd)) {
     return new HttpError(400, "BAD_TARGET", "Invalid authority in request target");
   }
   // An http(s) URI with an empty host is invalid and must be rejected (RFC 9110 §4.2.1, §4.2.2).

@@ -78,8 +78,18 @@ const EMPTY = Buffer.alloc(0);
  * Looks for the end of a response head starting at `start`. Returns the index just past the empty
  * line, -1 when more bytes are needed (scan is updated), or an HttpError (bare LF, too large).
  */
-export function scanResponseHead(buf: Buffer, start: number, end: number, scan: HeadScan, limits: ResponseParseLimits): number | HttpError {
-  const at = scanHeadEnd(buf, start, end, scan, { maxFirstLineBytes: limits.maxHeaderBytes, maxHeadBytes: limits.maxHeaderBytes, leadingEmptyLines: false });
+export function scanResponseHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  scan: HeadScan,
+  limits: ResponseParseLimits,
+): number | HttpError {
+  const at = scanHeadEnd(buf, start, end, scan, {
+    maxFirstLineBytes: limits.maxHeaderBytes,
+    maxHeadBytes: limits.maxHeaderBytes,
+    leadingEmptyLines: false,
+  });
   if (at >= HEAD_INCOMPLETE) return at;
   if (at === SCAN_BARE_LF) return new HttpError(502, "BARE_LF", "Upstream line ends with LF without CR");
   return tooLarge();
@@ -89,7 +99,10 @@ function tooLarge(): HttpError {
   return new HttpError(502, "HEADERS_TOO_LARGE", "Upstream response head too large");
 }
 
-function bad(code: "BAD_STATUS_LINE" | "BAD_HEADER_NAME" | "BAD_HEADER_VALUE" | "OBS_FOLD" | "BARE_CR" | "WHITESPACE_BEFORE_COLON", message: string): HttpError {
+function bad(
+  code: "BAD_STATUS_LINE" | "BAD_HEADER_NAME" | "BAD_HEADER_VALUE" | "OBS_FOLD" | "BARE_CR" | "WHITESPACE_BEFORE_COLON",
+  message: string,
+): HttpError {
   return new HttpError(502, code, message);
 }
 
@@ -99,7 +112,12 @@ function bad(code: "BAD_STATUS_LINE" | "BAD_HEADER_NAME" | "BAD_HEADER_VALUE" | 
  * incomplete or invalid, which the caller then finds out through scanResponseHead + parseResponseHead.
  * A success here is exactly a success there: the parser accepts no bare LF and the size is checked.
  */
-export function parseWholeResponseHead(buf: Buffer, start: number, limits: ResponseParseLimits, into: ResponseHead): boolean {
+export function parseWholeResponseHead(
+  buf: Buffer,
+  start: number,
+  limits: ResponseParseLimits,
+  into: ResponseHead,
+): boolean {
   // Reading past the end yields undefined, which matches no byte the parser accepts.
   if (parseInto(buf, start, buf.length, limits, into) !== null || into.headEnd - start > limits.maxHeaderBytes) {
     into.fields.length = 0;
@@ -113,14 +131,26 @@ export function parseWholeResponseHead(buf: Buffer, start: number, limits: Respo
  * answer the client with (always a 502: an intermediary must not forward a response it cannot frame,
  * RFC 9112 §6.3). `into` is filled from scratch, so a connection can reuse one ResponseHead.
  */
-export function parseResponseHead(buf: Buffer, start: number, end: number, limits: ResponseParseLimits, into: ResponseHead): HttpError | null {
+export function parseResponseHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  limits: ResponseParseLimits,
+  into: ResponseHead,
+): HttpError | null {
   const error = parseInto(buf, start, end, limits, into);
   // A head that failed holds no fields (not even the previous response's).
   if (error !== null) into.fields.length = 0;
   return error;
 }
 
-function parseInto(buf: Buffer, start: number, end: number, limits: ResponseParseLimits, into: ResponseHead): HttpError | null {
+function parseInto(
+  buf: Buffer,
+  start: number,
+  end: number,
+  limits: ResponseParseLimits,
+  into: ResponseHead,
+): HttpError | null {
   // The fields array is overwritten in place and trimmed at the end: emptying it first would drop
   // its storage and regrow it on every response.
   let n = 0;
@@ -133,14 +163,22 @@ function parseInto(buf: Buffer, start: number, end: number, limits: ResponsePars
   // status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF (RFC 9112 §4)
   if (
     end - i < 14 ||
-    buf[i] !== 0x48 || buf[i + 1] !== 0x54 || buf[i + 2] !== 0x54 || buf[i + 3] !== 0x50 || buf[i + 4] !== 0x2f ||
-    buf[i + 5] !== 0x31 || buf[i + 6] !== 0x2e || !isDigit(buf[i + 7]!) || buf[i + 8] !== SP
+    buf[i] !== 0x48 ||
+    buf[i + 1] !== 0x54 ||
+    buf[i + 2] !== 0x54 ||
+    buf[i + 3] !== 0x50 ||
+    buf[i + 4] !== 0x2f ||
+    buf[i + 5] !== 0x31 ||
+    buf[i + 6] !== 0x2e ||
+    !isDigit(buf[i + 7]!) ||
+    buf[i + 8] !== SP
   ) {
     return bad("BAD_STATUS_LINE", "Malformed upstream status line");
   }
   into.versionMinor = buf[i + 7]! - 0x30;
   i += 9;
-  if (!isDigit(buf[i]!) || !isDigit(buf[i + 1]!) || !isDigit(buf[i + 2]!)) return bad("BAD_STATUS_LINE", "Malformed upstream status code");
+  if (!isDigit(buf[i]!) || !isDigit(buf[i + 1]!) || !isDigit(buf[i + 2]!))
+    return bad("BAD_STATUS_LINE", "Malformed upstream status code");
   const status = (buf[i]! - 0x30) * 100 + (buf[i + 1]! - 0x30) * 10 + (buf[i + 2]! - 0x30);
   if (status < 100) return bad("BAD_STATUS_LINE", "Upstream status code out of range");
   into.status = status;
@@ -176,7 +214,8 @@ function parseInto(buf: Buffer, start: number, end: number, limits: ResponsePars
     while (TCHAR[buf[i]!] === 1) i++;
     const nameEnd = i;
     if (buf[i] !== 0x3a) {
-      if (nameEnd > nameStart && (buf[i] === SP || buf[i] === HTAB)) return bad("WHITESPACE_BEFORE_COLON", "Upstream put whitespace before a colon");
+      if (nameEnd > nameStart && (buf[i] === SP || buf[i] === HTAB))
+        return bad("WHITESPACE_BEFORE_COLON", "Upstream put whitespace before a colon");
       return bad("BAD_HEADER_NAME", "Invalid upstream field name");
     }
     if (nameEnd === nameStart) return bad("BAD_HEADER_NAME", "Empty upstream field name");
@@ -199,7 +238,8 @@ function parseInto(buf: Buffer, start: number, end: number, limits: ResponsePars
     if (buf[i] !== CR || buf[i + 1] !== LF) return bad("BAD_HEADER_VALUE", "Invalid byte in upstream field value");
     const valueEnd = trimWhitespaceEnd(buf, valueStart, i);
     i += 2;
-    if (++count > limits.maxHeaderCount) return new HttpError(502, "TOO_MANY_HEADERS", "Too many upstream header fields");
+    if (++count > limits.maxHeaderCount)
+      return new HttpError(502, "TOO_MANY_HEADERS", "Too many upstream header fields");
     const id = identifyField(buf, nameStart, nameEnd);
     fields[n] = nameStart;
     fields[n + 1] = nameEnd;
@@ -239,11 +279,17 @@ function parseInto(buf: Buffer, start: number, end: number, limits: ResponsePars
 
   // Framing (RFC 9112 §6.3). Both Transfer-Encoding and Content-Length is a smuggling signal: refuse.
   if (teSeen) {
-    if (clIndex !== -1) return new HttpError(502, "CONTENT_LENGTH_WITH_TRANSFER_ENCODING", "Upstream sent both Transfer-Encoding and Content-Length");
+    if (clIndex !== -1)
+      return new HttpError(
+        502,
+        "CONTENT_LENGTH_WITH_TRANSFER_ENCODING",
+        "Upstream sent both Transfer-Encoding and Content-Length",
+      );
     const codings = into.tokens(F_TRANSFER_ENCODING);
     if (codings.length > 0 && codings[codings.length - 1] === "chunked") {
       // A coding under chunked would have to be forwarded as such; we only pass identity bodies.
-      if (codings.length > 1) return new HttpError(502, "UNKNOWN_TRANSFER_CODING", "Upstream used a transfer coding other than chunked");
+      if (codings.length > 1)
+        return new HttpError(502, "UNKNOWN_TRANSFER_CODING", "Upstream used a transfer coding other than chunked");
       into.chunked = true;
     } else {
       // A body in a coding we would not decode and cannot label for the client once Transfer-Encoding
@@ -277,4 +323,3 @@ export function responseBodyKind(head: ResponseHead, requestMethod: string): num
 function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39;
 }
-

@@ -72,7 +72,7 @@ export class RequestBody {
     if (this.state !== B_WAIT) return false;
     const small = this.#decoder !== null || this.#remaining <= discardBytes;
     // With Expect: 100-continue unanswered the client may never send the body: framing is unsure.
-    const expectUnanswered = req !== null && req.expectContinue && !this.continueSent;
+    const expectUnanswered = req?.expectContinue && !this.continueSent;
     return small && !expectUnanswered;
   }
 

@@ -94,7 +94,8 @@ export class PreparedResponse {
     }
     let out = this.#variants[variant];
     if (out == null) {
-      const head = statusLine(this.status) + SERVER_LINE + dateHeaderLine() + this.fieldBlock + CONNECTION_LINES[variant] + "\r\n";
+      const head =
+        statusLine(this.status) + SERVER_LINE + dateHeaderLine() + this.fieldBlock + CONNECTION_LINES[variant] + "\r\n";
       const headLength = Buffer.byteLength(head, "latin1");
       const body = isBodilessStatus(this.status) ? EMPTY : this.body;
       out = Buffer.allocUnsafe(headLength + body.length);
@@ -185,7 +186,9 @@ export class Response {
     this.#publishHead();
     if (this.#request.method === "HEAD" || isBodilessStatus(prepared.status)) {
       this.#publishFinish(true);
-      this.#sink.write(bytes.subarray(0, bytes.length - (isBodilessStatus(prepared.status) ? 0 : prepared.body.length)));
+      this.#sink.write(
+        bytes.subarray(0, bytes.length - (isBodilessStatus(prepared.status) ? 0 : prepared.body.length)),
+      );
     } else {
       this.bodyBytes = prepared.body.length;
       this.#publishFinish(true);
@@ -285,7 +288,8 @@ export class Response {
     if (!this.headersSent) this.writeHead(200, [], chunk?.length ?? 0);
     const last = chunk !== undefined && chunk.length > 0 && this.#mode !== MODE_NONE ? chunk : undefined;
     const lastLength = last?.length ?? 0;
-    if (this.#mode === MODE_LENGTH && lastLength > this.#remaining) throw new Error("response body longer than its Content-Length");
+    if (this.#mode === MODE_LENGTH && lastLength > this.#remaining)
+      throw new Error("response body longer than its Content-Length");
     const shortBody = this.#mode === MODE_LENGTH && this.#remaining !== lastLength;
     // The finish event (and so the access log line) precedes the last byte on the socket.
     this.#publishFinish(!shortBody, this.bodyBytes + lastLength);
@@ -339,8 +343,18 @@ export class Response {
     if (this.headersSent) throw new Error("response head already sent");
     this.status = status;
     this.headersSent = true;
-    const variant = this.#connectionVariant(this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "");
-    return statusLine(status) + SERVER_LINE + dateHeaderLine() + serializeFields(headers) + framing + CONNECTION_LINES[variant] + "\r\n";
+    const variant = this.#connectionVariant(
+      this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "",
+    );
+    return (
+      statusLine(status) +
+      SERVER_LINE +
+      dateHeaderLine() +
+      serializeFields(headers) +
+      framing +
+      CONNECTION_LINES[variant] +
+      "\r\n"
+    );
   }
 
   /**
@@ -349,14 +363,26 @@ export class Response {
    * `now`: the buffer is written before anything else is assembled, so it may be the sink's output
    * buffer (arena.ts); a head that waits for its body gets a buffer of its own.
    */
-  #copiedHead(status: number, fields: CopiedFields, framing: string, length: number, room: number, now: boolean): Buffer {
+  #copiedHead(
+    status: number,
+    fields: CopiedFields,
+    framing: string,
+    length: number,
+    room: number,
+    now: boolean,
+  ): Buffer {
     if (this.headersSent) throw new Error("response head already sent");
     this.status = status;
     this.headersSent = true;
-    const variant = this.#connectionVariant(this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "" || length >= 0);
+    const variant = this.#connectionVariant(
+      this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "" || length >= 0,
+    );
     const digits = length >= 0 ? decimalDigits(length) : 0;
     const reason = fields.reason ?? "";
-    const before = reason === "" ? headStart(status) : Buffer.from(`HTTP/1.1 ${status} ${reason}\r\n${SERVER_LINE}${dateHeaderLine()}`, "latin1");
+    const before =
+      reason === ""
+        ? headStart(status)
+        : Buffer.from(`HTTP/1.1 ${status} ${reason}\r\n${SERVER_LINE}${dateHeaderLine()}`, "latin1");
     const extra = fields.extra;
     const end = HEAD_ENDS[variant]!;
     const raw = fields.raw;

@@ -11,7 +11,17 @@ import dns from "node:dns/promises";
 import net from "node:net";
 import { getSystemErrorName } from "node:util";
 import { enterCallback, leaveCallback } from "../common/clock.ts";
-import { claimOutput, isOutputView, pinOutput, READ_AREA, READ_BYTES, readView, releaseOutput, resetClaim, unpinOutput } from "./arena.ts";
+import {
+  claimOutput,
+  isOutputView,
+  pinOutput,
+  READ_AREA,
+  READ_BYTES,
+  readView,
+  releaseOutput,
+  resetClaim,
+  unpinOutput,
+} from "./arena.ts";
 import {
   type ConnectReq,
   K_ASYNC,
@@ -26,7 +36,6 @@ import {
   UV_EOF,
   type WriteReq,
 } from "./uv-binding.ts";
-
 
 /** What the owner of a transport hears. Method names differ from ResponseSink's on purpose. */
 export interface TransportOwner {
@@ -209,7 +218,8 @@ export class Transport {
     req.address = address;
     req.port = this.#port;
     const handle = this.#handle;
-    const err = net.isIP(address) === 6 ? handle.connect6(req, address, this.#port) : handle.connect(req, address, this.#port);
+    const err =
+      net.isIP(address) === 6 ? handle.connect6(req, address, this.#port) : handle.connect(req, address, this.#port);
     if (err !== 0) this.#connectFailed(err);
   }
 
@@ -524,7 +534,10 @@ export class Transport {
     }
     // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; logs and X-Forwarded-For want a.b.c.d.
     const address = out.address ?? "";
-    this.#peer = { address: address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address, port: out.port ?? 0 };
+    this.#peer = {
+      address: address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address,
+      port: out.port ?? 0,
+    };
   }
 
   get localPort(): number {

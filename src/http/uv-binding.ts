@@ -71,7 +71,13 @@ interface StreamWrapBinding {
 }
 
 export interface NetSocketWithHandle {
-  new (options: { handle: TcpHandle; onread: net.OnReadOpts; readable: boolean; writable: boolean; allowHalfOpen: boolean }): net.Socket;
+  new (options: {
+    handle: TcpHandle;
+    onread: net.OnReadOpts;
+    readable: boolean;
+    writable: boolean;
+    allowHalfOpen: boolean;
+  }): net.Socket;
 }
 
 const binding = (process as unknown as { binding(name: string): unknown }).binding;

@@ -91,8 +91,9 @@ export class AccessLog {
       this.#write(`${JSON.stringify(jsonRecord(message))}\n`);
       return;
     }
-    let line = `${req.remoteAddress || "-"} - - [${clfDate(Date.now())}] "${escape(requestLine(req))}" ${message.status} ${message.bodyBytes === 0 ? "-" : message.bodyBytes}`;
-    if (format === "combined") line += ` "${escape(req.header("referer") ?? "-")}" "${escape(req.header("user-agent") ?? "-")}"`;
+    let line = `${req.remoteAddress || "-"} - - [${clfDate(Date.now())}] "${escapeField(requestLine(req))}" ${message.status} ${message.bodyBytes === 0 ? "-" : message.bodyBytes}`;
+    if (format === "combined")
+      line += ` "${escapeField(req.header("referer") ?? "-")}" "${escapeField(req.header("user-agent") ?? "-")}"`;
     this.#write(`${line}\n`);
   }
 
@@ -142,7 +143,7 @@ function requestLine(req: Request): string {
 }
 
 /** Quotes and control bytes are escaped so a line can always be split and parsed (like nginx). */
-function escape(s: string): string {
+function escapeField(s: string): string {
   return s.replace(/["\\\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 

@@ -27,8 +27,17 @@ export interface StatsSnapshot {
   readonly bytesOut: number;
   readonly connections: { readonly active: number; readonly total: number; readonly rejected: number };
   readonly status: Readonly<Record<string, number>>;
-  readonly latency: { readonly p50Ms: number; readonly p90Ms: number; readonly p99Ms: number; readonly buckets: ReadonlyArray<{ readonly leMs: number; readonly count: number }> };
-  readonly perThread: ReadonlyArray<{ readonly thread: number; readonly requests: number; readonly activeConnections: number }>;
+  readonly latency: {
+    readonly p50Ms: number;
+    readonly p90Ms: number;
+    readonly p99Ms: number;
+    readonly buckets: ReadonlyArray<{ readonly leMs: number; readonly count: number }>;
+  };
+  readonly perThread: ReadonlyArray<{
+    readonly thread: number;
+    readonly requests: number;
+    readonly activeConnections: number;
+  }>;
 }
 
 export class AdminHandler implements Handler {
@@ -51,11 +60,29 @@ export class AdminHandler implements Handler {
     const rest = path.slice(prefix.length);
     const noStore = ["Cache-Control", "no-store", "X-Content-Type-Options", "nosniff"];
     if (rest === "" || rest === "/") {
-      res.send(200, ["Content-Type", "text/html; charset=utf-8", "Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src data:", ...noStore], this.#page);
+      res.send(
+        200,
+        [
+          "Content-Type",
+          "text/html; charset=utf-8",
+          "Content-Security-Policy",
+          "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+          ...noStore,
+        ],
+        this.#page,
+      );
     } else if (rest === "/stats") {
-      res.send(200, ["Content-Type", "application/json; charset=utf-8", ...noStore], `${JSON.stringify(this.snapshot())}\n`);
+      res.send(
+        200,
+        ["Content-Type", "application/json; charset=utf-8", ...noStore],
+        `${JSON.stringify(this.snapshot())}\n`,
+      );
     } else if (rest === "/metrics") {
-      res.send(200, ["Content-Type", "text/plain; version=0.0.4; charset=utf-8", ...noStore], prometheus(this.snapshot()));
+      res.send(
+        200,
+        ["Content-Type", "text/plain; version=0.0.4; charset=utf-8", ...noStore],
+        prometheus(this.snapshot()),
+      );
     } else {
       res.send(404, ["Content-Type", "text/plain; charset=utf-8"], "Not Found\n");
     }
@@ -103,7 +130,11 @@ export class AdminHandler implements Handler {
       requests: sum(layout.requests),
       bytesIn: sum(layout.bytesIn),
       bytesOut: sum(layout.bytesOut),
-      connections: { active: sum(layout.connectionsActive), total: sum(layout.connectionsTotal), rejected: sum(layout.rejected) },
+      connections: {
+        active: sum(layout.connectionsActive),
+        total: sum(layout.connectionsTotal),
+        rejected: sum(layout.rejected),
+      },
       status,
       latency: { p50Ms: quantile(0.5), p90Ms: quantile(0.9), p99Ms: quantile(0.99), buckets },
       perThread,
@@ -118,20 +149,40 @@ export function prometheus(s: StatsSnapshot): string {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
   };
-  metric("portico_requests_total", "counter", "Requests answered, by status code.", Object.entries(s.status).map(([code, n]) => [`{code="${code}"}`, n]));
-  metric("portico_bytes_received_total", "counter", "Request bytes received (heads and declared bodies).", [["", s.bytesIn]]);
+  metric(
+    "portico_requests_total",
+    "counter",
+    "Requests answered, by status code.",
+    Object.entries(s.status).map(([code, n]) => [`{code="${code}"}`, n]),
+  );
+  metric("portico_bytes_received_total", "counter", "Request bytes received (heads and declared bodies).", [
+    ["", s.bytesIn],
+  ]);
   metric("portico_bytes_sent_total", "counter", "Response body bytes sent.", [["", s.bytesOut]]);
   metric("portico_connections_active", "gauge", "Open client connections.", [["", s.connections.active]]);
   metric("portico_connections_total", "counter", "Client connections accepted.", [["", s.connections.total]]);
-  metric("portico_connections_rejected_total", "counter", "Connections refused by --max-connections.", [["", s.connections.rejected]]);
-  metric("portico_thread_requests_total", "counter", "Requests answered per worker thread.", s.perThread.map((t) => [`{thread="${t.thread}"}`, t.requests]));
-  lines.push("# HELP portico_request_duration_seconds Time from complete request head to response end.", "# TYPE portico_request_duration_seconds histogram");
+  metric("portico_connections_rejected_total", "counter", "Connections refused by --max-connections.", [
+    ["", s.connections.rejected],
+  ]);
+  metric(
+    "portico_thread_requests_total",
+    "counter",
+    "Requests answered per worker thread.",
+    s.perThread.map((t) => [`{thread="${t.thread}"}`, t.requests]),
+  );
+  lines.push(
+    "# HELP portico_request_duration_seconds Time from complete request head to response end.",
+    "# TYPE portico_request_duration_seconds histogram",
+  );
   let cumulative = 0;
   for (const b of s.latency.buckets) {
     cumulative += b.count;
     lines.push(`portico_request_duration_seconds_bucket{le="${b.leMs / 1000}"} ${cumulative}`);
   }
-  lines.push(`portico_request_duration_seconds_bucket{le="+Inf"} ${cumulative}`, `portico_request_duration_seconds_count ${cumulative}`);
+  lines.push(
+    `portico_request_duration_seconds_bucket{le="+Inf"} ${cumulative}`,
+    `portico_request_duration_seconds_count ${cumulative}`,
+  );
   metric("portico_uptime_seconds", "gauge", "Seconds since start.", [["", s.uptimeSeconds]]);
   return `${lines.join("\n")}\n`;
 }

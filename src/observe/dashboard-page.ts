@@ -7,7 +7,8 @@
  * The page's own icon, inline: without one the browser asks the served site for /favicon.ico, which
  * logs a console error and shows up as a 404 in the very counters the page displays.
  */
-const ICON = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%23345'/%3E%3C/svg%3E";
+const ICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%23345'/%3E%3C/svg%3E";
 
 export function dashboardHtml(statsUrl: string): string {
   return `<!doctype html>

@@ -3,7 +3,10 @@
 
 import type { Request } from "../http/request.ts";
 
-export type AffinitySource = { readonly kind: "ip" } | { readonly kind: "header"; readonly name: string } | { readonly kind: "cookie"; readonly name: string };
+export type AffinitySource =
+  | { readonly kind: "ip" }
+  | { readonly kind: "header"; readonly name: string }
+  | { readonly kind: "cookie"; readonly name: string };
 
 /** Parses "ip", "header:NAME" or "cookie:NAME"; null when malformed. */
 export function parseAffinity(text: string): AffinitySource | null {

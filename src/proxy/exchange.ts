@@ -12,7 +12,13 @@ import { reasonPhrase } from "../http/status.ts";
 import { affinityKey } from "./affinity.ts";
 import { ProxyError } from "./errors.ts";
 import { upstreamErrorChannel } from "./events.ts";
-import { buildRequestHead, copiedResponseFields, type ForwardPlan, isForwardableTrailer, switchingProtocolsHead } from "./forward.ts";
+import {
+  buildRequestHead,
+  copiedResponseFields,
+  type ForwardPlan,
+  isForwardableTrailer,
+  switchingProtocolsHead,
+} from "./forward.ts";
 import type { UpstreamGroup } from "./group.ts";
 import { tunnel } from "./tunnel.ts";
 import type { Upstream } from "./upstream.ts";
@@ -159,7 +165,8 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     }
     let length: number | undefined;
     if (bodyKind === BODY_LENGTH) length = head.contentLength;
-    else if (bodyKind === BODY_NONE) length = head.contentLength >= 0 ? head.contentLength : this.#req.method === "HEAD" ? undefined : 0;
+    else if (bodyKind === BODY_NONE)
+      length = head.contentLength >= 0 ? head.contentLength : this.#req.method === "HEAD" ? undefined : 0;
     res.writeHeadCopied(head.status, copiedResponseFields(head), length);
   }
 
@@ -201,10 +208,11 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     const upstream = this.#upstream!;
     const conn = this.#conn;
     this.#conn = null;
-    if (upstreamErrorChannel.hasSubscribers) upstreamErrorChannel.publish({ upstream: upstream.authority, code: error.code, message: error.message });
+    if (upstreamErrorChannel.hasSubscribers)
+      upstreamErrorChannel.publish({ upstream: upstream.authority, code: error.code, message: error.message });
     // A reset on a reused keep-alive socket is usually the upstream closing an idle connection as we
     // sent: not a sign of ill health, and worth one more try on a fresh socket.
-    const staleRace = conn !== null && conn.reused && error.code === "UPSTREAM_RESET" && !responseStarted && !this.#freshOnly;
+    const staleRace = conn?.reused && error.code === "UPSTREAM_RESET" && !responseStarted && !this.#freshOnly;
     if (staleRace) upstream.passive.releaseTrial();
     else upstream.failed(loopNow(), error.message);
     this.#release();
@@ -229,7 +237,13 @@ export class ProxyExchange implements UpstreamListener, BodySink {
       conn.destroy();
       this.#conn = null;
       this.#upstream?.failed(loopNow(), "unrequested 101");
-      this.#respondError(new ProxyError(502, "UPGRADE_REFUSED", `Upstream ${conn.upstream.authority} switched protocols without being asked`));
+      this.#respondError(
+        new ProxyError(
+          502,
+          "UPGRADE_REFUSED",
+          `Upstream ${conn.upstream.authority} switched protocols without being asked`,
+        ),
+      );
       return;
     }
     this.#upstream?.succeeded();

@@ -35,9 +35,6 @@ export function via(minor: number): string {
   return minor === 0 ? "1.0 portico" : "1.1 portico";
 }
 
-const F_TE = knownFieldId("te");
-const F_KEEP_ALIVE = knownFieldId("keep-alive");
-const F_PROXY_CONNECTION = knownFieldId("proxy-connection");
 const F_X_FORWARDED_FOR = knownFieldId("x-forwarded-for");
 const F_FORWARDED = knownFieldId("forwarded");
 const F_VIA = knownFieldId("via");
@@ -48,7 +45,17 @@ const DROP = 1;
 /** Merged into the line we add (Via; a request's X-Forwarded-For and Forwarded). */
 const MERGE = 2;
 /** Hop-by-hop (RFC 9110 §7.6.1) or proxy-to-proxy: never forwarded in either direction. */
-const HOP_BY_HOP = ["connection", "te", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "trailer", "proxy-authorization", "proxy-authenticate"];
+const HOP_BY_HOP = [
+  "connection",
+  "te",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "trailer",
+  "proxy-authorization",
+  "proxy-authenticate",
+];
 function fates(drop: readonly string[], merge: readonly string[]): Uint8Array {
   const table = new Uint8Array(F_COUNT);
   for (const name of drop) table[knownFieldId(name)] = DROP;
@@ -61,7 +68,10 @@ function fates(drop: readonly string[], merge: readonly string[]): Uint8Array {
  * value, which a client could otherwise set (a fake "https", a poisoned host in reset links), as
  * nginx's usual `proxy_set_header X-Forwarded-Proto $scheme` and HAProxy replace them.
  */
-const REQUEST_FATE = fates([...HOP_BY_HOP, "content-length", "expect", "x-forwarded-proto", "x-forwarded-host"], ["x-forwarded-for", "forwarded", "via"]);
+const REQUEST_FATE = fates(
+  [...HOP_BY_HOP, "content-length", "expect", "x-forwarded-proto", "x-forwarded-host"],
+  ["x-forwarded-for", "forwarded", "via"],
+);
 /** The engine frames the body and sends its own Date and Server. */
 const RESPONSE_FATE = fates([...HOP_BY_HOP, "content-length", "date", "server"], ["via"]);
 
@@ -101,7 +111,12 @@ let lastBlock: Buffer = Buffer.alloc(0);
 /** The block for a request to `host` (its Host, or the upstream's authority when it has none). */
 function forwardingBlock(client: string, req: RequestHead, fallbackHost: string, proto: string): Buffer {
   // The request's host is compared in place: most requests repeat the last one's, and need no string.
-  if (client !== lastClient || proto !== lastProto || req.versionMinor !== lastMinor || !req.hostIs(lastHost, fallbackHost)) {
+  if (
+    client !== lastClient ||
+    proto !== lastProto ||
+    req.versionMinor !== lastMinor ||
+    !req.hostIs(lastHost, fallbackHost)
+  ) {
     const host = req.host !== "" ? req.host : fallbackHost;
     lastClient = client;
     lastHost = host;
@@ -172,7 +187,9 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan, target: Ou
 
   // An origin-form target that keeps its path is copied as received, method included.
   const copyLine = plan.basePath === null && !req.absoluteForm && req.targetEnd > req.lineStart;
-  const head = copyLine ? "" : `${req.method} ${rewritePath(req.path, plan.prefix, plan.basePath)}${req.query} HTTP/1.1\r\n`;
+  const head = copyLine
+    ? ""
+    : `${req.method} ${rewritePath(req.path, plan.prefix, plan.basePath)}${req.query} HTTP/1.1\r\n`;
   let hostLine = "";
   if (hostOverride !== null) hostLine = `Host: ${hostOverride}\r\n`;
   else if (!hostSeen) hostLine = `Host: ${req.host !== "" ? req.host : plan.upstreamAuthority}\r\n`;
@@ -219,7 +236,13 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan, target: Ou
 }
 
 /** What copiedResponseFields returns: one object, refilled by every call (use it before the next). */
-const COPIED: { raw: Buffer; lines: number[]; count: number; extra: Buffer; reason: string } = { raw: Buffer.alloc(0), lines: [], count: 0, extra: Buffer.alloc(0), reason: "" };
+const COPIED: { raw: Buffer; lines: number[]; count: number; extra: Buffer; reason: string } = {
+  raw: Buffer.alloc(0),
+  lines: [],
+  count: 0,
+  extra: Buffer.alloc(0),
+  reason: "",
+};
 
 /**
  * The response fields to send the client, as byte ranges of the upstream's head to copy unchanged
@@ -259,7 +282,10 @@ export function switchingProtocolsHead(head: ResponseHead): Buffer {
   const parts: Buffer[] = [Buffer.from(`HTTP/1.1 101 ${head.reason || "Switching Protocols"}\r\n`, "latin1")];
   for (let k = 0; k < count; k += 2) parts.push(raw.subarray(lines[k]!, lines[k + 1]!), CRLF);
   const upgrade = head.get(F_UPGRADE);
-  parts.push(extra, Buffer.from(`Connection: upgrade\r\n${upgrade !== undefined ? `Upgrade: ${upgrade}\r\n` : ""}\r\n`, "latin1"));
+  parts.push(
+    extra,
+    Buffer.from(`Connection: upgrade\r\n${upgrade !== undefined ? `Upgrade: ${upgrade}\r\n` : ""}\r\n`, "latin1"),
+  );
   return Buffer.concat(parts);
 }
 
@@ -286,7 +312,24 @@ function matchesAny(buf: Buffer, start: number, end: number, names: readonly str
 }
 
 /** Fields that frame, route or control a message never travel as trailers (RFC 9110 §6.5.1). */
-const PROHIBITED_TRAILERS = new Set(["transfer-encoding", "content-length", "host", "connection", "keep-alive", "te", "trailer", "upgrade", "proxy-connection", "expect", "content-encoding", "content-type", "content-range", "authorization", "cookie", "set-cookie"]);
+const PROHIBITED_TRAILERS = new Set([
+  "transfer-encoding",
+  "content-length",
+  "host",
+  "connection",
+  "keep-alive",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-connection",
+  "expect",
+  "content-encoding",
+  "content-type",
+  "content-range",
+  "authorization",
+  "cookie",
+  "set-cookie",
+]);
 
 export function isForwardableTrailer(line: string): boolean {
   return !PROHIBITED_TRAILERS.has(line.slice(0, line.indexOf(":")).trim().toLowerCase());

@@ -50,15 +50,27 @@ export class UpstreamGroup {
     this.sweeper = sweeper;
     this.upstreams = options.upstreams.map((a, i) => new Upstream<UpstreamConnection>(i, a, options.upstream));
     this.counts = options.counts ?? new ActiveCounts(options.upstreams.length);
-    this.#policy = createPolicy(options.policy, policyOptions(options.upstreams.length, { weights: options.upstreams.map((u) => u.weight), active: this.counts }));
+    this.#policy = createPolicy(
+      options.policy,
+      policyOptions(options.upstreams.length, { weights: options.upstreams.map((u) => u.weight), active: this.counts }),
+    );
     const verdicts = options.active === null ? undefined : options.verdicts;
-    if (verdicts !== undefined) this.upstreams.forEach((u, i) => u.active.share(verdicts.table, verdicts.offset + i));
+    if (verdicts !== undefined) {
+      for (const [i, u] of this.upstreams.entries()) u.active.share(verdicts.table, verdicts.offset + i);
+    }
     // With shared verdicts one thread probes for all; without, each group probes for itself.
     this.#checker =
       options.active === null || (verdicts !== undefined && !verdicts.prober)
         ? null
         : new HealthChecker(
-            this.upstreams.map((u) => ({ host: u.host, port: u.port, authority: u.authority, tls: u.tls, health: u.active, changed: (up: boolean, reason: string) => u.activeChanged(up, reason) })),
+            this.upstreams.map((u) => ({
+              host: u.host,
+              port: u.port,
+              authority: u.authority,
+              tls: u.tls,
+              health: u.active,
+              changed: (up: boolean, reason: string) => u.activeChanged(up, reason),
+            })),
             options.active,
           );
     this.#checker?.start();

@@ -20,7 +20,9 @@ export class ProxyHandler implements Handler {
 
   constructor(options: ProxyOptions) {
     this.#settings = { maxAttempts: options.maxAttempts, rewriteHost: options.rewriteHost, proto: options.proto };
-    this.#groups = options.groups.map((g) => new UpstreamGroup(g, this.#sweeper)).sort((a, b) => b.prefix.length - a.prefix.length);
+    this.#groups = options.groups
+      .map((g) => new UpstreamGroup(g, this.#sweeper))
+      .sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
   get groups(): readonly UpstreamGroup[] {
@@ -44,7 +46,11 @@ export class ProxyHandler implements Handler {
     }
     if (req.method === "CONNECT") {
       // A reverse proxy forwards requests to its upstreams; it is not a tunnel to arbitrary hosts.
-      res.send(501, ["Content-Type", "text/plain; charset=utf-8"], "Not Implemented: CONNECT is not supported by this reverse proxy\n");
+      res.send(
+        501,
+        ["Content-Type", "text/plain; charset=utf-8"],
+        "Not Implemented: CONNECT is not supported by this reverse proxy\n",
+      );
       return true;
     }
     new ProxyExchange(req, res, group, this.#settings).start();

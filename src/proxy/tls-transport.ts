@@ -84,9 +84,23 @@ export class TlsTransport implements UpstreamSocket {
     const onDrain = (): void => owner.drained();
     const onError = (error: NodeJS.ErrnoException): void => this.#failed(error);
     const onClose = (): void => owner.closed();
-    socket.on("secureConnect", onSecure).on("session", onSession).on("data", onData).on("end", onEnd).on("drain", onDrain).on("error", onError).on("close", onClose);
+    socket
+      .on("secureConnect", onSecure)
+      .on("session", onSession)
+      .on("data", onData)
+      .on("end", onEnd)
+      .on("drain", onDrain)
+      .on("error", onError)
+      .on("close", onClose);
     this.#unlisten = () => {
-      socket.off("secureConnect", onSecure).off("session", onSession).off("data", onData).off("end", onEnd).off("drain", onDrain).off("error", onError).off("close", onClose);
+      socket
+        .off("secureConnect", onSecure)
+        .off("session", onSession)
+        .off("data", onData)
+        .off("end", onEnd)
+        .off("drain", onDrain)
+        .off("error", onError)
+        .off("close", onClose);
     };
   }
 

@@ -115,7 +115,10 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     this.upstream = upstream;
     this.#sweeper = sweeper;
     this.#timeouts = timeouts;
-    this.#socket = upstream.tls === null ? Transport.connect(upstream.host, upstream.port, this) : TlsTransport.connect(upstream.host, upstream.port, upstream.tls, this);
+    this.#socket =
+      upstream.tls === null
+        ? Transport.connect(upstream.host, upstream.port, this)
+        : TlsTransport.connect(upstream.host, upstream.port, upstream.tls, this);
     this.deadline = loopNow() + timeouts.connectMs;
     sweeper.add(this);
   }
@@ -266,13 +269,31 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     const who = this.upstream.authority;
     switch (this.#phase) {
       case C_CONNECTING:
-        this.#fail(new ProxyError(504, "CONNECT_TIMEOUT", `Connecting to upstream ${who} timed out after ${this.#timeouts.connectMs} ms`));
+        this.#fail(
+          new ProxyError(
+            504,
+            "CONNECT_TIMEOUT",
+            `Connecting to upstream ${who} timed out after ${this.#timeouts.connectMs} ms`,
+          ),
+        );
         return;
       case C_HEAD:
-        this.#fail(new ProxyError(504, "RESPONSE_TIMEOUT", `Upstream ${who} sent no response within ${this.#timeouts.responseMs} ms`));
+        this.#fail(
+          new ProxyError(
+            504,
+            "RESPONSE_TIMEOUT",
+            `Upstream ${who} sent no response within ${this.#timeouts.responseMs} ms`,
+          ),
+        );
         return;
       case C_BODY:
-        this.#fail(new ProxyError(504, "IDLE_TIMEOUT", `Upstream ${who} went silent for ${this.#timeouts.idleMs} ms mid-response`));
+        this.#fail(
+          new ProxyError(
+            504,
+            "IDLE_TIMEOUT",
+            `Upstream ${who} went silent for ${this.#timeouts.idleMs} ms mid-response`,
+          ),
+        );
         return;
       default:
         this.destroy();
@@ -347,7 +368,13 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
       }
     } catch (error) {
       // Whatever the upstream sent must never take the worker down: this exchange fails instead.
-      this.#fail(new ProxyError(502, "BAD_RESPONSE", `Upstream ${this.upstream.authority} response could not be relayed: ${(error as Error).message}`));
+      this.#fail(
+        new ProxyError(
+          502,
+          "BAD_RESPONSE",
+          `Upstream ${this.upstream.authority} response could not be relayed: ${(error as Error).message}`,
+        ),
+      );
     }
   }
 
@@ -434,10 +461,11 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
         if (progress.done) this.#complete();
         return;
       }
-      default:
+      default: {
         this.#pos = end;
         const data = start === 0 ? buf : buf.subarray(start);
         this.#listener?.onResponseData(this.#volatile ? Buffer.from(data) : data);
+      }
     }
   }
 
@@ -470,18 +498,32 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     }
     if (phase === C_CONNECTING && this.#listener !== null) {
       const code = this.#socket.error || "closed";
-      this.#report(new ProxyError(502, "CONNECT_FAILED", `Could not connect to upstream ${this.upstream.authority} (${code})`));
+      this.#report(
+        new ProxyError(502, "CONNECT_FAILED", `Could not connect to upstream ${this.upstream.authority} (${code})`),
+      );
       return;
     }
     if (phase === C_HEAD || phase === C_BODY) {
       const what = phase === C_HEAD ? "before sending a response" : "in the middle of the response";
       const code = this.#socket.error !== "" ? ` (${this.#socket.error})` : "";
-      this.#report(new ProxyError(502, "UPSTREAM_RESET", `Upstream ${this.upstream.authority} closed the connection ${what}${code}`));
+      this.#report(
+        new ProxyError(
+          502,
+          "UPSTREAM_RESET",
+          `Upstream ${this.upstream.authority} closed the connection ${what}${code}`,
+        ),
+      );
     }
   }
 
   #badResponse(error: HttpError): false {
-    this.#fail(new ProxyError(502, "BAD_RESPONSE", `Upstream ${this.upstream.authority} sent an invalid response: ${error.message}`));
+    this.#fail(
+      new ProxyError(
+        502,
+        "BAD_RESPONSE",
+        `Upstream ${this.upstream.authority} sent an invalid response: ${error.message}`,
+      ),
+    );
     return false;
   }
 

@@ -62,7 +62,8 @@ export class Upstream<C extends Poolable = Poolable> {
   failed(nowMs: number, reason: string): void {
     if (!this.passive.recordFailure(nowMs)) return;
     this.pool.clear();
-    if (upstreamDownChannel.hasSubscribers) upstreamDownChannel.publish({ upstream: this.authority, source: "passive", reason });
+    if (upstreamDownChannel.hasSubscribers)
+      upstreamDownChannel.publish({ upstream: this.authority, source: "passive", reason });
   }
 
   /** Called by the active checker when probes flip the state. */

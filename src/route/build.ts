@@ -117,7 +117,9 @@ function fileHandlers(config: Config, root: string, shared: SiteShared, fallthro
     lengthRequiredStatus: config.lengthRequiredStatus,
     changed: (file) => files.cache.invalidatePath(file),
     // Writes never land under a proxied prefix: the upstream owns those paths (a PUT there is proxied).
-    ...(fallthrough ? { declines: (path: string) => config.proxy.some((route) => coversPath(route.prefix, path)) } : {}),
+    ...(fallthrough
+      ? { declines: (path: string) => config.proxy.some((route) => coversPath(route.prefix, path)) }
+      : {}),
   });
   return [writes, files];
 }
@@ -146,7 +148,9 @@ export function buildProxy(config: Config, shared?: CountRows, verdicts?: Shared
   let offset = 0;
   for (const route of config.proxy) {
     const n = route.upstreams.length;
-    counts.push(shared !== undefined && offset + n <= shared.stride ? new ActiveCounts(n, shared, offset) : new ActiveCounts(n));
+    counts.push(
+      shared !== undefined && offset + n <= shared.stride ? new ActiveCounts(n, shared, offset) : new ActiveCounts(n),
+    );
     offsets.push(offset);
     offset += n;
   }
@@ -182,9 +186,16 @@ export function buildProxy(config: Config, shared?: CountRows, verdicts?: Shared
             fall: config.healthFall,
           },
     ...(counts[i] !== undefined ? { counts: counts[i] } : {}),
-    ...(verdicts !== undefined && offsets[i]! + route.upstreams.length <= verdicts.table.length ? { verdicts: { ...verdicts, offset: offsets[i]! } } : {}),
+    ...(verdicts !== undefined && offsets[i]! + route.upstreams.length <= verdicts.table.length
+      ? { verdicts: { ...verdicts, offset: offsets[i]! } }
+      : {}),
   }));
-  return new ProxyHandler({ groups, maxAttempts: config.proxyAttempts, rewriteHost: config.proxyHost === "upstream", proto: "http" });
+  return new ProxyHandler({
+    groups,
+    maxAttempts: config.proxyAttempts,
+    rewriteHost: config.proxyHost === "upstream",
+    proto: "http",
+  });
 }
 
 /** `portico tcp`: the L4 proxy of one worker. */

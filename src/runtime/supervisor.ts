@@ -63,7 +63,9 @@ export class Supervisor {
   async start(): Promise<void> {
     let threads = this.#config.threads;
     if (process.platform !== "linux" && threads > 1) {
-      this.#options.notice(`portico: several threads need SO_REUSEPORT, which ${process.platform} lacks here; running 1 worker thread`);
+      this.#options.notice(
+        `portico: several threads need SO_REUSEPORT, which ${process.platform} lacks here; running 1 worker thread`,
+      );
       threads = 1;
     }
     // Always on Linux, so a reload's new workers can bind beside the old ones before these drain.
@@ -111,8 +113,17 @@ export class Supervisor {
       version: this.#options.version,
       startedAt: this.#startedAt,
     };
-    const worker = new Worker(WORKER_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
-    const slot: Slot = this.#slots[index] ?? { index, worker: null, startedAt: 0, backoffMs: RESTART_MIN_MS, retired: false };
+    const worker = new Worker(WORKER_URL, {
+      workerData: data,
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
+    const slot: Slot = this.#slots[index] ?? {
+      index,
+      worker: null,
+      startedAt: 0,
+      backoffMs: RESTART_MIN_MS,
+      retired: false,
+    };
     this.#slots[index] = slot;
     slot.worker = worker;
     slot.startedAt = Date.now();
@@ -227,7 +238,9 @@ export class Supervisor {
       slot.worker?.postMessage(drain);
     }
     this.#reloading = false;
-    this.#options.notice(`portico: reloaded the configuration (${this.#slots.length} thread${this.#slots.length === 1 ? "" : "s"})`);
+    this.#options.notice(
+      `portico: reloaded the configuration (${this.#slots.length} thread${this.#slots.length === 1 ? "" : "s"})`,
+    );
   }
 
   #broadcast(message: SupervisorMessage): void {
@@ -259,7 +272,9 @@ export class Supervisor {
 function assertPortFree(config: Config | TcpConfig, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
-    probe.once("error", (error: NodeJS.ErrnoException) => reject(new Error(listenFailure(error.code ?? "", error.message, config, port))));
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      reject(new Error(listenFailure(error.code ?? "", error.message, config, port))),
+    );
     probe.listen({ port, host: config.host === "" ? undefined : config.host }, () => probe.close(() => resolve()));
   });
 }

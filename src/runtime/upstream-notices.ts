@@ -3,7 +3,13 @@
 // 502/504). Errors repeat under load, so each upstream and error code gets at most one line per
 // second, with the count of those left out. Not here: the events themselves (proxy/events.ts).
 
-import { upstreamDownChannel, upstreamErrorChannel, type UpstreamErrorMessage, type UpstreamStateMessage, upstreamUpChannel } from "../proxy/events.ts";
+import {
+  upstreamDownChannel,
+  upstreamErrorChannel,
+  type UpstreamErrorMessage,
+  type UpstreamStateMessage,
+  upstreamUpChannel,
+} from "../proxy/events.ts";
 
 const ERROR_LINE_INTERVAL_MS = 1000;
 
@@ -34,12 +40,16 @@ export class UpstreamNotices {
 
   readonly #onDown = (message: unknown): void => {
     const m = message as UpstreamStateMessage;
-    this.#write(`portico: upstream ${m.upstream} is out of rotation (${m.source}: ${m.reason}) [worker ${this.#worker}]`);
+    this.#write(
+      `portico: upstream ${m.upstream} is out of rotation (${m.source}: ${m.reason}) [worker ${this.#worker}]`,
+    );
   };
 
   readonly #onUp = (message: unknown): void => {
     const m = message as UpstreamStateMessage;
-    this.#write(`portico: upstream ${m.upstream} is back in rotation (${m.source}: ${m.reason}) [worker ${this.#worker}]`);
+    this.#write(
+      `portico: upstream ${m.upstream} is back in rotation (${m.source}: ${m.reason}) [worker ${this.#worker}]`,
+    );
   };
 
   readonly #onError = (message: unknown): void => {

@@ -78,7 +78,10 @@ function httpServer(config: Config): HttpServer {
   const server = new HttpServer(withFaultInjection(site.handler), site.engine);
 
   if (!config.quiet) {
-    const accessLog = new AccessLog({ format: config.logFormat, ...(config.accessLog !== "" ? { path: config.accessLog } : { fd: 2 }) });
+    const accessLog = new AccessLog({
+      format: config.logFormat,
+      ...(config.accessLog !== "" ? { path: config.accessLog } : { fd: 2 }),
+    });
     accessLog.start();
     log = accessLog;
     // With writes on, the log's order is the order of operations on each URI (seed 000's replay):
@@ -120,7 +123,11 @@ port.on("message", (message: SupervisorMessage) => {
 });
 
 try {
-  const address = await server.listen({ port: data.port, host: config.host === "" ? undefined : config.host, reusePort: data.reusePort });
+  const address = await server.listen({
+    port: data.port,
+    host: config.host === "" ? undefined : config.host,
+    reusePort: data.reusePort,
+  });
   send({ type: "listening", address: address.address, port: address.port });
 } catch (error) {
   const err = error as NodeJS.ErrnoException;

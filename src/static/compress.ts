@@ -20,14 +20,20 @@ export function compressBytes(index: number, data: Buffer, textual: boolean): Pr
         {
           params: {
             [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
-            [zlib.constants.BROTLI_PARAM_MODE]: textual ? zlib.constants.BROTLI_MODE_TEXT : zlib.constants.BROTLI_MODE_GENERIC,
+            [zlib.constants.BROTLI_PARAM_MODE]: textual
+              ? zlib.constants.BROTLI_MODE_TEXT
+              : zlib.constants.BROTLI_MODE_GENERIC,
             [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length,
           },
         },
         done,
       );
     } else if (index === 1) {
-      zlib.zstdCompress(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL, [zlib.constants.ZSTD_c_checksumFlag]: 1 } }, done);
+      zlib.zstdCompress(
+        data,
+        { params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL, [zlib.constants.ZSTD_c_checksumFlag]: 1 } },
+        done,
+      );
     } else {
       zlib.gzip(data, { level: GZIP_LEVEL }, done);
     }
@@ -39,7 +45,12 @@ export function compressBytes(index: number, data: Buffer, textual: boolean): Pr
  * settled. A failure is recorded as "no variant" (identity is served) and reported through `onError`.
  * `onGrow` learns how many bytes the entry grew by, so the cache can keep its budget.
  */
-export function ensureCompressed(entry: FileEntry, index: number, onGrow: (bytes: number) => void, onError: (error: unknown) => void): Promise<void> {
+export function ensureCompressed(
+  entry: FileEntry,
+  index: number,
+  onGrow: (bytes: number) => void,
+  onError: (error: unknown) => void,
+): Promise<void> {
   const pending = entry.pending[index];
   if (pending != null) return pending;
   const body = entry.identity.body;

@@ -8,7 +8,12 @@ import { REASON } from "../http/status.ts";
 import { reportStaticError } from "./events.ts";
 
 /** The fields of every `Reason\n` body; nosniff so no browser renders the text as anything else. */
-const PLAIN_FIELDS: readonly string[] = ["Content-Type", "text/plain; charset=utf-8", "X-Content-Type-Options", "nosniff"];
+const PLAIN_FIELDS: readonly string[] = [
+  "Content-Type",
+  "text/plain; charset=utf-8",
+  "X-Content-Type-Options",
+  "nosniff",
+];
 
 /**
  * Status for a file system error, the same for reads and writes: missing → 404, no permission → 403,

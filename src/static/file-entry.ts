@@ -43,7 +43,15 @@ export class Variant {
   readonly ok: PreparedResponse | null;
   readonly notModified: PreparedResponse | null;
 
-  constructor(entry: FileEntry, encoding: string, etag: string, size: number, body: Buffer | null, path: string, head: HeadOptions) {
+  constructor(
+    entry: FileEntry,
+    encoding: string,
+    etag: string,
+    size: number,
+    body: Buffer | null,
+    path: string,
+    head: HeadOptions,
+  ) {
     this.encoding = encoding;
     this.etag = etag;
     this.size = size;
@@ -104,7 +112,18 @@ export class FileEntry {
   version = 0;
   readonly #head: HeadOptions;
 
-  constructor(key: string, path: string, stat: FileStat, signature: string, mime: MimeType, body: Buffer | null, compressible: boolean, siblings: readonly (SiblingData | null)[], head: HeadOptions, now: number) {
+  constructor(
+    key: string,
+    path: string,
+    stat: FileStat,
+    signature: string,
+    mime: MimeType,
+    body: Buffer | null,
+    compressible: boolean,
+    siblings: readonly (SiblingData | null)[],
+    head: HeadOptions,
+    now: number,
+  ) {
     this.key = key;
     this.path = path;
     this.size = stat.size;

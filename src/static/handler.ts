@@ -17,7 +17,7 @@ import { NOT_FOUND_PLAIN, reportFsError, sendStatus } from "./errors.ts";
 import { reportStaticError } from "./events.ts";
 import { FileCache } from "./file-cache.ts";
 import { FileEntry, type FileStat, type HeadOptions, type SiblingData, signatureOf } from "./file-entry.ts";
-import { readListing, renderListingHtml, renderListingJson } from "./listing.ts";
+import { type ListingItem, readListing, renderListingHtml, renderListingJson } from "./listing.ts";
 import { DiskMap, type Lookup, openFile, readOpenFile, readWhole } from "./lookup.ts";
 import { mimeTypeOf } from "./mime.ts";
 import { acceptsHtml, prefersJson } from "./negotiate.ts";
@@ -62,7 +62,23 @@ export interface StaticOptions {
 
 const ALLOW = "GET, HEAD, OPTIONS";
 const ALLOW_WRITABLE = "GET, HEAD, PUT, DELETE, OPTIONS";
-const KNOWN_METHODS = new Set(["POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "QUERY"]);
+const KNOWN_METHODS = new Set([
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "TRACE",
+  "CONNECT",
+  "PROPFIND",
+  "PROPPATCH",
+  "MKCOL",
+  "COPY",
+  "MOVE",
+  "LOCK",
+  "UNLOCK",
+  "SEARCH",
+  "QUERY",
+]);
 const SPA_KEY = "\u0000spa";
 const NOT_FOUND_PAGE_KEY = "\u0000404";
 const NOT_FOUND_PAGE = "404.html";
@@ -139,7 +155,8 @@ export class StaticHandler implements Handler {
       });
     }
     if (fresh && locks.tryRead(entry!.slot)) {
-      if (locks.version(entry!.slot) === entry!.version) return this.#releasing(entry!.slot, this.#sender.send(req, res, entry!));
+      if (locks.version(entry!.slot) === entry!.version)
+        return this.#releasing(entry!.slot, this.#sender.send(req, res, entry!));
       locks.releaseRead(entry!.slot);
     }
     return this.#serveLocked(req, res, locks);
@@ -199,7 +216,12 @@ export class StaticHandler implements Handler {
     return this.#sendError(req, res, status);
   }
 
-  async #serveResolved(req: Request, res: Response, resolved: Resolved & { ok: true }, version: UriVersion): Promise<boolean> {
+  async #serveResolved(
+    req: Request,
+    res: Response,
+    resolved: Resolved & { ok: true },
+    version: UriVersion,
+  ): Promise<boolean> {
     const found = await this.#disk.find(resolved.relative);
     if (found.kind !== "file") this.#cache.invalidate(req.path);
     if (found.kind === "file") {
@@ -239,11 +261,20 @@ export class StaticHandler implements Handler {
    * read through one descriptor (open, fstat, read), so a file replaced meanwhile cannot mix two
    * versions. A file too large to cache comes back with that descriptor still open, for streaming.
    */
-  async #load(key: string, found: Lookup & { kind: "file" }, version: UriVersion = NO_VERSION): Promise<Loaded | number> {
+  async #load(
+    key: string,
+    found: Lookup & { kind: "file" },
+    version: UriVersion = NO_VERSION,
+  ): Promise<Loaded | number> {
     const siblingStats = await this.#disk.siblings(found.path);
     const cached = this.#cache.peek(key);
     const now = loopNow();
-    if (cached !== undefined && cached.path === found.path && cached.version === version.version && cached.signature === signatureOf(found.stat, siblingStats)) {
+    if (
+      cached !== undefined &&
+      cached.path === found.path &&
+      cached.version === version.version &&
+      cached.signature === signatureOf(found.stat, siblingStats)
+    ) {
       cached.checkedAt = now;
       return { entry: cached, fd: -1 };
     }
@@ -269,7 +300,18 @@ export class StaticHandler implements Handler {
     const siblings = await Promise.all(siblingStats.map((s) => this.#readSibling(s, body !== null)));
     const mime = mimeTypeOf(found.path);
     const compressible = this.#options.compress && mime.compressible && stat.size >= this.#options.compressMinBytes;
-    const entry = new FileEntry(key, found.path, stat, signatureOf(stat, siblingStats), mime, body, compressible, siblings, this.#head, now);
+    const entry = new FileEntry(
+      key,
+      found.path,
+      stat,
+      signatureOf(stat, siblingStats),
+      mime,
+      body,
+      compressible,
+      siblings,
+      this.#head,
+      now,
+    );
     entry.slot = version.slot;
     entry.version = version.version;
     if (entry.cacheable) this.#cache.set(entry);
@@ -295,7 +337,7 @@ export class StaticHandler implements Handler {
   }
 
   async #sendListing(req: Request, res: Response, dir: string, resolved: Resolved & { ok: true }): Promise<boolean> {
-    let items;
+    let items: ListingItem[];
     try {
       items = await readListing(dir, this.#disk);
     } catch (error) {
@@ -303,9 +345,24 @@ export class StaticHandler implements Handler {
     }
     const json = prefersJson(req.get(F_ACCEPT));
     const displayPath = resolved.segments.length === 0 ? "/" : `/${resolved.segments.join("/")}/`;
-    const body = json ? renderListingJson(items) : renderListingHtml(displayPath, items, resolved.segments.length === 0);
+    const body = json
+      ? renderListingJson(items)
+      : renderListingHtml(displayPath, items, resolved.segments.length === 0);
     // The body depends on Accept (HTML or JSON) and on the directory's contents: always revalidate.
-    res.send(200, ["Content-Type", json ? "application/json; charset=utf-8" : "text/html; charset=utf-8", "Cache-Control", "no-cache", "Vary", "Accept", "X-Content-Type-Options", "nosniff"], body);
+    res.send(
+      200,
+      [
+        "Content-Type",
+        json ? "application/json; charset=utf-8" : "text/html; charset=utf-8",
+        "Cache-Control",
+        "no-cache",
+        "Vary",
+        "Accept",
+        "X-Content-Type-Options",
+        "nosniff",
+      ],
+      body,
+    );
     return true;
   }
 
@@ -335,7 +392,7 @@ export class StaticHandler implements Handler {
   }
 
   /** An error response: `Reason\n` as text, or the root's 404.html for 404 when there is one. */
-  async #sendError(req: Request, res: Response, status: number): Promise<boolean> {
+  async #sendError(_req: Request, res: Response, status: number): Promise<boolean> {
     if (status === 404) res.sendPrepared(await this.#notFoundResponse());
     else sendStatus(res, status);
     return true;
@@ -351,7 +408,14 @@ export class StaticHandler implements Handler {
     const entry = loaded.entry;
     if (entry.identity.body === null) return NOT_FOUND_PLAIN;
     if (this.#notFoundPage?.entry !== entry) {
-      this.#notFoundPage = { entry, response: new PreparedResponse(404, ["Content-Type", entry.mime.contentType, "X-Content-Type-Options", "nosniff"], entry.identity.body) };
+      this.#notFoundPage = {
+        entry,
+        response: new PreparedResponse(
+          404,
+          ["Content-Type", entry.mime.contentType, "X-Content-Type-Options", "nosniff"],
+          entry.identity.body,
+        ),
+      };
     }
     return this.#notFoundPage.response;
   }

@@ -36,7 +36,9 @@ export async function readListing(dir: string, disk: DiskMap): Promise<ListingIt
 }
 
 export function sortListing(items: ListingItem[]): ListingItem[] {
-  return items.sort((a, b) => (a.directory !== b.directory ? (a.directory ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return items.sort((a, b) =>
+    a.directory !== b.directory ? (a.directory ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
 }
 
 /** Escapes text for HTML element content and double- or single-quoted attributes. */
@@ -59,7 +61,9 @@ export function renderListingHtml(displayPath: string, items: readonly ListingIt
     // encodeURIComponent also encodes ":" so no name can be read as a URL scheme.
     const href = escapeHtml(encodeURIComponent(item.name) + suffix);
     const size = item.directory ? "-" : String(item.size);
-    rows.push(`<tr><td><a href="${href}">${escapeHtml(item.name)}${suffix}</a></td><td>${size}</td><td>${formatListingDate(item.mtimeMs)}</td></tr>`);
+    rows.push(
+      `<tr><td><a href="${href}">${escapeHtml(item.name)}${suffix}</a></td><td>${size}</td><td>${formatListingDate(item.mtimeMs)}</td></tr>`,
+    );
   }
   return `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>${title}</title>

@@ -54,7 +54,12 @@ export class DiskMap {
       const stat = await fsp.stat(real);
       if (stat.isDirectory()) return { kind: "directory", path: real };
       if (!stat.isFile()) return { kind: "error", status: 404, error: null };
-      return { kind: "file", path: real, stat: { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino }, viaIndex: false };
+      return {
+        kind: "file",
+        path: real,
+        stat: { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino },
+        viaIndex: false,
+      };
     } catch (error) {
       return { kind: "error", status: statusForFsError(error), error };
     }
@@ -90,9 +95,13 @@ export const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.c
 
 /** Opens a regular file for reading and reads its metadata through the descriptor (bytes and stat agree). */
 export async function openFile(file: string): Promise<{ fd: number; stat: FileStat }> {
-  const fd = await new Promise<number>((resolve, reject) => fs.open(file, OPEN_FLAGS, (error, n) => (error === null ? resolve(n) : reject(error))));
+  const fd = await new Promise<number>((resolve, reject) =>
+    fs.open(file, OPEN_FLAGS, (error, n) => (error === null ? resolve(n) : reject(error))),
+  );
   try {
-    const stat = await new Promise<fs.Stats>((resolve, reject) => fs.fstat(fd, (error, st) => (error === null ? resolve(st) : reject(error))));
+    const stat = await new Promise<fs.Stats>((resolve, reject) =>
+      fs.fstat(fd, (error, st) => (error === null ? resolve(st) : reject(error))),
+    );
     if (!stat.isFile()) throw Object.assign(new Error(`${file} is no longer a regular file`), { code: "ENOENT" });
     return { fd, stat: { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino } };
   } catch (error) {
@@ -115,7 +124,9 @@ function hasHiddenSegment(real: string, from: number): boolean {
 
 /** Reads an open file from its start to its end; the descriptor stays open. */
 export function readOpenFile(fd: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => fs.readFile(fd, (error, data) => (error === null ? resolve(data) : reject(error))));
+  return new Promise((resolve, reject) =>
+    fs.readFile(fd, (error, data) => (error === null ? resolve(data) : reject(error))),
+  );
 }
 
 /** Reads a whole file; null when it is gone, unreadable or no longer `size` bytes long (changed meanwhile). */

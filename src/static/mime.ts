@@ -39,7 +39,10 @@ for (const [type, entry] of Object.entries(db)) {
     const previous = rankOf.get(ext);
     // Prefer the more authoritative source; among equals prefer a specific top-level type over
     // application/* (video/mp4 over application/mp4), as browsers expect.
-    const tieBreak = previous === rank && !type.startsWith("application/") && byExtension.get(ext)!.contentType.startsWith("application/");
+    const tieBreak =
+      previous === rank &&
+      !type.startsWith("application/") &&
+      byExtension.get(ext)!.contentType.startsWith("application/");
     if (previous === undefined || rank > previous || tieBreak) {
       byExtension.set(ext, mime);
       rankOf.set(ext, rank);

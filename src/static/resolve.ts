@@ -6,7 +6,12 @@
 import { Buffer } from "node:buffer";
 
 export type Resolved =
-  | { readonly ok: true; readonly relative: string; readonly segments: readonly string[]; readonly trailingSlash: boolean }
+  | {
+      readonly ok: true;
+      readonly relative: string;
+      readonly segments: readonly string[];
+      readonly trailingSlash: boolean;
+    }
   | { readonly ok: false; readonly status: 400 | 404; readonly reason: string };
 
 export interface ResolveOptions {
@@ -40,7 +45,8 @@ function decodeSegment(segment: string): string | null {
 }
 
 export function resolvePath(rawPath: string, options: ResolveOptions): Resolved {
-  if (rawPath.length === 0 || rawPath.charCodeAt(0) !== 0x2f) return { ok: false, status: 400, reason: "Path must start with /" };
+  if (rawPath.length === 0 || rawPath.charCodeAt(0) !== 0x2f)
+    return { ok: false, status: 400, reason: "Path must start with /" };
   const raw = rawPath.split("/");
   const out: string[] = [];
   const last = raw.length - 1;
@@ -66,7 +72,8 @@ export function resolvePath(rawPath: string, options: ResolveOptions): Resolved 
   if (!options.dotfiles) {
     for (let i = 0; i < out.length; i++) {
       const s = out[i]!;
-      if (s.charCodeAt(0) === 0x2e && !(i === 0 && s === ".well-known")) return { ok: false, status: 404, reason: "Dotfile" };
+      if (s.charCodeAt(0) === 0x2e && !(i === 0 && s === ".well-known"))
+        return { ok: false, status: 404, reason: "Dotfile" };
     }
   }
   return { ok: true, relative: out.join("/"), segments: out, trailingSlash: trailingSlash || out.length === 0 };

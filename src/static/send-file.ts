@@ -5,8 +5,24 @@
 
 import { Buffer } from "node:buffer";
 import { evaluateConditions, evaluateIfRange, NOT_MODIFIED, PRECONDITION_FAILED } from "../http/filters/conditional.ts";
-import { type ByteRange, contentRange, multipartLayout, parseRange, RANGE_PARTIAL, RANGE_UNSATISFIABLE, unsatisfiedRange } from "../http/filters/range.ts";
-import { F_ACCEPT_ENCODING, F_IF_MATCH, F_IF_MODIFIED_SINCE, F_IF_NONE_MATCH, F_IF_RANGE, F_IF_UNMODIFIED_SINCE, F_RANGE } from "../http/headers.ts";
+import {
+  type ByteRange,
+  contentRange,
+  multipartLayout,
+  parseRange,
+  RANGE_PARTIAL,
+  RANGE_UNSATISFIABLE,
+  unsatisfiedRange,
+} from "../http/filters/range.ts";
+import {
+  F_ACCEPT_ENCODING,
+  F_IF_MATCH,
+  F_IF_MODIFIED_SINCE,
+  F_IF_NONE_MATCH,
+  F_IF_RANGE,
+  F_IF_UNMODIFIED_SINCE,
+  F_RANGE,
+} from "../http/headers.ts";
 import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
 import { sendStatus, statusForFsError } from "./errors.ts";
@@ -47,7 +63,8 @@ export class FileSender {
     let negotiate = false;
     for (let k = 4; k < f.length; k += 5) {
       const id = f[k]!;
-      if (id === F_IF_MATCH || id === F_IF_NONE_MATCH || id === F_IF_MODIFIED_SINCE || id === F_IF_UNMODIFIED_SINCE) conditional = true;
+      if (id === F_IF_MATCH || id === F_IF_NONE_MATCH || id === F_IF_MODIFIED_SINCE || id === F_IF_UNMODIFIED_SINCE)
+        conditional = true;
       else if (id === F_RANGE) ranged = true;
       else if (id === F_ACCEPT_ENCODING) negotiate = true;
     }
@@ -77,10 +94,26 @@ export class FileSender {
     return this.send(req, res, entry);
   }
 
-  #sendVariant(req: Request, res: Response, entry: FileEntry, variant: Variant, conditional: boolean, ranged: boolean, open: OpenFile | null): boolean | Promise<boolean> {
+  #sendVariant(
+    req: Request,
+    res: Response,
+    entry: FileEntry,
+    variant: Variant,
+    conditional: boolean,
+    ranged: boolean,
+    open: OpenFile | null,
+  ): boolean | Promise<boolean> {
     if (conditional) {
       // RFC 9110 §13.2.2: preconditions before Range, evaluated against the selected representation.
-      const verdict = evaluateConditions(true, req.getCombined(F_IF_MATCH), req.getCombined(F_IF_NONE_MATCH), req.get(F_IF_MODIFIED_SINCE), req.get(F_IF_UNMODIFIED_SINCE), variant.etag, entry.lastModifiedMs);
+      const verdict = evaluateConditions(
+        true,
+        req.getCombined(F_IF_MATCH),
+        req.getCombined(F_IF_NONE_MATCH),
+        req.get(F_IF_MODIFIED_SINCE),
+        req.get(F_IF_UNMODIFIED_SINCE),
+        variant.etag,
+        entry.lastModifiedMs,
+      );
       if (verdict === NOT_MODIFIED) {
         if (variant.notModified !== null) res.sendPrepared(variant.notModified);
         else res.send(304, variant.notModifiedFields);
@@ -106,14 +139,33 @@ export class FileSender {
       res.sendPrepared(variant.ok);
       return true;
     }
-    return this.#sendFromDisk(req, res, variant.path, open, 200, variant.fields, variant.size, [{ start: 0, end: variant.size - 1 }]);
+    return this.#sendFromDisk(req, res, variant.path, open, 200, variant.fields, variant.size, [
+      { start: 0, end: variant.size - 1 },
+    ]);
   }
 
-  #sendRanges(req: Request, res: Response, entry: FileEntry, variant: Variant, ranges: readonly ByteRange[], open: OpenFile | null): boolean | Promise<boolean> {
+  #sendRanges(
+    req: Request,
+    res: Response,
+    entry: FileEntry,
+    variant: Variant,
+    ranges: readonly ByteRange[],
+    open: OpenFile | null,
+  ): boolean | Promise<boolean> {
     const body = variant.body;
     if (ranges.length === 1) {
       const r = ranges[0]!;
-      const fields = ["Content-Type", entry.mime.contentType, "Content-Range", contentRange(r, variant.size), ...variant.notModifiedFields, "Accept-Ranges", "bytes", "X-Content-Type-Options", "nosniff"];
+      const fields = [
+        "Content-Type",
+        entry.mime.contentType,
+        "Content-Range",
+        contentRange(r, variant.size),
+        ...variant.notModifiedFields,
+        "Accept-Ranges",
+        "bytes",
+        "X-Content-Type-Options",
+        "nosniff",
+      ];
       if (body !== null) {
         res.send(206, fields, body.subarray(r.start, r.end + 1));
         return true;
@@ -122,10 +174,19 @@ export class FileSender {
     }
     // Several ranges: multipart/byteranges (RFC 9110 §14.6).
     const layout = multipartLayout(ranges, variant.size, entry.mime.contentType, this.#options.boundary);
-    const fields = ["Content-Type", layout.contentType, ...variant.notModifiedFields, "Accept-Ranges", "bytes", "X-Content-Type-Options", "nosniff"];
+    const fields = [
+      "Content-Type",
+      layout.contentType,
+      ...variant.notModifiedFields,
+      "Accept-Ranges",
+      "bytes",
+      "X-Content-Type-Options",
+      "nosniff",
+    ];
     if (body !== null) {
       const pieces: Buffer[] = [];
-      for (const part of layout.parts) pieces.push(Buffer.from(part.head, "latin1"), body.subarray(part.start, part.end + 1));
+      for (const part of layout.parts)
+        pieces.push(Buffer.from(part.head, "latin1"), body.subarray(part.start, part.end + 1));
       pieces.push(Buffer.from(layout.tail, "latin1"));
       res.send(206, fields, Buffer.concat(pieces, layout.length));
       return true;
@@ -140,7 +201,16 @@ export class FileSender {
    * Streams from `open` when the caller lent a descriptor, else opens the file before the head goes out,
    * so a permission or race failure still gets a status.
    */
-  async #sendFromDisk(req: Request, res: Response, file: string, open: OpenFile | null, status: number, fields: readonly string[], length: number, segments: readonly Segment[]): Promise<boolean> {
+  async #sendFromDisk(
+    req: Request,
+    res: Response,
+    file: string,
+    open: OpenFile | null,
+    status: number,
+    fields: readonly string[],
+    length: number,
+    segments: readonly Segment[],
+  ): Promise<boolean> {
     let fd: number;
     try {
       if (open !== null) {

@@ -17,7 +17,9 @@ const CHUNK_BYTES = 256 * 1024;
 export function openForReading(file: string): Promise<number> {
   return new Promise((resolve, reject) => {
     // Same flags as lookup.ts's OPEN_FLAGS (no symlink or FIFO swapped in since the lookup).
-    fs.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW, (error, fd) => (error === null ? resolve(fd) : reject(error)));
+    fs.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW, (error, fd) =>
+      error === null ? resolve(fd) : reject(error),
+    );
   });
 }
 

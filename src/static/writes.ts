@@ -79,7 +79,10 @@ export class WriteHandler implements Handler {
       sendStatus(res, dirStatus);
       return;
     }
-    const temp = path.join(dir, `.${path.basename(target.file).slice(0, 64)}.${randomBytes(6).toString("hex")}.portico-upload`);
+    const temp = path.join(
+      dir,
+      `.${path.basename(target.file).slice(0, 64)}.${randomBytes(6).toString("hex")}.portico-upload`,
+    );
     let handle: fsp.FileHandle;
     try {
       handle = await fsp.open(temp, "wx", 0o644);
@@ -178,7 +181,8 @@ export class WriteHandler implements Handler {
     const locks = this.#options.locks;
     const slots: number[] = [];
     const slash = key.lastIndexOf("/");
-    if (this.#options.index.includes(key.slice(slash + 1))) slots.push(locks.slotOf(slash === -1 ? "" : key.slice(0, slash)));
+    if (this.#options.index.includes(key.slice(slash + 1)))
+      slots.push(locks.slotOf(slash === -1 ? "" : key.slice(0, slash)));
     const own = locks.slotOf(key);
     if (!slots.includes(own)) slots.push(own);
     slots.sort((a, b) => a - b);

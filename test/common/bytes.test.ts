@@ -2,7 +2,14 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { copyAll, copyBytes, decimalDigits, equalsLowerAscii, trimWhitespaceEnd, writeDecimal } from "../../src/common/bytes.ts";
+import {
+  copyAll,
+  copyBytes,
+  decimalDigits,
+  equalsLowerAscii,
+  trimWhitespaceEnd,
+  writeDecimal,
+} from "../../src/common/bytes.ts";
 
 test("copyBytes copies short and long ranges to the offset given and returns the count", () => {
   for (const length of [0, 1, 23, 24, 25, 47, 48, 49, 300]) {
@@ -31,7 +38,21 @@ test("equalsLowerAscii ignores ASCII case; trimWhitespaceEnd drops trailing SP a
 });
 
 test("decimal lengths are written exactly, small and past 2^31 alike", () => {
-  for (const n of [0, 7, 9, 10, 99, 100, 1024, 65_535, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 999_999_999_999_999, Number.MAX_SAFE_INTEGER]) {
+  for (const n of [
+    0,
+    7,
+    9,
+    10,
+    99,
+    100,
+    1024,
+    65_535,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 32 + 5,
+    999_999_999_999_999,
+    Number.MAX_SAFE_INTEGER,
+  ]) {
     const digits = decimalDigits(n);
     assert.equal(digits, String(n).length, `digits of ${n}`);
     const out = Buffer.alloc(digits + 2, 0x2e);

@@ -3,7 +3,17 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { dateEpoch, dateHeaderLine, enterCallback, formatHttpDate, httpDate, leaveCallback, loopMonotonic, loopNow, parseHttpDate } from "../../src/common/clock.ts";
+import {
+  dateEpoch,
+  dateHeaderLine,
+  enterCallback,
+  formatHttpDate,
+  httpDate,
+  leaveCallback,
+  loopMonotonic,
+  loopNow,
+  parseHttpDate,
+} from "../../src/common/clock.ts";
 
 function busyWait(ms: number): void {
   const end = Date.now() + ms;

@@ -9,16 +9,36 @@ import { parseHealthStatus, parseHostPort, parseProxyRoutes } from "../../src/co
 
 test("routes: default prefix, explicit prefix with a replacing path, weights, IPv6", () => {
   assert.deepEqual(parseProxyRoutes(["http://127.0.0.1:3000,http://[::1]:3001?weight=3", "/api=http://10.0.0.1/v1/"]), [
-    { prefix: "/", basePath: null, upstreams: [{ host: "127.0.0.1", port: 3000, weight: 1, tls: false }, { host: "::1", port: 3001, weight: 3, tls: false }] },
+    {
+      prefix: "/",
+      basePath: null,
+      upstreams: [
+        { host: "127.0.0.1", port: 3000, weight: 1, tls: false },
+        { host: "::1", port: 3001, weight: 3, tls: false },
+      ],
+    },
     { prefix: "/api", basePath: "/v1/", upstreams: [{ host: "10.0.0.1", port: 80, weight: 1, tls: false }] },
   ]);
 });
 
 test("routes: https:// upstreams use TLS, on port 443 unless one is given, and may mix with http://", () => {
   assert.deepEqual(parseProxyRoutes(["/s=https://api.example/v2/,https://[::1]:8443/v2/"]), [
-    { prefix: "/s", basePath: "/v2/", upstreams: [{ host: "api.example", port: 443, weight: 1, tls: true }, { host: "::1", port: 8443, weight: 1, tls: true }] },
+    {
+      prefix: "/s",
+      basePath: "/v2/",
+      upstreams: [
+        { host: "api.example", port: 443, weight: 1, tls: true },
+        { host: "::1", port: 8443, weight: 1, tls: true },
+      ],
+    },
   ]);
-  assert.deepEqual(parseProxyRoutes(["https://a,http://b"])[0]!.upstreams.map((u) => [u.port, u.tls]), [[443, true], [80, false]]);
+  assert.deepEqual(
+    parseProxyRoutes(["https://a,http://b"])[0]!.upstreams.map((u) => [u.port, u.tls]),
+    [
+      [443, true],
+      [80, false],
+    ],
+  );
   assert.equal(parseProxyRoutes(["https://a"])[0]!.basePath, null, "no path: the client's path is kept");
 });
 
@@ -42,7 +62,10 @@ test("--proxy repeats; portico tcp parses its own command", () => {
   const serve = parseCommandLine(["--proxy", "http://a:1", "--proxy", "/b=http://b:2", "0"]);
   assert.equal(serve.kind, "serve");
   if (serve.kind === "serve") {
-    assert.deepEqual(serve.config.proxy.map((r) => r.prefix), ["/", "/b"]);
+    assert.deepEqual(
+      serve.config.proxy.map((r) => r.prefix),
+      ["/", "/b"],
+    );
     assert.equal(serve.config.serveFiles, false, "without --root a proxy serves no files");
   }
   const tcp = parseCommandLine(["tcp", "--listen", "127.0.0.1:7000", "--upstream", "a:1,b:2", "--lb", "round-robin"]);
@@ -57,19 +80,61 @@ test("--proxy repeats; portico tcp parses its own command", () => {
 
 test("portico tcp names a bad --listen, and refuses a second port and flags it would ignore", () => {
   const base = ["tcp", "--upstream", "a:1"];
-  assert.throws(() => parseCommandLine([...base, "--listen", "abc"]), /^Error: --listen: expected \[HOST:\]PORT .* got "abc"$/);
+  assert.throws(
+    () => parseCommandLine([...base, "--listen", "abc"]),
+    /^Error: --listen: expected \[HOST:\]PORT .* got "abc"$/,
+  );
   assert.throws(() => parseCommandLine([...base, "--listen", "h:70000"]), /--listen: .* got "h:70000"/);
   assert.throws(() => parseCommandLine([...base, "--listen", "7000", "7001"]), /unexpected argument "7001"/);
-  for (const flag of [["--proxy", "http://x:1"], ["--root", "/tmp"], ["--hash-key", "header:X"], ["--health-path", "/h"], ["--host", "::1"]]) {
-    assert.throws(() => parseCommandLine([...base, "--listen", "7000", ...flag]), new RegExp(`^Error: ${flag[0]} does not apply to portico tcp`));
+  for (const flag of [
+    ["--proxy", "http://x:1"],
+    ["--root", "/tmp"],
+    ["--hash-key", "header:X"],
+    ["--health-path", "/h"],
+    ["--host", "::1"],
+  ]) {
+    assert.throws(
+      () => parseCommandLine([...base, "--listen", "7000", ...flag]),
+      new RegExp(`^Error: ${flag[0]} does not apply to portico tcp`),
+    );
   }
-  const ok = parseCommandLine([...base, "7000", "-q", "-t", "2", "--lb", "hash", "--idle-timeout", "5s", "--max-fails", "1", "--fail-timeout", "2s", "--health-interval", "1s", "--health-rise", "1", "--health-fall", "1", "--proxy-connect-timeout", "1s", "--shutdown-grace", "1s"]);
+  const ok = parseCommandLine([
+    ...base,
+    "7000",
+    "-q",
+    "-t",
+    "2",
+    "--lb",
+    "hash",
+    "--idle-timeout",
+    "5s",
+    "--max-fails",
+    "1",
+    "--fail-timeout",
+    "2s",
+    "--health-interval",
+    "1s",
+    "--health-rise",
+    "1",
+    "--health-fall",
+    "1",
+    "--proxy-connect-timeout",
+    "1s",
+    "--shutdown-grace",
+    "1s",
+  ]);
   assert.equal(ok.kind, "tcp");
 });
 
 test("--hash-key without --lb hash is refused rather than ignored; duration bounds name their unit", () => {
-  assert.throws(() => parseCommandLine(["--proxy", "http://a:1", "--hash-key", "cookie:sid", "0"]), /--hash-key applies only with --lb hash \(the policy is least-conn\)/);
+  assert.throws(
+    () => parseCommandLine(["--proxy", "http://a:1", "--hash-key", "cookie:sid", "0"]),
+    /--hash-key applies only with --lb hash \(the policy is least-conn\)/,
+  );
   const hashed = parseCommandLine(["--proxy", "http://a:1", "--lb", "hash", "--hash-key", "cookie:sid", "0"]);
   assert.equal(hashed.kind === "serve" && hashed.config.hashKey, "cookie:sid");
-  assert.throws(() => parseCommandLine(["--proxy", "http://a:1", "--health-interval", "5ms", "0"]), /--health-interval: must be at least 10ms, got "5ms"/);
+  assert.throws(
+    () => parseCommandLine(["--proxy", "http://a:1", "--health-interval", "5ms", "0"]),
+    /--health-interval: must be at least 10ms, got "5ms"/,
+  );
 });

@@ -12,13 +12,20 @@ import { NodeOracle } from "./node-outcome.ts";
 import { compareOutcomes, type Outcome } from "./outcome.ts";
 import { porticoOutcome } from "./portico-outcome.ts";
 
-const EARLY = "Portico judges a head once it is complete and rejects it then (400); this input ends before that, so the connection just closes at EOF. llhttp rejects byte by byte. Both are allowed (RFC 9112 §2.2).";
-const FRAGMENT = "A fragment is not part of a request-target (RFC 9112 §3.2, RFC 9110 §4.2.5): Portico answers 400; Node passes it on.";
-const AFTER_CLOSE = "After a request that closes the connection Portico reads no further requests and ignores the rest (RFC 9112 §9.6); llhttp reports the extra bytes as an error.";
-const UPGRADE = "Portico implements no protocol upgrade and may ignore Upgrade (RFC 9110 §7.8): the bytes that follow are read as HTTP/1.1; Node hands the socket over.";
-const HOST = "RFC 9112 §3.2: more than one Host field or an invalid Host value is a 400; Node checks only that Host is present.";
-const CL_LIST = "RFC 9110 §8.6: a Content-Length list or repeated field whose values are all equal may be taken as that one value; Portico does, llhttp rejects it.";
-const CODING_501 = "RFC 9112 §6.1: a transfer coding the server does not implement (gzip under chunked) is a 501; Node passes the still-coded body on.";
+const EARLY =
+  "Portico judges a head once it is complete and rejects it then (400); this input ends before that, so the connection just closes at EOF. llhttp rejects byte by byte. Both are allowed (RFC 9112 §2.2).";
+const FRAGMENT =
+  "A fragment is not part of a request-target (RFC 9112 §3.2, RFC 9110 §4.2.5): Portico answers 400; Node passes it on.";
+const AFTER_CLOSE =
+  "After a request that closes the connection Portico reads no further requests and ignores the rest (RFC 9112 §9.6); llhttp reports the extra bytes as an error.";
+const UPGRADE =
+  "Portico implements no protocol upgrade and may ignore Upgrade (RFC 9110 §7.8): the bytes that follow are read as HTTP/1.1; Node hands the socket over.";
+const HOST =
+  "RFC 9112 §3.2: more than one Host field or an invalid Host value is a 400; Node checks only that Host is present.";
+const CL_LIST =
+  "RFC 9110 §8.6: a Content-Length list or repeated field whose values are all equal may be taken as that one value; Portico does, llhttp rejects it.";
+const CODING_501 =
+  "RFC 9112 §6.1: a transfer coding the server does not implement (gzip under chunked) is a 501; Node passes the still-coded body on.";
 
 /** case id → why Portico and Node (llhttp) intentionally differ, with the RFC section. */
 const DIFFERENCES: Readonly<Record<string, string>> = {
@@ -30,12 +37,15 @@ const DIFFERENCES: Readonly<Record<string, string>> = {
   "llhttp/request/invalid.md:490": EARLY,
   "llhttp/request/invalid.md:509": EARLY,
   "gen/eol/bare-cr-final": EARLY,
-  "llhttp/request/method.md:96": "CONNECT: Portico has no tunnel (handlers answer 405/501), so a Content-Length body after the head is framed as usual (RFC 9112 §6.3); Node hands the socket over.",
-  "llhttp/request/method.md:135": "The asterisk-form target is only for OPTIONS (RFC 9112 §3.2.4): M-SEARCH * is a 400.",
+  "llhttp/request/method.md:96":
+    "CONNECT: Portico has no tunnel (handlers answer 405/501), so a Content-Length body after the head is framed as usual (RFC 9112 §6.3); Node hands the socket over.",
+  "llhttp/request/method.md:135":
+    "The asterisk-form target is only for OPTIONS (RFC 9112 §3.2.4): M-SEARCH * is a 400.",
   "llhttp/request/uri.md:165": FRAGMENT,
   "llhttp/request/transfer-encoding.md:751": FRAGMENT,
   "llhttp/request/transfer-encoding.md:793": FRAGMENT,
-  "llhttp/request/uri.md:222": "userinfo in an http(s) target is deprecated and a phishing vector (RFC 9110 §4.2.4): Portico answers 400.",
+  "llhttp/request/uri.md:222":
+    "userinfo in an http(s) target is deprecated and a phishing vector (RFC 9110 §4.2.4): Portico answers 400.",
   "llhttp/request/connection.md:81": AFTER_CLOSE,
   "llhttp/request/connection.md:292": AFTER_CLOSE,
   "llhttp/request/connection.md:342": AFTER_CLOSE,
@@ -43,19 +53,27 @@ const DIFFERENCES: Readonly<Record<string, string>> = {
   "llhttp/request/connection.md:713": UPGRADE,
   "llhttp/request/connection.md:753": UPGRADE,
   "llhttp/request/connection.md:812": UPGRADE,
-  "gen/method/lowercase": "A method is a case-sensitive token (RFC 9110 §9.1): the parser accepts any token and an unknown method gets 501 from the handler; llhttp rejects methods outside its list.",
-  "gen/target/two-spaces-before": "request-line = method SP request-target SP HTTP-version (RFC 9112 §3): Portico does not use the lenient whitespace parsing §3 permits.",
-  "gen/target/two-spaces-after": "request-line = method SP request-target SP HTTP-version (RFC 9112 §3): Portico does not use the lenient whitespace parsing §3 permits.",
-  "gen/target/connect-origin-form": "CONNECT takes only the authority-form target (RFC 9112 §3.2.3): a path is a 400; Node accepts it.",
-  "gen/eol/leading-lf": "Only CRLF empty lines before the request line are ignored (RFC 9112 §2.2); a bare LF is a 400 as everywhere in Portico.",
+  "gen/method/lowercase":
+    "A method is a case-sensitive token (RFC 9110 §9.1): the parser accepts any token and an unknown method gets 501 from the handler; llhttp rejects methods outside its list.",
+  "gen/target/two-spaces-before":
+    "request-line = method SP request-target SP HTTP-version (RFC 9112 §3): Portico does not use the lenient whitespace parsing §3 permits.",
+  "gen/target/two-spaces-after":
+    "request-line = method SP request-target SP HTTP-version (RFC 9112 §3): Portico does not use the lenient whitespace parsing §3 permits.",
+  "gen/target/connect-origin-form":
+    "CONNECT takes only the authority-form target (RFC 9112 §3.2.3): a path is a 400; Node accepts it.",
+  "gen/eol/leading-lf":
+    "Only CRLF empty lines before the request line are ignored (RFC 9112 §2.2); a bare LF is a 400 as everywhere in Portico.",
   "gen/content-length/list-equal": CL_LIST,
   "gen/content-length/list-equal-nospace": CL_LIST,
   "gen/content-length/duplicate-equal": CL_LIST,
-  "gen/transfer-encoding/chunked-ows": "OWS around a field value is not part of it (RFC 9110 §5.5, §5.6.1): ' chunked ' is chunked; llhttp rejects the trailing whitespace.",
+  "gen/transfer-encoding/chunked-ows":
+    "OWS around a field value is not part of it (RFC 9110 §5.5, §5.6.1): ' chunked ' is chunked; llhttp rejects the trailing whitespace.",
   "gen/transfer-encoding/gzip-chunked": CODING_501,
   "gen/transfer-encoding/split-fields": CODING_501,
-  "gen/transfer-encoding/http10": "RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing: 400 and close; Node accepts it.",
-  "gen/chunked/extension-bws": "chunk-ext allows BWS around ';' and '=' (RFC 9112 §7.1.1); llhttp rejects the whitespace.",
+  "gen/transfer-encoding/http10":
+    "RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing: 400 and close; Node accepts it.",
+  "gen/chunked/extension-bws":
+    "chunk-ext allows BWS around ';' and '=' (RFC 9112 §7.1.1); llhttp rejects the whitespace.",
   "gen/host/duplicate": HOST,
   "gen/host/duplicate-different": HOST,
   "gen/host/space-inside": HOST,
@@ -99,7 +117,10 @@ function withHost(fixture: Fixture): Buffer {
 function fixtureCases(): Case[] {
   const lines = fs.readFileSync(FIXTURES, "utf8").trim().split("\n");
   // skip_recommended: lenient modes, RTSP/ICE, llhttp's API and harness quirks, HTTP/0.9 (see README).
-  return lines.map((l) => JSON.parse(l) as Fixture).filter((f) => !f.skip_recommended).map((f) => ({ id: f.id, bytes: withHost(f) }));
+  return lines
+    .map((l) => JSON.parse(l) as Fixture)
+    .filter((f) => !f.skip_recommended)
+    .map((f) => ({ id: f.id, bytes: withHost(f) }));
 }
 
 const cases: Case[] = [...fixtureCases(), ...generatedCases()];

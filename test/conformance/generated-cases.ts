@@ -20,8 +20,16 @@ export function generatedCases(): GeneratedCase[] {
   };
 
   // Methods (RFC 9110 §9.1; method = token).
-  for (const m of ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE"]) add(`method/${m}`, `${m} / HTTP/1.1\r\n${HOST}\r\n`);
-  for (const [name, m] of [["lowercase", "get"], ["at-sign", "G@T"], ["paren", "GE(T"], ["empty", ""], ["tab", "GE\tT"], ["high-byte", "G\xc9T"]]) {
+  for (const m of ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE"])
+    add(`method/${m}`, `${m} / HTTP/1.1\r\n${HOST}\r\n`);
+  for (const [name, m] of [
+    ["lowercase", "get"],
+    ["at-sign", "G@T"],
+    ["paren", "GE(T"],
+    ["empty", ""],
+    ["tab", "GE\tT"],
+    ["high-byte", "G\xc9T"],
+  ]) {
     add(`method/${name}`, `${m} / HTTP/1.1\r\n${HOST}\r\n`);
   }
 
@@ -68,9 +76,12 @@ export function generatedCases(): GeneratedCase[] {
   add("version/1.0-no-host", "GET / HTTP/1.0\r\n\r\n");
 
   // Field names (RFC 9110 §5.1: token).
-  for (const c of "!#$%&'*+-.^_`|~") add(`name/tchar-${c.charCodeAt(0).toString(16)}`, `GET / HTTP/1.1\r\n${HOST}X${c}Y: v\r\n\r\n`);
-  for (const c of '(),/;<=>?@[\\]{}"') add(`name/separator-${c.charCodeAt(0).toString(16)}`, `GET / HTTP/1.1\r\n${HOST}X${c}Y: v\r\n\r\n`);
-  for (const b of [0x00, 0x01, 0x7f, 0x80, 0xff]) add(`name/byte-${b.toString(16)}`, req(`GET / HTTP/1.1\r\n${HOST}X${String.fromCharCode(b)}Y: v\r\n\r\n`));
+  for (const c of "!#$%&'*+-.^_`|~")
+    add(`name/tchar-${c.charCodeAt(0).toString(16)}`, `GET / HTTP/1.1\r\n${HOST}X${c}Y: v\r\n\r\n`);
+  for (const c of '(),/;<=>?@[\\]{}"')
+    add(`name/separator-${c.charCodeAt(0).toString(16)}`, `GET / HTTP/1.1\r\n${HOST}X${c}Y: v\r\n\r\n`);
+  for (const b of [0x00, 0x01, 0x7f, 0x80, 0xff])
+    add(`name/byte-${b.toString(16)}`, req(`GET / HTTP/1.1\r\n${HOST}X${String.fromCharCode(b)}Y: v\r\n\r\n`));
   add("name/space-before-colon", `GET / HTTP/1.1\r\n${HOST}X-A : v\r\n\r\n`);
   add("name/tab-before-colon", `GET / HTTP/1.1\r\n${HOST}X-A\t: v\r\n\r\n`);
   add("name/empty", `GET / HTTP/1.1\r\n${HOST}: v\r\n\r\n`);
@@ -80,7 +91,10 @@ export function generatedCases(): GeneratedCase[] {
   // Field values (RFC 9110 §5.5): every control byte, DEL, obs-text, whitespace.
   for (let b = 0; b < 0x20; b++) {
     if (b === 0x0a || b === 0x0d) continue;
-    add(`value/byte-${b.toString(16).padStart(2, "0")}`, req(`GET / HTTP/1.1\r\n${HOST}X-A: a${String.fromCharCode(b)}b\r\n\r\n`));
+    add(
+      `value/byte-${b.toString(16).padStart(2, "0")}`,
+      req(`GET / HTTP/1.1\r\n${HOST}X-A: a${String.fromCharCode(b)}b\r\n\r\n`),
+    );
   }
   add("value/byte-7f", `GET / HTTP/1.1\r\n${HOST}X-A: a\x7fb\r\n\r\n`);
   add("value/byte-80", `GET / HTTP/1.1\r\n${HOST}X-A: a\x80b\r\n\r\n`);
@@ -93,7 +107,10 @@ export function generatedCases(): GeneratedCase[] {
   add("value/obs-fold-space", `GET / HTTP/1.1\r\n${HOST}X-A: a\r\n b\r\n\r\n`);
   add("value/obs-fold-tab", `GET / HTTP/1.1\r\n${HOST}X-A: a\r\n\tb\r\n\r\n`);
   add("value/long", `GET / HTTP/1.1\r\n${HOST}X-A: ${"v".repeat(4000)}\r\n\r\n`);
-  add("value/many-fields", `GET / HTTP/1.1\r\n${HOST}${Array.from({ length: 60 }, (_, i) => `X-${i}: ${i}\r\n`).join("")}\r\n`);
+  add(
+    "value/many-fields",
+    `GET / HTTP/1.1\r\n${HOST}${Array.from({ length: 60 }, (_, i) => `X-${i}: ${i}\r\n`).join("")}\r\n`,
+  );
 
   // Line endings (RFC 9112 §2.2).
   add("eol/bare-lf-request-line", `GET / HTTP/1.1\n${HOST}\r\n`);
@@ -129,9 +146,16 @@ export function generatedCases(): GeneratedCase[] {
     ["huge", "99999999999999999999", ""],
     ["body-shorter", "10", "hello"],
   ];
-  for (const [name, value, body] of lengths) add(`content-length/${name}`, req(`POST / HTTP/1.1\r\n${HOST}Content-Length: ${value}\r\n\r\n`, body));
-  add("content-length/duplicate-equal", req(`POST / HTTP/1.1\r\n${HOST}Content-Length: 5\r\nContent-Length: 5\r\n\r\n`, "hello"));
-  add("content-length/duplicate-different", req(`POST / HTTP/1.1\r\n${HOST}Content-Length: 5\r\nContent-Length: 6\r\n\r\n`, "hello!"));
+  for (const [name, value, body] of lengths)
+    add(`content-length/${name}`, req(`POST / HTTP/1.1\r\n${HOST}Content-Length: ${value}\r\n\r\n`, body));
+  add(
+    "content-length/duplicate-equal",
+    req(`POST / HTTP/1.1\r\n${HOST}Content-Length: 5\r\nContent-Length: 5\r\n\r\n`, "hello"),
+  );
+  add(
+    "content-length/duplicate-different",
+    req(`POST / HTTP/1.1\r\n${HOST}Content-Length: 5\r\nContent-Length: 6\r\n\r\n`, "hello!"),
+  );
   add("content-length/on-get", req(`GET / HTTP/1.1\r\n${HOST}Content-Length: 3\r\n\r\n`, "abc"));
   add("content-length/http10", req("POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\n", "abc"));
 
@@ -152,10 +176,20 @@ export function generatedCases(): GeneratedCase[] {
     ["leading-comma", ", chunked"],
     ["chunked-suffix", "xchunked"],
   ];
-  for (const [name, value] of codings) add(`transfer-encoding/${name}`, `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: ${value}\r\n\r\n${chunk}`);
-  add("transfer-encoding/split-fields", `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`);
-  add("transfer-encoding/with-content-length", `POST / HTTP/1.1\r\n${HOST}Content-Length: 15\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`);
-  add("transfer-encoding/content-length-first", `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n${chunk}`);
+  for (const [name, value] of codings)
+    add(`transfer-encoding/${name}`, `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: ${value}\r\n\r\n${chunk}`);
+  add(
+    "transfer-encoding/split-fields",
+    `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`,
+  );
+  add(
+    "transfer-encoding/with-content-length",
+    `POST / HTTP/1.1\r\n${HOST}Content-Length: 15\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`,
+  );
+  add(
+    "transfer-encoding/content-length-first",
+    `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n${chunk}`,
+  );
   add("transfer-encoding/http10", `POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`);
 
   // Chunked bodies (RFC 9112 §7.1).
@@ -191,7 +225,8 @@ export function generatedCases(): GeneratedCase[] {
     ["many-leading-zeros", `${"0".repeat(20)}5\r\nhello\r\n0\r\n\r\n`],
     ["extension-quoted-crlf", '5;a="x\r\ny"\r\nhello\r\n0\r\n\r\n'],
   ];
-  for (const [name, body] of bodies) add(`chunked/${name}`, `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n${body}`);
+  for (const [name, body] of bodies)
+    add(`chunked/${name}`, `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n${body}`);
 
   // Host (RFC 9112 §3.2, RFC 9110 §7.2).
   const hosts: Array<[string, string]> = [
@@ -216,17 +251,32 @@ export function generatedCases(): GeneratedCase[] {
 
   // Persistence and pipelining (RFC 9112 §9.3).
   add("pipeline/two-gets", `GET /1 HTTP/1.1\r\n${HOST}\r\nGET /2 HTTP/1.1\r\n${HOST}\r\n`);
-  add("pipeline/get-post-get", `GET /1 HTTP/1.1\r\n${HOST}\r\nPOST /2 HTTP/1.1\r\n${HOST}Content-Length: 3\r\n\r\nabcGET /3 HTTP/1.1\r\n${HOST}\r\n`);
-  add("pipeline/chunked-then-get", `POST /1 HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /2 HTTP/1.1\r\n${HOST}\r\n`);
+  add(
+    "pipeline/get-post-get",
+    `GET /1 HTTP/1.1\r\n${HOST}\r\nPOST /2 HTTP/1.1\r\n${HOST}Content-Length: 3\r\n\r\nabcGET /3 HTTP/1.1\r\n${HOST}\r\n`,
+  );
+  add(
+    "pipeline/chunked-then-get",
+    `POST /1 HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /2 HTTP/1.1\r\n${HOST}\r\n`,
+  );
   add("pipeline/second-invalid", `GET /1 HTTP/1.1\r\n${HOST}\r\nGET /2 HTTP/1.1\r\n${HOST}X A: b\r\n\r\n`);
-  add("pipeline/keep-alive-10", "GET /1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-  add("pipeline/stray-crlf-between", `POST /1 HTTP/1.1\r\n${HOST}Content-Length: 1\r\n\r\na\r\nGET /2 HTTP/1.1\r\n${HOST}\r\n`);
+  add(
+    "pipeline/keep-alive-10",
+    "GET /1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+  );
+  add(
+    "pipeline/stray-crlf-between",
+    `POST /1 HTTP/1.1\r\n${HOST}Content-Length: 1\r\n\r\na\r\nGET /2 HTTP/1.1\r\n${HOST}\r\n`,
+  );
   add("connection/close-token-list", `GET / HTTP/1.1\r\n${HOST}Connection: foo, close\r\n\r\n`);
   add("connection/keep-alive-11", `GET / HTTP/1.1\r\n${HOST}Connection: keep-alive\r\n\r\n`);
 
   // Expect (RFC 9110 §10.1.1).
   add("expect/100-continue", req(`POST / HTTP/1.1\r\n${HOST}Expect: 100-continue\r\nContent-Length: 2\r\n\r\n`, "hi"));
-  add("expect/100-continue-uppercase", req(`POST / HTTP/1.1\r\n${HOST}Expect: 100-CONTINUE\r\nContent-Length: 2\r\n\r\n`, "hi"));
+  add(
+    "expect/100-continue-uppercase",
+    req(`POST / HTTP/1.1\r\n${HOST}Expect: 100-CONTINUE\r\nContent-Length: 2\r\n\r\n`, "hi"),
+  );
   add("expect/other", `GET / HTTP/1.1\r\n${HOST}Expect: 200-ok\r\n\r\n`);
 
   // Truncated inputs: the client stops mid-message.

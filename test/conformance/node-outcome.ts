@@ -20,9 +20,20 @@ export class NodeOracle {
   #port = 0;
 
   constructor() {
-    this.#server = http.createServer({ insecureHTTPParser: false, requireHostHeader: true, joinDuplicateHeaders: false, keepAliveTimeout: 1000 });
+    this.#server = http.createServer({
+      insecureHTTPParser: false,
+      requireHostHeader: true,
+      joinDuplicateHeaders: false,
+      keepAliveTimeout: 1000,
+    });
     this.#server.on("connection", (socket: net.Socket) => {
-      this.#records.set(socket.remotePort!, { messages: [], error: null, pending: 0, incomplete: false, upgraded: false });
+      this.#records.set(socket.remotePort!, {
+        messages: [],
+        error: null,
+        pending: 0,
+        incomplete: false,
+        upgraded: false,
+      });
     });
     this.#server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       const record = this.#records.get(req.socket.remotePort!)!;
@@ -99,7 +110,8 @@ export class NodeOracle {
     const own = /^HTTP\/1\.1 (4\d\d)/.exec(reply);
     const ownError = own !== null && !reply.startsWith("HTTP/1.1 200") ? `status ${own[1]}` : null;
     const messages = record.messages.filter((m) => m.body !== undefined || record.upgraded);
-    if (record.error !== null || ownError !== null) return { verdict: "error", detail: record.error ?? ownError!, messages };
+    if (record.error !== null || ownError !== null)
+      return { verdict: "error", detail: record.error ?? ownError!, messages };
     if (record.incomplete || record.pending > 0) return { verdict: "incomplete", detail: "", messages };
     return { verdict: "ok", detail: record.upgraded ? "upgrade" : "", messages };
   }

@@ -26,7 +26,8 @@ function normalize(m: Message): string {
 
 /** "" when the outcomes agree, else a one-line description of the first difference. */
 export function compareOutcomes(portico: Outcome, node: Outcome): string {
-  if (portico.verdict !== node.verdict) return `verdict: portico ${portico.verdict} (${portico.detail}) vs node ${node.verdict} (${node.detail})`;
+  if (portico.verdict !== node.verdict)
+    return `verdict: portico ${portico.verdict} (${portico.detail}) vs node ${node.verdict} (${node.detail})`;
   const count = Math.min(portico.messages.length, node.messages.length);
   if (portico.verdict === "ok" && portico.messages.length !== node.messages.length) {
     return `message count: portico ${portico.messages.length} vs node ${node.messages.length}`;

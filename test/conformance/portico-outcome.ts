@@ -5,7 +5,13 @@
 
 import { ChunkedDecoder } from "../../src/http/chunked.ts";
 import { HttpError } from "../../src/http/errors.ts";
-import { DEFAULT_PARSE_LIMITS, HEAD_INCOMPLETE, type ParseLimits, parseRequestHead, scanHead } from "../../src/http/parse-request.ts";
+import {
+  DEFAULT_PARSE_LIMITS,
+  HEAD_INCOMPLETE,
+  type ParseLimits,
+  parseRequestHead,
+  scanHead,
+} from "../../src/http/parse-request.ts";
 import { RequestHead } from "../../src/http/request-head.ts";
 import type { Message, Outcome } from "./outcome.ts";
 
@@ -13,7 +19,11 @@ import type { Message, Outcome } from "./outcome.ts";
  * Parses `bytes` as a client's whole input. `splits` lists offsets where the input is cut into
  * separate reads (to test incremental parsing); the result must not depend on them.
  */
-export function porticoOutcome(bytes: Buffer, splits: readonly number[] = [], limits: ParseLimits = DEFAULT_PARSE_LIMITS): Outcome {
+export function porticoOutcome(
+  bytes: Buffer,
+  splits: readonly number[] = [],
+  limits: ParseLimits = DEFAULT_PARSE_LIMITS,
+): Outcome {
   const messages: Message[] = [];
   const cuts = [...splits.filter((s) => s > 0 && s < bytes.length).sort((a, b) => a - b), bytes.length];
   let available = cuts.shift()!;
@@ -43,7 +53,8 @@ export function porticoOutcome(bytes: Buffer, splits: readonly number[] = [], li
     }
     if (pos === bytes.length) break;
     if (headEnd === HEAD_INCOMPLETE) return { verdict: "incomplete", detail: "head", messages };
-    if (headEnd instanceof HttpError) return { verdict: "error", detail: `${headEnd.status} ${headEnd.code}`, messages };
+    if (headEnd instanceof HttpError)
+      return { verdict: "error", detail: `${headEnd.status} ${headEnd.code}`, messages };
     const head = new RequestHead();
     const error = parseRequestHead(bytes.subarray(0, available), pos, headEnd, limits, head);
     if (error !== null) return { verdict: "error", detail: `${error.status} ${error.code}`, messages };
@@ -54,7 +65,8 @@ export function porticoOutcome(bytes: Buffer, splits: readonly number[] = [], li
       while (true) {
         const view = bytes.subarray(0, available);
         const progress = decoder.decode(view, pos, available, (data) => (body += data.toString("latin1")));
-        if (progress instanceof HttpError) return { verdict: "error", detail: `${progress.status} ${progress.code}`, messages };
+        if (progress instanceof HttpError)
+          return { verdict: "error", detail: `${progress.status} ${progress.code}`, messages };
         pos += progress.consumed;
         if (progress.done) break;
         if (!more()) return { verdict: "incomplete", detail: "chunked body", messages };
@@ -65,7 +77,13 @@ export function porticoOutcome(bytes: Buffer, splits: readonly number[] = [], li
       body = bytes.toString("latin1", pos, pos + head.contentLength);
       pos += head.contentLength;
     }
-    messages.push({ method: head.method, target: head.target, version: `1.${head.versionMinor}`, headers: head.headerEntries(), body });
+    messages.push({
+      method: head.method,
+      target: head.target,
+      version: `1.${head.versionMinor}`,
+      headers: head.headerEntries(),
+      body,
+    });
     if (!head.keepAlive) break;
     while (available <= pos && pos < bytes.length && more());
   }

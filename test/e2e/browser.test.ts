@@ -18,17 +18,30 @@ interface PageElement {
 }
 declare const document: PageElement & {
   getElementById(id: string): PageElement | null;
-  addEventListener(type: "securitypolicyviolation", listener: (event: { violatedDirective: string; blockedURI: string }) => void): void;
+  addEventListener(
+    type: "securitypolicyviolation",
+    listener: (event: { violatedDirective: string; blockedURI: string }) => void,
+  ): void;
 };
 declare const location: { readonly href: string; readonly pathname: string };
 
 const CHROMIUM = "/usr/bin/chromium";
 // Without the background-networking flags Chromium keeps dialling Google's hosts, which this closed
 // network refuses; --no-sandbox because tests may run as root.
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium (.ci/run does) to run the browser tests`);
+if (!hasChromium && process.env.CI)
+  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium (.ci/run does) to run the browser tests`);
 const skip = hasChromium ? false : `browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`;
 
 const ODD_NAME = `<b>&"x'.txt`;
@@ -95,22 +108,30 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
     const { page, problems } = await openPage();
     // CSP violations are reported as console errors too; the event catches any that are not.
     await page.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+      document.addEventListener("securitypolicyviolation", (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+      );
     });
     const response = await page.goto(`${origin}/_portico`);
     assert.equal(response?.status(), 200);
     assert.match(response?.headers()["content-security-policy"] ?? "", /default-src 'self'/);
-    const requestsShown = async (): Promise<number> => Number((await page.locator("#requests").textContent())!.replace(/\D/g, ""));
-    await page.waitForFunction(() => /\d/.test(document.getElementById("requests")!.textContent!), null, { timeout: 5000 });
+    const requestsShown = async (): Promise<number> =>
+      Number((await page.locator("#requests").textContent())!.replace(/\D/g, ""));
+    await page.waitForFunction(() => /\d/.test(document.getElementById("requests")!.textContent!), null, {
+      timeout: 5000,
+    });
     const initial = await requestsShown();
 
     for (let i = 0; i < 12; i++) assert.equal((await fetch(`${origin}/files/a.txt`)).status, 200);
-    for (let i = 0; i < 3; i++) assert.equal((await fetch(`${origin}/missing.png`, { headers: { Accept: "image/png" } })).status, 404);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await fetch(`${origin}/missing.png`, { headers: { Accept: "image/png" } })).status, 404);
     // Threads publish their counters a few times a second and the page polls once a second.
     await page.waitForFunction(
       (atLeast) => {
         const shown = Number(document.getElementById("requests")!.textContent!.replace(/\D/g, ""));
-        const rows = [...document.querySelectorAll("#status tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent));
+        const rows = [...document.querySelectorAll("#status tr")].map((tr) =>
+          [...tr.querySelectorAll("td")].map((td) => td.textContent),
+        );
         return shown >= atLeast && rows.some(([code, count]) => code === "404" && Number(count) >= 3);
       },
       initial + 15,
@@ -137,7 +158,7 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
     await page.getByRole("link", { name: ODD_NAME, exact: true }).click();
     await page.waitForURL(/x'\.txt$/);
     assert.equal(decodeURIComponent(new URL(page.url()).pathname), `/files/${ODD_NAME}`);
-    assert.equal(await page.locator("body").innerText(), "odd file\n");
+    assert.equal(await page.locator("body").textContent(), "odd file\n");
 
     await page.goto(`${origin}/files/`);
     await page.getByRole("link", { name: "zeta/", exact: true }).click();
@@ -169,7 +190,12 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
     const ranged = await page.evaluate(
       async ([from, to]) => {
         const res = await fetch("/media/clip.mp4", { headers: { Range: `bytes=${from}-${to}` } });
-        return { status: res.status, type: res.headers.get("content-type"), range: res.headers.get("content-range"), bytes: [...new Uint8Array(await res.arrayBuffer())] };
+        return {
+          status: res.status,
+          type: res.headers.get("content-type"),
+          range: res.headers.get("content-range"),
+          bytes: [...new Uint8Array(await res.arrayBuffer())],
+        };
       },
       [start, end] as const,
     );
@@ -181,8 +207,17 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
     const text = await page.evaluate(async () => {
       const res = await fetch("/text/long.txt");
       const body = await res.text();
-      const timing = performance.getEntriesByName(new URL("/text/long.txt", location.href).href)[0] as unknown as { encodedBodySize: number; decodedBodySize: number };
-      return { status: res.status, encoding: res.headers.get("content-encoding"), body, encoded: timing.encodedBodySize, decoded: timing.decodedBodySize };
+      const timing = performance.getEntriesByName(new URL("/text/long.txt", location.href).href)[0] as unknown as {
+        encodedBodySize: number;
+        decodedBodySize: number;
+      };
+      return {
+        status: res.status,
+        encoding: res.headers.get("content-encoding"),
+        body,
+        encoded: timing.encodedBodySize,
+        decoded: timing.decodedBodySize,
+      };
     });
     assert.equal(text.status, 200);
     // Chromium offers gzip, deflate, br and zstd; the server picks one it has (RFC 9110 §12.5.3).

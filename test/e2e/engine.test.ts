@@ -9,11 +9,19 @@ import { connect, exchange, parseResponses, type RawResponse, request } from "..
 import { makeSite, type RunningServer, runCli, startServer } from "../helpers/server.ts";
 
 const BIG = 4 << 20;
-const root = makeSite({ "index.html": "<h1>home</h1>\n", "a.txt": "A\n", "b.txt": "BB\n", "c.txt": "CCC\n", "big.bin": Buffer.alloc(BIG, 0x62) });
+const root = makeSite({
+  "index.html": "<h1>home</h1>\n",
+  "a.txt": "A\n",
+  "b.txt": "BB\n",
+  "c.txt": "CCC\n",
+  "big.bin": Buffer.alloc(BIG, 0x62),
+});
 let server: RunningServer;
 
 before(async () => {
-  server = await startServer({ args: ["--root", root, "-t", "1", "--headers-timeout", "300ms", "--keep-alive-timeout", "300ms"] });
+  server = await startServer({
+    args: ["--root", root, "-t", "1", "--headers-timeout", "300ms", "--keep-alive-timeout", "300ms"],
+  });
 });
 
 after(async () => {
@@ -27,7 +35,12 @@ function delay(ms: number): Promise<void> {
 }
 
 /** A socket whose received bytes can be awaited piece by piece. */
-async function open(port: number): Promise<{ socket: net.Socket; read: (count: number, ms?: number) => Promise<RawResponse[]>; ended: Promise<void>; bytes: () => Buffer }> {
+async function open(port: number): Promise<{
+  socket: net.Socket;
+  read: (count: number, ms?: number) => Promise<RawResponse[]>;
+  ended: Promise<void>;
+  bytes: () => Buffer;
+}> {
   const socket = await connect(port);
   let data = Buffer.alloc(0);
   let consumed = 0;
@@ -48,7 +61,10 @@ async function open(port: number): Promise<{ socket: net.Socket; read: (count: n
       } catch {
         // incomplete: wait for more
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} responses: ${JSON.stringify(data.subarray(consumed).toString("latin1").slice(0, 300))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${count} responses: ${JSON.stringify(data.subarray(consumed).toString("latin1").slice(0, 300))}`,
+        );
       await delay(10);
     }
   };
@@ -103,8 +119,14 @@ describe("persistence (RFC 9112 §9.3)", () => {
 
 describe("pipelining and HEAD", () => {
   test("several requests in one write are answered in order", async () => {
-    const { bytes } = await exchange(server.port, get("/a.txt") + get("/b.txt") + get("/c.txt") + get("/", "Connection: close\r\n"));
-    assert.deepEqual(parseResponses(bytes).map((r) => r.body.toString()), ["A\n", "BB\n", "CCC\n", "<h1>home</h1>\n"]);
+    const { bytes } = await exchange(
+      server.port,
+      get("/a.txt") + get("/b.txt") + get("/c.txt") + get("/", "Connection: close\r\n"),
+    );
+    assert.deepEqual(
+      parseResponses(bytes).map((r) => r.body.toString()),
+      ["A\n", "BB\n", "CCC\n", "<h1>home</h1>\n"],
+    );
   });
 
   test("HEAD has the GET's fields and no body (RFC 9110 §9.3.2)", async () => {
@@ -114,7 +136,8 @@ describe("pipelining and HEAD", () => {
     const all = parseResponses(c.bytes(), new Set([1]));
     assert.equal(all.length, 3);
     const [g, h, next] = all;
-    for (const name of ["content-length", "content-type", "etag", "last-modified"]) assert.equal(h!.headers[name], g!.headers[name], name);
+    for (const name of ["content-length", "content-type", "etag", "last-modified"])
+      assert.equal(h!.headers[name], g!.headers[name], name);
     assert.equal(h!.body.length, 0);
     assert.equal(next!.body.toString(), "A\n", "the byte stream stays in step after HEAD");
     c.socket.destroy();
@@ -122,7 +145,10 @@ describe("pipelining and HEAD", () => {
 
   test("half-close: a request followed by FIN is answered, then the server closes", async () => {
     const { bytes, closed } = await exchange(server.port, get("/a.txt") + get("/b.txt"), { end: true });
-    assert.deepEqual(parseResponses(bytes).map((r) => r.body.toString()), ["A\n", "BB\n"]);
+    assert.deepEqual(
+      parseResponses(bytes).map((r) => r.body.toString()),
+      ["A\n", "BB\n"],
+    );
     assert.equal(closed, true);
   });
 });
@@ -154,16 +180,39 @@ describe("timeouts and limits", () => {
   });
 
   test("custom --max-request-line, --max-header-size, --max-headers and --max-body apply", async () => {
-    const custom = await startServer({ args: ["--root", root, "-t", "1", "--max-request-line", "128", "--max-header-size", "512", "--max-headers", "4", "--max-body", "10"] });
+    const custom = await startServer({
+      args: [
+        "--root",
+        root,
+        "-t",
+        "1",
+        "--max-request-line",
+        "128",
+        "--max-header-size",
+        "512",
+        "--max-headers",
+        "4",
+        "--max-body",
+        "10",
+      ],
+    });
     try {
       assert.equal((await request(custom.port, get(`/${"x".repeat(120)}`))).status, 414);
       assert.equal((await request(custom.port, get(`/${"x".repeat(100)}`, "Connection: close\r\n"))).status, 404);
       assert.equal((await request(custom.port, get("/", `X: ${"y".repeat(500)}\r\n`))).status, 431);
       assert.equal((await request(custom.port, get("/", "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n"))).status, 431);
       assert.equal((await request(custom.port, get("/a.txt", "A: 1\r\nConnection: close\r\n"))).status, 200);
-      assert.equal((await request(custom.port, "PUT /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world")).status, 413);
-      const chunked = "PUT /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n";
-      assert.equal((await request(custom.port, chunked)).status, 405, "the handler answers first; the unread body is then discarded");
+      assert.equal(
+        (await request(custom.port, "PUT /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world")).status,
+        413,
+      );
+      const chunked =
+        "PUT /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n";
+      assert.equal(
+        (await request(custom.port, chunked)).status,
+        405,
+        "the handler answers first; the unread body is then discarded",
+      );
     } finally {
       assert.equal(await custom.stop(), 0);
     }
@@ -172,7 +221,10 @@ describe("timeouts and limits", () => {
 
 describe("framing and expectations", () => {
   test("Content-Length with Transfer-Encoding is a 400 and a close (RFC 9112 §6.1)", async () => {
-    const res = await request(server.port, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + get("/a.txt"));
+    const res = await request(
+      server.port,
+      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + get("/a.txt"),
+    );
     assert.equal(res.status, 400);
     assert.equal(res.headers.connection, "close");
     assert.equal(res.closed, true);
@@ -185,7 +237,11 @@ describe("framing and expectations", () => {
   });
 
   test("a POST with a body to a static file is a 405, the body is discarded and the next request answered", async () => {
-    const { bytes } = await exchange(server.port, "POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world" + get("/b.txt", "Connection: close\r\n"));
+    const { bytes } = await exchange(
+      server.port,
+      "POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world" +
+        get("/b.txt", "Connection: close\r\n"),
+    );
     const [post, next] = parseResponses(bytes);
     assert.equal(post!.status, 405);
     assert.equal(post!.headers.allow, "GET, HEAD, OPTIONS");
@@ -195,7 +251,11 @@ describe("framing and expectations", () => {
 
   test("a chunked body with trailers is discarded exactly and the next request answered", async () => {
     const body = "4;ext=1\r\nwiki\r\n5\r\npedia\r\n0\r\nX-Checksum: abc\r\nX-Other: 1\r\n\r\n";
-    const { bytes } = await exchange(server.port, `PUT /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${body}` + get("/c.txt", "Connection: close\r\n"));
+    const { bytes } = await exchange(
+      server.port,
+      `PUT /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${body}` +
+        get("/c.txt", "Connection: close\r\n"),
+    );
     const [put, next] = parseResponses(bytes);
     assert.equal(put!.status, 405);
     assert.equal(next!.body.toString(), "CCC\n");
@@ -223,7 +283,10 @@ describe("framing and expectations", () => {
   });
 
   test("a response that leaves a small request body unread keeps the connection", async () => {
-    const { bytes } = await exchange(server.port, "POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" + get("/b.txt", "Connection: close\r\n"));
+    const { bytes } = await exchange(
+      server.port,
+      "POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" + get("/b.txt", "Connection: close\r\n"),
+    );
     const [post] = parseResponses(bytes);
     assert.equal(post!.headers.connection, undefined);
   });
@@ -234,8 +297,14 @@ describe("framing and expectations", () => {
   });
 
   test("an unknown method is a 501, a known one not allowed a 405", async () => {
-    assert.equal((await request(server.port, "BREW /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")).status, 501);
-    assert.equal((await request(server.port, "DELETE /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")).status, 405);
+    assert.equal(
+      (await request(server.port, "BREW /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")).status,
+      501,
+    );
+    assert.equal(
+      (await request(server.port, "DELETE /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")).status,
+      405,
+    );
   });
 
   test("HTTP/2.0 in a request line is a 505", async () => {

@@ -28,17 +28,28 @@ test("audit lines on stderr, one per request, with the Request-Id verbatim", asy
   // Engine errors never reached a handler: no audit line.
   await exchange(server.port, "GET / HTTP/1.1\r\n\r\n");
   assert.equal(await server.stop(), 0);
-  assert.deepEqual(server.stderr().split("\n").filter((l) => l !== ""), ["GET,/a.txt,200,abc-123", "GET,/missing,404,0", "PUT,/a.txt,405,0"]);
+  assert.deepEqual(
+    server
+      .stderr()
+      .split("\n")
+      .filter((l) => l !== ""),
+    ["GET,/a.txt,200,abc-123", "GET,/missing,404,0", "PUT,/a.txt,405,0"],
+  );
   assert.match(server.stdout(), /serving/);
 });
 
 test("common, combined and json formats go to --access-log", async () => {
   for (const format of ["common", "combined", "json"] as const) {
     const file = tempLog();
-    const server = await startServer({ args: ["--root", site, "-t", "1", "--log-format", format, "--access-log", file] });
+    const server = await startServer({
+      args: ["--root", site, "-t", "1", "--log-format", format, "--access-log", file],
+    });
     await get(server.port, "/a.txt", 'User-Agent: t"ua\r\n');
     await server.stop();
-    const [line, ...rest] = fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
+    const [line, ...rest] = fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l !== "");
     assert.equal(rest.length, 0);
     assert.equal(server.stderr(), "");
     if (format === "json") {
@@ -49,7 +60,10 @@ test("common, combined and json formats go to --access-log", async () => {
       assert.equal(record.bytes, 3);
       assert.equal(record.userAgent, 't"ua');
     } else {
-      assert.match(line!, /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "GET \/a\.txt HTTP\/1\.1" 200 3/);
+      assert.match(
+        line!,
+        /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "GET \/a\.txt HTTP\/1\.1" 200 3/,
+      );
       if (format === "combined") assert.match(line!, / "-" "t\\x22ua"$/);
     }
   }
@@ -81,8 +95,14 @@ test("every answered request's line is on disk even after kill -9", async () => 
   for (let i = 0; i < 20; i++) await get(server.port, "/a.txt", `Request-Id: r${i}\r\n`);
   server.child.kill("SIGKILL");
   await server.stop();
-  const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
-  assert.deepEqual(lines, Array.from({ length: 20 }, (_, i) => `GET,/a.txt,200,r${i}`));
+  const lines = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
+  assert.deepEqual(
+    lines,
+    Array.from({ length: 20 }, (_, i) => `GET,/a.txt,200,r${i}`),
+  );
 });
 
 test("a response is never seen before its log line is on file, pipelined or not, across threads", async () => {
@@ -95,8 +115,14 @@ test("a response is never seen before its log line is on file, pipelined or not,
       assert.ok(fs.readFileSync(file, "utf8").includes(`GET,/a.txt,200,one-${i}\n`), `one-${i}`);
     }
     // Forty pipelined requests answered in one turn: their lines go out in one write, before any of them.
-    const pipelined = Array.from({ length: 40 }, (_, i) => `GET /b.html HTTP/1.1\r\nHost: x\r\nRequest-Id: pipe-${i}\r\n\r\n`).join("");
-    await exchange(server.port, `${pipelined}GET /a.txt HTTP/1.1\r\nHost: x\r\nRequest-Id: last\r\nConnection: close\r\n\r\n`);
+    const pipelined = Array.from(
+      { length: 40 },
+      (_, i) => `GET /b.html HTTP/1.1\r\nHost: x\r\nRequest-Id: pipe-${i}\r\n\r\n`,
+    ).join("");
+    await exchange(
+      server.port,
+      `${pipelined}GET /a.txt HTTP/1.1\r\nHost: x\r\nRequest-Id: last\r\nConnection: close\r\n\r\n`,
+    );
     const text = fs.readFileSync(file, "utf8");
     for (let i = 0; i < 40; i++) assert.ok(text.includes(`GET,/b.html,200,pipe-${i}\n`), `pipe-${i}`);
     assert.ok(text.includes("GET,/a.txt,200,last\n"));
@@ -104,14 +130,22 @@ test("a response is never seen before its log line is on file, pipelined or not,
     await server.stop();
   }
   // Whole lines only, in order per connection.
-  const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
+  const lines = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
   assert.ok(lines.every((l) => /^GET,\/(a\.txt|b\.html),200,[a-z0-9-]+$/.test(l)));
-  assert.deepEqual(lines.filter((l) => l.includes("pipe-")), Array.from({ length: 40 }, (_, i) => `GET,/b.html,200,pipe-${i}`));
+  assert.deepEqual(
+    lines.filter((l) => l.includes("pipe-")),
+    Array.from({ length: 40 }, (_, i) => `GET,/b.html,200,pipe-${i}`),
+  );
 });
 
 test("a client that half-closes right after its request still gets the response while the log holds writes", async () => {
   const file = tempLog();
-  const server = await startServer({ args: ["--root", site, "-t", "1", "--access-log", file, "--max-requests-per-connection", "1"] });
+  const server = await startServer({
+    args: ["--root", site, "-t", "1", "--access-log", file, "--max-requests-per-connection", "1"],
+  });
   try {
     for (let i = 0; i < 100; i++) {
       // Request and FIN in one send: the FIN is read in the same turn as the request.

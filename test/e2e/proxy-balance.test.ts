@@ -20,7 +20,9 @@ after(async () => {
 });
 
 function urls(weights: number[] = []): string {
-  return backends.map((b, i) => `http://127.0.0.1:${b.port}${weights[i] !== undefined ? `?weight=${weights[i]}` : ""}`).join(",");
+  return backends
+    .map((b, i) => `http://127.0.0.1:${b.port}${weights[i] !== undefined ? `?weight=${weights[i]}` : ""}`)
+    .join(",");
 }
 
 async function withProxy(args: string[], run: (port: number) => Promise<void>): Promise<void> {
@@ -33,7 +35,11 @@ async function withProxy(args: string[], run: (port: number) => Promise<void>): 
   }
 }
 
-async function tally(port: number, n: number, headers: (i: number) => Record<string, string> = () => ({})): Promise<Record<string, number>> {
+async function tally(
+  port: number,
+  n: number,
+  headers: (i: number) => Record<string, string> = () => ({}),
+): Promise<Record<string, number>> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const counts: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
@@ -68,7 +74,10 @@ test("least-conn and p2c use every upstream", async () => {
 });
 
 test("hash on a header or a cookie keeps each key on one upstream (sticky sessions)", async () => {
-  for (const [key, header] of [["header:x-user", (i: number) => ({ "x-user": `u${i % 5}` })], ["cookie:sid", (i: number) => ({ cookie: `theme=dark; sid=s${i % 5}` })]] as const) {
+  for (const [key, header] of [
+    ["header:x-user", (i: number) => ({ "x-user": `u${i % 5}` })],
+    ["cookie:sid", (i: number) => ({ cookie: `theme=dark; sid=s${i % 5}` })],
+  ] as const) {
     await withProxy(["--proxy", urls(), "--lb", "hash", "--hash-key", key], async (port) => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       const owner = new Map<number, string>();
@@ -122,18 +131,23 @@ test("a worker that crashes with a request in flight leaves no least-conn count 
   };
   const pair = await Promise.all(["x", "y"].map((n) => startBackend(n, holdOrName)));
   process.env.PORTICO_FAULT_CRASH_PATH = "/__crash";
-  const server = await startServer({ args: ["-t", "1", "-q", "--lb", "least-conn", "--proxy", pair.map((b) => `http://127.0.0.1:${b.port}`).join(",")] });
+  const server = await startServer({
+    args: ["-t", "1", "-q", "--lb", "least-conn", "--proxy", pair.map((b) => `http://127.0.0.1:${b.port}`).join(",")],
+  });
   delete process.env.PORTICO_FAULT_CRASH_PATH;
   try {
     // One request stays in flight on one upstream, then the worker thread dies under it.
-    const inFlight = exchange(server.port, "GET /hold HTTP/1.1\r\nHost: t\r\n\r\n", { timeoutMs: 5000 }).catch(() => null);
+    const inFlight = exchange(server.port, "GET /hold HTTP/1.1\r\nHost: t\r\n\r\n", { timeoutMs: 5000 }).catch(
+      () => null,
+    );
     const deadline = Date.now() + 5000;
     while (held.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(held.length, 1);
     await exchange(server.port, "GET /__crash HTTP/1.1\r\nHost: t\r\n\r\n", { timeoutMs: 1000 }).catch(() => null);
     while (!/restarting/.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await inFlight;
-    while ((await get(server.port, "/ready").catch(() => ({ status: 0 }))).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await get(server.port, "/ready").catch(() => ({ status: 0 }))).status !== 200 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     // Nothing is in flight now: ties rotate, so both upstreams serve. A leaked count would send
     // every request to the other one.
     const seen = new Set<string>();

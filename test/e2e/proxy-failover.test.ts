@@ -40,17 +40,39 @@ async function waitFor(ready: () => boolean, what: string, boundMs = 10_000): Pr
 test("all upstreams down: 503 with a body that says so; a refused connect alone: 502 naming it; both written to stderr", async () => {
   const dead = await closedPort();
   const dead2 = await closedPort();
-  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${dead},http://127.0.0.1:${dead2}`, "--lb", "round-robin", "--max-fails", "1", "--proxy-attempts", "1"] });
+  const proxy = await startServer({
+    args: [
+      "-t",
+      "1",
+      "-q",
+      "--proxy",
+      `http://127.0.0.1:${dead},http://127.0.0.1:${dead2}`,
+      "--lb",
+      "round-robin",
+      "--max-fails",
+      "1",
+      "--proxy-attempts",
+      "1",
+    ],
+  });
   try {
     const first = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
     assert.equal(first.status, 502);
-    assert.match(first.body.toString(), new RegExp(`Bad Gateway: Could not connect to upstream 127\\.0\\.0\\.1:(${dead}|${dead2}) \\(ECONNREFUSED\\)`));
+    assert.match(
+      first.body.toString(),
+      new RegExp(`Bad Gateway: Could not connect to upstream 127\\.0\\.0\\.1:(${dead}|${dead2}) \\(ECONNREFUSED\\)`),
+    );
     assert.equal((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status, 502);
     const third = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
     assert.equal(third.status, 503);
-    assert.match(third.body.toString(), /Service Unavailable: No upstream is available for \/ \(2 of 2 out of rotation\)/);
+    assert.match(
+      third.body.toString(),
+      /Service Unavailable: No upstream is available for \/ \(2 of 2 out of rotation\)/,
+    );
     // The operator sees why, on stderr, as in nginx's error log.
-    const why = new RegExp(`portico: upstream 127\\.0\\.0\\.1:${dead} is out of rotation \\(passive: Could not connect`);
+    const why = new RegExp(
+      `portico: upstream 127\\.0\\.0\\.1:${dead} is out of rotation \\(passive: Could not connect`,
+    );
     await waitFor(() => why.test(proxy.stderr()), "the upstream's ejection on stderr");
     assert.match(proxy.stderr(), /portico: upstream error CONNECT_FAILED: Could not connect/);
   } finally {
@@ -61,7 +83,9 @@ test("all upstreams down: 503 with a body that says so; a refused connect alone:
 test("an idempotent request is retried on another upstream when the connect fails", async () => {
   const good = await startBackend("good");
   const dead = await closedPort();
-  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${dead},http://127.0.0.1:${good.port}`, "--lb", "round-robin"] });
+  const proxy = await startServer({
+    args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${dead},http://127.0.0.1:${good.port}`, "--lb", "round-robin"],
+  });
   try {
     for (let i = 0; i < 4; i++) {
       const res = await request(proxy.port, `GET /${i} HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
@@ -84,7 +108,17 @@ test("a non-idempotent request is never replayed once its body was sent; an idem
     req.resume();
     req.on("end", () => req.socket.destroy());
   });
-  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${rude.port},http://127.0.0.1:${rude.port}`, "--max-fails", "0"] });
+  const proxy = await startServer({
+    args: [
+      "-t",
+      "1",
+      "-q",
+      "--proxy",
+      `http://127.0.0.1:${rude.port},http://127.0.0.1:${rude.port}`,
+      "--max-fails",
+      "0",
+    ],
+  });
   try {
     const res = await request(proxy.port, `POST /order HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n${close}\r\nhello`);
     assert.equal(res.status, 502);
@@ -103,7 +137,9 @@ test("a non-idempotent request is never replayed once its body was sent; an idem
 test("timeouts answer 504 with a clear body, and the upstream's silence never crashes the worker", async () => {
   const slow = await startBackend("slow");
   slow.delayMs = 1500;
-  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${slow.port}`, "--proxy-response-timeout", "300ms"] });
+  const proxy = await startServer({
+    args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${slow.port}`, "--proxy-response-timeout", "300ms"],
+  });
   try {
     const res = await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`, { timeoutMs: 3000 });
     assert.equal(res.status, 504);
@@ -139,13 +175,28 @@ test("a chunked body that is broken before its first byte is still answered with
 test("an invalid upstream response is a 502, not a crash", async () => {
   const res = await throughLiar("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nhi");
   assert.equal(res.status, 502);
-  assert.match(res.body.toString(), /sent an invalid response: Upstream sent both Transfer-Encoding and Content-Length/);
+  assert.match(
+    res.body.toString(),
+    /sent an invalid response: Upstream sent both Transfer-Encoding and Content-Length/,
+  );
 });
 
 test("an upstream killed under load costs no idempotent request, is ejected, then readmitted", async () => {
   const a = await startBackend("a");
   const b = await startBackend("b");
-  const proxy = await startServer({ args: ["-t", "2", "-q", "--proxy", `http://127.0.0.1:${a.port},http://127.0.0.1:${b.port}`, "--fail-timeout", "300ms", "--max-fails", "1"] });
+  const proxy = await startServer({
+    args: [
+      "-t",
+      "2",
+      "-q",
+      "--proxy",
+      `http://127.0.0.1:${a.port},http://127.0.0.1:${b.port}`,
+      "--fail-timeout",
+      "300ms",
+      "--max-fails",
+      "1",
+    ],
+  });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   let failures = 0;
   let done = 0;
@@ -193,11 +244,28 @@ test("active health checks take a failing upstream out and bring it back", async
   });
   const steady = await startBackend("steady");
   const proxy = await startServer({
-    args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${flaky.port},http://127.0.0.1:${steady.port}`, "--lb", "round-robin", "--health-path", "/healthz", "--health-interval", "50ms", "--health-rise", "1", "--health-fall", "1"],
+    args: [
+      "-t",
+      "1",
+      "-q",
+      "--proxy",
+      `http://127.0.0.1:${flaky.port},http://127.0.0.1:${steady.port}`,
+      "--lb",
+      "round-robin",
+      "--health-path",
+      "/healthz",
+      "--health-interval",
+      "50ms",
+      "--health-rise",
+      "1",
+      "--health-fall",
+      "1",
+    ],
   });
   const names = async (): Promise<Set<string>> => {
     const seen = new Set<string>();
-    for (let i = 0; i < 6; i++) seen.add(String((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).headers["x-backend"]));
+    for (let i = 0; i < 6; i++)
+      seen.add(String((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).headers["x-backend"]));
     return seen;
   };
   try {
@@ -229,7 +297,23 @@ test("with several threads one of them probes, and every thread follows its verd
   });
   const steady = await startBackend("steady");
   const proxy = await startServer({
-    args: ["-t", "3", "-q", "--proxy", `http://127.0.0.1:${flaky.port},http://127.0.0.1:${steady.port}`, "--lb", "round-robin", "--health-path", "/healthz", "--health-interval", "100ms", "--health-rise", "1", "--health-fall", "1"],
+    args: [
+      "-t",
+      "3",
+      "-q",
+      "--proxy",
+      `http://127.0.0.1:${flaky.port},http://127.0.0.1:${steady.port}`,
+      "--lb",
+      "round-robin",
+      "--health-path",
+      "/healthz",
+      "--health-interval",
+      "100ms",
+      "--health-rise",
+      "1",
+      "--health-fall",
+      "1",
+    ],
   });
   try {
     const before = probes;
@@ -240,7 +324,8 @@ test("with several threads one of them probes, and every thread follows its verd
     await waitForAsync(async () => {
       // New connections land on any of the three threads: all must have left the upstream out.
       for (let i = 0; i < 12; i++) {
-        if ((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).headers["x-backend"] === "flaky") return false;
+        if ((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).headers["x-backend"] === "flaky")
+          return false;
       }
       return true;
     }, "every thread to take the failing upstream out");
@@ -251,9 +336,13 @@ test("with several threads one of them probes, and every thread follows its verd
   }
 });
 
-test("an idle upstream connection closed by the keep-alive timeout is never handed out again", { timeout: 10_000 }, async () => {
+test("an idle upstream connection closed by the keep-alive timeout is never handed out again", {
+  timeout: 10_000,
+}, async () => {
   const backend = await startBackend("b");
-  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${backend.port}`, "--upstream-keepalive-timeout", "50ms"] });
+  const proxy = await startServer({
+    args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${backend.port}`, "--upstream-keepalive-timeout", "50ms"],
+  });
   try {
     for (let i = 0; i < 3; i++) {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -275,7 +364,9 @@ test("an upstream that goes silent mid-body is cut after the idle timeout and th
     res.writeHead(200, { "Content-Length": 100 });
     res.write("only part of it");
   });
-  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${stall.port}`, "--proxy-idle-timeout", "300ms"] });
+  const proxy = await startServer({
+    args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${stall.port}`, "--proxy-idle-timeout", "300ms"],
+  });
   try {
     const { bytes, closed } = await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n\r\n`, { timeoutMs: 5000 });
     assert.equal(closed, true, "the client connection is closed, not left hanging");
@@ -291,7 +382,9 @@ test("an upstream that goes silent mid-body is cut after the idle timeout and th
   }
 });
 
-test("a client that stops reading is not the upstream's fault: no idle cut, no ejection", { timeout: 15_000 }, async () => {
+test("a client that stops reading is not the upstream's fault: no idle cut, no ejection", {
+  timeout: 15_000,
+}, async () => {
   const big = 16 * 1024 * 1024;
   const upstream = await startBackend("big", (req, res) => {
     req.resume();
@@ -300,7 +393,19 @@ test("a client that stops reading is not the upstream's fault: no idle cut, no e
     res.end(Buffer.alloc(big, 0x61));
   });
   // One failure would eject the only upstream; the idle timeout is far shorter than the client's pause.
-  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${upstream.port}`, "--proxy-idle-timeout", "200ms", "--max-fails", "1"] });
+  const proxy = await startServer({
+    args: [
+      "-t",
+      "1",
+      "-q",
+      "--proxy",
+      `http://127.0.0.1:${upstream.port}`,
+      "--proxy-idle-timeout",
+      "200ms",
+      "--max-fails",
+      "1",
+    ],
+  });
   try {
     const socket = net.connect(proxy.port, "127.0.0.1");
     await new Promise<void>((r) => socket.once("connect", r));
@@ -323,13 +428,27 @@ test("a client that stops reading is not the upstream's fault: no idle cut, no e
   }
 });
 
-test("a client pausing mid-upload gets its response: the response timeout starts once the request is sent", { timeout: 15_000 }, async () => {
+test("a client pausing mid-upload gets its response: the response timeout starts once the request is sent", {
+  timeout: 15_000,
+}, async () => {
   const upstream = await startBackend("echo", (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (d: Buffer) => chunks.push(d));
     req.on("end", () => res.end(Buffer.concat(chunks)));
   });
-  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${upstream.port}`, "--proxy-response-timeout", "200ms", "--max-fails", "1"] });
+  const proxy = await startServer({
+    args: [
+      "-t",
+      "1",
+      "-q",
+      "--proxy",
+      `http://127.0.0.1:${upstream.port}`,
+      "--proxy-response-timeout",
+      "200ms",
+      "--max-fails",
+      "1",
+    ],
+  });
   try {
     const socket = net.connect(proxy.port, "127.0.0.1");
     await new Promise<void>((r) => socket.once("connect", r));
@@ -343,7 +462,11 @@ test("a client pausing mid-upload gets its response: the response timeout starts
     const text = Buffer.concat(chunks).toString("latin1");
     assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
     assert.ok(text.endsWith("abcdefghij"), "the upstream got the whole body and answered");
-    assert.equal((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status, 200, "the upstream is still in rotation");
+    assert.equal(
+      (await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status,
+      200,
+      "the upstream is still in rotation",
+    );
   } finally {
     await proxy.stop();
     await upstream.close();
@@ -352,10 +475,25 @@ test("a client pausing mid-upload gets its response: the response timeout starts
 
 test("a lone upstream is never taken out by passive health: it serves again as soon as it is back", async () => {
   const upstream = await startBackend("lone");
-  const proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${upstream.port}`, "--max-fails", "1", "--fail-timeout", "1h", "--proxy-attempts", "1"] });
+  const proxy = await startServer({
+    args: [
+      "-t",
+      "1",
+      "-q",
+      "--proxy",
+      `http://127.0.0.1:${upstream.port}`,
+      "--max-fails",
+      "1",
+      "--fail-timeout",
+      "1h",
+      "--proxy-attempts",
+      "1",
+    ],
+  });
   try {
     await upstream.kill();
-    for (let i = 0; i < 3; i++) assert.equal((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status, 502);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status, 502);
     await upstream.revive();
     assert.equal((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).status, 200);
   } finally {

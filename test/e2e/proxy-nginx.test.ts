@@ -41,7 +41,15 @@ http { access_log off; client_body_temp_path ${root}/t1; proxy_temp_path ${root}
   );
   nginx = spawn("nginx", ["-c", conf], { stdio: "ignore" });
   for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => net.connect(port, "127.0.0.1").on("connect", function (this: net.Socket) { this.destroy(); resolve(true); }).on("error", () => resolve(false)));
+    const ok = await new Promise<boolean>((resolve) =>
+      net
+        .connect(port, "127.0.0.1")
+        .on("connect", function (this: net.Socket) {
+          this.destroy();
+          resolve(true);
+        })
+        .on("error", () => resolve(false)),
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -33,7 +33,9 @@ before(async () => {
   const upstream = `http://127.0.0.1:${backend.port}`;
   quiet = await startServer({ args: ["-t", "1", "-q", "--proxy", upstream] });
   // With an access log, writes are held to the end of each event-loop turn: queued, then flushed.
-  logged = await startServer({ args: ["-t", "1", "--access-log", path.join(logDir, "access.log"), "--proxy", upstream] });
+  logged = await startServer({
+    args: ["-t", "1", "--access-log", path.join(logDir, "access.log"), "--proxy", upstream],
+  });
 });
 
 after(async () => {
@@ -138,7 +140,9 @@ for (const [name, server] of [
   ["without an access log", (): RunningServer => quiet],
   ["with an access log (held writes)", (): RunningServer => logged],
 ] as const) {
-  test(`responses written while a client stops reading arrive intact, and other clients meanwhile too (${name})`, { timeout: 60_000 }, async () => {
+  test(`responses written while a client stops reading arrive intact, and other clients meanwhile too (${name})`, {
+    timeout: 60_000,
+  }, async () => {
     const port = server().port;
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));

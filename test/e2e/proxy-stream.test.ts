@@ -44,10 +44,14 @@ before(async () => {
   });
   wsBackend = http.createServer();
   const wss = new WebSocketServer({ server: wsBackend, path: "/ws/chat" });
-  wss.on("connection", (socket) => socket.on("message", (data, binary) => socket.send(binary ? data : `echo: ${data.toString()}`)));
+  wss.on("connection", (socket) =>
+    socket.on("message", (data, binary) => socket.send(binary ? data : `echo: ${data.toString()}`)),
+  );
   await new Promise<void>((r) => wsBackend.listen(0, "127.0.0.1", r));
   wsPort = (wsBackend.address() as AddressInfo).port;
-  proxy = await startServer({ args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${bulk.port}`, "--proxy", `/ws=http://127.0.0.1:${wsPort}`] });
+  proxy = await startServer({
+    args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${bulk.port}`, "--proxy", `/ws=http://127.0.0.1:${wsPort}`],
+  });
 });
 
 after(async () => {
@@ -70,22 +74,24 @@ function rssBytes(pid: number): number {
 test("a download much larger than the proxy's memory passes intact to a slow reader", async () => {
   const baseline = rssBytes(proxy.child.pid!);
   const { size, sha } = await new Promise<{ size: number; sha: string }>((resolve, reject) => {
-    http.get({ host: "127.0.0.1", port: proxy.port, path: "/big" }, (res) => {
-      const hash = crypto.createHash("sha256");
-      let size = 0;
-      let n = 0;
-      res.on("data", (d: Buffer) => {
-        hash.update(d);
-        size += d.length;
-        // Read in bursts so the proxy has to hold back the upstream.
-        if (++n % 64 === 0) {
-          res.pause();
-          setTimeout(() => res.resume(), 5);
-        }
-      });
-      res.on("end", () => resolve({ size, sha: hash.digest("hex") }));
-      res.on("error", reject);
-    }).on("error", reject);
+    http
+      .get({ host: "127.0.0.1", port: proxy.port, path: "/big" }, (res) => {
+        const hash = crypto.createHash("sha256");
+        let size = 0;
+        let n = 0;
+        res.on("data", (d: Buffer) => {
+          hash.update(d);
+          size += d.length;
+          // Read in bursts so the proxy has to hold back the upstream.
+          if (++n % 64 === 0) {
+            res.pause();
+            setTimeout(() => res.resume(), 5);
+          }
+        });
+        res.on("end", () => resolve({ size, sha: hash.digest("hex") }));
+        res.on("error", reject);
+      })
+      .on("error", reject);
   });
   const expected = crypto.createHash("sha256");
   for (let s = 0; s < TOTAL; s += CHUNK.length) expected.update(CHUNK);
@@ -99,12 +105,17 @@ test("an upload much larger than the proxy's memory streams to the upstream inta
   for (const chunked of [false, true]) {
     const baseline = rssBytes(proxy.child.pid!);
     const result = await new Promise<string>((resolve, reject) => {
-      const headers: Record<string, string | number> = chunked ? { "Transfer-Encoding": "chunked" } : { "Content-Length": TOTAL };
-      const req = http.request({ host: "127.0.0.1", port: proxy.port, method: "POST", path: "/upload", headers }, (res) => {
-        let body = "";
-        res.on("data", (d: Buffer) => (body += d.toString()));
-        res.on("end", () => resolve(body));
-      });
+      const headers: Record<string, string | number> = chunked
+        ? { "Transfer-Encoding": "chunked" }
+        : { "Content-Length": TOTAL };
+      const req = http.request(
+        { host: "127.0.0.1", port: proxy.port, method: "POST", path: "/upload", headers },
+        (res) => {
+          let body = "";
+          res.on("data", (d: Buffer) => (body += d.toString()));
+          res.on("end", () => resolve(body));
+        },
+      );
       req.on("error", reject);
       let sent = 0;
       const pump = (): void => {

@@ -24,16 +24,29 @@ const servernames: string[] = [];
 const running: RunningServer[] = [];
 
 before(async () => {
-  backend = https.createServer({ key: fs.readFileSync(path.join(FIXTURES, "localhost-key.pem")), cert: fs.readFileSync(path.join(FIXTURES, "localhost-cert.pem")), keepAliveTimeout: 30_000 }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (d: Buffer) => chunks.push(d));
-    req.on("end", () => {
-      if (req.url === "/health") return res.writeHead(204).end();
-      const body = JSON.stringify({ method: req.method, url: req.url, host: req.headers.host, proto: req.headers["x-forwarded-proto"], body: Buffer.concat(chunks).toString() });
-      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
-      res.end(body);
-    });
-  });
+  backend = https.createServer(
+    {
+      key: fs.readFileSync(path.join(FIXTURES, "localhost-key.pem")),
+      cert: fs.readFileSync(path.join(FIXTURES, "localhost-cert.pem")),
+      keepAliveTimeout: 30_000,
+    },
+    (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (d: Buffer) => chunks.push(d));
+      req.on("end", () => {
+        if (req.url === "/health") return res.writeHead(204).end();
+        const body = JSON.stringify({
+          method: req.method,
+          url: req.url,
+          host: req.headers.host,
+          proto: req.headers["x-forwarded-proto"],
+          body: Buffer.concat(chunks).toString(),
+        });
+        res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+        res.end(body);
+      });
+    },
+  );
   backend.on("secureConnection", (socket) => {
     connections++;
     if (socket.isSessionReused()) resumed++;
@@ -62,7 +75,10 @@ test("requests reach an https:// upstream over verified TLS with SNI, and one co
   const before = connections;
   const body = "x".repeat(200_000);
   // Two requests on one client connection, then a third on another: one upstream connection serves all.
-  const { bytes } = await exchange(server.port, "GET /a?b=1 HTTP/1.1\r\nHost: front\r\n\r\nGET /second HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n");
+  const { bytes } = await exchange(
+    server.port,
+    "GET /a?b=1 HTTP/1.1\r\nHost: front\r\n\r\nGET /second HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n",
+  );
   const [first, second] = parseResponses(bytes);
   assert.equal(first?.status, 200);
   const seen = JSON.parse(first!.body.toString()) as { url: string; host: string; proto: string };
@@ -70,7 +86,10 @@ test("requests reach an https:// upstream over verified TLS with SNI, and one co
   assert.equal(seen.host, "front");
   assert.equal(seen.proto, "http");
   assert.equal((JSON.parse(second!.body.toString()) as { url: string }).url, "/second");
-  const post = await request(server.port, `POST /upload HTTP/1.1\r\nHost: front\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  const post = await request(
+    server.port,
+    `POST /upload HTTP/1.1\r\nHost: front\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
   assert.equal(post.status, 200);
   assert.equal((JSON.parse(post.body.toString()) as { body: string }).body.length, body.length);
   assert.equal(connections - before, 1, "one TLS connection served all three requests");
@@ -113,9 +132,23 @@ test("a WebSocket is tunnelled to an https:// upstream", async () => {
 });
 
 test("active health checks probe an https:// upstream over TLS, resuming the proxy's TLS session", async () => {
-  const server = await proxy(["--proxy", `https://localhost:${port}`, "--proxy-ca", CA, "--health-path", "/health", "--health-interval", "50ms", "--health-status", "204"]);
+  const server = await proxy([
+    "--proxy",
+    `https://localhost:${port}`,
+    "--proxy-ca",
+    CA,
+    "--health-path",
+    "/health",
+    "--health-interval",
+    "50ms",
+    "--health-status",
+    "204",
+  ]);
   // A proxied request first: its connection leaves a session for later connections to resume.
-  assert.equal((await request(server.port, "GET /first HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n")).status, 200);
+  assert.equal(
+    (await request(server.port, "GET /first HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n")).status,
+    200,
+  );
   const before = connections;
   const resumedBefore = resumed;
   await new Promise((r) => setTimeout(r, 300));

@@ -32,7 +32,12 @@ before(async () => {
         setTimeout(() => res.end("world"), 20);
         return;
       }
-      const body = JSON.stringify({ method: req.method, url, headers: req.rawHeaders, body: Buffer.concat(chunks).toString() });
+      const body = JSON.stringify({
+        method: req.method,
+        url,
+        headers: req.rawHeaders,
+        body: Buffer.concat(chunks).toString(),
+      });
       res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
       res.end(req.method === "HEAD" ? undefined : body);
     });
@@ -40,7 +45,17 @@ before(async () => {
   api = await startBackend("api");
   const root = makeSite({ "static.txt": "from disk\n" });
   proxy = await startServer({
-    args: ["-t", "1", "-q", "--root", root, "--proxy", `http://127.0.0.1:${echo.port}`, "--proxy", `/api=http://127.0.0.1:${api.port}/v2/`],
+    args: [
+      "-t",
+      "1",
+      "-q",
+      "--root",
+      root,
+      "--proxy",
+      `http://127.0.0.1:${echo.port}`,
+      "--proxy",
+      `/api=http://127.0.0.1:${api.port}/v2/`,
+    ],
   });
 });
 
@@ -74,7 +89,7 @@ test("forwards method, path and query; appends forwarding fields and Via; drops 
   assert.equal(h["x-forwarded-for"], "203.0.113.7, 127.0.0.1");
   assert.equal(h["x-forwarded-proto"], "http");
   assert.equal(h["x-forwarded-host"], "front.example");
-  assert.equal(h.forwarded, 'for=127.0.0.1;host=front.example;proto=http');
+  assert.equal(h.forwarded, "for=127.0.0.1;host=front.example;proto=http");
   assert.equal(h.via, "1.1 portico");
   assert.equal(h.accept, "text/html");
   for (const gone of ["x-private", "keep-alive", "connection"]) assert.equal(h[gone], undefined, gone);
@@ -101,7 +116,10 @@ test("HEAD, 204 and 304 carry no body and the connection stays usable", async ()
     "HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /no-content HTTP/1.1\r\nHost: x\r\n\r\nGET /not-modified HTTP/1.1\r\nHost: x\r\n\r\nGET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
   );
   const responses = parseResponses(bytes, new Set([0]));
-  assert.deepEqual(responses.map((r) => r.status), [200, 204, 304, 200]);
+  assert.deepEqual(
+    responses.map((r) => r.status),
+    [200, 204, 304, 200],
+  );
   assert.ok(Number(responses[0]!.headers["content-length"]) > 0, "HEAD keeps the upstream's Content-Length");
   assert.equal(responses[0]!.body.length, 0);
   assert.equal(responses[2]!.headers.etag, '"v1"');
@@ -111,7 +129,9 @@ test("HEAD, 204 and 304 carry no body and the connection stays usable", async ()
 test("request bodies pass with Content-Length and chunked framing", async () => {
   const sized = await ask("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
   assert.equal(JSON.parse(sized.body.toString()).body, "hello");
-  const chunked = await ask("PUT /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  const chunked = await ask(
+    "PUT /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+  );
   const seen = JSON.parse(chunked.body.toString()) as { body: string; headers: string[] };
   assert.equal(seen.body, "abcde");
   assert.equal(fields(seen.headers)["transfer-encoding"], "chunked");
@@ -123,15 +143,20 @@ test("Expect: 100-continue gets a 100 before the body is sent, then the upstream
   socket.on("data", (d: Buffer) => received.push(d));
   socket.write("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
   const deadline = Date.now() + 2000;
-  while (!Buffer.concat(received).toString().includes("100 Continue") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (!Buffer.concat(received).toString().includes("100 Continue") && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
   assert.match(Buffer.concat(received).toString(), /^HTTP\/1\.1 100 Continue\r\n\r\n/);
   socket.write("data");
-  while (!Buffer.concat(received).toString().includes('"body":"data"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (!Buffer.concat(received).toString().includes('"body":"data"') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
   socket.destroy();
   const text = Buffer.concat(received).toString();
   const final = text.slice(text.indexOf("HTTP/1.1 200"));
   assert.match(final, /"body":"data"/);
-  assert.ok(!/expect/i.test(JSON.parse(final.slice(final.indexOf("\r\n\r\n") + 4)).headers.join(" ")), "Expect is not forwarded");
+  assert.ok(
+    !/expect/i.test(JSON.parse(final.slice(final.indexOf("\r\n\r\n") + 4)).headers.join(" ")),
+    "Expect is not forwarded",
+  );
 });
 
 test("a prefix routes to its own pool and the URL's path replaces it", async () => {
@@ -176,12 +201,20 @@ test("a proxied path with dot segments is refused: it cannot climb out of its pr
 
 test("with --writable, PUT under a proxied prefix goes upstream; elsewhere it writes a file", async () => {
   const root = makeSite({});
-  const writable = await startServer({ args: ["-t", "1", "-q", "--root", root, "--writable", "--mkdir", "--proxy", `/api=http://127.0.0.1:${echo.port}`] });
+  const writable = await startServer({
+    args: ["-t", "1", "-q", "--root", root, "--writable", "--mkdir", "--proxy", `/api=http://127.0.0.1:${echo.port}`],
+  });
   try {
-    const up = await request(writable.port, "PUT /api/users/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 7\r\n\r\nSPOOFED");
+    const up = await request(
+      writable.port,
+      "PUT /api/users/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 7\r\n\r\nSPOOFED",
+    );
     assert.equal(JSON.parse(up.body.toString()).method, "PUT");
     assert.equal(fs.existsSync(`${root}/api/users/1`), false, "nothing was written under the proxied prefix");
-    const local = await request(writable.port, "PUT /local.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+    const local = await request(
+      writable.port,
+      "PUT /local.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+    );
     assert.equal(local.status, 201);
     assert.equal(fs.readFileSync(`${root}/local.txt`, "utf8"), "ok");
   } finally {
@@ -190,7 +223,10 @@ test("with --writable, PUT under a proxied prefix goes upstream; elsewhere it wr
 });
 
 test("an upstream's response trailers reach a chunked client, minus those that may not be trailers", async () => {
-  const { bytes } = await exchange(proxy.port, "GET /trailers HTTP/1.1\r\nHost: h\r\nTE: trailers\r\nConnection: close\r\n\r\n");
+  const { bytes } = await exchange(
+    proxy.port,
+    "GET /trailers HTTP/1.1\r\nHost: h\r\nTE: trailers\r\nConnection: close\r\n\r\n",
+  );
   const raw = bytes.toString("latin1");
   assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(raw, /\r\nTransfer-Encoding: chunked\r\n/);

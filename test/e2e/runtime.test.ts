@@ -8,7 +8,9 @@ import { connect, exchange, parseResponses } from "../helpers/raw.ts";
 import { makeSite, runCli, startServer } from "../helpers/server.ts";
 
 async function get(port: number, path: string): Promise<number> {
-  const { bytes } = await exchange(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { timeoutMs: 3000 });
+  const { bytes } = await exchange(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, {
+    timeoutMs: 3000,
+  });
   if (bytes.length === 0) return 0;
   return parseResponses(bytes)[0]!.status;
 }
@@ -65,7 +67,9 @@ test("a port another Portico already listens on is refused, not silently shared 
 });
 
 test("--max-connections sheds load with 503 and Retry-After, and recovers", async () => {
-  const server = await startServer({ args: ["--root", makeSite({ "f.txt": "ok" }), "-t", "2", "--max-connections", "2", "--quiet"] });
+  const server = await startServer({
+    args: ["--root", makeSite({ "f.txt": "ok" }), "-t", "2", "--max-connections", "2", "--quiet"],
+  });
   try {
     const a = await connect(server.port);
     const b = await connect(server.port);
@@ -85,7 +89,9 @@ test("--max-connections sheds load with 503 and Retry-After, and recovers", asyn
 });
 
 test("SIGTERM lets an in-flight response finish, then exits 0", async () => {
-  const server = await startServer({ args: ["--root", makeSite({ "big.bin": Buffer.alloc(8 << 20, 1) }), "-t", "2", "--quiet"] });
+  const server = await startServer({
+    args: ["--root", makeSite({ "big.bin": Buffer.alloc(8 << 20, 1) }), "-t", "2", "--quiet"],
+  });
   const socket = net.connect({ port: server.port, host: "127.0.0.1" });
   await new Promise((r) => socket.once("connect", r));
   socket.pause();

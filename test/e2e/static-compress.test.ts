@@ -58,13 +58,27 @@ describe("compression on (default)", () => {
   });
 
   test("the server prefers br, then zstd, then gzip among equal q-values", async () => {
-    assert.equal((await get(server.port, "/big.txt", { "Accept-Encoding": "gzip, deflate, br, zstd" })).headers["content-encoding"], "br");
-    assert.equal((await get(server.port, "/big.txt", { "Accept-Encoding": "gzip, zstd" })).headers["content-encoding"], "zstd");
+    assert.equal(
+      (await get(server.port, "/big.txt", { "Accept-Encoding": "gzip, deflate, br, zstd" })).headers[
+        "content-encoding"
+      ],
+      "br",
+    );
+    assert.equal(
+      (await get(server.port, "/big.txt", { "Accept-Encoding": "gzip, zstd" })).headers["content-encoding"],
+      "zstd",
+    );
   });
 
   test("q-values decide, and q=0 excludes", async () => {
-    assert.equal((await get(server.port, "/big.txt", { "Accept-Encoding": "br;q=0.2, gzip;q=0.9" })).headers["content-encoding"], "gzip");
-    assert.equal((await get(server.port, "/big.txt", { "Accept-Encoding": "br;q=0, gzip" })).headers["content-encoding"], "gzip");
+    assert.equal(
+      (await get(server.port, "/big.txt", { "Accept-Encoding": "br;q=0.2, gzip;q=0.9" })).headers["content-encoding"],
+      "gzip",
+    );
+    assert.equal(
+      (await get(server.port, "/big.txt", { "Accept-Encoding": "br;q=0, gzip" })).headers["content-encoding"],
+      "gzip",
+    );
     const none = await get(server.port, "/big.txt", { "Accept-Encoding": "gzip;q=0, br;q=0, zstd;q=0" });
     assert.equal(none.headers["content-encoding"], undefined);
     assert.equal(none.body.toString(), BIG_TEXT);
@@ -105,7 +119,11 @@ describe("compression on (default)", () => {
 
   test("a file with precompressed siblings is offered only in their codings", async () => {
     const res = await get(server.port, "/pre.js", { "Accept-Encoding": "zstd, gzip" });
-    assert.equal(res.headers["content-encoding"], "gzip", "no zstd sibling: the gzip sibling, not a zstd made on the fly");
+    assert.equal(
+      res.headers["content-encoding"],
+      "gzip",
+      "no zstd sibling: the gzip sibling, not a zstd made on the fly",
+    );
     assert.ok(res.body.equals(zlib.gzipSync(PRE_JS)));
   });
 
@@ -131,7 +149,10 @@ describe("--no-compress", () => {
     const res = await get(server.port, "/big.txt", { "Accept-Encoding": "gzip, br" });
     assert.equal(res.headers["content-encoding"], undefined);
     assert.equal(res.headers.vary, undefined);
-    assert.equal((await get(server.port, "/pre.js", { "Accept-Encoding": "gzip" })).headers["content-encoding"], "gzip");
+    assert.equal(
+      (await get(server.port, "/pre.js", { "Accept-Encoding": "gzip" })).headers["content-encoding"],
+      "gzip",
+    );
   });
 });
 

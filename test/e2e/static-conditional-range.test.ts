@@ -56,7 +56,11 @@ const SHARED: ReadonlyArray<readonly [string, (port: number) => Promise<void>]> 
       const { lastModified } = await validators(port, "/hello.txt");
       assert.equal((await get(port, "/hello.txt", { "If-Modified-Since": lastModified })).status, 304);
       assert.equal((await get(port, "/hello.txt", { "If-Modified-Since": before1999 })).status, 200);
-      assert.equal((await get(port, "/large.bin", { "If-Modified-Since": (await validators(port, "/large.bin")).lastModified })).status, 304);
+      assert.equal(
+        (await get(port, "/large.bin", { "If-Modified-Since": (await validators(port, "/large.bin")).lastModified }))
+          .status,
+        304,
+      );
     },
   ],
   [
@@ -139,7 +143,13 @@ const SHARED: ReadonlyArray<readonly [string, (port: number) => Promise<void>]> 
       assert.equal(res.status, 206);
       assert.match(res.headers["content-type"]!, /^multipart\/byteranges; boundary=/);
       const parts = multipartParts(res);
-      assert.deepEqual(parts.map((p) => [p.range, p.body.toString()]), [["bytes 0-1/10", "01"], ["bytes 5-6/10", "56"]]);
+      assert.deepEqual(
+        parts.map((p) => [p.range, p.body.toString()]),
+        [
+          ["bytes 0-1/10", "01"],
+          ["bytes 5-6/10", "56"],
+        ],
+      );
       assert.match(parts[0]!.type, /^text\/plain/);
       assert.equal(res.headers["content-length"], String(res.body.length));
     },
@@ -246,13 +256,18 @@ describe("portico", () => {
       const full = await get(server.port, target);
       const res = await get(server.port, target, { "If-None-Match": full.headers.etag! });
       assert.equal(res.status, 304);
-      for (const name of ["etag", "last-modified", "cache-control", "vary"]) assert.equal(res.headers[name], full.headers[name], `${target} ${name}`);
+      for (const name of ["etag", "last-modified", "cache-control", "vary"])
+        assert.equal(res.headers[name], full.headers[name], `${target} ${name}`);
     }
     assert.equal((await get(server.port, "/big.txt")).headers.vary, "Accept-Encoding");
   });
 
   test("If-Modified-Since later than Last-Modified is 304 (RFC 9110 §13.1.3; nginx's default is exact match)", async () => {
-    assert.equal((await get(server.port, "/hello.txt", { "If-Modified-Since": new Date(Date.now() + 3600_000).toUTCString() })).status, 304);
+    assert.equal(
+      (await get(server.port, "/hello.txt", { "If-Modified-Since": new Date(Date.now() + 3600_000).toUTCString() }))
+        .status,
+      304,
+    );
   });
 
   test("overlapping ranges are coalesced", async () => {
@@ -261,7 +276,10 @@ describe("portico", () => {
     assert.equal(res.headers["content-range"], "bytes 0-5/10");
     assert.equal(res.body.toString(), "012345");
     const three = await get(server.port, "/digits.txt", { Range: "bytes=8-9,0-1,1-2" });
-    assert.deepEqual(multipartParts(three).map((p) => p.range), ["bytes 0-2/10", "bytes 8-9/10"]);
+    assert.deepEqual(
+      multipartParts(three).map((p) => p.range),
+      ["bytes 0-2/10", "bytes 8-9/10"],
+    );
   });
 
   test("too many ranges fall back to the whole file", async () => {
@@ -293,7 +311,9 @@ describe("portico", () => {
   });
 });
 
-describe("nginx runs the same plain-HTTP cases", { skip: NGINX === undefined ? "nginx is not installed" : false }, () => {
+describe("nginx runs the same plain-HTTP cases", {
+  skip: NGINX === undefined ? "nginx is not installed" : false,
+}, () => {
   let nginx: Awaited<ReturnType<typeof startNginx>>;
   before(async () => {
     // RFC 9110 §13.1.3 semantics for If-Modified-Since (nginx defaults to an exact match).

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import net from "node:net";
+import type net from "node:net";
 import { after, before, test } from "node:test";
 import { connect } from "../helpers/raw.ts";
 import { get, makeStaticSite, startWrapped, type WrappedServer } from "../helpers/static-site.ts";
@@ -18,7 +18,10 @@ let port = 0;
 before(async () => {
   if (!LINUX) return;
   const site = makeStaticSite();
-  server = await startWrapped(["bash", "-c", `ulimit -n ${FD_LIMIT}; exec "$0" "$@"`], ["--root", site.root, "-t", "1"]);
+  server = await startWrapped(
+    ["bash", "-c", `ulimit -n ${FD_LIMIT}; exec "$0" "$@"`],
+    ["--root", site.root, "-t", "1"],
+  );
   port = server.port;
 });
 
@@ -64,7 +67,10 @@ const KINDS: ReadonlyArray<() => Promise<unknown>> = [
   () => get(port, "/nope/", { Accept: "text/html" }),
 ];
 
-test(`no descriptor leaks under ulimit -n ${FD_LIMIT}`, { skip: LINUX ? false : "needs Linux /proc", timeout: 60_000 }, async () => {
+test(`no descriptor leaks under ulimit -n ${FD_LIMIT}`, {
+  skip: LINUX ? false : "needs Linux /proc",
+  timeout: 60_000,
+}, async () => {
   assert.equal((await get(port, "/hello.txt")).status, 200);
   const baseline = openFds();
   const total = 360;

@@ -81,18 +81,22 @@ withServer("--follow-symlinks", ["--follow-symlinks"], (port) => {
   });
 });
 
-withServer("--index and --cache-control", ["--index", "default.htm,index.html", "--cache-control", "public, max-age=60"], (port) => {
-  test("index names are tried in order", async () => {
-    assert.equal((await get(port(), "/")).body.toString(), "<h1>home</h1>\n");
-  });
-  test("Cache-Control is sent on 200 and 304 alike", async () => {
-    const full = await get(port(), "/hello.txt");
-    assert.equal(full.headers["cache-control"], "public, max-age=60");
-    const res = await get(port(), "/hello.txt", { "If-None-Match": full.headers.etag! });
-    assert.equal(res.status, 304);
-    assert.equal(res.headers["cache-control"], "public, max-age=60");
-  });
-});
+withServer(
+  "--index and --cache-control",
+  ["--index", "default.htm,index.html", "--cache-control", "public, max-age=60"],
+  (port) => {
+    test("index names are tried in order", async () => {
+      assert.equal((await get(port(), "/")).body.toString(), "<h1>home</h1>\n");
+    });
+    test("Cache-Control is sent on 200 and 304 alike", async () => {
+      const full = await get(port(), "/hello.txt");
+      assert.equal(full.headers["cache-control"], "public, max-age=60");
+      const res = await get(port(), "/hello.txt", { "If-None-Match": full.headers.etag! });
+      assert.equal(res.status, 304);
+      assert.equal(res.headers["cache-control"], "public, max-age=60");
+    });
+  },
+);
 
 withServer("--cache-control ''", ["--cache-control", ""], (port) => {
   test("an empty value sends no Cache-Control", async () => {
@@ -183,14 +187,22 @@ withServer("--cache-max-file 0", ["--cache-max-file", "0"], (port) => {
     assert.equal(range.status, 206);
     assert.equal(range.body.toString(), "89");
     assert.equal((await get(port(), "/pre.js", { "Accept-Encoding": "gzip" })).headers["content-encoding"], "gzip");
-    assert.equal((await get(port(), "/big.txt", { "Accept-Encoding": "gzip" })).headers["content-encoding"], undefined, "on-the-fly compression needs the cache");
+    assert.equal(
+      (await get(port(), "/big.txt", { "Accept-Encoding": "gzip" })).headers["content-encoding"],
+      undefined,
+      "on-the-fly compression needs the cache",
+    );
   });
 });
 
 withServer("--cache-size 4k", ["--cache-size", "4k"], (port) => {
   test("a tiny cache evicts but answers stay right", async () => {
     for (let i = 0; i < 3; i++) {
-      for (const [target, body] of [["/hello.txt", "hello world\n"], ["/digits.txt", "0123456789"], ["/app.js", "let x = 1;\n"]] as const) {
+      for (const [target, body] of [
+        ["/hello.txt", "hello world\n"],
+        ["/digits.txt", "0123456789"],
+        ["/app.js", "let x = 1;\n"],
+      ] as const) {
         assert.equal((await get(port(), target)).body.toString(), body);
       }
     }
@@ -205,7 +217,11 @@ withServer(
   (port) => {
     test("a PUT is seen at once by every thread's cache, despite the revalidation bound", async () => {
       for (let i = 0; i < 8; i++) assert.equal((await get(port(), "/w.txt")).body.toString(), "before\n");
-      const put = await request(port(), "PUT /w.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nConnection: close\r\n\r\nafter\n", { timeoutMs: 5000 });
+      const put = await request(
+        port(),
+        "PUT /w.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nConnection: close\r\n\r\nafter\n",
+        { timeoutMs: 5000 },
+      );
       assert.equal(put.status, 200);
       for (let i = 0; i < 8; i++) assert.equal((await get(port(), "/w.txt")).body.toString(), "after\n");
     });
@@ -213,14 +229,22 @@ withServer(
       fs.mkdirSync(path.join(written, "d3"), { recursive: true });
       fs.writeFileSync(path.join(written, "d3", "index.html"), "OLD");
       for (let i = 0; i < 8; i++) assert.equal((await get(port(), "/d3/")).body.toString(), "OLD");
-      const put = await request(port(), "PUT /d3/index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nNEW", { timeoutMs: 5000 });
+      const put = await request(
+        port(),
+        "PUT /d3/index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nNEW",
+        { timeoutMs: 5000 },
+      );
       assert.equal(put.status, 200);
       for (let i = 0; i < 16; i++) assert.equal((await get(port(), "/d3/")).body.toString(), "NEW");
     });
     test("a directory found without an index is seen at once once a PUT adds one", async () => {
       fs.mkdirSync(path.join(written, "d4"), { recursive: true });
       assert.equal((await get(port(), "/d4/")).status, 200, "a listing first");
-      const put = await request(port(), "PUT /d4/index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nINDEX", { timeoutMs: 5000 });
+      const put = await request(
+        port(),
+        "PUT /d4/index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nINDEX",
+        { timeoutMs: 5000 },
+      );
       assert.equal(put.status, 201);
       for (let i = 0; i < 8; i++) assert.equal((await get(port(), "/d4/")).body.toString(), "INDEX");
     });
@@ -232,19 +256,29 @@ withServer(
     });
     test("a PUT or DELETE below a symlink loop is 404, as a GET of it is", async () => {
       assert.equal((await get(port(), "/loop/x.txt")).status, 404);
-      const put = await request(port(), "PUT /loop/x.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nx\n", { timeoutMs: 5000 });
+      const put = await request(
+        port(),
+        "PUT /loop/x.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nx\n",
+        { timeoutMs: 5000 },
+      );
       assert.equal(put.status, 404);
       assert.equal(put.body.toString(), "Not Found\n");
       assert.equal((await get(port(), "/loop/x.txt", {}, "DELETE")).status, 404);
     });
     test("write answers are one text/plain line with nosniff, like every other static answer", async () => {
-      const created = await request(port(), "PUT /fresh.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nf\n", { timeoutMs: 5000 });
+      const created = await request(
+        port(),
+        "PUT /fresh.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nf\n",
+        { timeoutMs: 5000 },
+      );
       assert.equal(created.status, 201);
       assert.equal(created.headers.location, "/fresh.txt");
       assert.equal(created.headers["content-type"], "text/plain; charset=utf-8");
       assert.equal(created.headers["x-content-type-options"], "nosniff");
       assert.equal(created.body.toString(), "Created\n");
-      const unsized = await request(port(), "PUT /fresh.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", { timeoutMs: 5000 });
+      const unsized = await request(port(), "PUT /fresh.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", {
+        timeoutMs: 5000,
+      });
       assert.equal(unsized.status, 411);
       assert.equal(unsized.body.toString(), "Length Required\n");
     });

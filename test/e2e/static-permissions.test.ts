@@ -16,7 +16,12 @@ let server: WrappedServer;
 
 before(async () => {
   if (skip !== false) return;
-  const root = makeSite({ "ok.txt": "ok\n", "locked.txt": "no\n", "closed/inner.txt": "in\n", "big-locked.bin": Buffer.alloc(2 << 20) });
+  const root = makeSite({
+    "ok.txt": "ok\n",
+    "locked.txt": "no\n",
+    "closed/inner.txt": "in\n",
+    "big-locked.bin": Buffer.alloc(2 << 20),
+  });
   fs.chmodSync(path.join(root, "locked.txt"), 0o000);
   fs.chmodSync(path.join(root, "big-locked.bin"), 0o000);
   fs.chmodSync(path.join(root, "closed"), 0o000);

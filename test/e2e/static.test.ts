@@ -86,7 +86,12 @@ const SHARED: ReadonlyArray<readonly [string, (port: number) => Promise<void>]> 
   [
     "traversal above the root never reaches outside files, plain or encoded",
     async (port) => {
-      for (const target of ["/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/sub/../../../etc/passwd", "/.%2e/.%2e/etc/passwd"]) {
+      for (const target of [
+        "/../../../../etc/passwd",
+        "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/sub/../../../etc/passwd",
+        "/.%2e/.%2e/etc/passwd",
+      ]) {
         const res = await get(port, target);
         assert.ok(res.status === 400 || res.status === 404, `${target} → ${res.status}`);
         assert.ok(!res.body.toString().includes("root:"), target);
@@ -127,11 +132,16 @@ const SHARED: ReadonlyArray<readonly [string, (port: number) => Promise<void>]> 
   [
     "HEAD has the headers of GET and no body",
     async (port) => {
-      const { bytes } = await exchange(port, "HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", { timeoutMs: 5000 });
+      const { bytes } = await exchange(
+        port,
+        "HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        { timeoutMs: 5000 },
+      );
       const [head, full] = parseResponses(bytes, new Set([0]));
       assert.equal(head!.status, 200);
       assert.equal(head!.body.length, 0);
-      for (const name of ["content-type", "content-length", "etag", "last-modified", "accept-ranges"]) assert.equal(head!.headers[name], full!.headers[name], name);
+      for (const name of ["content-type", "content-length", "etag", "last-modified", "accept-ranges"])
+        assert.equal(head!.headers[name], full!.headers[name], name);
       assert.equal(full!.body.toString(), "hello world\n");
     },
   ],
@@ -175,9 +185,16 @@ const SHARED: ReadonlyArray<readonly [string, (port: number) => Promise<void>]> 
     "several requests on one keep-alive connection",
     async (port) => {
       const one = "GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n";
-      const { bytes } = await exchange(port, `${one}GET /digits.txt HTTP/1.1\r\nHost: x\r\n\r\n${one}GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { timeoutMs: 5000 });
+      const { bytes } = await exchange(
+        port,
+        `${one}GET /digits.txt HTTP/1.1\r\nHost: x\r\n\r\n${one}GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        { timeoutMs: 5000 },
+      );
       const responses = parseResponses(bytes);
-      assert.deepEqual(responses.map((r) => r.status), [200, 200, 200, 404]);
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        [200, 200, 200, 404],
+      );
       assert.equal(responses[1]!.body.toString(), "0123456789");
     },
   ],
@@ -208,7 +225,10 @@ describe("portico", () => {
 
   test("405 names the allowed methods", async () => {
     for (const method of ["POST", "PUT", "DELETE"]) {
-      assert.equal((await get(server.port, "/hello.txt", { "Content-Length": "0" }, method)).headers.allow, "GET, HEAD, OPTIONS");
+      assert.equal(
+        (await get(server.port, "/hello.txt", { "Content-Length": "0" }, method)).headers.allow,
+        "GET, HEAD, OPTIONS",
+      );
     }
   });
 
@@ -283,7 +303,10 @@ describe("portico", () => {
     const html = res.body.toString();
     assert.ok(html.includes('href="../"'), "parent link");
     const order = ["zdir/", "a%20b.txt", "b.txt"].map((href) => html.indexOf(`href="${href}"`));
-    assert.ok(order.every((i) => i !== -1), `all entries linked: ${order}`);
+    assert.ok(
+      order.every((i) => i !== -1),
+      `all entries linked: ${order}`,
+    );
     assert.ok(order[0]! < order[1]! && order[1]! < order[2]!, "directories first, then by name");
     assert.ok(html.includes("&lt;x&gt;&amp;&quot;&#39;.txt"), "name escaped");
     assert.ok(html.includes('href="%3Cx%3E%26%22&#39;.txt"'), "href encoded");
@@ -302,7 +325,10 @@ describe("portico", () => {
     const res = await get(server.port, "/sub/", { Accept: "application/json" });
     assert.match(res.headers["content-type"]!, /^application\/json/);
     const items = JSON.parse(res.body.toString()) as Array<{ name: string; type: string; size?: number }>;
-    assert.deepEqual(items.map((i) => i.name), ["zdir", "<x>&\"'.txt", "a b.txt", "b.txt"]);
+    assert.deepEqual(
+      items.map((i) => i.name),
+      ["zdir", "<x>&\"'.txt", "a b.txt", "b.txt"],
+    );
     assert.equal(items[0]!.type, "directory");
     assert.equal(items[3]!.size, 2);
     assert.match(res.headers.vary ?? "", /Accept/);
@@ -313,7 +339,9 @@ describe("portico", () => {
   });
 });
 
-describe("nginx runs the same plain-HTTP cases", { skip: NGINX === undefined ? "nginx is not installed" : false }, () => {
+describe("nginx runs the same plain-HTTP cases", {
+  skip: NGINX === undefined ? "nginx is not installed" : false,
+}, () => {
   let nginx: Awaited<ReturnType<typeof startNginx>>;
   before(async () => {
     nginx = await startNginx(site.root);

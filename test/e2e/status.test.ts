@@ -13,19 +13,30 @@ async function get(port: number, target: string): Promise<{ status: number; body
 }
 
 test("--status-path serves stats of all threads as JSON, Prometheus and a dashboard", async () => {
-  const server = await startServer({ args: ["--root", makeSite({ "a.txt": "hello" }), "-t", "2", "--quiet", "--status-path", "/_portico/"] });
+  const server = await startServer({
+    args: ["--root", makeSite({ "a.txt": "hello" }), "-t", "2", "--quiet", "--status-path", "/_portico/"],
+  });
   try {
     for (let i = 0; i < 30; i++) await get(server.port, "/a.txt");
     for (let i = 0; i < 5; i++) await get(server.port, "/nope");
     await new Promise((r) => setTimeout(r, 600));
     const stats = await get(server.port, "/_portico/stats");
     assert.equal(stats.type, "application/json; charset=utf-8");
-    const s = JSON.parse(stats.body) as { requests: number; status: Record<string, number>; threads: number; bytesOut: number; perThread: Array<{ requests: number }> };
+    const s = JSON.parse(stats.body) as {
+      requests: number;
+      status: Record<string, number>;
+      threads: number;
+      bytesOut: number;
+      perThread: Array<{ requests: number }>;
+    };
     assert.equal(s.threads, 2);
     assert.equal(s.status["200"], 30);
     assert.equal(s.status["404"], 5);
     assert.equal(s.requests, 35);
-    assert.equal(s.perThread.reduce((n, t) => n + t.requests, 0), 35);
+    assert.equal(
+      s.perThread.reduce((n, t) => n + t.requests, 0),
+      35,
+    );
     assert.ok(s.bytesOut >= 150);
 
     const metrics = await get(server.port, "/_portico/metrics");

@@ -79,7 +79,16 @@ before(async () => {
   deadPort = (dead.address() as net.AddressInfo).port;
   await new Promise((r) => dead.close(r));
   const upstreams = [...echoes.map((e) => `127.0.0.1:${e.port}`), `127.0.0.1:${deadPort}`].join(",");
-  proxy = await startTcpProxy(["--listen", "127.0.0.1:0", "--upstream", upstreams, "-t", "2", "--health-interval", "100ms"]);
+  proxy = await startTcpProxy([
+    "--listen",
+    "127.0.0.1:0",
+    "--upstream",
+    upstreams,
+    "-t",
+    "2",
+    "--health-interval",
+    "100ms",
+  ]);
 });
 
 after(async () => {
@@ -96,7 +105,7 @@ test("relays bytes both ways and passes the client's half-close to the upstream 
 test("spreads streams over the live upstreams and fails over from the dead one", async () => {
   for (const e of echoes) e.accepted = 0;
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => roundTrip(proxy.port, `m${i}\n`)));
-  results.forEach((r, i) => assert.equal(r, `m${i}\nbye\n`));
+  for (const [i, r] of results.entries()) assert.equal(r, `m${i}\nbye\n`);
   assert.equal(echoes[0]!.accepted + echoes[1]!.accepted, 20);
   assert.ok(echoes[0]!.accepted > 0 && echoes[1]!.accepted > 0, `split ${echoes[0]!.accepted}/${echoes[1]!.accepted}`);
 });

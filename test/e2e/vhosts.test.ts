@@ -15,7 +15,10 @@ test("each host directory is its own root; other hosts get the default root", as
   const server = await startServer({ args: ["--root", root, "--vhosts", "-t", "1", "--quiet"] });
   try {
     const body = async (host: string, target = "/"): Promise<string> => {
-      const { bytes } = await exchange(server.port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      const { bytes } = await exchange(
+        server.port,
+        `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
       return parseResponses(bytes)[0]!.body.toString();
     };
     assert.equal(await body("example.com"), "example\n");

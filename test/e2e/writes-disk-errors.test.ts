@@ -16,7 +16,10 @@ let root: string;
 
 before(async () => {
   root = makeSite({ "keep.bin": "original" });
-  server = await startWrapped(["bash", "-c", `trap '' XFSZ; ulimit -f ${LIMIT_BLOCKS}; exec "$0" "$@"`], ["--root", root, "-t", "1", "--writable", "--quiet"]);
+  server = await startWrapped(
+    ["bash", "-c", `trap '' XFSZ; ulimit -f ${LIMIT_BLOCKS}; exec "$0" "$@"`],
+    ["--root", root, "-t", "1", "--writable", "--quiet"],
+  );
 });
 
 after(() => server?.stop());

@@ -18,10 +18,28 @@ const PATH_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/";
 
 const token = fc.string({ unit: fc.constantFrom(...TCHARS), minLength: 1, maxLength: 12 });
 const fieldValue = fc
-  .string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((b) => b !== 0x7f).map((b) => String.fromCharCode(b)), maxLength: 40 })
+  .string({
+    unit: fc
+      .integer({ min: 0x20, max: 0xff })
+      .filter((b) => b !== 0x7f)
+      .map((b) => String.fromCharCode(b)),
+    maxLength: 40,
+  })
   .map((v) => v.trim());
-const reservedNames = new Set(["host", "content-length", "transfer-encoding", "connection", "expect", "upgrade", "te", "trailer"]);
-const field = fc.tuple(token.filter((n) => !reservedNames.has(n.toLowerCase())), fieldValue);
+const reservedNames = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "expect",
+  "upgrade",
+  "te",
+  "trailer",
+]);
+const field = fc.tuple(
+  token.filter((n) => !reservedNames.has(n.toLowerCase())),
+  fieldValue,
+);
 
 interface Model {
   method: string;
@@ -88,7 +106,9 @@ describe("valid requests", () => {
           assert.equal(msg.method, m.method);
           assert.equal(msg.target, m.target);
           assert.equal(msg.body, m.body);
-          const sent = msg.headers.filter(([n]) => !["host", "connection", "transfer-encoding", "content-length"].includes(n.toLowerCase()));
+          const sent = msg.headers.filter(
+            ([n]) => !["host", "connection", "transfer-encoding", "content-length"].includes(n.toLowerCase()),
+          );
           assert.deepEqual(sent, m.fields);
         });
       }),
@@ -101,7 +121,10 @@ describe("valid requests", () => {
       fc.property(pipeline, cuts, (models, offsets) => {
         const bytes = Buffer.concat(models.map(serialize));
         const whole = porticoOutcome(bytes);
-        const split = porticoOutcome(bytes, offsets.map((o) => o % (bytes.length + 1)));
+        const split = porticoOutcome(
+          bytes,
+          offsets.map((o) => o % (bytes.length + 1)),
+        );
         assert.deepEqual(split, whole);
       }),
       { numRuns: 300 },
@@ -109,10 +132,17 @@ describe("valid requests", () => {
   });
 });
 
-type Mutation = { kind: "replace" | "insert"; at: number; byte: number } | { kind: "delete" | "truncate"; at: number } | { kind: "duplicate"; at: number; length: number };
+type Mutation =
+  | { kind: "replace" | "insert"; at: number; byte: number }
+  | { kind: "delete" | "truncate"; at: number }
+  | { kind: "duplicate"; at: number; length: number };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant("replace" as const), at: fc.nat(), byte: fc.constantFrom(0, 9, 10, 13, 32, 34, 44, 58, 59, 127, 128, 255, 0x30, 0x41, 0x61) }),
+  fc.record({
+    kind: fc.constant("replace" as const),
+    at: fc.nat(),
+    byte: fc.constantFrom(0, 9, 10, 13, 32, 34, 44, 58, 59, 127, 128, 255, 0x30, 0x41, 0x61),
+  }),
   fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant("delete" as const), at: fc.nat() }),
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
@@ -154,7 +184,10 @@ describe("mutated requests", () => {
     fc.assert(
       fc.property(pipeline, fc.array(mutation, { minLength: 1, maxLength: 4 }), cuts, (models, mutations, offsets) => {
         const bytes = mutate(Buffer.concat(models.map(serialize)), mutations);
-        const outcome = porticoOutcome(bytes, offsets.map((o) => o % (bytes.length + 1)));
+        const outcome = porticoOutcome(
+          bytes,
+          offsets.map((o) => o % (bytes.length + 1)),
+        );
         if (outcome.verdict === "error") assert.ok(isAllowedStatus(outcome.detail), outcome.detail);
       }),
       { numRuns: 1000 },
@@ -167,7 +200,10 @@ describe("mutated requests", () => {
         const buf = Buffer.from(raw);
         const decoder = new ChunkedDecoder();
         const at = buf.length === 0 ? 0 : cut % buf.length;
-        for (const [s, e] of [[0, at], [at, buf.length]] as const) {
+        for (const [s, e] of [
+          [0, at],
+          [at, buf.length],
+        ] as const) {
           const piece = Buffer.from(buf.subarray(s, e));
           const progress = decoder.decode(piece, 0, piece.length, () => {});
           if (progress instanceof HttpError) {

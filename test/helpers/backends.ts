@@ -26,7 +26,11 @@ export const nameHandler: BackendHandler = (req, res, backend) => {
   req.resume();
   req.on("end", () => {
     const body = `${backend.name} ${req.method} ${req.url}\n`;
-    res.writeHead(200, { "Content-Type": "text/plain", "X-Backend": backend.name, "Content-Length": Buffer.byteLength(body) });
+    res.writeHead(200, {
+      "Content-Type": "text/plain",
+      "X-Backend": backend.name,
+      "Content-Length": Buffer.byteLength(body),
+    });
     res.end(req.method === "HEAD" ? undefined : body);
   });
 };
@@ -74,7 +78,12 @@ export async function startBackend(name: string, handler: BackendHandler = nameH
 }
 
 /** GET through the proxy with Node's client on a keep-alive agent; resolves with status, headers, body. */
-export function get(port: number, path: string, headers: Record<string, string> = {}, agent?: http.Agent): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+export function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  agent?: http.Agent,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: "127.0.0.1", port, path, headers, agent }, (res) => {
       let body = "";

@@ -45,10 +45,20 @@ export class MemorySink implements ResponseSink {
   }
 }
 
-const source: RequestSource = { startBody() {}, resumeBody() {}, remoteAddress: "127.0.0.1", remotePort: 1, localPort: 2 };
+const source: RequestSource = {
+  startBody() {},
+  resumeBody() {},
+  remoteAddress: "127.0.0.1",
+  remotePort: 1,
+  localPort: 2,
+};
 
 /** A request for `target` with the given fields, and a response into memory. */
-export function exchangeFor(target: string, fields: Readonly<Record<string, string>> = {}, method = "GET"): { req: Request; res: Response; sink: MemorySink } {
+export function exchangeFor(
+  target: string,
+  fields: Readonly<Record<string, string>> = {},
+  method = "GET",
+): { req: Request; res: Response; sink: MemorySink } {
   let head = `${method} ${target} HTTP/1.1\r\nHost: x\r\n`;
   for (const [name, value] of Object.entries(fields)) head += `${name}: ${value}\r\n`;
   const buf = Buffer.from(`${head}\r\n`, "latin1");

@@ -25,7 +25,11 @@ export function connect(port: number): Promise<net.Socket> {
  * Sends `data` (optionally half-closing after), collects everything until the server closes or
  * `timeoutMs` passes. Resolves with all bytes and whether the server closed.
  */
-export async function exchange(port: number, data: string | Buffer, options: { end?: boolean; timeoutMs?: number } = {}): Promise<{ bytes: Buffer; closed: boolean }> {
+export async function exchange(
+  port: number,
+  data: string | Buffer,
+  options: { end?: boolean; timeoutMs?: number } = {},
+): Promise<{ bytes: Buffer; closed: boolean }> {
   const socket = await connect(port);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -56,7 +60,8 @@ export function parseResponses(bytes: Buffer, headRequests: ReadonlySet<number> 
   let pos = 0;
   while (pos < bytes.length) {
     const headEnd = bytes.indexOf("\r\n\r\n", pos);
-    if (headEnd === -1) throw new Error(`incomplete response head: ${JSON.stringify(bytes.subarray(pos).toString("latin1"))}`);
+    if (headEnd === -1)
+      throw new Error(`incomplete response head: ${JSON.stringify(bytes.subarray(pos).toString("latin1"))}`);
     const rawHead = bytes.toString("latin1", pos, headEnd);
     const [statusLine, ...lines] = rawHead.split("\r\n");
     const m = /^(HTTP\/\d\.\d) (\d{3}) ?(.*)$/.exec(statusLine!);
@@ -71,7 +76,8 @@ export function parseResponses(bytes: Buffer, headRequests: ReadonlySet<number> 
     const status = Number(m[2]);
     pos = headEnd + 4;
     let body: Buffer = Buffer.alloc(0);
-    const bodiless = headRequests.has(out.length) || status === 204 || status === 304 || (status >= 100 && status < 200);
+    const bodiless =
+      headRequests.has(out.length) || status === 204 || status === 304 || (status >= 100 && status < 200);
     if (!bodiless) {
       if (headers["transfer-encoding"]?.toLowerCase().endsWith("chunked")) {
         const parts: Buffer[] = [];
@@ -105,7 +111,11 @@ export function parseResponses(bytes: Buffer, headRequests: ReadonlySet<number> 
 }
 
 /** One request on a fresh connection; returns the single parsed response. */
-export async function request(port: number, data: string | Buffer, options: { head?: boolean; timeoutMs?: number } = {}): Promise<RawResponse & { closed: boolean }> {
+export async function request(
+  port: number,
+  data: string | Buffer,
+  options: { head?: boolean; timeoutMs?: number } = {},
+): Promise<RawResponse & { closed: boolean }> {
   const { bytes, closed } = await exchange(port, data, { timeoutMs: options.timeoutMs ?? 1500 });
   const responses = parseResponses(bytes, options.head === true ? new Set([0]) : new Set());
   if (responses.length === 0) throw new Error("no response");

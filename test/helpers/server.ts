@@ -73,8 +73,14 @@ export function startServer(options: StartOptions = {}): Promise<RunningServer> 
 }
 
 /** Runs the CLI to completion (for --help, bad flags…) and returns its exit code and output. */
-export function runCli(args: readonly string[], options: { cwd?: string; script?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [options.script ?? CLI, ...args], { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; script?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [options.script ?? CLI, ...args], {
+    cwd: options.cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));

@@ -27,7 +27,7 @@ export function makeStaticSite(): { root: string; outside: string } {
     "app.js": "let x = 1;\n",
     "data.json": '{"a":1}\n',
     "image.png": Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"),
-    "noext": "no extension\n",
+    noext: "no extension\n",
     "file.unknownext": "?\n",
     "space name.txt": "spaced\n",
     "big.txt": BIG_TEXT,
@@ -54,7 +54,12 @@ export function makeStaticSite(): { root: string; outside: string } {
 }
 
 /** One request on a fresh connection (Connection: close), raw target bytes as given. */
-export function get(port: number, target: string, headers: Readonly<Record<string, string>> = {}, method = "GET"): Promise<RawResponse & { closed: boolean }> {
+export function get(
+  port: number,
+  target: string,
+  headers: Readonly<Record<string, string>> = {},
+  method = "GET",
+): Promise<RawResponse & { closed: boolean }> {
   let head = `${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n`;
   for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
   return request(port, `${head}\r\n`, { head: method === "HEAD", timeoutMs: 5000 });
@@ -75,7 +80,11 @@ export function multipartParts(res: RawResponse): Array<{ range: string; type: s
     const next = res.body.indexOf(delimiter, headEnd);
     // The CRLF before the next delimiter belongs to the delimiter (RFC 2046 §5.1.1).
     const body = res.body.subarray(headEnd + 4, next - 2);
-    out.push({ range: /content-range:\s*(.*)/i.exec(head)?.[1]?.trim() ?? "", type: /content-type:\s*(.*)/i.exec(head)?.[1]?.trim() ?? "", body });
+    out.push({
+      range: /content-range:\s*(.*)/i.exec(head)?.[1]?.trim() ?? "",
+      type: /content-type:\s*(.*)/i.exec(head)?.[1]?.trim() ?? "",
+      body,
+    });
     pos = next;
   }
   return out;

@@ -3,7 +3,17 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { test } from "node:test";
-import { claimOutput, copyInto, isOutputView, isReadView, pinOutput, readView, releaseOutput, resetClaim, unpinOutput } from "../../src/http/arena.ts";
+import {
+  claimOutput,
+  copyInto,
+  isOutputView,
+  isReadView,
+  pinOutput,
+  readView,
+  releaseOutput,
+  resetClaim,
+  unpinOutput,
+} from "../../src/http/arena.ts";
 
 test("an output view is claimed by one writer at a time and free again once released", () => {
   const out = claimOutput(100);

@@ -26,7 +26,8 @@ function decode(input: string, pieces: readonly number[] = [Number.MAX_SAFE_INTE
     // Each piece arrives in its own buffer, as socket reads do.
     const piece = Buffer.from(buf.subarray(pos, end));
     const progress = decoder.decode(piece, 0, piece.length, (data) => (body += data.toString("latin1")));
-    if (progress instanceof HttpError) return { body, trailers: [...decoder.trailers], done: false, consumed: pos, error: progress };
+    if (progress instanceof HttpError)
+      return { body, trailers: [...decoder.trailers], done: false, consumed: pos, error: progress };
     pos += progress.consumed;
     if (progress.done) return { body, trailers: [...decoder.trailers], done: true, consumed: pos };
     assert.equal(progress.consumed, piece.length, "an unfinished decode consumes its whole input");
@@ -89,7 +90,10 @@ describe("ChunkedDecoder", () => {
   });
 
   test("a size line longer than the limit is a 400", () => {
-    fails(`2;${"a".repeat(100)}\r\nhi\r\n0\r\n\r\n`, 400, "CHUNK_EXTENSION_TOO_LONG", { maxChunkLineBytes: 64, maxTrailerBytes: 1024 });
+    fails(`2;${"a".repeat(100)}\r\nhi\r\n0\r\n\r\n`, 400, "CHUNK_EXTENSION_TOO_LONG", {
+      maxChunkLineBytes: 64,
+      maxTrailerBytes: 1024,
+    });
   });
 
   test("a missing size is a 400", () => {
@@ -144,7 +148,10 @@ describe("ChunkedDecoder", () => {
   });
 
   test("a trailer section over the limit is a 431", () => {
-    fails(`0\r\nA: ${"x".repeat(200)}\r\n\r\n`, 431, "TRAILERS_TOO_LARGE", { maxChunkLineBytes: 64, maxTrailerBytes: 100 });
+    fails(`0\r\nA: ${"x".repeat(200)}\r\n\r\n`, 431, "TRAILERS_TOO_LARGE", {
+      maxChunkLineBytes: 64,
+      maxTrailerBytes: 100,
+    });
   });
 
   test("an unfinished body is not done", () => {

@@ -23,7 +23,10 @@ after(async () => {
   await Promise.all(servers.map((s) => s.close(100)));
 });
 
-async function serve(handler: Handler | ((req: Request, res: Response) => boolean | Promise<boolean>), options: Partial<EngineOptions> = {}): Promise<number> {
+async function serve(
+  handler: Handler | ((req: Request, res: Response) => boolean | Promise<boolean>),
+  options: Partial<EngineOptions> = {},
+): Promise<number> {
   const h: Handler = typeof handler === "function" ? { handle: handler } : handler;
   const server = new HttpServer(h, { ...OPTIONS, ...options });
   servers.push(server);
@@ -45,7 +48,11 @@ function delay(ms: number): Promise<void> {
 }
 
 /** Collects what a socket receives; `until` waits for a predicate on the bytes so far. */
-function collector(socket: net.Socket): { bytes: () => Buffer; until: (p: (b: Buffer) => boolean, ms?: number) => Promise<Buffer>; closed: Promise<void> } {
+function collector(socket: net.Socket): {
+  bytes: () => Buffer;
+  until: (p: (b: Buffer) => boolean, ms?: number) => Promise<Buffer>;
+  closed: Promise<void>;
+} {
   const chunks: Buffer[] = [];
   const waiters: Array<() => void> = [];
   socket.on("data", (d: Buffer) => {
@@ -91,7 +98,10 @@ describe("handler outcomes", () => {
       return true;
     });
     const { bytes } = await exchange(port, GET("/reject") + GET("/ok", "Connection: close\r\n"));
-    assert.deepEqual(parseResponses(bytes).map((r) => r.status), [500, 200]);
+    assert.deepEqual(
+      parseResponses(bytes).map((r) => r.status),
+      [500, 200],
+    );
   });
 
   test("a chain in which every handler declines answers 404", async () => {
@@ -159,26 +169,29 @@ describe("request bodies", () => {
   });
 
   test("a handler slow to resume the body is not taken for a slow client (no 408)", async () => {
-    const port = await serve((req, res) => {
-      let body = "";
-      let paused = false;
-      req.readBody({
-        data(chunk) {
-          body += chunk.toString();
-          if (paused) return true;
-          paused = true;
-          setTimeout(() => req.resumeBody(), 700);
-          return false;
-        },
-        end() {
-          res.send(200, [], body);
-        },
-        error(err) {
-          if (!res.headersSent) res.send(500, [], String(err));
-        },
-      });
-      return true;
-    }, { bodyTimeoutMs: 200 });
+    const port = await serve(
+      (req, res) => {
+        let body = "";
+        let paused = false;
+        req.readBody({
+          data(chunk) {
+            body += chunk.toString();
+            if (paused) return true;
+            paused = true;
+            setTimeout(() => req.resumeBody(), 700);
+            return false;
+          },
+          end() {
+            res.send(200, [], body);
+          },
+          error(err) {
+            if (!res.headersSent) res.send(500, [], String(err));
+          },
+        });
+        return true;
+      },
+      { bodyTimeoutMs: 200 },
+    );
     const socket = await connect(port);
     const c = collector(socket);
     socket.write("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello");
@@ -199,7 +212,9 @@ describe("request bodies", () => {
     });
     const socket = await connect(port);
     const c = collector(socket);
-    socket.write("POST /up HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\nConnection: close\r\n\r\n");
+    socket.write(
+      "POST /up HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\nConnection: close\r\n\r\n",
+    );
     await delay(100);
     assert.equal(c.bytes().length, 0, "nothing before the handler reads the body");
     release();
@@ -228,11 +243,17 @@ describe("request bodies", () => {
 
   test("a Content-Length over the body limit is a 413 before the handler runs", async () => {
     let called = false;
-    const port = await serve((req, res) => {
-      called = true;
-      return echo(req, res);
-    }, { maxBodyBytes: 10 });
-    const { bytes, closed } = await exchange(port, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n01234567890");
+    const port = await serve(
+      (req, res) => {
+        called = true;
+        return echo(req, res);
+      },
+      { maxBodyBytes: 10 },
+    );
+    const { bytes, closed } = await exchange(
+      port,
+      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n01234567890",
+    );
     assert.equal(parseResponses(bytes)[0]!.status, 413);
     assert.equal(closed, true);
     assert.equal(called, false);
@@ -240,7 +261,10 @@ describe("request bodies", () => {
 
   test("a chunked body growing over the body limit is a 413", async () => {
     const port = await serve(echo, { maxBodyBytes: 10 });
-    const { bytes, closed } = await exchange(port, "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n6\r\n012345\r\n0\r\n\r\n");
+    const { bytes, closed } = await exchange(
+      port,
+      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n6\r\n012345\r\n0\r\n\r\n",
+    );
     assert.equal(parseResponses(bytes)[0]!.status, 413);
     assert.equal(closed, true);
   });
@@ -250,7 +274,8 @@ describe("request bodies", () => {
     const socket = await connect(port);
     socket.setNoDelay(true);
     const c = collector(socket);
-    const wire = "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+    const wire =
+      "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
       "5;x=y\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: 1\r\n\r\n";
     for (let i = 0; i < wire.length; i += 3) {
       socket.write(wire.slice(i, i + 3));
@@ -264,7 +289,10 @@ describe("request bodies", () => {
 
   test("a malformed chunked body is a 400 that closes", async () => {
     const port = await serve(echo);
-    const { bytes, closed } = await exchange(port, "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+    const { bytes, closed } = await exchange(
+      port,
+      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    );
     assert.equal(parseResponses(bytes)[0]!.status, 400);
     assert.equal(closed, true);
   });
@@ -281,9 +309,15 @@ describe("request bodies", () => {
       return true;
     });
     const smuggled = GET("/smuggled");
-    const { bytes, closed } = await exchange(port, `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX${smuggled}`);
+    const { bytes, closed } = await exchange(
+      port,
+      `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX${smuggled}`,
+    );
     const responses = parseResponses(bytes);
-    assert.deepEqual(responses.map((r) => r.status), [422]);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [422],
+    );
     assert.equal(responses[0]!.headers.connection, "close");
     assert.equal(closed, true);
   });
@@ -293,9 +327,16 @@ describe("request bodies", () => {
       res.send(200, [], req.path);
       return true;
     });
-    const { bytes } = await exchange(port, "POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" +
-      "POST /b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\n" + GET("/c", "Connection: close\r\n"));
-    assert.deepEqual(parseResponses(bytes).map((r) => r.body.toString()), ["/a", "/b", "/c"]);
+    const { bytes } = await exchange(
+      port,
+      "POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" +
+        "POST /b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\n" +
+        GET("/c", "Connection: close\r\n"),
+    );
+    assert.deepEqual(
+      parseResponses(bytes).map((r) => r.body.toString()),
+      ["/a", "/b", "/c"],
+    );
   });
 
   test("a large unread chunked body held while the handler works is still discarded", async () => {
@@ -307,17 +348,33 @@ describe("request bodies", () => {
     });
     const chunk = `100000\r\n${"x".repeat(0x100000)}\r\n`;
     const body = chunk.repeat(3) + "0\r\n\r\n";
-    const { bytes } = await exchange(port, `POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${body}` + GET("/next", "Connection: close\r\n"), { timeoutMs: 4000 });
-    assert.deepEqual(parseResponses(bytes).map((r) => r.body.toString()), ["/big", "/next"]);
+    const { bytes } = await exchange(
+      port,
+      `POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${body}` +
+        GET("/next", "Connection: close\r\n"),
+      { timeoutMs: 4000 },
+    );
+    assert.deepEqual(
+      parseResponses(bytes).map((r) => r.body.toString()),
+      ["/big", "/next"],
+    );
   });
 });
 
 describe("heads that arrive whole (parsed without a separate scan for their end)", () => {
   test("pipelined requests in one read, the read ending in an empty line, are each answered in order", async () => {
     const port = await serve(echo);
-    const { bytes } = await exchange(port, GET("/a") + `POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\nxx\r\n\r\nxx` + GET("/c", "Connection: close\r\n"));
+    const { bytes } = await exchange(
+      port,
+      GET("/a") +
+        `POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\nxx\r\n\r\nxx` +
+        GET("/c", "Connection: close\r\n"),
+    );
     const responses = parseResponses(bytes);
-    assert.deepEqual(responses.map((r) => r.headers["x-path"]), ["/a", "/b", "/c"]);
+    assert.deepEqual(
+      responses.map((r) => r.headers["x-path"]),
+      ["/a", "/b", "/c"],
+    );
     assert.equal(responses[1]!.body.toString(), "xx\r\n\r\nxx", "a body holding an empty line is body, not a head end");
   });
 
@@ -326,10 +383,15 @@ describe("heads that arrive whole (parsed without a separate scan for their end)
     const bareLf = parseResponses((await exchange(port, "GET / HTTP/1.1\r\nHost: t\nX: 1\r\n\r\n")).bytes);
     assert.equal(bareLf[0]!.status, 400);
     assert.match(bareLf[0]!.body.toString(), /LF without CR/);
-    const large = parseResponses((await exchange(port, `GET / HTTP/1.1\r\nHost: t\r\nX: ${"a".repeat(300)}\r\n\r\n`)).bytes);
+    const large = parseResponses(
+      (await exchange(port, `GET / HTTP/1.1\r\nHost: t\r\nX: ${"a".repeat(300)}\r\n\r\n`)).bytes,
+    );
     assert.equal(large[0]!.status, 431);
     const roomy = await serve(echo);
-    const line = parseResponses((await exchange(roomy, `GET /${"a".repeat(OPTIONS.limits.maxRequestLineBytes)} HTTP/1.1\r\nHost: t\r\n\r\n`)).bytes);
+    const line = parseResponses(
+      (await exchange(roomy, `GET /${"a".repeat(OPTIONS.limits.maxRequestLineBytes)} HTTP/1.1\r\nHost: t\r\n\r\n`))
+        .bytes,
+    );
     assert.equal(line[0]!.status, 414);
   });
 });
@@ -353,7 +415,9 @@ describe("half-close", () => {
       res.send(200, [], body);
       return true;
     });
-    const { bytes, closed } = await exchange(port, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbody", { end: true });
+    const { bytes, closed } = await exchange(port, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbody", {
+      end: true,
+    });
     const [res] = parseResponses(bytes);
     assert.equal(res!.status, 200);
     assert.equal(res!.body.toString(), "body");
@@ -366,7 +430,9 @@ describe("half-close", () => {
       res.send(202, [], "ignored the body");
       return true;
     });
-    const { bytes, closed } = await exchange(port, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbody", { end: true });
+    const { bytes, closed } = await exchange(port, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbody", {
+      end: true,
+    });
     assert.equal(parseResponses(bytes)[0]!.status, 202);
     assert.equal(closed, true);
   });
@@ -383,7 +449,9 @@ describe("half-close", () => {
       }
       return true;
     });
-    const { bytes, closed } = await exchange(port, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nshort", { end: true });
+    const { bytes, closed } = await exchange(port, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nshort", {
+      end: true,
+    });
     assert.equal(parseResponses(bytes)[0]!.status, 400);
     assert.equal(closed, true);
     assert.ok(failure !== undefined);
@@ -392,20 +460,29 @@ describe("half-close", () => {
 
 describe("idle connections", () => {
   test("a stray CRLF after a request leaves the connection idle: no 408 at the timeout (RFC 9112 §2.2)", async () => {
-    const port = await serve((_req, res) => {
-      res.send(200, [], "x");
-      return true;
-    }, { keepAliveTimeoutMs: 200, headersTimeoutMs: 200 });
+    const port = await serve(
+      (_req, res) => {
+        res.send(200, [], "x");
+        return true;
+      },
+      { keepAliveTimeoutMs: 200, headersTimeoutMs: 200 },
+    );
     const { bytes, closed } = await exchange(port, `POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nb\r\n`);
-    assert.deepEqual(parseResponses(bytes).map((r) => r.status), [200]);
+    assert.deepEqual(
+      parseResponses(bytes).map((r) => r.status),
+      [200],
+    );
     assert.equal(closed, true);
   });
 
   test("a stray CRLF split across two reads also leaves the connection idle", async () => {
-    const port = await serve((_req, res) => {
-      res.send(200, [], "x");
-      return true;
-    }, { keepAliveTimeoutMs: 200, headersTimeoutMs: 200 });
+    const port = await serve(
+      (_req, res) => {
+        res.send(200, [], "x");
+        return true;
+      },
+      { keepAliveTimeoutMs: 200, headersTimeoutMs: 200 },
+    );
     const socket = await connect(port);
     socket.setNoDelay(true);
     const c = collector(socket);
@@ -413,14 +490,20 @@ describe("idle connections", () => {
     await delay(30);
     socket.write("\n");
     await c.closed;
-    assert.deepEqual(parseResponses(c.bytes()).map((r) => r.status), [200]);
+    assert.deepEqual(
+      parseResponses(c.bytes()).map((r) => r.status),
+      [200],
+    );
   });
 
   test("a head started after a split stray CRLF gets the headers timeout, not the idle one", async () => {
-    const port = await serve((req, res) => {
-      res.send(200, [], req.path);
-      return true;
-    }, { keepAliveTimeoutMs: 300, headersTimeoutMs: 5000 });
+    const port = await serve(
+      (req, res) => {
+        res.send(200, [], req.path);
+        return true;
+      },
+      { keepAliveTimeoutMs: 300, headersTimeoutMs: 5000 },
+    );
     const socket = await connect(port);
     socket.setNoDelay(true);
     const c = collector(socket);
@@ -432,7 +515,10 @@ describe("idle connections", () => {
     await delay(600);
     socket.write("Connection: close\r\n\r\n");
     await c.closed;
-    assert.deepEqual(parseResponses(c.bytes()).map((r) => r.body.toString()), ["/1", "/2"]);
+    assert.deepEqual(
+      parseResponses(c.bytes()).map((r) => r.body.toString()),
+      ["/1", "/2"],
+    );
   });
 
   test("empty lines before a pipelined request are skipped", async () => {
@@ -441,18 +527,24 @@ describe("idle connections", () => {
       return true;
     });
     const { bytes } = await exchange(port, `${GET("/1")}\r\n\r\n${GET("/2", "Connection: close\r\n")}`);
-    assert.deepEqual(parseResponses(bytes).map((r) => r.body.toString()), ["/1", "/2"]);
+    assert.deepEqual(
+      parseResponses(bytes).map((r) => r.body.toString()),
+      ["/1", "/2"],
+    );
   });
 });
 
 describe("closing", () => {
   test("a large response before a close is not cut short by the linger timer", async () => {
     const size = 8 << 20;
-    const port = await serve((_req, res) => {
-      res.closeAfter();
-      res.send(200, [], Buffer.alloc(size, 0x61));
-      return true;
-    }, { lingerMs: 100 });
+    const port = await serve(
+      (_req, res) => {
+        res.closeAfter();
+        res.send(200, [], Buffer.alloc(size, 0x61));
+        return true;
+      },
+      { lingerMs: 100 },
+    );
     const socket = await connect(port);
     const c = collector(socket);
     socket.pause();
@@ -484,11 +576,14 @@ describe("closing", () => {
   });
 
   test("Connection: close with an unread body still lingers: the client gets the response, not a reset", async () => {
-    const port = await serve((_req, res) => {
-      // Answered without reading the body, which is larger than the discard limit.
-      res.send(413, [], "too big\n");
-      return true;
-    }, { discardBodyBytes: 1024 });
+    const port = await serve(
+      (_req, res) => {
+        // Answered without reading the body, which is larger than the discard limit.
+        res.send(413, [], "too big\n");
+        return true;
+      },
+      { discardBodyBytes: 1024 },
+    );
     const socket = await connect(port);
     const c = collector(socket);
     let reset = false;
@@ -506,10 +601,13 @@ describe("closing", () => {
   });
 
   test("a closing client refused with 413 while still sending its body gets the 413 and a clean close, not a reset", async () => {
-    const port = await serve((_req, res) => {
-      res.send(200, [], "ok\n");
-      return true;
-    }, { maxBodyBytes: 1000 });
+    const port = await serve(
+      (_req, res) => {
+        res.send(200, [], "ok\n");
+        return true;
+      },
+      { maxBodyBytes: 1000 },
+    );
     for (const head of [
       "POST /x HTTP/1.0\r\nContent-Length: 100000000\r\n\r\n",
       "POST /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 100000000\r\n\r\n",
@@ -541,25 +639,28 @@ describe("closing", () => {
 
   test("a body reader that pauses on the last chunk does not stall the next pipelined request", async () => {
     for (const later of [false, true]) {
-      const port = await serve((req, res) => {
-        if (!req.hasBody) {
-          res.send(200, [], "second");
+      const port = await serve(
+        (req, res) => {
+          if (!req.hasBody) {
+            res.send(200, [], "second");
+            return true;
+          }
+          req.readBody({
+            data: () => {
+              setTimeout(() => req.resumeBody(), 20);
+              return false;
+            },
+            end: () => {
+              const send = (): void => res.send(200, [], "first");
+              if (later) setImmediate(send);
+              else send();
+            },
+            error: () => {},
+          });
           return true;
-        }
-        req.readBody({
-          data: () => {
-            setTimeout(() => req.resumeBody(), 20);
-            return false;
-          },
-          end: () => {
-            const send = (): void => res.send(200, [], "first");
-            if (later) setImmediate(send);
-            else send();
-          },
-          error: () => {},
-        });
-        return true;
-      }, { headersTimeoutMs: 3000 });
+        },
+        { headersTimeoutMs: 3000 },
+      );
       const socket = await connect(port);
       const c = collector(socket);
       // The second head arrives in two pieces, the second after the first response.
@@ -567,20 +668,26 @@ describe("closing", () => {
       await delay(150);
       socket.write("Host: a\r\nConnection: close\r\n\r\n");
       await c.until((b) => b.includes("second"), 2500);
-      assert.deepEqual(parseResponses(c.bytes()).map((r) => r.body.toString()), ["first", "second"]);
+      assert.deepEqual(
+        parseResponses(c.bytes()).map((r) => r.body.toString()),
+        ["first", "second"],
+      );
       socket.destroy();
     }
   });
 
   test("a client's FIN read while its response is still held for the log does not lose the response", async () => {
-    const port = await serve((_req, res) => {
-      // Answer from an immediate: the hold then lasts into the next turn, when the FIN is read.
-      setImmediate(() => {
-        holdWrites(() => {});
-        res.send(200, [], "held");
-      });
-      return true;
-    }, { maxRequestsPerConnection: 1 });
+    const port = await serve(
+      (_req, res) => {
+        // Answer from an immediate: the hold then lasts into the next turn, when the FIN is read.
+        setImmediate(() => {
+          holdWrites(() => {});
+          res.send(200, [], "held");
+        });
+        return true;
+      },
+      { maxRequestsPerConnection: 1 },
+    );
     for (let i = 0; i < 20; i++) {
       const socket = await connect(port);
       const c = collector(socket);
@@ -592,10 +699,13 @@ describe("closing", () => {
   });
 
   test("a request over the per-connection limit closes after its response", async () => {
-    const port = await serve((_req, res) => {
-      res.send(200, [], "x");
-      return true;
-    }, { maxRequestsPerConnection: 2 });
+    const port = await serve(
+      (_req, res) => {
+        res.send(200, [], "x");
+        return true;
+      },
+      { maxRequestsPerConnection: 2 },
+    );
     const { bytes, closed } = await exchange(port, GET("/1") + GET("/2") + GET("/3"));
     const responses = parseResponses(bytes);
     assert.equal(responses.length, 2);

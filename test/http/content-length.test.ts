@@ -40,7 +40,10 @@ test("non-digits, signs and empty members are invalid; different values conflict
     const { buf, fields } = fieldsFor([[F_CONTENT_LENGTH, v]]);
     assert.equal(contentLengthOf(buf, fields), CONTENT_LENGTH_INVALID, JSON.stringify(v));
   }
-  const { buf, fields } = fieldsFor([[F_CONTENT_LENGTH, "1"], [F_CONTENT_LENGTH, "2"]]);
+  const { buf, fields } = fieldsFor([
+    [F_CONTENT_LENGTH, "1"],
+    [F_CONTENT_LENGTH, "2"],
+  ]);
   assert.equal(contentLengthOf(buf, fields), CONTENT_LENGTH_CONFLICT);
 });
 

@@ -21,7 +21,19 @@ test("every known field name is identified in lower, upper and mixed case", () =
 });
 
 test("near misses and unknown names are not identified", () => {
-  for (const name of ["hosts", "hist", "content-lengt", "content-lengthx", "Content-Type", "cookies", "rang", "ranges", "te-", "", "x".repeat(40)]) {
+  for (const name of [
+    "hosts",
+    "hist",
+    "content-lengt",
+    "content-lengthx",
+    "Content-Type",
+    "cookies",
+    "rang",
+    "ranges",
+    "te-",
+    "",
+    "x".repeat(40),
+  ]) {
     assert.equal(id(name), -1, name);
   }
   // One byte changed in each position of a known name.

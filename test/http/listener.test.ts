@@ -17,12 +17,15 @@ async function listen(): Promise<number> {
 
 test("a port in use fails with Node's error shape (code EADDRINUSE, syscall listen)", async () => {
   const port = await listen();
-  await assert.rejects(Listener.open({ port, host: "127.0.0.1" }, () => {}), (error: NodeJS.ErrnoException) => {
-    assert.equal(error.code, "EADDRINUSE");
-    assert.equal(error.syscall, "listen");
-    assert.match(error.message, /EADDRINUSE/);
-    return true;
-  });
+  await assert.rejects(
+    Listener.open({ port, host: "127.0.0.1" }, () => {}),
+    (error: NodeJS.ErrnoException) => {
+      assert.equal(error.code, "EADDRINUSE");
+      assert.equal(error.syscall, "listen");
+      assert.match(error.message, /EADDRINUSE/);
+      return true;
+    },
+  );
 });
 
 test("reusePort lets two listeners share a port", async () => {

@@ -5,11 +5,21 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { HttpError } from "../../src/http/errors.ts";
 import { F_HOST } from "../../src/http/headers.ts";
-import { DEFAULT_PARSE_LIMITS, HEAD_INCOMPLETE, type HeadScan, type ParseLimits, parseRequestHead, scanHead } from "../../src/http/parse-request.ts";
+import {
+  DEFAULT_PARSE_LIMITS,
+  HEAD_INCOMPLETE,
+  type HeadScan,
+  type ParseLimits,
+  parseRequestHead,
+  scanHead,
+} from "../../src/http/parse-request.ts";
 import { RequestHead } from "../../src/http/request-head.ts";
 
 /** Scans and parses `text` (latin1) as one buffer; returns the head or the error. */
-function parse(text: string | Buffer, limits: ParseLimits = DEFAULT_PARSE_LIMITS): RequestHead | HttpError | "incomplete" {
+function parse(
+  text: string | Buffer,
+  limits: ParseLimits = DEFAULT_PARSE_LIMITS,
+): RequestHead | HttpError | "incomplete" {
   const buf = typeof text === "string" ? Buffer.from(text, "latin1") : text;
   const scan: HeadScan = { pos: 0, lineStart: 0, lines: 0 };
   const end = scanHead(buf, 0, buf.length, scan, limits);
@@ -28,7 +38,8 @@ function ok(text: string, limits?: ParseLimits): RequestHead {
 
 function fails(text: string, status: number, code?: string, limits?: ParseLimits): HttpError {
   const result = parse(text, limits);
-  if (!(result instanceof HttpError)) assert.fail(`expected ${status}, got ${result === "incomplete" ? result : "a parse"}`);
+  if (!(result instanceof HttpError))
+    assert.fail(`expected ${status}, got ${result === "incomplete" ? result : "a parse"}`);
   assert.equal(result.status, status, result.message);
   if (code !== undefined) assert.equal(result.code, code);
   return result;
@@ -182,7 +193,11 @@ describe("HTTP version (RFC 9112 §2.3)", () => {
 describe("field lines (RFC 9112 §5, RFC 9110 §5.5–§5.6)", () => {
   test("names keep their case, values lose surrounding whitespace", () => {
     const head = ok(`GET / HTTP/1.1\r\n${H}X-Thing:  \t a b \t \r\nEmpty:\r\n\r\n`);
-    assert.deepEqual(head.headerEntries(), [["Host", "example.com"], ["X-Thing", "a b"], ["Empty", ""]]);
+    assert.deepEqual(head.headerEntries(), [
+      ["Host", "example.com"],
+      ["X-Thing", "a b"],
+      ["Empty", ""],
+    ]);
     assert.equal(head.header("x-thing"), "a b");
   });
 
@@ -289,7 +304,11 @@ describe("Transfer-Encoding (RFC 9112 §6.1, §6.3)", () => {
   });
 
   test("chunked twice is a 400", () => {
-    fails(`POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n`, 400, "CHUNKED_NOT_LAST");
+    fails(
+      `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      400,
+      "CHUNKED_NOT_LAST",
+    );
   });
 
   test("a coding without chunked is a 400", () => {
@@ -305,7 +324,11 @@ describe("Transfer-Encoding (RFC 9112 §6.1, §6.3)", () => {
   });
 
   test("Transfer-Encoding with Content-Length is a 400 that closes", () => {
-    const error = fails(`POST / HTTP/1.1\r\n${H}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n`, 400, "CONTENT_LENGTH_WITH_TRANSFER_ENCODING");
+    const error = fails(
+      `POST / HTTP/1.1\r\n${H}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      400,
+      "CONTENT_LENGTH_WITH_TRANSFER_ENCODING",
+    );
     assert.equal(error.close, true);
   });
 
@@ -382,7 +405,12 @@ describe("Connection and Expect", () => {
 });
 
 describe("limits", () => {
-  const small: ParseLimits = { ...DEFAULT_PARSE_LIMITS, maxRequestLineBytes: 64, maxHeaderBytes: 256, maxHeaderCount: 3 };
+  const small: ParseLimits = {
+    ...DEFAULT_PARSE_LIMITS,
+    maxRequestLineBytes: 64,
+    maxHeaderBytes: 256,
+    maxHeaderCount: 3,
+  };
 
   test("a request line over the limit is a 414", () => {
     fails(`GET /${"a".repeat(8192)} HTTP/1.1\r\n${H}\r\n`, 414, "URI_TOO_LONG");

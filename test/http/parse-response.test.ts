@@ -78,10 +78,19 @@ test("persistence follows the version and Connection (RFC 9112 §9.3)", () => {
   assert.equal(ok("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").keepAlive, false);
   assert.equal(ok("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").keepAlive, false);
   assert.equal(ok("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n").keepAlive, true);
-  assert.equal(ok("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n").connectionUpgrade, true);
+  assert.equal(
+    ok("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n").connectionUpgrade,
+    true,
+  );
   // Several Connection lines or tokens: every one counts, whichever line says close.
-  assert.equal(ok("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").keepAlive, false);
-  assert.equal(ok("HTTP/1.0 200 OK\r\nConnection: X-Hop\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n").keepAlive, true);
+  assert.equal(
+    ok("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").keepAlive,
+    false,
+  );
+  assert.equal(
+    ok("HTTP/1.0 200 OK\r\nConnection: X-Hop\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n").keepAlive,
+    true,
+  );
   const named = ok("HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nContent-Length: 0\r\n\r\n");
   assert.equal(named.keepAlive, true);
   assert.equal(named.connectionNamesFields, true);
@@ -91,7 +100,10 @@ test("persistence follows the version and Connection (RFC 9112 §9.3)", () => {
 test("smuggling signals and broken framing are refused with 502", () => {
   fails("HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n", "BAD_STATUS_LINE");
   fails("HTTP/1.1 200x OK\r\nContent-Length: 0\r\n\r\n", "BAD_STATUS_LINE");
-  fails("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "CONTENT_LENGTH_WITH_TRANSFER_ENCODING");
+  fails(
+    "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "CONTENT_LENGTH_WITH_TRANSFER_ENCODING",
+  );
   fails("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", "BAD_CONTENT_LENGTH");
   fails("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "BAD_CONTENT_LENGTH");
   fails("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "UNKNOWN_TRANSFER_CODING");
@@ -144,7 +156,8 @@ test("the one-pass parse of a whole head agrees with scan + parse on every prefi
       const scan: HeadScan = { pos: 0, lineStart: 0, lines: 0 };
       const end = scanResponseHead(buf, 0, buf.length, scan, DEFAULT_RESPONSE_LIMITS);
       const slow = new ResponseHead();
-      const valid = typeof end === "number" && end !== -1 && parseResponseHead(buf, 0, end, DEFAULT_RESPONSE_LIMITS, slow) === null;
+      const valid =
+        typeof end === "number" && end !== -1 && parseResponseHead(buf, 0, end, DEFAULT_RESPONSE_LIMITS, slow) === null;
       assert.equal(whole, valid, `${JSON.stringify(text.slice(0, 40))} cut at ${cut}`);
       if (whole) {
         assert.equal(fast.headEnd, end);
@@ -163,7 +176,11 @@ test("field values read four bytes at a time from the read area give the same ve
     for (let at = 0; at < 9; at++) {
       const value = Buffer.from("abcdefghijk", "latin1");
       value[at] = b;
-      const text = Buffer.concat([Buffer.from("HTTP/1.1 200 OK\r\nX-A: ", "latin1"), value, Buffer.from("\r\nContent-Length: 0\r\n\r\n", "latin1")]);
+      const text = Buffer.concat([
+        Buffer.from("HTTP/1.1 200 OK\r\nX-A: ", "latin1"),
+        value,
+        Buffer.from("\r\nContent-Length: 0\r\n\r\n", "latin1"),
+      ]);
       for (const offset of [0, 1, 3]) {
         const read = readView(offset + text.length);
         read.fill(0x20, 0, offset);

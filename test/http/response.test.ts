@@ -40,7 +40,13 @@ class FakeSink implements ResponseSink {
   }
 }
 
-const source: RequestSource = { startBody() {}, resumeBody() {}, remoteAddress: "127.0.0.1", remotePort: 1, localPort: 2 };
+const source: RequestSource = {
+  startBody() {},
+  resumeBody() {},
+  remoteAddress: "127.0.0.1",
+  remotePort: 1,
+  localPort: 2,
+};
 
 function setup(method = "GET", versionMinor = 1, keepAlive = true): { sink: FakeSink; res: Response } {
   const req = new Request(source);
@@ -260,7 +266,7 @@ describe("serializeFields", () => {
 describe("Response.sendCopied / writeHeadCopied", () => {
   // One run of two adjacent field lines (Content-Type, ETag): byte ranges of `raw`, CRLF excluded; the
   // pair past `count` is a stale one from a reused list and must be ignored.
-  const raw = Buffer.from("X: 0\r\nContent-Type: text/plain\r\nETag: \"e\"\r\nX-Skip: 1\r\n", "latin1");
+  const raw = Buffer.from('X: 0\r\nContent-Type: text/plain\r\nETag: "e"\r\nX-Skip: 1\r\n', "latin1");
   const fields = { raw, lines: [6, 41, 99, 99], count: 2, extra: Buffer.from("Via: 1.1 portico\r\n", "latin1") };
 
   test("copies the field runs as bytes, then Via, Content-Length and the body, in one write", () => {
@@ -269,7 +275,12 @@ describe("Response.sendCopied / writeHeadCopied", () => {
     assert.equal(sink.writes.length, 1);
     const { head, body } = split(sink.text);
     assert.equal(head[0], "HTTP/1.1 200 OK");
-    assert.deepEqual(head.slice(3), ["Content-Type: text/plain", 'ETag: "e"', "Via: 1.1 portico", "Content-Length: 10"]);
+    assert.deepEqual(head.slice(3), [
+      "Content-Type: text/plain",
+      'ETag: "e"',
+      "Via: 1.1 portico",
+      "Content-Length: 10",
+    ]);
     assert.equal(body, "0123456789");
     assert.deepEqual(sink.done, [{ keepAlive: true }]);
   });
@@ -305,7 +316,10 @@ describe("Response.sendCopied / writeHeadCopied", () => {
     chunked.res.writeHeadCopied(200, fields);
     chunked.res.write(Buffer.from("ab"));
     chunked.res.end(undefined, ["X-Sum: 1", "Server-Timing: db;dur=5"]);
-    assert.ok(chunked.sink.text.endsWith("2\r\nab\r\n0\r\nX-Sum: 1\r\nServer-Timing: db;dur=5\r\n\r\n"), chunked.sink.text);
+    assert.ok(
+      chunked.sink.text.endsWith("2\r\nab\r\n0\r\nX-Sum: 1\r\nServer-Timing: db;dur=5\r\n\r\n"),
+      chunked.sink.text,
+    );
     const sized = setup();
     sized.res.writeHeadCopied(200, fields, 2);
     sized.res.end(Buffer.from("ab"), ["X-Sum: 1"]);

@@ -3,7 +3,14 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { HEAD_INCOMPLETE, type HeadScan, SCAN_BARE_LF, SCAN_FIRST_LINE_TOO_LONG, SCAN_TOO_LARGE, scanHeadEnd } from "../../src/http/scan-head.ts";
+import {
+  HEAD_INCOMPLETE,
+  type HeadScan,
+  SCAN_BARE_LF,
+  SCAN_FIRST_LINE_TOO_LONG,
+  SCAN_TOO_LARGE,
+  scanHeadEnd,
+} from "../../src/http/scan-head.ts";
 
 const LIMITS = { maxFirstLineBytes: 64, maxHeadBytes: 256, leadingEmptyLines: true };
 

@@ -175,7 +175,9 @@ test("a request answered later reads its own head, though other connections' rea
   const replies = sockets.map((s) => readAll(s));
   sockets.forEach((s, i) => {
     // Two pipelined requests per connection: the second waits in the connection's buffer.
-    s.end(`GET /a${i} HTTP/1.1\r\nHost: t\r\nX-Token: first-${i}\r\n\r\nGET /b${i} HTTP/1.1\r\nHost: t\r\nX-Token: second-${i}\r\n\r\n`);
+    s.end(
+      `GET /a${i} HTTP/1.1\r\nHost: t\r\nX-Token: first-${i}\r\n\r\nGET /b${i} HTTP/1.1\r\nHost: t\r\nX-Token: second-${i}\r\n\r\n`,
+    );
   });
   const all = await Promise.all(replies);
   all.forEach((bytes, i) => {
@@ -224,7 +226,9 @@ test("a body handed to a sink stays intact after later reads reuse the buffer", 
 });
 
 test("connect tries each address of a name until one answers (::1 refused, then 127.0.0.1)", async () => {
-  const dnsp = (await import("node:dns/promises")).default as unknown as { lookup: (...args: unknown[]) => Promise<unknown> };
+  const dnsp = (await import("node:dns/promises")).default as unknown as {
+    lookup: (...args: unknown[]) => Promise<unknown>;
+  };
   const realLookup = dnsp.lookup;
   dnsp.lookup = async (host: unknown, options?: unknown) => {
     if (host !== "dual.test") return realLookup(host, options);

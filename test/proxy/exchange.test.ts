@@ -149,8 +149,11 @@ function collectingResponse(): { res: Response; done: Promise<{ status: number; 
   return { res: res as unknown as Response, done };
 }
 
-test("bodies arrive intact across split heads, many small reads and large ones, on one pooled socket", { timeout: 15_000 }, async () => {
-  const pattern = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
+test("bodies arrive intact across split heads, many small reads and large ones, on one pooled socket", {
+  timeout: 15_000,
+}, async () => {
+  const pattern = (n: number, seed: number): Buffer =>
+    Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
   const small = pattern(700, 1);
   const large = pattern(300_000, 2);
   const pieces = Array.from({ length: 60 }, (_, i) => pattern(50 + i, i));
@@ -200,7 +203,13 @@ test("bodies arrive intact across split heads, many small reads and large ones, 
   );
   const settings = { maxAttempts: 1, rewriteHost: false, proto: "http" };
   try {
-    const cases = [["/small", small], ["/pieces", Buffer.concat(pieces)], ["/large", large], ["/small", small], ["/pieces", Buffer.concat(pieces)]] as const;
+    const cases = [
+      ["/small", small],
+      ["/pieces", Buffer.concat(pieces)],
+      ["/large", large],
+      ["/small", small],
+      ["/pieces", Buffer.concat(pieces)],
+    ] as const;
     const results: Array<{ status: number; parts: Buffer[] }> = [];
     for (const [path] of cases) {
       const client = collectingResponse();

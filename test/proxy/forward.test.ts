@@ -6,7 +6,14 @@ import { test } from "node:test";
 import { DEFAULT_PARSE_LIMITS, parseRequestHead } from "../../src/http/parse-request.ts";
 import { DEFAULT_RESPONSE_LIMITS, parseResponseHead, ResponseHead } from "../../src/http/parse-response.ts";
 import { RequestHead } from "../../src/http/request-head.ts";
-import { buildRequestHead, copiedResponseFields, type ForwardPlan, isForwardableTrailer, rewritePath, switchingProtocolsHead } from "../../src/proxy/forward.ts";
+import {
+  buildRequestHead,
+  copiedResponseFields,
+  type ForwardPlan,
+  isForwardableTrailer,
+  rewritePath,
+  switchingProtocolsHead,
+} from "../../src/proxy/forward.ts";
 
 function request(text: string): RequestHead {
   const buf = Buffer.from(text, "latin1");
@@ -16,27 +23,43 @@ function request(text: string): RequestHead {
   return head;
 }
 
-const PLAN: ForwardPlan = { clientAddress: "10.0.0.9", proto: "http", prefix: "/", basePath: null, host: null, upstreamAuthority: "127.0.0.1:9000", upgrade: true };
+const PLAN: ForwardPlan = {
+  clientAddress: "10.0.0.9",
+  proto: "http",
+  prefix: "/",
+  basePath: null,
+  host: null,
+  upstreamAuthority: "127.0.0.1:9000",
+  upgrade: true,
+};
 
 test("removes hop-by-hop fields, including those named in Connection", () => {
   const head = buildRequestHead(
-    request("GET /a?b=1 HTTP/1.1\r\nHost: site\r\nConnection: keep-alive, X-Secret\r\nKeep-Alive: 5\r\nTE: trailers\r\nX-Secret: 1\r\nProxy-Authorization: x\r\nAccept: */*\r\n\r\n"),
+    request(
+      "GET /a?b=1 HTTP/1.1\r\nHost: site\r\nConnection: keep-alive, X-Secret\r\nKeep-Alive: 5\r\nTE: trailers\r\nX-Secret: 1\r\nProxy-Authorization: x\r\nAccept: */*\r\n\r\n",
+    ),
     PLAN,
   ).toString("latin1");
   assert.match(head, /^GET \/a\?b=1 HTTP\/1\.1\r\nHost: site\r\nAccept: \*\/\*\r\n/);
-  for (const gone of ["Connection", "Keep-Alive", "TE:", "X-Secret", "Proxy-Authorization"]) assert.ok(!head.includes(gone), gone);
+  for (const gone of ["Connection", "Keep-Alive", "TE:", "X-Secret", "Proxy-Authorization"])
+    assert.ok(!head.includes(gone), gone);
   assert.ok(head.endsWith("\r\n\r\n"));
 });
 
 test("Host named in Connection is kept: it is never hop-by-hop", () => {
-  const head = buildRequestHead(request("GET /x HTTP/1.1\r\nHost: h\r\nConnection: host, close\r\n\r\n"), PLAN).toString("latin1");
+  const head = buildRequestHead(
+    request("GET /x HTTP/1.1\r\nHost: h\r\nConnection: host, close\r\n\r\n"),
+    PLAN,
+  ).toString("latin1");
   assert.match(head, /\r\nHost: h\r\n/);
   assert.equal(head.match(/\r\nHost:/gi)?.length, 1);
 });
 
 test("appends X-Forwarded-*, Forwarded and Via to what the client sent", () => {
   const head = buildRequestHead(
-    request("GET / HTTP/1.1\r\nHost: site:8080\r\nX-Forwarded-For: 1.2.3.4\r\nVia: 1.0 edge\r\nForwarded: for=1.2.3.4\r\n\r\n"),
+    request(
+      "GET / HTTP/1.1\r\nHost: site:8080\r\nX-Forwarded-For: 1.2.3.4\r\nVia: 1.0 edge\r\nForwarded: for=1.2.3.4\r\n\r\n",
+    ),
     { ...PLAN, clientAddress: "::1" },
   ).toString("latin1");
   assert.match(head, /\r\nX-Forwarded-For: 1\.2\.3\.4, ::1\r\n/);
@@ -57,7 +80,12 @@ test("a client's X-Forwarded-Proto and X-Forwarded-Host are replaced, not append
 });
 
 test("forwarding fields the client named in Connection are dropped before ours are added (RFC 9110 §7.6.1)", () => {
-  const head = buildRequestHead(request("GET / HTTP/1.1\r\nHost: site\r\nConnection: X-Forwarded-For, via\r\nX-Forwarded-For: 6.6.6.6\r\nVia: 1.1 forged\r\n\r\n"), PLAN).toString("latin1");
+  const head = buildRequestHead(
+    request(
+      "GET / HTTP/1.1\r\nHost: site\r\nConnection: X-Forwarded-For, via\r\nX-Forwarded-For: 6.6.6.6\r\nVia: 1.1 forged\r\n\r\n",
+    ),
+    PLAN,
+  ).toString("latin1");
   assert.match(head, /\r\nX-Forwarded-For: 10\.0\.0\.9\r\n/);
   assert.match(head, /\r\nVia: 1\.1 portico\r\n/);
   assert.ok(!head.includes("6.6.6.6") && !head.includes("forged"), head);
@@ -71,11 +99,17 @@ test("Via names the version each message was received in (RFC 9110 §7.6.3)", ()
   const current = buildRequestHead(request("GET / HTTP/1.1\r\nHost: site\r\n\r\n"), PLAN).toString("latin1");
   assert.match(current, /\r\nVia: 1\.1 portico\r\n/);
   assert.equal(copiedText(responseHead("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")), "Via: 1.0 portico\r\n");
-  assert.equal(copiedText(responseHead("HTTP/1.0 200 OK\r\nVia: 1.1 edge\r\nContent-Length: 0\r\n\r\n")), "Via: 1.1 edge, 1.0 portico\r\n");
+  assert.equal(
+    copiedText(responseHead("HTTP/1.0 200 OK\r\nVia: 1.1 edge\r\nContent-Length: 0\r\n\r\n")),
+    "Via: 1.1 edge, 1.0 portico\r\n",
+  );
 });
 
 test("rewrites Host to the upstream when asked, and supplies one for HTTP/1.0", () => {
-  const rewritten = buildRequestHead(request("GET / HTTP/1.1\r\nHost: site\r\n\r\n"), { ...PLAN, host: "127.0.0.1:9000" }).toString("latin1");
+  const rewritten = buildRequestHead(request("GET / HTTP/1.1\r\nHost: site\r\n\r\n"), {
+    ...PLAN,
+    host: "127.0.0.1:9000",
+  }).toString("latin1");
   assert.match(rewritten, /\r\nHost: 127\.0\.0\.1:9000\r\n/);
   assert.ok(!rewritten.includes("\r\nHost: site"));
   const old = buildRequestHead(request("GET / HTTP/1.0\r\n\r\n"), PLAN).toString("latin1");
@@ -84,15 +118,23 @@ test("rewrites Host to the upstream when asked, and supplies one for HTTP/1.0", 
 });
 
 test("re-declares framing and drops Expect (100 Continue is answered by the engine)", () => {
-  const chunked = buildRequestHead(request("POST / HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"), PLAN).toString("latin1");
+  const chunked = buildRequestHead(
+    request("POST / HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"),
+    PLAN,
+  ).toString("latin1");
   assert.match(chunked, /\r\nTransfer-Encoding: chunked\r\n/);
   assert.ok(!chunked.includes("Expect"));
-  const sized = buildRequestHead(request("PUT / HTTP/1.1\r\nHost: s\r\nContent-Length: 12\r\n\r\n"), PLAN).toString("latin1");
+  const sized = buildRequestHead(request("PUT / HTTP/1.1\r\nHost: s\r\nContent-Length: 12\r\n\r\n"), PLAN).toString(
+    "latin1",
+  );
   assert.match(sized, /\r\nContent-Length: 12\r\n/);
 });
 
 test("forwards an upgrade request with Connection: upgrade", () => {
-  const head = buildRequestHead(request("GET /ws HTTP/1.1\r\nHost: s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n"), PLAN).toString("latin1");
+  const head = buildRequestHead(
+    request("GET /ws HTTP/1.1\r\nHost: s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n"),
+    PLAN,
+  ).toString("latin1");
   assert.match(head, /\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n$/);
   assert.match(head, /\r\nSec-WebSocket-Key: k\r\n/);
 });
@@ -104,7 +146,11 @@ test("prefix stripping follows nginx proxy_pass: the URL's path replaces the pre
   assert.equal(rewritePath("/r", "/r", "/raw/reset"), "/raw/reset");
   assert.equal(rewritePath("/api/", "/api/", "/v1/"), "/v1/");
   assert.equal(rewritePath("/api/users", "/api", null), "/api/users");
-  const head = buildRequestHead(request("GET /api/x?q HTTP/1.1\r\nHost: s\r\n\r\n"), { ...PLAN, prefix: "/api", basePath: "/" }).toString("latin1");
+  const head = buildRequestHead(request("GET /api/x?q HTTP/1.1\r\nHost: s\r\n\r\n"), {
+    ...PLAN,
+    prefix: "/api",
+    basePath: "/",
+  }).toString("latin1");
   assert.match(head, /^GET \/x\?q HTTP\/1\.1\r\n/);
 });
 
@@ -124,22 +170,31 @@ function copiedText(head: ResponseHead): string {
 }
 
 test("response fields lose hop-by-hop fields, framing, Date and Server, and gain Via", () => {
-  const head = responseHead("HTTP/1.1 200 OK\r\nDate: x\r\nServer: up\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 1\r\nContent-Length: 3\r\nSet-Cookie: a=1\r\nTrailer: X-Sum\r\nProxy-Authenticate: Basic\r\nSet-Cookie: b=2\r\n\r\n");
+  const head = responseHead(
+    "HTTP/1.1 200 OK\r\nDate: x\r\nServer: up\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 1\r\nContent-Length: 3\r\nSet-Cookie: a=1\r\nTrailer: X-Sum\r\nProxy-Authenticate: Basic\r\nSet-Cookie: b=2\r\n\r\n",
+  );
   assert.equal(copiedText(head), "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nVia: 1.1 portico\r\n");
 });
 
 test("an upstream's Via is merged into the one Via line sent to the client (RFC 9110 §7.6.3)", () => {
-  const head = responseHead("HTTP/1.1 200 OK\r\nvia: 1.0 cache\r\nX-A: 1\r\nVia: 1.1 edge\r\nContent-Length: 0\r\n\r\n");
+  const head = responseHead(
+    "HTTP/1.1 200 OK\r\nvia: 1.0 cache\r\nX-A: 1\r\nVia: 1.1 edge\r\nContent-Length: 0\r\n\r\n",
+  );
   assert.equal(copiedText(head), "X-A: 1\r\nVia: 1.0 cache, 1.1 edge, 1.1 portico\r\n");
 });
 
 test("an unregistered status keeps the upstream's reason phrase; a registered one gets ours", () => {
-  assert.equal(copiedResponseFields(responseHead("HTTP/1.1 599 Network Thing\r\nContent-Length: 0\r\n\r\n")).reason, "Network Thing");
+  assert.equal(
+    copiedResponseFields(responseHead("HTTP/1.1 599 Network Thing\r\nContent-Length: 0\r\n\r\n")).reason,
+    "Network Thing",
+  );
   assert.equal(copiedResponseFields(responseHead("HTTP/1.1 200 Fine By Me\r\nContent-Length: 0\r\n\r\n")).reason, "");
 });
 
 test("a relayed 101 keeps the upstream's fields and its Upgrade, without hop-by-hop ones", () => {
-  const head = responseHead("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade, X-Hop\r\nX-Hop: 1\r\nSec-WebSocket-Accept: abc=\r\nDate: x\r\n\r\n");
+  const head = responseHead(
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade, X-Hop\r\nX-Hop: 1\r\nSec-WebSocket-Accept: abc=\r\nDate: x\r\n\r\n",
+  );
   assert.equal(
     switchingProtocolsHead(head).toString("latin1"),
     "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: abc=\r\nVia: 1.1 portico\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
@@ -147,15 +202,25 @@ test("a relayed 101 keeps the upstream's fields and its Upgrade, without hop-by-
 });
 
 test("an absolute-form target's authority becomes the Host sent upstream (RFC 9112 §3.2.2)", () => {
-  const head = buildRequestHead(request("GET http://real.example/x HTTP/1.1\r\nHost: other\r\n\r\n"), PLAN).toString("latin1");
+  const head = buildRequestHead(request("GET http://real.example/x HTTP/1.1\r\nHost: other\r\n\r\n"), PLAN).toString(
+    "latin1",
+  );
   assert.match(head, /^GET \/x HTTP\/1\.1\r\n/);
   assert.match(head, /\r\nHost: real\.example\r\n/);
   assert.ok(!head.includes("Host: other"));
 });
 
 test("framing and routing fields never travel as trailers; others do", () => {
-  for (const line of ["Transfer-Encoding: chunked", "content-length: 5", "Host: evil", "Connection: close", "TE: trailers", "Trailer: x"]) {
+  for (const line of [
+    "Transfer-Encoding: chunked",
+    "content-length: 5",
+    "Host: evil",
+    "Connection: close",
+    "TE: trailers",
+    "Trailer: x",
+  ]) {
     assert.equal(isForwardableTrailer(line), false, line);
   }
-  for (const line of ["X-Checksum: abc", "Server-Timing: db;dur=53"]) assert.equal(isForwardableTrailer(line), true, line);
+  for (const line of ["X-Checksum: abc", "Server-Timing: db;dur=53"])
+    assert.equal(isForwardableTrailer(line), true, line);
 });

@@ -25,9 +25,14 @@ test("an upstream leaving and rejoining the rotation is written with its source 
 test("upstream errors are written at most once a second per upstream and code, counting those left out", () => {
   const lines: string[] = [];
   let now = 1000;
-  const notices = new UpstreamNotices(0, (l) => lines.push(l), () => now);
+  const notices = new UpstreamNotices(
+    0,
+    (l) => lines.push(l),
+    () => now,
+  );
   notices.start();
-  const error = (upstream: string, code: string): void => upstreamErrorChannel.publish({ upstream, code, message: `${code} at ${upstream}` });
+  const error = (upstream: string, code: string): void =>
+    upstreamErrorChannel.publish({ upstream, code, message: `${code} at ${upstream}` });
   try {
     error("a:1", "CONNECT_FAILED");
     error("a:1", "CONNECT_FAILED");

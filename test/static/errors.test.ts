@@ -11,7 +11,8 @@ import { exchangeFor } from "../helpers/fake-exchange.ts";
 const err = (code: string) => Object.assign(new Error(code), { code });
 
 test("file system errors map to 404, 403 and 500", () => {
-  for (const code of ["ENOENT", "ENOTDIR", "ELOOP", "ENAMETOOLONG"]) assert.equal(statusForFsError(err(code)), 404, code);
+  for (const code of ["ENOENT", "ENOTDIR", "ELOOP", "ENAMETOOLONG"])
+    assert.equal(statusForFsError(err(code)), 404, code);
   for (const code of ["EACCES", "EPERM", "EISDIR", "EROFS"]) assert.equal(statusForFsError(err(code)), 403, code);
   for (const code of ["EIO", "EMFILE", "ENOSPC"]) assert.equal(statusForFsError(err(code)), 500, code);
   assert.equal(statusForFsError(null), 500);

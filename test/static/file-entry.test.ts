@@ -10,7 +10,18 @@ const HEAD = { cacheControl: "no-cache" };
 
 function entry(compressible: boolean, siblings: Parameters<typeof signatureOf>[1] = [null, null, null]) {
   const sibs = siblings.map((s) => (s === null ? null : { ...s, path: "/x.gz", body: Buffer.from("zz") }));
-  return new FileEntry("/x.txt", "/root/x.txt", STAT, signatureOf(STAT, siblings), mimeTypeOf("x.txt"), Buffer.from("hello world"), compressible, sibs, HEAD, Date.now());
+  return new FileEntry(
+    "/x.txt",
+    "/root/x.txt",
+    STAT,
+    signatureOf(STAT, siblings),
+    mimeTypeOf("x.txt"),
+    Buffer.from("hello world"),
+    compressible,
+    sibs,
+    HEAD,
+    Date.now(),
+  );
 }
 
 test("ETag is strong and built from inode, size and mtime; Last-Modified drops sub-second precision", () => {
@@ -18,7 +29,18 @@ test("ETag is strong and built from inode, size and mtime; Last-Modified drops s
   assert.match(e.etag, /^"[0-9a-z]+-[0-9a-z]+-[0-9a-z]+"$/);
   assert.equal(e.lastModified, "Mon, 01 Jan 2024 12:00:00 GMT");
   assert.equal(e.lastModifiedMs, Date.UTC(2024, 0, 1, 12));
-  const other = new FileEntry("/x.txt", "/root/x.txt", { ...STAT, mtimeMs: STAT.mtimeMs + 1 }, "", mimeTypeOf("x.txt"), null, false, [null, null, null], HEAD, Date.now());
+  const other = new FileEntry(
+    "/x.txt",
+    "/root/x.txt",
+    { ...STAT, mtimeMs: STAT.mtimeMs + 1 },
+    "",
+    mimeTypeOf("x.txt"),
+    null,
+    false,
+    [null, null, null],
+    HEAD,
+    Date.now(),
+  );
   assert.notEqual(other.etag, e.etag);
 });
 
@@ -26,7 +48,12 @@ test("the 200 and 304 heads carry the same validators, Cache-Control and Vary", 
   const e = entry(true);
   const ok = e.identity.ok!.fieldBlock;
   const nm = e.identity.notModified!.fieldBlock;
-  for (const line of [`ETag: ${e.etag}`, `Last-Modified: ${e.lastModified}`, "Cache-Control: no-cache", "Vary: Accept-Encoding"]) {
+  for (const line of [
+    `ETag: ${e.etag}`,
+    `Last-Modified: ${e.lastModified}`,
+    "Cache-Control: no-cache",
+    "Vary: Accept-Encoding",
+  ]) {
     assert.ok(ok.includes(line), `200 has ${line}`);
     assert.ok(nm.includes(line), `304 has ${line}`);
   }
@@ -38,7 +65,10 @@ test("the 200 and 304 heads carry the same validators, Cache-Control and Vary", 
 
 test("no Vary when nothing can be negotiated", () => {
   assert.ok(!entry(false).identity.ok!.fieldBlock.includes("Vary"));
-  assert.equal(entry(false).encoded.every((v) => v === null), true);
+  assert.equal(
+    entry(false).encoded.every((v) => v === null),
+    true,
+  );
 });
 
 test("a precompressed sibling becomes a ready variant with its own ETag and makes the entry negotiable", () => {
@@ -61,7 +91,10 @@ test("compressed variants are kept only when smaller", () => {
 });
 
 test("the signature changes with any sibling", () => {
-  assert.notEqual(signatureOf(STAT, [null, null, null]), signatureOf(STAT, [null, null, { size: 1, mtimeMs: 1, ino: 1 }]));
+  assert.notEqual(
+    signatureOf(STAT, [null, null, null]),
+    signatureOf(STAT, [null, null, { size: 1, mtimeMs: 1, ino: 1 }]),
+  );
 });
 
 test("stopCompressing leaves ready variants and marks the rest as absent", () => {
@@ -75,6 +108,17 @@ test("stopCompressing leaves ready variants and marks the rest as absent", () =>
 
 test("a modification time in the future is sent as the current time (RFC 9110 §8.8.2.1)", () => {
   const now = Date.UTC(2030, 5, 1, 10, 0, 0, 300);
-  const future = new FileEntry("/f", "/r/f", { ...STAT, mtimeMs: Date.UTC(2100, 0, 1) }, "", mimeTypeOf("f.txt"), null, false, [null, null, null], HEAD, now);
+  const future = new FileEntry(
+    "/f",
+    "/r/f",
+    { ...STAT, mtimeMs: Date.UTC(2100, 0, 1) },
+    "",
+    mimeTypeOf("f.txt"),
+    null,
+    false,
+    [null, null, null],
+    HEAD,
+    now,
+  );
   assert.equal(future.lastModified, "Sat, 01 Jun 2030 10:00:00 GMT");
 });

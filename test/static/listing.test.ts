@@ -4,15 +4,30 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { escapeHtml, type ListingItem, readListing, renderListingHtml, renderListingJson, sortListing } from "../../src/static/listing.ts";
+import {
+  escapeHtml,
+  type ListingItem,
+  readListing,
+  renderListingHtml,
+  renderListingJson,
+  sortListing,
+} from "../../src/static/listing.ts";
 import { DiskMap } from "../../src/static/lookup.ts";
 import { makeSite } from "../helpers/server.ts";
 
-const item = (name: string, directory = false, size = 1): ListingItem => ({ name, directory, size, mtimeMs: Date.UTC(2024, 0, 1) });
+const item = (name: string, directory = false, size = 1): ListingItem => ({
+  name,
+  directory,
+  size,
+  mtimeMs: Date.UTC(2024, 0, 1),
+});
 
 test("directories come first, then files, each by name", () => {
   const sorted = sortListing([item("b.txt"), item("zdir", true), item("a.txt"), item("adir", true)]);
-  assert.deepEqual(sorted.map((i) => i.name), ["adir", "zdir", "a.txt", "b.txt"]);
+  assert.deepEqual(
+    sorted.map((i) => i.name),
+    ["adir", "zdir", "a.txt", "b.txt"],
+  );
 });
 
 test("names are HTML-escaped in text and URL-encoded in links", () => {
@@ -53,6 +68,9 @@ test("readListing hides dotfiles and symlinks leaving the root", () => {
   fs.symlinkSync(path.join(outside, "secret.txt"), path.join(root, "link-out"));
   fs.symlinkSync(path.join(root, "a.txt"), path.join(root, "link-in"));
   return readListing(root, new DiskMap(root, { followSymlinks: false, index: [] })).then((items) => {
-    assert.deepEqual(items.map((i) => i.name), ["sub", "a.txt", "link-in"]);
+    assert.deepEqual(
+      items.map((i) => i.name),
+      ["sub", "a.txt", "link-in"],
+    );
   });
 });

@@ -8,7 +8,16 @@ import { DiskMap } from "../../src/static/lookup.ts";
 import { makeSite } from "../helpers/server.ts";
 
 const outside = makeSite({ "secret.txt": "secret" });
-const root = fs.realpathSync(makeSite({ "a.txt": "a", "a.txt.gz": "gz", "d/index.htm": "i", "e/x": "x", ".git/config": "c", ".well-known/w": "w" }));
+const root = fs.realpathSync(
+  makeSite({
+    "a.txt": "a",
+    "a.txt.gz": "gz",
+    "d/index.htm": "i",
+    "e/x": "x",
+    ".git/config": "c",
+    ".well-known/w": "w",
+  }),
+);
 fs.symlinkSync(path.join(outside, "secret.txt"), path.join(root, "out.txt"));
 fs.symlinkSync(path.join(root, "a.txt"), path.join(root, "in.txt"));
 fs.symlinkSync(path.join(root, ".git", "config"), path.join(root, "cfg"));

@@ -12,10 +12,26 @@ import { exchangeFor } from "../helpers/fake-exchange.ts";
 
 const TEXT = Buffer.from("abcdefghij".repeat(300));
 const fail = (error: unknown): void => assert.fail(String(error));
-const sender = new FileSender({ boundary: "B", maxRanges: 64, compress: (entry, index) => ensureCompressed(entry, index, () => {}, fail), onError: fail });
+const sender = new FileSender({
+  boundary: "B",
+  maxRanges: 64,
+  compress: (entry, index) => ensureCompressed(entry, index, () => {}, fail),
+  onError: fail,
+});
 
 function entry(compressible: boolean): FileEntry {
-  return new FileEntry("/t.txt", "/r/t.txt", { size: TEXT.length, mtimeMs: Date.UTC(2024, 0, 1), ino: 9 }, "", mimeTypeOf("t.txt"), TEXT, compressible, [null, null, null], { cacheControl: "no-cache" }, Date.now());
+  return new FileEntry(
+    "/t.txt",
+    "/r/t.txt",
+    { size: TEXT.length, mtimeMs: Date.UTC(2024, 0, 1), ino: 9 },
+    "",
+    mimeTypeOf("t.txt"),
+    TEXT,
+    compressible,
+    [null, null, null],
+    { cacheControl: "no-cache" },
+    Date.now(),
+  );
 }
 
 test("a plain GET of a cached file is answered synchronously with the prepared response", () => {

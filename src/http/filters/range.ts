@@ -129,7 +129,12 @@ export interface MultipartLayout {
 }
 
 /** Lays out a multipart/byteranges body (§14.6): part heads and the delimiter, with its exact length. */
-export function multipartLayout(ranges: readonly ByteRange[], size: number, contentType: string, boundary: string): MultipartLayout {
+export function multipartLayout(
+  ranges: readonly ByteRange[],
+  size: number,
+  contentType: string,
+  boundary: string,
+): MultipartLayout {
   const parts: MultipartPart[] = [];
   let length = 0;
   for (let i = 0; i < ranges.length; i++) {

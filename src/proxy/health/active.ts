@@ -6,7 +6,12 @@ import { Buffer } from "node:buffer";
 import net from "node:net";
 import { connectTls, type UpstreamTls } from "../tls-transport.ts";
 import { HEAD_INCOMPLETE, type HeadScan } from "../../http/parse-request.ts";
-import { DEFAULT_RESPONSE_LIMITS, parseResponseHead, ResponseHead, scanResponseHead } from "../../http/parse-response.ts";
+import {
+  DEFAULT_RESPONSE_LIMITS,
+  parseResponseHead,
+  ResponseHead,
+  scanResponseHead,
+} from "../../http/parse-response.ts";
 
 export interface ActiveOptions {
   readonly intervalMs: number;
@@ -138,7 +143,10 @@ export class HealthChecker {
   #probe(target: ProbeTarget, done: (ok: boolean, reason: string) => void): void {
     const options = this.#options;
     const secure = target.tls ?? null;
-    const socket = secure === null ? net.connect({ host: target.host, port: target.port }) : connectTls(target.host, target.port, secure);
+    const socket =
+      secure === null
+        ? net.connect({ host: target.host, port: target.port })
+        : connectTls(target.host, target.port, secure);
     this.#inFlight.add(socket);
     let finished = false;
     const finish = (ok: boolean, reason: string): void => {
@@ -149,9 +157,14 @@ export class HealthChecker {
       socket.destroy();
       done(ok, reason);
     };
-    const timer = setTimeout(() => finish(false, `health check timed out after ${options.timeoutMs} ms`), options.timeoutMs);
+    const timer = setTimeout(
+      () => finish(false, `health check timed out after ${options.timeoutMs} ms`),
+      options.timeoutMs,
+    );
     timer.unref();
-    socket.on("error", (error: NodeJS.ErrnoException) => finish(false, `health check failed: ${error.code ?? error.message}`));
+    socket.on("error", (error: NodeJS.ErrnoException) =>
+      finish(false, `health check failed: ${error.code ?? error.message}`),
+    );
     socket.on("close", () => finish(false, "health check: connection closed before a response"));
     // A TLS probe counts once the handshake (and the certificate check) has passed.
     socket.on(secure === null ? "connect" : "secureConnect", () => {
@@ -159,7 +172,9 @@ export class HealthChecker {
         finish(true, "connect check passed");
         return;
       }
-      socket.write(`GET ${options.path} HTTP/1.1\r\nHost: ${target.authority}\r\nUser-Agent: portico-health-check\r\nConnection: close\r\n\r\n`);
+      socket.write(
+        `GET ${options.path} HTTP/1.1\r\nHost: ${target.authority}\r\nUser-Agent: portico-health-check\r\nConnection: close\r\n\r\n`,
+      );
     });
     let buf: Buffer = Buffer.alloc(0);
     const scan: HeadScan = { pos: 0, lineStart: 0, lines: 0 };

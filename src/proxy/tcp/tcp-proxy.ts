@@ -50,17 +50,40 @@ export class TcpProxy {
     const upstreamOptions = { passive: options.passive, maxIdle: 0, rise: options.rise, fall: options.fall };
     this.#upstreams = options.upstreams.map((a, i) => new Upstream(i, a, upstreamOptions));
     this.#counts = options.counts ?? new ActiveCounts(options.upstreams.length);
-    this.#policy = createPolicy(options.policy, policyOptions(options.upstreams.length, { weights: options.upstreams.map((u) => u.weight), active: this.#counts }));
+    this.#policy = createPolicy(
+      options.policy,
+      policyOptions(options.upstreams.length, {
+        weights: options.upstreams.map((u) => u.weight),
+        active: this.#counts,
+      }),
+    );
     const verdicts = options.healthIntervalMs > 0 ? options.verdicts : undefined;
-    if (verdicts !== undefined) this.#upstreams.forEach((u, i) => u.active.share(verdicts.table, i));
+    if (verdicts !== undefined) {
+      for (const [i, u] of this.#upstreams.entries()) u.active.share(verdicts.table, i);
+    }
     this.#checker =
       options.healthIntervalMs > 0 && (verdicts === undefined || verdicts.prober)
         ? new HealthChecker(
-            this.#upstreams.map((u) => ({ host: u.host, port: u.port, authority: u.authority, health: u.active, changed: (up: boolean, reason: string) => u.activeChanged(up, reason) })),
-            { intervalMs: options.healthIntervalMs, timeoutMs: options.connectTimeoutMs, path: "", expect: [], rise: options.rise, fall: options.fall },
+            this.#upstreams.map((u) => ({
+              host: u.host,
+              port: u.port,
+              authority: u.authority,
+              health: u.active,
+              changed: (up: boolean, reason: string) => u.activeChanged(up, reason),
+            })),
+            {
+              intervalMs: options.healthIntervalMs,
+              timeoutMs: options.connectTimeoutMs,
+              path: "",
+              expect: [],
+              rise: options.rise,
+              fall: options.fall,
+            },
           )
         : null;
-    this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.#accept(socket));
+    this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) =>
+      this.#accept(socket),
+    );
   }
 
   get upstreams(): readonly Upstream[] {
@@ -114,7 +137,10 @@ export class TcpProxy {
   /** Connects the client to the next eligible upstream, failing over on connect errors. */
   #connect(client: net.Socket, tried: number[]): void {
     const now = Date.now();
-    const index = this.#policy.pick((i) => this.#upstreams[i]!.isAvailable(now) && !tried.includes(i), client.remoteAddress ?? "");
+    const index = this.#policy.pick(
+      (i) => this.#upstreams[i]!.isAvailable(now) && !tried.includes(i),
+      client.remoteAddress ?? "",
+    );
     if (index === -1 || client.destroyed) {
       client.destroy();
       return;
@@ -129,7 +155,10 @@ export class TcpProxy {
       released = true;
       this.#counts.sub(index);
     };
-    const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${this.#options.connectTimeoutMs} ms`)), this.#options.connectTimeoutMs);
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`connect timed out after ${this.#options.connectTimeoutMs} ms`)),
+      this.#options.connectTimeoutMs,
+    );
     let connected = false;
     const abandon = (): void => {
       socket.destroy();

@@ -2,7 +2,14 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { evaluateConditions, evaluateIfRange, matchesEtagList, NOT_MODIFIED, PRECONDITION_FAILED, PROCEED } from "../../../src/http/filters/conditional.ts";
+import {
+  evaluateConditions,
+  evaluateIfRange,
+  matchesEtagList,
+  NOT_MODIFIED,
+  PRECONDITION_FAILED,
+  PROCEED,
+} from "../../../src/http/filters/conditional.ts";
 
 const ETAG = '"abc-1"';
 const LM = Date.UTC(2024, 0, 2, 3, 4, 5);

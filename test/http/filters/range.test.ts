@@ -3,7 +3,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { coalesceRanges, contentRange, multipartLayout, parseRange, RANGE_IGNORED, RANGE_PARTIAL, RANGE_UNSATISFIABLE, unsatisfiedRange } from "../../../src/http/filters/range.ts";
+import {
+  coalesceRanges,
+  contentRange,
+  multipartLayout,
+  parseRange,
+  RANGE_IGNORED,
+  RANGE_UNSATISFIABLE,
+  unsatisfiedRange,
+} from "../../../src/http/filters/range.ts";
 
 function ranges(value: string, size = 100): Array<[number, number]> | string {
   const r = parseRange(value, size, 8);
@@ -19,7 +27,10 @@ test("single, open-ended, suffix and clamped ranges", () => {
   assert.deepEqual(ranges("bytes=-1000"), [[0, 99]], "suffix longer than the file: all of it");
   assert.deepEqual(ranges("bytes=50-1000"), [[50, 99]], "last-pos clamped");
   assert.deepEqual(ranges("BYTES = 0-0".replace(" = ", "=")), [[0, 0]], "unit is case-insensitive");
-  assert.deepEqual(ranges("bytes= 0-1 , 5-6"), [[0, 1], [5, 6]]);
+  assert.deepEqual(ranges("bytes= 0-1 , 5-6"), [
+    [0, 1],
+    [5, 6],
+  ]);
 });
 
 test("unsatisfiable: every range starts past the end, zero suffix, empty file", () => {
@@ -51,7 +62,10 @@ test("other units, bad syntax and too many ranges are ignored", () => {
 test("overlapping and adjacent ranges are coalesced in ascending order", () => {
   assert.deepEqual(ranges("bytes=0-5,3-8"), [[0, 8]]);
   assert.deepEqual(ranges("bytes=0-4,5-9"), [[0, 9]]);
-  assert.deepEqual(ranges("bytes=50-60,0-1"), [[0, 1], [50, 60]]);
+  assert.deepEqual(ranges("bytes=50-60,0-1"), [
+    [0, 1],
+    [50, 60],
+  ]);
   assert.deepEqual(ranges("bytes=0-0,0-0,0-0"), [[0, 0]]);
   assert.deepEqual(ranges("bytes=-10,95-"), [[90, 99]]);
 });
@@ -78,12 +92,23 @@ test("Content-Range values", () => {
 });
 
 test("multipart layout length equals the bytes it describes", () => {
-  const layout = multipartLayout([{ start: 0, end: 1 }, { start: 10, end: 14 }], 20, "text/plain", "XYZ");
+  const layout = multipartLayout(
+    [
+      { start: 0, end: 1 },
+      { start: 10, end: 14 },
+    ],
+    20,
+    "text/plain",
+    "XYZ",
+  );
   assert.equal(layout.contentType, "multipart/byteranges; boundary=XYZ");
   let body = "";
   for (const p of layout.parts) body += p.head + "#".repeat(p.end - p.start + 1);
   body += layout.tail;
   assert.equal(layout.length, Buffer.byteLength(body));
-  assert.match(layout.parts[1]!.head, /^\r\n--XYZ\r\nContent-Type: text\/plain\r\nContent-Range: bytes 10-14\/20\r\n\r\n$/);
+  assert.match(
+    layout.parts[1]!.head,
+    /^\r\n--XYZ\r\nContent-Type: text\/plain\r\nContent-Range: bytes 10-14\/20\r\n\r\n$/,
+  );
   assert.equal(layout.tail, "\r\n--XYZ--\r\n");
 });

@@ -13,7 +13,10 @@ const ROWS = 4;
 
 /** A shared table of ROWS rows; `live` starts with every row scanned and none live. */
 function table(): { table: Int32Array; live: Int32Array } {
-  return { table: new Int32Array(new SharedArrayBuffer(ROWS * STRIDE * 4)), live: new Int32Array(new SharedArrayBuffer((1 + ROWS) * 4)) };
+  return {
+    table: new Int32Array(new SharedArrayBuffer(ROWS * STRIDE * 4)),
+    live: new Int32Array(new SharedArrayBuffer((1 + ROWS) * 4)),
+  };
 }
 
 function join(t: { table: Int32Array; live: Int32Array }, row: number): CountRows {
@@ -72,13 +75,25 @@ test("least-conn and p2c choose by the summed load of all live threads", () => {
   const leastConn = new LeastConnPolicy(policyOptions(2, { active: mine }));
   const p2c = new PowerOfTwoPolicy(policyOptions(2, { active: mine }));
   for (let k = 0; k < 4; k++) {
-    assert.equal(leastConn.pick(() => true, ""), 1);
-    assert.equal(p2c.pick(() => true, ""), 1);
+    assert.equal(
+      leastConn.pick(() => true, ""),
+      1,
+    );
+    assert.equal(
+      p2c.pick(() => true, ""),
+      1,
+    );
   }
   // The other thread dies: upstream 0 is idle again and wins.
   Atomics.store(t.live, 2, 0);
-  assert.equal(leastConn.pick(() => true, ""), 0);
-  assert.equal(p2c.pick(() => true, ""), 0);
+  assert.equal(
+    leastConn.pick(() => true, ""),
+    0,
+  );
+  assert.equal(
+    p2c.pick(() => true, ""),
+    0,
+  );
 });
 
 test("counts without shared rows are local to the thread", () => {
@@ -86,5 +101,8 @@ test("counts without shared rows are local to the thread", () => {
   local.add(1);
   assert.equal(local.load(1), 1);
   assert.equal(local.load(0), 0);
-  assert.throws(() => new ActiveCounts(5, { table: new Int32Array(8), stride: 4, row: 0, live: new Int32Array(2) }), RangeError);
+  assert.throws(
+    () => new ActiveCounts(5, { table: new Int32Array(8), stride: 4, row: 0, live: new Int32Array(2) }),
+    RangeError,
+  );
 });

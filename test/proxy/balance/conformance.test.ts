@@ -18,8 +18,14 @@ for (const name of POLICY_NAMES) {
   const make = (n: number) => createPolicy(name, policyOptions(n, { random: seeded(7) }));
 
   test(`${name}: returns -1 when no upstream is eligible`, () => {
-    assert.equal(make(3).pick(() => false, "k"), -1);
-    assert.equal(make(0).pick(() => true, "k"), -1);
+    assert.equal(
+      make(3).pick(() => false, "k"),
+      -1,
+    );
+    assert.equal(
+      make(0).pick(() => true, "k"),
+      -1,
+    );
   });
 
   test(`${name}: only ever picks eligible upstreams`, () => {
@@ -48,6 +54,10 @@ for (const name of POLICY_NAMES) {
 
   test(`${name}: a single eligible upstream is always the answer`, () => {
     const policy = make(4);
-    for (let round = 0; round < 20; round++) assert.equal(policy.pick((i) => i === 2, `k${round}`), 2);
+    for (let round = 0; round < 20; round++)
+      assert.equal(
+        policy.pick((i) => i === 2, `k${round}`),
+        2,
+      );
   });
 }

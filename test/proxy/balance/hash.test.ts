@@ -8,7 +8,11 @@ import { policyOptions } from "../../../src/proxy/balance/policy.ts";
 test("the same key always lands on the same upstream", () => {
   const policy = new HashPolicy(policyOptions(4));
   const first = policy.pick(() => true, "session-abc");
-  for (let k = 0; k < 10; k++) assert.equal(policy.pick(() => true, "session-abc"), first);
+  for (let k = 0; k < 10; k++)
+    assert.equal(
+      policy.pick(() => true, "session-abc"),
+      first,
+    );
 });
 
 test("removing one upstream moves only the keys it owned", () => {

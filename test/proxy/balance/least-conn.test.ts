@@ -18,9 +18,15 @@ function countsOf(values: number[]): ActiveCounts {
 test("picks the upstream with the fewest active requests", () => {
   const active = countsOf([5, 2, 7]);
   const policy = new LeastConnPolicy(policyOptions(3, { active }));
-  assert.equal(policy.pick(() => true, ""), 1);
+  assert.equal(
+    policy.pick(() => true, ""),
+    1,
+  );
   for (let k = 0; k < 7; k++) active.add(1);
-  assert.equal(policy.pick(() => true, ""), 0);
+  assert.equal(
+    policy.pick(() => true, ""),
+    0,
+  );
 });
 
 test("ties rotate over the equally loaded upstreams", () => {
@@ -31,11 +37,20 @@ test("ties rotate over the equally loaded upstreams", () => {
 
 test("weights scale capacity", () => {
   const policy = new LeastConnPolicy(policyOptions(2, { active: countsOf([1, 3]), weights: [1, 4] }));
-  assert.equal(policy.pick(() => true, ""), 1);
+  assert.equal(
+    policy.pick(() => true, ""),
+    1,
+  );
 });
 
 test("a single upstream is picked while it is eligible, whatever its count, and not once it is out", () => {
   const policy = new LeastConnPolicy(policyOptions(1, { active: countsOf([9]) }));
-  assert.equal(policy.pick(() => true, ""), 0);
-  assert.equal(policy.pick(() => false, ""), -1);
+  assert.equal(
+    policy.pick(() => true, ""),
+    0,
+  );
+  assert.equal(
+    policy.pick(() => false, ""),
+    -1,
+  );
 });

@@ -35,8 +35,17 @@ test("HTTP probes mark a failing path down and a dead port down", async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
   const changes: string[] = [];
-  const target = (name: string, p: number, health = new ActiveHealth(1, 1)) => ({ host: "127.0.0.1", port: p, authority: `127.0.0.1:${p}`, health, changed: (up: boolean) => changes.push(`${name}:${up}`) });
-  for (const [path, expectDown] of [["/healthz", false], ["/broken", true]] as const) {
+  const target = (name: string, p: number, health = new ActiveHealth(1, 1)) => ({
+    host: "127.0.0.1",
+    port: p,
+    authority: `127.0.0.1:${p}`,
+    health,
+    changed: (up: boolean) => changes.push(`${name}:${up}`),
+  });
+  for (const [path, expectDown] of [
+    ["/healthz", false],
+    ["/broken", true],
+  ] as const) {
     const t = target(path, port);
     const checker = new HealthChecker([t], { intervalMs: 1000, timeoutMs: 1000, path, expect: [2], rise: 1, fall: 1 });
     checker.probeAll();
@@ -45,7 +54,14 @@ test("HTTP probes mark a failing path down and a dead port down", async () => {
   }
   server.close();
   const dead = target("dead", port);
-  const checker = new HealthChecker([dead], { intervalMs: 1000, timeoutMs: 1000, path: "", expect: [], rise: 1, fall: 1 });
+  const checker = new HealthChecker([dead], {
+    intervalMs: 1000,
+    timeoutMs: 1000,
+    path: "",
+    expect: [],
+    rise: 1,
+    fall: 1,
+  });
   checker.probeAll();
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(dead.health.up, false);
@@ -59,8 +75,21 @@ test("a probe still waiting for its answer gets no second probe on top, and prob
   await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
   const port = (silent.address() as AddressInfo).port;
   const changes: boolean[] = [];
-  const target = { host: "127.0.0.1", port, authority: `127.0.0.1:${port}`, health: new ActiveHealth(1, 1), changed: (up: boolean) => changes.push(up) };
-  const checker = new HealthChecker([target], { intervalMs: 1000, timeoutMs: 5000, path: "/health", expect: [2], rise: 1, fall: 1 });
+  const target = {
+    host: "127.0.0.1",
+    port,
+    authority: `127.0.0.1:${port}`,
+    health: new ActiveHealth(1, 1),
+    changed: (up: boolean) => changes.push(up),
+  };
+  const checker = new HealthChecker([target], {
+    intervalMs: 1000,
+    timeoutMs: 5000,
+    path: "/health",
+    expect: [2],
+    rise: 1,
+    fall: 1,
+  });
   try {
     for (let i = 0; i < 5; i++) {
       checker.probeAll();
@@ -87,9 +116,22 @@ test("the first round of probes runs at start, not one interval later", async ()
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
-  const target = { host: "127.0.0.1", port, authority: `127.0.0.1:${port}`, health: new ActiveHealth(1, 1), changed: () => {} };
+  const target = {
+    host: "127.0.0.1",
+    port,
+    authority: `127.0.0.1:${port}`,
+    health: new ActiveHealth(1, 1),
+    changed: () => {},
+  };
   // With a one-minute interval, only a probe made at start can arrive while the test runs.
-  const checker = new HealthChecker([target], { intervalMs: 60_000, timeoutMs: 1000, path: "/health", expect: [2], rise: 1, fall: 1 });
+  const checker = new HealthChecker([target], {
+    intervalMs: 60_000,
+    timeoutMs: 1000,
+    path: "/health",
+    expect: [2],
+    rise: 1,
+    fall: 1,
+  });
   try {
     checker.start();
     await arrived;
