@@ -98,7 +98,7 @@ function load(port: number, n: number): string {
   else args.push("-m", opts.streams!);
   const out = execFileSync("h2load", [...args, `http://127.0.0.1:${port}${opts.path}`], { encoding: "utf8" });
   const line = /requests: .*/.exec(out)?.[0] ?? out;
-  if (!line.includes(`${n} succeeded`)) throw new Error(`h2load: ${line}`);
+  if (!line.includes(`${n} succeeded`)) throw new Error(`h2load: ${out}`);
   return line;
 }
 
@@ -116,6 +116,8 @@ try {
   switch (opts.server) {
     case "portico":
       argv = [node, path.join(REPO, "src/cli.ts"), "-t", "1", "--quiet", "--host", "127.0.0.1"];
+      // Under valgrind everything is ~50x slower: no timeout may cut a connection the load still uses.
+      argv.push("--keep-alive-timeout", "10m", "--headers-timeout", "10m", "--send-timeout", "10m");
       argv.push(...(upstream !== undefined ? ["--proxy", `http://${upstream}`] : ["--root", docroot]));
       if (h2) argv.push("--h2c");
       argv.push(...opts.extra!, String(port));

@@ -10,8 +10,9 @@ import { CR, LF } from "../common/bytes.ts";
 import { loopMonotonic, loopNow } from "../common/clock.ts";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";
 import type { EngineOptions } from "./engine-options.ts";
-import { errorBody, HttpError } from "./errors.ts";
-import { connectionCloseChannel, connectionOpenChannel, errorChannel, requestStartChannel } from "./events.ts";
+import { dispatchRequest, sendEngineError } from "./dispatch.ts";
+import { HttpError } from "./errors.ts";
+import { connectionCloseChannel, connectionOpenChannel, requestStartChannel } from "./events.ts";
 import type { Handler } from "./handler.ts";
 import { HEAD_INCOMPLETE, type HeadScan, parseRequestHead, scanHead } from "./parse-request.ts";
 import { type BodySink, Request, type RequestSource } from "./request.ts";
@@ -275,36 +276,8 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     this.#res = res;
     req.startTime = loopMonotonic();
     if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req });
-    this.#dispatch(req, res);
+    dispatchRequest(this.#ctx.handler, req, res, this.#options.errorDetail);
     return this.#phase === P_HEAD;
-  }
-
-  #dispatch(req: Request, res: Response): void {
-    let result: boolean | Promise<boolean>;
-    try {
-      result = this.#ctx.handler.handle(req, res);
-    } catch (error) {
-      this.#handlerFailed(req, res, error);
-      return;
-    }
-    if (result === true) return;
-    if (result === false) {
-      if (!res.headersSent) this.#sendError(res, 404, "No handler for this request");
-      return;
-    }
-    result.then(
-      (taken) => {
-        if (!taken && !res.headersSent) this.#sendError(res, 404, "No handler for this request");
-      },
-      (error: unknown) => this.#handlerFailed(req, res, error),
-    );
-  }
-
-  #handlerFailed(req: Request, res: Response, error: unknown): void {
-    if (errorChannel.hasSubscribers) errorChannel.publish({ request: req, error });
-    if (this.#phase === P_GONE || res.finished) return;
-    if (!res.headersSent) this.#sendError(res, 500, "The handler failed");
-    else res.abort();
   }
 
   /** An error found before any handler saw the request: answer it, and close if framing is unsure. */
@@ -325,11 +298,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   }
 
   #sendError(res: Response, status: number, detail: string): void {
-    res.send(
-      status,
-      ["Content-Type", "text/plain; charset=utf-8"],
-      errorBody(status, detail, this.#options.errorDetail),
-    );
+    sendEngineError(res, status, detail, this.#options.errorDetail);
   }
 
   // ── 3. The body, when a handler asks for it ──────────────────────────────────────────────────

@@ -139,7 +139,7 @@ function writeFully(fd: number, bytes: Buffer): void {
 }
 
 function requestLine(req: Request): string {
-  return req.method === "" ? "-" : `${req.method} ${req.target} HTTP/1.${req.versionMinor}`;
+  return req.method === "" ? "-" : `${req.method} ${req.target} ${req.protocol}`;
 }
 
 /** Quotes and control bytes are escaped so a line can always be split and parsed (like nginx). */
@@ -160,7 +160,7 @@ function jsonRecord(message: RequestFinishMessage): Record<string, unknown> {
     remote: req.remoteAddress,
     method: req.method,
     target: req.target,
-    version: `1.${req.versionMinor}`,
+    version: `${req.versionMajor}.${req.versionMinor}`,
     host: req.host,
     status: message.status,
     bytes: message.bodyBytes,
