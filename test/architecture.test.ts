@@ -1,5 +1,5 @@
 // Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
-// (common ← http ← static|proxy|observe ← route ← runtime ← cli), no imports between the sibling
+// (common ← http ← h2 ← static|proxy|observe ← route ← runtime ← cli), no imports between the sibling
 // feature folders, config read only by route/runtime/cli, no I/O modules in pure files, and Node's
 // internal bindings kept behind http/uv-binding.ts.
 
@@ -14,13 +14,14 @@ const SRC = path.resolve(import.meta.dirname, "../src");
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   common: [],
   http: ["common"],
-  static: ["common", "http"],
-  proxy: ["common", "http"],
-  observe: ["common", "http"],
+  h2: ["common", "tls", "http"],
+  static: ["common", "http", "h2"],
+  proxy: ["common", "http", "h2"],
+  observe: ["common", "http", "h2"],
   config: ["common"],
-  route: ["common", "http", "static", "proxy", "observe", "config"],
-  runtime: ["common", "http", "static", "proxy", "observe", "route", "config"],
-  cli: ["common", "http", "static", "proxy", "observe", "route", "runtime", "config"],
+  route: ["common", "http", "h2", "static", "proxy", "observe", "config"],
+  runtime: ["common", "http", "h2", "static", "proxy", "observe", "route", "config"],
+  cli: ["common", "http", "h2", "static", "proxy", "observe", "route", "runtime", "config"],
 };
 
 const IO_MODULES = new Set(["fs", "fs/promises", "net", "child_process"]);
@@ -31,7 +32,10 @@ function isPure(file: string): boolean {
     file === "http/chunked.ts" ||
     file === "static/resolve.ts" ||
     file === "http/filters/range.ts" ||
-    file.startsWith("proxy/balance/")
+    file.startsWith("proxy/balance/") ||
+    ["frames", "huffman", "hpack-table", "hpack-decoder", "hpack-encoder", "request-fields", "guard"].some(
+      (name) => file === `h2/${name}.ts`,
+    )
   );
 }
 

@@ -18,9 +18,18 @@ import { HEAD_INCOMPLETE, type HeadScan, parseRequestHead, scanHead } from "./pa
 import { type BodySink, Request, type RequestSource } from "./request.ts";
 import { B_DISCARD, B_NONE, B_READ, RequestBody } from "./request-body.ts";
 import { H1Writer, type H1Sink } from "./h1-writer.ts";
+import { matchPreface, PREFACE_FULL, PREFACE_PARTIAL } from "./h2c.ts";
 import { Response } from "./response.ts";
 import type { ResponseDefaults } from "./response-defaults.ts";
 import type { Transport, TransportOwner } from "./transport.ts";
+
+/** A client connection as its server sees it, whatever its protocol. */
+export interface ServerConnection {
+  /** Server shutdown: idle connections close now, busy ones after what is in flight. */
+  drain(): void;
+  /** Closes at once. */
+  destroy(): void;
+}
 
 /** What connections share within one server. */
 export interface ConnectionContext {
@@ -30,7 +39,12 @@ export interface ConnectionContext {
   /** The fields every response carries (Server…); the standard ones when absent. */
   readonly defaults?: ResponseDefaults;
   readonly closing: boolean;
-  connectionClosed(connection: Connection): void;
+  connectionClosed(connection: ServerConnection): void;
+  /**
+   * Takes over a connection whose first bytes are the HTTP/2 preface (h2c with prior knowledge,
+   * RFC 9113 §3.3), with the bytes read so far; absent when h2c is off.
+   */
+  readonly upgradeToH2?: (from: ServerConnection, transport: Transport, received: Buffer) => void;
 }
 
 const P_HEAD = 0; // waiting for or reading a request head
@@ -44,7 +58,7 @@ const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 const MAX_BUFFERED_BYTES = 1 << 20;
 const MAX_LINGER_BYTES = 1 << 20;
 
-export class Connection implements RequestSource, H1Sink, Sweepable, TransportOwner {
+export class Connection implements RequestSource, H1Sink, Sweepable, TransportOwner, ServerConnection {
   deadline = 0;
   readonly #socket: Transport;
   readonly #ctx: ConnectionContext;
@@ -179,6 +193,14 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
 
   #processRequests(): void {
     if (this.#inLoop) return;
+    if (this.#requests === 0 && this.#ctx.upgradeToH2 !== undefined && this.#pos < this.#buf.length) {
+      const verdict = matchPreface(this.#buf, this.#pos, this.#buf.length);
+      if (verdict === PREFACE_PARTIAL) return;
+      if (verdict === PREFACE_FULL) {
+        this.#switchToH2();
+        return;
+      }
+    }
     this.#inLoop = true;
     try {
       while (this.#phase === P_HEAD && this.#nextRequest());
@@ -555,6 +577,17 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   /** Server shutdown: idle connections close now, busy ones after their current response. */
   drain(): void {
     if (this.idle || this.#phase === P_DRAIN) this.#closeGracefully();
+  }
+
+  /** The client spoke HTTP/2 from its first byte: the HTTP/2 engine takes the transport over. */
+  #switchToH2(): void {
+    const received = Buffer.from(this.#buf.subarray(this.#pos));
+    this.#phase = P_GONE;
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#view = null;
+    this.#ctx.sweeper.delete(this);
+    this.#ctx.upgradeToH2!(this, this.#socket, received);
   }
 
   detach(): { socket: Socket; buffered: Buffer } {

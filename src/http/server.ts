@@ -4,7 +4,7 @@
 // One per worker thread; threads share the port through reusePort (runtime/ decides).
 
 import { Sweeper } from "../common/sweeper.ts";
-import { Connection, type ConnectionContext } from "./connection.ts";
+import { Connection, type ConnectionContext, type ServerConnection } from "./connection.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import type { Handler } from "./handler.ts";
 import { type BoundAddress, Listener } from "./listener.ts";
@@ -24,10 +24,23 @@ export class HttpServer implements ConnectionContext {
   readonly sweeper = new Sweeper(250);
   closing = false;
   #listener: Listener | null = null;
-  readonly #connections = new Set<Connection>();
+  readonly #connections = new Set<ServerConnection>();
   #idleWaiters: Array<() => void> = [];
   /** Called for each new connection; return false to refuse it (the hook answers the client itself). */
   admit: ((transport: Transport) => boolean) | null = null;
+  /**
+   * The HTTP/2 engine for connections that open with its preface (h2c with prior knowledge), set by
+   * whoever builds the server (the engine lives in h2/, above http/); null: HTTP/1.x only.
+   */
+  h2c: ((transport: Transport, received: Buffer, ctx: ConnectionContext) => ServerConnection) | null = null;
+  readonly #upgradeToH2 = (from: ServerConnection, transport: Transport, received: Buffer): void => {
+    this.#connections.delete(from);
+    this.#connections.add(this.h2c!(transport, received, this));
+  };
+
+  get upgradeToH2(): ConnectionContext["upgradeToH2"] {
+    return this.h2c === null ? undefined : this.#upgradeToH2;
+  }
 
   constructor(handler: Handler, options: EngineOptions) {
     this.handler = handler;
@@ -43,7 +56,7 @@ export class HttpServer implements ConnectionContext {
     this.#connections.add(new Connection(transport, this));
   }
 
-  connectionClosed(connection: Connection): void {
+  connectionClosed(connection: ServerConnection): void {
     this.#connections.delete(connection);
     if (this.#connections.size === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;

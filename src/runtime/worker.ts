@@ -9,6 +9,7 @@ import { connectionCloseChannel } from "../http/events.ts";
 import type { Handler } from "../http/handler.ts";
 import { refuseConnection } from "../http/overload.ts";
 import { HttpServer } from "../http/server.ts";
+import { H2Session } from "../h2/session.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
 import type { Config } from "../config/load.ts";
@@ -76,6 +77,7 @@ function httpServer(config: Config): HttpServer {
     verdicts,
   });
   const server = new HttpServer(withFaultInjection(site.handler), site.engine);
+  if (config.h2c) server.h2c = (transport, received, ctx) => new H2Session(transport, ctx, site.h2, received);
 
   if (!config.quiet) {
     const accessLog = new AccessLog({
