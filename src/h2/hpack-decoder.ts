@@ -7,9 +7,22 @@
 
 import { Buffer } from "node:buffer";
 import { huffmanDecode, huffmanDecodedMax } from "./huffman.ts";
-import { DynamicTable, ENTRY_OVERHEAD, fieldKind, STATIC_COUNT, STATIC_ENTRIES, TableEntry } from "./hpack-table.ts";
+import { copyBytes } from "../common/bytes.ts";
+import {
+  DynamicTable,
+  ENTRY_OVERHEAD,
+  fieldKind,
+  K_TRANSIENT,
+  STATIC_COUNT,
+  STATIC_ENTRIES,
+  TableEntry,
+} from "./hpack-table.ts";
 
-/** Receives decoded fields, each as line[start, nameEnd) = name and line[nameEnd + 2, end) = value. */
+/**
+ * Receives decoded fields, each as line[start, nameEnd) = name and line[nameEnd + 2, end) = value;
+ * `kind` is hpack-table.ts's classification, with K_TRANSIENT when the bytes are valid only during
+ * the call.
+ */
 export interface FieldSink {
   field(line: Buffer, start: number, nameEnd: number, end: number, kind: number): void;
 }
@@ -96,7 +109,7 @@ export class HpackDecoder {
         if (named === undefined) return this.#fail(`name index ${nameIndex} out of range`);
         nameEnd = named.nameLength;
         ensureScratch(nameEnd + 2);
-        named.line.copy(scratch, 0, 0, nameEnd);
+        copyBytes(named.line, 0, nameEnd, scratch, 0);
       }
       ensureScratch(nameEnd + 2);
       scratch[nameEnd] = 0x3a;
@@ -112,7 +125,7 @@ export class HpackDecoder {
         table.add(added);
         if (!tooLarge) sink.field(added.line, 0, nameEnd, lineEnd, added.kind);
       } else if (!tooLarge) {
-        sink.field(scratch, 0, nameEnd, lineEnd, fieldKind(scratch, 0, nameEnd, nameEnd + 2, lineEnd));
+        sink.field(scratch, 0, nameEnd, lineEnd, fieldKind(scratch, 0, nameEnd, nameEnd + 2, lineEnd) | K_TRANSIENT);
       }
     }
     return tooLarge ? DECODE_TOO_LARGE : DECODE_OK;
@@ -174,7 +187,7 @@ function readString(block: Buffer, p: number, end: number, at: number): number {
   stringEnd = p + length;
   if (!huffman) {
     ensureScratch(at + length);
-    block.copy(scratch, at, p, p + length);
+    copyBytes(block, p, p + length, scratch, at);
     return at + length;
   }
   ensureScratch(at + huffmanDecodedMax(length));

@@ -5,7 +5,7 @@
 // copying them. Pure: no I/O.
 
 import { Buffer } from "node:buffer";
-import { TCHAR } from "../common/bytes.ts";
+import { FIELD_VALUE, TCHAR } from "../common/bytes.ts";
 
 /** RFC 7541 Appendix A: index 1..61. */
 export const STATIC_TABLE: readonly (readonly [string, string])[] = [
@@ -84,6 +84,13 @@ export const K_BAD_NAME = 0x2;
 export const K_BAD_VALUE = 0x4;
 /** The value starts or ends with SP or HTAB. */
 export const K_SPACED_VALUE = 0x8;
+/** The bytes are the decoder's scratch, overwritten by the next literal: copy what must be kept. */
+export const K_TRANSIENT = 0x10;
+/**
+ * The value holds a control byte other than HTAB (or DEL): HTTP/2 lets it through, HTTP semantics
+ * do not (RFC 9110 §5.5), and HTTP/1.1 answers 400 for it; so does HTTP/2 here.
+ */
+export const K_CTL_VALUE = 0x20;
 
 /** Classifies line[start, nameEnd) as a name and line[valueStart, end) as its value. */
 export function fieldKind(line: Uint8Array, start: number, nameEnd: number, valueStart: number, end: number): number {
@@ -106,7 +113,8 @@ export function fieldKind(line: Uint8Array, start: number, nameEnd: number, valu
   }
   for (let j = valueStart; j < end; j++) {
     const c = line[j]!;
-    if (c === 0 || c === 0x0a || c === 0x0d) kind |= K_BAD_VALUE;
+    if (FIELD_VALUE[c] === 1) continue;
+    kind |= c === 0 || c === 0x0a || c === 0x0d ? K_BAD_VALUE : K_CTL_VALUE;
   }
   if (end > valueStart) {
     const first = line[valueStart]!;

@@ -5,6 +5,7 @@
 // has handed a batch to the kernel. Not here: what the frames say (session.ts, stream.ts).
 
 import { Buffer } from "node:buffer";
+import { copyAll, copyBytes } from "../common/bytes.ts";
 import { FRAME_HEADER_BYTES, writeFrameHeader } from "./frames.ts";
 
 /** What the output needs of a transport. */
@@ -51,7 +52,8 @@ export class FrameOutput {
       return;
     }
     this.#room(n);
-    src.copy(this.#buf, this.#at, start, end);
+    if (start === 0 && end === src.length) copyAll(src, this.#buf, this.#at);
+    else copyBytes(src, start, end, this.#buf, this.#at);
     this.#at += n;
   }
 

@@ -16,7 +16,6 @@ import { dispatchRequest, sendEngineError } from "../http/dispatch.ts";
 import type { EngineOptions } from "../http/engine-options.ts";
 import { HttpError } from "../http/errors.ts";
 import { connectionCloseChannel, connectionOpenChannel, requestStartChannel } from "../http/events.ts";
-import { parseRequestHead } from "../http/parse-request.ts";
 import { Request } from "../http/request.ts";
 import { Response } from "../http/response.ts";
 import { type ResponseDefaults, STANDARD_DEFAULTS } from "../http/response-defaults.ts";
@@ -405,8 +404,13 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
     if (id <= this.#lastStream) return this.#trailersBlock(id, block, start, end);
     if ((id & 1) === 0) return connectionError(PROTOCOL_ERROR, "a client opened an even stream");
     this.#lastStream = id;
+    const endStream = this.#blockEndStream;
+    const stream = new H2Stream(this, id, this.#h2.streamWindowBytes, this.#peerInitialWindow);
+    if (endStream) stream.remoteClosed = true;
+    const req = new Request(stream);
+    stream.request = req;
     const fields = this.#requestFields;
-    fields.begin();
+    fields.begin(req, this.#options.limits);
     const result = this.#decoder.decode(block, start, end, fields, this.#h2.maxHeaderListBytes);
     if (result === DECODE_ERROR) return connectionError(COMPRESSION_ERROR, this.#decoder.failure);
     // After our GOAWAY, new streams are not processed (the block was decoded to keep HPACK in step).
@@ -417,22 +421,28 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
       this.#sender.rst(id, REFUSED_STREAM);
       return null;
     }
-    const endStream = this.#blockEndStream;
-    const stream = new H2Stream(this, id, this.#h2.streamWindowBytes, this.#peerInitialWindow);
-    if (endStream) stream.remoteClosed = true;
-    this.#streams.set(id, stream);
-    const req = new Request(stream);
-    stream.request = req;
-    if (result === DECODE_TOO_LARGE) {
+    const error = this.#startRequest(stream, req, result === DECODE_TOO_LARGE, endStream);
+    // A stream answered at once (a cached file) is never listed: only streams that outlive their
+    // HEADERS frame are looked up by later frames.
+    if (!stream.reset && !(stream.localClosed && stream.remoteClosed)) {
+      stream.listed = true;
+      this.#streams.set(id, stream);
+    } else if (this.#streams.size === 0) {
+      this.#idleSince = loopNow();
+    }
+    return error;
+  }
+
+  /** The stream's request: checked, and handed to the handlers (or answered at once). */
+  #startRequest(stream: H2Stream, req: Request, tooLarge: boolean, endStream: boolean): H2Error | null {
+    const id = stream.id;
+    if (tooLarge) {
       this.#answerBeforeHandler(stream, req, new HttpError(431, "HEADERS_TOO_LARGE", "Header section too large"));
       return null;
     }
-    const raw = fields.finish();
-    if (raw === null) return streamError(PROTOCOL_ERROR, id, `malformed request: ${fields.malformed}`);
-    const error = parseRequestHead(raw, 0, raw.length, this.#options.limits, req);
-    req.versionMajor = 2;
-    req.versionMinor = 0;
-    req.keepAlive = true;
+    const fields = this.#requestFields;
+    const error = fields.finish();
+    if (fields.malformed !== "") return streamError(PROTOCOL_ERROR, id, `malformed request: ${fields.malformed}`);
     if (error !== null) {
       this.#answerBeforeHandler(stream, req, error);
       return null;
@@ -612,9 +622,12 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
   }
 
   #forget(stream: H2Stream): void {
-    if (this.#streams.get(stream.id) !== stream) return;
-    this.#streams.delete(stream.id);
+    if (stream.forgotten) return;
+    stream.forgotten = true;
     if (!stream.reset) this.#remember(stream.id);
+    if (!stream.listed) return;
+    stream.listed = false;
+    this.#streams.delete(stream.id);
     if (this.#streams.size === 0) {
       this.#idleSince = loopNow();
       if (this.#phase === PH_GOING_AWAY) this.#scheduleFlush();

@@ -63,6 +63,10 @@ export class H2Stream implements RequestSource, ResponseWire {
   sendWindow: number;
   /** loopNow() of the stream's last progress (bytes framed or received): its timeouts run from here. */
   lastProgress: number;
+  /** In the session's map of open streams (a stream answered within its HEADERS frame never is). */
+  listed = false;
+  /** The session is done with the stream. */
+  forgotten = false;
   /** In the sender's list of streams waiting for a window or the transport. */
   waiting = false;
   /** In the sender's list of streams whose writers may be told to go on. */
@@ -84,8 +88,8 @@ export class H2Stream implements RequestSource, ResponseWire {
 
   // ── the response ─────────────────────────────────────────────────────────────────────────────
   #pendingHead: Buffer | null = null;
-  /** Response bytes not yet framed, oldest first from #queueStart. */
-  #queue: Buffer[] = [];
+  /** Response bytes not yet framed, oldest first from #queueStart (made on first use). */
+  #queue: Buffer[] = NO_CHUNKS;
   #queueStart = 0;
   /** Offset into the oldest queued chunk. */
   #offset = 0;
@@ -358,7 +362,8 @@ export class H2Stream implements RequestSource, ResponseWire {
       this.#queue[this.#queueStart++] = EMPTY_CHUNK;
       this.#offset = 0;
       if (this.#queueStart === this.#queue.length) {
-        this.#queue.length = 0;
+        // Emptied: a new array when more comes (truncating one in place costs more than a new one).
+        this.#queue = NO_CHUNKS;
         this.#queueStart = 0;
       }
     }
@@ -424,7 +429,7 @@ export class H2Stream implements RequestSource, ResponseWire {
     this.reset = true;
     this.remoteClosed = true;
     this.localClosed = true;
-    this.#queue = [];
+    this.#queue = NO_CHUNKS;
     this.#queueStart = 0;
     this.#offset = 0;
     this.queued = 0;
@@ -437,6 +442,7 @@ export class H2Stream implements RequestSource, ResponseWire {
 
   #enqueue(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    if (this.#queue === NO_CHUNKS) this.#queue = [];
     this.#queue.push(chunk);
     this.queued += chunk.length;
   }
@@ -497,4 +503,6 @@ function copyOf(src: Buffer, start: number, end: number): Buffer {
 }
 
 const NO_TRAILERS: readonly string[] = [];
+/** The shared empty queue of streams that never queued anything (never pushed to). */
+const NO_CHUNKS: Buffer[] = [];
 const EMPTY_CHUNK = Buffer.alloc(0);
