@@ -66,10 +66,9 @@ function start(argv: string[], name: string): ChildProcess {
 
 function nginxArgv(port: number, extra: Partial<Parameters<typeof nginxConfig>[0]>, h2c = false): string[] {
   const dir = fs.mkdtempSync(path.join(work, "nginx-"));
-  let conf = nginxConfig({ root: docroot, port, workDir: dir, workers: 1, accessLog: "", ...extra });
+  let conf = nginxConfig({ root: docroot, port, workDir: dir, workers: 1, accessLog: "", h2c, ...extra });
   // One process (no master) so callgrind follows the worker that serves.
   conf = conf.replace("master_process on;", "master_process off;");
-  if (h2c) conf = conf.replace("reuseport backlog=4096;", "reuseport backlog=4096 http2;");
   fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
   return ["nginx", "-p", dir, "-c", path.join(dir, "nginx.conf")];
 }

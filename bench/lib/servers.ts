@@ -1,10 +1,11 @@
 // The servers under test and how to run them: file servers, and proxies in front of one shared nginx
-// backend. Each is pinned with taskset to its CPU set, started on a free port, ready once it answers a
+// backend; over HTTP/1.1, or HTTP/2 with prior knowledge (h2c: Portico --h2c, nginx `listen … http2`,
+// Caddy `protocols h1 h2c`, a bare node:http2 server). Each is pinned with taskset to its CPU set, started on a free port, ready once it answers a
 // GET, stopped with SIGTERM (then SIGKILL). Also reads a server's resident memory and CPU time
 // (process and children) from /proc.
 // Not here: load generation (wrk.ts) or the scenario table (scenarios.ts).
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -14,7 +15,9 @@ export interface ServerVariant {
   /** Unique name in results ("portico", "nginx", "portico-t2", "sirv"…). */
   readonly id: string;
   /** Which implementation: used for --servers filtering and ratios. */
-  readonly kind: "portico" | "nginx" | "peer";
+  readonly kind: "portico" | "nginx" | "caddy" | "peer";
+  /** Serve HTTP/2 with prior knowledge (h2c) on the plain port. */
+  readonly h2c?: boolean;
   readonly threads?: number;
   readonly accessLog?: boolean;
   /** CPU list for taskset when not the default server CPU (the threads scenario). */
@@ -36,6 +39,8 @@ export interface ServerEnv {
   readonly work: string;
   readonly serverCpus: string;
   readonly nginx: string;
+  /** Caddy's path, or "" when it is not installed. */
+  readonly caddy?: string;
   /** The shared backend the proxy variants forward to ("127.0.0.1:PORT"), once it runs. */
   readonly upstream?: string;
 }
@@ -49,6 +54,9 @@ export interface RunningServer {
 }
 
 export const PEERS = ["sirv", "http-server", "serve", "fastify-static"] as const;
+
+/** A bare node:http2 server (bench/servers/node-h2.ts): Node's own HTTP/2 before any work of a server's. */
+export const NODE_H2: ServerVariant = { id: "node-h2", kind: "peer", h2c: true };
 
 /** The one nginx every proxy variant forwards to, serving the docroot; pinned with the load (CPU 0). */
 export const PROXY_BACKEND: ServerVariant = { id: "proxy-backend", kind: "nginx", threads: 1 };
@@ -74,6 +82,7 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
       // The proxy keeps its default upstream pool (64 idle connections, like nginx's keepalive 64).
       args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
       args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");
+      if (v.h2c === true) args.push("--h2c");
       // --quiet turns the per-request log off; the logging variant writes it to a file instead.
       if (v.accessLog === true) args.push("--access-log", path.join(env.work, `${v.id}-${port}.log`));
       else args.push("--quiet");
@@ -90,10 +99,22 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
         accessLog: v.accessLog === true ? path.join(dir, "access.log") : "",
         proxyPass: v.proxy === true ? env.upstream : undefined,
         forwarding: v.forwarding === true,
+        h2c: v.h2c === true,
       });
       fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
       return [env.nginx, "-p", dir, "-c", path.join(dir, "nginx.conf")];
     }
+    case "caddy": {
+      if (env.caddy === undefined || env.caddy === "") throw new Error("caddy is not installed");
+      const dir = path.join(env.work, `caddy-${v.id}-${port}`);
+      fs.mkdirSync(dir, { recursive: true });
+      // h2c beside HTTP/1.1, no admin endpoint, no automatic HTTPS: a file server on one port.
+      const conf = `{\n\tauto_https off\n\tadmin off\n\tservers {\n\t\tprotocols h1 ${v.h2c === true ? "h2c" : ""}\n\t}\n}\nhttp://127.0.0.1:${port} {\n\troot * ${env.root}\n\tfile_server\n}\n`;
+      fs.writeFileSync(path.join(dir, "Caddyfile"), conf);
+      return [env.caddy, "run", "--config", path.join(dir, "Caddyfile"), "--adapter", "caddyfile"];
+    }
+    case "node-h2":
+      return [env.node, path.join(env.repo, "bench/servers/node-h2.ts"), env.root, String(port)];
     case "sirv":
       return [
         env.node,
@@ -151,14 +172,21 @@ export async function startServer(
   const child: ChildProcess = spawn("taskset", ["-c", cpus, ...argv], {
     cwd: env.work,
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, NODE_ENV: "production" },
+    // One core for Go's scheduler too (Caddy), and Caddy's data and config kept in the work folder.
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      GOMAXPROCS: "1",
+      XDG_DATA_HOME: env.work,
+      XDG_CONFIG_HOME: env.work,
+    },
   });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d.slice(0, 4000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const command = `taskset -c ${cpus} ${argv.map((a) => (a.startsWith(env.repo) ? path.relative(env.repo, a) : a)).join(" ")}`;
   try {
-    await waitReady(port, child, 20_000);
+    await waitReady(port, child, 20_000, v.h2c === true);
   } catch (error) {
     child.kill("SIGKILL");
     throw new Error(`${v.id} did not start: ${(error as Error).message}\n${stderr}`);
@@ -178,16 +206,28 @@ export async function startServer(
   };
 }
 
-async function waitReady(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitReady(port: number, child: ChildProcess, timeoutMs: number, h2c: boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/1k.txt`);
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-    } catch {
-      // Not listening yet.
+    if (h2c) {
+      // Some h2c servers (nginx's \`listen … http2\`, node-h2) speak nothing else: ask with curl.
+      const curl = spawnSync(
+        "curl",
+        ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--http2-prior-knowledge", `http://127.0.0.1:${port}/1k.txt`],
+        {
+          encoding: "utf8",
+        },
+      );
+      if (curl.stdout === "200") return;
+    } else {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/1k.txt`);
+        await res.arrayBuffer();
+        if (res.status === 200) return;
+      } catch {
+        // Not listening yet.
+      }
     }
     await sleep(100);
   }

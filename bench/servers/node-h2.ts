@@ -14,7 +14,8 @@ for (const name of fs.readdirSync(root!)) {
   if (fs.statSync(full).isFile() && fs.statSync(full).size <= 2 * 1024 * 1024)
     files.set(`/${name}`, fs.readFileSync(full));
 }
-const server = http2.createServer({ settings: { maxConcurrentStreams: 100 } });
+// Session memory raised from 10 MB: 100 streams of a 1 MiB file would otherwise end the session.
+const server = http2.createServer({ settings: { maxConcurrentStreams: 100 }, maxSessionMemory: 1000 });
 server.on("stream", (stream, headers) => {
   const body = files.get(String(headers[":path"]));
   if (body === undefined) {

@@ -90,6 +90,17 @@ export function writeFrameHeader(
   out[at + 8] = stream & 0xff;
 }
 
+/**
+ * The end of a DATA or HEADERS frame's content without its padding (RFC 9113 §6.1, §6.2), or -1 when
+ * the padding is as long as the frame or longer (a PROTOCOL_ERROR).
+ */
+export function paddedEnd(buf: Uint8Array, start: number, end: number, flags: number): number {
+  if ((flags & FLAG_PADDED) === 0) return end;
+  if (end === start) return -1;
+  const padding = buf[start]!;
+  return padding >= end - start ? -1 : end - padding;
+}
+
 /** A 31-bit big-endian value (a stream id or window increment; the reserved bit is ignored). */
 export function read31(buf: Uint8Array, at: number): number {
   return ((buf[at]! & 0x7f) << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;

@@ -196,6 +196,11 @@ export class Sender {
     this.#waiting.push(stream);
   }
 
+  /** The stream's writers are told, after the next flush, whether they may go on. */
+  noteDrain(stream: H2Stream): void {
+    this.#noteDrain(stream);
+  }
+
   #noteDrain(stream: H2Stream): void {
     if (stream.drainCheck || !stream.hasDrainListeners) return;
     stream.drainCheck = true;

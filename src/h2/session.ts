@@ -29,27 +29,22 @@ import {
   DEFAULT_WINDOW,
   ENHANCE_YOUR_CALM,
   FLAG_ACK,
-  FLAG_END_HEADERS,
   FLAG_END_STREAM,
   FLAG_PADDED,
-  FLAG_PRIORITY,
   FLOW_CONTROL_ERROR,
   FRAME_HEADER_BYTES,
   FRAME_SIZE_ERROR,
   goawayFrame,
-  MAX_MAX_FRAME,
   MAX_WINDOW,
   NO_ERROR,
   PREFACE,
+  paddedEnd,
   PROTOCOL_ERROR,
   pingAckFrame,
   REFUSED_STREAM,
   read31,
-  read32,
-  S_ENABLE_PUSH,
   S_INITIAL_WINDOW_SIZE,
   S_MAX_CONCURRENT_STREAMS,
-  S_MAX_FRAME_SIZE,
   S_MAX_HEADER_LIST_SIZE,
   SETTINGS_ACK,
   STREAM_CLOSED,
@@ -66,10 +61,13 @@ import {
   T_WINDOW_UPDATE,
 } from "./frames.ts";
 import { FloodGuard } from "./guard.ts";
+import { BLOCK_EMPTY, BLOCK_PENDING, BLOCK_READY, FieldBlocks } from "./field-block.ts";
 import { DECODE_ERROR, DECODE_TOO_LARGE, HpackDecoder } from "./hpack-decoder.ts";
 import type { H2Options } from "./options.ts";
+import { RecentStreams } from "./recent-streams.ts";
 import { RequestFields, TrailerFields } from "./request-fields.ts";
 import { Sender } from "./sender.ts";
+import { type PeerSettings, readSettings } from "./settings.ts";
 import { H2Stream, type StreamHost } from "./stream.ts";
 
 /** What a session needs of its transport: any of the engine's transports has it. */
@@ -101,12 +99,6 @@ const PH_GONE = 5;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 /** Encoded field block bytes held while CONTINUATION frames come, beyond which the client is cut. */
 const BLOCK_BYTES_FACTOR = 4;
-/**
- * Streams that ended lately, remembered for the frames that may still come for them (RFC 9113 §5.1):
- * after our reset they are ignored; after a normal close they are a STREAM_CLOSED error; a stream id
- * below the highest one that is in neither list never opened (PROTOCOL_ERROR, §5.1.1).
- */
-const RECENT_ENDS = 64;
 /** Bytes read and dropped while closing, beyond which the connection is cut at once. */
 const MAX_LINGER_BYTES = 1 << 20;
 const TICK_MS = 250;
@@ -131,21 +123,13 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
   #lastStream = 0;
   /** The last stream id our GOAWAY named; streams above it are ignored. */
   #goawayLast = 0x7fff_ffff;
-  /** A field block in progress: its stream (0: none), parts, size, frame count, flags. */
-  #blockStream = 0;
-  #blockParts: Buffer[] = [];
-  #blockBytes = 0;
-  #blockFrames = 0;
-  #blockEndStream = false;
-  #blockBadPriority = false;
-  #blockStarted = 0;
+  /** Field blocks as their HEADERS and CONTINUATION frames come. */
+  readonly #blocks: FieldBlocks;
   /** Our receive window for the connection. */
   #recvWindow = DEFAULT_WINDOW;
-  /** The peer's SETTINGS_INITIAL_WINDOW_SIZE. */
-  #peerInitialWindow = DEFAULT_WINDOW;
-  /** Recently ended stream ids: negative when we reset the stream, positive when it closed. */
-  #recentEnds = new Int32Array(RECENT_ENDS);
-  #recentAt = 0;
+  /** What the client's SETTINGS say. */
+  readonly #peer: PeerSettings = { initialWindow: DEFAULT_WINDOW, maxFrame: DEFAULT_MAX_FRAME };
+  readonly #recent = new RecentStreams();
   #inCallback = false;
   #flushScheduled = false;
   #readPaused = false;
@@ -166,6 +150,7 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
     this.#h2 = h2;
     this.defaults = ctx.defaults ?? STANDARD_DEFAULTS;
     this.#decoder = new HpackDecoder(4096);
+    this.#blocks = new FieldBlocks(h2.maxHeaderFrames, h2.maxHeaderListBytes * BLOCK_BYTES_FACTOR);
     this.#sender = new Sender(transport, (stream) => this.#sentEnd(stream));
     const now = loopNow();
     this.#guard = new FloodGuard(h2.guard, now);
@@ -268,7 +253,7 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
   // ── 2. Each frame by its type (RFC 9113 §6) ───────────────────────────────────────────────────
 
   #frame(buf: Buffer, start: number, end: number, type: number, flags: number, id: number): H2Error | null {
-    if (this.#blockStream !== 0 && type !== T_CONTINUATION)
+    if (this.#blocks.stream !== 0 && type !== T_CONTINUATION)
       return connectionError(PROTOCOL_ERROR, "frame inside a field block");
     if (this.#phase === PH_SETTINGS) {
       if (type !== T_SETTINGS || (flags & FLAG_ACK) !== 0)
@@ -279,9 +264,9 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
       case T_DATA:
         return this.#data(buf, start, end, flags, id);
       case T_HEADERS:
-        return this.#headers(buf, start, end, flags, id);
+        return this.#block(this.#blocks.headers(buf, start, end, flags, id, loopNow()));
       case T_CONTINUATION:
-        return this.#continuation(buf, start, end, flags, id);
+        return this.#block(this.#blocks.continuation(buf, start, end, flags, id));
       case T_SETTINGS:
         return this.#settings(buf, start, end, flags, id);
       case T_WINDOW_UPDATE:
@@ -313,17 +298,9 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
     }
   }
 
-  /** Strips padding (RFC 9113 §6.1, §6.2); returns the end of the content, or -1 when it is invalid. */
-  #unpad(buf: Buffer, start: number, end: number, flags: number): number {
-    if ((flags & FLAG_PADDED) === 0) return end;
-    if (end === start) return -1;
-    const padding = buf[start]!;
-    return padding >= end - start ? -1 : end - padding;
-  }
-
   #data(buf: Buffer, start: number, end: number, flags: number, id: number): H2Error | null {
     if (id === 0) return connectionError(PROTOCOL_ERROR, "DATA on stream 0");
-    const contentEnd = this.#unpad(buf, start, end, flags);
+    const contentEnd = paddedEnd(buf, start, end, flags);
     if (contentEnd < 0) return connectionError(PROTOCOL_ERROR, "invalid padding");
     const contentStart = (flags & FLAG_PADDED) !== 0 ? start + 1 : start;
     const length = end - start;
@@ -357,46 +334,13 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
     return null;
   }
 
-  #headers(buf: Buffer, start: number, end: number, flags: number, id: number): H2Error | null {
-    if (id === 0) return connectionError(PROTOCOL_ERROR, "HEADERS on stream 0");
-    let contentEnd = this.#unpad(buf, start, end, flags);
-    if (contentEnd < 0) return connectionError(PROTOCOL_ERROR, "invalid padding");
-    let at = (flags & FLAG_PADDED) !== 0 ? start + 1 : start;
-    let badPriority = false;
-    if ((flags & FLAG_PRIORITY) !== 0) {
-      if (contentEnd - at < 5) return connectionError(FRAME_SIZE_ERROR, "HEADERS too short for its priority");
-      badPriority = read31(buf, at) === id;
-      at += 5;
-    }
-    if (contentEnd < at) contentEnd = at;
-    if (at === contentEnd && (flags & FLAG_END_HEADERS) === 0 && !this.#cheap())
-      return this.#calm("flood of empty HEADERS frames");
-    this.#blockEndStream = (flags & FLAG_END_STREAM) !== 0;
-    this.#blockBadPriority = badPriority;
-    if ((flags & FLAG_END_HEADERS) !== 0) return this.#fieldBlock(id, buf, at, contentEnd);
-    // The block goes on in CONTINUATION frames: keep a copy (reads are reused).
-    this.#blockStream = id;
-    this.#blockParts = [Buffer.from(buf.subarray(at, contentEnd))];
-    this.#blockBytes = contentEnd - at;
-    this.#blockFrames = 1;
-    this.#blockStarted = loopNow();
-    return null;
-  }
-
-  #continuation(buf: Buffer, start: number, end: number, flags: number, id: number): H2Error | null {
-    if (this.#blockStream === 0 || id !== this.#blockStream)
-      return connectionError(PROTOCOL_ERROR, "CONTINUATION without a field block");
-    // CVE-2024-27316 and kin: a block that never ends, or ends only after many frames or bytes.
-    if (++this.#blockFrames > this.#h2.maxHeaderFrames) return this.#calm("too many CONTINUATION frames");
-    this.#blockBytes += end - start;
-    if (this.#blockBytes > this.#h2.maxHeaderListBytes * BLOCK_BYTES_FACTOR) return this.#calm("field block too large");
-    if (end > start) this.#blockParts.push(Buffer.from(buf.subarray(start, end)));
-    if ((flags & FLAG_END_HEADERS) === 0) return null;
-    const parts = this.#blockParts;
-    this.#blockParts = [];
-    this.#blockStream = 0;
-    const block = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    return this.#fieldBlock(id, block, 0, block.length);
+  /** What FieldBlocks made of a HEADERS or CONTINUATION frame. */
+  #block(result: H2Error | number): H2Error | null {
+    if (result === BLOCK_PENDING) return null;
+    if (result === BLOCK_EMPTY) return this.#cheap() ? null : this.#calm("flood of empty HEADERS frames");
+    if (result !== BLOCK_READY) return result as H2Error;
+    const blocks = this.#blocks;
+    return this.#fieldBlock(blocks.readyStream, blocks.bytes, blocks.start, blocks.end);
   }
 
   /** A complete field block: a new request, trailers, or one to decode and drop. */
@@ -404,8 +348,8 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
     if (id <= this.#lastStream) return this.#trailersBlock(id, block, start, end);
     if ((id & 1) === 0) return connectionError(PROTOCOL_ERROR, "a client opened an even stream");
     this.#lastStream = id;
-    const endStream = this.#blockEndStream;
-    const stream = new H2Stream(this, id, this.#h2.streamWindowBytes, this.#peerInitialWindow);
+    const endStream = this.#blocks.endStream;
+    const stream = new H2Stream(this, id, this.#h2.streamWindowBytes, this.#peer.initialWindow);
     if (endStream) stream.remoteClosed = true;
     const req = new Request(stream);
     stream.request = req;
@@ -415,9 +359,9 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
     if (result === DECODE_ERROR) return connectionError(COMPRESSION_ERROR, this.#decoder.failure);
     // After our GOAWAY, new streams are not processed (the block was decoded to keep HPACK in step).
     if (id > this.#goawayLast || this.#phase >= PH_GOING_AWAY) return null;
-    if (this.#blockBadPriority) return streamError(PROTOCOL_ERROR, id, "stream depends on itself");
+    if (this.#blocks.badPriority) return streamError(PROTOCOL_ERROR, id, "stream depends on itself");
     if (this.#streams.size >= this.#h2.maxConcurrentStreams) {
-      this.#rememberReset(id);
+      this.#recent.reset(id);
       this.#sender.rst(id, REFUSED_STREAM);
       return null;
     }
@@ -472,7 +416,7 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
     if (stream === undefined || stream.reset) return this.#notOpen(id, "HEADERS");
     if (stream.remoteClosed) return streamError(STREAM_CLOSED, id, "HEADERS after the end of the stream");
     // RFC 9113 §8.1: a second field block is trailers, and must end the stream.
-    if (!this.#blockEndStream) return streamError(PROTOCOL_ERROR, id, "trailers without END_STREAM");
+    if (!this.#blocks.endStream) return streamError(PROTOCOL_ERROR, id, "trailers without END_STREAM");
     if (result === DECODE_TOO_LARGE || trailers.malformed !== "")
       return streamError(PROTOCOL_ERROR, id, "malformed trailers");
     if (stream.declaredLength >= 0 && stream.bodyBytes !== stream.declaredLength)
@@ -486,33 +430,18 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
     if ((flags & FLAG_ACK) !== 0) {
       return end === start ? null : connectionError(FRAME_SIZE_ERROR, "SETTINGS ACK with a payload");
     }
-    if ((end - start) % 6 !== 0) return connectionError(FRAME_SIZE_ERROR, "SETTINGS of the wrong size");
     if (!this.#cheap()) return this.#calm("SETTINGS flood");
-    for (let at = start; at < end; at += 6) {
-      const setting = (buf[at]! << 8) | buf[at + 1]!;
-      const value = read32(buf, at + 2);
-      switch (setting) {
-        case S_ENABLE_PUSH:
-          if (value > 1) return connectionError(PROTOCOL_ERROR, "SETTINGS_ENABLE_PUSH above 1");
-          break;
-        case S_INITIAL_WINDOW_SIZE: {
-          if (value > MAX_WINDOW) return connectionError(FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE too large");
-          const delta = value - this.#peerInitialWindow;
-          this.#peerInitialWindow = value;
-          // RFC 9113 §6.9.2: every open stream's window moves by the difference.
-          if (!this.#sender.adjustWindows(this.#streams.values(), delta))
-            return connectionError(FLOW_CONTROL_ERROR, "a stream window overflowed");
-          if (delta > 0) this.#sender.resume();
-          break;
-        }
-        case S_MAX_FRAME_SIZE:
-          if (value < DEFAULT_MAX_FRAME || value > MAX_MAX_FRAME)
-            return connectionError(PROTOCOL_ERROR, "SETTINGS_MAX_FRAME_SIZE out of range");
-          this.#sender.maxFrame = value;
-          break;
-        // HEADER_TABLE_SIZE: our encoder never uses the dynamic table. MAX_CONCURRENT_STREAMS: we
-        // never push. MAX_HEADER_LIST_SIZE is advisory. Unknown settings are ignored (§6.5.2).
-      }
+    const peer = this.#peer;
+    const window = peer.initialWindow;
+    const error = readSettings(buf, start, end, peer);
+    if (error !== null) return error;
+    this.#sender.maxFrame = peer.maxFrame;
+    // RFC 9113 §6.9.2: every open stream's window moves by the difference.
+    const delta = peer.initialWindow - window;
+    if (delta !== 0) {
+      if (!this.#sender.adjustWindows(this.#streams.values(), delta))
+        return connectionError(FLOW_CONTROL_ERROR, "a stream window overflowed");
+      if (delta > 0) this.#sender.resume();
     }
     this.#sender.raw(SETTINGS_ACK);
     return null;
@@ -549,7 +478,7 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
     if (stream === undefined || stream.reset) return null;
     stream.closeByReset(true);
     this.#forget(stream);
-    this.#remember(id);
+    this.#recent.closed(id);
     return null;
   }
 
@@ -591,7 +520,7 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
   reset(stream: H2Stream, code: number): void {
     if (stream.reset) return;
     this.#sender.rst(stream.id, code);
-    this.#rememberReset(stream.id);
+    this.#recent.reset(stream.id);
     stream.closeByReset(false);
     this.#forget(stream);
     this.#scheduleFlush();
@@ -614,6 +543,15 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
     return this.#sender.flushed;
   }
 
+  get connectionWindow(): number {
+    return this.#sender.connWindow;
+  }
+
+  watchDrain(stream: H2Stream): void {
+    this.#sender.noteDrain(stream);
+    this.#scheduleFlush();
+  }
+
   /** Our END_STREAM went out. A request body still coming is not wanted any more (RFC 9113 §8.1). */
   #sentEnd(stream: H2Stream): void {
     this.#guard.responded();
@@ -624,7 +562,7 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
   #forget(stream: H2Stream): void {
     if (stream.forgotten) return;
     stream.forgotten = true;
-    if (!stream.reset) this.#remember(stream.id);
+    if (!stream.reset) this.#recent.closed(stream.id);
     if (!stream.listed) return;
     stream.listed = false;
     this.#streams.delete(stream.id);
@@ -634,23 +572,10 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
     }
   }
 
-  #rememberReset(id: number): void {
-    this.#remember(-id);
-  }
-
-  #remember(signedId: number): void {
-    this.#recentEnds[this.#recentAt] = signedId;
-    this.#recentAt = (this.#recentAt + 1) % RECENT_ENDS;
-  }
-
-  #recentlyReset(id: number): boolean {
-    return this.#recentEnds.includes(-id);
-  }
-
   /** A frame for stream `id` (at most the highest opened) that is not open: what it means. */
   #notOpen(id: number, type: string): H2Error | null {
-    if (this.#recentlyReset(id)) return null;
-    if (this.#recentEnds.includes(id)) return connectionError(STREAM_CLOSED, `${type} on a closed stream`);
+    if (this.#recent.wasReset(id)) return null;
+    if (this.#recent.wasClosed(id)) return connectionError(STREAM_CLOSED, `${type} on a closed stream`);
     return connectionError(PROTOCOL_ERROR, `${type} on a stream that was never opened`);
   }
 
@@ -703,7 +628,7 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
       this.reset(stream, error.code);
       return;
     }
-    this.#rememberReset(error.stream);
+    this.#recent.reset(error.stream);
     this.#sender.rst(error.stream, error.code);
   }
 
@@ -748,7 +673,7 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
       case PH_GONE:
         return;
     }
-    if (this.#blockStream !== 0 && now - this.#blockStarted >= this.#options.headersTimeoutMs) {
+    if (this.#blocks.stream !== 0 && now - this.#blocks.startedAt >= this.#options.headersTimeoutMs) {
       this.#connectionError(connectionError(PROTOCOL_ERROR, "field block not finished in time"));
       this.#flush();
       return;
@@ -803,7 +728,11 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
       this.#transport.destroy();
       return;
     }
-    // The client sends nothing more; streams already open may still be answered.
+    // The client sends nothing more: a request body still coming can never complete (as over
+    // HTTP/1.1); streams already received may still be answered.
+    for (const stream of [...this.#streams.values()]) {
+      if (!stream.remoteClosed) this.#failBody(stream, new HttpError(400, "BAD_CHUNK", "Request body incomplete"));
+    }
     if (this.#streams.size === 0) this.#close();
     else if (this.#phase < PH_GOING_AWAY) this.#goaway();
     this.#flush();

@@ -36,6 +36,10 @@ export interface StreamHost {
   readonly backedUp: boolean;
   /** Every byte framed so far has reached the kernel. */
   readonly flushed: boolean;
+  /** The peer's window for the whole connection. */
+  readonly connectionWindow: number;
+  /** A writer waits on the stream: tell it (notifyDrain) once the session has flushed. */
+  watchDrain(stream: H2Stream): void;
 }
 
 export const END_NONE = 0;
@@ -43,8 +47,8 @@ export const END_PLAIN = 1;
 export const END_TRAILERS = 2;
 export const END_CUT = 3;
 
-/** Queued response bytes past which write() asks the handler to wait for onDrain. */
-const HIGH_WATER = 64 * 1024;
+/** The smallest chunk writableSize suggests, whatever the windows: a frame's worth. */
+const MIN_WRITE = 16 * 1024;
 
 export class H2Stream implements RequestSource, ResponseWire {
   readonly id: number;
@@ -290,12 +294,17 @@ export class H2Stream implements RequestSource, ResponseWire {
     return !this.#host.backedUp;
   }
 
+  /**
+   * Queues the chunk and frames what the windows allow. "Go on" only when nothing stays queued:
+   * bytes held for a shut window must not be joined by more, so a stream holds at most the one chunk
+   * its writer sized by writableSize.
+   */
   writeBody(chunk: Buffer): boolean {
     this.flushHead();
     if (this.reset) return true;
     this.#enqueue(chunk);
     this.#host.pump(this);
-    return this.queued < HIGH_WATER && !this.#host.backedUp;
+    return this.queued === 0 && !this.#host.backedUp;
   }
 
   endBody(_res: Response, last: Buffer | undefined, trailers: readonly string[] | undefined, complete: boolean): void {
@@ -335,10 +344,15 @@ export class H2Stream implements RequestSource, ResponseWire {
 
   onDrain(listener: () => void): void {
     (this.#drainListeners ??= []).push(listener);
+    this.#host.watchDrain(this);
   }
 
   get flushed(): boolean {
     return this.queued === 0 && this.#host.flushed;
+  }
+
+  get writableSize(): number {
+    return Math.max(MIN_WRITE, Math.min(this.sendWindow, this.#host.connectionWindow) - this.queued);
   }
 
   // ── framing, with the session ────────────────────────────────────────────────────────────────
@@ -414,7 +428,7 @@ export class H2Stream implements RequestSource, ResponseWire {
   /** Frames were sent or the transport drained: tells waiting writers when they may go on. */
   notifyDrain(): void {
     const listeners = this.#drainListeners;
-    if (listeners === null || this.queued >= HIGH_WATER || this.#host.backedUp) return;
+    if (listeners === null || this.queued !== 0 || this.#host.backedUp) return;
     this.#drainListeners = null;
     for (const l of listeners) l();
   }

@@ -487,6 +487,20 @@ describe("responses and the peer's windows", () => {
     assert.equal(rig.transport.log.frames.filter((f) => f.type === DATA).length, 0);
   });
 
+  test("a writer that sizes its chunks by writableSize holds one small chunk while the window is shut", async () => {
+    const rig = openSession({ clientSettings: settings([[S_INITIAL_WINDOW_SIZE, 0]]) });
+    rig.feed(request(1, "/sized?n=1000000"));
+    await settle();
+    const record = [...rig.bodies.values()][0]!;
+    assert.deepEqual([record.chunks, record.bytes], [1, 16 * 1024], "one frame's worth, then it waits");
+    rig.feed(windowUpdate(0, 2_000_000), windowUpdate(1, 300_000));
+    await settle();
+    assert.ok(record.bytes >= 300_000 && record.bytes < 300_000 + 32 * 1024, `${record.bytes} written`);
+    rig.feed(windowUpdate(1, 2_000_000));
+    await settle();
+    assert.equal(rig.transport.log.response(1)?.body.length, 1_000_000);
+  });
+
   test("a zero window held forever: the stream is reset after the send timeout", async () => {
     const rig = openSession({
       clientSettings: settings([[S_INITIAL_WINDOW_SIZE, 0]]),
@@ -596,6 +610,18 @@ describe("floods cost the client its connection", () => {
 });
 
 describe("the connection's end", () => {
+  test("a client that half-closes with a body unsent gets 400 for it; answered streams finish", async () => {
+    const rig = openSession();
+    rig.feed(request(1, "/echo", [["content-length", "5"]], END_HEADERS), request(3, "/stream?n=100000"));
+    rig.session.peerEnded();
+    // Stream 3 took the connection window; the 400's body waits for it like any other.
+    rig.feed(windowUpdate(0, 1_000_000), windowUpdate(3, 1_000_000));
+    await settle();
+    assert.equal(rig.transport.log.response(1)?.status, 400);
+    assert.equal(rig.transport.log.response(3)?.body.length, 100_000);
+    assert.equal(rig.transport.ended, true, "closed once the last stream finished");
+  });
+
   test("when the transport closes, open requests are aborted and the server is told", async () => {
     const rig = openSession();
     rig.feed(request(1, "/never"));

@@ -75,7 +75,7 @@ export interface BodyRecord {
 export const PREPARED = new PreparedResponse(200, ["Content-Type", "text/plain"], Buffer.from("prepared body\n"));
 
 /**
- * /hello → 200 "hello"; /fields → what the request says (method, target, protocol, host, cookie, count
+ * /sized?n=N → N bytes in writes of res.writableSize, counted in `bodies`; /hello → 200 "hello"; /fields → what the request says (method, target, protocol, host, cookie, count
  * of fields); /prepared → a prepared response; /stream?n=N → N bytes in 16 KiB writes
  * with backpressure; /echo → reads the body, answers its length; /hold → reads the body with a sink
  * that never takes more than its first chunk; /never → no answer; /trailers → a body then trailers;
@@ -94,7 +94,11 @@ export function testHandler(bodies: Map<string, BodyRecord>): Handler {
         );
       else if (path === "/prepared") res.sendPrepared(PREPARED);
       else if (path === "/stream") streamBytes(res, Number(new URLSearchParams(req.query.slice(1)).get("n") ?? 0));
-      else if (path === "/echo" || path === "/hold") {
+      else if (path === "/sized") {
+        const record: BodyRecord = { chunks: 0, bytes: 0, trailers: [], error: "", ended: false };
+        bodies.set(`${path}#${bodies.size}`, record);
+        sizedBytes(res, Number(new URLSearchParams(req.query.slice(1)).get("n") ?? 0), record);
+      } else if (path === "/echo" || path === "/hold") {
         const record: BodyRecord = { chunks: 0, bytes: 0, trailers: [], error: "", ended: false };
         bodies.set(`${path}#${bodies.size}`, record);
         const hold = path === "/hold";
@@ -126,6 +130,27 @@ export function testHandler(bodies: Map<string, BodyRecord>): Handler {
       return true;
     },
   };
+}
+
+/** Writes n bytes in chunks sized as the protocol suggests (as a file is streamed), counting them. */
+function sizedBytes(res: Response, n: number, record: BodyRecord): void {
+  res.writeHead(200, [], n);
+  const pump = (): void => {
+    while (record.bytes < n) {
+      const size = Math.min(res.writableSize, n - record.bytes, 256 * 1024);
+      record.bytes += size;
+      record.chunks++;
+      if (record.bytes === n) {
+        res.end(Buffer.alloc(size, 0x62));
+        return;
+      }
+      if (!res.write(Buffer.alloc(size, 0x62))) {
+        res.onDrain(pump);
+        return;
+      }
+    }
+  };
+  pump();
 }
 
 function streamBytes(res: Response, n: number): void {

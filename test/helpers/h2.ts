@@ -283,6 +283,11 @@ function dataContent(f: Frame): Buffer {
   return f.payload.subarray(1, f.payload.length - f.payload[0]!);
 }
 
+/** SETTINGS_INITIAL_WINDOW_SIZE at its largest and the connection window opened as far: no waiting. */
+export function wideOpen(): Buffer {
+  return Buffer.concat([settings([[0x4, 0x7fffffff]]), windowUpdate(0, 0x7fffffff - 65_535)]);
+}
+
 /** A client over TCP: the preface and an empty SETTINGS are sent on connect unless told otherwise. */
 export class H2Client {
   readonly log = new FrameLog();
@@ -291,6 +296,8 @@ export class H2Client {
   private constructor(socket: net.Socket) {
     this.socket = socket;
     socket.on("data", (d: Buffer) => this.log.push(d));
+    // The server's FIN ends the exchange (the socket allows half-close, so "close" would wait for ours).
+    socket.on("end", () => this.log.close());
     socket.on("close", () => this.log.close());
     socket.on("error", () => this.log.close());
   }
