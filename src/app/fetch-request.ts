@@ -37,8 +37,10 @@ function fieldKey(name: string): string {
  * changes — first copies them into a real Headers and delegates to it.
  */
 export class RequestHeaders {
-  /** The head's bytes, their offset (fields index raw[offset + …] as `fields[k] - base`), the field table. */
-  #raw: Buffer;
+  /** The head's bytes (the field table's offsets index them), until keepText() replaces them. */
+  readonly #raw: Buffer;
+  /** The head's field bytes as a latin1 string, and the offset of its first character in `raw`. */
+  #text: string | null = null;
   #base = 0;
   readonly #fields: readonly number[];
   #real: Headers | null = null;
@@ -48,23 +50,35 @@ export class RequestHeaders {
     this.#fields = head.fields;
   }
 
-  /** Keeps the field bytes in a buffer of their own (the read buffer they were in is about to be reused). */
-  keepBytes(start: number, end: number): void {
-    if (this.#real !== null) return;
-    this.#raw = Buffer.from(this.#raw.subarray(start, end));
+  /**
+   * Keeps raw[start, end) as a string (one native call, no buffer): the read buffer the head is in is
+   * about to be reused, and a string is the cheapest copy that outlives it.
+   */
+  keepText(start: number, end: number): void {
+    if (this.#real !== null || this.#text !== null) return;
+    this.#text = this.#raw.toString("latin1", start, end);
     this.#base = start;
   }
 
   get(name: string): string | null {
     if (this.#real !== null) return this.#real.get(name);
     const key = fieldKey(name);
-    const raw = this.#raw;
-    const base = this.#base;
     const f = this.#fields;
+    const text = this.#text;
     let out: string | null = null;
+    if (text !== null) {
+      const base = this.#base;
+      for (let k = 0; k < f.length; k += 5) {
+        if (!equalsLowerText(text, f[k]! - base, f[k + 1]! - base, key)) continue;
+        const value = text.slice(f[k + 2]! - base, f[k + 3]! - base);
+        out = out === null ? value : `${out}, ${value}`;
+      }
+      return out;
+    }
+    const raw = this.#raw;
     for (let k = 0; k < f.length; k += 5) {
-      if (!equalsLowerAscii(raw, f[k]! - base, f[k + 1]! - base, key)) continue;
-      const value = raw.toString("latin1", f[k + 2]! - base, f[k + 3]! - base);
+      if (!equalsLowerAscii(raw, f[k]!, f[k + 1]!, key)) continue;
+      const value = raw.toString("latin1", f[k + 2]!, f[k + 3]!);
       out = out === null ? value : `${out}, ${value}`;
     }
     return out;
@@ -74,8 +88,14 @@ export class RequestHeaders {
     if (this.#real !== null) return this.#real.has(name);
     const key = fieldKey(name);
     const f = this.#fields;
+    const text = this.#text;
+    const base = this.#base;
     for (let k = 0; k < f.length; k += 5) {
-      if (equalsLowerAscii(this.#raw, f[k]! - this.#base, f[k + 1]! - this.#base, key)) return true;
+      const found =
+        text !== null
+          ? equalsLowerText(text, f[k]! - base, f[k + 1]! - base, key)
+          : equalsLowerAscii(this.#raw, f[k]!, f[k + 1]!, key);
+      if (found) return true;
     }
     return false;
   }
@@ -124,20 +144,40 @@ export class RequestHeaders {
   #materialize(): Headers {
     if (this.#real !== null) return this.#real;
     const real = new NativeHeaders();
-    const raw = this.#raw;
-    const base = this.#base;
     const f = this.#fields;
+    const text = this.#text;
+    const base = this.#base;
     for (let k = 0; k < f.length; k += 5) {
-      real.append(
-        raw.toString("latin1", f[k]! - base, f[k + 1]! - base),
-        raw.toString("latin1", f[k + 2]! - base, f[k + 3]! - base),
-      );
+      if (text !== null)
+        real.append(text.slice(f[k]! - base, f[k + 1]! - base), text.slice(f[k + 2]! - base, f[k + 3]! - base));
+      else
+        real.append(this.#raw.toString("latin1", f[k]!, f[k + 1]!), this.#raw.toString("latin1", f[k + 2]!, f[k + 3]!));
     }
     this.#real = real;
     return real;
   }
 }
 Object.setPrototypeOf(RequestHeaders.prototype, NativeHeaders.prototype);
+
+/** equalsLowerAscii over a latin1 string: whether text[start, end) is `lower` in any ASCII case. */
+function equalsLowerText(text: string, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = text.charCodeAt(start + i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * The last URL built on this thread and what it was built from: consecutive requests for the same
+ * target on the same host (most of a busy server's) share one string, compared without making the host's.
+ */
+let lastScheme = "";
+let lastHost = "";
+let lastTarget = "";
+let lastUrl = "";
 
 /** Where the request's URL comes from beside the head: scheme, and a host for requests without one. */
 export interface RequestOrigin {
@@ -175,11 +215,18 @@ export class AppRequest {
 
   #buildUrl(): string {
     const req = this.#req;
-    let host = req.host;
-    // HTTP/1.0 may leave the host out; the URL still needs one (RFC 9112 §3.3 uses the server's).
-    if (host === "") host = `localhost:${req.localPort}`;
+    const scheme = this.#origin.scheme;
     const target = req.absoluteForm ? req.path + req.query : req.target === "*" ? "/*" : req.target;
-    return `${this.#origin.scheme}://${host}${target}`;
+    if (target === lastTarget && scheme === lastScheme && lastHost !== "" && req.hostIs(lastHost, "")) return lastUrl;
+    const host = req.host;
+    // HTTP/1.0 may leave the host out; the URL still needs one (RFC 9112 §3.3 uses the server's).
+    if (host === "") return `${scheme}://localhost:${req.localPort}${target}`;
+    const url = `${scheme}://${host}${target}`;
+    lastScheme = scheme;
+    lastHost = host;
+    lastTarget = target;
+    lastUrl = url;
+    return url;
   }
 
   get headers(): Headers {
@@ -208,7 +255,7 @@ export class AppRequest {
     this.#url ??= this.#buildUrl();
     const req = this.#req;
     this.#headers ??= new RequestHeaders(req);
-    this.#headers.keepBytes(req.headStart, req.headEnd);
+    this.#headers.keepText(req.headStart, req.headEnd);
   }
 
   get body(): ReadableStream<Uint8Array> | null {
