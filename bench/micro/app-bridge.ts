@@ -78,7 +78,7 @@ function viaApp(app: App): () => void {
 
 const variants: Record<string, () => void> = {
   "engine res.send": () => {
-    const { req, res } = parsed();
+    const { res } = parsed();
     res.send(200, TEXT_FIELDS, "Hello, World!");
   },
   "app, lightweight Response": viaApp(lightApp),

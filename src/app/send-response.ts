@@ -356,7 +356,8 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (typeof value !== "object") return typeof value === "undefined" ? "undefined" : `a ${typeof value}`;
   const name = (value as { constructor?: { name?: string } }).constructor?.name;
-  return name ? `a ${name}` : "an object";
+  if (!name) return "an object";
+  return `${/^[aeiou]/i.test(name) ? "an" : "a"} ${name}`;
 }
 
 function ignore(): void {}
