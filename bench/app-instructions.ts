@@ -1,4 +1,4 @@
-// `node bench/instructions.ts [--servers a,b] [--tests a,b] [--requests N] [--warmup N] [--connections N]`:
+// `node bench/app-instructions.ts [--servers a,b] [--tests a,b] [--requests N] [--warmup N] [--connections N]`:
 // user-space instructions per request of the TechEmpower app servers (Portico --app, @hono/node-server,
 // fastify) under valgrind's callgrind — repeatable on a shared machine, where time is not. Each server
 // runs alone under callgrind; a client here (outside valgrind) warms it up, counters are zeroed, exactly
