@@ -13,12 +13,13 @@ import { installFetchGlobals } from "../../src/app/globals.ts";
 import type { App } from "../../src/app/types.ts";
 import { DEFAULT_PARSE_LIMITS, parseRequestHead } from "../../src/http/parse-request.ts";
 import { Request, type RequestSource } from "../../src/http/request.ts";
-import { Response as HttpResponse, type ResponseSink } from "../../src/http/response.ts";
+import { type H1Sink, H1Writer } from "../../src/http/h1-writer.ts";
+import { Response as HttpResponse } from "../../src/http/response.ts";
 import { measure } from "./measure.ts";
 
 const { values: opts } = parseArgs({ options: { only: { type: "string" }, iterations: { type: "string" } } });
 
-class DiscardSink implements ResponseSink {
+class DiscardSink implements H1Sink {
   readonly closing = false;
   readonly flushed = true;
   bytes = 0;
@@ -55,7 +56,7 @@ const TEXT_FIELDS = ["Content-Type", "text/plain"];
 function parsed(): { req: Request; res: HttpResponse } {
   const req = new Request(source);
   parseRequestHead(HEAD, 0, HEAD.length, DEFAULT_PARSE_LIMITS, req);
-  return { req, res: new HttpResponse(sink, req) };
+  return { req, res: new HttpResponse(new H1Writer(sink), req) };
 }
 
 const NativeResponse = globalThis.Response;
