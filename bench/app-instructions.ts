@@ -54,9 +54,17 @@ const SERVERS: Record<string, (port: number) => string[]> = {
     "127.0.0.1",
     String(port),
   ],
+  // A bare fetch handler, answering with the lightweight Response and with undici's (env below).
+  "portico-bare": (port) => porticoApp("bench/servers/bare-app.ts", port),
+  "portico-bare-undici": (port) => porticoApp("bench/servers/bare-app.ts", port),
   "hono-node": (port) => [path.join(REPO, "bench/servers/hono-node.ts"), String(port)],
   fastify: (port) => [path.join(REPO, "bench/servers/fastify-techempower.ts"), String(port)],
 };
+
+function porticoApp(file: string, port: number): string[] {
+  const args = [path.join(REPO, "src/cli.ts"), "--app", path.join(REPO, file), "-t", "1", "--quiet"];
+  return [...args, "--host", "127.0.0.1", String(port)];
+}
 
 function staticRoot(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-callgrind-root-"));
@@ -189,7 +197,15 @@ async function measure(server: string, test: string): Promise<{ total: number; c
       "--no-memory-reducer",
       ...SERVERS[server]!(port),
     ],
-    { cwd: work, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NODE_ENV: "production" } },
+    {
+      cwd: work,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        ...(server === "portico-bare-undici" ? { BARE_APP_RESPONSE: "undici" } : {}),
+      },
+    },
   );
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d.slice(0, 2000)));
