@@ -91,11 +91,20 @@ async function load(port: number, target: string, total: number, connections: nu
   );
 }
 
+/**
+ * `count` requests on one connection, `depth` at a time. A connection the server closes early (a
+ * timeout while valgrind crawls) is replaced for the rest: the count stays exact.
+ */
 function drive(port: number, request: string, count: number, depth: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: "127.0.0.1" });
     let sent = 0;
     let answered = 0;
+    let failed = false;
+    socket.setTimeout(120_000, () => socket.destroy(new Error("no answer for two minutes")));
+    socket.on("close", () => {
+      if (!failed && answered < count) drive(port, request, count - answered, depth).then(resolve, reject);
+    });
     let pending: Buffer = Buffer.alloc(0);
     const send = (): void => {
       const n = Math.min(depth, count - sent);
@@ -104,7 +113,13 @@ function drive(port: number, request: string, count: number, depth: number): Pro
       socket.write(request.repeat(n));
     };
     socket.on("connect", send);
-    socket.on("error", reject);
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      // Refused while starting up: waitReady retries; a reset mid-run is replaced on close.
+      if (error.code === "ECONNREFUSED" || error.message.startsWith("no answer")) {
+        failed = true;
+        reject(error);
+      }
+    });
     socket.on("data", (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       let pos = 0;
@@ -116,6 +131,8 @@ function drive(port: number, request: string, count: number, depth: number): Pro
         const end = headEnd + 4 + (m === null ? 0 : Number(m[1]));
         if (end > pending.length) break;
         if (!head.startsWith("HTTP/1.1 200")) {
+          failed = true;
+          socket.destroy();
           reject(new Error(`unexpected response: ${head}`));
           return;
         }

@@ -22,7 +22,7 @@ export function reportAppError(request: string, error: unknown, phase: AppErrorM
 export function describeAppError(message: AppErrorMessage): string {
   const error = message.error;
   const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  if (message.phase === "rejection") return `portico: unhandled rejection in the app: ${detail}`;
+  if (message.phase === "rejection") return `portico: unhandled promise rejection in an app thread: ${detail}`;
   const what = message.phase === "fetch" ? "the app failed" : "the app's response failed";
   return `portico: ${what} on ${message.request}: ${detail}`;
 }

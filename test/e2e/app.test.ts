@@ -235,7 +235,7 @@ describe("an app on the fetch interface", () => {
     const res = await get(server.port, "/stray");
     assert.equal(res.body.toString(), "fine");
     await until("the log line", () => server.stderr().includes("stray rejection on purpose"));
-    assert.match(server.stderr(), /unhandled rejection in the app: Error: stray rejection on purpose/);
+    assert.match(server.stderr(), /unhandled promise rejection in an app thread: Error: stray rejection on purpose/);
     assert.doesNotMatch(server.stdout(), /exited/);
     assert.equal((await get(server.port, "/hello")).status, 200);
   });
