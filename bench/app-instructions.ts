@@ -128,7 +128,13 @@ function drive(port: number, request: string, count: number, depth: number): Pro
         if (headEnd === -1) break;
         const head = pending.toString("latin1", pos, headEnd);
         const m = /content-length:\s*(\d+)/i.exec(head);
-        const end = headEnd + 4 + (m === null ? 0 : Number(m[1]));
+        let end = headEnd + 4 + (m === null ? 0 : Number(m[1]));
+        if (/transfer-encoding:\s*chunked/i.test(head)) {
+          // The bodies here are short and never hold a line "0": the last chunk ends the message.
+          const last = pending.indexOf("0\r\n\r\n", headEnd + 4);
+          if (last === -1) break;
+          end = last + 5;
+        }
         if (end > pending.length) break;
         if (!head.startsWith("HTTP/1.1 200")) {
           failed = true;
