@@ -37,8 +37,12 @@ function fieldKey(name: string): string {
  * changes — first copies them into a real Headers and delegates to it.
  */
 export class RequestHeaders {
-  /** The head's bytes (the field table's offsets index them), until keepText() replaces them. */
-  readonly #raw: Buffer;
+  /**
+   * The request whose head's bytes (`raw`, which the field table's offsets index) are read until
+   * keepText(): read from it each time, as the connection moves them out of the shared read buffer
+   * when the request outlives the read.
+   */
+  readonly #head: HttpRequest;
   /** The head's field bytes as a latin1 string, and the offset of its first character in `raw`. */
   #text: string | null = null;
   #base = 0;
@@ -46,7 +50,7 @@ export class RequestHeaders {
   #real: Headers | null = null;
 
   constructor(head: HttpRequest) {
-    this.#raw = head.raw;
+    this.#head = head;
     this.#fields = head.fields;
   }
 
@@ -56,7 +60,7 @@ export class RequestHeaders {
    */
   keepText(start: number, end: number): void {
     if (this.#real !== null || this.#text !== null) return;
-    this.#text = this.#raw.toString("latin1", start, end);
+    this.#text = this.#head.raw.toString("latin1", start, end);
     this.#base = start;
   }
 
@@ -75,7 +79,7 @@ export class RequestHeaders {
       }
       return out;
     }
-    const raw = this.#raw;
+    const raw = this.#head.raw;
     for (let k = 0; k < f.length; k += 5) {
       if (!equalsLowerAscii(raw, f[k]!, f[k + 1]!, key)) continue;
       const value = raw.toString("latin1", f[k + 2]!, f[k + 3]!);
@@ -94,7 +98,7 @@ export class RequestHeaders {
       const found =
         text !== null
           ? equalsLowerText(text, f[k]! - base, f[k + 1]! - base, key)
-          : equalsLowerAscii(this.#raw, f[k]!, f[k + 1]!, key);
+          : equalsLowerAscii(this.#head.raw, f[k]!, f[k + 1]!, key);
       if (found) return true;
     }
     return false;
@@ -150,8 +154,10 @@ export class RequestHeaders {
     for (let k = 0; k < f.length; k += 5) {
       if (text !== null)
         real.append(text.slice(f[k]! - base, f[k + 1]! - base), text.slice(f[k + 2]! - base, f[k + 3]! - base));
-      else
-        real.append(this.#raw.toString("latin1", f[k]!, f[k + 1]!), this.#raw.toString("latin1", f[k + 2]!, f[k + 3]!));
+      else {
+        const raw = this.#head.raw;
+        real.append(raw.toString("latin1", f[k]!, f[k + 1]!), raw.toString("latin1", f[k + 2]!, f[k + 3]!));
+      }
     }
     this.#real = real;
     return real;

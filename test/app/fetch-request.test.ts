@@ -112,3 +112,15 @@ test("the signal aborts when the engine says the client went away", () => {
   assert.equal(signal.aborted, true);
   assert.equal((signal.reason as DOMException).name, "AbortError");
 });
+
+test("fields asked for before the connection moves the head out of the read buffer are read from the new bytes", () => {
+  const { request, engine } = requestFor("GET /m HTTP/1.1\r\nHost: h.test\r\nX-Moved: yes\r\n\r\n");
+  const headers = (request as unknown as Request).headers;
+  assert.equal(headers.get("x-moved"), "yes");
+  // What Connection does when a request outlives its read: a copy at the same offsets, the view reused.
+  const view = engine.raw;
+  engine.raw = Buffer.from(view);
+  view.fill(0x41);
+  assert.equal(headers.get("x-moved"), "yes");
+  assert.equal(headers.has("host"), true);
+});
