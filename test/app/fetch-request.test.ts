@@ -1,5 +1,6 @@
-// The lightweight Request: what a standard Request gives, read from a parsed head; the body from the
-// connection (here a source that hands over chunks); a real undici Request only when asked for.
+// The lightweight Request and its Headers (fetch-request.ts, request-headers.ts): what a standard Request
+// gives, read from a parsed head; the body from the connection (here a source that hands over chunks); a
+// real undici Request only when asked for.
 
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
