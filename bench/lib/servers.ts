@@ -29,6 +29,8 @@ export interface ServerVariant {
    * -Proto, -Host, Forwarded, Via both ways; the client's Host kept), so both do the same work.
    */
   readonly forwarding?: boolean;
+  /** Serves bench/servers/techempower-app.ts (Portico --app), or is one of the app peers. */
+  readonly app?: boolean;
 }
 
 export interface ServerEnv {
@@ -80,7 +82,8 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
     case "portico": {
       const args = [env.node, path.join(env.repo, "src/cli.ts"), "-t", String(v.threads ?? 1)];
       // The proxy keeps its default upstream pool (64 idle connections, like nginx's keepalive 64).
-      args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
+      if (v.app === true) args.push("--app", path.join(env.repo, "bench/servers/techempower-app.ts"));
+      else args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
       args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");
       if (v.h2c === true) args.push("--h2c");
       // --quiet turns the per-request log off; the logging variant writes it to a file instead.
@@ -155,6 +158,10 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
       ];
     case "fastify-static":
       return [env.node, path.join(env.repo, "bench/servers/fastify-static.ts"), env.root, String(port)];
+    case "hono-node":
+      return [env.node, path.join(env.repo, "bench/servers/hono-node.ts"), String(port)];
+    case "fastify":
+      return [env.node, path.join(env.repo, "bench/servers/fastify-techempower.ts"), String(port)];
     case "http-proxy":
       return [env.node, path.join(env.repo, "bench/servers/http-proxy.ts"), `http://${env.upstream}`, String(port)];
     default:
@@ -186,7 +193,7 @@ export async function startServer(
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const command = `taskset -c ${cpus} ${argv.map((a) => (a.startsWith(env.repo) ? path.relative(env.repo, a) : a)).join(" ")}`;
   try {
-    await waitReady(port, child, 20_000, v.h2c === true);
+    await waitReady(port, child, 20_000, v.app === true ? "/plaintext" : "/1k.txt", v.h2c === true);
   } catch (error) {
     child.kill("SIGKILL");
     throw new Error(`${v.id} did not start: ${(error as Error).message}\n${stderr}`);
@@ -206,23 +213,26 @@ export async function startServer(
   };
 }
 
-async function waitReady(port: number, child: ChildProcess, timeoutMs: number, h2c: boolean): Promise<void> {
+async function waitReady(
+  port: number,
+  child: ChildProcess,
+  timeoutMs: number,
+  readyPath: string,
+  h2c: boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
     if (h2c) {
-      // Some h2c servers (nginx's \`listen … http2\`, node-h2) speak nothing else: ask with curl.
-      const curl = spawnSync(
-        "curl",
-        ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--http2-prior-knowledge", `http://127.0.0.1:${port}/1k.txt`],
-        {
-          encoding: "utf8",
-        },
-      );
+      // Some h2c servers (nginx's `listen … http2`, node-h2) speak nothing else: ask with curl.
+      const url = `http://127.0.0.1:${port}${readyPath}`;
+      const curl = spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--http2-prior-knowledge", url], {
+        encoding: "utf8",
+      });
       if (curl.stdout === "200") return;
     } else {
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/1k.txt`);
+        const res = await fetch(`http://127.0.0.1:${port}${readyPath}`);
         await res.arrayBuffer();
         if (res.status === 200) return;
       } catch {
