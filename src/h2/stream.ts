@@ -130,11 +130,14 @@ export class H2Stream implements RequestSource, ResponseWire {
     return this.#host.localPort;
   }
 
-  startBody(_request: Request, sink: BodySink): void {
+  startBody(request: Request, sink: BodySink): void {
     if (this.reset) {
       sink.error(new Error("stream reset by the client"));
       return;
     }
+    // RFC 9110 §10.1.1: a client that waits for 100 (Continue) gets it once the body is wanted.
+    if (request.expectContinue && !this.remoteClosed && this.response !== null && !this.response.headersSent)
+      this.#host.writeHeaders(this, CONTINUE_BLOCK, false);
     this.#sink = sink;
     this.#deliver();
   }
@@ -517,6 +520,8 @@ function copyOf(src: Buffer, start: number, end: number): Buffer {
 }
 
 const NO_TRAILERS: readonly string[] = [];
+/** `:status: 100` as a literal field (RFC 7541 §6.2.2, name index 8). */
+const CONTINUE_BLOCK = Buffer.from([0x08, 0x03, 0x31, 0x30, 0x30]);
 /** The shared empty queue of streams that never queued anything (never pushed to). */
 const NO_CHUNKS: Buffer[] = [];
 const EMPTY_CHUNK = Buffer.alloc(0);

@@ -356,6 +356,27 @@ describe("request bodies and flow control (RFC 9113 §6.9)", () => {
     assert.equal(rig.transport.log.resetCode(9), PROTOCOL_ERROR);
   });
 
+  test("Expect: 100-continue gets 100 once the handler reads the body, then the response", () => {
+    const rig = openSession();
+    rig.feed(
+      request(
+        1,
+        "/echo",
+        [
+          ["expect", "100-continue"],
+          ["content-length", "2"],
+        ],
+        END_HEADERS,
+      ),
+    );
+    const informational = rig.transport.log.blocks.get(1)?.[0];
+    assert.deepEqual(informational, [[":status", "100"]]);
+    rig.feed(data(1, "ok", END_STREAM));
+    const res = rig.transport.log.response(1)!;
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), "2 bytes\n");
+  });
+
   test("trailers without END_STREAM are a stream error", () => {
     const rig = openSession();
     rig.feed(request(1, "/echo", [], END_HEADERS), data(1, "x"), headers(1, encodeFields([["x-a", "1"]]), END_HEADERS));
