@@ -55,6 +55,39 @@ function nameCode(name: string): Buffer | null {
   return code;
 }
 
+// Names given as bytes (an upstream's field lines) are found without a string: a direct-mapped table
+// keyed by a hash of the lower-cased name, each slot holding the name's bytes and its code.
+const BYTE_SLOTS = 256;
+const slotNames: Array<Uint8Array | null> = new Array<Uint8Array | null>(BYTE_SLOTS).fill(null);
+const slotCodes: Array<Buffer | null> = new Array<Buffer | null>(BYTE_SLOTS).fill(null);
+
+/** The name code (as nameCode) of the name raw[start, end), any case. */
+function nameCodeOfBytes(raw: Uint8Array, start: number, end: number): Buffer | null {
+  let hash = end - start;
+  for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + (raw[i]! | 0x20)) | 0;
+  const slot = (hash ^ (hash >>> 8)) & (BYTE_SLOTS - 1);
+  const known = slotNames[slot];
+  if (known !== null && known !== undefined && known.length === end - start) {
+    let same = true;
+    for (let i = 0; i < known.length; i++) {
+      let c = raw[start + i]!;
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      if (c !== known[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return slotCodes[slot] ?? null;
+  }
+  let lower = "";
+  for (let i = start; i < end; i++) lower += String.fromCharCode(raw[i]!);
+  lower = lower.toLowerCase();
+  const code = encodeName(lower);
+  slotNames[slot] = Buffer.from(lower, "latin1");
+  slotCodes[slot] = code;
+  return code;
+}
+
 /** RFC 7541 §5.1: `value` with an N-bit prefix whose other bits are `high`; returns the index past it. */
 export function writeInteger(out: Uint8Array, at: number, high: number, prefixBits: number, value: number): number {
   const mask = (1 << prefixBits) - 1;
@@ -183,9 +216,7 @@ export class BlockWriter {
     while (valueStart < end && (raw[valueStart] === 0x20 || raw[valueStart] === 0x09)) valueStart++;
     let valueEnd = end;
     while (valueEnd > valueStart && (raw[valueEnd - 1] === 0x20 || raw[valueEnd - 1] === 0x09)) valueEnd--;
-    let name = "";
-    for (let i = start; i < colon; i++) name += String.fromCharCode(raw[i]!);
-    const code = nameCode(name);
+    const code = nameCodeOfBytes(raw, start, colon);
     if (code === null) return;
     this.#raw(code);
     this.#room(6 + valueEnd - valueStart);

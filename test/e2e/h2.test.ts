@@ -251,6 +251,29 @@ test("SIGTERM: GOAWAY names the last stream, which finishes; then the server exi
   assert.ok(client.log.find(GOAWAY));
 });
 
+test("SIGHUP: the old worker's connection gets GOAWAY with the last stream, which finishes; new ones are served", async () => {
+  const server = await startServer({ args: ["--root", site, "-t", "1", "--h2c"] });
+  const client = await H2Client.connect(server.port);
+  client.send(request(1, "/a.txt"), request(3, "/big.bin"));
+  await client.log.until(() => client.log.frames.some((f) => f.type === 0 && f.stream === 3), 10_000, "DATA on 3");
+  server.child.kill("SIGHUP");
+  const away = await client.log.until(() => client.log.goaway(), 20_000, "GOAWAY");
+  assert.deepEqual([away.last, away.code], [3, 0]);
+  // A stream opened after GOAWAY is above its last id: never processed (RFC 9113 §6.8).
+  client.send(request(5, "/a.txt"));
+  const fresh = await H2Client.connect(server.port);
+  const ok = await fresh.get(1, "/a.txt");
+  assert.equal(ok.body.toString(), "hello h2\n");
+  fresh.close();
+  client.send(windowUpdate(0, 8 * 1024 * 1024), windowUpdate(3, 8 * 1024 * 1024));
+  const res = await client.log.until(() => client.log.response(3), 20_000, "the rest of the response");
+  assert.ok(res.body.equals(BIG));
+  assert.equal(client.log.response(1)?.body.toString(), "hello h2\n");
+  await client.log.until(() => client.log.closed, 20_000, "the old connection's end");
+  assert.equal(client.log.response(5), undefined);
+  assert.equal(await server.stop(), 0);
+});
+
 test("an application (--app) answers over HTTP/2 through the same bridge", async () => {
   const dir = makeAppDir({ "app.js": FETCH_APP });
   const server = await startServer({ args: ["--app", path.join(dir, "app.js"), "-t", "1", "-q", "--h2c"] });

@@ -86,3 +86,21 @@ test("an independent decoder (Python hpack) reads our blocks", { skip: !python &
   );
   assert.deepEqual(fields[3], ["content-range", "bytes 0-9/100"]);
 });
+
+test("upstream lines: names in any case encode as their lower-cased selves, even when their slots collide", () => {
+  // More distinct names than the byte-name table has slots, so some share a slot and replace each other.
+  const names = Array.from({ length: 600 }, (_, i) => `X-Up-${i}`);
+  const lines = [...names, "x-up-7", "X-UP-7", "Connection", "Content-Type"].map((n) => Buffer.from(`${n}: v`));
+  const fields = new BlockDecoder().decode(
+    block((w) => {
+      w.beginTrailers();
+      for (const line of lines) w.line(line, 0, line.length);
+    }),
+  );
+  assert.deepEqual(
+    fields.map(([n]) => n),
+    [...names.map((n) => n.toLowerCase()), "x-up-7", "x-up-7", "content-type"],
+    "the connection-specific Connection is dropped",
+  );
+  assert.ok(fields.every(([, v]) => v === "v"));
+});
