@@ -4,7 +4,9 @@
 // apart, hop-by-hop dropped, trailers), large bodies under flow control, 502 when the upstream is gone.
 
 import assert from "node:assert/strict";
+import { execFile, spawnSync } from "node:child_process";
 import { after, before, test } from "node:test";
+import { promisify } from "node:util";
 import { type Backend, startBackend } from "../helpers/backends.ts";
 import {
   data,
@@ -19,6 +21,11 @@ import {
   wideOpen,
 } from "../helpers/h2.ts";
 import { makeSite, type RunningServer, startServer } from "../helpers/server.ts";
+
+const run = promisify(execFile);
+const CI = process.env.CI !== undefined && process.env.CI !== "";
+const curl = /HTTP2/.test(spawnSync("curl", ["--version"], { encoding: "utf8" }).stdout ?? "");
+const nghttp = spawnSync("nghttp", ["--version"]).status === 0;
 
 let echo: Backend;
 let proxy: RunningServer;
@@ -184,4 +191,38 @@ test("files in front of the proxy, over HTTP/2", async () => {
   assert.equal(echoed(await client.get(3, "/elsewhere")).url, "/elsewhere");
   client.close();
   assert.equal(await both.stop(), 0);
+});
+
+test("curl --http2-prior-knowledge through the proxy: a POST body up, Set-Cookie and a large body back", {
+  skip: !curl && !CI,
+}, async () => {
+  const url = `http://127.0.0.1:${proxy.port}`;
+  const post = await run("curl", ["-s", "--http2-prior-knowledge", "--data-binary", "from curl", `${url}/form`]);
+  const seen = JSON.parse(post.stdout) as Echoed;
+  assert.deepEqual([seen.method, seen.body, field(seen.headers, "via")], ["POST", "from curl", "2 portico"]);
+  const cookies = await run("curl", ["-s", "-i", "--http2-prior-knowledge", `${url}/cookies`]);
+  assert.match(cookies.stdout, /^HTTP\/2 200 \r\n/);
+  assert.deepEqual(cookies.stdout.match(/^set-cookie: .*$/gm), ["set-cookie: a=1; Path=/", "set-cookie: b=2; Path=/"]);
+  const large = await run("curl", [
+    "-s",
+    "--http2-prior-knowledge",
+    "-o",
+    "/dev/null",
+    "-w",
+    "%{http_code} %{size_download} %{http_version}",
+    `${url}/large`,
+  ]);
+  assert.equal(large.stdout, `200 ${LARGE.length} 2`);
+});
+
+test("nghttp through the proxy: several streams on one connection, each complete", {
+  skip: !nghttp && !CI,
+}, async () => {
+  const url = `http://127.0.0.1:${proxy.port}`;
+  const { stdout } = await run("nghttp", ["-nv", `${url}/a`, `${url}/large`, `${url}/trailers`, `${url}/gone/x`]);
+  assert.equal(stdout.match(/recv \(stream_id=\d+\) :status: 200/g)?.length, 3);
+  assert.match(stdout, /recv \(stream_id=\d+\) :status: 502/);
+  assert.match(stdout, /recv \(stream_id=\d+\) x-checksum: abc123/);
+  // Each stream ends with a frame received with END_STREAM (flags 0x1 on DATA, 0x5 on HEADERS).
+  assert.equal(stdout.match(/recv (?:DATA|HEADERS) frame <[^>]*flags=0x0[15],/g)?.length, 4);
 });
