@@ -227,6 +227,26 @@ describe("limits", () => {
   });
 });
 
+test("common and json logs name HTTP/2 too; the audit line (METHOD,URI,STATUS,ID) is the same as over HTTP/1.1", async () => {
+  for (const format of ["common", "json", "audit"] as const) {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "portico-h2-log-")), "access.log");
+    const log = format === "audit" ? [] : ["--access-log", file];
+    const server = await startServer({ args: ["--root", site, "-t", "1", "--h2c", "--log-format", format, ...log] });
+    const client = await H2Client.connect(server.port);
+    await client.get(1, "/a.txt", [["request-id", "h2-id"]]);
+    client.close();
+    assert.equal(await server.stop(), 0);
+    const lines = (format === "audit" ? server.stderr() : fs.readFileSync(file, "utf8")).split("\n").filter((l) => l);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    if (format === "common") assert.match(lines[0]!, /"GET \/a\.txt HTTP\/2\.0" 200 9$/);
+    if (format === "json") {
+      const record = JSON.parse(lines[0]!) as Record<string, unknown>;
+      assert.deepEqual([record.method, record.target, record.version, record.status], ["GET", "/a.txt", "2.0", 200]);
+    }
+    if (format === "audit") assert.deepEqual(lines, ["GET,/a.txt,200,h2-id"]);
+  }
+});
+
 test("without --h2c the preface is not taken for HTTP/2", async () => {
   const server = await startServer({ args: ["--root", site, "-t", "1"] });
   const { bytes } = await exchange(server.port, Buffer.concat([PREFACE, settings()]));
