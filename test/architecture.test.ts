@@ -113,7 +113,7 @@ test("the import scanner sees every import form", () => {
   );
 });
 
-test("Node's internal bindings are reached from http/uv-binding.ts only, and it is imported by the transport alone", () => {
+test("Node's internal bindings are reached from http/uv-binding.ts only, and it is imported by the handle transport alone", () => {
   const problems: string[] = [];
   for (const full of sourceFiles(SRC)) {
     const file = path.relative(SRC, full).split(path.sep).join("/");
@@ -121,7 +121,7 @@ test("Node's internal bindings are reached from http/uv-binding.ts only, and it 
     if (file !== "http/uv-binding.ts" && /\bprocess\.binding\b|\bbinding\(\s*["']/.test(source))
       problems.push(`${file}: uses process.binding`);
     const importsBinding = importsOf(source).some((spec) => spec.endsWith("/uv-binding.ts"));
-    if (importsBinding && file !== "http/transport.ts" && file !== "http/listener.ts")
+    if (importsBinding && file !== "http/uv-transport.ts" && file !== "http/uv-listener.ts")
       problems.push(`${file}: imports uv-binding.ts`);
   }
   assert.deepEqual(problems, []);

@@ -26,6 +26,8 @@ export interface ServerVariant {
    * -Proto, -Host, Forwarded, Via both ways; the client's Host kept), so both do the same work.
    */
   readonly forwarding?: boolean;
+  /** Portico on its node:net transport (--transport net) instead of the libuv handles. */
+  readonly transport?: "net";
 }
 
 export interface ServerEnv {
@@ -74,6 +76,7 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
       // The proxy keeps its default upstream pool (64 idle connections, like nginx's keepalive 64).
       args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
       args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");
+      if (v.transport !== undefined) args.push("--transport", v.transport);
       // --quiet turns the per-request log off; the logging variant writes it to a file instead.
       if (v.accessLog === true) args.push("--access-log", path.join(env.work, `${v.id}-${port}.log`));
       else args.push("--quiet");

@@ -6,6 +6,8 @@
 import net from "node:net";
 import { Worker } from "node:worker_threads";
 import type { Config, TcpConfig } from "../config/load.ts";
+import { TransportError } from "../http/errors.ts";
+import { selectTransport, type TransportChoice } from "../http/transport.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
 
@@ -22,8 +24,11 @@ const RESTART_MAX_MS = 5000;
 const STABLE_AFTER_MS = 10_000;
 
 export interface StartOptions {
-  /** Writes the one-line banner (stdout); null prints nothing. */
-  readonly banner: ((urls: string[], threads: number) => string) | null;
+  /**
+   * Writes the one-line banner (stdout); null prints nothing. `transport` names how connections are
+   * driven ("uv", or "net" and why when auto fell back); "" for `portico tcp`, always on node:net.
+   */
+  readonly banner: ((urls: string[], threads: number, transport: string) => string) | null;
   /** Where notices go (restarts, warnings). */
   readonly notice: (line: string) => void;
   readonly version: string;
@@ -51,6 +56,8 @@ export class Supervisor {
   #port = 0;
   #reusePort = true;
   #draining = false;
+  /** This configuration's transport, chosen here once (at start) so every worker runs the same one. */
+  #transport: TransportChoice = { kind: "net", reason: "" };
   readonly shared = SharedState.create();
   readonly #startedAt = Date.now();
 
@@ -61,6 +68,7 @@ export class Supervisor {
 
   /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
   async start(): Promise<void> {
+    this.#transport = chooseTransport(this.#config);
     let threads = this.#config.threads;
     if (process.platform !== "linux" && threads > 1) {
       this.#options.notice(
@@ -80,7 +88,9 @@ export class Supervisor {
     for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#port));
     await Promise.all(rest);
     if (this.#options.banner !== null) {
-      process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads)}\n`);
+      const { kind, reason } = this.#transport;
+      const transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads, transport)}\n`);
     }
     process.on("SIGINT", () => void this.shutdown());
     process.on("SIGTERM", () => void this.shutdown());
@@ -112,6 +122,7 @@ export class Supervisor {
       shared: this.shared.buffers,
       version: this.#options.version,
       startedAt: this.#startedAt,
+      transport: this.#transport.kind,
     };
     const worker = new Worker(WORKER_URL, {
       workerData: data,
@@ -211,9 +222,17 @@ export class Supervisor {
     if (next.port !== this.#config.port && next.port !== this.#port) {
       this.#options.notice(`portico: reload keeps listening on port ${this.#port}; a new port needs a restart`);
     }
+    let transport: TransportChoice;
+    try {
+      transport = chooseTransport(next);
+    } catch (error) {
+      this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+      return;
+    }
     this.#reloading = true;
-    const previous = { config: this.#config, slots: this.#slots, verdicts: this.#verdicts };
+    const previous = { config: this.#config, slots: this.#slots, verdicts: this.#verdicts, transport: this.#transport };
     this.#config = next;
+    this.#transport = transport;
     // The old workers keep probing their upstreams until they drain: the new ones judge their own.
     this.#verdicts = newVerdicts();
     this.#slots = [];
@@ -228,6 +247,7 @@ export class Supervisor {
       this.#config = previous.config;
       this.#slots = previous.slots;
       this.#verdicts = previous.verdicts;
+      this.#transport = previous.transport;
       this.#reloading = false;
       this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
@@ -266,6 +286,17 @@ export class Supervisor {
     await Promise.race([Promise.all(exits), deadline]);
     process.exit(0);
   }
+}
+
+/**
+ * The transport for a configuration's workers, decided in this thread (whose Node and flags the
+ * workers share). Throws with a one-line reason when an explicit "uv" cannot run or PORTICO_TRANSPORT
+ * is not understood. `portico tcp` relays through node:net sockets whatever is chosen.
+ */
+function chooseTransport(config: Config | TcpConfig): TransportChoice {
+  const choice = selectTransport("mode" in config ? "net" : config.transport);
+  if (choice instanceof TransportError) throw new Error(choice.message);
+  return choice;
 }
 
 /** Binds host:port alone (no SO_REUSEPORT) and lets go at once; rejects as a listen failure would. */

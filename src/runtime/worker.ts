@@ -9,6 +9,7 @@ import { connectionCloseChannel } from "../http/events.ts";
 import type { Handler } from "../http/handler.ts";
 import { refuseConnection } from "../http/overload.ts";
 import { HttpServer } from "../http/server.ts";
+import { selectTransport } from "../http/transport.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
 import type { Config } from "../config/load.ts";
@@ -21,6 +22,8 @@ const data = workerData as WorkerData;
 const port = parentPort!;
 const config = data.config;
 const shared = new SharedState(data.shared);
+// The supervisor chose it under the same Node and flags: it runs here too.
+selectTransport(data.transport);
 
 /**
  * Test aid for the supervisor's crash recovery: with PORTICO_FAULT_CRASH_PATH set, a request for that
