@@ -21,6 +21,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   route: ["common", "http", "static", "proxy", "observe", "config"],
   runtime: ["common", "http", "static", "proxy", "observe", "route", "config"],
   cli: ["common", "http", "static", "proxy", "observe", "route", "runtime", "config"],
+  // The installed commands: a Node version check, then the CLI (see bin/portico.ts).
+  bin: ["cli"],
 };
 
 const IO_MODULES = new Set(["fs", "fs/promises", "net", "child_process"]);
@@ -36,7 +38,8 @@ function isPure(file: string): boolean {
 }
 
 function areaOf(file: string): string {
-  // Files directly in src/ are command-line entry points (cli.ts, presets such as httpserver.ts).
+  // Files directly in src/ are entry points: the CLI (cli.ts, presets such as httpserver.ts) and the
+  // package's public types (index.ts).
   if (!file.includes("/")) return "cli";
   return file.split("/")[0]!;
 }

@@ -5,13 +5,14 @@
 
 import net from "node:net";
 import { Worker } from "node:worker_threads";
+import { siblingModule } from "../common/module-url.ts";
 import type { Config, TcpConfig } from "../config/load.ts";
 import { TransportError } from "../http/errors.ts";
 import { selectTransport, type TransportChoice } from "../http/transport.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
 
-const WORKER_URL = new URL("./worker.ts", import.meta.url);
+const WORKER_URL = siblingModule("worker", import.meta.url);
 const RESTART_MIN_MS = 100;
 /**
  * A worker's young generation (V8 sizes it as 3 semi-spaces): 12 MiB = 4 MiB semi-spaces. V8's
