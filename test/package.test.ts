@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { get } from "./helpers/static-site.ts";
+import { get } from "./helpers/raw.ts";
 import { makeSite, runCli, startServer } from "./helpers/server.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
