@@ -270,7 +270,18 @@ export class Supervisor {
 
   /** Drains all workers (stop accepting, finish in-flight within the grace period) and exits 0. */
   async shutdown(): Promise<never> {
+    // A second signal while draining: exit at once.
     if (this.#draining) process.exit(0);
+    await this.drain();
+    process.exit(0);
+  }
+
+  /**
+   * Stops every worker as a shutdown does (stop accepting, let in-flight responses finish within the
+   * grace period) and resolves once they are gone; one still there 2 s after the grace period is
+   * terminated. Nothing is restarted afterwards.
+   */
+  async drain(): Promise<void> {
     this.#draining = true;
     const graceMs = this.#config.shutdownGraceMs;
     const message: SupervisorMessage = { type: "drain", graceMs };
@@ -283,9 +294,13 @@ export class Supervisor {
           worker.postMessage(message);
         }),
     );
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs + 2000).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs + 2000).unref();
+    });
     await Promise.race([Promise.all(exits), deadline]);
-    process.exit(0);
+    clearTimeout(timer);
+    await Promise.all(this.#slots.map((slot) => slot.worker?.terminate()));
   }
 }
 
