@@ -1,5 +1,6 @@
 // Starts the real Portico CLI in a child process on an ephemeral port and stops it afterwards.
-// The port is read from the one-line banner the CLI prints once every worker listens.
+// The port is read from the one-line banner the CLI prints once every worker listens. The child gets
+// this process's environment (PORTICO_TRANSPORT included: CI's second e2e pass runs on node:net).
 
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -25,14 +26,17 @@ export interface StartOptions {
   readonly cwd?: string;
   /** The executable script (default: src/cli.ts). */
   readonly script?: string;
+  /** Node's own flags, before the script (--permission…). */
+  readonly nodeArgs?: readonly string[];
   readonly timeoutMs?: number;
 }
 
 /** Starts `portico <args> 0` and resolves once it prints its listening banner. */
 export function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const args = [...(options.args ?? []), String(options.port ?? 0)];
-  const child = spawn(process.execPath, [options.script ?? CLI, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? CLI, ...args], {
     cwd: options.cwd,
+    env: process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -75,10 +79,11 @@ export function startServer(options: StartOptions = {}): Promise<RunningServer> 
 /** Runs the CLI to completion (for --help, bad flags…) and returns its exit code and output. */
 export function runCli(
   args: readonly string[],
-  options: { cwd?: string; script?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; script?: string; nodeArgs?: readonly string[]; timeoutMs?: number } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [options.script ?? CLI, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? CLI, ...args], {
     cwd: options.cwd,
+    env: process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -89,7 +89,10 @@ export interface WrappedServer {
 export function startWrapped(wrapper: readonly string[], args: readonly string[]): Promise<WrappedServer> {
   const cli = new URL("../../src/cli.ts", import.meta.url).pathname;
   const [command, ...rest] = wrapper;
-  const child = spawn(command!, [...rest, process.execPath, cli, ...args, "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command!, [...rest, process.execPath, cli, ...args, "0"], {
+    env: process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
   return new Promise((resolve, reject) => {
