@@ -544,7 +544,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
       case P_GONE:
         return;
       default:
-        return unhandledPhase(this.#phase);
+        unhandledPhase(this.#phase);
     }
   }
 
@@ -575,7 +575,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
       case P_GONE:
         return;
       default:
-        return unhandledPhase(this.#phase);
+        unhandledPhase(this.#phase);
     }
   }
 
