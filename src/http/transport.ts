@@ -98,13 +98,12 @@ export interface TransportChoice {
 }
 
 interface Implementation {
-  readonly kind: TransportKind;
   connect(host: string, port: number, owner: TransportOwner): Transport;
   listen(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener>;
 }
 
-const UV: Implementation = { kind: "uv", connect: UvTransport.connect, listen: listenUv };
-const NET: Implementation = { kind: "net", connect: NetTransport.connect, listen: listenNet };
+const UV: Implementation = { connect: UvTransport.connect, listen: listenUv };
+const NET: Implementation = { connect: NetTransport.connect, listen: listenNet };
 
 let active: Implementation | null = null;
 let activeChoice: TransportChoice | null = null;
