@@ -17,9 +17,20 @@ function gitStatus(): Set<string> | null {
   return new Set(status.stdout.split("\n").filter((line) => line !== ""));
 }
 
+/**
+ * A bound on the whole run, far above what it takes on a loaded machine (~8 min): a test file whose
+ * process cannot exit (a browser or server left running) fails the run instead of hanging CI.
+ */
+const SUITE_TIMEOUT_MS = 40 * 60_000;
+
 const globs = process.argv.length > 2 ? process.argv.slice(2) : ["test/**/*.test.ts"];
 const before = gitStatus();
-const run = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...globs], { cwd: ROOT, stdio: "inherit" });
+const run = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...globs], {
+  cwd: ROOT,
+  stdio: "inherit",
+  timeout: SUITE_TIMEOUT_MS,
+});
+if (run.error !== undefined) process.stderr.write(`suite: ${run.error.message}\n`);
 let code = run.status ?? 1;
 if (before === null) {
   process.stdout.write("suite: not a git checkout; the check that tests leave it clean is skipped\n");

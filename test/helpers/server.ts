@@ -28,6 +28,7 @@ export interface StartOptions {
   readonly script?: string;
   /** Node's own flags, before the script (--permission…). */
   readonly nodeArgs?: readonly string[];
+  /** How long to wait for the banner (default 60 s: generous, a loaded machine starts slowly). */
   readonly timeoutMs?: number;
 }
 
@@ -48,7 +49,7 @@ export function startServer(options: StartOptions = {}): Promise<RunningServer> 
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`server did not start in time\nstdout: ${out}\nstderr: ${err}`));
-    }, options.timeoutMs ?? 15_000);
+    }, options.timeoutMs ?? 60_000);
     const onData = (): void => {
       const m = /https?:\/\/[^\s]*:(\d+)\//.exec(out);
       if (m === null) return;
@@ -91,7 +92,7 @@ export function runCli(
   child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 15_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
     child.once("exit", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout: out, stderr: err });

@@ -96,7 +96,7 @@ export function startWrapped(wrapper: readonly string[], args: readonly string[]
   let out = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 60_000);
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       out += d;
       const m = /https?:\/\/[^\s]*:(\d+)\//.exec(out);
