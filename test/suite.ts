@@ -22,10 +22,13 @@ function gitStatus(): Set<string> | null {
  * process cannot exit (a browser or server left running) fails the run instead of hanging CI.
  */
 const SUITE_TIMEOUT_MS = 40 * 60_000;
+/** And on each test: one that waits forever fails after this instead of holding its file up. */
+const TEST_TIMEOUT_MS = 5 * 60_000;
 
 const globs = process.argv.length > 2 ? process.argv.slice(2) : ["test/**/*.test.ts"];
 const before = gitStatus();
-const run = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...globs], {
+const args = ["--test", "--test-concurrency=2", `--test-timeout=${TEST_TIMEOUT_MS}`, ...globs];
+const run = spawnSync(process.execPath, args, {
   cwd: ROOT,
   stdio: "inherit",
   timeout: SUITE_TIMEOUT_MS,
