@@ -212,6 +212,27 @@ export function checkTargets(
   const h2Proxy = cell("h2-proxy", "portico-proxy-h2");
   add("Portico / nginx, HTTP/2 to HTTP/1.1 proxy, h2-proxy", h2Proxy?.ratio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
   add(`  same, by CPU per request`, h2Proxy?.cpuRatio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
+  // The node:net fallback (--transport net) against the libuv handles: the price of running without
+  // Node's internal bindings.
+  for (const [name, handles, net] of [
+    ["small-50", "portico", "portico-net"],
+    ["proxy", "portico-proxy", "portico-proxy-net"],
+  ] as const) {
+    const a = cell(name, handles);
+    const b = cell(name, net);
+    add(
+      `Portico on node:net / on libuv handles, ${name} (information)`,
+      a !== undefined && b !== undefined ? b.rps / a.rps : Number.NaN,
+      "—",
+      () => true,
+    );
+    add(
+      `  same, by CPU per request (information)`,
+      a !== undefined && b !== undefined ? a.cpuUs / b.cpuUs : Number.NaN,
+      "—",
+      () => true,
+    );
+  }
   const t1 = cell("threads", "portico");
   const t2 = cell("threads", "portico-t2");
   add(

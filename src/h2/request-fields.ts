@@ -43,10 +43,8 @@ const P_PATH = 3;
 const PSEUDO_NAMES = [":method", ":scheme", ":authority", ":path"];
 
 const HTTP11 = Buffer.from(" HTTP/1.1\r\n", "latin1");
-/**
- * The heads of a session's requests share buffers of this size (a long request keeps one alive: at
- * most this much per open stream); larger heads get their own.
- */
+// The heads of a session's requests share buffers of this size (a long request keeps one alive: at
+// most this much per open stream); larger heads get their own.
 const ARENA_BYTES = 16 * 1024;
 const COOKIE = Buffer.from("cookie: ", "latin1");
 const HOST = Buffer.from("host: ", "latin1");

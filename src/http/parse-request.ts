@@ -267,10 +267,8 @@ export function parseRequestHead(
 // The checks after the field lines that HTTP/2 requests share (h2/request-fields.ts fills the head
 // from a field block and then runs these, so both protocols judge a head the same way).
 
-/**
- * Host (RFC 9112 §3.2): at most one (the caller counted), valid syntax, required when `required`.
- * With an absolute-form target the target's authority wins over Host (§3.2.2).
- */
+/** Host (RFC 9112 §3.2): at most one (counted by the caller), valid, present when `required`; an
+ * absolute-form target's authority wins over it (§3.2.2). */
 export function checkHost(buf: Buffer, into: RequestHead, hostIndex: number, required: boolean): HttpError | null {
   if (hostIndex !== -1) {
     const vs = into.fields[hostIndex + 2]!;
@@ -294,10 +292,8 @@ export function checkContentLength(buf: Buffer, into: RequestHead): HttpError | 
   return null;
 }
 
-/**
- * Expect (RFC 9110 §10.1.1): 100-continue is honoured when the client can understand 100
- * (`canContinue`; an HTTP/1.0 client's expectation is ignored), anything else is 417.
- */
+/** Expect (RFC 9110 §10.1.1): 100-continue is honoured when the client can understand 100
+ * (`canContinue`; an HTTP/1.0 client's expectation is ignored), anything else is 417. */
 export function checkExpect(into: RequestHead, canContinue: boolean): HttpError | null {
   const expect = into.getCombined(F_EXPECT)!.toLowerCase();
   if (expect === "100-continue") into.expectContinue = canContinue;
@@ -315,13 +311,9 @@ function isToken(s: string): boolean {
   return true;
 }
 
-function badRequestLine(
-  buf: Buffer,
-  i: number,
-  end: number,
-  code: "BAD_METHOD" | "BAD_TARGET",
-  message: string,
-): HttpError {
+type LineCode = "BAD_METHOD" | "BAD_TARGET";
+
+function badRequestLine(buf: Buffer, i: number, end: number, code: LineCode, message: string): HttpError {
   // A bare LF or CR inside the request line is a framing error of its own kind.
   if (buf[i] === LF) return new HttpError(400, "BARE_LF", "Line ends with LF without CR");
   if (i < end && buf[i] === CR && buf[i + 1] !== LF) return new HttpError(400, "BARE_CR", "CR not followed by LF");
