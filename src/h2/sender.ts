@@ -20,7 +20,8 @@ import {
   T_WINDOW_UPDATE,
 } from "./frames.ts";
 import { FrameOutput, type OutputTransport } from "./output.ts";
-import { END_CUT, END_NONE, END_TRAILERS, type H2Stream } from "./stream.ts";
+import type { H2Stream } from "./stream.ts";
+import { END_CUT, END_NONE, END_TRAILERS } from "./stream-host.ts";
 
 /** Output not yet flushed past which framing waits (a batch is at most about this big). */
 const OUTPUT_HIGH_WATER = 256 * 1024;

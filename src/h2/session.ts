@@ -68,7 +68,8 @@ import { RecentStreams } from "./recent-streams.ts";
 import { RequestFields, TrailerFields } from "./request-fields.ts";
 import { Sender } from "./sender.ts";
 import { type PeerSettings, readSettings } from "./settings.ts";
-import { H2Stream, type StreamHost } from "./stream.ts";
+import { H2Stream } from "./stream.ts";
+import type { StreamHost } from "./stream-host.ts";
 
 /** What a session needs of its transport: any of the engine's transports has it. */
 export type SessionTransport = Pick<

@@ -11,41 +11,12 @@ import type { Socket } from "node:net";
 import type { HttpError } from "../http/errors.ts";
 import type { BodySink, Request, RequestSource } from "../http/request.ts";
 import type { OutgoingHead, PreparedResponse, Response, ResponseWire } from "../http/response.ts";
-import { type ResponseDefaults, SLOT_H2 } from "../http/response-defaults.ts";
+import { SLOT_H2 } from "../http/response-defaults.ts";
 import { loopNow } from "../common/clock.ts";
 import { INTERNAL_ERROR } from "./frames.ts";
 import { BLOCK } from "./hpack-encoder.ts";
-
-/** What a stream needs from its session. */
-export interface StreamHost {
-  readonly defaults: ResponseDefaults;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localPort: number;
-  /** Writes a field block as HEADERS (and CONTINUATION) frames. */
-  writeHeaders(stream: H2Stream, block: Buffer, endStream: boolean): void;
-  /** Frames the stream's queued data as the windows allow (and what follows it). */
-  pump(stream: H2Stream): void;
-  /** Sends RST_STREAM and forgets the stream. */
-  reset(stream: H2Stream, code: number): void;
-  /** Opens the peer's window for this stream by `bytes` (WINDOW_UPDATE). */
-  openWindow(stream: H2Stream, bytes: number): void;
-  /** Both sides of the stream are closed. */
-  streamDone(stream: H2Stream): void;
-  /** The transport is over its high-water mark. */
-  readonly backedUp: boolean;
-  /** Every byte framed so far has reached the kernel. */
-  readonly flushed: boolean;
-  /** The peer's window for the whole connection. */
-  readonly connectionWindow: number;
-  /** A writer waits on the stream: tell it (notifyDrain) once the session has flushed. */
-  watchDrain(stream: H2Stream): void;
-}
-
-export const END_NONE = 0;
-export const END_PLAIN = 1;
-export const END_TRAILERS = 2;
-export const END_CUT = 3;
+import { CONTINUE_BLOCK, encodeHead, encodePrepared, encodeTrailers } from "./response-block.ts";
+import { END_CUT, END_NONE, END_PLAIN, END_TRAILERS, type StreamHost } from "./stream-host.ts";
 
 /** The smallest chunk writableSize suggests, whatever the windows: a frame's worth. */
 const MIN_WRITE = 16 * 1024;
@@ -232,7 +203,7 @@ export class H2Stream implements RequestSource, ResponseWire {
   // ── ResponseWire ─────────────────────────────────────────────────────────────────────────────
 
   sendWhole(_res: Response, head: OutgoingHead, body: Buffer, start: number, end: number): void {
-    this.#encode(head);
+    encodeHead(head, this.#host.defaults);
     const block = BLOCK.bytes();
     if (end === start) {
       this.#finishResponse();
@@ -251,13 +222,7 @@ export class H2Stream implements RequestSource, ResponseWire {
     const slot = this.#host.defaults.slotBase + SLOT_H2;
     let block = prepared.encoded(slot);
     if (block === undefined) {
-      BLOCK.begin(prepared.status, this.#host.defaults.fields);
-      const fields = prepared.fields;
-      for (let i = 0; i + 1 < fields.length; i += 2) BLOCK.field(fields[i]!, fields[i + 1]!, true);
-      if (prepared.status >= 200 && prepared.status !== 204 && prepared.status !== 304)
-        BLOCK.contentLength(prepared.body.length);
-      const bytes = BLOCK.bytes();
-      block = copyOf(bytes, 0, bytes.length);
+      block = encodePrepared(prepared, this.#host.defaults);
       prepared.keepEncoded(slot, block);
     }
     const body = prepared.body;
@@ -275,7 +240,7 @@ export class H2Stream implements RequestSource, ResponseWire {
   }
 
   startHead(_res: Response, head: OutgoingHead): void {
-    this.#encode(head);
+    encodeHead(head, this.#host.defaults);
     const bytes = BLOCK.bytes();
     this.#pendingHead = copyOf(bytes, 0, bytes.length);
   }
@@ -464,22 +429,6 @@ export class H2Stream implements RequestSource, ResponseWire {
     this.queued += chunk.length;
   }
 
-  #encode(head: OutgoingHead): void {
-    BLOCK.begin(head.status, this.#host.defaults.fields);
-    const fields = head.fields;
-    for (let i = 0; i + 1 < fields.length; i += 2) BLOCK.field(fields[i]!, fields[i + 1]!);
-    const copied = head.copied;
-    if (copied !== null) {
-      const raw = copied.raw;
-      const lines = copied.lines;
-      for (let k = 0; k < copied.count; k += 2) eachLine(raw, lines[k]!, lines[k + 1]!);
-      const extra = copied.extra;
-      // `extra` holds whole lines, each ending in CRLF.
-      if (extra.length > 0) eachLine(extra, 0, extra.length - 2);
-    }
-    if (head.length >= 0) BLOCK.contentLength(head.length);
-  }
-
   /** The handler is done with the response: a body still unread is abandoned. */
   #finishResponse(): void {
     this.responded = true;
@@ -489,30 +438,6 @@ export class H2Stream implements RequestSource, ResponseWire {
   }
 }
 
-/** Each CRLF-separated line of raw[start, end) into the block. */
-function eachLine(raw: Buffer, start: number, end: number): void {
-  let lineStart = start;
-  for (let i = start; i + 1 < end; i++) {
-    if (raw[i] === 0x0d && raw[i + 1] === 0x0a) {
-      BLOCK.line(raw, lineStart, i);
-      lineStart = i + 2;
-      i++;
-    }
-  }
-  if (lineStart < end) BLOCK.line(raw, lineStart, end);
-}
-
-/** Trailers (complete "Name: value" lines) as a field block of their own. */
-function encodeTrailers(lines: readonly string[]): Buffer {
-  BLOCK.beginTrailers();
-  for (const line of lines) {
-    const bytes = Buffer.from(line, "latin1");
-    BLOCK.line(bytes, 0, bytes.length);
-  }
-  const out = BLOCK.bytes();
-  return copyOf(out, 0, out.length);
-}
-
 function copyOf(src: Buffer, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(end - start);
   src.copy(out, 0, start, end);
@@ -520,8 +445,6 @@ function copyOf(src: Buffer, start: number, end: number): Buffer {
 }
 
 const NO_TRAILERS: readonly string[] = [];
-/** `:status: 100` as a literal field (RFC 7541 §6.2.2, name index 8). */
-const CONTINUE_BLOCK = Buffer.from([0x08, 0x03, 0x31, 0x30, 0x30]);
 /** The shared empty queue of streams that never queued anything (never pushed to). */
 const NO_CHUNKS: Buffer[] = [];
 const EMPTY_CHUNK = Buffer.alloc(0);
