@@ -31,6 +31,8 @@ export interface ListenerOptions {
   /** Several listeners on one port, balanced by the kernel (Linux SO_REUSEPORT). */
   readonly reusePort?: boolean;
   readonly backlog?: number;
+  /** Takes each accepted handle as it is, instead of a Transport made of it (TLS wraps it first). */
+  readonly acceptHandle?: (handle: TcpHandle) => void;
 }
 
 /** A listening TCP handle; each accepted connection becomes a Transport passed to `accept`. */
@@ -71,10 +73,12 @@ export class Listener {
       handle.close();
       throw handleError(err, "listen", address, options.port);
     }
+    const acceptHandle = options.acceptHandle;
     handle.onconnection = (status, client) => {
       // A failed accept (EMFILE and the like) is retried by libuv on the next readiness.
       if (status !== 0 || client === undefined) return;
-      accept(new Transport(client));
+      if (acceptHandle !== undefined) acceptHandle(client);
+      else accept(new Transport(client));
     };
     return new Listener(handle);
   }

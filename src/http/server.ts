@@ -6,8 +6,10 @@
 import { Sweeper } from "../common/sweeper.ts";
 import { Connection, type ConnectionContext } from "./connection.ts";
 import type { EngineOptions } from "./engine-options.ts";
+import type { TlsEndpoint } from "../tls/endpoint.ts";
 import type { Handler } from "./handler.ts";
 import { type BoundAddress, Listener } from "./listener.ts";
+import { acceptTls } from "./tls-accept.ts";
 import type { Transport } from "./transport.ts";
 
 export interface ListenOptions {
@@ -16,6 +18,8 @@ export interface ListenOptions {
   /** Several listeners (threads) on one port, balanced by the kernel (Linux SO_REUSEPORT). */
   readonly reusePort?: boolean;
   readonly backlog?: number;
+  /** Speak TLS with these certificates (tls-accept.ts). */
+  readonly tls?: TlsEndpoint;
 }
 
 export class HttpServer implements ConnectionContext {
@@ -26,6 +30,8 @@ export class HttpServer implements ConnectionContext {
   #listener: Listener | null = null;
   readonly #connections = new Set<Connection>();
   #idleWaiters: Array<() => void> = [];
+  /** The ALPN ids this server speaks over TLS, preferred first. */
+  readonly protocols: readonly string[] = ["http/1.1"];
   /** Called for each new connection; return false to refuse it (the hook answers the client itself). */
   admit: ((transport: Transport) => boolean) | null = null;
 
@@ -57,7 +63,19 @@ export class HttpServer implements ConnectionContext {
   }
 
   async listen(options: ListenOptions): Promise<BoundAddress> {
-    this.#listener = await Listener.open(options, (transport) => this.#accept(transport));
+    const accept = (transport: Transport): void => this.#accept(transport);
+    const tls = options.tls;
+    if (tls !== undefined) {
+      tls.setProtocols(this.protocols);
+      const timeoutMs = this.options.headersTimeoutMs;
+      const acceptHandle = (handle: Parameters<typeof acceptTls>[0]): void => {
+        if (this.closing) handle.close();
+        else acceptTls(handle, tls, accept, this.sweeper, timeoutMs);
+      };
+      this.#listener = await Listener.open({ ...options, acceptHandle }, accept);
+    } else {
+      this.#listener = await Listener.open(options, accept);
+    }
     return this.#listener.address();
   }
 

@@ -1,5 +1,6 @@
-// Node's internal libuv stream bindings (tcp_wrap, stream_wrap, uv), typed: the handle methods and
-// request objects lib/net.js itself uses. Only transport.ts and listener.ts touch them.
+// Node's internal libuv stream bindings (tcp_wrap, stream_wrap, uv, tls_wrap), typed: the handle
+// methods and request objects lib/net.js and lib/_tls_wrap.js themselves use. Only transport.ts,
+// listener.ts and tls-accept.ts touch them.
 
 import type net from "node:net";
 import type { Transport } from "./transport.ts";
@@ -70,6 +71,33 @@ interface StreamWrapBinding {
   kLastWriteWasAsync: number;
 }
 
+/** Node's TLSWrap: a stream over a TCP handle that OpenSSL encrypts (see lib/_tls_wrap.js). */
+export interface TlsWrapHandle {
+  /** The TCP handle under it: _tls_wrap.js's proxies (getpeername, setNoDelay…) call through it. */
+  _parent: TcpHandle;
+  /** The SNI context picked in oncertcb, applied by certCbDone(). */
+  sni_context: unknown;
+  transport: Transport | null;
+  onhandshakestart: (this: TlsWrapHandle, now: number) => void;
+  onhandshakedone: (this: TlsWrapHandle) => void;
+  oncertcb: ((this: TlsWrapHandle, info: { servername?: string }) => void) | null;
+  onerror: (this: TlsWrapHandle, error: Error) => void;
+  onnewsession: ((this: TlsWrapHandle) => void) | null;
+  onkeylog: ((this: TlsWrapHandle) => void) | null;
+  enableCertCb(): void;
+  certCbDone(): void;
+  setALPNProtocols(protocols: Uint8Array): void;
+  receive(data: Uint8Array): void;
+  destroySSL(): void;
+  getALPNNegotiatedProtocol(): string | false;
+  getServername(): string | false;
+  isSessionReused(): boolean;
+}
+
+interface TlsWrapBinding {
+  wrap(handle: TcpHandle, context: unknown, isServer: boolean, hasActiveWrite: boolean): TlsWrapHandle;
+}
+
 export interface NetSocketWithHandle {
   new (options: {
     handle: TcpHandle;
@@ -83,6 +111,16 @@ export interface NetSocketWithHandle {
 const binding = (process as unknown as { binding(name: string): unknown }).binding;
 export const tcpWrap = binding("tcp_wrap") as TcpWrapBinding;
 export const streamWrap = binding("stream_wrap") as StreamWrapBinding;
+/** Node's TLSWrap, or null where this Node does not offer it (TLS then goes through node:tls). */
+export const tlsWrap = loadTlsWrap();
+function loadTlsWrap(): TlsWrapBinding | null {
+  try {
+    const found = binding("tls_wrap") as Partial<TlsWrapBinding>;
+    return typeof found.wrap === "function" ? (found as TlsWrapBinding) : null;
+  } catch {
+    return null;
+  }
+}
 export const UV_EOF = (binding("uv") as { UV_EOF: number }).UV_EOF;
 export const state = streamWrap.streamBaseState;
 export const K_NREAD = streamWrap.kReadBytesOrError;

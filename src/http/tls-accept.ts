@@ -1,0 +1,214 @@
+// TLS termination on the engine's own transports: an accepted TCP handle waits for its first bytes,
+// which decide what it is. A TLS handshake gets Node's TLSWrap (the OpenSSL stream lib/_tls_wrap.js
+// puts under tls.TLSSocket) straight on the handle, and the engine's Transport then reads cleartext
+// from the TLSWrap into the thread's read area as it reads a TCP handle: no net.Socket and no
+// TLSSocket. Under callgrind, 1 KiB keep-alive responses cost 31.0k instructions each this way and
+// 43.0k through tls.TLSSocket (docs/architecture.md). A plain HTTP request gets a 400 saying so (as
+// nginx does) instead of a TLS alert; a TLS-ALPN-01 validation (RFC 8737) gets its certificate.
+// Not here: choosing certificates (tls/certificate-store.ts), HTTP (connection.ts).
+
+import { Buffer } from "node:buffer";
+import { loopNow } from "../common/clock.ts";
+import type { Sweepable, Sweeper } from "../common/sweeper.ts";
+import {
+  classifyFirstByte,
+  FIRST_HTTP,
+  FIRST_TLS,
+  firstRecordLength,
+  MAX_HELLO_RECORD,
+  parseClientHello,
+} from "../tls/client-hello.ts";
+import type { CertificateStore } from "../tls/certificate-store.ts";
+import type { TlsEndpoint } from "../tls/endpoint.ts";
+import { ALPN_ACME } from "../tls/settings.ts";
+import { READ_AREA, readView } from "./arena.ts";
+import { Transport, type TransportOwner } from "./transport.ts";
+import { K_NREAD, state, type TcpHandle, type TlsWrapHandle, tlsWrap } from "./uv-binding.ts";
+
+/** Whether this Node lets the engine drive TLSWrap itself. */
+export const HAS_TLS_WRAP = tlsWrap !== null;
+
+const PLAIN_HTTP_BODY = "400 Bad Request: this port speaks HTTPS; the request was sent as plain HTTP\n";
+const PLAIN_HTTP_RESPONSE =
+  "HTTP/1.1 400 Bad Request\r\nServer: portico\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+  `Content-Length: ${PLAIN_HTTP_BODY.length}\r\nConnection: close\r\n\r\n${PLAIN_HTTP_BODY}`;
+/** How long a refused or validation connection may linger before it is cut. */
+const LINGER_MS = 2000;
+const VALIDATION_MS = 10_000;
+
+interface GreetingHandle extends TcpHandle {
+  greeting: TlsGreeting | null;
+}
+
+interface ServerWrap extends TlsWrapHandle {
+  store: CertificateStore;
+}
+
+const noop = (): void => {};
+
+function onGreetingRead(this: TcpHandle): void {
+  const greeting = (this as GreetingHandle).greeting;
+  if (greeting === null) return;
+  const n = state[K_NREAD]!;
+  if (n > 0) greeting.received(readView(n));
+  else greeting.close();
+}
+
+/** SNI (RFC 6066 §3): the store's context for the name the client asked for; OpenSSL switches to it. */
+function onCertificate(this: TlsWrapHandle, info: { servername?: string }): void {
+  this.sni_context = (this as ServerWrap).store.select(info.servername).context;
+  this.certCbDone();
+}
+
+/** A failed handshake or a TLS alert: the connection is over (the owner hears closed()). */
+function onTlsError(this: TlsWrapHandle): void {
+  const transport = this.transport;
+  if (transport !== null) transport.destroy();
+  else this._parent.close();
+}
+
+/**
+ * Takes an accepted handle and, once its first bytes show a TLS handshake, hands a Transport
+ * reading cleartext to `accept`. `timeoutMs` bounds the wait for those bytes.
+ */
+export function acceptTls(
+  handle: TcpHandle,
+  endpoint: TlsEndpoint,
+  accept: (transport: Transport) => void,
+  sweeper: Sweeper,
+  timeoutMs: number,
+): void {
+  const greeting = new TlsGreeting(handle as GreetingHandle, endpoint, accept, sweeper);
+  greeting.deadline = loopNow() + timeoutMs;
+  sweeper.add(greeting);
+  const h = handle as GreetingHandle;
+  h.greeting = greeting;
+  h.useUserBuffer(READ_AREA);
+  h.onread = onGreetingRead;
+  if (h.readStart() !== 0) greeting.close();
+}
+
+/** One connection before TLS: its first bytes, kept only when a ClientHello must be read whole. */
+class TlsGreeting implements Sweepable {
+  deadline = 0;
+  readonly #handle: GreetingHandle;
+  readonly #endpoint: TlsEndpoint;
+  readonly #accept: (transport: Transport) => void;
+  readonly #sweeper: Sweeper;
+  #pending: Buffer | null = null;
+
+  constructor(handle: GreetingHandle, endpoint: TlsEndpoint, accept: (t: Transport) => void, sweeper: Sweeper) {
+    this.#handle = handle;
+    this.#endpoint = endpoint;
+    this.#accept = accept;
+    this.#sweeper = sweeper;
+  }
+
+  received(view: Buffer): void {
+    let bytes = view;
+    if (this.#pending !== null) bytes = this.#pending = Buffer.concat([this.#pending, view]);
+    const kind = classifyFirstByte(bytes[0]!);
+    if (kind === FIRST_HTTP) {
+      this.#refusePlainHttp();
+      return;
+    }
+    if (kind !== FIRST_TLS) {
+      this.close();
+      return;
+    }
+    const endpoint = this.#endpoint;
+    if (endpoint.hasChallenges) {
+      // A TLS-ALPN-01 validation is told apart by its ClientHello (ALPN "acme-tls/1"): read it whole.
+      const needed = firstRecordLength(bytes);
+      if (needed < 0 || bytes.length < needed) {
+        if (bytes.length >= MAX_HELLO_RECORD) this.close();
+        else if (this.#pending === null) this.#pending = Buffer.from(bytes);
+        return;
+      }
+      const hello = parseClientHello(bytes);
+      if (hello?.protocols.includes(ALPN_ACME)) {
+        const context = endpoint.challengeContext(hello.servername);
+        if (context !== undefined) {
+          this.#answerValidation(context, bytes);
+          return;
+        }
+      }
+    }
+    this.#wrap(bytes);
+  }
+
+  /** The handshake proper: TLSWrap on the handle, the Transport to the server, the first bytes in. */
+  #wrap(first: Buffer): void {
+    const store = this.#endpoint.store;
+    const wrap = this.#detach(store.defaultContext.context) as ServerWrap;
+    if (store.contexts.length > 1) {
+      wrap.store = store;
+      wrap.oncertcb = onCertificate;
+      wrap.enableCertCb();
+    }
+    wrap.setALPNProtocols(this.#endpoint.alpn);
+    this.#accept(new Transport(wrap as unknown as TcpHandle));
+    wrap.receive(first);
+  }
+
+  /** RFC 8737 §3: the validation certificate, ALPN "acme-tls/1", and nothing else on the connection. */
+  #answerValidation(context: { context: unknown }, first: Buffer): void {
+    const wrap = this.#detach(context.context);
+    wrap.setALPNProtocols(this.#endpoint.acmeAlpn);
+    const transport = new Transport(wrap as unknown as TcpHandle);
+    transport.start(lingering(transport, VALIDATION_MS));
+    wrap.receive(first);
+  }
+
+  /** Stops the greeting and puts a TLSWrap over the handle. */
+  #detach(context: unknown): TlsWrapHandle {
+    const handle = this.#handle;
+    this.#finish();
+    const wrap = tlsWrap!.wrap(handle, context, true, false);
+    wrap._parent = handle;
+    wrap.onhandshakestart = noop;
+    wrap.onhandshakedone = noop;
+    wrap.onerror = onTlsError;
+    return wrap;
+  }
+
+  /** A plain HTTP request on the TLS port: a 400 that says so, then FIN. */
+  #refusePlainHttp(): void {
+    this.#finish();
+    const transport = new Transport(this.#handle);
+    transport.start(lingering(transport, LINGER_MS));
+    transport.write(PLAIN_HTTP_RESPONSE);
+    transport.end();
+  }
+
+  #finish(): void {
+    const handle = this.#handle;
+    this.#sweeper.delete(this);
+    this.#pending = null;
+    handle.greeting = null;
+    handle.readStop();
+    handle.onread = noop;
+  }
+
+  onDeadline(): void {
+    this.close();
+  }
+
+  close(): void {
+    if (this.#handle.greeting === null) return;
+    this.#finish();
+    this.#handle.close();
+  }
+}
+
+/** An owner that reads and drops input, ends on the peer's FIN, and cuts the connection after `ms`. */
+function lingering(transport: Transport, ms: number): TransportOwner {
+  const timer = setTimeout(() => transport.destroy(), ms);
+  timer.unref();
+  return {
+    received: noop,
+    peerEnded: () => transport.closeAfterWrites(),
+    drained: noop,
+    closed: () => clearTimeout(timer),
+  };
+}
