@@ -125,8 +125,7 @@ test("Node's internal bindings are reached from http/uv-binding.ts only, and it 
     if (file !== "http/uv-binding.ts" && /\bprocess\.binding\b|\bbinding\(\s*["']/.test(source))
       problems.push(`${file}: uses process.binding`);
     const importsBinding = importsOf(source).some((spec) => spec.endsWith("/uv-binding.ts"));
-    if (importsBinding && !BINDING_USERS.has(file))
-      problems.push(`${file}: imports uv-binding.ts`);
+    if (importsBinding && !BINDING_USERS.has(file)) problems.push(`${file}: imports uv-binding.ts`);
   }
   assert.deepEqual(problems, []);
 });
