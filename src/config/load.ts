@@ -498,10 +498,10 @@ function tlsSettings(
 }
 
 /** --data-dir, else $XDG_DATA_HOME/portico, else ~/.local/share/portico (XDG Base Directory). */
-function dataDirectory(given: string): string {
+export function dataDirectory(given: string): string {
   if (given !== "") return given;
   const xdg = process.env.XDG_DATA_HOME;
-  if (xdg !== undefined && xdg.startsWith("/")) return `${xdg}/portico`;
+  if (xdg?.startsWith("/")) return `${xdg}/portico`;
   return `${os.homedir()}/.local/share/portico`;
 }
 

@@ -9,16 +9,13 @@ import os from "node:os";
 import path from "node:path";
 import { type CertificatePair, checkCertificatePair } from "./certificate.ts";
 import { TlsError } from "./errors.ts";
+import { rootCertificatePath } from "./trust.ts";
 import { createRootCertificate, generateKeyPair, importKeyPair, issueLeafCertificate, type KeyPair } from "./x509.ts";
 
 /** Roots live ten years: trusting one is a manual step nobody should have to repeat soon. */
 const ROOT_LIFETIME_MS = 10 * 365 * 86_400_000;
 /** Leaves live a day (Caddy's are 12 hours): a leaked key is worth little, and renewal is local. */
 export const LEAF_LIFETIME_MS = 24 * 60 * 60_000;
-
-export function rootCertificatePath(dataDir: string): string {
-  return path.join(dataDir, "pki", "root.crt");
-}
 
 export class LocalCa {
   readonly rootFile: string;
@@ -34,7 +31,7 @@ export class LocalCa {
   /** Opens the CA under `dataDir`, creating it the first time. */
   static async open(dataDir: string): Promise<LocalCa> {
     const dir = path.join(dataDir, "pki");
-    const rootFile = path.join(dir, "root.crt");
+    const rootFile = rootCertificatePath(dataDir);
     const keyFile = path.join(dir, "root.key");
     try {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
