@@ -117,32 +117,45 @@ class TlsGreeting implements Sweepable {
       return;
     }
     const endpoint = this.#endpoint;
-    if (endpoint.hasChallenges) {
-      // A TLS-ALPN-01 validation is told apart by its ClientHello (ALPN "acme-tls/1"): read it whole.
-      const needed = firstRecordLength(bytes);
-      if (needed < 0 || bytes.length < needed) {
-        if (bytes.length >= MAX_HELLO_RECORD) this.close();
-        else if (this.#pending === null) this.#pending = Buffer.from(bytes);
+    const store = endpoint.store;
+    if (!endpoint.hasChallenges && store.contexts.length === 1) {
+      this.#wrap(store.defaultContext, bytes, null);
+      return;
+    }
+    // The ClientHello is read whole here (it may come in more than one read) for its SNI name and
+    // ALPN list: the context is chosen before OpenSSL starts. Node's certificate callback could
+    // choose too, but it installs only one certificate of the chosen context (UseSNIContext), which
+    // would lose the ECDSA/RSA pair; and a TLS-ALPN-01 validation is told apart by its ALPN.
+    const needed = firstRecordLength(bytes);
+    if (needed < 0 || bytes.length < needed) {
+      if (bytes.length >= MAX_HELLO_RECORD) this.close();
+      else if (this.#pending === null) this.#pending = Buffer.from(bytes);
+      return;
+    }
+    const hello = parseClientHello(bytes);
+    if (hello === null) {
+      // A ClientHello over several records (rare): the certificate callback chooses by SNI.
+      this.#wrap(store.defaultContext, bytes, store);
+      return;
+    }
+    if (endpoint.hasChallenges && hello.protocols.includes(ALPN_ACME)) {
+      const context = endpoint.challengeContext(hello.servername);
+      if (context !== undefined) {
+        this.#answerValidation(context, bytes);
         return;
       }
-      const hello = parseClientHello(bytes);
-      if (hello?.protocols.includes(ALPN_ACME)) {
-        const context = endpoint.challengeContext(hello.servername);
-        if (context !== undefined) {
-          this.#answerValidation(context, bytes);
-          return;
-        }
-      }
     }
-    this.#wrap(bytes);
+    this.#wrap(store.select(hello.servername), bytes, null);
   }
 
-  /** The handshake proper: TLSWrap on the handle, the Transport to the server, the first bytes in. */
-  #wrap(first: Buffer): void {
-    const store = this.#endpoint.store;
-    const wrap = this.#detach(store.defaultContext.context) as ServerWrap;
-    if (store.contexts.length > 1) {
-      wrap.store = store;
+  /**
+   * The handshake proper: TLSWrap on the handle with `context`, the Transport to the server, the
+   * first bytes in. With `sni`, the certificate callback picks the context by SNI instead.
+   */
+  #wrap(context: { context: unknown }, first: Buffer, sni: CertificateStore | null): void {
+    const wrap = this.#detach(context.context) as ServerWrap;
+    if (sni !== null && sni.contexts.length > 1) {
+      wrap.store = sni;
       wrap.oncertcb = onCertificate;
       wrap.enableCertCb();
     }

@@ -160,7 +160,7 @@ test("short-lived certificates are renewed before they expire, and the new one i
     await waitForOutput(server, /certificate for d\.test obtained/);
     const root = await short.issuerRoot();
     const first = await tlsGet(shortTls, { servername: "d.test", ca: root });
-    await waitForOutput(server, /certificate for d\.test obtained[^]*certificate for d\.test obtained/);
+    await waitForOutput(server, /certificate for d\.test obtained[\s\S]*certificate for d\.test obtained/);
     const renewed = await tlsGet(shortTls, { servername: "d.test", ca: root });
     assert.equal(renewed.authorized, true, renewed.authorizationError);
     assert.notEqual(renewed.fingerprint, first.fingerprint);
