@@ -64,13 +64,16 @@ export function checkCertificatePair(cert: string, key: string, certName: string
   }
   if (!/-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/.test(key))
     throw new TlsError("NO_KEY", `--key: ${keyName} holds no PEM private key`);
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(key))
+    throw new TlsError(
+      "BAD_KEY",
+      `--key: ${keyName} cannot be used (it is encrypted, and passphrases are not supported)`,
+    );
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(key);
   } catch (error) {
-    const message = (error as Error).message;
-    const why = /passphrase/i.test(message) ? "it is encrypted, and passphrases are not supported" : message;
-    throw new TlsError("BAD_KEY", `--key: ${keyName} cannot be used (${why})`);
+    throw new TlsError("BAD_KEY", `--key: ${keyName} cannot be used (${(error as Error).message})`);
   }
   if (!leaf.checkPrivateKey(privateKey))
     throw new TlsError("KEY_MISMATCH", `--key: ${keyName} does not match the certificate in ${certName}`);
