@@ -9,7 +9,7 @@ import type { EngineOptions } from "./engine-options.ts";
 import type { TlsEndpoint } from "../tls/endpoint.ts";
 import type { Handler } from "./handler.ts";
 import { type BoundAddress, Listener } from "./listener.ts";
-import { acceptTls } from "./tls-accept.ts";
+import { acceptTls, type TlsAcceptor } from "./tls-accept.ts";
 import type { Transport } from "./transport.ts";
 
 export interface ListenOptions {
@@ -22,7 +22,7 @@ export interface ListenOptions {
   readonly tls?: TlsEndpoint;
 }
 
-export class HttpServer implements ConnectionContext {
+export class HttpServer implements ConnectionContext, TlsAcceptor {
   readonly options: EngineOptions;
   readonly handler: Handler;
   readonly sweeper = new Sweeper(250);
@@ -30,6 +30,8 @@ export class HttpServer implements ConnectionContext {
   #listener: Listener | null = null;
   readonly #connections = new Set<Connection>();
   #idleWaiters: Array<() => void> = [];
+  /** TLS connections accepted and still in their greeting (tls-accept.ts): close() waits for them too. */
+  #greetings = 0;
   /** The ALPN ids this server speaks over TLS, preferred first. */
   readonly protocols: readonly string[] = ["http/1.1"];
   /** Called for each new connection; return false to refuse it (the hook answers the client itself). */
@@ -49,9 +51,26 @@ export class HttpServer implements ConnectionContext {
     this.#connections.add(new Connection(transport, this));
   }
 
+  /** A TLS greeting became a connection: accepted before closing began, so it is served even now. */
+  accept(transport: Transport): void {
+    this.#greetings--;
+    if (this.admit !== null && !this.admit(transport)) return this.#settle();
+    this.#connections.add(new Connection(transport, this));
+  }
+
+  /** A TLS greeting ended without a connection (closed, timed out, refused as plain HTTP). */
+  abandoned(): void {
+    this.#greetings--;
+    this.#settle();
+  }
+
   connectionClosed(connection: Connection): void {
     this.#connections.delete(connection);
-    if (this.#connections.size === 0 && this.#idleWaiters.length > 0) {
+    this.#settle();
+  }
+
+  #settle(): void {
+    if (this.#connections.size === 0 && this.#greetings === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const w of waiters) w();
@@ -69,8 +88,12 @@ export class HttpServer implements ConnectionContext {
       tls.setProtocols(this.protocols);
       const timeoutMs = this.options.headersTimeoutMs;
       const acceptHandle = (handle: Parameters<typeof acceptTls>[0]): void => {
-        if (this.closing) handle.close();
-        else acceptTls(handle, tls, accept, this.sweeper, timeoutMs);
+        if (this.closing) {
+          handle.close();
+          return;
+        }
+        this.#greetings++;
+        acceptTls(handle, tls, this, this.sweeper, timeoutMs);
       };
       this.#listener = await Listener.open({ ...options, acceptHandle }, accept);
     } else {
@@ -84,7 +107,7 @@ export class HttpServer implements ConnectionContext {
     this.closing = true;
     this.#listener?.close();
     for (const c of this.#connections) c.drain();
-    if (this.#connections.size === 0) return Promise.resolve();
+    if (this.#connections.size === 0 && this.#greetings === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         for (const c of this.#connections) c.destroy();

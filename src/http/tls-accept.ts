@@ -67,18 +67,25 @@ function onTlsError(this: TlsWrapHandle): void {
   else this._parent.close();
 }
 
+/** Who takes what a greeting becomes: a Transport reading cleartext, or nothing (closed, refused). */
+export interface TlsAcceptor {
+  accept(transport: Transport): void;
+  abandoned(): void;
+}
+
 /**
  * Takes an accepted handle and, once its first bytes show a TLS handshake, hands a Transport
- * reading cleartext to `accept`. `timeoutMs` bounds the wait for those bytes.
+ * reading cleartext to `acceptor`; otherwise tells it the connection was abandoned (exactly one of
+ * the two). `timeoutMs` bounds the wait for those bytes.
  */
 export function acceptTls(
   handle: TcpHandle,
   endpoint: TlsEndpoint,
-  accept: (transport: Transport) => void,
+  acceptor: TlsAcceptor,
   sweeper: Sweeper,
   timeoutMs: number,
 ): void {
-  const greeting = new TlsGreeting(handle as GreetingHandle, endpoint, accept, sweeper);
+  const greeting = new TlsGreeting(handle as GreetingHandle, endpoint, acceptor, sweeper);
   greeting.deadline = loopNow() + timeoutMs;
   sweeper.add(greeting);
   const h = handle as GreetingHandle;
@@ -93,14 +100,14 @@ class TlsGreeting implements Sweepable {
   deadline = 0;
   readonly #handle: GreetingHandle;
   readonly #endpoint: TlsEndpoint;
-  readonly #accept: (transport: Transport) => void;
+  readonly #acceptor: TlsAcceptor;
   readonly #sweeper: Sweeper;
   #pending: Buffer | null = null;
 
-  constructor(handle: GreetingHandle, endpoint: TlsEndpoint, accept: (t: Transport) => void, sweeper: Sweeper) {
+  constructor(handle: GreetingHandle, endpoint: TlsEndpoint, acceptor: TlsAcceptor, sweeper: Sweeper) {
     this.#handle = handle;
     this.#endpoint = endpoint;
-    this.#accept = accept;
+    this.#acceptor = acceptor;
     this.#sweeper = sweeper;
   }
 
@@ -160,7 +167,7 @@ class TlsGreeting implements Sweepable {
       wrap.enableCertCb();
     }
     wrap.setALPNProtocols(this.#endpoint.alpn);
-    this.#accept(new Transport(wrap as unknown as TcpHandle));
+    this.#acceptor.accept(new Transport(wrap as unknown as TcpHandle));
     wrap.receive(first);
   }
 
@@ -170,6 +177,7 @@ class TlsGreeting implements Sweepable {
     wrap.setALPNProtocols(this.#endpoint.acmeAlpn);
     const transport = new Transport(wrap as unknown as TcpHandle);
     transport.start(lingering(transport, VALIDATION_MS));
+    this.#acceptor.abandoned();
     wrap.receive(first);
   }
 
@@ -192,6 +200,7 @@ class TlsGreeting implements Sweepable {
     transport.start(lingering(transport, LINGER_MS));
     transport.write(PLAIN_HTTP_RESPONSE);
     transport.end();
+    this.#acceptor.abandoned();
   }
 
   #finish(): void {
@@ -211,6 +220,7 @@ class TlsGreeting implements Sweepable {
     if (this.#handle.greeting === null) return;
     this.#finish();
     this.#handle.close();
+    this.#acceptor.abandoned();
   }
 }
 

@@ -10,6 +10,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import tls from "node:tls";
 import { CertificateFactory, type CertFiles } from "../helpers/certificates.ts";
 import { makeSite, type RunningServer, runCli, startServer } from "../helpers/server.ts";
 import { tlsGet, waitForOutput } from "../helpers/tls-client.ts";
@@ -255,4 +256,25 @@ test("a ClientHello split across reads still gets the certificate its SNI names"
   relay.close();
   assert.equal(answer.authorized, true, answer.authorizationError);
   assert.equal(answer.body, "hello over tls\n");
+});
+
+test("a connection still in its TLS greeting when a reload drains its thread is served, not reset", async () => {
+  const server = await serve(["-t", "1", ...pairs(ec)]);
+  const raw = net.connect(server.port, "127.0.0.1");
+  await new Promise((resolve) => raw.once("connect", resolve));
+  server.child.kill("SIGHUP");
+  await waitForOutput(server, /reloaded the configuration/);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = tls.connect({ socket: raw, servername: "localhost", rejectUnauthorized: false }, () =>
+      socket.write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+    );
+    let data = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => (data += d));
+    socket.on("close", () => resolve(data));
+    socket.on("error", reject);
+  });
+  assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(answer, /\r\nConnection: close\r\n/);
+  assert.match(answer, /hello over tls\n$/);
 });
