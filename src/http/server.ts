@@ -54,8 +54,8 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
   /** A TLS greeting became a connection: accepted before closing began, so it is served even now. */
   accept(transport: Transport): void {
     this.#greetings--;
-    if (this.admit !== null && !this.admit(transport)) return this.#settle();
-    this.#connections.add(new Connection(transport, this));
+    if (this.admit !== null && !this.admit(transport)) this.#settle();
+    else this.#connections.add(new Connection(transport, this));
   }
 
   /** A TLS greeting ended without a connection (closed, timed out, refused as plain HTTP). */
