@@ -15,6 +15,7 @@ import type { Config } from "../config/load.ts";
 import { buildSite, buildTcpProxy } from "../route/build.ts";
 import { HttpsRedirect } from "../route/https-redirect.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
+import { challengeDirectory } from "../tls/acme/storage.ts";
 import { TlsEndpoint } from "../tls/endpoint.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { C_ACTIVE_CONNECTIONS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
@@ -151,7 +152,8 @@ try {
   });
   let httpPort = -1;
   if (server instanceof HttpServer && tls !== null && data.httpPort >= 0) {
-    redirect = new HttpServer(new HttpsRedirect(http01, address.port), server.options);
+    const shared = !("mode" in config) && config.acme ? challengeDirectory(config.dataDir) : "";
+    redirect = new HttpServer(new HttpsRedirect(http01, address.port, shared), server.options);
     httpPort = (await redirect.listen({ port: data.httpPort, host, reusePort: data.reusePort })).port;
   }
   send({ type: "listening", address: address.address, port: address.port, httpPort });

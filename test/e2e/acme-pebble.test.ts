@@ -169,3 +169,49 @@ test("short-lived certificates are renewed before they expire, and the new one i
     await short.stop();
   }
 });
+
+test("two processes sharing the data directory order a name once, and both serve it", { skip }, async () => {
+  const data = dataDir();
+  // One process on the ports the CA validates, one elsewhere: whichever orders, the one the CA
+  // reaches answers HTTP-01 (from the data directory when the other one ordered).
+  // The one elsewhere starts first, so it usually takes the lock and orders; should the CA try before
+  // the other one listens, the order fails and is retried a second later.
+  process.env.PORTICO_ACME_RETRY_MS = "1000";
+  const elsewhere = await startServer({
+    args: [
+      "-t",
+      "1",
+      "-q",
+      "--root",
+      site,
+      "--acme",
+      "--acme-ca",
+      pebble.directory,
+      "--acme-ca-root",
+      pebble.caFile,
+      "--domain",
+      "e.test",
+      "--data-dir",
+      data,
+      "--http-port",
+      "0",
+    ],
+  });
+  running.push(elsewhere);
+  const a = await portico(["--domain", "e.test", "--data-dir", data], { http: true });
+  delete process.env.PORTICO_ACME_RETRY_MS;
+  const root = await pebble.issuerRoot();
+  const served = async (server: RunningServer): Promise<string> => {
+    for (;;) {
+      const answer = await tlsGet(server.port, { servername: "e.test", ca: root });
+      if (answer.authorized) return answer.fingerprint;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const [fromA, fromB] = await Promise.all([served(a), served(elsewhere)]);
+  assert.equal(fromA, fromB);
+  const obtained = (a.stdout() + elsewhere.stdout()).match(/certificate for e\.test obtained/g) ?? [];
+  assert.equal(obtained.length, 1);
+  await stop(elsewhere);
+  await stop(a);
+});

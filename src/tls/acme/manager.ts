@@ -250,8 +250,10 @@ export class AcmeManager {
     if (authz.status !== "pending") throw new AcmeProblem("", `the authorization for ${name} is ${authz.status}`, -1);
     const challenge = this.#pickChallenge(authz);
     const keyAuthorization = client.key.keyAuthorization(challenge.token);
-    if (challenge.type === "http-01") this.#http.set(name, [challenge.token, keyAuthorization]);
-    else this.#tlsAlpn.set(name, { name, ...(await createValidationCertificate(name, keyAuthorization)) });
+    if (challenge.type === "http-01") {
+      this.#http.set(name, [challenge.token, keyAuthorization]);
+      this.#storage.writeChallenge(challenge.token, keyAuthorization);
+    } else this.#tlsAlpn.set(name, { name, ...(await createValidationCertificate(name, keyAuthorization)) });
     try {
       await this.#publish();
       await client.respond(challenge);
@@ -267,6 +269,7 @@ export class AcmeManager {
         );
       }
     } finally {
+      if (challenge.type === "http-01") this.#storage.removeChallenge(challenge.token);
       this.#http.delete(name);
       this.#tlsAlpn.delete(name);
       await this.#publish();

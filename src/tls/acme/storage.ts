@@ -3,7 +3,7 @@
 // order the same name at once. Keys are written 0600 in 0700 directories, through a temporary file
 // renamed into place, so a crash never leaves half a key. Layout (like Caddy's):
 //   acme/<ca>/account.key, account.json            certificates/<ca>/<name>/cert.pem, key.pem, meta.json
-//   locks/<ca>-<name>.lock
+//   locks/<ca>-<name>.lock                           challenges/<token> (HTTP-01 answers under way)
 // Not here: the protocol (client.ts), scheduling (manager.ts).
 
 import fs from "node:fs";
@@ -25,6 +25,11 @@ const STALE_LOCK_MS = 10 * 60_000;
 export function caDirectoryName(url: string): string {
   const u = new URL(url);
   return `${u.host}${u.pathname}`.replace(/[^a-zA-Z0-9.-]+/g, "-").replace(/-+$/, "");
+}
+
+/** Where HTTP-01 answers are published in a data directory (see AcmeStorage.writeChallenge). */
+export function challengeDirectory(dataDir: string): string {
+  return path.join(dataDir, "challenges");
 }
 
 export class AcmeStorage {
@@ -125,6 +130,18 @@ export class AcmeStorage {
   writeNotes(name: string, ariCheckAt: number): void {
     const dir = this.#dir("certificates", this.#ca, name);
     this.#write(path.join(dir, "meta.json"), `${JSON.stringify({ ariCheckAt })}\n`, 0o644);
+  }
+
+  /**
+   * Publishes an HTTP-01 answer where every Portico process sharing the directory can serve it (the
+   * process that orders may not be the one the CA reaches).
+   */
+  writeChallenge(token: string, keyAuthorization: string): void {
+    this.#write(path.join(this.#dir("challenges"), token), keyAuthorization, 0o644);
+  }
+
+  removeChallenge(token: string): void {
+    fs.rmSync(path.join(this.root, "challenges", token), { force: true });
   }
 
   /**
