@@ -9,7 +9,7 @@ import type { EngineOptions } from "./engine-options.ts";
 import type { TlsEndpoint } from "../tls/endpoint.ts";
 import type { Handler } from "./handler.ts";
 import { type BoundAddress, Listener } from "./listener.ts";
-import { acceptTls, type TlsAcceptor } from "./tls-accept.ts";
+import { acceptTls, HAS_TLS_WRAP, type TlsAcceptor } from "./tls-accept.ts";
 import type { Transport } from "./transport.ts";
 
 export interface ListenOptions {
@@ -85,6 +85,7 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
     const accept = (transport: Transport): void => this.#accept(transport);
     const tls = options.tls;
     if (tls !== undefined) {
+      if (!HAS_TLS_WRAP) throw new Error("HTTPS needs Node's tls_wrap binding, which this Node does not offer");
       tls.setProtocols(this.protocols);
       const timeoutMs = this.options.headersTimeoutMs;
       const acceptHandle = (handle: Parameters<typeof acceptTls>[0]): void => {
