@@ -10,17 +10,15 @@
 import { Buffer } from "node:buffer";
 import { loopNow } from "../common/clock.ts";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";
-import {
-  classifyFirstByte,
-  FIRST_HTTP,
-  FIRST_TLS,
-  firstRecordLength,
-  MAX_HELLO_RECORD,
-  parseClientHello,
-} from "../tls/client-hello.ts";
 import type { CertificateStore } from "../tls/certificate-store.ts";
-import type { TlsEndpoint } from "../tls/endpoint.ts";
-import { ALPN_ACME } from "../tls/settings.ts";
+import {
+  GREET_PLAIN_HTTP,
+  GREET_TLS,
+  GREET_TLS_SNI_CALLBACK,
+  GREET_VALIDATION,
+  GREET_WAIT,
+  type TlsEndpoint,
+} from "../tls/endpoint.ts";
 import { READ_AREA, readView } from "./arena.ts";
 import { Transport, type TransportOwner } from "./transport.ts";
 import { K_NREAD, state, type TcpHandle, type TlsWrapHandle, tlsWrap } from "./uv-binding.ts";
@@ -114,45 +112,27 @@ class TlsGreeting implements Sweepable {
   received(view: Buffer): void {
     let bytes = view;
     if (this.#pending !== null) bytes = this.#pending = Buffer.concat([this.#pending, view]);
-    const kind = classifyFirstByte(bytes[0]!);
-    if (kind === FIRST_HTTP) {
-      this.#refusePlainHttp();
-      return;
-    }
-    if (kind !== FIRST_TLS) {
-      this.close();
-      return;
-    }
     const endpoint = this.#endpoint;
-    const store = endpoint.store;
-    if (!endpoint.hasChallenges && store.contexts.length === 1) {
-      this.#wrap(store.defaultContext, bytes, null);
-      return;
-    }
-    // The ClientHello is read whole here (it may come in more than one read) for its SNI name and
-    // ALPN list: the context is chosen before OpenSSL starts. Node's certificate callback could
-    // choose too, but it installs only one certificate of the chosen context (UseSNIContext), which
-    // would lose the ECDSA/RSA pair; and a TLS-ALPN-01 validation is told apart by its ALPN.
-    const needed = firstRecordLength(bytes);
-    if (needed < 0 || bytes.length < needed) {
-      if (bytes.length >= MAX_HELLO_RECORD) this.close();
-      else if (this.#pending === null) this.#pending = Buffer.from(bytes);
-      return;
-    }
-    const hello = parseClientHello(bytes);
-    if (hello === null) {
-      // A ClientHello over several records (rare): the certificate callback chooses by SNI.
-      this.#wrap(store.defaultContext, bytes, store);
-      return;
-    }
-    if (endpoint.hasChallenges && hello.protocols.includes(ALPN_ACME)) {
-      const context = endpoint.challengeContext(hello.servername);
-      if (context !== undefined) {
-        this.#answerValidation(context, bytes);
+    const greeting = endpoint.greet(bytes);
+    switch (greeting.verdict) {
+      case GREET_WAIT:
+        if (this.#pending === null) this.#pending = Buffer.from(bytes);
         return;
-      }
+      case GREET_PLAIN_HTTP:
+        this.#refusePlainHttp();
+        return;
+      case GREET_TLS:
+        this.#wrap(greeting.context, bytes, null);
+        return;
+      case GREET_TLS_SNI_CALLBACK:
+        this.#wrap(greeting.context, bytes, endpoint.store);
+        return;
+      case GREET_VALIDATION:
+        this.#answerValidation(greeting.context, bytes);
+        return;
+      default:
+        this.close();
     }
-    this.#wrap(store.select(hello.servername), bytes, null);
   }
 
   /**
