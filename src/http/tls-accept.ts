@@ -167,8 +167,8 @@ class TlsGreeting implements Sweepable {
     this.#finish();
     const wrap = tlsWrap!.wrap(handle, context, true, false);
     wrap._parent = handle;
-    wrap.onhandshakestart = noop;
-    wrap.onhandshakedone = noop;
+    // onhandshakestart/onhandshakedone stay unset: TLSWrap calls them only when they are functions,
+    // and nothing here needs them (renegotiation, which tls.TLSSocket counts through them, is off).
     wrap.onerror = onTlsError;
     return wrap;
   }

@@ -78,8 +78,8 @@ export interface TlsWrapHandle {
   /** The SNI context picked in oncertcb, applied by certCbDone(). */
   sni_context: unknown;
   transport: Transport | null;
-  onhandshakestart: (this: TlsWrapHandle, now: number) => void;
-  onhandshakedone: (this: TlsWrapHandle) => void;
+  onhandshakestart?: (this: TlsWrapHandle, now: number) => void;
+  onhandshakedone?: (this: TlsWrapHandle) => void;
   oncertcb: ((this: TlsWrapHandle, info: { servername?: string }) => void) | null;
   onerror: (this: TlsWrapHandle, error: Error) => void;
   onnewsession: ((this: TlsWrapHandle) => void) | null;
