@@ -585,6 +585,7 @@ export function usage(): string {
   const lines = [
     "Usage: portico [options] [port]",
     "       portico tcp --listen [HOST:]PORT --upstream HOST:PORT[,...] [options]",
+    "       portico trust [--data-dir DIR]   (how to trust the --tls internal CA; changes nothing)",
     "",
     "Serves a directory over HTTP/1.1 (port defaults to 8080), reverse-proxies with --proxy,",
     "or relays TCP streams with `portico tcp`.",
