@@ -266,6 +266,10 @@ export class Supervisor {
       this.#options.notice("portico: reload cannot switch between HTTP and TCP; restart instead");
       return;
     }
+    if (!("mode" in next) && !("mode" in this.#config) && next.https !== this.#config.https) {
+      this.#options.notice("portico: reload cannot switch between HTTP and HTTPS; restart instead");
+      return;
+    }
     if (next.port !== this.#config.port && next.port !== this.#port) {
       this.#options.notice(`portico: reload keeps listening on port ${this.#port}; a new port needs a restart`);
     }
