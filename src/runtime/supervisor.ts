@@ -257,7 +257,7 @@ export class Supervisor {
     let next: Config | TcpConfig;
     try {
       next = read();
-      if (this.#tls !== null && !("mode" in next)) this.#tls.reload(next);
+      if (this.#tls !== null && !("mode" in next) && next.https) this.#tls.reload(next);
     } catch (error) {
       this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
