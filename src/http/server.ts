@@ -32,8 +32,12 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
   #idleWaiters: Array<() => void> = [];
   /** TLS connections accepted and still in their greeting (tls-accept.ts): close() waits for them too. */
   #greetings = 0;
-  /** The ALPN ids this server speaks over TLS, preferred first. */
-  readonly protocols: readonly string[] = ["http/1.1"];
+  /**
+   * The ALPN ids this server speaks over TLS, preferred first: HTTP/1.1, and HTTP/1.0, which the
+   * engine serves too (nginx offers both; a client that offers only "http/1.0", such as curl
+   * --http1.0, would otherwise get a no_application_protocol alert, RFC 7301 §3.2).
+   */
+  readonly protocols: readonly string[] = ["http/1.1", "http/1.0"];
   /** Called for each new connection; return false to refuse it (the hook answers the client itself). */
   admit: ((transport: Transport) => boolean) | null = null;
 

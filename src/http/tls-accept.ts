@@ -21,7 +21,49 @@ import {
 } from "../tls/endpoint.ts";
 import { READ_AREA, readView } from "./arena.ts";
 import { Transport, type TransportOwner } from "./transport.ts";
-import { K_NREAD, state, type TcpHandle, type TlsWrapHandle, tlsWrap } from "./uv-binding.ts";
+import { K_NREAD, type ShutdownReq, state, type TcpHandle, type TlsWrapHandle, tlsWrap } from "./uv-binding.ts";
+
+/**
+ * The engine's Transport over a TLSWrap, with the close made TLS-correct: close_notify goes out
+ * before the FIN (RFC 8446 §6.1), or clients see an EOF without it, which OpenSSL treats as an error
+ * that also makes the session non-resumable. So closing after the last response always goes
+ * through end(), and the shutdown that end() asks for waits until every write has completed:
+ * OpenSSL queues close_notify behind a write still in flight, and a FIN sent meanwhile would
+ * overtake it (TLSWrap writes complete asynchronously; net.Socket waits for them the same way).
+ */
+class TlsTransport extends Transport {
+  readonly #wrap: ServerWrap;
+
+  constructor(wrap: ServerWrap) {
+    super(wrap as unknown as TcpHandle);
+    this.#wrap = wrap;
+    wrap.pendingShutdown = null;
+    wrap.shutdown = shutdownAfterWrites;
+  }
+
+  override closeAfterWrites(): void {
+    if (!this.destroyed) this.end(() => this.destroy());
+  }
+
+  override writeCompleted(status: number): void {
+    super.writeCompleted(status);
+    const wrap = this.#wrap;
+    const req = wrap.pendingShutdown;
+    if (req === null || !this.flushed || this.destroyed) return;
+    wrap.pendingShutdown = null;
+    if (tlsWrap!.TLSWrap.prototype.shutdown.call(wrap, req) !== 0) this.destroy();
+  }
+}
+
+/** TLSWrap's shutdown, held back while a write is in flight (TlsTransport.writeCompleted issues it). */
+function shutdownAfterWrites(this: TlsWrapHandle, req: ShutdownReq): number {
+  const wrap = this as ServerWrap;
+  if (wrap.transport !== null && !wrap.transport.flushed) {
+    wrap.pendingShutdown = req;
+    return 0;
+  }
+  return tlsWrap!.TLSWrap.prototype.shutdown.call(this, req);
+}
 
 /** Whether this Node lets the engine drive TLSWrap itself. */
 export const HAS_TLS_WRAP = tlsWrap !== null;
@@ -40,6 +82,8 @@ interface GreetingHandle extends TcpHandle {
 
 interface ServerWrap extends TlsWrapHandle {
   store: CertificateStore;
+  /** A shutdown asked for while writes were in flight (TlsTransport). */
+  pendingShutdown: ShutdownReq | null;
 }
 
 const noop = (): void => {};
@@ -147,7 +191,7 @@ class TlsGreeting implements Sweepable {
       wrap.enableCertCb();
     }
     wrap.setALPNProtocols(this.#endpoint.alpn);
-    this.#acceptor.accept(new Transport(wrap as unknown as TcpHandle));
+    this.#acceptor.accept(new TlsTransport(wrap));
     wrap.receive(first);
   }
 
@@ -155,7 +199,7 @@ class TlsGreeting implements Sweepable {
   #answerValidation(context: { context: unknown }, first: Buffer): void {
     const wrap = this.#detach(context.context);
     wrap.setALPNProtocols(this.#endpoint.acmeAlpn);
-    const transport = new Transport(wrap as unknown as TcpHandle);
+    const transport = new TlsTransport(wrap as ServerWrap);
     transport.start(lingering(transport, VALIDATION_MS));
     this.#acceptor.abandoned();
     wrap.receive(first);

@@ -89,6 +89,7 @@ export interface TlsWrapHandle {
   setALPNProtocols(protocols: Uint8Array): void;
   receive(data: Uint8Array): void;
   destroySSL(): void;
+  shutdown(req: ShutdownReq): number;
   getALPNNegotiatedProtocol(): string | false;
   getServername(): string | false;
   isSessionReused(): boolean;
@@ -96,6 +97,7 @@ export interface TlsWrapHandle {
 
 interface TlsWrapBinding {
   wrap(handle: TcpHandle, context: unknown, isServer: boolean, hasActiveWrite: boolean): TlsWrapHandle;
+  TLSWrap: { prototype: { shutdown(req: ShutdownReq): number } };
 }
 
 export interface NetSocketWithHandle {

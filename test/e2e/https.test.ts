@@ -5,6 +5,7 @@
 // plain listener, and local HTTPS from --tls internal.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -277,4 +278,35 @@ test("a connection still in its TLS greeting when a reload drains its thread is 
   assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(answer, /\r\nConnection: close\r\n/);
   assert.match(answer, /hello over tls\n$/);
+});
+
+test("closing after the last response sends close_notify first, and the session resumes (openssl s_client)", async () => {
+  const server = await serve(["-t", "1", ...pairs(ec)]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-sess-"));
+  const session = path.join(dir, "session.pem");
+  const request = "GET / HTTP/1.0\r\n\r\n";
+  const run = (extra: string[]): string =>
+    spawnSync(
+      "openssl",
+      ["s_client", "-connect", `127.0.0.1:${server.port}`, "-servername", "localhost", "-ign_eof", "-msg", ...extra],
+      {
+        input: request,
+        encoding: "latin1",
+        timeout: 20_000,
+      },
+    ).stdout;
+  const first = run(["-sess_out", session]);
+  assert.match(first, /<<< TLS 1\.3, Alert \[length 0002\], warning close_notify/);
+  assert.doesNotMatch(first, /unexpected eof/);
+  assert.match(first, /hello over tls/);
+  const second = run(["-sess_in", session]);
+  assert.match(second, /^Reused, TLSv1\.3/m);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("ALPN: a client offering only http/1.0 is served too", async () => {
+  const server = await serve(["-t", "1", ...pairs(ec)]);
+  const answer = await tlsGet(server.port, { servername: "localhost", ALPNProtocols: ["http/1.0"] });
+  assert.equal(answer.alpn, "http/1.0");
+  assert.equal(answer.status, 200);
 });
