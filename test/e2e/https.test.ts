@@ -12,10 +12,11 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import tls from "node:tls";
-import { CertificateFactory, type CertFiles } from "../helpers/certificates.ts";
+import { type CertFiles, CertificateFactory, skipWithoutOpenssl } from "../helpers/certificates.ts";
 import { makeSite, type RunningServer, runCli, startServer } from "../helpers/server.ts";
 import { tlsGet, waitForOutput } from "../helpers/tls-client.ts";
 
+const skip = skipWithoutOpenssl();
 const certs = new CertificateFactory();
 let ec: CertFiles;
 let rsa: CertFiles;
@@ -25,6 +26,7 @@ let site = "";
 const running: RunningServer[] = [];
 
 before(() => {
+  if (skip !== false) return;
   ec = certs.selfSigned(["localhost", "*.wild.test"], "ec");
   rsa = certs.selfSigned(["localhost"], "rsa");
   other = certs.selfSigned(["other.test"], "ec");
@@ -52,7 +54,9 @@ function pem(file: string): string {
   return fs.readFileSync(file, "utf8");
 }
 
-test("SNI picks the certificate naming the host: exact, then wildcard; no SNI or no match gets the first pair", async () => {
+test("SNI picks the certificate naming the host: exact, then wildcard; no SNI or no match gets the first pair", {
+  skip,
+}, async () => {
   const server = await serve(["-t", "1", ...pairs(ec, other, chain)]);
   const exact = await tlsGet(server.port, { servername: "other.test", ca: pem(other.cert) });
   assert.equal(exact.authorized, true, exact.authorizationError);
@@ -71,7 +75,7 @@ test("SNI picks the certificate naming the host: exact, then wildcard; no SNI or
   assert.equal(chained.authorized, true, chained.authorizationError);
 });
 
-test("ECDSA and RSA certificates for one name: the client's signature algorithms choose", async () => {
+test("ECDSA and RSA certificates for one name: the client's signature algorithms choose", { skip }, async () => {
   const server = await serve(["-t", "1", ...pairs(ec, rsa)]);
   const modern = await tlsGet(server.port, { servername: "localhost" });
   assert.equal(modern.keyType, "ec");
@@ -89,7 +93,7 @@ test("ECDSA and RSA certificates for one name: the client's signature algorithms
   assert.equal(tls12Rsa.protocol, "TLSv1.2");
 });
 
-test("TLS 1.3 and 1.2 only, ALPN http/1.1", async () => {
+test("TLS 1.3 and 1.2 only, ALPN http/1.1", { skip }, async () => {
   const server = await serve(["-t", "1", ...pairs(ec)]);
   const answer = await tlsGet(server.port, { servername: "localhost" });
   assert.equal(answer.protocol, "TLSv1.3");
@@ -106,7 +110,9 @@ test("TLS 1.3 and 1.2 only, ALPN http/1.1", async () => {
   );
 });
 
-test("a session resumes on whichever of two threads the next connection lands (shared ticket keys)", async () => {
+test("a session resumes on whichever of two threads the next connection lands (shared ticket keys)", {
+  skip,
+}, async () => {
   const server = await serve(["-t", "2", ...pairs(ec)]);
   const first = await tlsGet(server.port, { servername: "localhost" });
   assert.equal(first.reused, false);
@@ -122,7 +128,9 @@ test("a session resumes on whichever of two threads the next connection lands (s
   assert.equal(resumed.reused, true);
 });
 
-test("SIGHUP re-reads the certificate files; a bad file is one line and the running certificates stay", async () => {
+test("SIGHUP re-reads the certificate files; a bad file is one line and the running certificates stay", {
+  skip,
+}, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-rotate-"));
   const cert = path.join(dir, "site.crt");
   const key = path.join(dir, "site.key");
@@ -150,7 +158,7 @@ test("SIGHUP re-reads the certificate files; a bad file is one line and the runn
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test("a missing, unreadable or mismatched file stops the start with one line naming it", async () => {
+test("a missing, unreadable or mismatched file stops the start with one line naming it", { skip }, async () => {
   const missing = await runCli(["--cert", "/nonexistent/site.crt", "--key", ec.key, "0"]);
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr, "portico: --cert: /nonexistent/site.crt does not exist\n");
@@ -164,7 +172,7 @@ test("a missing, unreadable or mismatched file stops the start with one line nam
   assert.equal(unpaired.stderr, "portico: --cert and --key come in pairs (1 --cert, 0 --key)\n");
 });
 
-test("a plain HTTP request on the TLS port gets a 400 that says so, not a hang", async () => {
+test("a plain HTTP request on the TLS port gets a 400 that says so, not a hang", { skip }, async () => {
   const server = await serve(["-t", "1", ...pairs(ec)]);
   const answer = await new Promise<string>((resolve, reject) => {
     const socket = net.connect(server.port, "127.0.0.1", () =>
@@ -181,7 +189,7 @@ test("a plain HTTP request on the TLS port gets a 400 that says so, not a hang",
   assert.match(answer, /this port speaks HTTPS; the request was sent as plain HTTP\n$/);
 });
 
-test("--http-port redirects to https with 308, same host, path and query, naming the TLS port", async () => {
+test("--http-port redirects to https with 308, same host, path and query, naming the TLS port", { skip }, async () => {
   const server = await serve(["-t", "1", ...pairs(ec), "--http-port", "0"]);
   const httpPort = Number(/redirect from http:\/\/localhost:(\d+)\//.exec(server.stdout())?.[1]);
   assert.ok(httpPort > 0, server.stdout());
@@ -201,7 +209,9 @@ test("--http-port redirects to https with 308, same host, path and query, naming
   assert.match(answer, new RegExp(`\\r\\nLocation: https://Example\\.test:${server.port}/a/b%20c\\?x=1&y=2\\r\\n`));
 });
 
-test("--tls internal: a local CA's certificate for localhost and 127.0.0.1; portico trust only prints", async () => {
+test("--tls internal: a local CA's certificate for localhost and 127.0.0.1; portico trust only prints", {
+  skip,
+}, async () => {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), "portico-internal-"));
   const trustBefore = await runCli(["trust", "--data-dir", data]);
   assert.equal(trustBefore.code, 0);
@@ -225,7 +235,7 @@ test("--tls internal: a local CA's certificate for localhost and 127.0.0.1; port
   fs.rmSync(data, { recursive: true, force: true });
 });
 
-test("a ClientHello split across reads still gets the certificate its SNI names", async () => {
+test("a ClientHello split across reads still gets the certificate its SNI names", { skip }, async () => {
   const server = await serve(["-t", "1", ...pairs(ec, other)]);
   // A relay that hands the server the client's first flight in two pieces, 50 ms apart.
   const relay = net.createServer((client) => {
@@ -259,7 +269,9 @@ test("a ClientHello split across reads still gets the certificate its SNI names"
   assert.equal(answer.body, "hello over tls\n");
 });
 
-test("a connection still in its TLS greeting when a reload drains its thread is served, not reset", async () => {
+test("a connection still in its TLS greeting when a reload drains its thread is served, not reset", {
+  skip,
+}, async () => {
   const server = await serve(["-t", "1", ...pairs(ec)]);
   const raw = net.connect(server.port, "127.0.0.1");
   await new Promise((resolve) => raw.once("connect", resolve));
@@ -280,7 +292,9 @@ test("a connection still in its TLS greeting when a reload drains its thread is 
   assert.match(answer, /hello over tls\n$/);
 });
 
-test("closing after the last response sends close_notify first, and the session resumes (openssl s_client)", async () => {
+test("closing after the last response sends close_notify first, and the session resumes (openssl s_client)", {
+  skip,
+}, async () => {
   const server = await serve(["-t", "1", ...pairs(ec)]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-sess-"));
   const session = path.join(dir, "session.pem");
@@ -304,7 +318,7 @@ test("closing after the last response sends close_notify first, and the session 
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test("ALPN: a client offering only http/1.0 is served too", async () => {
+test("ALPN: a client offering only http/1.0 is served too", { skip }, async () => {
   const server = await serve(["-t", "1", ...pairs(ec)]);
   const answer = await tlsGet(server.port, { servername: "localhost", ALPNProtocols: ["http/1.0"] });
   assert.equal(answer.alpn, "http/1.0");

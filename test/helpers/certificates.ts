@@ -6,6 +6,21 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+/**
+ * Why these tests cannot run here (no openssl), or false. Outside CI they are skipped with the
+ * reason; in CI a missing openssl is a failure (.ci/run installs it).
+ */
+export function skipWithoutOpenssl(): string | false {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    return false;
+  } catch {
+    const reason = "openssl is not installed (apt-get install openssl)";
+    if (process.env.CI !== undefined && process.env.CI !== "") throw new Error(`CI needs ${reason}`);
+    return reason;
+  }
+}
+
 export interface CertFiles {
   readonly cert: string;
   readonly key: string;

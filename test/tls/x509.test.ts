@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import * as peculiar from "@peculiar/x509";
+import { skipWithoutOpenssl } from "../helpers/certificates.ts";
 import {
   createCsr,
   createValidationCertificate,
@@ -16,7 +17,9 @@ import {
   renewalCertId,
 } from "../../src/tls/x509.ts";
 
-test("the ARI certificate id is AKI keyIdentifier . serial, base64url (RFC 9773 §4.1's example)", () => {
+test("the ARI certificate id is AKI keyIdentifier . serial, base64url (RFC 9773 §4.1's example)", {
+  skip: skipWithoutOpenssl(),
+}, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-ari-"));
   try {
     fs.writeFileSync(path.join(dir, "ext"), "authorityKeyIdentifier=keyid:always\n");
