@@ -34,6 +34,7 @@ async function portico(
   for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
   try {
     const server = await startServer({
+      timeoutMs: 60_000,
       port: tlsPort,
       args: [
         "-t",
@@ -136,6 +137,7 @@ test("short-lived certificates are renewed before they expire, and the new one i
   const short = await startPebble({ httpPort: shortHttp, tlsPort: shortTls, validitySeconds: 20 });
   try {
     const server = await startServer({
+      timeoutMs: 60_000,
       port: shortTls,
       args: [
         "-t",
@@ -178,6 +180,7 @@ test("two processes sharing the data directory order a name once, and both serve
   // the other one listens, the order fails and is retried a second later.
   process.env.PORTICO_ACME_RETRY_MS = "1000";
   const elsewhere = await startServer({
+    timeoutMs: 60_000,
     args: [
       "-t",
       "1",

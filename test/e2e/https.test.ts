@@ -41,7 +41,8 @@ after(async () => {
 });
 
 async function serve(args: string[]): Promise<RunningServer> {
-  const server = await startServer({ args: ["-q", "--root", site, ...args] });
+  // Generous: a loaded machine can take long to start two threads and read the certificates.
+  const server = await startServer({ args: ["-q", "--root", site, ...args], timeoutMs: 60_000 });
   running.push(server);
   return server;
 }
