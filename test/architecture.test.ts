@@ -1,7 +1,7 @@
 // Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
-// (common ← tls ← http ← static|proxy|observe|app ← route ← runtime ← cli), no imports between the sibling
-// feature folders, config read only by route/runtime/cli, no I/O modules in pure files, and Node's
-// internal bindings kept behind http/uv-binding.ts.
+// (common ← tls ← http ← static|proxy|observe|app ← route ← runtime ← cli ← bin), no imports between
+// the sibling feature folders, config read only by route/runtime/cli, no I/O modules in pure files,
+// and Node's internal bindings kept behind http/uv-binding.ts. Also the file-size budget (§4).
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -23,6 +23,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   route: ["common", "tls", "http", "static", "proxy", "observe", "app", "config"],
   runtime: ["common", "tls", "http", "static", "proxy", "observe", "app", "route", "config"],
   cli: ["common", "tls", "http", "static", "proxy", "observe", "app", "route", "runtime", "config"],
+  // The installed commands: a Node version check, then the CLI (see bin/portico.ts).
+  bin: ["cli"],
 };
 
 const IO_MODULES = new Set(["fs", "fs/promises", "net", "child_process"]);
@@ -30,7 +32,9 @@ const IO_MODULES = new Set(["fs", "fs/promises", "net", "child_process"]);
 function isPure(file: string): boolean {
   return (
     file === "http/parse-request.ts" ||
+    file === "http/parse-response.ts" ||
     file === "http/chunked.ts" ||
+    file === "proxy/forward.ts" ||
     file === "static/resolve.ts" ||
     file === "http/filters/range.ts" ||
     file.startsWith("proxy/balance/")
@@ -38,7 +42,8 @@ function isPure(file: string): boolean {
 }
 
 function areaOf(file: string): string {
-  // Files directly in src/ are command-line entry points (cli.ts, presets such as httpserver.ts).
+  // Files directly in src/ are entry points: the CLI (cli.ts, presets such as httpserver.ts) and the
+  // package's public types (index.ts).
   if (!file.includes("/")) return "cli";
   return file.split("/")[0]!;
 }
@@ -116,9 +121,9 @@ test("the import scanner sees every import form", () => {
 });
 
 /** The files that drive libuv and TLSWrap handles themselves. */
-const BINDING_USERS = new Set(["http/transport.ts", "http/listener.ts", "http/tls-accept.ts"]);
+const BINDING_USERS = new Set(["http/uv-transport.ts", "http/uv-listener.ts", "http/uv-tls-accept.ts"]);
 
-test("Node's internal bindings are reached from http/uv-binding.ts only, and it is imported by the transports alone", () => {
+test("Node's internal bindings are reached from http/uv-binding.ts only, and it is imported by the handle transport alone", () => {
   const problems: string[] = [];
   for (const full of sourceFiles(SRC)) {
     const file = path.relative(SRC, full).split(path.sep).join("/");
@@ -140,4 +145,38 @@ test("code that calls Buffer's statics imports Buffer: the global Buffer is a ge
     }
   }
   assert.deepEqual(problems, []);
+});
+
+/** Lines a source or test file may have (DESIGN.md §4: ~400, split along lifecycle seams). */
+const LINE_BUDGET = 450;
+
+/**
+ * Files that were over the budget when it was set: they may stay until split, and must leave this list
+ * once they are within it. Anything else over the budget fails.
+ */
+const OVER_BUDGET = new Set([
+  "src/http/connection.ts",
+  "src/http/uv-transport.ts",
+  "src/config/options.ts",
+  "src/config/load.ts",
+  "src/proxy/upstream-connection.ts",
+  "test/http/connection.test.ts",
+  "test/http/parse-request.test.ts",
+  "test/e2e/proxy-failover.test.ts",
+]);
+
+test(`source and test files stay within ${LINE_BUDGET} lines, but for the named exceptions`, () => {
+  const repo = path.resolve(import.meta.dirname, "..");
+  const over: string[] = [];
+  const within: string[] = [];
+  for (const dir of ["src", "test"]) {
+    for (const full of sourceFiles(path.join(repo, dir))) {
+      const file = path.relative(repo, full).split(path.sep).join("/");
+      if (file.includes("/fixtures/")) continue;
+      const lines = fs.readFileSync(full, "utf8").split("\n").length - 1;
+      if (lines > LINE_BUDGET && !OVER_BUDGET.has(file)) over.push(`${file}: ${lines} lines`);
+      if (lines <= LINE_BUDGET && OVER_BUDGET.has(file)) within.push(`${file}: ${lines} lines, off the exceptions now`);
+    }
+  }
+  assert.deepEqual([...over, ...within], []);
 });

@@ -31,6 +31,8 @@ export interface ServerVariant {
   readonly tls?: boolean;
   /** Serves bench/servers/techempower-app.ts (Portico --app), or is one of the app peers. */
   readonly app?: boolean;
+  /** Portico on its node:net transport (--transport net) instead of the libuv handles. */
+  readonly transport?: "net";
 }
 
 export interface ServerEnv {
@@ -117,6 +119,7 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
         const files = tlsFiles(env.work);
         args.push("--cert", files.cert, "--key", files.key);
       }
+      if (v.transport !== undefined) args.push("--transport", v.transport);
       // --quiet turns the per-request log off; the logging variant writes it to a file instead.
       if (v.accessLog === true) args.push("--access-log", path.join(env.work, `${v.id}-${port}.log`));
       else args.push("--quiet");

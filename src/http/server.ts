@@ -1,4 +1,4 @@
-// An HTTP/1.1 server on libuv TCP handles (transport.ts): accepts connections, gives each a
+// An HTTP/1.1 server on the thread's transport (transport.ts): accepts connections, gives each a
 // Connection, and shuts down gracefully (stop accepting, let in-flight responses finish within a grace
 // period, then cut).
 // One per worker thread; threads share the port through reusePort (runtime/ decides).
@@ -8,9 +8,8 @@ import { Connection, type ConnectionContext } from "./connection.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import type { TlsEndpoint } from "../tls/endpoint.ts";
 import type { Handler } from "./handler.ts";
-import { type BoundAddress, Listener } from "./listener.ts";
-import { acceptTls, HAS_TLS_WRAP, type TlsAcceptor } from "./tls-accept.ts";
-import type { Transport } from "./transport.ts";
+import type { TlsAcceptor } from "./tls-listen.ts";
+import { type BoundAddress, type Listener, openListener, type Transport } from "./transport.ts";
 
 export interface ListenOptions {
   readonly port: number;
@@ -18,7 +17,7 @@ export interface ListenOptions {
   /** Several listeners (threads) on one port, balanced by the kernel (Linux SO_REUSEPORT). */
   readonly reusePort?: boolean;
   readonly backlog?: number;
-  /** Speak TLS with these certificates (tls-accept.ts). */
+  /** Speak TLS with these certificates (tls-listen.ts; uv-tls-accept.ts or net-tls-accept.ts by transport). */
   readonly tls?: TlsEndpoint;
 }
 
@@ -30,7 +29,7 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
   #listener: Listener | null = null;
   readonly #connections = new Set<Connection>();
   #idleWaiters: Array<() => void> = [];
-  /** TLS connections accepted and still in their greeting (tls-accept.ts): close() waits for them too. */
+  /** TLS connections accepted and still in their greeting (tls-listen.ts): close() waits for them too. */
   #greetings = 0;
   /**
    * The ALPN ids this server speaks over TLS, preferred first: HTTP/1.1, and HTTP/1.0, which the
@@ -53,6 +52,13 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
     }
     if (this.admit !== null && !this.admit(transport)) return;
     this.#connections.add(new Connection(transport, this));
+  }
+
+  /** A TLS connection arrived: refused once closing began, else counted until it becomes one or ends. */
+  arrived(): boolean {
+    if (this.closing) return false;
+    this.#greetings++;
+    return true;
   }
 
   /** A TLS greeting became a connection: accepted before closing began, so it is served even now. */
@@ -86,23 +92,18 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
   }
 
   async listen(options: ListenOptions): Promise<BoundAddress> {
+    const { tls, ...plain } = options;
     const accept = (transport: Transport): void => this.#accept(transport);
-    const tls = options.tls;
-    if (tls !== undefined) {
-      if (!HAS_TLS_WRAP) throw new Error("HTTPS needs Node's tls_wrap binding, which this Node does not offer");
+    if (tls === undefined) this.#listener = await openListener(plain, accept);
+    else {
       tls.setProtocols(this.protocols);
-      const timeoutMs = this.options.headersTimeoutMs;
-      const acceptHandle = (handle: Parameters<typeof acceptTls>[0]): void => {
-        if (this.closing) {
-          handle.close();
-          return;
-        }
-        this.#greetings++;
-        acceptTls(handle, tls, this, this.sweeper, timeoutMs);
+      const listening = {
+        endpoint: tls,
+        acceptor: this,
+        sweeper: this.sweeper,
+        timeoutMs: this.options.headersTimeoutMs,
       };
-      this.#listener = await Listener.open({ ...options, acceptHandle }, accept);
-    } else {
-      this.#listener = await Listener.open(options, accept);
+      this.#listener = await openListener({ ...plain, tls: listening }, accept);
     }
     return this.#listener.address();
   }

@@ -1,6 +1,7 @@
 // The typed messages between the supervisor (main thread) and worker threads over postMessage.
 
 import type { Config, TcpConfig } from "../config/load.ts";
+import type { TransportKind } from "../http/transport.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
 import type { CertificatePair } from "../tls/certificate.ts";
 import type { SharedBuffers } from "./shared-memory.ts";
@@ -27,6 +28,8 @@ export interface WorkerData {
   readonly tls: TlsSnapshot | null;
   /** The plain HTTP port beside HTTPS (--http-port, resolved when 0 was asked for); -1 for none. */
   readonly httpPort: number;
+  /** The transport the supervisor chose for this configuration (the same in every worker). */
+  readonly transport: TransportKind;
 }
 
 /** Worker → supervisor. */

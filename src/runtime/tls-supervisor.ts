@@ -2,7 +2,7 @@
 // that is missing, unreadable or whose key does not match is one line naming it, and the running
 // certificates stay), runs the ACME manager or the local CA, and tells every worker when the set
 // of certificates or the challenges to answer change. One thread does this work; every worker
-// serves the result (http/tls-accept.ts).
+// serves the result (http/uv-tls-accept.ts, http/net-tls-accept.ts).
 
 import os from "node:os";
 import type { Config } from "../config/load.ts";

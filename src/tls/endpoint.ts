@@ -2,7 +2,8 @@
 // connections keep the context they got), the session ticket keys every context shares, the ALPN ids
 // the server speaks, the TLS-ALPN-01 validation certificates of ACME orders under way, and what a
 // connection's first bytes call for (greet), the same whatever socket carries them.
-// Not here: sockets and handshakes (http/tls-accept.ts), getting certificates (acme/, local-ca.ts).
+// Not here: sockets and handshakes (http/uv-tls-accept.ts, http/net-tls-accept.ts), getting
+// certificates (acme/, local-ca.ts).
 
 import type { Buffer } from "node:buffer";
 import type tls from "node:tls";

@@ -1,11 +1,10 @@
-// TLS termination on the engine's own transports: an accepted TCP handle waits for its first bytes,
-// which decide what it is. A TLS handshake gets Node's TLSWrap (the OpenSSL stream lib/_tls_wrap.js
-// puts under tls.TLSSocket) straight on the handle, and the engine's Transport then reads cleartext
-// from the TLSWrap into the thread's read area as it reads a TCP handle: no net.Socket and no
-// TLSSocket. Under callgrind, 1 KiB keep-alive responses cost 31.0k instructions each this way and
+// TLS termination on the handle transport: an accepted TCP handle waits for its first bytes, which
+// decide what it is. A TLS handshake gets Node's TLSWrap (the OpenSSL stream lib/_tls_wrap.js puts
+// under tls.TLSSocket) straight on the handle, and a UvTransport then reads cleartext from the
+// TLSWrap into the thread's read area as it reads a TCP handle: no net.Socket and no TLSSocket. Under callgrind, 1 KiB keep-alive responses cost 31.0k instructions each this way and
 // 43.0k through tls.TLSSocket (docs/architecture.md). A plain HTTP request gets a 400 saying so (as
 // nginx does) instead of a TLS alert; a TLS-ALPN-01 validation (RFC 8737) gets its certificate.
-// Not here: choosing certificates (tls/certificate-store.ts), HTTP (connection.ts).
+// Not here: the same on node:net (net-tls-accept.ts), choosing certificates (tls/), HTTP.
 
 import { Buffer } from "node:buffer";
 import { loopNow } from "../common/clock.ts";
@@ -20,8 +19,24 @@ import {
   type TlsEndpoint,
 } from "../tls/endpoint.ts";
 import { READ_AREA, readView } from "./arena.ts";
-import { Transport, type TransportOwner } from "./transport.ts";
-import { K_NREAD, type ShutdownReq, state, type TcpHandle, type TlsWrapHandle, tlsWrap } from "./uv-binding.ts";
+import {
+  LINGER_MS,
+  lingering,
+  PLAIN_HTTP_RESPONSE,
+  type TlsAcceptor,
+  type TlsListening,
+  VALIDATION_MS,
+} from "./tls-listen.ts";
+import {
+  K_NREAD,
+  loadUvBinding,
+  type ShutdownReq,
+  state,
+  type TcpHandle,
+  type TlsWrapHandle,
+  tlsWrap,
+} from "./uv-binding.ts";
+import { UvTransport } from "./uv-transport.ts";
 
 /**
  * The engine's Transport over a TLSWrap, with the close made TLS-correct: close_notify goes out
@@ -31,7 +46,7 @@ import { K_NREAD, type ShutdownReq, state, type TcpHandle, type TlsWrapHandle, t
  * OpenSSL queues close_notify behind a write still in flight, and a FIN sent meanwhile would
  * overtake it (TLSWrap writes complete asynchronously; net.Socket waits for them the same way).
  */
-class TlsTransport extends Transport {
+class TlsTransport extends UvTransport {
   readonly #wrap: ServerWrap;
 
   constructor(wrap: ServerWrap) {
@@ -65,16 +80,13 @@ function shutdownAfterWrites(this: TlsWrapHandle, req: ShutdownReq): number {
   return tlsWrap!.TLSWrap.prototype.shutdown.call(this, req);
 }
 
-/** Whether this Node lets the engine drive TLSWrap itself. */
-export const HAS_TLS_WRAP = tlsWrap !== null;
-
-const PLAIN_HTTP_BODY = "400 Bad Request: this port speaks HTTPS; the request was sent as plain HTTP\n";
-const PLAIN_HTTP_RESPONSE =
-  "HTTP/1.1 400 Bad Request\r\nServer: portico\r\nContent-Type: text/plain; charset=utf-8\r\n" +
-  `Content-Length: ${PLAIN_HTTP_BODY.length}\r\nConnection: close\r\n\r\n${PLAIN_HTTP_BODY}`;
-/** How long a refused or validation connection may linger before it is cut. */
-const LINGER_MS = 2000;
-const VALIDATION_MS = 10_000;
+/**
+ * Whether this thread can drive TLSWrap itself (the handle bindings load, tls_wrap has the shape
+ * needed); where not, a TLS listener accepts on node:net instead (transport.ts).
+ */
+export function canWrapTls(): boolean {
+  return loadUvBinding() === "" && tlsWrap !== null;
+}
 
 interface GreetingHandle extends TcpHandle {
   greeting: TlsGreeting | null;
@@ -109,26 +121,15 @@ function onTlsError(this: TlsWrapHandle): void {
   else this._parent.close();
 }
 
-/** Who takes what a greeting becomes: a Transport reading cleartext, or nothing (closed, refused). */
-export interface TlsAcceptor {
-  accept(transport: Transport): void;
-  abandoned(): void;
-}
-
 /**
  * Takes an accepted handle and, once its first bytes show a TLS handshake, hands a Transport
- * reading cleartext to `acceptor`; otherwise tells it the connection was abandoned (exactly one of
- * the two). `timeoutMs` bounds the wait for those bytes.
+ * reading cleartext to the acceptor; otherwise tells it the connection was abandoned (exactly one of
+ * the two, after its arrived() said yes). `tls.timeoutMs` bounds the wait for those bytes.
  */
-export function acceptTls(
-  handle: TcpHandle,
-  endpoint: TlsEndpoint,
-  acceptor: TlsAcceptor,
-  sweeper: Sweeper,
-  timeoutMs: number,
-): void {
-  const greeting = new TlsGreeting(handle as GreetingHandle, endpoint, acceptor, sweeper);
-  greeting.deadline = loopNow() + timeoutMs;
+export function acceptUvTls(handle: TcpHandle, tls: TlsListening): void {
+  const sweeper = tls.sweeper;
+  const greeting = new TlsGreeting(handle as GreetingHandle, tls.endpoint, tls.acceptor, sweeper);
+  greeting.deadline = loopNow() + tls.timeoutMs;
   sweeper.add(greeting);
   const h = handle as GreetingHandle;
   h.greeting = greeting;
@@ -220,7 +221,7 @@ class TlsGreeting implements Sweepable {
   /** A plain HTTP request on the TLS port: a 400 that says so, then FIN. */
   #refusePlainHttp(): void {
     this.#finish();
-    const transport = new Transport(this.#handle);
+    const transport = new UvTransport(this.#handle);
     transport.start(lingering(transport, LINGER_MS));
     transport.write(PLAIN_HTTP_RESPONSE);
     transport.end();
@@ -246,16 +247,4 @@ class TlsGreeting implements Sweepable {
     this.#handle.close();
     this.#acceptor.abandoned();
   }
-}
-
-/** An owner that reads and drops input, ends on the peer's FIN, and cuts the connection after `ms`. */
-function lingering(transport: Transport, ms: number): TransportOwner {
-  const timer = setTimeout(() => transport.destroy(), ms);
-  timer.unref();
-  return {
-    received: noop,
-    peerEnded: () => transport.closeAfterWrites(),
-    drained: noop,
-    closed: () => clearTimeout(timer),
-  };
 }
