@@ -325,3 +325,30 @@ test("ALPN: a client offering only http/1.0 is served too", { skip }, async () =
   assert.equal(answer.alpn, "http/1.0");
   assert.equal(answer.status, 200);
 });
+
+test("--transport net serves HTTPS through node:tls alike: SNI, ALPN, sessions resumed on either thread", {
+  skip,
+}, async () => {
+  const server = await serve(["-t", "2", "--transport", "net", ...pairs(ec, other)]);
+  assert.match(server.stdout(), /transport net/);
+  const named = await tlsGet(server.port, { servername: "other.test", ca: pem(other.cert) });
+  assert.equal(named.authorized, true, named.authorizationError);
+  assert.equal(named.alpn, "http/1.1");
+  assert.equal(named.body, "hello over tls\n");
+  const first = await tlsGet(server.port, { servername: "localhost", ca: pem(ec.cert) });
+  assert.equal(first.authorized, true, first.authorizationError);
+  assert.ok(first.session !== undefined, "the server issued a session ticket");
+  for (let i = 0; i < 6; i++) {
+    const again = await tlsGet(server.port, { servername: "localhost", session: first.session });
+    assert.equal(again.reused, true, `connection ${i} resumed`);
+  }
+  const plain = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(server.port, "127.0.0.1", () => socket.end("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    let data = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => (data += d));
+    socket.on("close", () => resolve(data));
+    socket.on("error", reject);
+  });
+  assert.match(plain, /^HTTP\/1\.1 400 Bad Request\r\n/);
+});
