@@ -9,6 +9,7 @@ import { siblingModule } from "../common/module-url.ts";
 import type { Config, TcpConfig } from "../config/load.ts";
 import { TransportError } from "../http/errors.ts";
 import { selectTransport, type TransportChoice } from "../http/transport.ts";
+import { canWrapTls } from "../http/uv-tls-accept.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
 import { ROTATE_MS, rotateTicketKey } from "../tls/ticket-keys.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
@@ -114,7 +115,9 @@ export class Supervisor {
     await Promise.all(rest);
     if (this.#options.banner !== null) {
       const { kind, reason } = this.#transport;
-      const transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      let transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      // The HTTPS listener alone falls back to node:tls where tls_wrap is unusable (http/transport.ts).
+      if (this.#tls !== null && kind === "uv" && !canWrapTls()) transport += ", TLS on net: tls_wrap unusable";
       process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads, transport)}\n`);
     }
     process.on("SIGINT", () => void this.shutdown());
