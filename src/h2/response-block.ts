@@ -71,3 +71,10 @@ function copyOut(): Buffer {
   copy.set(out);
   return copy;
 }
+
+/** A copy of src[start, end) that outlives src's owner reusing it. */
+export function copyOf(src: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  src.copy(out, 0, start, end);
+  return out;
+}

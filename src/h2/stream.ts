@@ -15,7 +15,7 @@ import { SLOT_H2 } from "../http/response-defaults.ts";
 import { loopNow } from "../common/clock.ts";
 import { INTERNAL_ERROR } from "./frames.ts";
 import { BLOCK } from "./hpack-encoder.ts";
-import { CONTINUE_BLOCK, encodeHead, encodePrepared, encodeTrailers } from "./response-block.ts";
+import { CONTINUE_BLOCK, copyOf, encodeHead, encodePrepared, encodeTrailers } from "./response-block.ts";
 import { END_CUT, END_NONE, END_PLAIN, END_TRAILERS, type StreamHost } from "./stream-host.ts";
 
 /** The smallest chunk writableSize suggests, whatever the windows: a frame's worth. */
@@ -216,6 +216,11 @@ export class H2Stream implements RequestSource, ResponseWire {
     this.#ending = true;
     this.#finishResponse();
     this.#host.pump(this);
+  }
+
+  sendText(res: Response, head: OutgoingHead, body: string, byteLength: number): void {
+    // byteLength is the whole text's UTF-8 length, or 0 when no body is sent (HEAD).
+    this.sendWhole(res, head, byteLength === 0 ? EMPTY_CHUNK : Buffer.from(body, "utf8"), 0, byteLength);
   }
 
   sendPrepared(_res: Response, prepared: PreparedResponse, withBody: boolean): void {
@@ -436,12 +441,6 @@ export class H2Stream implements RequestSource, ResponseWire {
       this.failBody(new Error("response sent before the body was read"));
     }
   }
-}
-
-function copyOf(src: Buffer, start: number, end: number): Buffer {
-  const out = Buffer.allocUnsafe(end - start);
-  src.copy(out, 0, start, end);
-  return out;
 }
 
 const NO_TRAILERS: readonly string[] = [];

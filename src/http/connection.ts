@@ -65,6 +65,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   readonly #socket: Transport;
   readonly #ctx: ConnectionContext;
   readonly #options: EngineOptions;
+  readonly #h2: boolean;
   #phase: Phase = P_HEAD;
   #buf: Buffer = EMPTY;
   /**
@@ -87,8 +88,13 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   #lingerBytes = 0;
   #drainListeners: Array<() => void> | null = null;
 
-  constructor(transport: Transport, ctx: ConnectionContext) {
+  /**
+   * `h2`: the first bytes may be the HTTP/2 preface (a TLS connection, where ALPN chose h2, or a plain
+   * one under --h2c); the context's upgradeToH2 then takes the connection over.
+   */
+  constructor(transport: Transport, ctx: ConnectionContext, h2 = false) {
     this.#socket = transport;
+    this.#h2 = h2 && ctx.upgradeToH2 !== undefined;
     this.#ctx = ctx;
     this.#options = ctx.options;
     this.#body = new RequestBody(ctx.options.chunkedLimits, ctx.options.maxBodyBytes);
@@ -195,7 +201,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
 
   #processRequests(): void {
     if (this.#inLoop) return;
-    if (this.#requests === 0 && this.#ctx.upgradeToH2 !== undefined && this.#pos < this.#buf.length) {
+    if (this.#requests === 0 && this.#h2 && this.#pos < this.#buf.length) {
       const verdict = matchPreface(this.#buf, this.#pos, this.#buf.length);
       if (verdict === PREFACE_PARTIAL) return;
       if (verdict === PREFACE_FULL) {
