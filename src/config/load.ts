@@ -3,6 +3,7 @@
 // their human forms here ("64MiB", "500ms") so nothing downstream parses units.
 
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError } from "./errors.ts";
@@ -53,9 +54,11 @@ export interface Config {
   readonly writable: boolean;
   readonly mkdir: boolean;
   readonly fsync: boolean;
-  readonly logFormat: "audit" | "common" | "combined" | "json";
+  readonly logFormat: "audit" | "common" | "combined" | "combined-plus" | "json";
   readonly accessLog: string;
   readonly statusPath: string;
+  /** Addresses and CIDR blocks besides loopback allowed to see the status path. */
+  readonly statusAllow: readonly string[];
   readonly vhosts: boolean;
   readonly requireHost: boolean;
   readonly http10: boolean;
@@ -392,6 +395,7 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     logFormat: get("logFormat"),
     accessLog: get("accessLog"),
     statusPath: normalizeStatusPath(get("statusPath")),
+    statusAllow: checkStatusAllow(get("statusAllow")),
     vhosts: get("vhosts"),
     requireHost: get("requireHost"),
     http10: get("http10"),
@@ -449,6 +453,18 @@ function readProxyCa(file: string): string {
   if (!text.includes("-----BEGIN CERTIFICATE-----"))
     throw new ConfigError(`--proxy-ca: ${file} holds no PEM certificate`);
   return text;
+}
+
+/** --status-allow: each entry an IP address or CIDR block (checked again where it is compiled). */
+function checkStatusAllow(entries: readonly string[]): readonly string[] {
+  for (const entry of entries) {
+    const [address = "", bits, extra] = entry.split("/");
+    const family = net.isIP(address);
+    const max = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max)))
+      throw new ConfigError(`--status-allow: ${JSON.stringify(entry)} is not an IP address or CIDR block`);
+  }
+  return entries;
 }
 
 function normalizeStatusPath(value: string): string {

@@ -259,10 +259,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: "logFormat",
     flag: "log-format",
     type: "choice",
-    choices: ["audit", "common", "combined", "json"],
+    choices: ["audit", "common", "combined", "combined-plus", "json"],
     default: "audit",
     meta: "FORMAT",
-    help: "per-request log format: audit (METHOD,URI,STATUS,REQUEST-ID), common, combined, json",
+    help: "per-request log format: audit (METHOD,URI,STATUS,REQUEST-ID), common, combined, combined-plus (combined + request time and upstream), json",
   },
   {
     group: "Logging",
@@ -272,6 +272,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "",
     meta: "PATH",
     help: "serve a live dashboard at PATH, JSON at PATH/stats, Prometheus at PATH/metrics (default: off)",
+  },
+  {
+    group: "Logging",
+    key: "statusAllow",
+    flag: "status-allow",
+    type: "list",
+    default: [],
+    meta: "CIDR,…",
+    help: "networks besides loopback that may see --status-path (default: loopback only; others get 403)",
   },
   {
     group: "Logging",

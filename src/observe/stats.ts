@@ -1,7 +1,11 @@
-// Statistics for one worker thread: requests by status, bytes, connections and a latency histogram.
-// Counted in plain numbers on the request path (no atomics per request) and published into this
-// thread's region of the shared BigInt64Array a few times a second, where any thread can sum them.
+// Statistics for one worker thread: requests by status and protocol, bytes, connections, a latency
+// histogram with its sum, and the thread's heap and event-loop delay. Counted in plain numbers and
+// stored into this thread's region of the shared BigInt64Array as the request finishes — before its
+// last byte is handed to the socket — so any thread summing the regions sees every response a client
+// has received. Requests for the status path are counted apart, never in the traffic figures.
 
+import { type ELDHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+import v8 from "node:v8";
 import {
   type ConnectionMessage,
   connectionCloseChannel,
@@ -18,12 +22,33 @@ export interface StatsLayout {
   readonly connectionsTotal: number;
   readonly connectionsActive: number;
   readonly rejected: number;
+  /** Sum of all request durations, in whole microseconds (the histogram's _sum). */
+  readonly latencySumUs: number;
+  /** Requests for the status path itself: kept out of every other figure. */
+  readonly statusPathRequests: number;
   readonly status: number;
   readonly statusMin: number;
   readonly statusCount: number;
   readonly latency: number;
   readonly latencyBuckets: number;
+  /** PROTOCOLS.length slots: requests per protocol version. */
+  readonly protocol: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  /** Event-loop delay of the thread over the last sampling period, microseconds. */
+  readonly loopDelayP99Us: number;
+  readonly loopDelayMaxUs: number;
   readonly slots: number;
+}
+
+/** Protocol label of each protocol slot, in slot order. */
+export const PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2"] as const;
+
+export interface StatsRecorderOptions {
+  /** The status path prefix ("" when none): its requests are counted apart. */
+  readonly statusPath?: string;
+  /** How often the thread's heap and event-loop delay are sampled. */
+  readonly sampleMs?: number;
 }
 
 export class StatsRecorder {
@@ -31,37 +56,40 @@ export class StatsRecorder {
   readonly #base: number;
   readonly #layout: StatsLayout;
   readonly #local: Float64Array;
-  readonly #published: Float64Array;
+  readonly #statusPath: string;
+  readonly #sampleMs: number;
   #timer: NodeJS.Timeout | undefined;
+  #loopDelay: ELDHistogram | undefined;
   readonly #onFinish = (m: unknown): void => this.#finish(m as RequestFinishMessage);
   readonly #onOpen = (_m: unknown): void => {
-    this.#local[this.#layout.connectionsTotal]!++;
-    this.#local[this.#layout.connectionsActive]!++;
+    this.#add(this.#layout.connectionsTotal, 1);
+    this.#add(this.#layout.connectionsActive, 1);
   };
   readonly #onClose = (_m: unknown): void => {
-    this.#local[this.#layout.connectionsActive]!--;
+    this.#add(this.#layout.connectionsActive, -1);
   };
 
-  constructor(shared: BigInt64Array, thread: number, layout: StatsLayout) {
+  constructor(shared: BigInt64Array, thread: number, layout: StatsLayout, options: StatsRecorderOptions = {}) {
     this.#shared = shared;
     this.#layout = layout;
     this.#base = thread * layout.slots;
     this.#local = new Float64Array(layout.slots);
-    this.#published = new Float64Array(layout.slots);
-    // A restarted thread continues the counts its predecessor published.
-    for (let i = 0; i < layout.slots; i++) {
-      const v = Number(Atomics.load(shared, this.#base + i));
-      this.#local[i] = v;
-      this.#published[i] = v;
-    }
+    this.#statusPath = options.statusPath ?? "";
+    this.#sampleMs = options.sampleMs ?? 1000;
+    // A restarted thread continues the counts its predecessor published; its connections died with it.
+    for (let i = 0; i < layout.slots; i++) this.#local[i] = Number(Atomics.load(shared, this.#base + i));
     this.#local[layout.connectionsActive] = 0;
+    Atomics.store(shared, this.#base + layout.connectionsActive, 0n);
   }
 
-  start(intervalMs = 250): void {
+  start(): void {
     requestFinishChannel.subscribe(this.#onFinish);
     connectionOpenChannel.subscribe(this.#onOpen);
     connectionCloseChannel.subscribe(this.#onClose);
-    this.#timer = setInterval(() => this.publish(), intervalMs);
+    this.#loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.#loopDelay.enable();
+    this.sample();
+    this.#timer = setInterval(() => this.sample(), this.#sampleMs);
     this.#timer.unref();
   }
 
@@ -70,34 +98,62 @@ export class StatsRecorder {
     connectionOpenChannel.unsubscribe(this.#onOpen);
     connectionCloseChannel.unsubscribe(this.#onClose);
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.publish();
+    this.#loopDelay?.disable();
   }
 
-  /** Writes changed counters into the shared region. */
-  publish(): void {
-    const local = this.#local;
-    const published = this.#published;
-    for (let i = 0; i < local.length; i++) {
-      const v = local[i]!;
-      if (v !== published[i]) {
-        published[i] = v;
-        Atomics.store(this.#shared, this.#base + i, BigInt(v));
-      }
+  /** Publishes the gauges that are sampled rather than counted: heap and event-loop delay. */
+  sample(): void {
+    const layout = this.#layout;
+    const heap = v8.getHeapStatistics();
+    this.#set(layout.heapUsed, heap.used_heap_size);
+    this.#set(layout.heapTotal, heap.total_heap_size);
+    const delay = this.#loopDelay;
+    if (delay !== undefined && delay.count > 0) {
+      // The histogram counts from the timer's resolution: a thread that is never late shows ~0.
+      this.#set(layout.loopDelayP99Us, Math.round(delay.percentile(99) / 1000));
+      this.#set(layout.loopDelayMaxUs, Math.round(delay.max / 1000));
+      delay.reset();
     }
+  }
+
+  #add(slot: number, n: number): void {
+    const v = this.#local[slot]! + n;
+    this.#local[slot] = v;
+    Atomics.store(this.#shared, this.#base + slot, BigInt(v));
+  }
+
+  #set(slot: number, v: number): void {
+    this.#local[slot] = v;
+    Atomics.store(this.#shared, this.#base + slot, BigInt(v));
   }
 
   #finish(m: RequestFinishMessage): void {
     const layout = this.#layout;
-    const local = this.#local;
-    local[layout.requests]!++;
-    local[layout.bytesOut] = local[layout.bytesOut]! + m.bodyBytes;
     const req = m.request;
-    local[layout.bytesIn] = local[layout.bytesIn]! + req.headEnd - req.headStart + Math.max(0, req.contentLength);
+    const prefix = this.#statusPath;
+    if (prefix !== "" && m.handled && isUnder(req.path, prefix)) {
+      this.#add(layout.statusPathRequests, 1);
+      return;
+    }
+    this.#add(layout.requests, 1);
+    this.#add(layout.bytesOut, m.bodyBytes);
+    this.#add(layout.bytesIn, req.headEnd - req.headStart + Math.max(0, req.contentLength));
     const s = m.status - layout.statusMin;
-    if (s >= 0 && s < layout.statusCount) local[layout.status + s]!++;
-    const bucket = latencyBucket(m.durationMs, layout.latencyBuckets);
-    local[layout.latency + bucket]!++;
+    if (s >= 0 && s < layout.statusCount) this.#add(layout.status + s, 1);
+    this.#add(layout.protocol + protocolSlot(req), 1);
+    this.#add(layout.latency + latencyBucket(m.durationMs, layout.latencyBuckets), 1);
+    this.#add(layout.latencySumUs, Math.round(m.durationMs * 1000));
   }
+}
+
+function isUnder(path: string, prefix: string): boolean {
+  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f);
+}
+
+/** The protocol slot of a request (HTTP/2 requests carry versionMajor 2 once the h2 engine serves them). */
+function protocolSlot(req: { readonly versionMinor: number }): number {
+  if ((req as { readonly versionMajor?: number }).versionMajor === 2) return 2;
+  return req.versionMinor === 0 ? 0 : 1;
 }
 
 export type { ConnectionMessage };

@@ -2,6 +2,7 @@
 // put back, and upstream errors. Messages are built only when someone listens.
 
 import diagnosticsChannel from "node:diagnostics_channel";
+import type { Request } from "../http/request.ts";
 
 export interface UpstreamStateMessage {
   /** "host:port" */
@@ -17,6 +18,23 @@ export interface UpstreamErrorMessage {
   readonly message: string;
 }
 
+/**
+ * One try of a proxied request on one upstream, published when it ends (response complete, or failed):
+ * what nginx logs as $upstream_addr, $upstream_status and $upstream_response_time, one per try.
+ */
+export interface UpstreamAttemptMessage {
+  readonly request: Request;
+  /** "host:port" */
+  readonly upstream: string;
+  /** The upstream's status code, or 0 when no response head came (see `error`). */
+  readonly status: number;
+  /** From choosing the upstream to the end of its response (or the failure). */
+  readonly durationMs: number;
+  /** The ProxyError code of a failed try ("" when it succeeded). */
+  readonly error: string;
+}
+
+export const upstreamAttemptChannel = diagnosticsChannel.channel("portico:proxy.upstream.attempt");
 export const upstreamDownChannel = diagnosticsChannel.channel("portico:proxy.upstream.down");
 export const upstreamUpChannel = diagnosticsChannel.channel("portico:proxy.upstream.up");
 export const upstreamErrorChannel = diagnosticsChannel.channel("portico:proxy.upstream.error");

@@ -6,12 +6,12 @@
 import type { BodySink, Request } from "../http/request.ts";
 import type { HttpError } from "../http/errors.ts";
 import type { Response } from "../http/response.ts";
-import { loopNow } from "../common/clock.ts";
+import { loopNow, monotonicNow } from "../common/clock.ts";
 import { BODY_LENGTH, BODY_NONE, type ResponseHead } from "../http/parse-response.ts";
 import { reasonPhrase } from "../http/status.ts";
 import { affinityKey } from "./affinity.ts";
 import { ProxyError } from "./errors.ts";
-import { upstreamErrorChannel } from "./events.ts";
+import { upstreamAttemptChannel, upstreamErrorChannel } from "./events.ts";
 import {
   buildRequestHead,
   copiedResponseFields,
@@ -56,6 +56,9 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   #wholeHead: ResponseHead | null = null;
   /** Made on the first backpressure only: most responses never need it. */
   #resumeUpstream: (() => void) | null = null;
+  /** When the current try began (monotonic ms), and the status its upstream answered (0: none yet). */
+  #attemptAt = 0;
+  #upstreamStatus = 0;
 
   constructor(req: Request, res: Response, group: UpstreamGroup, settings: ExchangeSettings) {
     this.#req = req;
@@ -86,6 +89,8 @@ export class ProxyExchange implements UpstreamListener, BodySink {
       return;
     }
     this.#attempts++;
+    this.#upstreamStatus = 0;
+    if (upstreamAttemptChannel.hasSubscribers) this.#attemptAt = monotonicNow();
     const upstream = group.upstreams[index]!;
     upstream.passive.chosen();
     this.#upstream = upstream;
@@ -153,6 +158,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 
   onResponseHead(head: ResponseHead, bodyKind: number, wholeBodyEnd: number): void {
     const res = this.#res;
+    this.#upstreamStatus = head.status;
     if (head.status === 101) {
       this.#switchProtocols(head);
       return;
@@ -187,6 +193,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   onResponseEnd(trailers: readonly string[]): void {
     if (this.#finished) return;
     const upstream = this.#upstream;
+    if (upstream !== null) this.#attemptEnded(upstream, "");
     // Finish first: ending the response may make the engine abandon an unread request body, which
     // must then find this exchange already complete.
     this.#finish(true);
@@ -208,6 +215,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     const upstream = this.#upstream!;
     const conn = this.#conn;
     this.#conn = null;
+    this.#attemptEnded(upstream, error.code);
     if (upstreamErrorChannel.hasSubscribers)
       upstreamErrorChannel.publish({ upstream: upstream.authority, code: error.code, message: error.message });
     // A reset on a reused keep-alive socket is usually the upstream closing an idle connection as we
@@ -228,6 +236,17 @@ export class ProxyExchange implements UpstreamListener, BodySink {
       return;
     }
     this.#respondError(error);
+  }
+
+  #attemptEnded(upstream: Upstream<UpstreamConnection>, error: string): void {
+    if (!upstreamAttemptChannel.hasSubscribers) return;
+    upstreamAttemptChannel.publish({
+      request: this.#req,
+      upstream: upstream.authority,
+      status: this.#upstreamStatus,
+      durationMs: monotonicNow() - this.#attemptAt,
+      error,
+    });
   }
 
   #switchProtocols(head: ResponseHead): void {

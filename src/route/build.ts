@@ -77,6 +77,7 @@ export function buildSite(config: Config, shared: SiteShared): Site {
         threads: config.threads,
         startedAt: shared.startedAt,
         version: shared.version,
+        allow: config.statusAllow,
       }),
     );
   }

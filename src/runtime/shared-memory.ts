@@ -24,9 +24,18 @@ export const S_BYTES_OUT = 2;
 export const S_CONNECTIONS_TOTAL = 3;
 export const S_CONNECTIONS_ACTIVE = 4;
 export const S_REJECTED = 5;
+export const S_LATENCY_SUM_US = 6;
+export const S_STATUS_PATH_REQUESTS = 7;
 export const S_STATUS = 8;
 export const S_LATENCY = S_STATUS + STATUS_COUNT;
-export const STATS_SLOTS = S_LATENCY + LATENCY_BUCKETS;
+/** Requests per protocol version (observe/stats.ts PROTOCOLS). */
+export const S_PROTOCOL = S_LATENCY + LATENCY_BUCKETS;
+const PROTOCOL_SLOTS = 4;
+export const S_HEAP_USED = S_PROTOCOL + PROTOCOL_SLOTS;
+export const S_HEAP_TOTAL = S_HEAP_USED + 1;
+export const S_LOOP_DELAY_P99_US = S_HEAP_TOTAL + 1;
+export const S_LOOP_DELAY_MAX_US = S_LOOP_DELAY_P99_US + 1;
+export const STATS_SLOTS = S_LOOP_DELAY_MAX_US + 1;
 
 /** The same layout in the shape observe/stats.ts takes. */
 export const STATS_LAYOUT = {
@@ -36,11 +45,18 @@ export const STATS_LAYOUT = {
   connectionsTotal: S_CONNECTIONS_TOTAL,
   connectionsActive: S_CONNECTIONS_ACTIVE,
   rejected: S_REJECTED,
+  latencySumUs: S_LATENCY_SUM_US,
+  statusPathRequests: S_STATUS_PATH_REQUESTS,
   status: S_STATUS,
   statusMin: STATUS_MIN,
   statusCount: STATUS_COUNT,
   latency: S_LATENCY,
   latencyBuckets: LATENCY_BUCKETS,
+  protocol: S_PROTOCOL,
+  heapUsed: S_HEAP_USED,
+  heapTotal: S_HEAP_TOTAL,
+  loopDelayP99Us: S_LOOP_DELAY_P99_US,
+  loopDelayMaxUs: S_LOOP_DELAY_MAX_US,
   slots: STATS_SLOTS,
 } as const;
 

@@ -114,7 +114,7 @@ function httpServer(config: Config): HttpServer {
     // lines are written once per event-loop turn.
     if (config.writable) locks.beforeRelease = () => accessLog.flush();
   }
-  stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT);
+  stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT, { statusPath: config.statusPath });
   stats.start();
 
   // Load shedding across all threads: one shared counter of open connections.
