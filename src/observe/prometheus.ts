@@ -10,7 +10,7 @@ export function prometheus(s: StatsSnapshot): string {
   const out: string[] = [];
   const metric = (name: string, type: string, help: string, samples: readonly Sample[]): void => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value] of samples) out.push(`${name}${labels} ${value}`);
+    for (const [labels, value] of samples) out.push(`${name}${labels} ${formatNumber(value)}`);
   };
   metric(
     "portico_requests_total",

@@ -160,3 +160,62 @@ test("a client that half-closes right after its request still gets the response 
     await server.stop();
   }
 });
+
+test("combined-plus and json log the request time and every upstream try (address, status, time)", async () => {
+  const { startBackend } = await import("../helpers/backends.ts");
+  const slow = await startBackend("slow");
+  slow.delayMs = 50;
+  const dead = await startBackend("dead");
+  await dead.kill();
+  const upstreams = `http://127.0.0.1:${dead.port},http://127.0.0.1:${slow.port}`;
+  try {
+    for (const format of ["combined-plus", "json"] as const) {
+      const file = tempLog();
+      const server = await startServer({
+        args: ["-t", "1", "--lb", "round-robin", "--proxy", upstreams, "--log-format", format, "--access-log", file],
+      });
+      for (let i = 0; i < 4; i++) assert.equal((await get(server.port, `/p${i}`)).status, 200);
+      await server.stop();
+      const lines = fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l !== "");
+      assert.equal(lines.length, 4);
+      let retried = 0;
+      for (const line of lines) {
+        if (format === "combined-plus") {
+          const m = / rt=(\d+\.\d{3}) ua="([^"]*)" us="([^"]*)" ut="([^"]*)"$/.exec(line);
+          assert.ok(m !== null, line);
+          assert.ok(Number(m[1]) >= 0.05, `request time ${m[1]} s`);
+          const addrs = m[2]!.split(", ");
+          const statuses = m[3]!.split(", ");
+          const times = m[4]!.split(", ").map(Number);
+          assert.equal(addrs.at(-1), `127.0.0.1:${slow.port}`);
+          assert.equal(statuses.at(-1), "200");
+          assert.ok(times.at(-1)! >= 0.05, `upstream time ${times.at(-1)} s`);
+          if (addrs.length === 2) {
+            retried++;
+            assert.deepEqual([addrs[0], statuses[0]], [`127.0.0.1:${dead.port}`, "-"]);
+          }
+        } else {
+          const record = JSON.parse(line) as {
+            durationUs: number;
+            upstreams: Array<{ addr: string; status: number | null; durationUs: number; error?: string }>;
+          };
+          assert.ok(record.durationUs >= 50_000);
+          const last = record.upstreams.at(-1)!;
+          assert.deepEqual([last.addr, last.status], [`127.0.0.1:${slow.port}`, 200]);
+          assert.ok(last.durationUs >= 50_000);
+          if (record.upstreams.length === 2) {
+            retried++;
+            assert.equal(record.upstreams[0]!.status, null);
+            assert.match(record.upstreams[0]!.error ?? "", /^[A-Z_]+$/);
+          }
+        }
+      }
+      assert.ok(retried >= 1, `${format}: the dead upstream's try is logged before the retry`);
+    }
+  } finally {
+    await slow.close();
+  }
+});

@@ -56,7 +56,7 @@ export function parseExposition(text: string): Exposition {
         f.type = rest;
       } else {
         if (f.help !== "") throw new Error(`second HELP for ${name}`);
-        if (/\\(?![\\n])/.test(rest)) throw new Error(`bad escape in HELP of ${name}`);
+        if (rest.replace(/\\[\\n]/g, "").includes("\\")) throw new Error(`bad escape in HELP of ${name}`);
         f.help = rest;
       }
       continue;
