@@ -11,6 +11,7 @@ import { ClientAllow } from "./client-allow.ts";
 import { dashboardHtml } from "./dashboard-page.ts";
 import { prometheus } from "./prometheus.ts";
 import { PROTOCOLS, type StatsLayout } from "./stats.ts";
+import { type UpstreamEntry, type UpstreamSnapshot, upstreamSnapshot } from "./upstream-stats.ts";
 
 export interface AdminOptions {
   /** Prefix without trailing slash, e.g. "/_portico". */
@@ -22,6 +23,9 @@ export interface AdminOptions {
   readonly version: string;
   /** Networks besides loopback allowed to see the status path (--status-allow). */
   readonly allow?: readonly string[];
+  /** Per-thread rows of per-upstream statistics, and the upstreams they describe. */
+  readonly upstreamStats?: BigInt64Array;
+  readonly upstreams?: readonly UpstreamEntry[];
 }
 
 export interface LatencyBucket {
@@ -67,6 +71,7 @@ export interface StatsSnapshot {
   };
   readonly process: { readonly residentBytes: number };
   readonly perThread: readonly ThreadStats[];
+  readonly upstreams: readonly UpstreamSnapshot[];
 }
 
 const NO_STORE = ["Cache-Control", "no-store", "X-Content-Type-Options", "nosniff"];
@@ -193,6 +198,10 @@ export class AdminHandler implements Handler {
       },
       process: { residentBytes: process.memoryUsage.rss() },
       perThread,
+      upstreams:
+        this.#options.upstreamStats === undefined
+          ? []
+          : upstreamSnapshot(this.#options.upstreamStats, threads, this.#options.upstreams ?? []),
     };
   }
 }

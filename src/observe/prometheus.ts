@@ -99,7 +99,84 @@ export function prometheus(s: StatsSnapshot): string {
     ["", s.process.residentBytes],
   ]);
   metric("portico_uptime_seconds", "gauge", "Seconds since start.", [["", s.uptimeSeconds]]);
+  if (s.upstreams.length > 0) upstreamMetrics(s, metric, out);
   return `${out.join("\n")}\n`;
+}
+
+type MetricWriter = (name: string, type: string, help: string, samples: readonly Sample[]) => void;
+
+/** The per-upstream series, labelled by "host:port" (bounded: the configured upstreams). */
+function upstreamMetrics(s: StatsSnapshot, metric: MetricWriter, out: string[]): void {
+  const ups = s.upstreams;
+  const label = (u: (typeof ups)[number]): string => `upstream="${escapeLabel(u.upstream)}"`;
+  const each = (pick: (u: (typeof ups)[number]) => number): Sample[] => ups.map((u) => [`{${label(u)}}`, pick(u)]);
+  metric(
+    "portico_upstream_requests_total",
+    "counter",
+    "Tries sent to each upstream, retries included.",
+    each((u) => u.tries),
+  );
+  metric(
+    "portico_upstream_retries_total",
+    "counter",
+    "Tries that were retries of a failed try.",
+    each((u) => u.retries),
+  );
+  metric(
+    "portico_upstream_active_requests",
+    "gauge",
+    "Tries in flight.",
+    each((u) => u.active),
+  );
+  metric(
+    "portico_upstream_failures_total",
+    "counter",
+    "Failed tries, by kind: connect, timeout, reset, protocol.",
+    ups.flatMap((u) => Object.entries(u.failures).map(([kind, n]): Sample => [`{${label(u)},kind="${kind}"}`, n])),
+  );
+  metric(
+    "portico_upstream_responses_total",
+    "counter",
+    "Upstream answers, by status class.",
+    ups.flatMap((u) => Object.entries(u.status).map(([cls, n]): Sample => [`{${label(u)},class="${cls}"}`, n])),
+  );
+  metric(
+    "portico_upstream_up",
+    "gauge",
+    "1 while every thread has the upstream in rotation.",
+    each((u) => (u.up ? 1 : 0)),
+  );
+  metric(
+    "portico_upstream_ejections_total",
+    "counter",
+    "Times a thread took the upstream out of rotation.",
+    each((u) => u.ejections),
+  );
+  metric(
+    "portico_upstream_weight",
+    "gauge",
+    "Configured balancing weight.",
+    each((u) => u.weight),
+  );
+  out.push(
+    "# HELP portico_upstream_response_duration_seconds Time from choosing an upstream to the end of its answer.",
+    "# TYPE portico_upstream_response_duration_seconds histogram",
+  );
+  for (const u of ups) {
+    for (const b of u.responseTime.buckets) {
+      const le = Number.isFinite(b.leMs) ? formatNumber(b.leMs / 1000) : "+Inf";
+      out.push(`portico_upstream_response_duration_seconds_bucket{${label(u)},le="${le}"} ${b.count}`);
+    }
+    out.push(
+      `portico_upstream_response_duration_seconds_sum{${label(u)}} ${formatNumber(u.responseTime.sumSeconds)}`,
+      `portico_upstream_response_duration_seconds_count{${label(u)}} ${u.responseTime.count}`,
+    );
+  }
+}
+
+/** A label value as the text format escapes it. */
+function escapeLabel(value: string): string {
+  return value.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
 }
 
 /** A float as Prometheus reads it: no exponent surprises for small bucket bounds. */

@@ -30,10 +30,22 @@ export interface UpstreamAttemptMessage {
   readonly status: number;
   /** From choosing the upstream to the end of its response (or the failure). */
   readonly durationMs: number;
-  /** The ProxyError code of a failed try ("" when it succeeded). */
+  /** The ProxyError code of a failed try, CLIENT_GONE, or "" when it succeeded. */
   readonly error: string;
 }
 
+/** A try begins on an upstream (the end is an UpstreamAttemptMessage). */
+export interface UpstreamStartMessage {
+  readonly request: Request;
+  readonly upstream: string;
+  /** 1 for the request's first try, 2 for the first retry… */
+  readonly attempt: number;
+}
+
+/** The `error` of a try cut short because the client went away: not the upstream's failure. */
+export const CLIENT_GONE = "CLIENT_GONE";
+
+export const upstreamStartChannel = diagnosticsChannel.channel("portico:proxy.upstream.start");
 export const upstreamAttemptChannel = diagnosticsChannel.channel("portico:proxy.upstream.attempt");
 export const upstreamDownChannel = diagnosticsChannel.channel("portico:proxy.upstream.down");
 export const upstreamUpChannel = diagnosticsChannel.channel("portico:proxy.upstream.up");

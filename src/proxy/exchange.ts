@@ -11,7 +11,7 @@ import { BODY_LENGTH, BODY_NONE, type ResponseHead } from "../http/parse-respons
 import { reasonPhrase } from "../http/status.ts";
 import { affinityKey } from "./affinity.ts";
 import { ProxyError } from "./errors.ts";
-import { upstreamAttemptChannel, upstreamErrorChannel } from "./events.ts";
+import { CLIENT_GONE, upstreamAttemptChannel, upstreamErrorChannel, upstreamStartChannel } from "./events.ts";
 import {
   buildRequestHead,
   copiedResponseFields,
@@ -94,6 +94,8 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     const upstream = group.upstreams[index]!;
     upstream.passive.chosen();
     this.#upstream = upstream;
+    if (upstreamStartChannel.hasSubscribers)
+      upstreamStartChannel.publish({ request: this.#req, upstream: upstream.authority, attempt: this.#attempts });
     group.counts.add(index);
     // After a stale keep-alive race the retry gets a new socket: its pool mates may be stale too.
     let conn = this.#freshOnly ? null : upstream.pool.take();
@@ -142,6 +144,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   error(_error: HttpError | Error): void {
     // The client's body failed (the engine answers the client); the upstream exchange is void.
     if (this.#finished) return;
+    if (this.#upstream !== null) this.#attemptEnded(this.#upstream, CLIENT_GONE);
     this.#upstream?.passive.releaseTrial();
     this.#conn?.destroy();
     this.#conn = null;
@@ -253,6 +256,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     const conn = this.#conn!;
     const req = this.#req;
     if (req.upgrade === "") {
+      if (this.#upstream !== null) this.#attemptEnded(this.#upstream, "UPGRADE_REFUSED");
       conn.destroy();
       this.#conn = null;
       this.#upstream?.failed(loopNow(), "unrequested 101");
@@ -266,6 +270,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
       return;
     }
     this.#upstream?.succeeded();
+    if (this.#upstream !== null) this.#attemptEnded(this.#upstream, "");
     const upstreamSide = conn.detach();
     this.#conn = null;
     const clientSide = this.#res.detach(101);
@@ -292,6 +297,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   /** The client went away (Request.onAbort): the upstream side is cut too. */
   requestAborted(): void {
     if (this.#finished) return;
+    if (this.#upstream !== null) this.#attemptEnded(this.#upstream, CLIENT_GONE);
     this.#upstream?.passive.releaseTrial();
     const conn = this.#conn;
     this.#conn = null;

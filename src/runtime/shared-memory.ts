@@ -5,6 +5,7 @@
 // Created by the supervisor, handed to workers in workerData.
 
 import type { CountRows } from "../proxy/balance/active-counts.ts";
+import { UPSTREAM_ROW_SLOTS } from "../observe/upstream-stats.ts";
 
 export const MAX_THREADS = 256;
 /** Lock/version slots; URIs hash onto them. Large so that different URIs practically never share one. */
@@ -72,6 +73,8 @@ export interface SharedBuffers {
   readonly versions: SharedArrayBuffer;
   readonly upstreams: SharedArrayBuffer;
   readonly upstreamRows: SharedArrayBuffer;
+  /** Per-thread rows of per-upstream statistics (observe/upstream-stats.ts). */
+  readonly upstreamStats: SharedArrayBuffer;
 }
 
 /** A fresh table of active health verdicts for one configuration (see WorkerData.verdicts). */
@@ -97,6 +100,8 @@ export class SharedState {
   readonly upstreams: Int32Array;
   /** Int32 [rows worth scanning, then a live flag per row]; rows are handed out by the supervisor. */
   readonly upstreamRows: Int32Array;
+  /** Per-thread BigInt64 upstream statistics: thread t's row starts at t * UPSTREAM_ROW_SLOTS. */
+  readonly upstreamStats: BigInt64Array;
 
   constructor(buffers: SharedBuffers) {
     this.buffers = buffers;
@@ -106,6 +111,7 @@ export class SharedState {
     this.versions = new Int32Array(buffers.versions);
     this.upstreams = new Int32Array(buffers.upstreams);
     this.upstreamRows = new Int32Array(buffers.upstreamRows);
+    this.upstreamStats = new BigInt64Array(buffers.upstreamStats);
   }
 
   static create(): SharedState {
@@ -116,6 +122,8 @@ export class SharedState {
       versions: new SharedArrayBuffer(URI_SLOTS * 4),
       upstreams: new SharedArrayBuffer(MAX_THREADS * MAX_UPSTREAMS * 4),
       upstreamRows: new SharedArrayBuffer((1 + MAX_THREADS) * 4),
+      // 4 MiB of address space; only the rows of running threads and configured upstreams are touched.
+      upstreamStats: new SharedArrayBuffer(MAX_THREADS * UPSTREAM_ROW_SLOTS * 8),
     });
   }
 

@@ -13,6 +13,7 @@ import { HttpServer } from "../http/server.ts";
 import { selectTransport } from "../http/transport.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
+import { UpstreamStatsRecorder, upstreamEntries } from "../observe/upstream-stats.ts";
 import type { Config } from "../config/load.ts";
 import { buildSite, buildTcpProxy } from "../route/build.ts";
 import { appErrorChannel, type AppErrorMessage, describeAppError } from "../app/events.ts";
@@ -94,6 +95,7 @@ function httpServer(config: Config): HttpServer {
     locks,
     stats: shared.stats,
     statsLayout: STATS_LAYOUT,
+    upstreamStats: shared.upstreamStats,
     startedAt: data.startedAt,
     version: data.version,
     ...(countRows !== undefined ? { upstreams: countRows } : {}),
@@ -116,6 +118,11 @@ function httpServer(config: Config): HttpServer {
   }
   stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT, { statusPath: config.statusPath });
   stats.start();
+  // Per-upstream figures feed only the status path: without it, nothing listens to the proxy's tries.
+  if (config.statusPath !== "" && config.proxy.length > 0) {
+    const names = upstreamEntries(config.proxy).map((u) => u.upstream);
+    new UpstreamStatsRecorder(shared.upstreamStats, data.index, names).start();
+  }
 
   // Load shedding across all threads: one shared counter of open connections.
   if (config.maxConnections > 0) {

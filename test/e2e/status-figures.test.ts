@@ -127,6 +127,68 @@ test("right after 30 proxied requests on two threads /stats says 30; its own pol
   }
 });
 
+test("per-upstream figures: tries, retries, failures by kind, answers by class, exact after the responses", async () => {
+  const live = await startBackend("live");
+  const dead = await startBackend("dead");
+  await dead.kill();
+  const server = await startServer({
+    args: [
+      "-t",
+      "2",
+      "-q",
+      "--lb",
+      "round-robin",
+      "--proxy",
+      `http://127.0.0.1:${dead.port},http://127.0.0.1:${live.port}?weight=3`,
+      "--status-path",
+      "/_portico",
+    ],
+  });
+  try {
+    const n = 8;
+    for (let i = 0; i < n; i++) assert.equal((await get(server.port, `/u${i}`)).status, 200);
+    const s = (await snapshot(server.port)) as Snapshot & { upstreams: UpstreamFigures[] };
+    const [down, up] = s.upstreams;
+    assert.equal(down?.upstream, `127.0.0.1:${dead.port}`);
+    assert.equal(up?.upstream, `127.0.0.1:${live.port}`);
+    assert.equal(up.weight, 3);
+    assert.equal(up.status["2xx"], n);
+    assert.equal(up.tries, n);
+    assert.equal(up.responseTime.count, n);
+    assert.ok(down.failures.connect >= 1, "the dead upstream was tried");
+    assert.equal(down.tries, down.failures.connect);
+    // Every failed try on the dead upstream was retried on the live one.
+    assert.equal(up.retries + down.retries, down.failures.connect);
+    assert.equal(up.active + down.active, 0);
+    assert.equal(down.lastFailure?.kind, "connect");
+
+    const m = parseExposition((await get(server.port, "/_portico/metrics")).body.toString());
+    const label = { upstream: `127.0.0.1:${live.port}` };
+    assert.equal(m.value("portico_upstream_requests_total", label), n);
+    assert.equal(m.value("portico_upstream_responses_total", { ...label, class: "2xx" }), n);
+    assert.equal(m.value("portico_upstream_response_duration_seconds_count", label), n);
+    assert.equal(
+      m.value("portico_upstream_failures_total", { upstream: `127.0.0.1:${dead.port}`, kind: "connect" }),
+      down.failures.connect,
+    );
+  } finally {
+    await server.stop();
+    await live.close();
+  }
+});
+
+interface UpstreamFigures {
+  upstream: string;
+  weight: number;
+  tries: number;
+  active: number;
+  retries: number;
+  failures: { connect: number; timeout: number; reset: number; protocol: number };
+  status: Record<string, number>;
+  responseTime: { count: number };
+  lastFailure: { kind: string } | null;
+}
+
 test("the status path answers loopback only by default; --status-allow opens it to a network", async () => {
   const addresses = Object.values(os.networkInterfaces())
     .flat()

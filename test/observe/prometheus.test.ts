@@ -26,6 +26,30 @@ function snapshot(): StatsSnapshot {
     protocols: { "HTTP/1.0": 1, "HTTP/1.1": 5, "HTTP/2": 0 },
     latency: { count: 6, sumSeconds: 200.5, meanMs: 33_416, p50Ms: 1, p90Ms: 60, p99Ms: 200_000, buckets },
     process: { residentBytes: 50_000_000 },
+    upstreams: [
+      {
+        upstream: "[::1]:8080",
+        weight: 2,
+        up: false,
+        downThreads: 1,
+        tries: 7,
+        active: 1,
+        retries: 2,
+        failures: { connect: 2, timeout: 0, reset: 1, protocol: 0 },
+        status: { "1xx": 0, "2xx": 3, "3xx": 0, "4xx": 0, "5xx": 1 },
+        responseTime: {
+          count: 4,
+          sumSeconds: 0.25,
+          buckets: [
+            { leMs: 50, count: 1 },
+            { leMs: 100, count: 4 },
+            { leMs: Number.POSITIVE_INFINITY, count: 4 },
+          ],
+        },
+        ejections: 1,
+        lastFailure: { kind: "reset", at: "2026-12-04T16:00:00.000Z" },
+      },
+    ],
     perThread: [
       {
         thread: 0,
@@ -65,6 +89,13 @@ test("the exposition passes the strict parser: cumulative buckets, +Inf equal to
   assert.equal(m.value("portico_thread_heap_used_bytes", { thread: "1" }), 8e6);
   assert.equal(m.value("portico_thread_event_loop_delay_p99_seconds", { thread: "0" }), 0.0102);
   assert.equal(m.value("portico_process_resident_memory_bytes"), 50_000_000);
+  const up = { upstream: "[::1]:8080" };
+  assert.equal(m.value("portico_upstream_requests_total", up), 7);
+  assert.equal(m.value("portico_upstream_failures_total", { ...up, kind: "connect" }), 2);
+  assert.equal(m.value("portico_upstream_responses_total", { ...up, class: "5xx" }), 1);
+  assert.equal(m.value("portico_upstream_up", up), 0);
+  assert.equal(m.value("portico_upstream_response_duration_seconds_bucket", { ...up, le: "0.1" }), 4);
+  assert.equal(m.value("portico_upstream_response_duration_seconds_count", up), 4);
   for (const [name, family] of m.families) {
     assert.notEqual(family.help, "", `${name} has HELP`);
     assert.notEqual(family.type, "untyped", `${name} has TYPE`);
