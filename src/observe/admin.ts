@@ -40,6 +40,7 @@ export interface ThreadStats {
   readonly activeConnections: number;
   readonly heapUsedBytes: number;
   readonly heapTotalBytes: number;
+  readonly cacheBytes: number;
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
 }
@@ -70,6 +71,13 @@ export interface StatsSnapshot {
     readonly buckets: readonly LatencyBucket[];
   };
   readonly process: { readonly residentBytes: number };
+  /** The file caches of all threads: lookups that hit or missed, bytes and entries held. */
+  readonly fileCache: {
+    readonly hits: number;
+    readonly misses: number;
+    readonly bytes: number;
+    readonly entries: number;
+  };
   readonly perThread: readonly ThreadStats[];
   readonly upstreams: readonly UpstreamSnapshot[];
 }
@@ -167,6 +175,7 @@ export class AdminHandler implements Handler {
         activeConnections: at(t, layout.connectionsActive),
         heapUsedBytes: at(t, layout.heapUsed),
         heapTotalBytes: at(t, layout.heapTotal),
+        cacheBytes: at(t, layout.cacheBytes),
         loopDelayP99Ms: at(t, layout.loopDelayP99Us) / 1000,
         loopDelayMaxMs: at(t, layout.loopDelayMaxUs) / 1000,
       }),
@@ -197,6 +206,12 @@ export class AdminHandler implements Handler {
         buckets,
       },
       process: { residentBytes: process.memoryUsage.rss() },
+      fileCache: {
+        hits: sum(layout.cacheHits),
+        misses: sum(layout.cacheMisses),
+        bytes: sum(layout.cacheBytes),
+        entries: sum(layout.cacheEntries),
+      },
       perThread,
       upstreams:
         this.#options.upstreamStats === undefined

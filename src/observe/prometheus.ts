@@ -95,6 +95,18 @@ export function prometheus(s: StatsSnapshot): string {
     "Longest event-loop delay over the last second, per worker thread.",
     threads((t) => t.loopDelayMaxMs / 1000),
   );
+  metric("portico_file_cache_hits_total", "counter", "File cache lookups that found an entry.", [
+    ["", s.fileCache.hits],
+  ]);
+  metric("portico_file_cache_misses_total", "counter", "File cache lookups that found none.", [
+    ["", s.fileCache.misses],
+  ]);
+  metric("portico_file_cache_bytes", "gauge", "Bytes held by the file caches of all threads.", [
+    ["", s.fileCache.bytes],
+  ]);
+  metric("portico_file_cache_entries", "gauge", "Entries held by the file caches of all threads.", [
+    ["", s.fileCache.entries],
+  ]);
   metric("portico_process_resident_memory_bytes", "gauge", "Resident set size of the process.", [
     ["", s.process.residentBytes],
   ]);

@@ -38,6 +38,11 @@ export interface StatsLayout {
   /** Event-loop delay of the thread over the last sampling period, microseconds. */
   readonly loopDelayP99Us: number;
   readonly loopDelayMaxUs: number;
+  /** The thread's file cache: lookups that hit or missed, and bytes and entries held. */
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+  readonly cacheBytes: number;
+  readonly cacheEntries: number;
   readonly slots: number;
 }
 
@@ -47,8 +52,17 @@ export const PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2"] as const;
 export interface StatsRecorderOptions {
   /** The status path prefix ("" when none): its requests are counted apart. */
   readonly statusPath?: string;
-  /** How often the thread's heap and event-loop delay are sampled. */
+  /** How often the thread's heap, event-loop delay and cache size are sampled. */
   readonly sampleMs?: number;
+  /** The thread's file cache figures (static/file-cache.ts fileCacheTotals), read live. */
+  readonly fileCache?: FileCacheFigures;
+}
+
+export interface FileCacheFigures {
+  readonly hits: number;
+  readonly misses: number;
+  readonly bytes: number;
+  readonly entries: number;
 }
 
 export class StatsRecorder {
@@ -58,6 +72,10 @@ export class StatsRecorder {
   readonly #local: Float64Array;
   readonly #statusPath: string;
   readonly #sampleMs: number;
+  readonly #fileCache: FileCacheFigures | null;
+  /** A restarted thread's cache counts from zero: its predecessor's totals are added to them. */
+  readonly #hitsBase: number;
+  readonly #missesBase: number;
   #timer: NodeJS.Timeout | undefined;
   #loopDelay: ELDHistogram | undefined;
   readonly #onFinish = (m: unknown): void => this.#finish(m as RequestFinishMessage);
@@ -76,9 +94,12 @@ export class StatsRecorder {
     this.#local = new Float64Array(layout.slots);
     this.#statusPath = options.statusPath ?? "";
     this.#sampleMs = options.sampleMs ?? 1000;
+    this.#fileCache = options.fileCache ?? null;
     // A restarted thread continues the counts its predecessor published; its connections died with it.
     for (let i = 0; i < layout.slots; i++) this.#local[i] = Number(Atomics.load(shared, this.#base + i));
     this.#local[layout.connectionsActive] = 0;
+    this.#hitsBase = this.#local[layout.cacheHits]!;
+    this.#missesBase = this.#local[layout.cacheMisses]!;
     Atomics.store(shared, this.#base + layout.connectionsActive, 0n);
   }
 
@@ -114,6 +135,11 @@ export class StatsRecorder {
       this.#set(layout.loopDelayMaxUs, Math.round(delay.max / 1000));
       delay.reset();
     }
+    const cache = this.#fileCache;
+    if (cache !== null) {
+      this.#set(layout.cacheBytes, cache.bytes);
+      this.#set(layout.cacheEntries, cache.entries);
+    }
   }
 
   #add(slot: number, n: number): void {
@@ -130,6 +156,14 @@ export class StatsRecorder {
   #finish(m: RequestFinishMessage): void {
     const layout = this.#layout;
     const req = m.request;
+    const cache = this.#fileCache;
+    // Lookups are counted by the cache itself; stored here, before the response's last byte leaves.
+    if (cache !== null) {
+      const hits = this.#hitsBase + cache.hits;
+      if (hits !== this.#local[layout.cacheHits]) this.#set(layout.cacheHits, hits);
+      const misses = this.#missesBase + cache.misses;
+      if (misses !== this.#local[layout.cacheMisses]) this.#set(layout.cacheMisses, misses);
+    }
     const prefix = this.#statusPath;
     if (prefix !== "" && m.handled && isUnder(req.path, prefix)) {
       this.#add(layout.statusPathRequests, 1);

@@ -36,7 +36,11 @@ export const S_HEAP_USED = S_PROTOCOL + PROTOCOL_SLOTS;
 export const S_HEAP_TOTAL = S_HEAP_USED + 1;
 export const S_LOOP_DELAY_P99_US = S_HEAP_TOTAL + 1;
 export const S_LOOP_DELAY_MAX_US = S_LOOP_DELAY_P99_US + 1;
-export const STATS_SLOTS = S_LOOP_DELAY_MAX_US + 1;
+export const S_CACHE_HITS = S_LOOP_DELAY_MAX_US + 1;
+export const S_CACHE_MISSES = S_CACHE_HITS + 1;
+export const S_CACHE_BYTES = S_CACHE_MISSES + 1;
+export const S_CACHE_ENTRIES = S_CACHE_BYTES + 1;
+export const STATS_SLOTS = S_CACHE_ENTRIES + 1;
 
 /** The same layout in the shape observe/stats.ts takes. */
 export const STATS_LAYOUT = {
@@ -58,6 +62,10 @@ export const STATS_LAYOUT = {
   heapTotal: S_HEAP_TOTAL,
   loopDelayP99Us: S_LOOP_DELAY_P99_US,
   loopDelayMaxUs: S_LOOP_DELAY_MAX_US,
+  cacheHits: S_CACHE_HITS,
+  cacheMisses: S_CACHE_MISSES,
+  cacheBytes: S_CACHE_BYTES,
+  cacheEntries: S_CACHE_ENTRIES,
   slots: STATS_SLOTS,
 } as const;
 

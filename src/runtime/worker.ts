@@ -13,6 +13,7 @@ import { HttpServer } from "../http/server.ts";
 import { selectTransport } from "../http/transport.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
+import { fileCacheTotals } from "../static/file-cache.ts";
 import { UpstreamStatsRecorder, upstreamEntries } from "../observe/upstream-stats.ts";
 import type { Config } from "../config/load.ts";
 import { buildSite, buildTcpProxy } from "../route/build.ts";
@@ -116,7 +117,10 @@ function httpServer(config: Config): HttpServer {
     // lines are written once per event-loop turn.
     if (config.writable) locks.beforeRelease = () => accessLog.flush();
   }
-  stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT, { statusPath: config.statusPath });
+  stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT, {
+    statusPath: config.statusPath,
+    fileCache: fileCacheTotals,
+  });
   stats.start();
   // Per-upstream figures feed only the status path: without it, nothing listens to the proxy's tries.
   if (config.statusPath !== "" && config.proxy.length > 0) {

@@ -26,6 +26,7 @@ function snapshot(): StatsSnapshot {
     protocols: { "HTTP/1.0": 1, "HTTP/1.1": 5, "HTTP/2": 0 },
     latency: { count: 6, sumSeconds: 200.5, meanMs: 33_416, p50Ms: 1, p90Ms: 60, p99Ms: 200_000, buckets },
     process: { residentBytes: 50_000_000 },
+    fileCache: { hits: 9, misses: 2, bytes: 4096, entries: 2 },
     upstreams: [
       {
         upstream: "[::1]:8080",
@@ -57,6 +58,7 @@ function snapshot(): StatsSnapshot {
         activeConnections: 1,
         heapUsedBytes: 9e6,
         heapTotalBytes: 1e7,
+        cacheBytes: 2048,
         loopDelayP99Ms: 10.2,
         loopDelayMaxMs: 11,
       },
@@ -66,6 +68,7 @@ function snapshot(): StatsSnapshot {
         activeConnections: 0,
         heapUsedBytes: 8e6,
         heapTotalBytes: 1e7,
+        cacheBytes: 2048,
         loopDelayP99Ms: 10.1,
         loopDelayMaxMs: 10.5,
       },
@@ -89,6 +92,8 @@ test("the exposition passes the strict parser: cumulative buckets, +Inf equal to
   assert.equal(m.value("portico_thread_heap_used_bytes", { thread: "1" }), 8e6);
   assert.equal(m.value("portico_thread_event_loop_delay_p99_seconds", { thread: "0" }), 0.0102);
   assert.equal(m.value("portico_process_resident_memory_bytes"), 50_000_000);
+  assert.equal(m.value("portico_file_cache_hits_total"), 9);
+  assert.equal(m.value("portico_file_cache_bytes"), 4096);
   const up = { upstream: "[::1]:8080" };
   assert.equal(m.value("portico_upstream_requests_total", up), 7);
   assert.equal(m.value("portico_upstream_failures_total", { ...up, kind: "connect" }), 2);
