@@ -3,14 +3,17 @@
 // thread stores; answers only GET/HEAD under its own prefix, only to loopback clients and the networks
 // of --status-allow (403 for anyone else), and declines everything outside the prefix.
 
+import fs from "node:fs";
+import { createRequire } from "node:module";
 import process from "node:process";
 import type { Handler } from "../http/handler.ts";
 import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
 import { ClientAllow } from "./client-allow.ts";
 import { dashboardHtml } from "./dashboard-page.ts";
+import { StatsHistory } from "./history.ts";
 import { prometheus } from "./prometheus.ts";
-import { PROTOCOLS, type StatsLayout } from "./stats.ts";
+import { type LatencyBucket, PROTOCOLS, quantileMs, type StatsLayout } from "./stats.ts";
 import { type UpstreamEntry, type UpstreamSnapshot, upstreamSnapshot } from "./upstream-stats.ts";
 
 export interface AdminOptions {
@@ -26,12 +29,6 @@ export interface AdminOptions {
   /** Per-thread rows of per-upstream statistics, and the upstreams they describe. */
   readonly upstreamStats?: BigInt64Array;
   readonly upstreams?: readonly UpstreamEntry[];
-}
-
-export interface LatencyBucket {
-  /** Upper bound in milliseconds; the last bucket is open-ended (Infinity). */
-  readonly leMs: number;
-  readonly count: number;
 }
 
 export interface ThreadStats {
@@ -88,19 +85,48 @@ const PAGE_HEAD = [
   "Content-Type",
   "text/html; charset=utf-8",
   "Content-Security-Policy",
-  "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; connect-src 'self'; img-src data:",
   ...NO_STORE,
 ];
+const JSON_HEAD = ["Content-Type", "application/json; charset=utf-8", ...NO_STORE];
+const HISTORY_INTERVAL_MS = 1000;
+
+/**
+ * uPlot (the npm dependency `uplot`), served by Portico itself from node_modules — the dashboard
+ * needs no CDN and works on a closed network. Read once per thread, at the first status handler.
+ */
+let chartAssets: { js: Buffer; css: Buffer } | null | undefined;
+function loadChartAssets(): { js: Buffer; css: Buffer } | null {
+  if (chartAssets !== undefined) return chartAssets;
+  try {
+    const require = createRequire(import.meta.url);
+    chartAssets = {
+      js: fs.readFileSync(require.resolve("uplot/dist/uPlot.iife.min.js")),
+      css: fs.readFileSync(require.resolve("uplot/dist/uPlot.min.css")),
+    };
+  } catch {
+    // The page still shows its cards and tables, and says the charts are missing.
+    chartAssets = null;
+  }
+  return chartAssets;
+}
+const ASSET_CACHE = ["Cache-Control", "public, max-age=3600", "X-Content-Type-Options", "nosniff"];
 
 export class AdminHandler implements Handler {
   readonly #options: AdminOptions;
   readonly #page: string;
   readonly #allow: ClientAllow;
+  readonly #history = new StatsHistory();
+  readonly #assets: { js: Buffer; css: Buffer } | null;
 
   constructor(options: AdminOptions) {
     this.#options = options;
     this.#allow = new ClientAllow(options.allow ?? []);
-    this.#page = dashboardHtml(`${options.path}/stats`);
+    this.#assets = loadChartAssets();
+    this.#page = dashboardHtml(options.path, this.#assets !== null);
+    // Every thread samples the same shared counters, so whichever answers has the whole history.
+    this.#history.add(Date.now(), this.snapshot());
+    setInterval(() => this.#history.add(Date.now(), this.snapshot()), HISTORY_INTERVAL_MS).unref();
   }
 
   handle(req: Request, res: Response): boolean {
@@ -120,11 +146,16 @@ export class AdminHandler implements Handler {
     if (rest === "" || rest === "/") {
       res.send(200, PAGE_HEAD, this.#page);
     } else if (rest === "/stats") {
-      res.send(
-        200,
-        ["Content-Type", "application/json; charset=utf-8", ...NO_STORE],
-        `${JSON.stringify(this.snapshot())}\n`,
-      );
+      res.send(200, JSON_HEAD, `${JSON.stringify(this.snapshot())}\n`);
+    } else if (rest === "/history") {
+      // ?since=<ms>: only the samples the page does not have yet, with the current figures.
+      const since = Number(/[?&]since=(\d+)/.exec(req.target)?.[1] ?? 0);
+      const body = { samples: this.#history.since(since), stats: this.snapshot() };
+      res.send(200, JSON_HEAD, `${JSON.stringify(body)}\n`);
+    } else if (rest === "/uplot.js" && this.#assets !== null) {
+      res.send(200, ["Content-Type", "text/javascript; charset=utf-8", ...ASSET_CACHE], this.#assets.js);
+    } else if (rest === "/uplot.css" && this.#assets !== null) {
+      res.send(200, ["Content-Type", "text/css; charset=utf-8", ...ASSET_CACHE], this.#assets.css);
     } else if (rest === "/metrics") {
       res.send(
         200,
@@ -219,25 +250,4 @@ export class AdminHandler implements Handler {
           : upstreamSnapshot(this.#options.upstreamStats, threads, this.#options.upstreams ?? []),
     };
   }
-}
-
-/**
- * The q-quantile of the log2 histogram in milliseconds, interpolated linearly inside the bucket it
- * falls in (bucket k spans 2^(k-1)..2^k µs), as Prometheus' histogram_quantile does: the upper bound
- * alone would report every 50 ms request as 65.5 ms.
- */
-export function quantileMs(buckets: readonly LatencyBucket[], count: number, q: number): number {
-  if (count === 0) return 0;
-  const rank = q * count;
-  let seen = 0;
-  for (let k = 0; k < buckets.length; k++) {
-    const n = buckets[k]!.count;
-    if (n > 0 && seen + n >= rank) {
-      const upper = Number.isFinite(buckets[k]!.leMs) ? buckets[k]!.leMs : buckets[k - 1]!.leMs * 2;
-      const lower = k === 0 ? 0 : buckets[k - 1]!.leMs;
-      return lower + ((upper - lower) * (rank - seen)) / n;
-    }
-    seen += n;
-  }
-  return buckets[buckets.length - 2]!.leMs;
 }

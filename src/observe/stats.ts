@@ -201,3 +201,30 @@ export function latencyBucket(durationMs: number, buckets: number): number {
   const micros = Math.min(2 ** 31, Math.max(1, Math.ceil(durationMs * 1000)));
   return Math.min(buckets - 1, 32 - Math.clz32(micros - 1));
 }
+
+export interface LatencyBucket {
+  /** Upper bound in milliseconds; the last bucket is open-ended (Infinity). */
+  readonly leMs: number;
+  readonly count: number;
+}
+
+/**
+ * The q-quantile of the log2 histogram in milliseconds, interpolated linearly inside the bucket it
+ * falls in (bucket k spans 2^(k-1)..2^k µs), as Prometheus' histogram_quantile does: the upper bound
+ * alone would report every 50 ms request as 65.5 ms.
+ */
+export function quantileMs(buckets: readonly LatencyBucket[], count: number, q: number): number {
+  if (count === 0) return 0;
+  const rank = q * count;
+  let seen = 0;
+  for (let k = 0; k < buckets.length; k++) {
+    const n = buckets[k]!.count;
+    if (n > 0 && seen + n >= rank) {
+      const upper = Number.isFinite(buckets[k]!.leMs) ? buckets[k]!.leMs : buckets[k - 1]!.leMs * 2;
+      const lower = k === 0 ? 0 : buckets[k - 1]!.leMs;
+      return lower + ((upper - lower) * (rank - seen)) / n;
+    }
+    seen += n;
+  }
+  return buckets[buckets.length - 2]!.leMs;
+}

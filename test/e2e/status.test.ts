@@ -46,7 +46,8 @@ test("--status-path serves stats of all threads as JSON, Prometheus and a dashbo
     const page = await get(server.port, "/_portico");
     assert.equal(page.status, 200);
     assert.match(page.body.toString(), /<title>Portico status<\/title>/);
-    assert.match(page.body.toString(), /"\/_portico\/stats"/);
+    assert.match(page.body.toString(), /data-base="\/_portico"/);
+    assert.equal((await get(server.port, "/_portico/uplot.js")).status, 200, "uPlot is served by Portico");
     assert.equal((await get(server.port, "/_portico/other")).status, 404);
   } finally {
     await server.stop();

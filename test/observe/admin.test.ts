@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AdminHandler, type LatencyBucket, quantileMs } from "../../src/observe/admin.ts";
+import { AdminHandler } from "../../src/observe/admin.ts";
+import { type LatencyBucket, quantileMs } from "../../src/observe/stats.ts";
 import { STATS_LAYOUT } from "../../src/runtime/shared-memory.ts";
 
 function buckets(counts: Record<number, number>): LatencyBucket[] {
