@@ -393,7 +393,7 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     mkdir: get("mkdir"),
     fsync: get("fsync"),
     logFormat: get("logFormat"),
-    accessLog: get("accessLog"),
+    accessLog: checkAccessLog(get("accessLog")),
     statusPath: normalizeStatusPath(get("statusPath")),
     statusAllow: checkStatusAllow(get("statusAllow")),
     vhosts: get("vhosts"),
@@ -453,6 +453,29 @@ function readProxyCa(file: string): string {
   if (!text.includes("-----BEGIN CERTIFICATE-----"))
     throw new ConfigError(`--proxy-ca: ${file} holds no PEM certificate`);
   return text;
+}
+
+/**
+ * --access-log: opened for appending once here (created if missing, as the workers will), so a path
+ * that cannot be written stops the start with one line naming the flag and the path.
+ */
+function checkAccessLog(file: string): string {
+  if (file === "") return "";
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    const why =
+      code === "ENOENT"
+        ? "its directory does not exist"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "it is a directory"
+            : code;
+    throw new ConfigError(`--access-log: cannot open ${file} for appending (${why})`);
+  }
+  return file;
 }
 
 /** --status-allow: each entry an IP address or CIDR block (checked again where it is compiled). */

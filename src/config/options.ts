@@ -260,9 +260,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: "log-format",
     type: "choice",
     choices: ["audit", "common", "combined", "combined-plus", "json"],
-    default: "audit",
+    default: "combined",
     meta: "FORMAT",
-    help: "per-request log format: audit (METHOD,URI,STATUS,REQUEST-ID), common, combined, combined-plus (combined + request time and upstream), json",
+    help: "per-request log format: combined (default), common, combined-plus (combined + request time and upstream), json, audit (METHOD,URI,STATUS,REQUEST-ID)",
   },
   {
     group: "Logging",

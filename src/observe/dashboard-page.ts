@@ -20,7 +20,7 @@ h1{font-size:1.25rem;margin:0 0 .75rem}h2{font-size:1rem;margin:1.25rem 0 .5rem}
 #version{color:var(--muted);font-weight:normal;font-size:.9rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.6rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.6rem}
-.card b{display:block;font-size:1.3rem;font-variant-numeric:tabular-nums;white-space:nowrap}
+.card b{display:block;font-size:1.3rem;font-variant-numeric:tabular-nums}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,26rem),1fr));gap:.6rem;margin-top:.75rem}
 .chart{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.4rem;min-height:14rem;min-width:0;overflow:hidden}
 .chart .u-title{font-size:.9rem;font-weight:600}
@@ -81,7 +81,7 @@ function makePlots() {
       title: c.title, width, height: 170,
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [{ stroke: "#888", grid: { stroke: "rgba(128,128,128,.15)" } },
-        { stroke: "#888", size: 70, grid: { stroke: "rgba(128,128,128,.15)" }, values: (u, vals) => vals.map(c.fmt) }],
+        { stroke: "#888", size: 84, grid: { stroke: "rgba(128,128,128,.15)" }, values: (u, vals) => vals.map(c.fmt) }],
       series: [{}, ...c.series.map(([label, color]) => ({ label, stroke: color, width: 1.5, value: (u, v) => v == null ? "–" : c.fmt(v) }))],
     };
     plots.push(new uPlot(opts, data[i], el));

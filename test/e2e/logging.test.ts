@@ -17,8 +17,18 @@ function tempLog(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "portico-log-")), "access.log");
 }
 
+test("portico logs in combined format on stderr by default", async () => {
+  const server = await startServer({ args: ["--root", site, "-t", "1"] });
+  await get(server.port, "/a.txt", { "User-Agent": "curl/8", Referer: "http://r/" });
+  assert.equal(await server.stop(), 0);
+  assert.match(
+    server.stderr(),
+    /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/a\.txt HTTP\/1\.1" 200 3 "http:\/\/r\/" "curl\/8"\n$/,
+  );
+});
+
 test("audit lines on stderr, one per request, with the Request-Id verbatim", async () => {
-  const server = await startServer({ args: ["--root", site, "-t", "2"] });
+  const server = await startServer({ args: ["--root", site, "-t", "2", "--log-format", "audit"] });
   await get(server.port, "/a.txt", { "Request-Id": "abc-123" });
   await get(server.port, "/missing");
   await exchange(server.port, "PUT /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -68,7 +78,9 @@ test("common, combined and json formats go to --access-log", async () => {
 
 test("SIGUSR1 reopens the access log after rotation", async () => {
   const file = tempLog();
-  const server = await startServer({ args: ["--root", site, "-t", "2", "--access-log", file] });
+  const server = await startServer({
+    args: ["--root", site, "-t", "2", "--log-format", "audit", "--access-log", file],
+  });
   await get(server.port, "/a.txt", { "Request-Id": "before" });
   fs.renameSync(file, `${file}.1`);
   server.child.kill("SIGUSR1");
@@ -88,7 +100,9 @@ test("--quiet writes no log", async () => {
 
 test("every answered request's line is on disk even after kill -9", async () => {
   const file = tempLog();
-  const server = await startServer({ args: ["--root", site, "-t", "2", "--access-log", file] });
+  const server = await startServer({
+    args: ["--root", site, "-t", "2", "--log-format", "audit", "--access-log", file],
+  });
   for (let i = 0; i < 20; i++) await get(server.port, "/a.txt", { "Request-Id": `r${i}` });
   server.child.kill("SIGKILL");
   await server.stop();
@@ -104,7 +118,9 @@ test("every answered request's line is on disk even after kill -9", async () => 
 
 test("a response is never seen before its log line is on file, pipelined or not, across threads", async () => {
   const file = tempLog();
-  const server = await startServer({ args: ["--root", site, "-t", "2", "--access-log", file] });
+  const server = await startServer({
+    args: ["--root", site, "-t", "2", "--log-format", "audit", "--access-log", file],
+  });
   try {
     // One at a time: each line is on file by the time its response arrives.
     for (let i = 0; i < 30; i++) {
@@ -218,4 +234,15 @@ test("combined-plus and json log the request time and every upstream try (addres
   } finally {
     await slow.close();
   }
+});
+
+test("an --access-log that cannot be opened is one line naming the flag and the path", async () => {
+  const { runCli } = await import("../helpers/server.ts");
+  const missing = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "portico-log-")), "no-such-dir", "access.log");
+  const result = await runCli(["--root", site, "-t", "1", "--access-log", missing, "0"]);
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stderr,
+    `portico: --access-log: cannot open ${missing} for appending (its directory does not exist)\n`,
+  );
 });
