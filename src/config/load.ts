@@ -56,6 +56,9 @@ export interface Config {
   readonly fsync: boolean;
   readonly logFormat: "audit" | "common" | "combined" | "combined-plus" | "json";
   readonly accessLog: string;
+  /** Rotate the access log file at this size (0: never), keeping this many rotated files. */
+  readonly accessLogMaxBytes: number;
+  readonly accessLogKeep: number;
   readonly statusPath: string;
   /** Addresses and CIDR blocks besides loopback allowed to see the status path. */
   readonly statusAllow: readonly string[];
@@ -394,6 +397,8 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     fsync: get("fsync"),
     logFormat: get("logFormat"),
     accessLog: checkAccessLog(get("accessLog")),
+    accessLogMaxBytes: get("accessLogMaxBytes"),
+    accessLogKeep: get("accessLogKeep"),
     statusPath: normalizeStatusPath(get("statusPath")),
     statusAllow: checkStatusAllow(get("statusAllow")),
     vhosts: get("vhosts"),

@@ -292,6 +292,28 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "append the per-request log to FILE instead of stderr (reopened on SIGUSR1)",
   },
 
+  {
+    group: "Logging",
+    key: "accessLogMaxBytes",
+    flag: "access-log-max-size",
+    type: "size",
+    default: 0,
+    min: 0,
+    meta: "SIZE",
+    help: "rotate --access-log when it reaches SIZE: renamed FILE.1, FILE.2… (default: never; SIGUSR1 reopens for logrotate)",
+  },
+  {
+    group: "Logging",
+    key: "accessLogKeep",
+    flag: "access-log-keep",
+    type: "int",
+    default: 5,
+    min: 1,
+    max: 1000,
+    meta: "N",
+    help: "rotated access log files kept (FILE.1 … FILE.N)",
+  },
+
   // Protocol
   {
     group: "Protocol",

@@ -18,6 +18,7 @@ import {
 } from "../http/events.ts";
 import type { Request } from "../http/request.ts";
 import { holdWrites } from "../http/transport.ts";
+import { LogRotation, type RotationOptions } from "./log-rotation.ts";
 
 export type LogFormat = "audit" | "common" | "combined" | "combined-plus" | "json";
 
@@ -26,6 +27,8 @@ export interface AccessLogOptions {
   /** A file to append to; when absent, `fd` is used (2 = stderr). */
   readonly path?: string;
   readonly fd?: number;
+  /** Size-based rotation of `path` (log-rotation.ts). */
+  readonly rotate?: RotationOptions;
 }
 
 /**
@@ -51,6 +54,7 @@ export class AccessLog {
   readonly #options: AccessLogOptions;
   #fd: number;
   #ownsFd: boolean;
+  readonly #rotation: LogRotation | null;
   readonly #onHead = (message: unknown): void => this.#head(message as ResponseHeadMessage);
   readonly #onFinish = (message: unknown): void => this.#finish(message as RequestFinishMessage);
   readonly #onAttempt = (message: unknown): void => {
@@ -74,6 +78,12 @@ export class AccessLog {
       this.#fd = options.fd ?? 2;
       this.#ownsFd = false;
     }
+    const rotate = options.rotate;
+    this.#rotation =
+      options.path !== undefined && rotate !== undefined && rotate.maxBytes > 0
+        ? new LogRotation(options.path, rotate)
+        : null;
+    this.#rotation?.opened(this.#fd);
   }
 
   start(): void {
@@ -98,7 +108,11 @@ export class AccessLog {
   reopen(): void {
     if (this.#options.path === undefined) return;
     this.flush();
-    const fd = openAppend(this.#options.path);
+    this.#reopenFile();
+  }
+
+  #reopenFile(): void {
+    const fd = openAppend(this.#options.path!);
     const old = this.#fd;
     this.#fd = fd;
     fs.closeSync(old);
@@ -137,6 +151,8 @@ export class AccessLog {
     const text = this.#batch;
     if (text === "") return;
     this.#batch = "";
+    const rotation = this.#rotation;
+    if (rotation?.rotatedElsewhere()) this.#reopenFile();
     // The common case — all of it in one write(2) straight from the string — allocates nothing.
     let written = 0;
     try {
@@ -144,9 +160,11 @@ export class AccessLog {
     } catch {
       written = 0;
     }
-    if (written === text.length) return;
-    const bytes = Buffer.from(text, "utf8");
-    if (written < bytes.length) writeFully(this.#fd, bytes.subarray(written));
+    if (written !== text.length) {
+      const bytes = Buffer.from(text, "utf8");
+      if (written < bytes.length) writeFully(this.#fd, bytes.subarray(written));
+    }
+    if (rotation?.appended(text.length)) this.#reopenFile();
   }
 }
 

@@ -5,6 +5,7 @@
 // Created by the supervisor, handed to workers in workerData.
 
 import type { CountRows } from "../proxy/balance/active-counts.ts";
+import { LOG_STATE_SLOTS } from "../observe/log-rotation.ts";
 import { UPSTREAM_ROW_SLOTS } from "../observe/upstream-stats.ts";
 
 export const MAX_THREADS = 256;
@@ -83,6 +84,8 @@ export interface SharedBuffers {
   readonly upstreamRows: SharedArrayBuffer;
   /** Per-thread rows of per-upstream statistics (observe/upstream-stats.ts). */
   readonly upstreamStats: SharedArrayBuffer;
+  /** The access log file's rotation state, shared by the threads appending to it (observe/access-log.ts). */
+  readonly logState: SharedArrayBuffer;
 }
 
 /** A fresh table of active health verdicts for one configuration (see WorkerData.verdicts). */
@@ -110,6 +113,7 @@ export class SharedState {
   readonly upstreamRows: Int32Array;
   /** Per-thread BigInt64 upstream statistics: thread t's row starts at t * UPSTREAM_ROW_SLOTS. */
   readonly upstreamStats: BigInt64Array;
+  readonly logState: BigInt64Array;
 
   constructor(buffers: SharedBuffers) {
     this.buffers = buffers;
@@ -120,6 +124,7 @@ export class SharedState {
     this.upstreams = new Int32Array(buffers.upstreams);
     this.upstreamRows = new Int32Array(buffers.upstreamRows);
     this.upstreamStats = new BigInt64Array(buffers.upstreamStats);
+    this.logState = new BigInt64Array(buffers.logState);
   }
 
   static create(): SharedState {
@@ -132,6 +137,7 @@ export class SharedState {
       upstreamRows: new SharedArrayBuffer((1 + MAX_THREADS) * 4),
       // 4 MiB of address space; only the rows of running threads and configured upstreams are touched.
       upstreamStats: new SharedArrayBuffer(MAX_THREADS * UPSTREAM_ROW_SLOTS * 8),
+      logState: new SharedArrayBuffer(LOG_STATE_SLOTS * 8),
     });
   }
 

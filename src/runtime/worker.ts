@@ -109,6 +109,9 @@ function httpServer(config: Config): HttpServer {
     const accessLog = new AccessLog({
       format: config.logFormat,
       ...(config.accessLog !== "" ? { path: config.accessLog } : { fd: 2 }),
+      ...(config.accessLog !== "" && config.accessLogMaxBytes > 0
+        ? { rotate: { maxBytes: config.accessLogMaxBytes, keep: config.accessLogKeep, state: shared.logState } }
+        : {}),
     });
     accessLog.start();
     log = accessLog;
