@@ -28,6 +28,8 @@ export interface Config {
   readonly root: string;
   readonly quiet: boolean;
   readonly shutdownGraceMs: number;
+  /** On SIGTERM, how long to keep accepting (readiness failing) before draining. */
+  readonly shutdownDelayMs: number;
   /** How connections are driven (http/transport.ts); "auto" also heeds PORTICO_TRANSPORT. */
   readonly transport: "auto" | "uv" | "net";
   readonly index: readonly string[];
@@ -304,7 +306,9 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
     throw new ConfigError(`--hash-key applies only with --lb hash (the policy is ${String(merged.get("lb"))})`);
   let port = typeof defaults.port === "number" ? defaults.port : 8080;
   if (positionals.length === 1) port = parsePort(positionals[0]!);
-  else if (merged.has("port") && typeof merged.get("port") === "number") port = merged.get("port") as number;
+  // -p/--port, or `port` in a configuration file (-1: neither gave one).
+  else if (typeof merged.get("port") === "number" && (merged.get("port") as number) >= 0)
+    port = merged.get("port") as number;
   return { kind: "serve", config: finish(merged, port, rootGiven) };
 }
 
@@ -370,6 +374,7 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     root,
     quiet: get("quiet"),
     shutdownGraceMs: get("shutdownGraceMs"),
+    shutdownDelayMs: get("shutdownDelayMs"),
     transport: get("transport"),
     index: get("index"),
     dotfiles: get("dotfiles"),

@@ -29,6 +29,8 @@ export interface AdminOptions {
   /** Per-thread rows of per-upstream statistics, and the upstreams they describe. */
   readonly upstreamStats?: BigInt64Array;
   readonly upstreams?: readonly UpstreamEntry[];
+  /** False once the server is shutting down (PREFIX/readyz answers 503 then). */
+  readonly isReady?: () => boolean;
 }
 
 export interface ThreadStats {
@@ -133,6 +135,18 @@ export class AdminHandler implements Handler {
     const prefix = this.#options.path;
     const path = req.path;
     if (path !== prefix && !path.startsWith(`${prefix}/`)) return false;
+    const rest = path.slice(prefix.length);
+    // Liveness and readiness answer everyone: probes come from the node's address, not loopback, and
+    // the answers reveal nothing. This thread answering is the liveness.
+    if (rest === "/healthz") {
+      res.send(200, TEXT, "ok\n");
+      return true;
+    }
+    if (rest === "/readyz") {
+      const ready = this.#options.isReady?.() ?? true;
+      res.send(ready ? 200 : 503, TEXT, ready ? "ready\n" : "shutting down\n");
+      return true;
+    }
     // Checked before anything else: a refused client learns nothing, not even which paths exist.
     if (!this.#allow.allows(req.remoteAddress)) {
       res.send(403, TEXT, "Forbidden: the status path answers loopback clients and --status-allow networks\n");
@@ -142,7 +156,6 @@ export class AdminHandler implements Handler {
       res.send(405, ["Allow", "GET, HEAD", ...TEXT], "Method Not Allowed\n");
       return true;
     }
-    const rest = path.slice(prefix.length);
     if (rest === "" || rest === "/") {
       res.send(200, PAGE_HEAD, this.#page);
     } else if (rest === "/stats") {

@@ -59,6 +59,8 @@ export interface SiteShared {
   readonly statsLayout: StatsLayout;
   /** Per-thread rows of per-upstream statistics (observe/upstream-stats.ts). */
   readonly upstreamStats?: BigInt64Array;
+  /** False once the server is shutting down (the status path's readiness). */
+  readonly isReady?: () => boolean;
   readonly startedAt: number;
   readonly version: string;
   /** This thread's row of the shared active-request table; proxy groups take slots in order. */
@@ -81,6 +83,7 @@ export function buildSite(config: Config, shared: SiteShared): Site {
         startedAt: shared.startedAt,
         version: shared.version,
         allow: config.statusAllow,
+        ...(shared.isReady !== undefined ? { isReady: shared.isReady } : {}),
         ...(shared.upstreamStats !== undefined
           ? { upstreamStats: shared.upstreamStats, upstreams: upstreamEntries(config.proxy) }
           : {}),

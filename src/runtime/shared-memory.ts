@@ -73,6 +73,8 @@ export const STATS_LAYOUT = {
 // Control region (Int32 slots).
 export const C_ACTIVE_CONNECTIONS = 0;
 export const C_GENERATION = 1;
+/** 1 from the shutdown signal on: readiness fails (observe/admin.ts /readyz) while the delay runs. */
+export const C_DRAINING = 2;
 const CONTROL_SLOTS = 16;
 
 export interface SharedBuffers {

@@ -10,7 +10,7 @@ import type { Config, TcpConfig } from "../config/load.ts";
 import { TransportError } from "../http/errors.ts";
 import { selectTransport, type TransportChoice } from "../http/transport.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
+import { C_DRAINING, MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
 
 const WORKER_URL = siblingModule("worker", import.meta.url);
 const RESTART_MIN_MS = 100;
@@ -57,6 +57,8 @@ export class Supervisor {
   #port = 0;
   #reusePort = true;
   #draining = false;
+  /** A shutdown signal arrived (the --shutdown-delay may still be running). */
+  #stopping = false;
   /** This configuration's transport, chosen here once (at start) so every worker runs the same one. */
   #transport: TransportChoice = { kind: "net", reason: "" };
   readonly shared = SharedState.create();
@@ -93,8 +95,8 @@ export class Supervisor {
       const transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
       process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads, transport)}\n`);
     }
-    process.on("SIGINT", () => void this.shutdown());
-    process.on("SIGTERM", () => void this.shutdown());
+    process.on("SIGINT", () => void this.shutdown("SIGINT"));
+    process.on("SIGTERM", () => void this.shutdown("SIGTERM"));
     // Log rotation: every worker re-opens its --access-log file.
     process.on("SIGUSR1", () => this.#broadcast({ type: "reopen-logs" }));
     process.on("SIGHUP", () => void this.reload());
@@ -269,10 +271,21 @@ export class Supervisor {
   }
 
   /** Drains all workers (stop accepting, finish in-flight within the grace period) and exits 0. */
-  async shutdown(): Promise<never> {
+  async shutdown(signal = "shutdown"): Promise<never> {
     // A second signal while draining: exit at once.
-    if (this.#draining) process.exit(0);
+    if (this.#draining || this.#stopping) process.exit(0);
+    this.#stopping = true;
+    // Readiness fails from now on; with a delay the listeners stay open meanwhile, for load balancers
+    // (Kubernetes endpoints) that stop sending only after they see it.
+    Atomics.store(this.shared.control, C_DRAINING, 1);
+    const delayMs = "mode" in this.#config ? 0 : this.#config.shutdownDelayMs;
+    const graceS = Math.ceil(this.#config.shutdownGraceMs / 1000);
+    this.#options.notice(
+      `portico: ${signal}: ${delayMs > 0 ? `not ready; still accepting for ${delayMs / 1000} s, then ` : ""}finishing requests in flight (up to ${graceS} s)`,
+    );
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     await this.drain();
+    this.#options.notice("portico: stopped");
     process.exit(0);
   }
 

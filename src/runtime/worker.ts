@@ -21,7 +21,7 @@ import { appErrorChannel, type AppErrorMessage, describeAppError } from "../app/
 import { loadApp } from "../app/load.ts";
 import type { App } from "../app/types.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { C_ACTIVE_CONNECTIONS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
+import { C_ACTIVE_CONNECTIONS, C_DRAINING, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
 import { UpstreamNotices } from "./upstream-notices.ts";
 
 const data = workerData as WorkerData;
@@ -97,6 +97,7 @@ function httpServer(config: Config): HttpServer {
     stats: shared.stats,
     statsLayout: STATS_LAYOUT,
     upstreamStats: shared.upstreamStats,
+    isReady: () => Atomics.load(shared.control, C_DRAINING) === 0,
     startedAt: data.startedAt,
     version: data.version,
     ...(countRows !== undefined ? { upstreams: countRows } : {}),
