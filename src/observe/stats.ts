@@ -1,8 +1,8 @@
 // Statistics for one worker thread: requests by status and protocol, bytes, connections, a latency
-// histogram with its sum, and the thread's heap and event-loop delay. Counted in plain numbers and
-// stored into this thread's region of the shared BigInt64Array as the request finishes — before its
-// last byte is handed to the socket — so any thread summing the regions sees every response a client
-// has received. Requests for the status path are counted apart, never in the traffic figures.
+// histogram with its sum, the file cache, and the thread's heap and event-loop delay. Counted in plain
+// numbers and stored into this thread's region of the shared BigInt64Array at the end of the turn,
+// before any response bytes of the turn reach a socket (shared-row.ts), so any thread summing the
+// regions sees every response a client has received. Status-path requests are counted apart.
 
 import { type ELDHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import v8 from "node:v8";
@@ -13,6 +13,7 @@ import {
   type RequestFinishMessage,
   requestFinishChannel,
 } from "../http/events.ts";
+import { SharedRow } from "./shared-row.ts";
 
 /** Slot layout of one thread's statistics region (must match runtime/shared-memory.ts). */
 export interface StatsLayout {
@@ -66,10 +67,8 @@ export interface FileCacheFigures {
 }
 
 export class StatsRecorder {
-  readonly #shared: BigInt64Array;
-  readonly #base: number;
+  readonly #row: SharedRow;
   readonly #layout: StatsLayout;
-  readonly #local: Float64Array;
   readonly #statusPath: string;
   readonly #sampleMs: number;
   readonly #fileCache: FileCacheFigures | null;
@@ -80,27 +79,24 @@ export class StatsRecorder {
   #loopDelay: ELDHistogram | undefined;
   readonly #onFinish = (m: unknown): void => this.#finish(m as RequestFinishMessage);
   readonly #onOpen = (_m: unknown): void => {
-    this.#add(this.#layout.connectionsTotal, 1);
-    this.#add(this.#layout.connectionsActive, 1);
+    this.#row.add(this.#layout.connectionsTotal, 1);
+    this.#row.add(this.#layout.connectionsActive, 1);
   };
   readonly #onClose = (_m: unknown): void => {
-    this.#add(this.#layout.connectionsActive, -1);
+    this.#row.add(this.#layout.connectionsActive, -1);
   };
 
   constructor(shared: BigInt64Array, thread: number, layout: StatsLayout, options: StatsRecorderOptions = {}) {
-    this.#shared = shared;
     this.#layout = layout;
-    this.#base = thread * layout.slots;
-    this.#local = new Float64Array(layout.slots);
+    // A restarted thread continues the counts its predecessor stored; its connections died with it.
+    this.#row = new SharedRow(shared, thread * layout.slots, layout.slots);
+    this.#row.set(layout.connectionsActive, 0);
+    this.#row.flush();
     this.#statusPath = options.statusPath ?? "";
     this.#sampleMs = options.sampleMs ?? 1000;
     this.#fileCache = options.fileCache ?? null;
-    // A restarted thread continues the counts its predecessor published; its connections died with it.
-    for (let i = 0; i < layout.slots; i++) this.#local[i] = Number(Atomics.load(shared, this.#base + i));
-    this.#local[layout.connectionsActive] = 0;
-    this.#hitsBase = this.#local[layout.cacheHits]!;
-    this.#missesBase = this.#local[layout.cacheMisses]!;
-    Atomics.store(shared, this.#base + layout.connectionsActive, 0n);
+    this.#hitsBase = this.#row.get(layout.cacheHits);
+    this.#missesBase = this.#row.get(layout.cacheMisses);
   }
 
   start(): void {
@@ -120,37 +116,27 @@ export class StatsRecorder {
     connectionCloseChannel.unsubscribe(this.#onClose);
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#loopDelay?.disable();
+    this.#row.flush();
   }
 
   /** Publishes the gauges that are sampled rather than counted: heap and event-loop delay. */
   sample(): void {
     const layout = this.#layout;
     const heap = v8.getHeapStatistics();
-    this.#set(layout.heapUsed, heap.used_heap_size);
-    this.#set(layout.heapTotal, heap.total_heap_size);
+    this.#row.set(layout.heapUsed, heap.used_heap_size);
+    this.#row.set(layout.heapTotal, heap.total_heap_size);
     const delay = this.#loopDelay;
     if (delay !== undefined && delay.count > 0) {
       // The histogram counts from the timer's resolution: a thread that is never late shows ~0.
-      this.#set(layout.loopDelayP99Us, Math.round(delay.percentile(99) / 1000));
-      this.#set(layout.loopDelayMaxUs, Math.round(delay.max / 1000));
+      this.#row.set(layout.loopDelayP99Us, Math.round(delay.percentile(99) / 1000));
+      this.#row.set(layout.loopDelayMaxUs, Math.round(delay.max / 1000));
       delay.reset();
     }
     const cache = this.#fileCache;
     if (cache !== null) {
-      this.#set(layout.cacheBytes, cache.bytes);
-      this.#set(layout.cacheEntries, cache.entries);
+      this.#row.set(layout.cacheBytes, cache.bytes);
+      this.#row.set(layout.cacheEntries, cache.entries);
     }
-  }
-
-  #add(slot: number, n: number): void {
-    const v = this.#local[slot]! + n;
-    this.#local[slot] = v;
-    Atomics.store(this.#shared, this.#base + slot, BigInt(v));
-  }
-
-  #set(slot: number, v: number): void {
-    this.#local[slot] = v;
-    Atomics.store(this.#shared, this.#base + slot, BigInt(v));
   }
 
   #finish(m: RequestFinishMessage): void {
@@ -160,23 +146,23 @@ export class StatsRecorder {
     // Lookups are counted by the cache itself; stored here, before the response's last byte leaves.
     if (cache !== null) {
       const hits = this.#hitsBase + cache.hits;
-      if (hits !== this.#local[layout.cacheHits]) this.#set(layout.cacheHits, hits);
+      if (hits !== this.#row.get(layout.cacheHits)) this.#row.set(layout.cacheHits, hits);
       const misses = this.#missesBase + cache.misses;
-      if (misses !== this.#local[layout.cacheMisses]) this.#set(layout.cacheMisses, misses);
+      if (misses !== this.#row.get(layout.cacheMisses)) this.#row.set(layout.cacheMisses, misses);
     }
     const prefix = this.#statusPath;
     if (prefix !== "" && m.handled && isUnder(req.path, prefix)) {
-      this.#add(layout.statusPathRequests, 1);
+      this.#row.add(layout.statusPathRequests, 1);
       return;
     }
-    this.#add(layout.requests, 1);
-    this.#add(layout.bytesOut, m.bodyBytes);
-    this.#add(layout.bytesIn, req.headEnd - req.headStart + Math.max(0, req.contentLength));
+    this.#row.add(layout.requests, 1);
+    this.#row.add(layout.bytesOut, m.bodyBytes);
+    this.#row.add(layout.bytesIn, req.headEnd - req.headStart + Math.max(0, req.contentLength));
     const s = m.status - layout.statusMin;
-    if (s >= 0 && s < layout.statusCount) this.#add(layout.status + s, 1);
-    this.#add(layout.protocol + protocolSlot(req), 1);
-    this.#add(layout.latency + latencyBucket(m.durationMs, layout.latencyBuckets), 1);
-    this.#add(layout.latencySumUs, Math.round(m.durationMs * 1000));
+    if (s >= 0 && s < layout.statusCount) this.#row.add(layout.status + s, 1);
+    this.#row.add(layout.protocol + protocolSlot(req), 1);
+    this.#row.add(layout.latency + latencyBucket(m.durationMs, layout.latencyBuckets), 1);
+    this.#row.add(layout.latencySumUs, Math.round(m.durationMs * 1000));
   }
 }
 

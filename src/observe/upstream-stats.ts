@@ -1,10 +1,11 @@
 // Per-upstream statistics, as HAProxy's stats page keeps them per server: tries, tries in flight,
 // retries, failures by kind, upstream status classes, response time (sum and histogram), ejections
 // and whether the upstream is in rotation. Each thread counts the proxy's events (joined by channel
-// name: proxy/ is a sibling folder) into its own row of a shared BigInt64Array as they happen; the
+// name: proxy/ is a sibling folder) into its own row of a shared BigInt64Array (shared-row.ts); the
 // status handler sums the rows. Upstreams are known by "host:port", at most UPSTREAM_STATS_MAX of them.
 
 import diagnosticsChannel from "node:diagnostics_channel";
+import { SharedRow } from "./shared-row.ts";
 
 export const UPSTREAM_STATS_MAX = 64;
 
@@ -65,22 +66,19 @@ const downChannel = diagnosticsChannel.channel("portico:proxy.upstream.down");
 const upChannel = diagnosticsChannel.channel("portico:proxy.upstream.up");
 
 export class UpstreamStatsRecorder {
-  readonly #shared: BigInt64Array;
-  readonly #base: number;
+  readonly #row: SharedRow;
   readonly #index: ReadonlyMap<string, number>;
-  readonly #local = new Float64Array(UPSTREAM_ROW_SLOTS);
 
   /** `upstreams`: "host:port" of each upstream, in the order every thread and the status page use. */
   constructor(shared: BigInt64Array, thread: number, upstreams: readonly string[]) {
-    this.#shared = shared;
-    this.#base = thread * UPSTREAM_ROW_SLOTS;
+    this.#row = new SharedRow(shared, thread * UPSTREAM_ROW_SLOTS, UPSTREAM_ROW_SLOTS);
     this.#index = new Map(upstreams.slice(0, UPSTREAM_STATS_MAX).map((u, i) => [u, i]));
     // A restarted thread continues its predecessor's counts; what was in flight or down died with it.
-    for (let i = 0; i < UPSTREAM_ROW_SLOTS; i++) this.#local[i] = Number(Atomics.load(shared, this.#base + i));
     for (let u = 0; u < UPSTREAM_STATS_MAX; u++) {
       this.#set(u, U_ACTIVE, 0);
       this.#set(u, U_DOWN, 0);
     }
+    this.#row.flush();
   }
 
   start(): void {
@@ -140,13 +138,11 @@ export class UpstreamStatsRecorder {
   };
 
   #add(u: number, slot: number, n: number): void {
-    this.#set(u, slot, this.#local[u * UPSTREAM_SLOTS + slot]! + n);
+    this.#row.add(u * UPSTREAM_SLOTS + slot, n);
   }
 
   #set(u: number, slot: number, v: number): void {
-    const i = u * UPSTREAM_SLOTS + slot;
-    this.#local[i] = v;
-    Atomics.store(this.#shared, this.#base + i, BigInt(v));
+    this.#row.set(u * UPSTREAM_SLOTS + slot, v);
   }
 }
 

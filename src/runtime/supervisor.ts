@@ -90,16 +90,17 @@ export class Supervisor {
     const rest: Array<Promise<{ address: string; port: number }>> = [];
     for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#port));
     await Promise.all(rest);
-    if (this.#options.banner !== null) {
-      const { kind, reason } = this.#transport;
-      const transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
-      process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads, transport)}\n`);
-    }
+    // Before the banner: whoever reads it may signal at once, and a signal with no handler yet kills.
     process.on("SIGINT", () => void this.shutdown("SIGINT"));
     process.on("SIGTERM", () => void this.shutdown("SIGTERM"));
     // Log rotation: every worker re-opens its --access-log file.
     process.on("SIGUSR1", () => this.#broadcast({ type: "reopen-logs" }));
     process.on("SIGHUP", () => void this.reload());
+    if (this.#options.banner !== null) {
+      const { kind, reason } = this.#transport;
+      const transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads, transport)}\n`);
+    }
   }
 
   get port(): number {
