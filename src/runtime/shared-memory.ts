@@ -1,12 +1,14 @@
 // The one layout of everything threads share, in SharedArrayBuffers touched only through Atomics:
 // connection counters (exact, for load shedding), per-thread statistics (each thread writes only its
 // own region), the per-URI lock and version tables (coherent writes), and upstream load counters
-// (least-connections balancing: one row per live worker, see proxy/balance/active-counts.ts).
+// (least-connections balancing: one row per live worker, see proxy/balance/active-counts.ts), and the
+// TLS session ticket key ring (tls/ticket-keys.ts lays out its inside; the supervisor rotates it).
 // Created by the supervisor, handed to workers in workerData.
 
 import type { CountRows } from "../proxy/balance/active-counts.ts";
 import { LOG_STATE_SLOTS } from "../observe/log-rotation.ts";
 import { UPSTREAM_ROW_SLOTS } from "../observe/upstream-stats.ts";
+import { TICKET_RING_BYTES } from "../tls/ticket-keys.ts";
 
 export const MAX_THREADS = 256;
 /** Lock/version slots; URIs hash onto them. Large so that different URIs practically never share one. */
@@ -88,6 +90,8 @@ export interface SharedBuffers {
   readonly upstreamStats: SharedArrayBuffer;
   /** The access log file's rotation state, shared by the threads appending to it (observe/access-log.ts). */
   readonly logState: SharedArrayBuffer;
+  /** Session ticket keys: one ring for every thread, so a session resumes on any of them. */
+  readonly ticketKeys: SharedArrayBuffer;
 }
 
 /** A fresh table of active health verdicts for one configuration (see WorkerData.verdicts). */
@@ -140,6 +144,7 @@ export class SharedState {
       // 4 MiB of address space; only the rows of running threads and configured upstreams are touched.
       upstreamStats: new SharedArrayBuffer(MAX_THREADS * UPSTREAM_ROW_SLOTS * 8),
       logState: new SharedArrayBuffer(LOG_STATE_SLOTS * 8),
+      ticketKeys: new SharedArrayBuffer(TICKET_RING_BYTES),
     });
   }
 

@@ -9,8 +9,12 @@ import { siblingModule } from "../common/module-url.ts";
 import type { Config, TcpConfig } from "../config/load.ts";
 import { TransportError } from "../http/errors.ts";
 import { selectTransport, type TransportChoice } from "../http/transport.ts";
+import { canWrapTls } from "../http/uv-tls-accept.ts";
+import type { ChallengeSet } from "../tls/acme/manager.ts";
+import { ROTATE_MS, rotateTicketKey } from "../tls/ticket-keys.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { C_DRAINING, MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
+import { TlsSupervisor } from "./tls-supervisor.ts";
 
 const WORKER_URL = siblingModule("worker", import.meta.url);
 const RESTART_MIN_MS = 100;
@@ -63,10 +67,18 @@ export class Supervisor {
   #transport: TransportChoice = { kind: "net", reason: "" };
   readonly shared = SharedState.create();
   readonly #startedAt = Date.now();
+  /** HTTPS certificates, ACME and the local CA (main thread); null for plain HTTP. */
+  #tls: TlsSupervisor | null = null;
+  #httpPort = -1;
+  #challengeId = 0;
+  readonly #challengeAcks = new Map<number, () => void>();
 
   constructor(config: Config | TcpConfig, options: StartOptions) {
     this.#config = config;
     this.#options = options;
+    // Session tickets: one key ring for every thread, a new key every ROTATE_MS (tls/ticket-keys.ts).
+    rotateTicketKey(this.shared.buffers.ticketKeys);
+    setInterval(() => rotateTicketKey(this.shared.buffers.ticketKeys), ROTATE_MS).unref();
   }
 
   /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
@@ -84,10 +96,23 @@ export class Supervisor {
     // SO_REUSEPORT would also let us bind beside another process (a second Portico, an old one left
     // running) and silently split its traffic with it: the port must be free before we share it.
     if (this.#reusePort && this.#config.port !== 0) await assertPortFree(this.#config, this.#config.port);
+    const config = this.#config;
+    if (!("mode" in config) && config.https) {
+      if (this.#reusePort && config.httpPort > 0) await assertPortFree(config, config.httpPort);
+      this.#httpPort = config.httpPort;
+      this.#tls = new TlsSupervisor(config, {
+        notice: this.#options.notice,
+        version: this.#options.version,
+        certificatesChanged: (pairs) => this.#broadcast({ type: "tls-certificates", pairs }),
+        publishChallenges: (challenges) => this.#publishChallenges(challenges),
+      });
+      await this.#tls.start();
+    }
     // The first worker binds first so port 0 resolves to one real port the others then share.
     const first = await this.#spawn(0, this.#config.port);
     this.#port = first.port;
-    const rest: Array<Promise<{ address: string; port: number }>> = [];
+    this.#httpPort = first.httpPort;
+    const rest: Array<Promise<{ address: string; port: number; httpPort: number }>> = [];
     for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#port));
     await Promise.all(rest);
     // Before the banner: whoever reads it may signal at once, and a signal with no handler yet kills.
@@ -98,7 +123,9 @@ export class Supervisor {
     process.on("SIGHUP", () => void this.reload());
     if (this.#options.banner !== null) {
       const { kind, reason } = this.#transport;
-      const transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      let transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      // The HTTPS listener alone falls back to node:tls where tls_wrap is unusable (http/transport.ts).
+      if (this.#tls !== null && kind === "uv" && !canWrapTls()) transport += ", TLS on net: tls_wrap unusable";
       process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads, transport)}\n`);
     }
   }
@@ -109,12 +136,41 @@ export class Supervisor {
 
   #urls(address: string): string[] {
     const port = this.#port;
-    const scheme = "mode" in this.#config ? "tcp" : "http";
-    if (address === "::" || address === "0.0.0.0") return [`${scheme}://localhost:${port}/`];
-    return [`${scheme}://${address.includes(":") ? `[${address}]` : address}:${port}/`];
+    const config = this.#config;
+    const scheme = "mode" in config ? "tcp" : config.https ? "https" : "http";
+    const host =
+      address === "::" || address === "0.0.0.0" ? "localhost" : address.includes(":") ? `[${address}]` : address;
+    const urls = [`${scheme}://${host}:${port}/`];
+    if (this.#httpPort >= 0) urls.push(`(redirect from http://${host}:${this.#httpPort}/)`);
+    if (this.#tls !== null && this.#tls.rootFile !== "")
+      urls.push(`(local CA root: ${this.#tls.rootFile}; \`portico trust\` shows how to trust it)`);
+    return urls;
   }
 
-  #spawn(index: number, port: number): Promise<{ address: string; port: number }> {
+  /** Has every worker answer `challenges`; resolves once each says it does (or after 5 s). */
+  #publishChallenges(challenges: ChallengeSet): Promise<void> {
+    const id = ++this.#challengeId;
+    const workers = this.#slots.filter((slot) => slot.worker !== null);
+    if (workers.length === 0) return Promise.resolve();
+    let waiting = workers.length;
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, 5000);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#challengeAcks.set(id, () => {
+        if (--waiting === 0) {
+          this.#challengeAcks.delete(id);
+          done();
+        }
+      });
+      for (const slot of workers)
+        slot.worker!.postMessage({ type: "tls-challenges", id, challenges } satisfies SupervisorMessage);
+    });
+  }
+
+  #spawn(index: number, port: number): Promise<{ address: string; port: number; httpPort: number }> {
     const countRow = this.#claimCountRow();
     const data: WorkerData = {
       countRow,
@@ -126,6 +182,8 @@ export class Supervisor {
       shared: this.shared.buffers,
       version: this.#options.version,
       startedAt: this.#startedAt,
+      tls: this.#tls?.snapshot ?? null,
+      httpPort: this.#httpPort,
       transport: this.#transport.kind,
     };
     const worker = new Worker(WORKER_URL, {
@@ -147,7 +205,9 @@ export class Supervisor {
       worker.on("message", (message: WorkerMessage) => {
         if (message.type === "listening") {
           listening = true;
-          resolve({ address: message.address, port: message.port });
+          resolve({ address: message.address, port: message.port, httpPort: message.httpPort });
+        } else if (message.type === "tls-challenges-ready") {
+          this.#challengeAcks.get(message.id)?.();
         } else if (message.type === "listen-failed") {
           reject(new Error(listenFailure(message.code, message.message, this.#config, port)));
         }
@@ -215,12 +275,17 @@ export class Supervisor {
     let next: Config | TcpConfig;
     try {
       next = read();
+      if (this.#tls !== null && !("mode" in next) && next.https) this.#tls.reload(next);
     } catch (error) {
       this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
     }
     if ("mode" in next !== "mode" in this.#config) {
       this.#options.notice("portico: reload cannot switch between HTTP and TCP; restart instead");
+      return;
+    }
+    if (!("mode" in next) && !("mode" in this.#config) && next.https !== this.#config.https) {
+      this.#options.notice("portico: reload cannot switch between HTTP and HTTPS; restart instead");
       return;
     }
     if (next.port !== this.#config.port && next.port !== this.#port) {
