@@ -3,6 +3,7 @@
 // their human forms here ("64MiB", "500ms") so nothing downstream parses units.
 
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError } from "./errors.ts";
@@ -27,6 +28,8 @@ export interface Config {
   readonly root: string;
   readonly quiet: boolean;
   readonly shutdownGraceMs: number;
+  /** On SIGTERM, how long to keep accepting (readiness failing) before draining. */
+  readonly shutdownDelayMs: number;
   /** How connections are driven (http/transport.ts); "auto" also heeds PORTICO_TRANSPORT. */
   readonly transport: "auto" | "uv" | "net";
   readonly index: readonly string[];
@@ -53,9 +56,14 @@ export interface Config {
   readonly writable: boolean;
   readonly mkdir: boolean;
   readonly fsync: boolean;
-  readonly logFormat: "audit" | "common" | "combined" | "json";
+  readonly logFormat: "audit" | "common" | "combined" | "combined-plus" | "json";
   readonly accessLog: string;
+  /** Rotate the access log file at this size (0: never), keeping this many rotated files. */
+  readonly accessLogMaxBytes: number;
+  readonly accessLogKeep: number;
   readonly statusPath: string;
+  /** Addresses and CIDR blocks besides loopback allowed to see the status path. */
+  readonly statusAllow: readonly string[];
   readonly vhosts: boolean;
   readonly requireHost: boolean;
   readonly http10: boolean;
@@ -319,7 +327,9 @@ export function parseCommandLine(argv: readonly string[], defaults: Readonly<Rec
     throw new ConfigError(`--hash-key applies only with --lb hash (the policy is ${String(merged.get("lb"))})`);
   let port = typeof defaults.port === "number" ? defaults.port : 8080;
   if (positionals.length === 1) port = parsePort(positionals[0]!);
-  else if (merged.has("port") && typeof merged.get("port") === "number") port = merged.get("port") as number;
+  // -p/--port, or `port` in a configuration file (-1: neither gave one).
+  else if (typeof merged.get("port") === "number" && (merged.get("port") as number) >= 0)
+    port = merged.get("port") as number;
   return { kind: "serve", config: finish(merged, port, rootGiven) };
 }
 
@@ -385,6 +395,7 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     root,
     quiet: get("quiet"),
     shutdownGraceMs: get("shutdownGraceMs"),
+    shutdownDelayMs: get("shutdownDelayMs"),
     transport: get("transport"),
     index: get("index"),
     dotfiles: get("dotfiles"),
@@ -411,8 +422,11 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     mkdir: get("mkdir"),
     fsync: get("fsync"),
     logFormat: get("logFormat"),
-    accessLog: get("accessLog"),
+    accessLog: checkAccessLog(get("accessLog")),
+    accessLogMaxBytes: get("accessLogMaxBytes"),
+    accessLogKeep: get("accessLogKeep"),
     statusPath: normalizeStatusPath(get("statusPath")),
+    statusAllow: checkStatusAllow(get("statusAllow")),
     vhosts: get("vhosts"),
     requireHost: get("requireHost"),
     http10: get("http10"),
@@ -546,6 +560,41 @@ function readProxyCa(file: string): string {
   if (!text.includes("-----BEGIN CERTIFICATE-----"))
     throw new ConfigError(`--proxy-ca: ${file} holds no PEM certificate`);
   return text;
+}
+
+/**
+ * --access-log: opened for appending once here (created if missing, as the workers will), so a path
+ * that cannot be written stops the start with one line naming the flag and the path.
+ */
+function checkAccessLog(file: string): string {
+  if (file === "") return "";
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    const why =
+      code === "ENOENT"
+        ? "its directory does not exist"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "it is a directory"
+            : code;
+    throw new ConfigError(`--access-log: cannot open ${file} for appending (${why})`);
+  }
+  return file;
+}
+
+/** --status-allow: each entry an IP address or CIDR block (checked again where it is compiled). */
+function checkStatusAllow(entries: readonly string[]): readonly string[] {
+  for (const entry of entries) {
+    const [address = "", bits, extra] = entry.split("/");
+    const family = net.isIP(address);
+    const max = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max)))
+      throw new ConfigError(`--status-allow: ${JSON.stringify(entry)} is not an IP address or CIDR block`);
+  }
+  return entries;
 }
 
 function normalizeStatusPath(value: string): string {

@@ -18,6 +18,7 @@ import { TcpProxy } from "../proxy/tcp/tcp-proxy.ts";
 import { StaticHandler } from "../static/handler.ts";
 import { WriteHandler } from "../static/writes.ts";
 import { AdminHandler } from "../observe/admin.ts";
+import { upstreamEntries } from "../observe/upstream-stats.ts";
 import { AppHandler } from "../app/handler.ts";
 import type { App } from "../app/types.ts";
 import type { StatsLayout } from "../observe/stats.ts";
@@ -68,6 +69,10 @@ export interface SiteShared {
   readonly locks: LockTable;
   readonly stats: BigInt64Array;
   readonly statsLayout: StatsLayout;
+  /** Per-thread rows of per-upstream statistics (observe/upstream-stats.ts). */
+  readonly upstreamStats?: BigInt64Array;
+  /** False once the server is shutting down (the status path's readiness). */
+  readonly isReady?: () => boolean;
   readonly startedAt: number;
   readonly version: string;
   /** This thread's row of the shared active-request table; proxy groups take slots in order. */
@@ -89,6 +94,11 @@ export function buildSite(config: Config, shared: SiteShared): Site {
         threads: config.threads,
         startedAt: shared.startedAt,
         version: shared.version,
+        allow: config.statusAllow,
+        ...(shared.isReady !== undefined ? { isReady: shared.isReady } : {}),
+        ...(shared.upstreamStats !== undefined
+          ? { upstreamStats: shared.upstreamStats, upstreams: upstreamEntries(config.proxy) }
+          : {}),
       }),
     );
   }

@@ -13,7 +13,7 @@ import { canWrapTls } from "../http/uv-tls-accept.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
 import { ROTATE_MS, rotateTicketKey } from "../tls/ticket-keys.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
+import { C_DRAINING, MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
 import { TlsSupervisor } from "./tls-supervisor.ts";
 
 const WORKER_URL = siblingModule("worker", import.meta.url);
@@ -61,6 +61,8 @@ export class Supervisor {
   #port = 0;
   #reusePort = true;
   #draining = false;
+  /** A shutdown signal arrived (the --shutdown-delay may still be running). */
+  #stopping = false;
   /** This configuration's transport, chosen here once (at start) so every worker runs the same one. */
   #transport: TransportChoice = { kind: "net", reason: "" };
   readonly shared = SharedState.create();
@@ -113,6 +115,12 @@ export class Supervisor {
     const rest: Array<Promise<{ address: string; port: number; httpPort: number }>> = [];
     for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#port));
     await Promise.all(rest);
+    // Before the banner: whoever reads it may signal at once, and a signal with no handler yet kills.
+    process.on("SIGINT", () => void this.shutdown("SIGINT"));
+    process.on("SIGTERM", () => void this.shutdown("SIGTERM"));
+    // Log rotation: every worker re-opens its --access-log file.
+    process.on("SIGUSR1", () => this.#broadcast({ type: "reopen-logs" }));
+    process.on("SIGHUP", () => void this.reload());
     if (this.#options.banner !== null) {
       const { kind, reason } = this.#transport;
       let transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
@@ -120,11 +128,6 @@ export class Supervisor {
       if (this.#tls !== null && kind === "uv" && !canWrapTls()) transport += ", TLS on net: tls_wrap unusable";
       process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads, transport)}\n`);
     }
-    process.on("SIGINT", () => void this.shutdown());
-    process.on("SIGTERM", () => void this.shutdown());
-    // Log rotation: every worker re-opens its --access-log file.
-    process.on("SIGUSR1", () => this.#broadcast({ type: "reopen-logs" }));
-    process.on("SIGHUP", () => void this.reload());
   }
 
   get port(): number {
@@ -334,10 +337,21 @@ export class Supervisor {
   }
 
   /** Drains all workers (stop accepting, finish in-flight within the grace period) and exits 0. */
-  async shutdown(): Promise<never> {
+  async shutdown(signal = "shutdown"): Promise<never> {
     // A second signal while draining: exit at once.
-    if (this.#draining) process.exit(0);
+    if (this.#draining || this.#stopping) process.exit(0);
+    this.#stopping = true;
+    // Readiness fails from now on; with a delay the listeners stay open meanwhile, for load balancers
+    // (Kubernetes endpoints) that stop sending only after they see it.
+    Atomics.store(this.shared.control, C_DRAINING, 1);
+    const delayMs = "mode" in this.#config ? 0 : this.#config.shutdownDelayMs;
+    const graceS = Math.ceil(this.#config.shutdownGraceMs / 1000);
+    this.#options.notice(
+      `portico: ${signal}: ${delayMs > 0 ? `not ready; still accepting for ${delayMs / 1000} s, then ` : ""}finishing requests in flight (up to ${graceS} s)`,
+    );
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     await this.drain();
+    this.#options.notice("portico: stopped");
     process.exit(0);
   }
 

@@ -14,6 +14,8 @@ import { selectTransport } from "../http/transport.ts";
 import { H2Session } from "../h2/session.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
+import { fileCacheTotals } from "../static/file-cache.ts";
+import { UpstreamStatsRecorder, upstreamEntries } from "../observe/upstream-stats.ts";
 import type { Config } from "../config/load.ts";
 import { buildSite, buildTcpProxy } from "../route/build.ts";
 import { appErrorChannel, type AppErrorMessage, describeAppError } from "../app/events.ts";
@@ -24,7 +26,7 @@ import type { ChallengeSet } from "../tls/acme/manager.ts";
 import { challengeDirectory } from "../tls/acme/storage.ts";
 import { TlsEndpoint } from "../tls/endpoint.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { C_ACTIVE_CONNECTIONS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
+import { C_ACTIVE_CONNECTIONS, C_DRAINING, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
 import { UpstreamNotices } from "./upstream-notices.ts";
 
 const data = workerData as WorkerData;
@@ -110,6 +112,8 @@ function httpServer(config: Config): HttpServer {
     locks,
     stats: shared.stats,
     statsLayout: STATS_LAYOUT,
+    upstreamStats: shared.upstreamStats,
+    isReady: () => Atomics.load(shared.control, C_DRAINING) === 0,
     startedAt: data.startedAt,
     version: data.version,
     ...(countRows !== undefined ? { upstreams: countRows } : {}),
@@ -124,6 +128,9 @@ function httpServer(config: Config): HttpServer {
     const accessLog = new AccessLog({
       format: config.logFormat,
       ...(config.accessLog !== "" ? { path: config.accessLog } : { fd: 2 }),
+      ...(config.accessLog !== "" && config.accessLogMaxBytes > 0
+        ? { rotate: { maxBytes: config.accessLogMaxBytes, keep: config.accessLogKeep, state: shared.logState } }
+        : {}),
     });
     accessLog.start();
     log = accessLog;
@@ -132,8 +139,16 @@ function httpServer(config: Config): HttpServer {
     // lines are written once per event-loop turn.
     if (config.writable) locks.beforeRelease = () => accessLog.flush();
   }
-  stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT);
+  stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT, {
+    statusPath: config.statusPath,
+    fileCache: fileCacheTotals,
+  });
   stats.start();
+  // Per-upstream figures feed only the status path: without it, nothing listens to the proxy's tries.
+  if (config.statusPath !== "" && config.proxy.length > 0) {
+    const names = upstreamEntries(config.proxy).map((u) => u.upstream);
+    new UpstreamStatsRecorder(shared.upstreamStats, data.index, names).start();
+  }
 
   // Load shedding across all threads: one shared counter of open connections.
   if (config.maxConnections > 0) {
