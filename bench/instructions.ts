@@ -1,4 +1,4 @@
-// `node bench/instructions.ts --server portico|nginx|node-h2 [--proto h1|h2c] [--proxy] [--path P]`:
+// `node bench/instructions.ts --server portico|nginx|node-h2 [--proto h1|h2c] [--proxy [--keepalive N]] [--path P]`:
 // user-space instructions per request under `valgrind --tool=callgrind`, a figure that stays put on a
 // loaded, shared machine where requests per second do not. The server runs under callgrind with
 // instrumentation off, is warmed up by an h2load run, then instrumentation is switched on for exactly
@@ -25,6 +25,8 @@ const { values: opts } = parseArgs({
     warm: { type: "string", default: "20000" },
     connections: { type: "string", default: "50" },
     streams: { type: "string", default: "10" },
+    // Idle upstream connections kept (--proxy): 64 as in the bench, or enough for every stream in flight.
+    keepalive: { type: "string", default: "64" },
     extra: { type: "string", multiple: true, default: [] },
   },
 });
@@ -66,10 +68,9 @@ function start(argv: string[], name: string): ChildProcess {
 
 function nginxArgv(port: number, extra: Partial<Parameters<typeof nginxConfig>[0]>, h2c = false): string[] {
   const dir = fs.mkdtempSync(path.join(work, "nginx-"));
-  let conf = nginxConfig({ root: docroot, port, workDir: dir, workers: 1, accessLog: "", ...extra });
+  let conf = nginxConfig({ root: docroot, port, workDir: dir, workers: 1, accessLog: "", h2c, ...extra });
   // One process (no master) so callgrind follows the worker that serves.
   conf = conf.replace("master_process on;", "master_process off;");
-  if (h2c) conf = conf.replace("reuseport backlog=4096;", "reuseport backlog=4096 http2;");
   fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
   return ["nginx", "-p", dir, "-c", path.join(dir, "nginx.conf")];
 }
@@ -98,7 +99,7 @@ function load(port: number, n: number): string {
   else args.push("-m", opts.streams!);
   const out = execFileSync("h2load", [...args, `http://127.0.0.1:${port}${opts.path}`], { encoding: "utf8" });
   const line = /requests: .*/.exec(out)?.[0] ?? out;
-  if (!line.includes(`${n} succeeded`)) throw new Error(`h2load: ${line}`);
+  if (!line.includes(`${n} succeeded`)) throw new Error(`h2load: ${out}`);
   return line;
 }
 
@@ -116,7 +117,10 @@ try {
   switch (opts.server) {
     case "portico":
       argv = [node, path.join(REPO, "src/cli.ts"), "-t", "1", "--quiet", "--host", "127.0.0.1"];
+      // Under valgrind everything is ~50x slower: no timeout may cut a connection the load still uses.
+      argv.push("--keep-alive-timeout", "10m", "--headers-timeout", "10m", "--send-timeout", "10m");
       argv.push(...(upstream !== undefined ? ["--proxy", `http://${upstream}`] : ["--root", docroot]));
+      if (upstream !== undefined) argv.push("--upstream-keepalive", opts.keepalive!);
       if (h2) argv.push("--h2c");
       argv.push(...opts.extra!, String(port));
       break;
@@ -124,7 +128,11 @@ try {
       argv = [node, path.join(REPO, "bench/servers/node-h2.ts"), docroot, String(port)];
       break;
     case "nginx":
-      argv = nginxArgv(port, upstream !== undefined ? { proxyPass: upstream } : {}, h2);
+      argv = nginxArgv(
+        port,
+        upstream !== undefined ? { proxyPass: upstream, keepalive: Number(opts.keepalive) } : {},
+        h2,
+      );
       break;
     default:
       throw new Error(`unknown server ${opts.server}`);

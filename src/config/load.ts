@@ -69,6 +69,10 @@ export interface Config {
   readonly http10: boolean;
   readonly methods: readonly string[];
   readonly errorDetail: boolean;
+  /** Serve HTTP/2 with prior knowledge on the plain port. */
+  readonly h2c: boolean;
+  readonly h2MaxStreams: number;
+  readonly h2MaxHeaderFrames: number;
   /** 400 or 411 for a PUT without a body length (the httpserver preset wants 400). */
   readonly lengthRequiredStatus: 400 | 411;
   /** Reverse-proxy routes, longest prefix first at run time; empty = no proxy. */
@@ -428,6 +432,9 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     http10: get("http10"),
     methods: get("methods"),
     errorDetail: get("errorDetail"),
+    h2c: get("h2c"),
+    h2MaxStreams: get("h2MaxStreams"),
+    h2MaxHeaderFrames: get("h2MaxHeaderFrames"),
     lengthRequiredStatus: values.get("lengthRequiredStatus") === 400 ? 400 : 411,
     proxy,
     app,

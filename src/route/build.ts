@@ -7,6 +7,7 @@ import type { Config, TcpConfig } from "../config/load.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
 import type { EngineOptions } from "../http/engine-options.ts";
 import { type Handler, HandlerChain } from "../http/handler.ts";
+import { DEFAULT_H2_OPTIONS, type H2Options } from "../h2/options.ts";
 import type { LockTable } from "../common/lock-table.ts";
 import { parseAffinity } from "../proxy/affinity.ts";
 import { ActiveCounts, type CountRows } from "../proxy/balance/active-counts.ts";
@@ -28,6 +29,7 @@ import { coversPath } from "../proxy/handler.ts";
 export interface Site {
   readonly handler: Handler;
   readonly engine: EngineOptions;
+  readonly h2: H2Options;
 }
 
 export function engineOptions(config: Config): EngineOptions {
@@ -49,6 +51,16 @@ export function engineOptions(config: Config): EngineOptions {
     discardBodyBytes: 64 * 1024,
     maxRequestsPerConnection: config.maxRequestsPerConnection,
     errorDetail: config.errorDetail,
+  };
+}
+
+/** The HTTP/2 engine's limits; the header list limit is HTTP/1.1's header section limit. */
+export function h2Options(config: Config): H2Options {
+  return {
+    ...DEFAULT_H2_OPTIONS,
+    maxConcurrentStreams: config.h2MaxStreams,
+    maxHeaderListBytes: config.maxHeaderBytes,
+    maxHeaderFrames: config.h2MaxHeaderFrames,
   };
 }
 
@@ -101,7 +113,11 @@ export function buildSite(config: Config, shared: SiteShared): Site {
   // A chain of one is that one handler: every request would otherwise pass through an extra call.
   const site = own.length === 1 ? own[0]! : new HandlerChain(own);
   handlers.push(config.vhosts ? new HostRouter(virtualHosts(config, shared), site) : site);
-  return { handler: handlers.length === 1 ? handlers[0]! : new HandlerChain(handlers), engine: engineOptions(config) };
+  return {
+    handler: handlers.length === 1 ? handlers[0]! : new HandlerChain(handlers),
+    engine: engineOptions(config),
+    h2: h2Options(config),
+  };
 }
 
 /** The handlers that serve one document root: writes (when enabled) in front of reads. */

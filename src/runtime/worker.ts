@@ -11,6 +11,7 @@ import { refuseConnection } from "../http/overload.ts";
 import { TransportError } from "../http/errors.ts";
 import { HttpServer } from "../http/server.ts";
 import { selectTransport } from "../http/transport.ts";
+import { H2Session } from "../h2/session.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
 import { fileCacheTotals } from "../static/file-cache.ts";
@@ -120,6 +121,8 @@ function httpServer(config: Config): HttpServer {
     ...(app !== undefined ? { app } : {}),
   });
   const server = new HttpServer(withFaultInjection(site.handler), site.engine);
+  server.h2 = (transport, received, ctx) => new H2Session(transport, ctx, site.h2, received);
+  server.h2c = config.h2c;
 
   if (!config.quiet) {
     const accessLog = new AccessLog({
