@@ -138,7 +138,8 @@ export class WriteHandler implements Handler {
       if (this.#options.fsync) await syncDirectory(path.dirname(target.file));
       this.#bump(slots);
       this.#options.changed?.(target.file);
-      if (req.aborted) return;
+      // Answered even when the client is gone: the answer writes the audit line, and a write that
+      // happened must be in the log (the order of operations that seed 000 replays).
       if (existed) sendStatus(res, 200);
       else sendStatus(res, 201, ["Location", req.path]);
     } finally {
