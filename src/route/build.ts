@@ -116,6 +116,7 @@ function fileHandlers(config: Config, root: string, shared: SiteShared, fallthro
     locks: shared.locks,
     lengthRequiredStatus: config.lengthRequiredStatus,
     changed: (file) => files.cache.invalidatePath(file),
+    bodyTimeoutMs: config.bodyTimeoutMs,
     // Writes never land under a proxied prefix: the upstream owns those paths (a PUT there is proxied).
     ...(fallthrough
       ? { declines: (path: string) => config.proxy.some((route) => coversPath(route.prefix, path)) }

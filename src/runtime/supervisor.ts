@@ -6,6 +6,7 @@
 import net from "node:net";
 import { Worker } from "node:worker_threads";
 import type { Config, TcpConfig } from "../config/load.ts";
+import { STALE_MARGIN_MS, UploadSweeper } from "../static/upload-files.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
 
@@ -53,6 +54,10 @@ export class Supervisor {
   #draining = false;
   readonly shared = SharedState.create();
   readonly #startedAt = Date.now();
+  /** Thread ids of running workers: a temporary upload file of any other thread of ours is abandoned. */
+  readonly #liveThreads = new Set<number>();
+  /** A sweep of temporary upload files runs; true again when another was asked for meanwhile. */
+  #sweeping: boolean | "again" = false;
 
   constructor(config: Config | TcpConfig, options: StartOptions) {
     this.#config = config;
@@ -87,6 +92,36 @@ export class Supervisor {
     // Log rotation: every worker re-opens its --access-log file.
     process.on("SIGUSR1", () => this.#broadcast({ type: "reopen-logs" }));
     process.on("SIGHUP", () => void this.reload());
+    this.#sweepUploads();
+  }
+
+  /**
+   * With writes on, removes in the background the temporary upload files that stopped processes
+   * (kill -9, crashed workers) left anywhere under the root, never one a live Portico is writing
+   * (static/upload-files.ts decides). Runs on this thread, which serves nothing.
+   */
+  #sweepUploads(): void {
+    const config = this.#config;
+    if ("mode" in config || !config.writable) return;
+    if (this.#sweeping !== false) {
+      this.#sweeping = "again";
+      return;
+    }
+    this.#sweeping = true;
+    const sweeper = new UploadSweeper({
+      dotfiles: config.dotfiles === "allow",
+      staleMs: config.bodyTimeoutMs + STALE_MARGIN_MS,
+      isLiveThread: (thread) => this.#liveThreads.has(thread),
+    });
+    void sweeper.sweepTree(config.root).then((swept) => {
+      if (swept.files > 0)
+        this.#options.notice(
+          `portico: removed ${swept.files} temporary upload file(s) (${swept.bytes} bytes) left by stopped processes under ${config.root}`,
+        );
+      const again = this.#sweeping === "again";
+      this.#sweeping = false;
+      if (again) this.#sweepUploads();
+    });
   }
 
   get port(): number {
@@ -127,6 +162,8 @@ export class Supervisor {
     this.#slots[index] = slot;
     slot.worker = worker;
     slot.startedAt = Date.now();
+    const thread = worker.threadId;
+    this.#liveThreads.add(thread);
     return new Promise((resolve, reject) => {
       let listening = false;
       worker.on("message", (message: WorkerMessage) => {
@@ -144,6 +181,9 @@ export class Supervisor {
       worker.on("exit", (code) => {
         slot.worker = null;
         this.#releaseCountRow(countRow);
+        this.#liveThreads.delete(thread);
+        // A worker that died mid-upload left its temporary file behind.
+        if (code !== 0) this.#sweepUploads();
         if (!listening) {
           reject(new Error(`worker ${index} exited with code ${code} before listening`));
           return;
@@ -238,6 +278,7 @@ export class Supervisor {
       slot.worker?.postMessage(drain);
     }
     this.#reloading = false;
+    this.#sweepUploads();
     this.#options.notice(
       `portico: reloaded the configuration (${this.#slots.length} thread${this.#slots.length === 1 ? "" : "s"})`,
     );

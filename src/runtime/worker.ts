@@ -53,6 +53,12 @@ diagnosticsChannel.subscribe("portico:static.error", (message) => {
   process.stderr.write(`portico: error serving ${path === "" ? "a file" : path}: ${detail}\n`);
 });
 
+// Temporary upload files of stopped processes removed when a write first touched their directory.
+diagnosticsChannel.subscribe("portico:static.uploads-swept", (message) => {
+  const { where, files, bytes } = message as { where: string; files: number; bytes: number };
+  process.stdout.write(`portico: removed ${files} temporary upload file(s) (${bytes} bytes) left in ${where}\n`);
+});
+
 // Upstreams leaving or rejoining the rotation, and the errors behind 502/504 answers.
 new UpstreamNotices(data.index, (line) => process.stderr.write(`${line}\n`)).start();
 

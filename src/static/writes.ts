@@ -2,10 +2,10 @@
 // temporary file in the target's directory *before* any lock is taken; then, under the URI's
 // exclusive lock, it is renamed into place (atomic), the URI's version is bumped so every thread's
 // cache sees the change, and the response (with its audit line) is sent. A failed or aborted upload
-// leaves the old file untouched and no temporary file behind.
+// leaves the old file untouched and no temporary file behind; what a killed process left behind is
+// swept (upload-files.ts) the first time a write touches its directory.
 
 import { Buffer } from "node:buffer";
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -14,7 +14,9 @@ import type { Handler } from "../http/handler.ts";
 import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
 import { sendStatus, statusForFsError } from "./errors.ts";
+import { reportUploadsSwept } from "./events.ts";
 import { resolvePath } from "./resolve.ts";
+import { STALE_MARGIN_MS, UploadSweeper, uploadTempName } from "./upload-files.ts";
 
 export interface WriteOptions {
   /** Real path of the root. */
@@ -34,16 +36,27 @@ export interface WriteOptions {
   readonly declines?: (path: string) => boolean;
   /** Called under the write lock after a file changed, with its real path. */
   readonly changed?: (file: string) => void;
+  /** The body timeout: an upload silent this long is aborted, so its leftovers can be judged by age. */
+  readonly bodyTimeoutMs: number;
 }
+
+/** Directories remembered as swept; past this many the memory starts over. */
+const SWEPT_LIMIT = 4096;
 
 /** 0 when a directory may be written into, else the status to answer. */
 type DirectoryStatus = 0 | 403 | 404 | 500;
 
 export class WriteHandler implements Handler {
   readonly #options: WriteOptions;
+  readonly #sweeper: UploadSweeper;
+  readonly #swept = new Set<string>();
 
   constructor(options: WriteOptions) {
     this.#options = options;
+    this.#sweeper = new UploadSweeper({
+      dotfiles: options.dotfiles,
+      staleMs: options.bodyTimeoutMs + STALE_MARGIN_MS,
+    });
   }
 
   handle(req: Request, res: Response): boolean | Promise<boolean> {
@@ -79,10 +92,8 @@ export class WriteHandler implements Handler {
       sendStatus(res, dirStatus);
       return;
     }
-    const temp = path.join(
-      dir,
-      `.${path.basename(target.file).slice(0, 64)}.${randomBytes(6).toString("hex")}.portico-upload`,
-    );
+    this.#sweepOnce(dir);
+    const temp = uploadTempName(target.file);
     let handle: fsp.FileHandle;
     try {
       handle = await fsp.open(temp, "wx", 0o644);
@@ -110,6 +121,19 @@ export class WriteHandler implements Handler {
       return;
     }
     await this.#commit(req, res, target, temp);
+  }
+
+  /**
+   * The first write into a directory removes the temporary files a stopped process left there, in
+   * the background (the supervisor also sweeps the whole root at start).
+   */
+  #sweepOnce(dir: string): void {
+    if (this.#swept.has(dir)) return;
+    if (this.#swept.size >= SWEPT_LIMIT) this.#swept.clear();
+    this.#swept.add(dir);
+    void this.#sweeper.sweepDirectory(dir).then((swept) => {
+      if (swept.files > 0) reportUploadsSwept(dir, swept.files, swept.bytes);
+    });
   }
 
   /** Renames the complete upload into place under the URI's exclusive lock and answers. */
