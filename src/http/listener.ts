@@ -4,6 +4,7 @@
 import dns from "node:dns/promises";
 import net from "node:net";
 import { getSystemErrorName } from "node:util";
+import { type AcceptErrorMessage, acceptErrorChannel } from "./events.ts";
 import { Transport } from "./transport.ts";
 import { type PeerInfo, type TcpHandle, tcpWrap } from "./uv-binding.ts";
 
@@ -72,8 +73,13 @@ export class Listener {
       throw handleError(err, "listen", address, options.port);
     }
     handle.onconnection = (status, client) => {
-      // A failed accept (EMFILE and the like) is retried by libuv on the next readiness.
-      if (status !== 0 || client === undefined) return;
+      // A failed accept: out of descriptors, libuv accepts and closes the waiting connections on a
+      // descriptor it keeps in reserve (so the listener neither spins nor stops), then goes on.
+      if (status !== 0 || client === undefined) {
+        if (status !== 0 && acceptErrorChannel.hasSubscribers)
+          acceptErrorChannel.publish({ code: getSystemErrorName(status) } satisfies AcceptErrorMessage);
+        return;
+      }
       accept(new Transport(client));
     };
     return new Listener(handle);

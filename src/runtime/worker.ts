@@ -15,6 +15,7 @@ import type { Config } from "../config/load.ts";
 import { buildSite, buildTcpProxy } from "../route/build.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { C_ACTIVE_CONNECTIONS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
+import { isDescriptorShortage, OverloadNotices } from "./overload-notices.ts";
 import { UpstreamNotices } from "./upstream-notices.ts";
 
 const data = workerData as WorkerData;
@@ -46,9 +47,17 @@ function send(message: WorkerMessage): void {
   port.postMessage(message);
 }
 
-// Server-side faults met while serving files (EIO, EMFILE…): each one is written once to stderr.
+// Running out of file descriptors: at most one line a second per place.
+const overload = new OverloadNotices(data.index, (line) => process.stderr.write(`${line}\n`));
+overload.start();
+
+// Server-side faults met while serving files (EIO…): each one is written once to stderr.
 diagnosticsChannel.subscribe("portico:static.error", (message) => {
   const { path, error } = message as { path: string; error: unknown };
+  if (isDescriptorShortage(error)) {
+    overload.report(error.code!, `serving ${path === "" ? "a file" : path}`);
+    return;
+  }
   const detail = error instanceof Error ? error.message : String(error);
   process.stderr.write(`portico: error serving ${path === "" ? "a file" : path}: ${detail}\n`);
 });

@@ -240,7 +240,7 @@ export class StaticHandler implements Handler {
       if (!resolved.trailingSlash) return this.#redirectToSlash(req, res, resolved);
       return this.#sendListing(req, res, found.path, resolved);
     }
-    if (found.status === 500) reportStaticError(req.path, found.error);
+    if (found.status >= 500) reportStaticError(req.path, found.error);
     if (found.status === 404) return this.#sendMissing(req, res, version);
     return this.#sendError(req, res, found.status);
   }

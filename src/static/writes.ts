@@ -13,7 +13,7 @@ import type { LockTable } from "../common/lock-table.ts";
 import type { Handler } from "../http/handler.ts";
 import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
-import { sendStatus, statusForFsError } from "./errors.ts";
+import { type FsErrorStatus, reportFsError, sendStatus } from "./errors.ts";
 import { reportUploadsSwept } from "./events.ts";
 import { resolvePath } from "./resolve.ts";
 import { STALE_MARGIN_MS, UploadSweeper, uploadTempName } from "./upload-files.ts";
@@ -44,7 +44,7 @@ export interface WriteOptions {
 const SWEPT_LIMIT = 4096;
 
 /** 0 when a directory may be written into, else the status to answer. */
-type DirectoryStatus = 0 | 403 | 404 | 500;
+type DirectoryStatus = 0 | FsErrorStatus;
 
 export class WriteHandler implements Handler {
   readonly #options: WriteOptions;
@@ -98,7 +98,7 @@ export class WriteHandler implements Handler {
     try {
       handle = await fsp.open(temp, "wx", 0o644);
     } catch (error) {
-      sendStatus(res, statusForFsError(error));
+      sendStatus(res, reportFsError(req.path, error));
       return;
     }
     let received: Received;
@@ -156,7 +156,7 @@ export class WriteHandler implements Handler {
         await fsp.rename(temp, target.file);
       } catch (error) {
         await fsp.unlink(temp).catch(() => undefined);
-        sendStatus(res, statusForFsError(error));
+        sendStatus(res, reportFsError(req.path, error));
         return;
       }
       if (this.#options.fsync) await syncDirectory(path.dirname(target.file));
@@ -191,7 +191,7 @@ export class WriteHandler implements Handler {
       this.#options.changed?.(target.file);
       res.send(204, []);
     } catch (error) {
-      sendStatus(res, statusForFsError(error));
+      sendStatus(res, reportFsError(req.path, error));
     } finally {
       this.#unlock(slots);
     }
@@ -238,7 +238,7 @@ export class WriteHandler implements Handler {
     try {
       await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
     } catch (error) {
-      return statusForFsError(error);
+      return reportFsError(dir, error);
     }
     return this.#checkJail(dir);
   }
@@ -251,7 +251,7 @@ export class WriteHandler implements Handler {
       const stat = await fsp.stat(real);
       return stat.isDirectory() ? 0 : 404;
     } catch (error) {
-      return statusForFsError(error);
+      return reportFsError(dir, error);
     }
   }
 }
