@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { loopNow } from "../common/clock.ts";
 import type { LockTable } from "../common/lock-table.ts";
 import type { Handler } from "../http/handler.ts";
-import { F_ACCEPT } from "../http/headers.ts";
+import { F_ACCEPT, F_IF_NONE_MATCH } from "../http/headers.ts";
 import type { Request } from "../http/request.ts";
 import { PreparedResponse, type Response } from "../http/response.ts";
 import { MAX_RANGES } from "../http/filters/range.ts";
@@ -17,7 +17,9 @@ import { NOT_FOUND_PLAIN, reportFsError, sendStatus } from "./errors.ts";
 import { reportStaticError } from "./events.ts";
 import { FileCache } from "./file-cache.ts";
 import { FileEntry, type FileStat, type HeadOptions, type SiblingData, signatureOf } from "./file-entry.ts";
-import { type ListingItem, readListing, renderListingHtml, renderListingJson } from "./listing.ts";
+import { matchesEtagList } from "../http/filters/conditional.ts";
+import { readListing } from "./listing.ts";
+import { ListingCache, ListingEntry, listingVersionKey } from "./listing-cache.ts";
 import { DiskMap, type Lookup, openFile, readOpenFile, readWhole } from "./lookup.ts";
 import { mimeTypeOf } from "./mime.ts";
 import { acceptsHtml, prefersJson } from "./negotiate.ts";
@@ -92,6 +94,9 @@ export class StaticHandler implements Handler {
   readonly #locks: LockTable | null;
   readonly #allow: string;
   readonly #missing = new Map<string, RecentMiss>();
+  readonly #listings = new ListingCache();
+  /** Listings being read, by request path, with the listing version they started at. */
+  readonly #reading = new Map<string, { readonly version: number; readonly entry: Promise<ListingEntry> }>();
   #notFoundPage: { readonly entry: FileEntry; readonly response: PreparedResponse } | null = null;
 
   constructor(options: StaticOptions) {
@@ -336,34 +341,66 @@ export class StaticHandler implements Handler {
     return true;
   }
 
+  /**
+   * A directory listing: from memory while fresh (or while another request reads the directory
+   * again), else read — once for all requests that want the same listing meanwhile.
+   */
   async #sendListing(req: Request, res: Response, dir: string, resolved: Resolved & { ok: true }): Promise<boolean> {
-    let items: ListingItem[];
-    try {
-      items = await readListing(dir, this.#disk);
-    } catch (error) {
-      return this.#sendError(req, res, reportFsError(req.path, error));
+    const key = req.path;
+    const locks = this.#locks;
+    const version = locks === null ? 0 : locks.version(locks.slotOf(listingVersionKey(resolved.relative)));
+    let entry = this.#listings.get(key);
+    const current = entry !== undefined && entry.version === version;
+    if (!current || (loopNow() - entry!.checkedAt >= this.#options.revalidateMs && !entry!.revalidating)) {
+      try {
+        entry = await this.#readListing(key, dir, resolved, version, current ? entry : undefined);
+      } catch (error) {
+        return this.#sendError(req, res, reportFsError(req.path, error));
+      }
     }
-    const json = prefersJson(req.get(F_ACCEPT));
-    const displayPath = resolved.segments.length === 0 ? "/" : `/${resolved.segments.join("/")}/`;
-    const body = json
-      ? renderListingJson(items)
-      : renderListingHtml(displayPath, items, resolved.segments.length === 0);
-    // The body depends on Accept (HTML or JSON) and on the directory's contents: always revalidate.
-    res.send(
-      200,
-      [
-        "Content-Type",
-        json ? "application/json; charset=utf-8" : "text/html; charset=utf-8",
-        "Cache-Control",
-        "no-cache",
-        "Vary",
-        "Accept",
-        "X-Content-Type-Options",
-        "nosniff",
-      ],
-      body,
+    const variant = entry!.variant(prefersJson(req.get(F_ACCEPT)));
+    this.#listings.trim();
+    const ifNoneMatch = req.get(F_IF_NONE_MATCH);
+    // RFC 9110 §13.1.2: If-None-Match compares weakly; a match is a 304 for GET and HEAD.
+    res.sendPrepared(
+      ifNoneMatch !== undefined && matchesEtagList(ifNoneMatch, variant.etag, true) ? variant.notModified : variant.ok,
     );
     return true;
+  }
+
+  /** Reads a listing (or waits for the read of the same version already under way) and caches it. */
+  #readListing(
+    key: string,
+    dir: string,
+    resolved: Resolved & { ok: true },
+    version: number,
+    stale: ListingEntry | undefined,
+  ): Promise<ListingEntry> {
+    const pending = this.#reading.get(key);
+    if (pending !== undefined && pending.version === version) return pending.entry;
+    if (stale !== undefined) stale.revalidating = true;
+    const entry = readListing(dir, this.#disk)
+      .then((items) => {
+        const isRoot = resolved.segments.length === 0;
+        const fresh = new ListingEntry(
+          key,
+          items,
+          version,
+          loopNow(),
+          isRoot ? "/" : `/${resolved.segments.join("/")}/`,
+          isRoot,
+        );
+        // Unchanged since the last read: keep the pages already rendered.
+        if (stale !== undefined && fresh.sameAs(stale)) fresh.adopt(stale);
+        this.#listings.set(fresh);
+        return fresh;
+      })
+      .finally(() => {
+        if (stale !== undefined) stale.revalidating = false;
+        if (this.#reading.get(key)?.entry === entry) this.#reading.delete(key);
+      });
+    this.#reading.set(key, { version, entry });
+    return entry;
   }
 
   /**

@@ -15,6 +15,7 @@ import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
 import { type FsErrorStatus, reportFsError, sendStatus } from "./errors.ts";
 import { reportUploadsSwept } from "./events.ts";
+import { affectedListings, listingVersionKey } from "./listing-cache.ts";
 import { resolvePath } from "./resolve.ts";
 import { STALE_MARGIN_MS, UploadSweeper, uploadTempName } from "./upload-files.ts";
 
@@ -161,6 +162,7 @@ export class WriteHandler implements Handler {
       }
       if (this.#options.fsync) await syncDirectory(path.dirname(target.file));
       this.#bump(slots);
+      this.#bumpListings(target.key);
       this.#options.changed?.(target.file);
       // Answered even when the client is gone: the answer writes the audit line, and a write that
       // happened must be in the log (the order of operations that seed 000 replays).
@@ -188,6 +190,7 @@ export class WriteHandler implements Handler {
       }
       await fsp.unlink(target.file);
       this.#bump(slots);
+      this.#bumpListings(target.key);
       this.#options.changed?.(target.file);
       res.send(204, []);
     } catch (error) {
@@ -220,6 +223,16 @@ export class WriteHandler implements Handler {
 
   #bump(slots: readonly number[]): void {
     for (const slot of slots) this.#options.locks.bump(slot);
+  }
+
+  /**
+   * Voids the listings a change shows in, on every thread: its directory's (a new, resized or removed
+   * entry) and its ancestors' (a directory's time changes; --mkdir adds directories). Versions only:
+   * listings take no lock for this.
+   */
+  #bumpListings(key: string): void {
+    const locks = this.#options.locks;
+    for (const dir of affectedListings(key)) locks.bump(locks.slotOf(listingVersionKey(dir)));
   }
 
   #unlock(slots: readonly number[]): void {

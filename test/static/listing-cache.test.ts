@@ -1,0 +1,74 @@
+// Unit tests for the listing cache: representations rendered once with their own strong validators,
+// a 304 beside each 200, pages kept across an unchanged re-read, bounds, and which listings a write voids.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { ListingItem } from "../../src/static/listing.ts";
+import { affectedListings, ListingCache, ListingEntry, listingVersionKey } from "../../src/static/listing-cache.ts";
+
+const item = (name: string, size = 1): ListingItem => ({ name, directory: false, size, mtimeMs: Date.UTC(2024, 0, 1) });
+const entry = (key: string, items: ListingItem[], version = 0): ListingEntry =>
+  new ListingEntry(key, items, version, 0, key, key === "/");
+
+test("each representation is rendered once, with its own strong ETag and a matching 304", () => {
+  const e = entry("/d/", [item("a.txt")]);
+  const html = e.variant(false);
+  assert.equal(e.variant(false), html, "rendered once");
+  const json = e.variant(true);
+  assert.match(html.etag, /^"h[0-9a-z]+"$/);
+  assert.match(json.etag, /^"j[0-9a-z]+"$/);
+  assert.equal(html.ok.status, 200);
+  assert.equal(html.notModified.status, 304);
+  assert.match(html.ok.fieldBlock, /Content-Type: text\/html; charset=utf-8\r\n/);
+  assert.match(json.ok.fieldBlock, /Content-Type: application\/json; charset=utf-8\r\n/);
+  for (const v of [html, json]) {
+    assert.match(v.ok.fieldBlock, new RegExp(`ETag: ${v.etag}\r\nCache-Control: no-cache\r\nVary: Accept\r\n`));
+    assert.match(
+      v.notModified.fieldBlock,
+      new RegExp(`^ETag: ${v.etag}\r\nCache-Control: no-cache\r\nVary: Accept\r\n$`),
+    );
+  }
+  assert.match(html.ok.body.toString(), /a\.txt/);
+});
+
+test("a re-read with the same items keeps the rendered pages; a different one does not", () => {
+  const old = entry("/d/", [item("a.txt")]);
+  const page = old.variant(false);
+  const same = entry("/d/", [item("a.txt")]);
+  assert.ok(same.sameAs(old));
+  same.adopt(old);
+  assert.equal(same.variant(false), page);
+  const changed = entry("/d/", [item("a.txt", 2)]);
+  assert.equal(changed.sameAs(old), false);
+  assert.notEqual(changed.variant(false).etag, page.etag);
+});
+
+test("the cache keeps at most its count and bytes, least recently used out", () => {
+  const cache = new ListingCache(2, 1 << 20);
+  cache.set(entry("/a/", [item("1")]));
+  cache.set(entry("/b/", [item("1")]));
+  cache.get("/a/");
+  cache.set(entry("/c/", [item("1")]));
+  assert.equal(cache.size, 2);
+  assert.ok(cache.get("/a/") !== undefined && cache.get("/c/") !== undefined && cache.get("/b/") === undefined);
+
+  const small = new ListingCache(10, 50_000);
+  const big = entry(
+    "/big/",
+    Array.from({ length: 500 }, (_, i) => item(`file-${i}.txt`)),
+  );
+  small.set(big);
+  small.set(entry("/x/", [item("1")]));
+  big.variant(false); // rendering makes it grow past the bound
+  small.get("/x/");
+  small.trim();
+  assert.equal(small.get("/big/"), undefined);
+  assert.notEqual(small.get("/x/"), undefined);
+});
+
+test("a change to a file voids its directory's listing and every ancestor's", () => {
+  assert.deepEqual(affectedListings("a/b/c.txt"), ["a/b", "a", ""]);
+  assert.deepEqual(affectedListings("top.txt"), [""]);
+  assert.notEqual(listingVersionKey("a"), listingVersionKey("b"));
+  assert.notEqual(listingVersionKey("a"), "a", "never the key of the directory itself");
+});
