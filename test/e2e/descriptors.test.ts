@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import { after, before, test } from "node:test";
+import { startBackend } from "../helpers/backends.ts";
 import { parseResponses, type RawResponse } from "../helpers/raw.ts";
 import { makeSite } from "../helpers/server.ts";
 
@@ -19,13 +20,12 @@ let port = 0;
 let stderr = "";
 const site = makeSite({ "a.txt": "aaa\n", "b.txt": "bbb\n", "sub/c.txt": "ccc\n" });
 
-before(async () => {
-  if (!LINUX) return;
-  child = spawn(
-    "prlimit",
-    [`--nofile=${LIMIT}:${LIMIT}`, "--", process.execPath, CLI, "--root", site, "-t", "1", "--writable", "0"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+/** Starts the CLI with at most LIMIT descriptors; sets child, port and stderr. */
+async function startLimited(args: readonly string[]): Promise<void> {
+  stderr = "";
+  child = spawn("prlimit", [`--nofile=${LIMIT}:${LIMIT}`, "--", process.execPath, CLI, ...args, "-t", "1", "0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   let out = "";
   port = await new Promise<number>((resolve, reject) => {
@@ -36,9 +36,26 @@ before(async () => {
     });
     child.once("exit", (code) => reject(new Error(`exited ${code}: ${out}${stderr}`)));
   });
+}
+
+before(async () => {
+  if (LINUX) await startLimited(["--root", site, "--writable"]);
 });
 
 after(() => child?.kill("SIGKILL"));
+
+/** Opens idle connections until the server has no descriptor left; returns them. */
+async function exhaust(): Promise<net.Socket[]> {
+  const hogs: net.Socket[] = [];
+  for (let i = 0; i < LIMIT + 20; i++) {
+    const s = net.connect({ port, host: "127.0.0.1" });
+    s.on("error", () => undefined);
+    hogs.push(s);
+  }
+  await delay(1000);
+  assert.ok(openFds() >= LIMIT - 1, `the server is out of descriptors (${openFds()} open)`);
+  return hogs;
+}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -85,14 +102,7 @@ test("out of descriptors: 503 with Retry-After, one notice a second at most, no 
   assert.equal((await client.send("GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n")).status, 200);
 
   // Take every descriptor the server has left with idle connections (libuv closes the surplus).
-  const hogs: net.Socket[] = [];
-  for (let i = 0; i < LIMIT + 20; i++) {
-    const s = net.connect({ port, host: "127.0.0.1" });
-    s.on("error", () => undefined);
-    hogs.push(s);
-  }
-  await delay(1000);
-  assert.ok(openFds() >= LIMIT - 1, `the server is out of descriptors (${openFds()} open)`);
+  const hogs = await exhaust();
 
   const started = Date.now();
   const ticks = cpuTicks();
@@ -123,4 +133,39 @@ test("out of descriptors: 503 with Retry-After, one notice a second at most, no 
   assert.equal((await client.send("GET /sub/c.txt HTTP/1.1\r\nHost: x\r\n\r\n")).status, 200);
   fresh.socket.destroy();
   client.socket.destroy();
+});
+
+test("a proxy out of descriptors answers 503 and holds it against no upstream", {
+  skip: LINUX ? false : "needs Linux /proc and prlimit",
+  timeout: 120_000,
+}, async () => {
+  child.kill("SIGKILL");
+  const a = await startBackend("a");
+  const b = await startBackend("b");
+  try {
+    // No pooled upstream sockets: every request needs a new descriptor for its upstream.
+    await startLimited([
+      "--proxy",
+      `http://127.0.0.1:${a.port},http://127.0.0.1:${b.port}`,
+      "--upstream-keepalive",
+      "0",
+    ]);
+    const client = await keptAlive();
+    assert.equal((await client.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n")).status, 200);
+    const hogs = await exhaust();
+    const res = await client.send("GET /y HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert.equal(res.status, 503, res.rawHead);
+    assert.equal(res.headers["retry-after"], "1");
+    assert.match(res.body.toString(), /Out of file descriptors \(EMFILE\) connecting to upstream/);
+    for (const s of hogs) s.destroy();
+    await delay(500);
+    // Had the shortage counted against them, both upstreams would be out of rotation for 10 s.
+    assert.equal((await client.send("GET /z HTTP/1.1\r\nHost: x\r\n\r\n")).status, 200);
+    assert.doesNotMatch(stderr, /out of rotation/);
+    client.socket.destroy();
+  } finally {
+    child.kill("SIGKILL");
+    await a.close();
+    await b.close();
+  }
 });
