@@ -302,7 +302,7 @@ function resultsMarkdown(): string {
     "",
     "### Idle server by thread count",
     "",
-    `A fresh server, 200 requests, then 3 s alone; resident memory of the process (nginx: master and workers), median of ${idleRuns} start(s). Portico runs its TypeScript sources as \`npm start\` does.`,
+    `A fresh server, 200 requests, then 3 s alone; resident memory of the process (nginx: master and workers), median of ${idleRuns} start(s). \`portico-js\` is Portico compiled to JavaScript (as the published package runs), \`portico\` its TypeScript sources (as \`npm start\` runs them, with Node's type stripper in every thread).`,
     "",
     idleTable(idle),
     "",

@@ -172,6 +172,9 @@ export function scenarios(repo: string, hasAccessLog: boolean): Scenario[] {
       metric: "rps",
       small: false,
       variants: [
+        { id: "portico-js", kind: "portico", threads: 1, compiled: true },
+        { id: "portico-js-t2", kind: "portico", threads: 2, compiled: true },
+        { id: "portico-js-t4", kind: "portico", threads: 4, compiled: true },
         PORTICO,
         { id: "portico-t2", kind: "portico", threads: 2 },
         { id: "portico-t4", kind: "portico", threads: 4 },

@@ -4,7 +4,7 @@
 // (process and children) from /proc.
 // Not here: load generation (wrk.ts) or the scenario table (scenarios.ts).
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -13,6 +13,8 @@ import { nginxConfig } from "./nginx-conf.ts";
 export interface ServerVariant {
   /** Unique name in results ("portico", "nginx", "portico-t2", "sirv"…). */
   readonly id: string;
+  /** Portico compiled to JavaScript (as the published package runs) instead of its TypeScript sources. */
+  readonly compiled?: boolean;
   /** Which implementation: used for --servers filtering and ratios. */
   readonly kind: "portico" | "nginx" | "peer";
   readonly threads?: number;
@@ -64,13 +66,33 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Portico's sources compiled to JavaScript in the work folder (once per run), as a published package
+ * runs them: no type stripping at start-up, none of its compiler in every thread.
+ */
+export function compiledCli(env: ServerEnv): string {
+  const out = path.join(env.work, "compiled");
+  const cli = path.join(out, "src/cli.js");
+  if (fs.existsSync(cli)) return cli;
+  execFileSync(
+    path.join(env.repo, "node_modules/.bin/tsc"),
+    ["-p", env.repo, "--noEmit", "false", "--outDir", out, "--rewriteRelativeImportExtensions"],
+    { stdio: "inherit" },
+  );
+  // The compiled files find package.json (the version) and node_modules (mime-db) where the sources do.
+  fs.copyFileSync(path.join(env.repo, "package.json"), path.join(out, "package.json"));
+  fs.symlinkSync(path.join(env.repo, "node_modules"), path.join(out, "node_modules"));
+  return cli;
+}
+
 /** The command line (without taskset) for a variant. */
 export function commandFor(v: ServerVariant, env: ServerEnv, port: number): string[] {
   const bin = (p: string): string => path.join(env.repo, "node_modules", p);
   if (v.proxy === true && env.upstream === undefined) throw new Error(`${v.id} needs the proxy backend to be running`);
   switch (v.kind === "peer" ? v.id : v.kind) {
     case "portico": {
-      const args = [env.node, path.join(env.repo, "src/cli.ts"), "-t", String(v.threads ?? 1)];
+      const cli = v.compiled === true ? compiledCli(env) : path.join(env.repo, "src/cli.ts");
+      const args = [env.node, cli, "-t", String(v.threads ?? 1)];
       // The proxy keeps its default upstream pool (64 idle connections, like nginx's keepalive 64).
       args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
       args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");

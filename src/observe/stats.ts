@@ -33,13 +33,17 @@ export class StatsRecorder {
   readonly #local: Float64Array;
   readonly #published: Float64Array;
   #timer: NodeJS.Timeout | undefined;
+  /** Something was counted since the last publish: an idle thread skips the walk over every slot. */
+  #dirty = false;
   readonly #onFinish = (m: unknown): void => this.#finish(m as RequestFinishMessage);
   readonly #onOpen = (_m: unknown): void => {
     this.#local[this.#layout.connectionsTotal]!++;
     this.#local[this.#layout.connectionsActive]!++;
+    this.#dirty = true;
   };
   readonly #onClose = (_m: unknown): void => {
     this.#local[this.#layout.connectionsActive]!--;
+    this.#dirty = true;
   };
 
   constructor(shared: BigInt64Array, thread: number, layout: StatsLayout) {
@@ -55,6 +59,7 @@ export class StatsRecorder {
       this.#published[i] = v;
     }
     this.#local[layout.connectionsActive] = 0;
+    this.#dirty = true;
   }
 
   start(intervalMs = 250): void {
@@ -75,6 +80,8 @@ export class StatsRecorder {
 
   /** Writes changed counters into the shared region. */
   publish(): void {
+    if (!this.#dirty) return;
+    this.#dirty = false;
     const local = this.#local;
     const published = this.#published;
     for (let i = 0; i < local.length; i++) {
@@ -89,6 +96,7 @@ export class StatsRecorder {
   #finish(m: RequestFinishMessage): void {
     const layout = this.#layout;
     const local = this.#local;
+    this.#dirty = true;
     local[layout.requests]!++;
     local[layout.bytesOut] = local[layout.bytesOut]! + m.bodyBytes;
     const req = m.request;

@@ -14,7 +14,8 @@ import { StatsRecorder } from "../observe/stats.ts";
 import type { Config } from "../config/load.ts";
 import { buildSite, buildTcpProxy } from "../route/build.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { C_ACTIVE_CONNECTIONS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
+import { IdleTrimmer, trimMemory } from "./memory-trim.ts";
+import { C_ACTIVE_CONNECTIONS, S_CONNECTIONS_TOTAL, S_REQUESTS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
 import { isDescriptorShortage, OverloadNotices } from "./overload-notices.ts";
 import { UpstreamNotices } from "./upstream-notices.ts";
 
@@ -144,6 +145,15 @@ try {
     reusePort: data.reusePort,
   });
   send({ type: "listening", address: address.address, port: address.port });
+  // Start-up's garbage and grown heap go back to the system, and so does a burst's once it is over.
+  setImmediate(trimMemory);
+  const counters = data.index * STATS_LAYOUT.slots;
+  if (stats !== null)
+    new IdleTrimmer(() =>
+      Number(
+        Atomics.load(shared.stats, counters + S_REQUESTS) + Atomics.load(shared.stats, counters + S_CONNECTIONS_TOTAL),
+      ),
+    ).start();
 } catch (error) {
   const err = error as NodeJS.ErrnoException;
   send({ type: "listen-failed", code: err.code ?? "ERROR", message: err.message });

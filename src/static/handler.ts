@@ -4,7 +4,6 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { loopNow } from "../common/clock.ts";
 import type { LockTable } from "../common/lock-table.ts";
 import type { Handler } from "../http/handler.ts";
@@ -106,8 +105,13 @@ export class StaticHandler implements Handler {
     this.#disk = new DiskMap(fs.realpathSync(options.root), options);
     this.#cache = new FileCache(options.cacheMaxBytes);
     this.#head = { cacheControl: options.cacheControl };
+    let boundary = "";
     this.#sender = new FileSender({
-      boundary: randomBytes(12).toString("hex"),
+      // Made on the first multipart response: node:crypto is loaded (~1 MiB a thread) only if one comes.
+      get boundary(): string {
+        if (boundary === "") boundary = cryptoModule().randomBytes(12).toString("hex");
+        return boundary;
+      },
       maxRanges: MAX_RANGES,
       compress: (entry, index) =>
         ensureCompressed(
@@ -475,6 +479,10 @@ interface UriVersion {
 }
 
 const NO_VERSION: UriVersion = { slot: -1, version: 0 };
+
+function cryptoModule(): typeof import("node:crypto") {
+  return process.getBuiltinModule("node:crypto");
+}
 
 /** An entry just loaded, with the descriptor it was read through when that is still open (else -1). */
 interface Loaded {
