@@ -37,8 +37,10 @@ async function main(argv: readonly string[]): Promise<void> {
     command.kind === "tcp"
       ? `relaying TCP to ${command.config.upstreams.length} upstream(s)`
       : command.config.serveFiles
-        ? `serving ${command.config.root}${command.config.proxy.length > 0 ? " and proxying" : ""}`
-        : "proxying";
+        ? `serving ${command.config.root}${command.config.proxy.length > 0 ? " and proxying" : ""}${command.config.app !== "" ? ` and ${command.config.app}` : ""}`
+        : command.config.app !== ""
+          ? `serving ${command.config.app}${command.config.proxy.length > 0 ? " and proxying" : ""}`
+          : "proxying";
   const supervisor = new Supervisor(config, {
     banner: (urls, threads) =>
       `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,

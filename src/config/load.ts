@@ -4,6 +4,7 @@
 
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { ConfigError } from "./errors.ts";
 import { OPTIONS, type OptionSpec, optionByFlag, optionByKey, optionByShort } from "./options.ts";
 import {
@@ -62,7 +63,9 @@ export interface Config {
   readonly lengthRequiredStatus: 400 | 411;
   /** Reverse-proxy routes, longest prefix first at run time; empty = no proxy. */
   readonly proxy: readonly ProxyRoute[];
-  /** Serve files from root: always without --proxy; with it, only when --root was given. */
+  /** An app module (absolute path) whose fetch answers what files and the proxy leave; "" for none. */
+  readonly app: string;
+  /** Serve files from root: always without --proxy or --app; with them, only when --root was given. */
   readonly serveFiles: boolean;
   readonly lb: BalanceName;
   readonly hashKey: string;
@@ -351,6 +354,7 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
   }
   const threads = get<number>("threads") || Math.max(1, os.availableParallelism());
   const proxy = parseProxyRoutes(get("proxy"));
+  const app = appFile(get("app"));
   const config: Config = {
     port,
     host: get("host"),
@@ -392,7 +396,8 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     errorDetail: get("errorDetail"),
     lengthRequiredStatus: values.get("lengthRequiredStatus") === 400 ? 400 : 411,
     proxy,
-    serveFiles: proxy.length === 0 || rootGiven,
+    app,
+    serveFiles: (proxy.length === 0 && app === "") || rootGiven,
     lb: get("lb"),
     hashKey: checkHashKey(get("hashKey")),
     proxyHost: get("proxyHost"),
@@ -413,6 +418,20 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     healthFall: get("healthFall"),
   };
   return Object.freeze(config);
+}
+
+/** --app: the module's absolute path (each worker imports it), checked to be a readable file now. */
+function appFile(file: string): string {
+  if (file === "") return "";
+  const absolute = path.resolve(file);
+  try {
+    if (!fs.statSync(absolute).isFile()) throw new ConfigError(`--app: ${file} is not a file`);
+    fs.accessSync(absolute, fs.constants.R_OK);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`--app: ${file} does not exist or cannot be read`);
+  }
+  return absolute;
 }
 
 /** The PEM text of --proxy-ca (read once here, so a bad file stops the start with its name). */

@@ -105,6 +105,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "on SIGINT/SIGTERM, how long in-flight requests may finish",
   },
 
+  {
+    group: "Server",
+    key: "app",
+    flag: "app",
+    type: "string",
+    default: "",
+    meta: "FILE",
+    help: "serve a fetch-style app: FILE's default export has fetch(request, info) (TypeScript or JavaScript)",
+  },
+
   // Files
   {
     group: "Files",

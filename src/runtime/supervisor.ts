@@ -335,6 +335,8 @@ async function assertPortFree(config: Config | TcpConfig, port: number): Promise
 }
 
 function listenFailure(code: string, message: string, config: Config | TcpConfig, port: number): string {
+  // The worker could not load the --app module: its message names the file and the fault.
+  if (code === "APP_LOAD") return `cannot load the app: ${message}`;
   const where = `${config.host === "" ? "*" : config.host}:${port}`;
   if (code === "EADDRINUSE") return `port ${port} is already in use (${where})`;
   if (code === "EACCES") return `no permission to listen on ${where}`;

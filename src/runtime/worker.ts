@@ -13,6 +13,9 @@ import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
 import type { Config } from "../config/load.ts";
 import { buildSite, buildTcpProxy } from "../route/build.ts";
+import { appErrorChannel, type AppErrorMessage, describeAppError } from "../app/events.ts";
+import { loadApp } from "../app/load.ts";
+import type { App } from "../app/types.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { IdleTrimmer, trimMemory } from "./memory-trim.ts";
 import { C_ACTIVE_CONNECTIONS, S_CONNECTIONS_TOTAL, S_REQUESTS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
@@ -72,6 +75,22 @@ diagnosticsChannel.subscribe("portico:static.uploads-swept", (message) => {
 // Upstreams leaving or rejoining the rotation, and the errors behind 502/504 answers.
 new UpstreamNotices(data.index, (line) => process.stderr.write(`${line}\n`)).start();
 
+// An app that threw or rejected (its request got a 500), or a rejection nobody handled: once each, with the stack.
+diagnosticsChannel.subscribe(appErrorChannel.name, (message) => {
+  process.stderr.write(`${describeAppError(message as AppErrorMessage)}\n`);
+});
+
+/** --app: the module is imported before the site is built; a module that cannot load stops this worker's start. */
+async function loadConfiguredApp(file: string): Promise<App> {
+  try {
+    return await loadApp(file);
+  } catch (error) {
+    send({ type: "listen-failed", code: "APP_LOAD", message: (error as Error).message });
+    process.exit(1);
+  }
+}
+const app = "mode" in config || config.app === "" ? undefined : await loadConfiguredApp(config.app);
+
 let log: AccessLog | null = null;
 let stats: StatsRecorder | null = null;
 // A (re)started worker zeroes its row first: counts a crashed predecessor left there are void.
@@ -90,6 +109,7 @@ function httpServer(config: Config): HttpServer {
     version: data.version,
     ...(countRows !== undefined ? { upstreams: countRows } : {}),
     verdicts,
+    ...(app !== undefined ? { app } : {}),
   });
   const server = new HttpServer(withFaultInjection(site.handler), site.engine);
 
