@@ -117,7 +117,7 @@ const stepSeconds = selected.reduce(
     (s.kind === "memory"
       ? s.variants.length * 12
       : s.kind === "idle"
-        ? s.variants.length * idleRuns * 5
+        ? s.variants.length * idleRuns * 18
         : s.variants.length * (rounds * seconds + warmSeconds + 1)),
   0,
 );
@@ -302,7 +302,7 @@ function resultsMarkdown(): string {
     "",
     "### Idle server by thread count",
     "",
-    `A fresh server, 200 requests, then 3 s alone; resident memory of the process (nginx: master and workers), median of ${idleRuns} start(s). \`portico-js\` is Portico compiled to JavaScript (as the published package runs), \`portico\` its TypeScript sources (as \`npm start\` runs them, with Node's type stripper in every thread).`,
+    `A fresh server, 200 requests, then 15 s alone (Portico gives memory back after ~10 s of quiet); resident memory of the process (nginx: master and workers), median of ${idleRuns} start(s). \`portico-js\` is Portico compiled to JavaScript (as the published package runs), \`portico\` its TypeScript sources (as \`npm start\` runs them, with Node's type stripper in every thread).`,
     "",
     idleTable(idle),
     "",

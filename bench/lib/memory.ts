@@ -51,8 +51,9 @@ export async function measureIdleMemory(v: ServerVariant, env: ServerEnv, connec
 }
 
 /**
- * Resident memory of a fresh server at idle: started, warmed up with 200 requests, left alone for 3 s
- * (the median of `runs` fresh starts: file-backed pages make single readings wander by a few MiB).
+ * Resident memory of a fresh server at idle: started, warmed up with 200 requests, left alone for 15 s
+ * (Portico gives memory back after ~10 s of quiet; the median of `runs` fresh starts: file-backed pages
+ * make single readings wander by a few MiB).
  */
 export async function measureIdleRss(v: ServerVariant, env: ServerEnv, runs: number): Promise<number> {
   const readings: number[] = [];
@@ -60,7 +61,7 @@ export async function measureIdleRss(v: ServerVariant, env: ServerEnv, runs: num
     const server = await startServer(v, env);
     try {
       for (let i = 0; i < 200; i++) await (await fetch(`http://127.0.0.1:${server.port}/1k.txt`)).arrayBuffer();
-      await sleep(3000);
+      await sleep(15_000);
       readings.push(residentBytes(server.pid));
     } finally {
       await server.stop();

@@ -3,8 +3,9 @@
 // thread that stops allocating nothing ever makes it return them (its memory reducer only starts after
 // a full collection that an idle server never needs). V8's "last resort" collection, the one it runs
 // under memory pressure, compacts, shrinks the young generation and unmaps the pooled pages: measured,
-// 6 MiB of resident memory per worker thread (17 → 10 MiB of heap). It runs once after start-up and
-// again after each stretch of activity followed by quiet, never while requests keep coming.
+// 6 MiB of resident memory per worker thread (17 → 10 MiB of heap). It runs once start-up is done
+// (before the first connection) and after each stretch of activity, once the thread has been quiet for a
+// while: never while requests keep coming.
 
 import v8 from "node:v8";
 import vm from "node:vm";
@@ -38,13 +39,19 @@ export class IdleTrimmer {
   readonly #trim: () => void;
   readonly #checkMs: number;
   #last: number;
-  /** The counter moved since the last trim. */
-  #busy = false;
+  /** The counter moved since the last trim (or, unless trimmed before, start-up ran). */
+  #busy: boolean;
   /** Samples in a row with no movement. */
   #quiet = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(activity: () => number, trim: () => void = trimMemory, checkMs = IDLE_TRIM_AFTER_MS / 2) {
+  constructor(
+    activity: () => number,
+    trim: () => void = trimMemory,
+    checkMs = IDLE_TRIM_AFTER_MS / 2,
+    startBusy = true,
+  ) {
+    this.#busy = startBusy;
     this.#activity = activity;
     this.#trim = trim;
     this.#checkMs = checkMs;

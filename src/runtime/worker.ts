@@ -14,10 +14,8 @@ import { StatsRecorder } from "../observe/stats.ts";
 import type { Config } from "../config/load.ts";
 import { buildSite, buildTcpProxy } from "../route/build.ts";
 import { appErrorChannel, type AppErrorMessage, describeAppError } from "../app/events.ts";
-import { loadApp } from "../app/load.ts";
-import type { App } from "../app/types.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { IdleTrimmer, trimMemory } from "./memory-trim.ts";
+import { IDLE_TRIM_AFTER_MS, IdleTrimmer, trimMemory } from "./memory-trim.ts";
 import { C_ACTIVE_CONNECTIONS, S_CONNECTIONS_TOTAL, S_REQUESTS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
 import { isDescriptorShortage, OverloadNotices } from "./overload-notices.ts";
 import { UpstreamNotices } from "./upstream-notices.ts";
@@ -80,16 +78,20 @@ diagnosticsChannel.subscribe(appErrorChannel.name, (message) => {
   process.stderr.write(`${describeAppError(message as AppErrorMessage)}\n`);
 });
 
-/** --app: the module is imported before the site is built; a module that cannot load stops this worker's start. */
-async function loadConfiguredApp(file: string): Promise<App> {
+/**
+ * --app: the module is imported before the site is built; a module that cannot load stops this
+ * worker's start. The app code itself loads only then (its fetch classes bring undici: 2.3 MiB a thread).
+ */
+async function loadConfiguredApp(config: Config): Promise<Handler> {
   try {
-    return await loadApp(file);
+    const [{ loadApp }, { AppHandler }] = await Promise.all([import("../app/load.ts"), import("../app/handler.ts")]);
+    return new AppHandler({ app: await loadApp(config.app), tls: false, errorDetail: config.errorDetail });
   } catch (error) {
     send({ type: "listen-failed", code: "APP_LOAD", message: (error as Error).message });
     process.exit(1);
   }
 }
-const app = "mode" in config || config.app === "" ? undefined : await loadConfiguredApp(config.app);
+const app = "mode" in config || config.app === "" ? undefined : await loadConfiguredApp(config);
 
 let log: AccessLog | null = null;
 let stats: StatsRecorder | null = null;
@@ -158,6 +160,10 @@ port.on("message", (message: SupervisorMessage) => {
   }
 });
 
+// What loading and building grew goes back to the system before the first connection can come: a
+// collection now delays nobody (one after listening blocked the first requests for tens of ms).
+trimMemory();
+
 try {
   const address = await server.listen({
     port: data.port,
@@ -165,15 +171,20 @@ try {
     reusePort: data.reusePort,
   });
   send({ type: "listening", address: address.address, port: address.port });
-  // Start-up's garbage and grown heap go back to the system, and so does a burst's once it is over.
-  setImmediate(trimMemory);
+  // A burst's garbage goes back once the thread is quiet again: never while requests keep coming.
   const counters = data.index * STATS_LAYOUT.slots;
-  if (stats !== null)
-    new IdleTrimmer(() =>
-      Number(
-        Atomics.load(shared.stats, counters + S_REQUESTS) + Atomics.load(shared.stats, counters + S_CONNECTIONS_TOTAL),
-      ),
-    ).start();
+  new IdleTrimmer(
+    () =>
+      stats === null
+        ? 0
+        : Number(
+            Atomics.load(shared.stats, counters + S_REQUESTS) +
+              Atomics.load(shared.stats, counters + S_CONNECTIONS_TOTAL),
+          ),
+    trimMemory,
+    IDLE_TRIM_AFTER_MS / 2,
+    false,
+  ).start();
 } catch (error) {
   const err = error as NodeJS.ErrnoException;
   send({ type: "listen-failed", code: err.code ?? "ERROR", message: err.message });
