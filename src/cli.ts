@@ -42,8 +42,9 @@ async function main(argv: readonly string[]): Promise<void> {
           ? `serving ${command.config.app}${command.config.proxy.length > 0 ? " and proxying" : ""}`
           : "proxying";
   const supervisor = new Supervisor(config, {
-    banner: (urls, threads) =>
-      `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
+    banner: (urls, threads, transport) =>
+      `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"}` +
+      `${transport === "" ? "" : `, transport ${transport}`})`,
     notice: (line) => process.stdout.write(`${line}\n`),
     version: VERSION,
     reload: () => {

@@ -225,6 +225,27 @@ export function checkTargets(
     "≥ 5×",
     (v) => v >= 5,
   );
+  // The node:net fallback (--transport net) against the libuv handles: the price of running without
+  // Node's internal bindings.
+  for (const [name, handles, net] of [
+    ["small-50", "portico", "portico-net"],
+    ["proxy", "portico-proxy", "portico-proxy-net"],
+  ] as const) {
+    const a = cell(name, handles);
+    const b = cell(name, net);
+    add(
+      `Portico on node:net / on libuv handles, ${name} (information)`,
+      a !== undefined && b !== undefined ? b.rps / a.rps : Number.NaN,
+      "—",
+      () => true,
+    );
+    add(
+      `  same, by CPU per request (information)`,
+      a !== undefined && b !== undefined ? a.cpuUs / b.cpuUs : Number.NaN,
+      "—",
+      () => true,
+    );
+  }
   const t1 = cell("threads", "portico");
   const t2 = cell("threads", "portico-t2");
   add(

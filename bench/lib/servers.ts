@@ -30,6 +30,8 @@ export interface ServerVariant {
   readonly forwarding?: boolean;
   /** Serves bench/servers/techempower-app.ts (Portico --app), or is one of the app peers. */
   readonly app?: boolean;
+  /** Portico on its node:net transport (--transport net) instead of the libuv handles. */
+  readonly transport?: "net";
 }
 
 export interface ServerEnv {
@@ -69,19 +71,20 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Portico's sources compiled to JavaScript in the work folder (once per run), as a published package
- * runs them: no type stripping at start-up, none of its compiler in every thread.
+ * Portico built as the npm package is (tsconfig.build.json, into the work folder once per run) and
+ * started through its installed command: no type stripping at start-up, none of its compiler in every
+ * thread.
  */
 export function compiledCli(env: ServerEnv): string {
   const out = path.join(env.work, "compiled");
-  const cli = path.join(out, "src/cli.js");
+  const cli = path.join(out, "dist/bin/portico.js");
   if (fs.existsSync(cli)) return cli;
   execFileSync(
     path.join(env.repo, "node_modules/.bin/tsc"),
-    ["-p", env.repo, "--noEmit", "false", "--outDir", out, "--rewriteRelativeImportExtensions"],
+    ["-p", path.join(env.repo, "tsconfig.build.json"), "--outDir", path.join(out, "dist")],
     { stdio: "inherit" },
   );
-  // The compiled files find package.json (the version) and node_modules (mime-db) where the sources do.
+  // The built files find package.json (the version) and node_modules (mime-db) where a package has them.
   fs.copyFileSync(path.join(env.repo, "package.json"), path.join(out, "package.json"));
   fs.symlinkSync(path.join(env.repo, "node_modules"), path.join(out, "node_modules"));
   return cli;
@@ -99,6 +102,7 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
       if (v.app === true) args.push("--app", path.join(env.repo, "bench/servers/techempower-app.ts"));
       else args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
       args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");
+      if (v.transport !== undefined) args.push("--transport", v.transport);
       // --quiet turns the per-request log off; the logging variant writes it to a file instead.
       if (v.accessLog === true) args.push("--access-log", path.join(env.work, `${v.id}-${port}.log`));
       else args.push("--quiet");

@@ -27,6 +27,8 @@ export interface Config {
   readonly root: string;
   readonly quiet: boolean;
   readonly shutdownGraceMs: number;
+  /** How connections are driven (http/transport.ts); "auto" also heeds PORTICO_TRANSPORT. */
+  readonly transport: "auto" | "uv" | "net";
   readonly index: readonly string[];
   readonly dotfiles: "deny" | "allow";
   readonly followSymlinks: boolean;
@@ -362,6 +364,7 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     root,
     quiet: get("quiet"),
     shutdownGraceMs: get("shutdownGraceMs"),
+    transport: get("transport"),
     index: get("index"),
     dotfiles: get("dotfiles"),
     followSymlinks: get("followSymlinks"),

@@ -104,6 +104,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     meta: "TIME",
     help: "on SIGINT/SIGTERM, how long in-flight requests may finish",
   },
+  {
+    group: "Server",
+    key: "transport",
+    flag: "transport",
+    type: "choice",
+    choices: ["auto", "uv", "net"],
+    default: "auto",
+    meta: "auto|uv|net",
+    help: "connections on libuv handles (uv), on node:net (net), or uv where it can run (auto)",
+  },
 
   {
     group: "Server",

@@ -23,7 +23,7 @@ import {
   responseBodyKind,
   scanResponseHead,
 } from "../http/parse-response.ts";
-import { Transport, type TransportOwner } from "../http/transport.ts";
+import { connectTransport, type TransportOwner } from "../http/transport.ts";
 import {
   FAIL_CONNECT,
   FAIL_LOCAL,
@@ -131,7 +131,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     this.#timeouts = timeouts;
     this.#socket =
       upstream.tls === null
-        ? Transport.connect(upstream.host, upstream.port, this)
+        ? connectTransport(upstream.host, upstream.port, this)
         : TlsTransport.connect(upstream.host, upstream.port, upstream.tls, this);
     this.deadline = loopNow() + timeouts.connectMs;
     sweeper.add(this);

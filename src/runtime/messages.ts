@@ -1,6 +1,7 @@
 // The typed messages between the supervisor (main thread) and worker threads over postMessage.
 
 import type { Config, TcpConfig } from "../config/load.ts";
+import type { TransportKind } from "../http/transport.ts";
 import type { SharedBuffers } from "./shared-memory.ts";
 
 export interface WorkerData {
@@ -20,6 +21,8 @@ export interface WorkerData {
   readonly verdicts: SharedArrayBuffer;
   readonly version: string;
   readonly startedAt: number;
+  /** The transport the supervisor chose for this configuration (the same in every worker). */
+  readonly transport: TransportKind;
 }
 
 /** Worker → supervisor. */

@@ -4,15 +4,16 @@
 // It serves nothing itself and holds no request state.
 
 import { Worker } from "node:worker_threads";
+import { siblingModule } from "../common/module-url.ts";
 import type { Config, TcpConfig } from "../config/load.ts";
-import { Listener } from "../http/listener.ts";
+import { TransportError } from "../http/errors.ts";
+import { openListener, selectTransport, type TransportChoice } from "../http/transport.ts";
 import { STALE_MARGIN_MS, UploadSweeper } from "../static/upload-files.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { trimMemory } from "./memory-trim.ts";
 import { MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
 
-// The worker entry beside this file: worker.ts in the sources, worker.js in a compiled build.
-const WORKER_URL = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url);
+const WORKER_URL = siblingModule("worker", import.meta.url);
 const RESTART_MIN_MS = 100;
 /**
  * A worker's young generation (V8 sizes it as 3 semi-spaces): 12 MiB = 4 MiB semi-spaces. V8's
@@ -28,8 +29,11 @@ const RESTART_MAX_MS = 5000;
 const STABLE_AFTER_MS = 10_000;
 
 export interface StartOptions {
-  /** Writes the one-line banner (stdout); null prints nothing. */
-  readonly banner: ((urls: string[], threads: number) => string) | null;
+  /**
+   * Writes the one-line banner (stdout); null prints nothing. `transport` names how connections are
+   * driven ("uv", or "net" and why when auto fell back); "" for `portico tcp`, always on node:net.
+   */
+  readonly banner: ((urls: string[], threads: number, transport: string) => string) | null;
   /** Where notices go (restarts, warnings). */
   readonly notice: (line: string) => void;
   readonly version: string;
@@ -57,6 +61,8 @@ export class Supervisor {
   #port = 0;
   #reusePort = true;
   #draining = false;
+  /** This configuration's transport, chosen here once (at start) so every worker runs the same one. */
+  #transport: TransportChoice = { kind: "net", reason: "" };
   readonly shared = SharedState.create();
   readonly #startedAt = Date.now();
   /** Thread ids of running workers: a temporary upload file of any other thread of ours is abandoned. */
@@ -71,6 +77,7 @@ export class Supervisor {
 
   /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
   async start(): Promise<void> {
+    this.#transport = chooseTransport(this.#config);
     let threads = this.#config.threads;
     if (process.platform !== "linux" && threads > 1) {
       this.#options.notice(
@@ -90,7 +97,9 @@ export class Supervisor {
     for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#port));
     await Promise.all(rest);
     if (this.#options.banner !== null) {
-      process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads)}\n`);
+      const { kind, reason } = this.#transport;
+      const transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads, transport)}\n`);
     }
     process.on("SIGINT", () => void this.shutdown());
     process.on("SIGTERM", () => void this.shutdown());
@@ -154,6 +163,7 @@ export class Supervisor {
       shared: this.shared.buffers,
       version: this.#options.version,
       startedAt: this.#startedAt,
+      transport: this.#transport.kind,
     };
     const worker = new Worker(WORKER_URL, {
       workerData: data,
@@ -258,9 +268,17 @@ export class Supervisor {
     if (next.port !== this.#config.port && next.port !== this.#port) {
       this.#options.notice(`portico: reload keeps listening on port ${this.#port}; a new port needs a restart`);
     }
+    let transport: TransportChoice;
+    try {
+      transport = chooseTransport(next);
+    } catch (error) {
+      this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+      return;
+    }
     this.#reloading = true;
-    const previous = { config: this.#config, slots: this.#slots, verdicts: this.#verdicts };
+    const previous = { config: this.#config, slots: this.#slots, verdicts: this.#verdicts, transport: this.#transport };
     this.#config = next;
+    this.#transport = transport;
     // The old workers keep probing their upstreams until they drain: the new ones judge their own.
     this.#verdicts = newVerdicts();
     this.#slots = [];
@@ -275,6 +293,7 @@ export class Supervisor {
       this.#config = previous.config;
       this.#slots = previous.slots;
       this.#verdicts = previous.verdicts;
+      this.#transport = previous.transport;
       this.#reloading = false;
       this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
@@ -298,7 +317,18 @@ export class Supervisor {
 
   /** Drains all workers (stop accepting, finish in-flight within the grace period) and exits 0. */
   async shutdown(): Promise<never> {
+    // A second signal while draining: exit at once.
     if (this.#draining) process.exit(0);
+    await this.drain();
+    process.exit(0);
+  }
+
+  /**
+   * Stops every worker as a shutdown does (stop accepting, let in-flight responses finish within the
+   * grace period) and resolves once they are gone; one still there 2 s after the grace period is
+   * terminated. Nothing is restarted afterwards.
+   */
+  async drain(): Promise<void> {
     this.#draining = true;
     const graceMs = this.#config.shutdownGraceMs;
     const message: SupervisorMessage = { type: "drain", graceMs };
@@ -311,20 +341,35 @@ export class Supervisor {
           worker.postMessage(message);
         }),
     );
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs + 2000).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs + 2000).unref();
+    });
     await Promise.race([Promise.all(exits), deadline]);
-    process.exit(0);
+    clearTimeout(timer);
+    await Promise.all(this.#slots.map((slot) => slot.worker?.terminate()));
   }
 }
 
 /**
+ * The transport for a configuration's workers, decided in this thread (whose Node and flags the
+ * workers share). Throws with a one-line reason when an explicit "uv" cannot run or PORTICO_TRANSPORT
+ * is not understood. `portico tcp` relays through node:net sockets whatever is chosen.
+ */
+function chooseTransport(config: Config | TcpConfig): TransportChoice {
+  const choice = selectTransport("mode" in config ? "net" : config.transport);
+  if (choice instanceof TransportError) throw new Error(choice.message);
+  return choice;
+}
+
+/**
  * Binds host:port alone (no SO_REUSEPORT) and lets go at once; rejects as a listen failure would. On
- * the engine's own listener: net.Server's listen would load the cluster module (and child_process,
- * dgram) into this thread just for this.
+ * the transport chosen for this thread: with the handles, net.Server's listen would load the cluster
+ * module (and child_process, dgram) into this thread just for this.
  */
 async function assertPortFree(config: Config | TcpConfig, port: number): Promise<void> {
   try {
-    const probe = await Listener.open({ port, host: config.host === "" ? undefined : config.host }, (transport) =>
+    const probe = await openListener({ port, host: config.host === "" ? undefined : config.host }, (transport) =>
       transport.destroy(),
     );
     probe.close();

@@ -8,7 +8,9 @@ import { LockTable } from "../common/lock-table.ts";
 import { connectionCloseChannel } from "../http/events.ts";
 import type { Handler } from "../http/handler.ts";
 import { refuseConnection } from "../http/overload.ts";
+import { TransportError } from "../http/errors.ts";
 import { HttpServer } from "../http/server.ts";
+import { selectTransport } from "../http/transport.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
 import type { Config } from "../config/load.ts";
@@ -24,6 +26,9 @@ const data = workerData as WorkerData;
 const port = parentPort!;
 const config = data.config;
 const shared = new SharedState(data.shared);
+// The supervisor chose it under the same Node and flags, so it runs here too; were this thread to
+// refuse the bindings all the same, node:net serves rather than nothing.
+if (selectTransport(data.transport) instanceof TransportError) selectTransport("net");
 
 /**
  * Test aid for the supervisor's crash recovery: with PORTICO_FAULT_CRASH_PATH set, a request for that

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
 import { test } from "node:test";
-import { get } from "../helpers/backends.ts";
+import { clientGet } from "../helpers/backends.ts";
 import { FAULT_KINDS, type FaultKind, type FaultUpstream, startFaultUpstream } from "../helpers/fault-upstream.ts";
 import { startServer } from "../helpers/server.ts";
 
@@ -48,7 +48,7 @@ async function throughFaults(
       Array.from({ length: 4 }, async () => {
         while (next < count) {
           const i = next++;
-          const res = await get(proxy.port, `/r/${i}`, {}, agent).catch(() => ({ status: 0 }));
+          const res = await clientGet(proxy.port, `/r/${i}`, {}, agent).catch(() => ({ status: 0 }));
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         }
       }),
