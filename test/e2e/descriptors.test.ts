@@ -52,8 +52,12 @@ async function exhaust(): Promise<net.Socket[]> {
     s.on("error", () => undefined);
     hogs.push(s);
   }
-  await delay(1000);
-  assert.ok(openFds() >= LIMIT - 1, `the server is out of descriptors (${openFds()} open)`);
+  // Wait until every descriptor is taken: on a loaded machine the server may still be accepting,
+  // and a descriptor left free would let a request through.
+  const deadline = Date.now() + 30_000;
+  while (openFds() < LIMIT && Date.now() < deadline) await delay(50);
+  await delay(200);
+  assert.ok(openFds() >= LIMIT, `the server is out of descriptors (${openFds()} open)`);
   return hogs;
 }
 
