@@ -1,6 +1,6 @@
 // The static file handler, a thin orchestrator: method rules, then "pick the entry (from memory when
 // fresh, else from disk) and send it", then the directory cases (redirect, listing, 403), SPA fallback
-// and error pages. Paths: resolve.ts; disk: lookup.ts; bytes and filters: send-file.ts; listings: listing.ts.
+// and error pages. Paths: resolve.ts; disk: lookup.ts; bytes and filters: send-file.ts; listings: listing-store.ts.
 
 import fs from "node:fs";
 import path from "node:path";
@@ -16,9 +16,8 @@ import { NOT_FOUND_PLAIN, reportFsError, sendStatus } from "./errors.ts";
 import { reportStaticError } from "./events.ts";
 import { FileCache } from "./file-cache.ts";
 import { FileEntry, type FileStat, type HeadOptions, type SiblingData, signatureOf } from "./file-entry.ts";
-import { matchesEtagList } from "../http/filters/conditional.ts";
-import { readListing } from "./listing.ts";
-import { ListingCache, ListingEntry, listingVersionKey } from "./listing-cache.ts";
+import { listingVersionKey } from "./listing-cache.ts";
+import { ListingStore } from "./listing-store.ts";
 import { DiskMap, type Lookup, openFile, readOpenFile, readWhole } from "./lookup.ts";
 import { mimeTypeOf } from "./mime.ts";
 import { acceptsHtml, prefersJson } from "./negotiate.ts";
@@ -93,9 +92,7 @@ export class StaticHandler implements Handler {
   readonly #locks: LockTable | null;
   readonly #allow: string;
   readonly #missing = new Map<string, RecentMiss>();
-  readonly #listings = new ListingCache();
-  /** Listings being read, by request path, with the listing version they started at. */
-  readonly #reading = new Map<string, { readonly version: number; readonly entry: Promise<ListingEntry> }>();
+  readonly #listings: ListingStore;
   #notFoundPage: { readonly entry: FileEntry; readonly response: PreparedResponse } | null = null;
 
   constructor(options: StaticOptions) {
@@ -104,12 +101,13 @@ export class StaticHandler implements Handler {
     this.#allow = options.locks === undefined ? ALLOW : ALLOW_WRITABLE;
     this.#disk = new DiskMap(fs.realpathSync(options.root), options);
     this.#cache = new FileCache(options.cacheMaxBytes);
+    this.#listings = new ListingStore(this.#disk, options.revalidateMs);
     this.#head = { cacheControl: options.cacheControl };
     let boundary = "";
     this.#sender = new FileSender({
       // Made on the first multipart response: node:crypto is loaded (~1 MiB a thread) only if one comes.
       get boundary(): string {
-        if (boundary === "") boundary = cryptoModule().randomBytes(12).toString("hex");
+        if (boundary === "") boundary = process.getBuiltinModule("node:crypto").randomBytes(12).toString("hex");
         return boundary;
       },
       maxRanges: MAX_RANGES,
@@ -345,66 +343,26 @@ export class StaticHandler implements Handler {
     return true;
   }
 
-  /**
-   * A directory listing: from memory while fresh (or while another request reads the directory
-   * again), else read — once for all requests that want the same listing meanwhile.
-   */
+  /** A directory listing, from memory while fresh (listing-store.ts), with its ETag and 304. */
   async #sendListing(req: Request, res: Response, dir: string, resolved: Resolved & { ok: true }): Promise<boolean> {
-    const key = req.path;
     const locks = this.#locks;
     const version = locks === null ? 0 : locks.version(locks.slotOf(listingVersionKey(resolved.relative)));
-    let entry = this.#listings.get(key);
-    const current = entry !== undefined && entry.version === version;
-    if (!current || (loopNow() - entry!.checkedAt >= this.#options.revalidateMs && !entry!.revalidating)) {
+    const isRoot = resolved.segments.length === 0;
+    let entry = this.#listings.current(
+      { key: req.path, dir, displayPath: isRoot ? "/" : `/${resolved.segments.join("/")}/`, isRoot },
+      version,
+    );
+    if (entry instanceof Promise) {
       try {
-        entry = await this.#readListing(key, dir, resolved, version, current ? entry : undefined);
+        entry = await entry;
       } catch (error) {
         return this.#sendError(req, res, reportFsError(req.path, error));
       }
     }
-    const variant = entry!.variant(prefersJson(req.get(F_ACCEPT)));
+    res.sendPrepared(entry.response(prefersJson(req.get(F_ACCEPT)), req.get(F_IF_NONE_MATCH)));
+    // The first use of a representation renders it: the cache may now be over its bounds.
     this.#listings.trim();
-    const ifNoneMatch = req.get(F_IF_NONE_MATCH);
-    // RFC 9110 §13.1.2: If-None-Match compares weakly; a match is a 304 for GET and HEAD.
-    res.sendPrepared(
-      ifNoneMatch !== undefined && matchesEtagList(ifNoneMatch, variant.etag, true) ? variant.notModified : variant.ok,
-    );
     return true;
-  }
-
-  /** Reads a listing (or waits for the read of the same version already under way) and caches it. */
-  #readListing(
-    key: string,
-    dir: string,
-    resolved: Resolved & { ok: true },
-    version: number,
-    stale: ListingEntry | undefined,
-  ): Promise<ListingEntry> {
-    const pending = this.#reading.get(key);
-    if (pending !== undefined && pending.version === version) return pending.entry;
-    if (stale !== undefined) stale.revalidating = true;
-    const entry = readListing(dir, this.#disk)
-      .then((items) => {
-        const isRoot = resolved.segments.length === 0;
-        const fresh = new ListingEntry(
-          key,
-          items,
-          version,
-          loopNow(),
-          isRoot ? "/" : `/${resolved.segments.join("/")}/`,
-          isRoot,
-        );
-        // Unchanged since the last read: keep the pages already rendered.
-        if (stale !== undefined && fresh.sameAs(stale)) fresh.adopt(stale);
-        this.#listings.set(fresh);
-        return fresh;
-      })
-      .finally(() => {
-        if (stale !== undefined) stale.revalidating = false;
-        if (this.#reading.get(key)?.entry === entry) this.#reading.delete(key);
-      });
-    this.#reading.set(key, { version, entry });
-    return entry;
   }
 
   /**
@@ -479,10 +437,6 @@ interface UriVersion {
 }
 
 const NO_VERSION: UriVersion = { slot: -1, version: 0 };
-
-function cryptoModule(): typeof import("node:crypto") {
-  return process.getBuiltinModule("node:crypto");
-}
 
 /** An entry just loaded, with the descriptor it was read through when that is still open (else -1). */
 interface Loaded {

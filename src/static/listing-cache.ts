@@ -4,9 +4,10 @@
 // file, a listing is trusted for `--cache-revalidate`, then read again (requests meanwhile are answered
 // from memory); a write through Portico on any thread bumps the directory's listing version, which
 // voids it at once. Bounded by count and bytes, least recently used first out.
-// Not here: reading (listing.ts), choosing the representation and sending (handler.ts).
+// Not here: reading (listing.ts), when to read again (listing-store.ts), sending (handler.ts).
 
 import { Buffer } from "node:buffer";
+import { matchesEtagList } from "../http/filters/conditional.ts";
 import { PreparedResponse } from "../http/response.ts";
 import { type ListingItem, listingTag, renderListingHtml, renderListingJson } from "./listing.ts";
 
@@ -91,6 +92,17 @@ export class ListingEntry {
   /** Memory held: items and rendered bodies (each body counts once; the prepared bytes track it). */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /**
+   * The prepared answer for a GET or HEAD of the HTML or JSON representation: 304 when If-None-Match
+   * matches its ETag (RFC 9110 §13.1.2, weak comparison), else 200.
+   */
+  response(json: boolean, ifNoneMatch: string | undefined): PreparedResponse {
+    const variant = this.variant(json);
+    return ifNoneMatch !== undefined && matchesEtagList(ifNoneMatch, variant.etag, true)
+      ? variant.notModified
+      : variant.ok;
   }
 
   /** The HTML or JSON representation, rendered on first use. */

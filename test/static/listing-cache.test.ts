@@ -74,3 +74,14 @@ test("a change to a file voids its directory's listing and every ancestor's", ()
   assert.notEqual(listingVersionKey("a"), listingVersionKey("b"));
   assert.notEqual(listingVersionKey("a"), "a", "never the key of the directory itself");
 });
+
+test("a GET whose If-None-Match holds the representation's ETag gets its 304, any other the 200", () => {
+  const e = entry("/d/", [item("a.txt")]);
+  const html = e.variant(false);
+  const json = e.variant(true);
+  assert.equal(e.response(false, undefined), html.ok);
+  assert.equal(e.response(false, html.etag), html.notModified);
+  assert.equal(e.response(false, `"other", W/${html.etag}`), html.notModified, "weak comparison");
+  assert.equal(e.response(false, "*"), html.notModified);
+  assert.equal(e.response(true, html.etag), json.ok, "the HTML tag does not match the JSON page");
+});
