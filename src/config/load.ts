@@ -90,6 +90,23 @@ export interface Config {
   readonly healthStatus: readonly number[];
   readonly healthRise: number;
   readonly healthFall: number;
+  /** --cert/--key pairs, in the order given (the first is served when SNI matches nothing). */
+  readonly certFiles: readonly { readonly cert: string; readonly key: string }[];
+  /** Plain HTTP listener that redirects to HTTPS and answers ACME HTTP-01; -1 for none. */
+  readonly httpPort: number;
+  /** Get certificates from an ACME CA (--acme). */
+  readonly acme: boolean;
+  /** The site's host names: certified by ACME, or named in the local CA's certificate. */
+  readonly domains: readonly string[];
+  readonly acmeCa: string;
+  readonly acmeEmail: string;
+  /** Extra roots (PEM text) trusted for the ACME CA's HTTPS; "" for Node's bundled roots alone. */
+  readonly acmeCaRoot: string;
+  /** Local CA certificates (--tls internal). */
+  readonly tlsInternal: boolean;
+  readonly dataDir: string;
+  /** Whether the main port speaks TLS (certificate files, ACME or the local CA). */
+  readonly https: boolean;
 }
 
 /** `portico tcp`: an L4 proxy; shares the runtime fields (port, host, threads…) with Config. */
@@ -419,8 +436,81 @@ function finish(values: Map<string, unknown>, port: number, rootGiven: boolean):
     healthStatus: parseHealthStatus(get("healthStatus")),
     healthRise: get("healthRise"),
     healthFall: get("healthFall"),
+    ...tlsSettings(values),
   };
   return Object.freeze(config);
+}
+
+/** The HTTPS fields of Config: flags checked against each other (certificate files are read by runtime/). */
+function tlsSettings(
+  values: Map<string, unknown>,
+): Pick<
+  Config,
+  | "certFiles"
+  | "httpPort"
+  | "acme"
+  | "domains"
+  | "acmeCa"
+  | "acmeEmail"
+  | "acmeCaRoot"
+  | "tlsInternal"
+  | "dataDir"
+  | "https"
+> {
+  const certs = values.get("cert") as string[];
+  const keys = values.get("key") as string[];
+  if (certs.length !== keys.length)
+    throw new ConfigError(`--cert and --key come in pairs (${certs.length} --cert, ${keys.length} --key)`);
+  const acme = values.get("acme") === true;
+  const domains = (values.get("domain") as string[]).map((d) => d.toLowerCase());
+  if (acme && domains.length === 0) throw new ConfigError("--acme needs --domain NAMES (the host names to certify)");
+  const internal = values.get("tls") === "internal";
+  if (!acme && !internal && domains.length > 0) throw new ConfigError("--domain applies with --acme or --tls internal");
+  for (const d of domains) {
+    if (!/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(d))
+      throw new ConfigError(`--domain: ${JSON.stringify(d)} is not a host name`);
+    if (d.startsWith("*."))
+      throw new ConfigError(`--domain: ${d}: wildcard names need the DNS-01 challenge, which Portico does not do`);
+  }
+  if (internal && acme) throw new ConfigError("--tls internal and --acme exclude each other");
+  const ca = values.get("acmeCa") as string;
+  if (acme && !/^https:\/\/[^\s]+$/.test(ca))
+    throw new ConfigError(`--acme-ca: expected an https:// URL, got ${JSON.stringify(ca)}`);
+  const rootFile = values.get("acmeCaRoot") as string;
+  let root = "";
+  if (rootFile !== "") {
+    try {
+      root = fs.readFileSync(rootFile, "utf8");
+    } catch {
+      throw new ConfigError(`--acme-ca-root: ${rootFile} does not exist or cannot be read`);
+    }
+    if (!root.includes("-----BEGIN CERTIFICATE-----"))
+      throw new ConfigError(`--acme-ca-root: ${rootFile} holds no PEM certificate`);
+  }
+  const https = certs.length > 0 || acme || internal;
+  const httpPort = values.get("httpPort") as number;
+  if (httpPort >= 0 && !https)
+    throw new ConfigError("--http-port redirects to HTTPS: give --cert/--key, --acme or --tls internal");
+  return {
+    certFiles: certs.map((cert, i) => ({ cert, key: keys[i]! })),
+    httpPort,
+    acme,
+    domains,
+    acmeCa: ca,
+    acmeEmail: values.get("acmeEmail") as string,
+    acmeCaRoot: root,
+    tlsInternal: internal,
+    dataDir: dataDirectory(values.get("dataDir") as string),
+    https,
+  };
+}
+
+/** --data-dir, else $XDG_DATA_HOME/portico, else ~/.local/share/portico (XDG Base Directory). */
+export function dataDirectory(given: string): string {
+  if (given !== "") return given;
+  const xdg = process.env.XDG_DATA_HOME;
+  if (xdg?.startsWith("/")) return `${xdg}/portico`;
+  return `${os.homedir()}/.local/share/portico`;
 }
 
 /** --app: the module's absolute path (each worker imports it), checked to be a readable file now. */
@@ -517,6 +607,7 @@ export function usage(): string {
   const lines = [
     "Usage: portico [options] [port]",
     "       portico tcp --listen [HOST:]PORT --upstream HOST:PORT[,...] [options]",
+    "       portico trust [--data-dir DIR]   (how to trust the --tls internal CA; changes nothing)",
     "",
     "Serves a directory over HTTP/1.1 (port defaults to 8080), reverse-proxies with --proxy,",
     "or relays TCP streams with `portico tcp`.",

@@ -1,6 +1,7 @@
 // The listening side of the handle transport: binds a TCP handle (IPv6 with IPv4 fallback, names
 // looked up first, SO_REUSEPORT for several threads on one port), listens, and turns each accepted
-// handle into a UvTransport. Not here: the net.Server equivalent (net-listener.ts).
+// handle into a UvTransport, or, on a TLS listener, greets it as TLS first (uv-tls-accept.ts).
+// Not here: the net.Server equivalent (net-listener.ts).
 
 import dns from "node:dns/promises";
 import net from "node:net";
@@ -8,7 +9,17 @@ import { getSystemErrorName } from "node:util";
 import { type AcceptErrorMessage, acceptErrorChannel } from "./events.ts";
 import type { BoundAddress, Listener, ListenerOptions, Transport } from "./transport.ts";
 import { type PeerInfo, type TcpHandle, tcpWrap } from "./uv-binding.ts";
+import { acceptUvTls } from "./uv-tls-accept.ts";
 import { UvTransport } from "./uv-transport.ts";
+
+/**
+ * A failed accept: out of descriptors, libuv accepts and closes the waiting connections on a descriptor
+ * it keeps in reserve (so the listener neither spins nor stops), then goes on. Published for the notices.
+ */
+function acceptFailed(status: number): void {
+  if (status !== 0 && acceptErrorChannel.hasSubscribers)
+    acceptErrorChannel.publish({ code: getSystemErrorName(status) } satisfies AcceptErrorMessage);
+}
 
 /** An error from a handle call, shaped like Node's own (code "EADDRINUSE", syscall "listen"). */
 function handleError(err: number, syscall: string, address: string, port: number): NodeJS.ErrnoException {
@@ -48,16 +59,18 @@ export async function listenUv(options: ListenerOptions, accept: (transport: Tra
     handle.close();
     throw handleError(err, "listen", address, options.port);
   }
-  handle.onconnection = (status, client) => {
-    // A failed accept: out of descriptors, libuv accepts and closes the waiting connections on a
-    // descriptor it keeps in reserve (so the listener neither spins nor stops), then goes on.
-    if (status !== 0 || client === undefined) {
-      if (status !== 0 && acceptErrorChannel.hasSubscribers)
-        acceptErrorChannel.publish({ code: getSystemErrorName(status) } satisfies AcceptErrorMessage);
-      return;
-    }
-    accept(new UvTransport(client));
-  };
+  const tls = options.tls;
+  handle.onconnection =
+    tls === undefined
+      ? (status, client) => {
+          if (status !== 0 || client === undefined) return acceptFailed(status);
+          accept(new UvTransport(client));
+        }
+      : (status, client) => {
+          if (status !== 0 || client === undefined) return acceptFailed(status);
+          if (tls.acceptor.arrived()) acceptUvTls(client, tls);
+          else client.close();
+        };
   return new UvListener(handle);
 }
 

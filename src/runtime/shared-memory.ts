@@ -1,10 +1,12 @@
 // The one layout of everything threads share, in SharedArrayBuffers touched only through Atomics:
 // connection counters (exact, for load shedding), per-thread statistics (each thread writes only its
 // own region), the per-URI lock and version tables (coherent writes), and upstream load counters
-// (least-connections balancing: one row per live worker, see proxy/balance/active-counts.ts).
+// (least-connections balancing: one row per live worker, see proxy/balance/active-counts.ts), and the
+// TLS session ticket key ring (tls/ticket-keys.ts lays out its inside; the supervisor rotates it).
 // Created by the supervisor, handed to workers in workerData.
 
 import type { CountRows } from "../proxy/balance/active-counts.ts";
+import { TICKET_RING_BYTES } from "../tls/ticket-keys.ts";
 
 export const MAX_THREADS = 256;
 /** Lock/version slots; URIs hash onto them. Large so that different URIs practically never share one. */
@@ -56,6 +58,8 @@ export interface SharedBuffers {
   readonly versions: SharedArrayBuffer;
   readonly upstreams: SharedArrayBuffer;
   readonly upstreamRows: SharedArrayBuffer;
+  /** Session ticket keys: one ring for every thread, so a session resumes on any of them. */
+  readonly ticketKeys: SharedArrayBuffer;
 }
 
 /** A fresh table of active health verdicts for one configuration (see WorkerData.verdicts). */
@@ -100,6 +104,7 @@ export class SharedState {
       versions: new SharedArrayBuffer(URI_SLOTS * 4),
       upstreams: new SharedArrayBuffer(MAX_THREADS * MAX_UPSTREAMS * 4),
       upstreamRows: new SharedArrayBuffer((1 + MAX_THREADS) * 4),
+      ticketKeys: new SharedArrayBuffer(TICKET_RING_BYTES),
     });
   }
 

@@ -8,10 +8,14 @@ import { siblingModule } from "../common/module-url.ts";
 import type { Config, TcpConfig } from "../config/load.ts";
 import { TransportError } from "../http/errors.ts";
 import { openListener, selectTransport, type TransportChoice } from "../http/transport.ts";
-import { STALE_MARGIN_MS, UploadSweeper } from "../static/upload-files.ts";
+import { canWrapTls } from "../http/uv-tls-accept.ts";
+import { OneAtATime, STALE_MARGIN_MS, UploadSweeper } from "../static/upload-files.ts";
+import type { ChallengeSet } from "../tls/acme/manager.ts";
+import { ROTATE_MS, rotateTicketKey } from "../tls/ticket-keys.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { trimMemory } from "./memory-trim.ts";
 import { MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
+import { TlsSupervisor } from "./tls-supervisor.ts";
 
 const WORKER_URL = siblingModule("worker", import.meta.url);
 const RESTART_MIN_MS = 100;
@@ -67,12 +71,20 @@ export class Supervisor {
   readonly #startedAt = Date.now();
   /** Thread ids of running workers: a temporary upload file of any other thread of ours is abandoned. */
   readonly #liveThreads = new Set<number>();
-  /** A sweep of temporary upload files runs; true again when another was asked for meanwhile. */
-  #sweeping: boolean | "again" = false;
+  /** Sweeps of temporary upload files, one at a time. */
+  readonly #sweeps = new OneAtATime(() => this.#sweepUploads());
+  /** HTTPS certificates, ACME and the local CA (main thread); null for plain HTTP. */
+  #tls: TlsSupervisor | null = null;
+  #httpPort = -1;
+  #challengeId = 0;
+  readonly #challengeAcks = new Map<number, () => void>();
 
   constructor(config: Config | TcpConfig, options: StartOptions) {
     this.#config = config;
     this.#options = options;
+    // Session tickets: one key ring for every thread, a new key every ROTATE_MS (tls/ticket-keys.ts).
+    rotateTicketKey(this.shared.buffers.ticketKeys);
+    setInterval(() => rotateTicketKey(this.shared.buffers.ticketKeys), ROTATE_MS).unref();
   }
 
   /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
@@ -90,15 +102,30 @@ export class Supervisor {
     // SO_REUSEPORT would also let us bind beside another process (a second Portico, an old one left
     // running) and silently split its traffic with it: the port must be free before we share it.
     if (this.#reusePort && this.#config.port !== 0) await assertPortFree(this.#config, this.#config.port);
+    const config = this.#config;
+    if (!("mode" in config) && config.https) {
+      if (this.#reusePort && config.httpPort > 0) await assertPortFree(config, config.httpPort);
+      this.#httpPort = config.httpPort;
+      this.#tls = new TlsSupervisor(config, {
+        notice: this.#options.notice,
+        version: this.#options.version,
+        certificatesChanged: (pairs) => this.#broadcast({ type: "tls-certificates", pairs }),
+        publishChallenges: (challenges) => this.#publishChallenges(challenges),
+      });
+      await this.#tls.start();
+    }
     // The first worker binds first so port 0 resolves to one real port the others then share.
     const first = await this.#spawn(0, this.#config.port);
     this.#port = first.port;
-    const rest: Array<Promise<{ address: string; port: number }>> = [];
+    this.#httpPort = first.httpPort;
+    const rest: Array<Promise<{ address: string; port: number; httpPort: number }>> = [];
     for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#port));
     await Promise.all(rest);
     if (this.#options.banner !== null) {
       const { kind, reason } = this.#transport;
-      const transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      let transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      // The HTTPS listener alone falls back to node:tls where tls_wrap is unusable (http/transport.ts).
+      if (this.#tls !== null && kind === "uv" && !canWrapTls()) transport += ", TLS on net: tls_wrap unusable";
       process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads, transport)}\n`);
     }
     process.on("SIGINT", () => void this.shutdown());
@@ -106,7 +133,7 @@ export class Supervisor {
     // Log rotation: every worker re-opens its --access-log file.
     process.on("SIGUSR1", () => this.#broadcast({ type: "reopen-logs" }));
     process.on("SIGHUP", () => void this.reload());
-    this.#sweepUploads();
+    this.#sweeps.request();
     // This thread serves nothing: what start-up grew goes back to the system now.
     setImmediate(trimMemory);
   }
@@ -116,28 +143,18 @@ export class Supervisor {
    * (kill -9, crashed workers) left anywhere under the root, never one a live Portico is writing
    * (static/upload-files.ts decides). Runs on this thread, which serves nothing.
    */
-  #sweepUploads(): void {
+  async #sweepUploads(): Promise<void> {
     const config = this.#config;
     if ("mode" in config || !config.writable) return;
-    if (this.#sweeping !== false) {
-      this.#sweeping = "again";
-      return;
-    }
-    this.#sweeping = true;
-    const sweeper = new UploadSweeper({
+    const swept = await new UploadSweeper({
       dotfiles: config.dotfiles === "allow",
       staleMs: config.bodyTimeoutMs + STALE_MARGIN_MS,
       isLiveThread: (thread) => this.#liveThreads.has(thread),
-    });
-    void sweeper.sweepTree(config.root).then((swept) => {
-      if (swept.files > 0)
-        this.#options.notice(
-          `portico: removed ${swept.files} temporary upload file(s) (${swept.bytes} bytes) left by stopped processes under ${config.root}`,
-        );
-      const again = this.#sweeping === "again";
-      this.#sweeping = false;
-      if (again) this.#sweepUploads();
-    });
+    }).sweepTree(config.root);
+    if (swept.files > 0)
+      this.#options.notice(
+        `portico: removed ${swept.files} temporary upload file(s) (${swept.bytes} bytes) left by stopped processes under ${config.root}`,
+      );
   }
 
   get port(): number {
@@ -146,12 +163,41 @@ export class Supervisor {
 
   #urls(address: string): string[] {
     const port = this.#port;
-    const scheme = "mode" in this.#config ? "tcp" : "http";
-    if (address === "::" || address === "0.0.0.0") return [`${scheme}://localhost:${port}/`];
-    return [`${scheme}://${address.includes(":") ? `[${address}]` : address}:${port}/`];
+    const config = this.#config;
+    const scheme = "mode" in config ? "tcp" : config.https ? "https" : "http";
+    const host =
+      address === "::" || address === "0.0.0.0" ? "localhost" : address.includes(":") ? `[${address}]` : address;
+    const urls = [`${scheme}://${host}:${port}/`];
+    if (this.#httpPort >= 0) urls.push(`(redirect from http://${host}:${this.#httpPort}/)`);
+    if (this.#tls !== null && this.#tls.rootFile !== "")
+      urls.push(`(local CA root: ${this.#tls.rootFile}; \`portico trust\` shows how to trust it)`);
+    return urls;
   }
 
-  #spawn(index: number, port: number): Promise<{ address: string; port: number }> {
+  /** Has every worker answer `challenges`; resolves once each says it does (or after 5 s). */
+  #publishChallenges(challenges: ChallengeSet): Promise<void> {
+    const id = ++this.#challengeId;
+    const workers = this.#slots.filter((slot) => slot.worker !== null);
+    if (workers.length === 0) return Promise.resolve();
+    let waiting = workers.length;
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, 5000);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#challengeAcks.set(id, () => {
+        if (--waiting === 0) {
+          this.#challengeAcks.delete(id);
+          done();
+        }
+      });
+      for (const slot of workers)
+        slot.worker!.postMessage({ type: "tls-challenges", id, challenges } satisfies SupervisorMessage);
+    });
+  }
+
+  #spawn(index: number, port: number): Promise<{ address: string; port: number; httpPort: number }> {
     const countRow = this.#claimCountRow();
     const data: WorkerData = {
       countRow,
@@ -163,6 +209,8 @@ export class Supervisor {
       shared: this.shared.buffers,
       version: this.#options.version,
       startedAt: this.#startedAt,
+      tls: this.#tls?.snapshot ?? null,
+      httpPort: this.#httpPort,
       transport: this.#transport.kind,
     };
     const worker = new Worker(WORKER_URL, {
@@ -186,7 +234,9 @@ export class Supervisor {
       worker.on("message", (message: WorkerMessage) => {
         if (message.type === "listening") {
           listening = true;
-          resolve({ address: message.address, port: message.port });
+          resolve({ address: message.address, port: message.port, httpPort: message.httpPort });
+        } else if (message.type === "tls-challenges-ready") {
+          this.#challengeAcks.get(message.id)?.();
         } else if (message.type === "listen-failed") {
           reject(new Error(listenFailure(message.code, message.message, this.#config, port)));
         }
@@ -200,7 +250,7 @@ export class Supervisor {
         this.#releaseCountRow(countRow);
         this.#liveThreads.delete(thread);
         // A worker that died mid-upload left its temporary file behind.
-        if (code !== 0) this.#sweepUploads();
+        if (code !== 0) this.#sweeps.request();
         if (!listening) {
           reject(new Error(`worker ${index} exited with code ${code} before listening`));
           return;
@@ -257,12 +307,17 @@ export class Supervisor {
     let next: Config | TcpConfig;
     try {
       next = read();
+      if (this.#tls !== null && !("mode" in next) && next.https) this.#tls.reload(next);
     } catch (error) {
       this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
     }
     if ("mode" in next !== "mode" in this.#config) {
       this.#options.notice("portico: reload cannot switch between HTTP and TCP; restart instead");
+      return;
+    }
+    if (!("mode" in next) && !("mode" in this.#config) && next.https !== this.#config.https) {
+      this.#options.notice("portico: reload cannot switch between HTTP and HTTPS; restart instead");
       return;
     }
     if (next.port !== this.#config.port && next.port !== this.#port) {
@@ -304,7 +359,7 @@ export class Supervisor {
       slot.worker?.postMessage(drain);
     }
     this.#reloading = false;
-    this.#sweepUploads();
+    this.#sweeps.request();
     setImmediate(trimMemory);
     this.#options.notice(
       `portico: reloaded the configuration (${this.#slots.length} thread${this.#slots.length === 1 ? "" : "s"})`,

@@ -16,6 +16,10 @@ import { StatsRecorder } from "../observe/stats.ts";
 import type { Config } from "../config/load.ts";
 import { buildSite, buildTcpProxy } from "../route/build.ts";
 import { appErrorChannel, type AppErrorMessage, describeAppError } from "../app/events.ts";
+import { HttpsRedirect } from "../route/https-redirect.ts";
+import type { ChallengeSet } from "../tls/acme/manager.ts";
+import { challengeDirectory } from "../tls/acme/storage.ts";
+import { TlsEndpoint } from "../tls/endpoint.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { IDLE_TRIM_AFTER_MS, IdleTrimmer, trimMemory } from "./memory-trim.ts";
 import { C_ACTIVE_CONNECTIONS, S_CONNECTIONS_TOTAL, S_REQUESTS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
@@ -104,6 +108,17 @@ let stats: StatsRecorder | null = null;
 const countRows = data.countRow >= 0 ? shared.joinCountRow(data.countRow) : undefined;
 // Worker 0 probes the upstreams for every thread; the others read its verdicts.
 const verdicts = { table: new Int32Array(data.verdicts), prober: data.index === 0 };
+// HTTPS: this thread's certificates (from the supervisor, which reads, orders and renews them) and the
+// plain listener that redirects to them and answers ACME HTTP-01.
+const tls = "mode" in config || data.tls === null ? null : new TlsEndpoint(data.tls.pairs, data.shared.ticketKeys);
+const http01 = new Map<string, string>();
+let redirect = null as HttpServer | null;
+function answerChallenges(challenges: ChallengeSet): void {
+  http01.clear();
+  for (const [token, keyAuthorization] of challenges.http) http01.set(token, keyAuthorization);
+  tls?.setChallenges(challenges.tlsAlpn);
+}
+if (data.tls !== null) answerChallenges(data.tls.challenges);
 const server = "mode" in config ? buildTcpProxy(config, countRows, verdicts) : httpServer(config);
 
 function httpServer(config: Config): HttpServer {
@@ -154,7 +169,7 @@ function httpServer(config: Config): HttpServer {
 
 port.on("message", (message: SupervisorMessage) => {
   if (message.type === "drain") {
-    void server.close(message.graceMs).then(() => {
+    void Promise.all([server.close(message.graceMs), redirect?.close(message.graceMs)]).then(() => {
       log?.flush();
       stats?.stop();
       send({ type: "drained" });
@@ -162,6 +177,11 @@ port.on("message", (message: SupervisorMessage) => {
     });
   } else if (message.type === "reopen-logs") {
     log?.reopen();
+  } else if (message.type === "tls-certificates") {
+    tls?.update(message.pairs);
+  } else if (message.type === "tls-challenges") {
+    answerChallenges(message.challenges);
+    send({ type: "tls-challenges-ready", id: message.id });
   }
 });
 
@@ -170,12 +190,20 @@ port.on("message", (message: SupervisorMessage) => {
 trimMemory();
 
 try {
+  const host = config.host === "" ? undefined : config.host;
   const address = await server.listen({
     port: data.port,
-    host: config.host === "" ? undefined : config.host,
+    host,
     reusePort: data.reusePort,
+    ...(tls !== null ? { tls } : {}),
   });
-  send({ type: "listening", address: address.address, port: address.port });
+  let httpPort = -1;
+  if (server instanceof HttpServer && tls !== null && data.httpPort >= 0) {
+    const shared = !("mode" in config) && config.acme ? challengeDirectory(config.dataDir) : "";
+    redirect = new HttpServer(new HttpsRedirect(http01, address.port, shared), server.options);
+    httpPort = (await redirect.listen({ port: data.httpPort, host, reusePort: data.reusePort })).port;
+  }
+  send({ type: "listening", address: address.address, port: address.port, httpPort });
   // A burst's garbage goes back once the thread is quiet again: never while requests keep coming.
   const counters = data.index * STATS_LAYOUT.slots;
   new IdleTrimmer(

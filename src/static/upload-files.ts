@@ -209,3 +209,26 @@ function hostTag(text: string): string {
   }
   return (h >>> 0 || 1).toString(36);
 }
+
+/** Runs of a task, one at a time: one asked for while another runs follows it (once, however often asked). */
+export class OneAtATime {
+  readonly #task: () => Promise<void>;
+  #state: "idle" | "running" | "again" = "idle";
+
+  constructor(task: () => Promise<void>) {
+    this.#task = task;
+  }
+
+  request(): void {
+    if (this.#state !== "idle") {
+      this.#state = "again";
+      return;
+    }
+    this.#state = "running";
+    void this.#task().finally(() => {
+      const again = this.#state === "again";
+      this.#state = "idle";
+      if (again) this.request();
+    });
+  }
+}

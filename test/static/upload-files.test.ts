@@ -11,6 +11,7 @@ import { describe, test } from "node:test";
 import {
   isAbandoned,
   type JudgeContext,
+  OneAtATime,
   parseUploadName,
   SELF,
   startFromStat,
@@ -153,4 +154,26 @@ describe("sweeping", { skip: LINUX ? false : "needs /proc" }, () => {
       bytes: 0,
     });
   });
+});
+
+test("sweeps asked for while one runs make one more run after it, not one each", async () => {
+  let runs = 0;
+  let finish: () => void = () => {};
+  const sweeps = new OneAtATime(() => {
+    runs++;
+    return new Promise<void>((resolve) => (finish = resolve));
+  });
+  sweeps.request();
+  sweeps.request();
+  sweeps.request();
+  assert.equal(runs, 1, "one at a time");
+  finish();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(runs, 2, "the requests made meanwhile are one more run");
+  finish();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(runs, 2, "then nothing until asked again");
+  sweeps.request();
+  assert.equal(runs, 3);
+  finish();
 });
