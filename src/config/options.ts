@@ -711,7 +711,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: "maxFails",
     flag: "max-fails",
     type: "int",
-    default: 3,
+    default: 1,
     min: 0,
     meta: "N",
     help: "consecutive failures that eject an upstream (0: never)",

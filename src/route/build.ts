@@ -79,8 +79,11 @@ export interface SiteShared {
   readonly upstreams?: CountRows;
   /** Active health verdicts shared by the threads (slots in the same order as the counts). */
   readonly verdicts?: SharedVerdicts;
-  /** The --app module, loaded by the worker (app/load.ts) before the site is built. */
-  readonly app?: App;
+  /**
+   * The --app handler, made by the worker (app/load.ts, app/handler.ts) before the site is built: the
+   * app modules, and the fetch classes they bring (2.3 MiB of heap a thread), load only with --app.
+   */
+  readonly app?: Handler;
 }
 
 export function buildSite(config: Config, shared: SiteShared): Site {
@@ -108,8 +111,7 @@ export function buildSite(config: Config, shared: SiteShared): Site {
   const proxied = config.proxy.length > 0;
   const own = config.serveFiles ? fileHandlers(config, config.root, shared, proxied || shared.app !== undefined) : [];
   if (proxied) own.push(buildProxy(config, shared.upstreams, shared.verdicts));
-  if (shared.app !== undefined)
-    own.push(new AppHandler({ app: shared.app, tls: false, errorDetail: config.errorDetail }));
+  if (shared.app !== undefined) own.push(shared.app);
   // A chain of one is that one handler: every request would otherwise pass through an extra call.
   const site = own.length === 1 ? own[0]! : new HandlerChain(own);
   handlers.push(config.vhosts ? new HostRouter(virtualHosts(config, shared), site) : site);
@@ -149,6 +151,7 @@ function fileHandlers(config: Config, root: string, shared: SiteShared, fallthro
     locks: shared.locks,
     lengthRequiredStatus: config.lengthRequiredStatus,
     changed: (file) => files.cache.invalidatePath(file),
+    bodyTimeoutMs: config.bodyTimeoutMs,
     // Writes never land under a proxied prefix: the upstream owns those paths (a PUT there is proxied).
     ...(fallthrough
       ? { declines: (path: string) => config.proxy.some((route) => coversPath(route.prefix, path)) }

@@ -19,14 +19,21 @@ import { UpstreamStatsRecorder, upstreamEntries } from "../observe/upstream-stat
 import type { Config } from "../config/load.ts";
 import { buildSite, buildTcpProxy } from "../route/build.ts";
 import { appErrorChannel, type AppErrorMessage, describeAppError } from "../app/events.ts";
-import { loadApp } from "../app/load.ts";
-import type { App } from "../app/types.ts";
 import { HttpsRedirect } from "../route/https-redirect.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
 import { challengeDirectory } from "../tls/acme/storage.ts";
 import { TlsEndpoint } from "../tls/endpoint.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { C_ACTIVE_CONNECTIONS, C_DRAINING, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
+import { IDLE_TRIM_AFTER_MS, IdleTrimmer, trimMemory } from "./memory-trim.ts";
+import {
+  C_ACTIVE_CONNECTIONS,
+  C_DRAINING,
+  S_CONNECTIONS_TOTAL,
+  S_REQUESTS,
+  SharedState,
+  STATS_LAYOUT,
+} from "./shared-memory.ts";
+import { isDescriptorShortage, OverloadNotices } from "./overload-notices.ts";
 import { UpstreamNotices } from "./upstream-notices.ts";
 
 const data = workerData as WorkerData;
@@ -61,11 +68,25 @@ function send(message: WorkerMessage): void {
   port.postMessage(message);
 }
 
-// Server-side faults met while serving files (EIO, EMFILE…): each one is written once to stderr.
+// Running out of file descriptors: at most one line a second per place.
+const overload = new OverloadNotices(data.index, (line) => process.stderr.write(`${line}\n`));
+overload.start();
+
+// Server-side faults met while serving files (EIO…): each one is written once to stderr.
 diagnosticsChannel.subscribe("portico:static.error", (message) => {
   const { path, error } = message as { path: string; error: unknown };
+  if (isDescriptorShortage(error)) {
+    overload.report(error.code!, `serving ${path === "" ? "a file" : path}`);
+    return;
+  }
   const detail = error instanceof Error ? error.message : String(error);
   process.stderr.write(`portico: error serving ${path === "" ? "a file" : path}: ${detail}\n`);
+});
+
+// Temporary upload files of stopped processes removed when a write first touched their directory.
+diagnosticsChannel.subscribe("portico:static.uploads-swept", (message) => {
+  const { where, files, bytes } = message as { where: string; files: number; bytes: number };
+  process.stdout.write(`portico: removed ${files} temporary upload file(s) (${bytes} bytes) left in ${where}\n`);
 });
 
 // Upstreams leaving or rejoining the rotation, and the errors behind 502/504 answers.
@@ -76,16 +97,20 @@ diagnosticsChannel.subscribe(appErrorChannel.name, (message) => {
   process.stderr.write(`${describeAppError(message as AppErrorMessage)}\n`);
 });
 
-/** --app: the module is imported before the site is built; a module that cannot load stops this worker's start. */
-async function loadConfiguredApp(file: string): Promise<App> {
+/**
+ * --app: the module is imported before the site is built; a module that cannot load stops this
+ * worker's start. The app code itself loads only then (its fetch classes bring undici: 2.3 MiB a thread).
+ */
+async function loadConfiguredApp(config: Config): Promise<Handler> {
   try {
-    return await loadApp(file);
+    const [{ loadApp }, { AppHandler }] = await Promise.all([import("../app/load.ts"), import("../app/handler.ts")]);
+    return new AppHandler({ app: await loadApp(config.app), tls: false, errorDetail: config.errorDetail });
   } catch (error) {
     send({ type: "listen-failed", code: "APP_LOAD", message: (error as Error).message });
     process.exit(1);
   }
 }
-const app = "mode" in config || config.app === "" ? undefined : await loadConfiguredApp(config.app);
+const app = "mode" in config || config.app === "" ? undefined : await loadConfiguredApp(config);
 
 let log: AccessLog | null = null;
 let stats: StatsRecorder | null = null;
@@ -185,6 +210,10 @@ port.on("message", (message: SupervisorMessage) => {
   }
 });
 
+// What loading and building grew goes back to the system before the first connection can come: a
+// collection now delays nobody (one after listening blocked the first requests for tens of ms).
+trimMemory();
+
 try {
   const host = config.host === "" ? undefined : config.host;
   const address = await server.listen({
@@ -200,6 +229,20 @@ try {
     httpPort = (await redirect.listen({ port: data.httpPort, host, reusePort: data.reusePort })).port;
   }
   send({ type: "listening", address: address.address, port: address.port, httpPort });
+  // A burst's garbage goes back once the thread is quiet again: never while requests keep coming.
+  const counters = data.index * STATS_LAYOUT.slots;
+  new IdleTrimmer(
+    () =>
+      stats === null
+        ? 0
+        : Number(
+            Atomics.load(shared.stats, counters + S_REQUESTS) +
+              Atomics.load(shared.stats, counters + S_CONNECTIONS_TOTAL),
+          ),
+    trimMemory,
+    IDLE_TRIM_AFTER_MS / 2,
+    false,
+  ).start();
 } catch (error) {
   const err = error as NodeJS.ErrnoException;
   send({ type: "listen-failed", code: err.code ?? "ERROR", message: err.message });
