@@ -19,8 +19,6 @@ import { StaticHandler } from "../static/handler.ts";
 import { WriteHandler } from "../static/writes.ts";
 import { AdminHandler } from "../observe/admin.ts";
 import { upstreamEntries } from "../observe/upstream-stats.ts";
-import { AppHandler } from "../app/handler.ts";
-import type { App } from "../app/types.ts";
 import type { StatsLayout } from "../observe/stats.ts";
 import { HostRouter } from "./host-router.ts";
 import { MethodGate } from "./method-gate.ts";

@@ -141,23 +141,16 @@ export class Supervisor {
     setImmediate(trimMemory);
   }
 
-  /**
-   * With writes on, removes in the background the temporary upload files that stopped processes
-   * (kill -9, crashed workers) left anywhere under the root, never one a live Portico is writing
-   * (static/upload-files.ts decides). Runs on this thread, which serves nothing.
-   */
+  /** With writes on, removes upload files stopped processes left under the root (upload-files.ts decides). */
   async #sweepUploads(): Promise<void> {
     const config = this.#config;
     if ("mode" in config || !config.writable) return;
-    const swept = await new UploadSweeper({
-      dotfiles: config.dotfiles === "allow",
-      staleMs: config.bodyTimeoutMs + STALE_MARGIN_MS,
-      isLiveThread: (thread) => this.#liveThreads.has(thread),
-    }).sweepTree(config.root);
-    if (swept.files > 0)
-      this.#options.notice(
-        `portico: removed ${swept.files} temporary upload file(s) (${swept.bytes} bytes) left by stopped processes under ${config.root}`,
-      );
+    const isLiveThread = (thread: number): boolean => this.#liveThreads.has(thread);
+    const staleMs = config.bodyTimeoutMs + STALE_MARGIN_MS;
+    const sweeper = new UploadSweeper({ dotfiles: config.dotfiles === "allow", staleMs, isLiveThread });
+    const { files, bytes } = await sweeper.sweepTree(config.root);
+    const what = `${files} temporary upload file(s) (${bytes} bytes) left by stopped processes`;
+    if (files > 0) this.#options.notice(`portico: removed ${what} under ${config.root}`);
   }
 
   get port(): number {
@@ -392,11 +385,7 @@ export class Supervisor {
     process.exit(0);
   }
 
-  /**
-   * Stops every worker as a shutdown does (stop accepting, let in-flight responses finish within the
-   * grace period) and resolves once they are gone; one still there 2 s after the grace period is
-   * terminated. Nothing is restarted afterwards.
-   */
+  /** Stops every worker as a shutdown does and resolves once they are gone (terminated 2 s past the grace). */
   async drain(): Promise<void> {
     this.#draining = true;
     const graceMs = this.#config.shutdownGraceMs;
