@@ -17,10 +17,11 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   static: ["common", "http"],
   proxy: ["common", "http"],
   observe: ["common", "http"],
+  middleware: ["common", "http"],
   config: ["common"],
-  route: ["common", "http", "static", "proxy", "observe", "config"],
-  runtime: ["common", "http", "static", "proxy", "observe", "route", "config"],
-  cli: ["common", "http", "static", "proxy", "observe", "route", "runtime", "config"],
+  route: ["common", "http", "static", "proxy", "observe", "middleware", "config"],
+  runtime: ["common", "http", "static", "proxy", "observe", "middleware", "route", "config"],
+  cli: ["common", "http", "static", "proxy", "observe", "middleware", "route", "runtime", "config"],
 };
 
 const IO_MODULES = new Set(["fs", "fs/promises", "net", "child_process"]);
@@ -31,6 +32,9 @@ function isPure(file: string): boolean {
     file === "http/chunked.ts" ||
     file === "static/resolve.ts" ||
     file === "http/filters/range.ts" ||
+    file === "common/cidr.ts" ||
+    file === "config/locate.ts" ||
+    file === "route/canonical-path.ts" ||
     file.startsWith("proxy/balance/")
   );
 }

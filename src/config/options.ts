@@ -1,12 +1,23 @@
 // Every option Portico understands, with its flag, type, default and help text: the one place where
-// defaults live. The CLI's usage text, the flag parser and the config-file reader are all built from
-// this table, so an option exists everywhere as soon as it is added here.
+// defaults live. Flags, configuration-file keys (the flag's name with "_" for "-", in the section its
+// group maps to), the file's schema, --help and the README's tables are all generated from this table.
 
 /** "multi": a repeatable flag; each occurrence adds one string (a config file gives an array). */
 export type OptionType = "int" | "size" | "duration" | "string" | "bool" | "list" | "choice" | "multi";
 
+/** The usage headings; each decides where the option's key lives in a configuration file. */
+export type OptionGroup = "Server" | "Files" | "Writes" | "Logging" | "Protocol" | "Limits" | "Proxy" | TcpGroup;
+type TcpGroup = "TCP proxy (portico tcp ...)";
+
+/**
+ * Where an option's key lives in a configuration file: "server" at the top level, "log" in [log],
+ * "files" in a route's `files = {...}`, "proxy" in a route's `proxy = {...}`; "cli" options are
+ * command-line only (what they set has its own place in the file: a site's root, listen or routes).
+ */
+export type OptionSection = "server" | "log" | "files" | "proxy" | "cli";
+
 export interface OptionSpec {
-  /** Key in Config and in a config file. */
+  /** Key in the option values (camelCase). */
   readonly key: string;
   /** Long flag without the dashes. */
   readonly flag: string;
@@ -21,15 +32,32 @@ export interface OptionSpec {
   readonly max?: number;
   /** Shown as the value's name in usage. */
   readonly meta?: string;
-  /** Group heading in usage. */
-  readonly group: string;
+  /** Group heading in usage; it also picks the file section unless `section` says otherwise. */
+  readonly group: OptionGroup;
+  /** The file section when it is not the group's (see SECTION_OF_GROUP). */
+  readonly section?: OptionSection;
+  /** The key in the file when it is not the flag with "_" for "-" (the [log] table's short names). */
+  readonly fileKey?: string;
 }
 
-export const OPTIONS: readonly OptionSpec[] = [
+/** The file section of each usage group: a new option lands in the file where its group says. */
+export const SECTION_OF_GROUP: Readonly<Record<OptionGroup, OptionSection>> = {
+  Server: "server",
+  Files: "files",
+  Writes: "files",
+  Logging: "log",
+  Protocol: "server",
+  Limits: "server",
+  Proxy: "proxy",
+  "TCP proxy (portico tcp ...)": "cli",
+};
+
+export const OPTIONS = [
   // Server
   {
     group: "Server",
     key: "root",
+    section: "cli",
     flag: "root",
     type: "string",
     default: ".",
@@ -39,6 +67,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Server",
     key: "host",
+    section: "cli",
     flag: "host",
     type: "string",
     default: "",
@@ -60,16 +89,27 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Server",
     key: "config",
+    section: "cli",
     flag: "config",
     short: "c",
     type: "string",
     default: "",
     meta: "FILE",
-    help: "read options from a JSON file (flags override it)",
+    help: "run the sites of this TOML (or JSON) file; flags override its top-level keys",
+  },
+  {
+    group: "Server",
+    key: "watch",
+    section: "cli",
+    flag: "watch",
+    type: "bool",
+    default: false,
+    help: "with --config: reload when the file changes (as SIGHUP does)",
   },
   {
     group: "Server",
     key: "quiet",
+    section: "log",
     flag: "quiet",
     short: "q",
     type: "bool",
@@ -79,6 +119,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Server",
     key: "vhosts",
+    section: "cli",
     flag: "vhosts",
     type: "bool",
     default: false,
@@ -237,6 +278,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Logging",
     key: "logFormat",
+    fileKey: "format",
     flag: "log-format",
     type: "choice",
     choices: ["audit", "common", "combined", "json"],
@@ -247,6 +289,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Logging",
     key: "statusPath",
+    section: "server",
     flag: "status-path",
     type: "string",
     default: "",
@@ -256,6 +299,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Logging",
     key: "accessLog",
+    fileKey: "file",
     flag: "access-log",
     type: "string",
     default: "",
@@ -394,6 +438,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Proxy",
     key: "proxy",
+    section: "cli",
     flag: "proxy",
     type: "multi",
     default: [],
@@ -607,16 +652,55 @@ export const OPTIONS: readonly OptionSpec[] = [
     meta: "TIME",
     help: "close a TCP stream after this long without traffic",
   },
-];
+] as const satisfies readonly OptionSpec[];
+
+type Spec = (typeof OPTIONS)[number];
+
+/** Every option's key: a key mistyped anywhere in the code fails type-checking. */
+export type OptionKey = Spec["key"];
+
+type ValueOf<S> = S extends { readonly type: "bool" }
+  ? boolean
+  : S extends { readonly type: "int" | "size" | "duration" }
+    ? number
+    : S extends { readonly type: "list" | "multi" }
+      ? readonly string[]
+      : S extends { readonly type: "choice"; readonly choices: readonly (infer C)[] }
+        ? C
+        : string;
+
+/** The value of every option, typed from the table (sizes in bytes, durations in milliseconds). */
+export type OptionValues = { readonly [S in Spec as S["key"]]: ValueOf<S> };
+
+/** The options whose file section is `section`. */
+export function optionsIn(section: OptionSection): OptionSpec[] {
+  return (OPTIONS as readonly OptionSpec[]).filter((o) => sectionOf(o) === section);
+}
+
+export function sectionOf(spec: OptionSpec): OptionSection {
+  return spec.section ?? SECTION_OF_GROUP[spec.group];
+}
+
+/** The option's key in a configuration file: `fileKey`, else the flag with "_" for "-". */
+export function fileKeyOf(spec: OptionSpec): string {
+  return spec.fileKey ?? spec.flag.replaceAll("-", "_");
+}
+
+/** Every option at its default. */
+export function defaultValues(): OptionValues {
+  const out: Record<string, unknown> = {};
+  for (const o of OPTIONS as readonly OptionSpec[]) out[o.key] = o.default;
+  return out as unknown as OptionValues;
+}
 
 export function optionByFlag(flag: string): OptionSpec | undefined {
-  return OPTIONS.find((o) => o.flag === flag);
+  return (OPTIONS as readonly OptionSpec[]).find((o) => o.flag === flag);
 }
 
 export function optionByShort(short: string): OptionSpec | undefined {
-  return OPTIONS.find((o) => o.short === short);
+  return (OPTIONS as readonly OptionSpec[]).find((o) => o.short === short);
 }
 
 export function optionByKey(key: string): OptionSpec | undefined {
-  return OPTIONS.find((o) => o.key === key);
+  return (OPTIONS as readonly OptionSpec[]).find((o) => o.key === key);
 }

@@ -135,7 +135,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
 
   #consume(): void {
     if (this.#body.flowing) {
-      if (!this.#body.paused) this.deadline = loopNow() + this.#options.bodyTimeoutMs;
+      if (!this.#body.paused) this.deadline = loopNow() + this.#bodyTimeoutMs();
       this.#pumpBody();
       return;
     }
@@ -338,8 +338,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
       body.continueSent = true;
       this.#socket.write(CONTINUE);
     }
-    body.read(sink);
-    this.deadline = loopNow() + this.#options.bodyTimeoutMs;
+    body.read(sink, req.maxBodyBytes >= 0 ? req.maxBodyBytes : this.#options.maxBodyBytes);
+    this.deadline = loopNow() + this.#bodyTimeoutMs();
     this.#resumeReading();
     this.#pumpBody();
   }
@@ -347,7 +347,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   resumeBody(req: Request): void {
     if (req !== this.#req || !this.#body.paused) return;
     this.#body.paused = false;
-    this.deadline = loopNow() + this.#options.bodyTimeoutMs;
+    this.deadline = loopNow() + this.#bodyTimeoutMs();
     this.#resumeReading();
     this.#pumpBody();
   }
@@ -413,6 +413,12 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     }
     if (!res.headersSent && error instanceof HttpError) this.#sendError(res, error.status, error.message);
     else if (!res.finished) res.abort();
+  }
+
+  /** The body timeout of the request being read: a route may have tightened the server's. */
+  #bodyTimeoutMs(): number {
+    const own = this.#req?.bodyTimeoutMs ?? -1;
+    return own >= 0 && this.#body.state === B_READ ? own : this.#options.bodyTimeoutMs;
   }
 
   // ── 4. The response is written; keep alive or close ──────────────────────────────────────────

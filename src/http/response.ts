@@ -8,6 +8,7 @@ import type { Socket } from "node:net";
 import { copyAll, decimalDigits, writeDecimal } from "../common/bytes.ts";
 import { dateEpoch, dateHeaderLine, loopMonotonic } from "../common/clock.ts";
 import { copyInto, type OutputTarget } from "./arena.ts";
+import type { FieldEdits } from "./field-edits.ts";
 import { LAST_CHUNK } from "./chunked.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
 import type { Request } from "./request.ts";
@@ -76,32 +77,56 @@ export class PreparedResponse {
   readonly body: Buffer;
   #epoch = -1;
   #variants: Array<Buffer | null> = [null, null, null];
+  readonly #headers: HeaderList;
+  /** Per FieldEdits object seen (a site's or route's headers): its own variants, same epoch. */
+  #edited: Map<FieldEdits, Array<Buffer | null>> | null = null;
 
   constructor(status: number, headers: HeaderList, body: Buffer) {
     this.status = status;
     this.body = body;
+    this.#headers = headers;
     let block = serializeFields(headers);
     if (!isBodilessStatus(status)) block += `Content-Length: ${body.length}\r\n`;
     this.fieldBlock = block;
   }
 
-  /** Full response bytes (head + body) for a Connection variant, valid for the current second. */
-  bytes(variant: number): Buffer {
+  /**
+   * Full response bytes (head + body) for a Connection variant, valid for the current second; with
+   * `edits`, the fields edited as they say (built once per second like the others).
+   */
+  bytes(variant: number, edits: FieldEdits | null = null): Buffer {
     const epoch = dateEpoch();
     if (epoch !== this.#epoch) {
       this.#epoch = epoch;
       this.#variants = [null, null, null];
+      this.#edited = null;
     }
-    let out = this.#variants[variant];
+    let variants = this.#variants;
+    if (edits !== null) {
+      this.#edited ??= new Map();
+      let own = this.#edited.get(edits);
+      if (own === undefined) {
+        own = [null, null, null];
+        this.#edited.set(edits, own);
+      }
+      variants = own;
+    }
+    let out = variants[variant];
     if (out == null) {
-      const head =
-        statusLine(this.status) + SERVER_LINE + dateHeaderLine() + this.fieldBlock + CONNECTION_LINES[variant] + "\r\n";
+      const fields =
+        edits === null
+          ? this.fieldBlock
+          : serializeFields(edits.filter(this.#headers)) +
+            edits.block +
+            (isBodilessStatus(this.status) ? "" : `Content-Length: ${this.body.length}\r\n`);
+      const server = edits === null || edits.keepServer ? SERVER_LINE : "";
+      const head = statusLine(this.status) + server + dateHeaderLine() + fields + CONNECTION_LINES[variant] + "\r\n";
       const headLength = Buffer.byteLength(head, "latin1");
       const body = isBodilessStatus(this.status) ? EMPTY : this.body;
       out = Buffer.allocUnsafe(headLength + body.length);
       out.write(head, 0, "latin1");
       body.copy(out, headLength);
-      this.#variants[variant] = out;
+      variants[variant] = out;
     }
     return out;
   }
@@ -117,6 +142,8 @@ export class Response {
   bodyBytes = 0;
   /** False for engine-made responses (parse errors, timeouts): they did not reach a handler. */
   handled = true;
+  /** Field edits of the site or route answering (set before a handler runs); null: none. */
+  edits: FieldEdits | null = null;
   #mode = MODE_NONE;
   #remaining = 0;
   #keepAlive = false;
@@ -182,7 +209,7 @@ export class Response {
     this.status = prepared.status;
     this.headersSent = true;
     const variant = this.#connectionVariant(true);
-    const bytes = prepared.bytes(variant);
+    const bytes = prepared.bytes(variant, this.edits);
     this.#publishHead();
     if (this.#request.method === "HEAD" || isBodilessStatus(prepared.status)) {
       this.#publishFinish(true);
@@ -346,11 +373,12 @@ export class Response {
     const variant = this.#connectionVariant(
       this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "",
     );
+    const edits = this.edits;
     return (
       statusLine(status) +
-      SERVER_LINE +
+      (edits === null || edits.keepServer ? SERVER_LINE : "") +
       dateHeaderLine() +
-      serializeFields(headers) +
+      (edits === null ? serializeFields(headers) : serializeFields(edits.filter(headers)) + edits.block) +
       framing +
       CONNECTION_LINES[variant] +
       "\r\n"
@@ -378,11 +406,16 @@ export class Response {
       this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "" || length >= 0,
     );
     const digits = length >= 0 ? decimalDigits(length) : 0;
+    const edits = this.edits;
+    if (edits !== null) fields = edits.filterCopied(fields);
     const reason = fields.reason ?? "";
     const before =
-      reason === ""
+      reason === "" && (edits === null || edits.keepServer)
         ? headStart(status)
-        : Buffer.from(`HTTP/1.1 ${status} ${reason}\r\n${SERVER_LINE}${dateHeaderLine()}`, "latin1");
+        : Buffer.from(
+            `${reason === "" ? statusLine(status) : `HTTP/1.1 ${status} ${reason}\r\n`}${edits === null || edits.keepServer ? SERVER_LINE : ""}${dateHeaderLine()}`,
+            "latin1",
+          );
     const extra = fields.extra;
     const end = HEAD_ENDS[variant]!;
     const raw = fields.raw;

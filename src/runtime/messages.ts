@@ -1,14 +1,17 @@
 // The typed messages between the supervisor (main thread) and worker threads over postMessage.
 
-import type { Config, TcpConfig } from "../config/load.ts";
+import type { ServerModel, TcpConfig } from "../config/load.ts";
 import type { SharedBuffers } from "./shared-memory.ts";
 
 export interface WorkerData {
-  /** An HTTP server's config, or a TCP proxy's (`portico tcp`). */
-  readonly config: Config | TcpConfig;
+  /** An HTTP server's model, or a TCP proxy's configuration (`portico tcp`). */
+  readonly config: ServerModel | TcpConfig;
   readonly index: number;
-  /** Port to bind: the configured one, or the one the first worker got when 0 was asked for. */
-  readonly port: number;
+  /**
+   * Port to bind per listener (the model's order; one for TCP): the configured one, or the one the
+   * first worker got when 0 was asked for.
+   */
+  readonly ports: readonly number[];
   readonly reusePort: boolean;
   readonly shared: SharedBuffers;
   /** This worker's row of upstream counts (shared-memory.ts), or -1 when every row is taken. */
@@ -24,8 +27,8 @@ export interface WorkerData {
 
 /** Worker → supervisor. */
 export type WorkerMessage =
-  | { readonly type: "listening"; readonly address: string; readonly port: number }
-  | { readonly type: "listen-failed"; readonly code: string; readonly message: string }
+  | { readonly type: "listening"; readonly addresses: readonly { address: string; port: number }[] }
+  | { readonly type: "listen-failed"; readonly listener: number; readonly code: string; readonly message: string }
   | { readonly type: "drained" };
 
 /** Supervisor → worker. */

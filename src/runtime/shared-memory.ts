@@ -1,15 +1,19 @@
 // The one layout of everything threads share, in SharedArrayBuffers touched only through Atomics:
 // connection counters (exact, for load shedding), per-thread statistics (each thread writes only its
 // own region), the per-URI lock and version tables (coherent writes), and upstream load counters
-// (least-connections balancing: one row per live worker, see proxy/balance/active-counts.ts).
+// (least-connections balancing: one row per live worker, see proxy/balance/active-counts.ts), and
+// rate-limit token buckets (middleware/rate-limit.ts: a set-associative table, each set under a lock).
 // Created by the supervisor, handed to workers in workerData.
 
+import { type BucketTable, FIELDS, WAYS } from "../middleware/rate-limit.ts";
 import type { CountRows } from "../proxy/balance/active-counts.ts";
 
 export const MAX_THREADS = 256;
 /** Lock/version slots; URIs hash onto them. Large so that different URIs practically never share one. */
 export const URI_SLOTS = 1 << 16;
 export const MAX_UPSTREAMS = 1024;
+/** Rate-limit bucket sets (WAYS buckets each): 65,536 keys across every route, 2 MiB. */
+export const RATE_SETS = 8192;
 
 /** Status codes 100–599 each get a counter. */
 export const STATUS_MIN = 100;
@@ -56,6 +60,9 @@ export interface SharedBuffers {
   readonly versions: SharedArrayBuffer;
   readonly upstreams: SharedArrayBuffer;
   readonly upstreamRows: SharedArrayBuffer;
+  /** Rate-limit buckets: an Int32 lock per set, then FIELDS Float64 per bucket (middleware/rate-limit.ts). */
+  readonly rateLocks: SharedArrayBuffer;
+  readonly rateBuckets: SharedArrayBuffer;
 }
 
 /** A fresh table of active health verdicts for one configuration (see WorkerData.verdicts). */
@@ -81,6 +88,8 @@ export class SharedState {
   readonly upstreams: Int32Array;
   /** Int32 [rows worth scanning, then a live flag per row]; rows are handed out by the supervisor. */
   readonly upstreamRows: Int32Array;
+  /** Rate-limit buckets, touched only under their set's lock (taken and released with Atomics). */
+  readonly rateBuckets: BucketTable;
 
   constructor(buffers: SharedBuffers) {
     this.buffers = buffers;
@@ -90,6 +99,11 @@ export class SharedState {
     this.versions = new Int32Array(buffers.versions);
     this.upstreams = new Int32Array(buffers.upstreams);
     this.upstreamRows = new Int32Array(buffers.upstreamRows);
+    this.rateBuckets = {
+      locks: new Int32Array(buffers.rateLocks),
+      buckets: new Float64Array(buffers.rateBuckets),
+      sets: RATE_SETS,
+    };
   }
 
   static create(): SharedState {
@@ -100,6 +114,8 @@ export class SharedState {
       versions: new SharedArrayBuffer(URI_SLOTS * 4),
       upstreams: new SharedArrayBuffer(MAX_THREADS * MAX_UPSTREAMS * 4),
       upstreamRows: new SharedArrayBuffer((1 + MAX_THREADS) * 4),
+      rateLocks: new SharedArrayBuffer(RATE_SETS * 4),
+      rateBuckets: new SharedArrayBuffer(RATE_SETS * WAYS * FIELDS * 8),
     });
   }
 

@@ -5,7 +5,7 @@
 
 import net from "node:net";
 import { Worker } from "node:worker_threads";
-import type { Config, TcpConfig } from "../config/load.ts";
+import type { ServerModel, TcpConfig } from "../config/load.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
 
@@ -28,7 +28,7 @@ export interface StartOptions {
   readonly notice: (line: string) => void;
   readonly version: string;
   /** Reads the configuration again (SIGHUP); throws a ConfigError when it is invalid. */
-  readonly reload?: () => Config | TcpConfig;
+  readonly reload?: () => ServerModel | TcpConfig;
 }
 
 interface Slot {
@@ -41,20 +41,21 @@ interface Slot {
 }
 
 export class Supervisor {
-  #config: Config | TcpConfig;
+  #config: ServerModel | TcpConfig;
   readonly #options: StartOptions;
   #slots: Slot[] = [];
   readonly #countRowsInUse: boolean[] = [];
   /** This configuration's active health verdicts; a reload's workers get their own. */
   #verdicts = newVerdicts();
   #reloading = false;
-  #port = 0;
+  /** The port each listener is bound to (the model's order), 0 ones resolved by the first worker. */
+  #ports: number[] = [];
   #reusePort = true;
   #draining = false;
   readonly shared = SharedState.create();
   readonly #startedAt = Date.now();
 
-  constructor(config: Config | TcpConfig, options: StartOptions) {
+  constructor(config: ServerModel | TcpConfig, options: StartOptions) {
     this.#config = config;
     this.#options = options;
   }
@@ -71,16 +72,20 @@ export class Supervisor {
     // Always on Linux, so a reload's new workers can bind beside the old ones before these drain.
     this.#reusePort = process.platform === "linux";
     // SO_REUSEPORT would also let us bind beside another process (a second Portico, an old one left
-    // running) and silently split its traffic with it: the port must be free before we share it.
-    if (this.#reusePort && this.#config.port !== 0) await assertPortFree(this.#config, this.#config.port);
+    // running) and silently split its traffic with it: every port must be free before we share it.
+    const listeners = listenersOf(this.#config);
+    if (this.#reusePort) for (const l of listeners) if (l.port !== 0) await assertPortFree(l.host, l.port, l.name);
     // The first worker binds first so port 0 resolves to one real port the others then share.
-    const first = await this.#spawn(0, this.#config.port);
-    this.#port = first.port;
-    const rest: Array<Promise<{ address: string; port: number }>> = [];
-    for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#port));
+    const first = await this.#spawn(
+      0,
+      listeners.map((l) => l.port),
+    );
+    this.#ports = first.map((a) => a.port);
+    const rest: Array<Promise<unknown>> = [];
+    for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#ports));
     await Promise.all(rest);
     if (this.#options.banner !== null) {
-      process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads)}\n`);
+      process.stdout.write(`${this.#options.banner(this.#urls(first), threads)}\n`);
     }
     process.on("SIGINT", () => void this.shutdown());
     process.on("SIGTERM", () => void this.shutdown());
@@ -89,25 +94,27 @@ export class Supervisor {
     process.on("SIGHUP", () => void this.reload());
   }
 
+  /** The first listener's port. */
   get port(): number {
-    return this.#port;
+    return this.#ports[0] ?? 0;
   }
 
-  #urls(address: string): string[] {
-    const port = this.#port;
-    const scheme = "mode" in this.#config ? "tcp" : "http";
-    if (address === "::" || address === "0.0.0.0") return [`${scheme}://localhost:${port}/`];
-    return [`${scheme}://${address.includes(":") ? `[${address}]` : address}:${port}/`];
+  #urls(addresses: readonly { address: string; port: number }[]): string[] {
+    const scheme = this.#config.kind === "tcp" ? "tcp" : "http";
+    return addresses.map(({ address, port }) => {
+      if (address === "::" || address === "0.0.0.0") return `${scheme}://localhost:${port}/`;
+      return `${scheme}://${address.includes(":") ? `[${address}]` : address}:${port}/`;
+    });
   }
 
-  #spawn(index: number, port: number): Promise<{ address: string; port: number }> {
+  #spawn(index: number, ports: readonly number[]): Promise<readonly { address: string; port: number }[]> {
     const countRow = this.#claimCountRow();
     const data: WorkerData = {
       countRow,
       verdicts: this.#verdicts,
       config: this.#config,
       index,
-      port,
+      ports,
       reusePort: this.#reusePort,
       shared: this.shared.buffers,
       version: this.#options.version,
@@ -132,9 +139,10 @@ export class Supervisor {
       worker.on("message", (message: WorkerMessage) => {
         if (message.type === "listening") {
           listening = true;
-          resolve({ address: message.address, port: message.port });
+          resolve(message.addresses);
         } else if (message.type === "listen-failed") {
-          reject(new Error(listenFailure(message.code, message.message, this.#config, port)));
+          const l = listenersOf(this.#config)[message.listener]!;
+          reject(new Error(listenFailure(message.code, message.message, l.host, ports[message.listener]!, l.name)));
         }
       });
       worker.on("error", (error) => {
@@ -182,7 +190,7 @@ export class Supervisor {
     // the replacement starts (unreferenced, the process exited instead of restarting the worker).
     setTimeout(() => {
       if (this.#draining) return;
-      this.#spawn(slot.index, this.#port).catch((error: Error) => {
+      this.#spawn(slot.index, this.#ports).catch((error: Error) => {
         this.#options.notice(`portico: could not restart worker ${slot.index}: ${error.message}`);
         if (!this.#draining && slot.worker === null) this.#restart(slot, 1);
       });
@@ -197,29 +205,39 @@ export class Supervisor {
   async reload(): Promise<void> {
     const read = this.#options.reload;
     if (read === undefined || this.#draining || this.#reloading) return;
-    let next: Config | TcpConfig;
+    let next: ServerModel | TcpConfig;
     try {
       next = read();
     } catch (error) {
       this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
     }
-    if ("mode" in next !== "mode" in this.#config) {
+    if (next.kind !== this.#config.kind) {
       this.#options.notice("portico: reload cannot switch between HTTP and TCP; restart instead");
       return;
     }
-    if (next.port !== this.#config.port && next.port !== this.#port) {
-      this.#options.notice(`portico: reload keeps listening on port ${this.#port}; a new port needs a restart`);
-    }
     this.#reloading = true;
-    const previous = { config: this.#config, slots: this.#slots, verdicts: this.#verdicts };
+    const previous = { config: this.#config, slots: this.#slots, verdicts: this.#verdicts, ports: this.#ports };
+    // A listener the running configuration has keeps its bound port; a new one is bound afresh.
+    const old = listenersOf(previous.config);
+    const wanted = listenersOf(next).map((l) => {
+      const i = old.findIndex((o) => o.host === l.host && o.port === l.port);
+      return { ...l, bound: i === -1 ? -1 : previous.ports[i]! };
+    });
     this.#config = next;
     // The old workers keep probing their upstreams until they drain: the new ones judge their own.
     this.#verdicts = newVerdicts();
     this.#slots = [];
     try {
+      for (const l of wanted)
+        if (l.bound === -1 && l.port !== 0 && this.#reusePort) await assertPortFree(l.host, l.port, l.name);
       const threads = this.#reusePort ? next.threads : 1;
-      await Promise.all(Array.from({ length: threads }, (_, i) => this.#spawn(i, this.#port)));
+      const first = await this.#spawn(
+        0,
+        wanted.map((l) => (l.bound === -1 ? l.port : l.bound)),
+      );
+      this.#ports = first.map((a) => a.port);
+      await Promise.all(Array.from({ length: threads - 1 }, (_, i) => this.#spawn(i + 1, this.#ports)));
     } catch (error) {
       for (const slot of this.#slots) {
         slot.retired = true;
@@ -228,11 +246,12 @@ export class Supervisor {
       this.#config = previous.config;
       this.#slots = previous.slots;
       this.#verdicts = previous.verdicts;
+      this.#ports = previous.ports;
       this.#reloading = false;
       this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
     }
-    const drain: SupervisorMessage = { type: "drain", graceMs: previous.config.shutdownGraceMs };
+    const drain: SupervisorMessage = { type: "drain", graceMs: graceOf(previous.config) };
     for (const slot of previous.slots) {
       slot.retired = true;
       slot.worker?.postMessage(drain);
@@ -251,7 +270,7 @@ export class Supervisor {
   async shutdown(): Promise<never> {
     if (this.#draining) process.exit(0);
     this.#draining = true;
-    const graceMs = this.#config.shutdownGraceMs;
+    const graceMs = graceOf(this.#config);
     const message: SupervisorMessage = { type: "drain", graceMs };
     const exits = this.#slots.map(
       (slot) =>
@@ -268,21 +287,32 @@ export class Supervisor {
   }
 }
 
+/** The addresses a configuration listens on, in its order. */
+function listenersOf(config: ServerModel | TcpConfig): readonly { host: string; port: number; name: string }[] {
+  if (config.kind === "tcp")
+    return [{ host: config.host, port: config.port, name: `${config.host || "*"}:${config.port}` }];
+  return config.listeners;
+}
+
 /** Binds host:port alone (no SO_REUSEPORT) and lets go at once; rejects as a listen failure would. */
-function assertPortFree(config: Config | TcpConfig, port: number): Promise<void> {
+function assertPortFree(host: string, port: number, name: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once("error", (error: NodeJS.ErrnoException) =>
-      reject(new Error(listenFailure(error.code ?? "", error.message, config, port))),
+      reject(new Error(listenFailure(error.code ?? "", error.message, host, port, name))),
     );
-    probe.listen({ port, host: config.host === "" ? undefined : config.host }, () => probe.close(() => resolve()));
+    probe.listen({ port, host: host === "" ? undefined : host }, () => probe.close(() => resolve()));
   });
 }
 
-function listenFailure(code: string, message: string, config: Config | TcpConfig, port: number): string {
-  const where = `${config.host === "" ? "*" : config.host}:${port}`;
-  if (code === "EADDRINUSE") return `port ${port} is already in use (${where})`;
-  if (code === "EACCES") return `no permission to listen on ${where}`;
-  if (code === "EADDRNOTAVAIL") return `address ${config.host} is not available on this machine`;
-  return `cannot listen on ${where}: ${message}`;
+function listenFailure(code: string, message: string, host: string, port: number, name: string): string {
+  const where = `${host === "" ? "*" : host}:${port}`;
+  if (code === "EADDRINUSE") return `cannot listen on ${name}: port ${port} is already in use (${where})`;
+  if (code === "EACCES") return `cannot listen on ${name}: no permission to listen on ${where}`;
+  if (code === "EADDRNOTAVAIL") return `cannot listen on ${name}: address ${host} is not available on this machine`;
+  return `cannot listen on ${name}: ${message}`;
+}
+
+function graceOf(config: ServerModel | TcpConfig): number {
+  return config.kind === "tcp" ? config.shutdownGraceMs : config.options.shutdownGraceMs;
 }

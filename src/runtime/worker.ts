@@ -1,5 +1,6 @@
-// A worker thread's entry: build the site from the config, listen (sharing the port with the other
-// workers through reusePort), log and count requests, serve until told to drain, then exit.
+// A worker thread's entry: build the handlers from the model, listen on every listener (sharing each
+// port with the other workers through reusePort), log and count requests, serve until told to
+// drain, then exit.
 // Under `portico tcp` the worker runs the L4 proxy instead of the HTTP server, drained the same way.
 
 import diagnosticsChannel from "node:diagnostics_channel";
@@ -11,8 +12,8 @@ import { refuseConnection } from "../http/overload.ts";
 import { HttpServer } from "../http/server.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
-import type { Config } from "../config/load.ts";
-import { buildSite, buildTcpProxy } from "../route/build.ts";
+import type { ServerModel } from "../config/load.ts";
+import { buildTcpProxy, buildWorker } from "../route/build.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { C_ACTIVE_CONNECTIONS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
 import { UpstreamNotices } from "./upstream-notices.ts";
@@ -62,11 +63,11 @@ let stats: StatsRecorder | null = null;
 const countRows = data.countRow >= 0 ? shared.joinCountRow(data.countRow) : undefined;
 // Worker 0 probes the upstreams for every thread; the others read its verdicts.
 const verdicts = { table: new Int32Array(data.verdicts), prober: data.index === 0 };
-const server = "mode" in config ? buildTcpProxy(config, countRows, verdicts) : httpServer(config);
+const servers = config.kind === "tcp" ? [buildTcpProxy(config, countRows, verdicts)] : httpServers(config);
 
-function httpServer(config: Config): HttpServer {
+function httpServers(config: ServerModel): HttpServer[] {
   const locks = new LockTable(shared.locks, shared.versions);
-  const site = buildSite(config, {
+  const built = buildWorker(config, {
     locks,
     stats: shared.stats,
     statsLayout: STATS_LAYOUT,
@@ -74,28 +75,31 @@ function httpServer(config: Config): HttpServer {
     version: data.version,
     ...(countRows !== undefined ? { upstreams: countRows } : {}),
     verdicts,
+    rateBuckets: shared.rateBuckets,
   });
-  const server = new HttpServer(withFaultInjection(site.handler), site.engine);
+  const servers = built.handlers.map((handler) => new HttpServer(withFaultInjection(handler), built.engine));
+  const options = config.options;
 
-  if (!config.quiet) {
+  if (!options.quiet) {
     const accessLog = new AccessLog({
-      format: config.logFormat,
-      ...(config.accessLog !== "" ? { path: config.accessLog } : { fd: 2 }),
+      format: options.logFormat,
+      ...(options.accessLog !== "" ? { path: options.accessLog } : { fd: 2 }),
     });
     accessLog.start();
     log = accessLog;
     // With writes on, the log's order is the order of operations on each URI (seed 000's replay):
     // a line is on file before its URI lock is released. Without writes nothing can reorder, and
     // lines are written once per event-loop turn.
-    if (config.writable) locks.beforeRelease = () => accessLog.flush();
+    if (config.sites.some((site) => site.routes.some((r) => r.handler.kind === "files" && r.handler.settings.writable)))
+      locks.beforeRelease = () => accessLog.flush();
   }
   stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT);
   stats.start();
 
   // Load shedding across all threads: one shared counter of open connections.
-  if (config.maxConnections > 0) {
-    const limit = config.maxConnections;
-    server.admit = (socket) => {
+  if (options.maxConnections > 0) {
+    const limit = options.maxConnections;
+    const admit = (socket: Parameters<NonNullable<HttpServer["admit"]>>[0]): boolean => {
       if (Atomics.add(shared.control, C_ACTIVE_CONNECTIONS, 1) >= limit) {
         Atomics.sub(shared.control, C_ACTIVE_CONNECTIONS, 1);
         Atomics.add(shared.stats, data.index * STATS_LAYOUT.slots + STATS_LAYOUT.rejected, 1n);
@@ -104,14 +108,15 @@ function httpServer(config: Config): HttpServer {
       }
       return true;
     };
+    for (const server of servers) server.admit = admit;
     connectionCloseChannel.subscribe(() => Atomics.sub(shared.control, C_ACTIVE_CONNECTIONS, 1));
   }
-  return server;
+  return servers;
 }
 
 port.on("message", (message: SupervisorMessage) => {
   if (message.type === "drain") {
-    void server.close(message.graceMs).then(() => {
+    void Promise.all(servers.map((server) => server.close(message.graceMs))).then(() => {
       log?.flush();
       stats?.stop();
       send({ type: "drained" });
@@ -122,15 +127,19 @@ port.on("message", (message: SupervisorMessage) => {
   }
 });
 
-try {
-  const address = await server.listen({
-    port: data.port,
-    host: config.host === "" ? undefined : config.host,
-    reusePort: data.reusePort,
-  });
-  send({ type: "listening", address: address.address, port: address.port });
-} catch (error) {
-  const err = error as NodeJS.ErrnoException;
-  send({ type: "listen-failed", code: err.code ?? "ERROR", message: err.message });
-  process.exit(1);
+const host = (index: number): string | undefined => {
+  const h = config.kind === "tcp" ? config.host : config.listeners[index]!.host;
+  return h === "" ? undefined : h;
+};
+const addresses: { address: string; port: number }[] = [];
+for (let i = 0; i < servers.length; i++) {
+  try {
+    const address = await servers[i]!.listen({ port: data.ports[i]!, host: host(i), reusePort: data.reusePort });
+    addresses.push({ address: address.address, port: address.port });
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    send({ type: "listen-failed", listener: i, code: err.code ?? "ERROR", message: err.message });
+    process.exit(1);
+  }
 }
+send({ type: "listening", addresses });

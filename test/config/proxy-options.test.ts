@@ -63,10 +63,10 @@ test("--proxy repeats; portico tcp parses its own command", () => {
   assert.equal(serve.kind, "serve");
   if (serve.kind === "serve") {
     assert.deepEqual(
-      serve.config.proxy.map((r) => r.prefix),
+      serve.config.sites[0]!.routes.map((r) => r.path),
       ["/", "/b"],
     );
-    assert.equal(serve.config.serveFiles, false, "without --root a proxy serves no files");
+    assert.equal(serve.config.sites[0]!.root, null, "without --root a proxy serves no files");
   }
   const tcp = parseCommandLine(["tcp", "--listen", "127.0.0.1:7000", "--upstream", "a:1,b:2", "--lb", "round-robin"]);
   assert.equal(tcp.kind, "tcp");
@@ -129,10 +129,11 @@ test("portico tcp names a bad --listen, and refuses a second port and flags it w
 test("--hash-key without --lb hash is refused rather than ignored; duration bounds name their unit", () => {
   assert.throws(
     () => parseCommandLine(["--proxy", "http://a:1", "--hash-key", "cookie:sid", "0"]),
-    /--hash-key applies only with --lb hash \(the policy is least-conn\)/,
+    /--hash-key: applies only with lb = "hash" \(the policy is least-conn\)/,
   );
   const hashed = parseCommandLine(["--proxy", "http://a:1", "--lb", "hash", "--hash-key", "cookie:sid", "0"]);
-  assert.equal(hashed.kind === "serve" && hashed.config.hashKey, "cookie:sid");
+  const handler = hashed.kind === "serve" ? hashed.config.sites[0]!.routes[0]!.handler : null;
+  assert.equal(handler?.kind === "proxy" && handler.settings.hashKey, "cookie:sid");
   assert.throws(
     () => parseCommandLine(["--proxy", "http://a:1", "--health-interval", "5ms", "0"]),
     /--health-interval: must be at least 10ms, got "5ms"/,
