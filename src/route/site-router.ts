@@ -47,9 +47,8 @@ export class SiteRouter implements Handler {
     if (this.#only !== null) return this.#only.handle(req, res);
     let path = req.path;
     if (!isCanonical(path, req.pathMayHaveDotSegment)) path = canonicalPath(path) ?? path;
-    const handler = this.match(path);
-    if (handler !== null) return handler.handle(req, res);
-    if (this.#slashless.has(path)) {
+    // "/api" without its slash is the "/api/" route's to redirect, before any shorter route covers it.
+    if (this.#slashless.size !== 0 && this.#slashless.has(path)) {
       res.send(
         301,
         ["Location", `${path}/${req.query}`, "Content-Type", "text/plain; charset=utf-8"],
@@ -57,7 +56,8 @@ export class SiteRouter implements Handler {
       );
       return true;
     }
-    return false;
+    const handler = this.match(path);
+    return handler === null ? false : handler.handle(req, res);
   }
 
   /** The handler of the route for a canonical path, or null when no route covers it. */
