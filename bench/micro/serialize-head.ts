@@ -2,7 +2,8 @@
 // and a head serialized from a field list (the dynamic path).
 // `node bench/micro/serialize-head.ts`
 
-import { PreparedResponse, serializeFields } from "../../src/http/response.ts";
+import { serializeFields } from "../../src/http/h1-writer.ts";
+import { PreparedResponse } from "../../src/http/response.ts";
 import { statusLine } from "../../src/http/status.ts";
 import { dateHeaderLine } from "../../src/common/clock.ts";
 import { measure } from "./measure.ts";
@@ -20,9 +21,10 @@ const fields = [
   "nosniff",
 ];
 const prepared = new PreparedResponse(200, fields, Buffer.alloc(1024, 97));
-prepared.bytes(0);
+prepared.encoded(0);
+prepared.keepEncoded(0, Buffer.alloc(1200));
 
-measure("PreparedResponse.bytes (cached second)", () => prepared.bytes(0));
+measure("PreparedResponse.encoded (cached second)", () => prepared.encoded(0));
 measure("serializeFields (5 fields)", () => serializeFields(fields));
 measure(
   "full head string (status+date+fields)",

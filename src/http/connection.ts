@@ -16,7 +16,9 @@ import type { Handler } from "./handler.ts";
 import { HEAD_INCOMPLETE, type HeadScan, parseRequestHead, scanHead } from "./parse-request.ts";
 import { type BodySink, Request, type RequestSource } from "./request.ts";
 import { B_DISCARD, B_NONE, B_READ, RequestBody } from "./request-body.ts";
-import { Response, type ResponseSink } from "./response.ts";
+import { H1Writer, type H1Sink } from "./h1-writer.ts";
+import { Response } from "./response.ts";
+import type { ResponseDefaults } from "./response-defaults.ts";
 import type { Transport, TransportOwner } from "./transport.ts";
 
 /** What connections share within one server. */
@@ -24,6 +26,8 @@ export interface ConnectionContext {
   readonly options: EngineOptions;
   readonly handler: Handler;
   readonly sweeper: Sweeper;
+  /** The fields every response carries (Server…); the standard ones when absent. */
+  readonly defaults?: ResponseDefaults;
   readonly closing: boolean;
   connectionClosed(connection: Connection): void;
 }
@@ -39,7 +43,7 @@ const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 const MAX_BUFFERED_BYTES = 1 << 20;
 const MAX_LINGER_BYTES = 1 << 20;
 
-export class Connection implements RequestSource, ResponseSink, Sweepable, TransportOwner {
+export class Connection implements RequestSource, H1Sink, Sweepable, TransportOwner {
   deadline = 0;
   readonly #socket: Transport;
   readonly #ctx: ConnectionContext;
@@ -58,6 +62,8 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
   #res: Response | null = null;
   #requests = 0;
   readonly #body: RequestBody;
+  /** Serializes this connection's responses, one after the other. */
+  readonly #writer: H1Writer;
   #clientEnded = false;
   #inLoop = false;
   #readPaused = false;
@@ -69,6 +75,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     this.#ctx = ctx;
     this.#options = ctx.options;
     this.#body = new RequestBody(ctx.options.chunkedLimits, ctx.options.maxBodyBytes);
+    this.#writer = new H1Writer(this, ctx.defaults);
     transport.start(this);
     this.deadline = loopNow() + this.#options.headersTimeoutMs;
     ctx.sweeper.add(this);
@@ -261,7 +268,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     this.#phase = P_BUSY;
     this.deadline = 0;
     this.#body.begin(req);
-    const res = new Response(this, req);
+    const res = new Response(this.#writer, req);
     const max = this.#options.maxRequestsPerConnection;
     if (max > 0 && this.#requests >= max) res.closeAfter();
     this.#req = req;
@@ -308,7 +315,7 @@ export class Connection implements RequestSource, ResponseSink, Sweepable, Trans
     this.#buf = EMPTY;
     this.#pos = 0;
     this.#scan.pos = -1;
-    const res = new Response(this, req);
+    const res = new Response(this.#writer, req);
     res.handled = false;
     this.#req = req;
     this.#res = res;

@@ -1,25 +1,26 @@
-// The response writer: status line, fields, framing (Content-Length, chunked, or close-delimited for
-// HTTP/1.0), Date and Connection added here, no body for HEAD/204/304 (RFC 9110 §6.4.1, §9.3.2).
-// Small responses go out in one socket write; PreparedResponse caches whole responses (head and body)
-// per Date second so a cached file costs one write of an existing buffer.
+// The protocol-neutral response a handler answers with. One place decides the head (status, fields,
+// body length, whether a body goes out at all: none for HEAD and 1xx/204/304, RFC 9110 §6.4.1, §9.3.2)
+// and one commit step publishes the finish event (so its log line precedes the last byte) and hands
+// the rest to the protocol. Each protocol serializes through a ResponseWire: HTTP/1.1's is
+// h1-writer.ts, HTTP/2's is the stream (h2/). The fields every response carries (Server, Date) are
+// response-defaults.ts's; a site's or route's field edits (field-edits.ts) ride on the decided head and
+// each serializer applies them in its own encoding. PreparedResponse is a whole response computed
+// ahead of time (a cached file), whose encodings each protocol keeps per Date second and per edits.
 
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
-import { copyAll, decimalDigits, writeDecimal } from "../common/bytes.ts";
-import { dateEpoch, dateHeaderLine, loopMonotonic } from "../common/clock.ts";
-import { copyInto, type OutputTarget } from "./arena.ts";
-import type { FieldEdits } from "./field-edits.ts";
-import { LAST_CHUNK } from "./chunked.ts";
+import { dateEpoch, loopMonotonic } from "../common/clock.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
+import type { FieldEdits } from "./field-edits.ts";
 import type { Request } from "./request.ts";
-import { isBodilessStatus, statusLine } from "./status.ts";
+import { isBodilessStatus } from "./status.ts";
 
 /** Response fields as a flat list: name, value, name, value… */
 export type HeaderList = readonly string[];
 
 /**
  * Field lines that are already serialised and validated (a proxied upstream head, checked by
- * parse-response.ts): copied into the response head as bytes, never turned into strings.
+ * parse-response.ts): copied into an HTTP/1.1 head as bytes, never turned into strings.
  */
 export interface CopiedFields {
   readonly raw: Buffer;
@@ -39,120 +40,157 @@ export interface CopiedFields {
   readonly reason?: string;
 }
 
-/** What a response needs from its connection. */
-export interface ResponseSink extends OutputTarget {
-  /** Writes bytes to the socket; false when its buffer is over the high-water mark. */
-  write(data: Buffer | string): boolean;
-  cork(): void;
-  uncork(): void;
-  /** The response is complete; `keepAlive` says whether the connection may carry another request. */
-  responseDone(response: Response, keepAlive: boolean): void;
-  /** True once the server is shutting down: responses then close their connection. */
-  readonly closing: boolean;
-  /** Runs `listener` once the socket's buffer has drained. */
-  onDrain(listener: () => void): void;
-  /** True when every byte written so far has reached the kernel (no buffer is still held). */
-  readonly flushed: boolean;
-  /** Hands the socket to the caller (after a 101); bytes already received but unparsed come along. */
-  detach(): { socket: Socket; buffered: Buffer };
-  /** Destroys the connection at once. */
-  destroy(): void;
+/** OutgoingHead.length of a streamed body whose size is not known in advance. */
+export const LENGTH_UNKNOWN = -1;
+/** OutgoingHead.length of a status that never has content (1xx, 204, 304): no framing at all. */
+export const LENGTH_NONE = -2;
+
+/**
+ * The head as decided, for a protocol to serialize: filled by Response (one object per thread, reused)
+ * and read by the wire within the call it is passed to.
+ */
+export interface OutgoingHead {
+  status: number;
+  /** The fields as strings (empty when `copied` is used). */
+  fields: HeaderList;
+  /** The fields as byte ranges of a received head, or null. */
+  copied: CopiedFields | null;
+  /** Content length (sent also for HEAD, as GET would), LENGTH_UNKNOWN or LENGTH_NONE. */
+  length: number;
+  /** Whether body bytes follow the head on the wire (false for HEAD and bodiless statuses). */
+  withBody: boolean;
+  /**
+   * The site's or route's field edits, or null: the serializer drops the fields they remove or set
+   * (from `fields`, `copied` and the defaults) and adds theirs.
+   */
+  edits: FieldEdits | null;
 }
 
-const SERVER_LINE = "Server: portico\r\n";
-const CONN_NONE = 0;
-const CONN_KEEP_ALIVE = 1;
-const CONN_CLOSE = 2;
-const CONNECTION_LINES = ["", "Connection: keep-alive\r\n", "Connection: close\r\n"] as const;
+/** What the response decided: how many body bytes a whole response carries and whether they are sent. */
+const HEAD: OutgoingHead = { status: 0, fields: [], copied: null, length: 0, withBody: false, edits: null };
+const EMPTY_LIST: HeaderList = [];
 const EMPTY = Buffer.alloc(0);
 
 /**
- * A complete response computed ahead of time (a cached file, a fixed error page). The bytes for each
- * Connection variant are built on first use and rebuilt when the Date second changes.
+ * How one protocol puts a response on the wire. Response calls these in order — a whole response
+ * (sendWhole, sendPrepared) or a streamed one (startHead, writeBody…, endBody) — after it has
+ * published its events; the terminal calls (sendWhole, sendPrepared, endBody, abort, detach) also
+ * finish the response on the protocol's side (keep-alive, next request; stream closed).
+ */
+export interface ResponseWire {
+  /** Head and body[start, end) (already cut to what is sent), copied or written before returning. */
+  sendWhole(res: Response, head: OutgoingHead, body: Buffer, start: number, end: number): void;
+  /** A prepared response, its body only when `withBody`, its fields edited by `res.edits`. */
+  sendPrepared(res: Response, prepared: PreparedResponse, withBody: boolean): void;
+  /** A streamed response's head: held until the first body bytes or the end. */
+  startHead(res: Response, head: OutgoingHead): void;
+  /** True while a started head has not been written. */
+  readonly headPending: boolean;
+  /** Drops a pending head (another response follows). */
+  retractHead(): void;
+  /** Writes the pending head, if any; false when the transport is backed up. */
+  flushHead(): boolean;
+  /** Body bytes of a response with body; false when the transport is backed up. */
+  writeBody(chunk: Buffer): boolean;
+  /**
+   * The end of a streamed response: `last` bytes, then trailers (complete field lines) where the
+   * framing has room for them. `complete` false: fewer bytes than the announced length went out.
+   */
+  endBody(res: Response, last: Buffer | undefined, trailers: readonly string[] | undefined, complete: boolean): void;
+  /** The response cannot be completed: the peer must see it cut (connection or stream reset). */
+  abort(res: Response): void;
+  /** Hands the connection over after a 101 (HTTP/1.1 only). */
+  detach(): { socket: Socket; buffered: Buffer };
+  /** Runs `listener` once the transport can take more. */
+  onDrain(listener: () => void): void;
+  /** True when every body buffer written so far has been handed to the kernel and may be reused. */
+  readonly flushed: boolean;
+}
+
+/**
+ * A complete response computed ahead of time (a cached file, a fixed error page). Each protocol's
+ * serializer keeps its encoding of it (slots: response-defaults.ts) for the current Date second:
+ * one set of slots for the fields as they are, one per FieldEdits object it was sent with (a site's
+ * headers), so an edited response is still one write of bytes that already exist.
  */
 export class PreparedResponse {
   readonly status: number;
-  /** Field lines, each ending in CRLF, without Date, Server and Connection. */
-  readonly fieldBlock: string;
+  /** The fields, without the defaults, Date and framing. */
+  readonly fields: HeaderList;
   readonly body: Buffer;
   #epoch = -1;
-  #variants: Array<Buffer | null> = [null, null, null];
-  readonly #headers: HeaderList;
-  /** Per FieldEdits object seen (a site's or route's headers): its own variants, same epoch. */
-  #edited: Map<FieldEdits, Array<Buffer | null>> | null = null;
+  #encoded: Array<Buffer | undefined> = [];
+  /** Slots per edits object, this second; the last one used is kept apart (one route: no Map lookup). */
+  #edited: Map<FieldEdits, Array<Buffer | undefined>> | null = null;
+  #lastEdits: FieldEdits | null = null;
+  #lastEdited: Array<Buffer | undefined> = [];
 
   constructor(status: number, headers: HeaderList, body: Buffer) {
+    for (let i = 0; i + 1 < headers.length; i += 2) checkField(headers[i]!, headers[i + 1]!);
     this.status = status;
-    this.body = body;
-    this.#headers = headers;
-    let block = serializeFields(headers);
-    if (!isBodilessStatus(status)) block += `Content-Length: ${body.length}\r\n`;
-    this.fieldBlock = block;
+    this.fields = headers;
+    this.body = isBodilessStatus(status) ? EMPTY : body;
   }
 
   /**
-   * Full response bytes (head + body) for a Connection variant, valid for the current second; with
-   * `edits`, the fields edited as they say (built once per second like the others).
+   * A serializer's bytes for `slot` (with the fields edited by `edits`), made during the current Date
+   * second; undefined when there are none.
    */
-  bytes(variant: number, edits: FieldEdits | null = null): Buffer {
+  encoded(slot: number, edits: FieldEdits | null = null): Buffer | undefined {
     const epoch = dateEpoch();
     if (epoch !== this.#epoch) {
       this.#epoch = epoch;
-      this.#variants = [null, null, null];
+      this.#encoded = [];
       this.#edited = null;
+      this.#lastEdits = null;
+      this.#lastEdited = [];
+      return undefined;
     }
-    let variants = this.#variants;
-    if (edits !== null) {
-      this.#edited ??= new Map();
-      let own = this.#edited.get(edits);
-      if (own === undefined) {
-        own = [null, null, null];
-        this.#edited.set(edits, own);
-      }
-      variants = own;
+    return this.#slots(edits)[slot];
+  }
+
+  keepEncoded(slot: number, bytes: Buffer, edits: FieldEdits | null = null): void {
+    this.#slots(edits)[slot] = bytes;
+  }
+
+  #slots(edits: FieldEdits | null): Array<Buffer | undefined> {
+    if (edits === null) return this.#encoded;
+    if (edits === this.#lastEdits) return this.#lastEdited;
+    this.#edited ??= new Map();
+    let slots = this.#edited.get(edits);
+    if (slots === undefined) {
+      slots = [];
+      this.#edited.set(edits, slots);
     }
-    let out = variants[variant];
-    if (out == null) {
-      const fields =
-        edits === null
-          ? this.fieldBlock
-          : serializeFields(edits.filter(this.#headers)) +
-            edits.block +
-            (isBodilessStatus(this.status) ? "" : `Content-Length: ${this.body.length}\r\n`);
-      const server = edits === null || edits.keepServer ? SERVER_LINE : "";
-      const head = statusLine(this.status) + server + dateHeaderLine() + fields + CONNECTION_LINES[variant] + "\r\n";
-      const headLength = Buffer.byteLength(head, "latin1");
-      const body = isBodilessStatus(this.status) ? EMPTY : this.body;
-      out = Buffer.allocUnsafe(headLength + body.length);
-      out.write(head, 0, "latin1");
-      body.copy(out, headLength);
-      variants[variant] = out;
-    }
-    return out;
+    this.#lastEdits = edits;
+    this.#lastEdited = slots;
+    return slots;
   }
 }
 
 export class Response {
-  readonly #sink: ResponseSink;
+  readonly #wire: ResponseWire;
   readonly #request: Request;
   status = 0;
   headersSent = false;
   finished = false;
-  /** Body bytes handed to the socket so far. */
+  /** Body bytes handed to the transport so far. */
   bodyBytes = 0;
   /** False for engine-made responses (parse errors, timeouts): they did not reach a handler. */
   handled = true;
-  /** Field edits of the site or route answering (set before a handler runs); null: none. */
+  /**
+   * The field edits of the site or route answering (route/ sets them before its handler runs, CORS
+   * may swap them); null: none. Applied to whatever head this response sends.
+   */
   edits: FieldEdits | null = null;
-  #mode = MODE_NONE;
-  #remaining = 0;
-  #keepAlive = false;
   #closeRequested = false;
-  /** A streamed response's head, written with the first body bytes (or end()). */
-  #pendingHead: string | Buffer = "";
+  /** Whether body bytes of the streamed response go out (not for HEAD or a bodiless status). */
+  #withBody = false;
+  /** Bytes still due under a known length, or -1 when the length is unknown. */
+  #remaining = -1;
 
-  constructor(sink: ResponseSink, request: Request) {
-    this.#sink = sink;
+  constructor(wire: ResponseWire, request: Request) {
+    this.#wire = wire;
     this.#request = request;
   }
 
@@ -160,330 +198,168 @@ export class Response {
     return this.#request;
   }
 
-  /** Asks for the connection to be closed after this response. */
+  /** Asks for the connection to be closed after this response (HTTP/1.1; HTTP/2 streams ignore it). */
   closeAfter(): void {
     this.#closeRequested = true;
+  }
+
+  get closeRequested(): boolean {
+    return this.#closeRequested;
   }
 
   /** Sends a whole response in one write. A string body is UTF-8. */
   send(status: number, headers: HeaderList, body?: Buffer | string): void {
     const payload = body === undefined ? EMPTY : typeof body === "string" ? Buffer.from(body, "utf8") : body;
-    const bodiless = isBodilessStatus(status);
-    const head = this.#head(status, headers, bodiless ? "" : `Content-Length: ${payload.length}\r\n`);
-    const withBody = !bodiless && this.#request.method !== "HEAD" && payload.length > 0;
-    this.#publishHead();
-    this.bodyBytes = withBody ? payload.length : 0;
-    this.#publishFinish(true);
-    if (withBody) {
-      const headLength = Buffer.byteLength(head, "latin1");
-      const out = Buffer.allocUnsafe(headLength + payload.length);
-      out.write(head, 0, "latin1");
-      payload.copy(out, headLength);
-      this.#sink.write(out);
-    } else {
-      this.#sink.write(Buffer.from(head, "latin1"));
-    }
-    this.#done();
+    const head = this.#decide(status, headers, null, payload.length);
+    this.#wholeBody(head, payload, 0, payload.length);
   }
 
   /**
    * Sends a whole response whose fields are copied as bytes (see CopiedFields), head and body
-   * (body[bodyStart, bodyEnd), copied before this returns) in one buffer and one write. Framing,
-   * Date, Server and Connection are added as by send().
+   * (body[bodyStart, bodyEnd), copied before this returns) in one write where the protocol allows.
    */
   sendCopied(status: number, fields: CopiedFields, body: Buffer, bodyStart = 0, bodyEnd = body.length): void {
-    const bodiless = isBodilessStatus(status);
-    const length = bodyEnd - bodyStart;
-    const withBody = !bodiless && this.#request.method !== "HEAD" && length > 0;
-    const head = this.#copiedHead(status, fields, "", bodiless ? -1 : length, withBody ? length : 0, true);
-    if (withBody) copyInto(body, bodyStart, bodyEnd, head, head.length - length);
-    this.#publishHead();
-    this.bodyBytes = withBody ? length : 0;
-    this.#publishFinish(true);
-    this.#sink.write(head);
-    this.#done();
+    const head = this.#decide(status, EMPTY_LIST, fields, bodyEnd - bodyStart);
+    this.#wholeBody(head, body, bodyStart, bodyEnd);
   }
 
   /** Sends a prepared response: on the common path one write of bytes that already exist. */
   sendPrepared(prepared: PreparedResponse): void {
-    this.status = prepared.status;
+    if (this.headersSent) throw new Error("response head already sent");
+    const status = prepared.status;
+    this.status = status;
     this.headersSent = true;
-    const variant = this.#connectionVariant(true);
-    const bytes = prepared.bytes(variant, this.edits);
+    const withBody = this.#request.method !== "HEAD" && !isBodilessStatus(status);
     this.#publishHead();
-    if (this.#request.method === "HEAD" || isBodilessStatus(prepared.status)) {
-      this.#publishFinish(true);
-      this.#sink.write(
-        bytes.subarray(0, bytes.length - (isBodilessStatus(prepared.status) ? 0 : prepared.body.length)),
-      );
-    } else {
-      this.bodyBytes = prepared.body.length;
-      this.#publishFinish(true);
-      this.#sink.write(bytes);
-    }
-    this.#done();
+    this.bodyBytes = withBody ? prepared.body.length : 0;
+    this.#commit(true, this.bodyBytes).sendPrepared(this, prepared, withBody);
   }
 
   /**
-   * Starts a streamed response. `contentLength` undefined means unknown: chunked for HTTP/1.1,
-   * close-delimited for HTTP/1.0. The head goes out with the first body write (or end()).
+   * Starts a streamed response. `contentLength` undefined means unknown: the protocol frames it
+   * (chunked or close-delimited in HTTP/1.x, DATA frames in HTTP/2). The head goes out with the first
+   * body write (or end()).
    */
   writeHead(status: number, headers: HeaderList, contentLength?: number): void {
-    const framing = this.#framing(status, contentLength);
-    this.#pendingHead = this.#head(status, headers, framing);
-    this.#publishHead();
-  }
-
-  /** Chooses the body framing of a streamed response (sets the mode) and returns its field line. */
-  #framing(status: number, contentLength: number | undefined): string {
-    const bodiless = isBodilessStatus(status);
-    const noBody = bodiless || this.#request.method === "HEAD";
-    if (bodiless) {
-      this.#mode = MODE_NONE;
-      return "";
-    }
-    if (contentLength !== undefined) {
-      this.#mode = noBody ? MODE_NONE : MODE_LENGTH;
-      this.#remaining = contentLength;
-      return `Content-Length: ${contentLength}\r\n`;
-    }
-    if (this.#request.versionMinor === 1) {
-      this.#mode = noBody ? MODE_NONE : MODE_CHUNKED;
-      return "Transfer-Encoding: chunked\r\n";
-    }
-    // HTTP/1.0 without a length: the body ends when the connection closes (RFC 9112 §6.3).
-    if (!noBody) this.#closeRequested = true;
-    this.#mode = noBody ? MODE_NONE : MODE_CLOSE_DELIMITED;
-    return "";
+    this.#startStream(this.#decide(status, headers, null, contentLength ?? LENGTH_UNKNOWN));
   }
 
   /** writeHead() with fields copied as bytes (see CopiedFields). */
   writeHeadCopied(status: number, fields: CopiedFields, contentLength?: number): void {
-    const framing = this.#framing(status, contentLength);
-    this.#pendingHead = this.#copiedHead(status, fields, framing, -1, 0, false);
-    this.#publishHead();
+    this.#startStream(this.#decide(status, EMPTY_LIST, fields, contentLength ?? LENGTH_UNKNOWN));
   }
 
   /**
-   * Takes back a head that has not reached the socket yet (writeHead, and no body byte since), so
+   * Takes back a head that has not reached the transport yet (writeHead, and no body byte since), so
    * another response can be sent instead: a proxy whose upstream failed before the first body byte
    * can still answer 502. False once any byte of this response was written.
    */
   retractHead(): boolean {
-    if (!this.headersSent || this.finished || this.#pendingHead.length === 0 || this.bodyBytes !== 0) return false;
-    this.#pendingHead = "";
+    if (!this.headersSent || this.finished || !this.#wire.headPending || this.bodyBytes !== 0) return false;
+    this.#wire.retractHead();
     this.headersSent = false;
     this.status = 0;
-    this.#mode = MODE_NONE;
-    this.#remaining = 0;
+    this.#withBody = false;
+    this.#remaining = -1;
     return true;
   }
 
-  /** Writes body bytes; false means the socket is backed up: wait for onDrain before writing more. */
+  /** Writes body bytes; false means the transport is backed up: wait for onDrain before writing more. */
   write(chunk: Buffer): boolean {
     if (this.finished) throw new Error("write after end");
     if (!this.headersSent) throw new Error("write before writeHead");
-    if (chunk.length === 0) return this.#flushHead();
-    switch (this.#mode) {
-      case MODE_NONE:
-        return this.#flushHead();
-      case MODE_LENGTH:
-        if (chunk.length > this.#remaining) throw new Error("response body longer than its Content-Length");
-        this.#remaining -= chunk.length;
-        return this.#writeBody(chunk);
-      case MODE_CHUNKED: {
-        this.#sink.cork();
-        this.#flushHead();
-        this.#sink.write(`${chunk.length.toString(16)}\r\n`);
-        this.#sink.write(chunk);
-        this.bodyBytes += chunk.length;
-        const ok = this.#sink.write("\r\n");
-        this.#sink.uncork();
-        return ok;
-      }
-      default:
-        return this.#writeBody(chunk);
+    if (chunk.length === 0 || !this.#withBody) return this.#wire.flushHead();
+    if (this.#remaining >= 0) {
+      if (chunk.length > this.#remaining) throw new Error("response body longer than its Content-Length");
+      this.#remaining -= chunk.length;
     }
+    this.bodyBytes += chunk.length;
+    return this.#wire.writeBody(chunk);
   }
 
   /**
    * Ends the body, with `chunk` as its last bytes. `trailers` (complete field lines, already valid)
-   * follow a chunked body (RFC 9112 §7.1.2); other framings have no place for them, so they are dropped.
+   * follow where the framing has room for them (HTTP/1.1 chunked, RFC 9112 §7.1.2; HTTP/2); elsewhere
+   * they are dropped.
    */
   end(chunk?: Buffer, trailers?: readonly string[]): void {
     if (this.finished) return;
-    if (!this.headersSent) this.writeHead(200, [], chunk?.length ?? 0);
-    const last = chunk !== undefined && chunk.length > 0 && this.#mode !== MODE_NONE ? chunk : undefined;
+    if (!this.headersSent) this.writeHead(200, EMPTY_LIST, chunk?.length ?? 0);
+    const last = chunk !== undefined && chunk.length > 0 && this.#withBody ? chunk : undefined;
     const lastLength = last?.length ?? 0;
-    if (this.#mode === MODE_LENGTH && lastLength > this.#remaining)
+    if (this.#remaining >= 0 && lastLength > this.#remaining)
       throw new Error("response body longer than its Content-Length");
-    const shortBody = this.#mode === MODE_LENGTH && this.#remaining !== lastLength;
-    // The finish event (and so the access log line) precedes the last byte on the socket.
-    this.#publishFinish(!shortBody, this.bodyBytes + lastLength);
-    this.#sink.cork();
-    if (last !== undefined) this.write(last);
-    else this.#flushHead();
-    if (this.#mode === MODE_CHUNKED) {
-      if (trailers === undefined || trailers.length === 0) this.#sink.write(LAST_CHUNK);
-      else this.#sink.write(Buffer.from(`0\r\n${trailers.join("\r\n")}\r\n\r\n`, "latin1"));
-    }
-    this.#sink.uncork();
-    if (shortBody) {
-      // Fewer bytes than announced: the client cannot frame what follows, so the connection ends.
-      this.#closeRequested = true;
-    }
-    this.#done();
+    const complete = this.#remaining < 0 || this.#remaining === lastLength || !this.#withBody;
+    // Fewer bytes than announced: the peer cannot frame what follows, so the connection (HTTP/1.1) or
+    // the stream (HTTP/2) is cut after them.
+    if (!complete) this.#closeRequested = true;
+    this.bodyBytes += lastLength;
+    this.#commit(complete, this.bodyBytes).endBody(this, last, trailers, complete);
   }
 
-  /** Runs `listener` when the socket can take more data. */
+  /** Runs `listener` when the transport can take more data. */
   onDrain(listener: () => void): void {
-    this.#sink.onDrain(listener);
+    this.#wire.onDrain(listener);
   }
 
   /** True when every body buffer written so far has been handed to the kernel and may be reused. */
   get flushed(): boolean {
-    return this.#sink.flushed;
+    return this.#wire.flushed;
   }
 
   /**
    * Takes the socket for a protocol switch (RFC 9110 §7.8) or a tunnel: the connection stops
-   * handling it. The caller writes the 101 (or other) head itself.
+   * handling it. The caller writes the 101 (or other) head itself. HTTP/1.1 only.
    */
   detach(status = 101): { socket: Socket; buffered: Buffer } {
     this.status = status;
     this.headersSent = true;
     this.#publishHead();
-    this.#publishFinish(true);
-    this.finished = true;
-    return this.#sink.detach();
+    return this.#commit(true, 0).detach();
   }
 
-  /** Abandons the response and the connection (used when a streamed response cannot be completed). */
+  /** Abandons the response: the peer sees it cut (used when a streamed response cannot be completed). */
   abort(): void {
     if (this.finished) return;
-    this.#publishFinish(false);
-    this.finished = true;
-    this.#sink.destroy();
+    this.#commit(false, this.bodyBytes).abort(this);
   }
 
-  #head(status: number, headers: HeaderList, framing: string): string {
+  /** The one place a head is decided: status, fields, length, and whether body bytes follow. */
+  #decide(status: number, fields: HeaderList, copied: CopiedFields | null, length: number): OutgoingHead {
     if (this.headersSent) throw new Error("response head already sent");
     this.status = status;
     this.headersSent = true;
-    const variant = this.#connectionVariant(
-      this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "",
-    );
-    const edits = this.edits;
-    return (
-      statusLine(status) +
-      (edits === null || edits.keepServer ? SERVER_LINE : "") +
-      dateHeaderLine() +
-      (edits === null ? serializeFields(headers) : serializeFields(edits.filter(headers)) + edits.block) +
-      framing +
-      CONNECTION_LINES[variant] +
-      "\r\n"
-    );
+    const bodiless = isBodilessStatus(status);
+    const head = HEAD;
+    head.status = status;
+    head.fields = fields;
+    head.copied = copied;
+    head.length = bodiless ? LENGTH_NONE : length;
+    head.withBody = !bodiless && this.#request.method !== "HEAD";
+    head.edits = this.edits;
+    return head;
+  }
+
+  /** A whole response: body[start, end) goes out unless the head says no body. */
+  #wholeBody(head: OutgoingHead, body: Buffer, start: number, end: number): void {
+    this.#publishHead();
+    const sent = head.withBody ? end - start : 0;
+    this.bodyBytes = sent;
+    this.#commit(true, sent).sendWhole(this, head, body, start, start + sent);
+  }
+
+  #startStream(head: OutgoingHead): void {
+    this.#withBody = head.withBody;
+    this.#remaining = head.length >= 0 ? head.length : -1;
+    this.#wire.startHead(this, head);
+    this.#publishHead();
   }
 
   /**
-   * The head as bytes with copied field lines, in a buffer with `room` bytes left free at its end.
-   * Framing is `framing` (a field line or "") or, when `length` >= 0, a Content-Length written here.
-   * `now`: the buffer is written before anything else is assembled, so it may be the sink's output
-   * buffer (arena.ts); a head that waits for its body gets a buffer of its own.
+   * The commit step: the finish event goes out (the access log's line precedes the response's last
+   * byte, kill -9 included), the response is finished, and the protocol writes the rest.
    */
-  #copiedHead(
-    status: number,
-    fields: CopiedFields,
-    framing: string,
-    length: number,
-    room: number,
-    now: boolean,
-  ): Buffer {
-    if (this.headersSent) throw new Error("response head already sent");
-    this.status = status;
-    this.headersSent = true;
-    const variant = this.#connectionVariant(
-      this.#request.method === "HEAD" || isBodilessStatus(status) || framing !== "" || length >= 0,
-    );
-    const digits = length >= 0 ? decimalDigits(length) : 0;
-    const edits = this.edits;
-    if (edits !== null) fields = edits.filterCopied(fields);
-    const reason = fields.reason ?? "";
-    const before =
-      reason === "" && (edits === null || edits.keepServer)
-        ? headStart(status)
-        : Buffer.from(
-            `${reason === "" ? statusLine(status) : `HTTP/1.1 ${status} ${reason}\r\n`}${edits === null || edits.keepServer ? SERVER_LINE : ""}${dateHeaderLine()}`,
-            "latin1",
-          );
-    const extra = fields.extra;
-    const end = HEAD_ENDS[variant]!;
-    const raw = fields.raw;
-    const lines = fields.lines;
-    const count = fields.count;
-    // Every part is latin1 (one byte per character), so string lengths are byte lengths.
-    let size = before.length + extra.length + framing.length + end.length + room;
-    if (length >= 0) size += CONTENT_LENGTH_NAME.length + digits + 2;
-    for (let k = 0; k < count; k += 2) size += lines[k + 1]! - lines[k]! + 2;
-    const out = now ? this.#sink.outputBuffer(size) : Buffer.allocUnsafe(size);
-    copyAll(before, out, 0);
-    let at = before.length;
-    for (let k = 0; k < count; k += 2) {
-      at += copyInto(raw, lines[k]!, lines[k + 1]!, out, at);
-      out[at++] = 0x0d;
-      out[at++] = 0x0a;
-    }
-    copyAll(extra, out, at);
-    at += extra.length;
-    if (framing.length !== 0) at += out.write(framing, at, "latin1");
-    if (length >= 0) {
-      copyAll(CONTENT_LENGTH_NAME, out, at);
-      at += CONTENT_LENGTH_NAME.length;
-      writeDecimal(out, at, digits, length);
-      at += digits;
-      out[at++] = 0x0d;
-      out[at++] = 0x0a;
-    }
-    copyAll(end, out, at);
-    return out;
-  }
-
-  /** Decides persistence (RFC 9112 §9.3) and returns which Connection line the head carries. */
-  #connectionVariant(framed: boolean): number {
-    const request = this.#request;
-    const keep = request.keepAlive && framed && !this.#closeRequested && !this.#sink.closing;
-    this.#keepAlive = keep;
-    if (keep) return request.versionMinor === 1 ? CONN_NONE : CONN_KEEP_ALIVE;
-    return CONN_CLOSE;
-  }
-
-  #flushHead(): boolean {
-    if (this.#pendingHead.length === 0) return true;
-    const head = this.#pendingHead;
-    this.#pendingHead = "";
-    return this.#sink.write(head);
-  }
-
-  #writeBody(chunk: Buffer): boolean {
-    if (this.#pendingHead.length !== 0) {
-      this.#sink.cork();
-      this.#flushHead();
-      this.bodyBytes += chunk.length;
-      const ok = this.#sink.write(chunk);
-      this.#sink.uncork();
-      return ok;
-    }
-    this.bodyBytes += chunk.length;
-    return this.#sink.write(chunk);
-  }
-
-  #publishHead(): void {
-    if (responseHeadChannel.hasSubscribers) {
-      responseHeadChannel.publish({ request: this.#request, status: this.status, handled: this.handled });
-    }
-  }
-
-  #publishFinish(complete: boolean, bodyBytes = this.bodyBytes): void {
+  #commit(complete: boolean, bodyBytes: number): ResponseWire {
     if (requestFinishChannel.hasSubscribers) {
       requestFinishChannel.publish({
         request: this.#request,
@@ -494,49 +370,21 @@ export class Response {
         complete,
       });
     }
-  }
-
-  #done(): void {
     this.finished = true;
-    this.#sink.responseDone(this, this.#keepAlive && !this.#closeRequested);
+    return this.#wire;
+  }
+
+  #publishHead(): void {
+    if (responseHeadChannel.hasSubscribers) {
+      responseHeadChannel.publish({ request: this.#request, status: this.status, handled: this.handled });
+    }
   }
 }
 
-const CONTENT_LENGTH_NAME = Buffer.from("Content-Length: ", "latin1");
-
-/** The Connection line (if any) and the empty line ending a head, per Connection variant. */
-const HEAD_ENDS = CONNECTION_LINES.map((line) => Buffer.from(`${line}\r\n`, "latin1"));
-let startStatus = -1;
-let startEpoch = -1;
-let startBytes: Buffer = EMPTY;
-
-/** Status line, Server and Date as bytes, kept while the status and the Date second repeat. */
-function headStart(status: number): Buffer {
-  const epoch = dateEpoch();
-  if (status !== startStatus || epoch !== startEpoch) {
-    startStatus = status;
-    startEpoch = epoch;
-    startBytes = Buffer.from(statusLine(status) + SERVER_LINE + dateHeaderLine(), "latin1");
-  }
-  return startBytes;
-}
-
-const MODE_NONE = 0;
-const MODE_LENGTH = 1;
-const MODE_CHUNKED = 2;
-const MODE_CLOSE_DELIMITED = 3;
-
-/** Serializes field pairs, refusing names or values that could split the head (response splitting). */
-export function serializeFields(headers: HeaderList): string {
-  let out = "";
-  for (let i = 0; i + 1 < headers.length; i += 2) {
-    const name = headers[i]!;
-    const value = headers[i + 1]!;
-    if (!SAFE_NAME.test(name)) throw new Error(`invalid response field name: ${JSON.stringify(name)}`);
-    if (UNSAFE_VALUE.test(value)) throw new Error(`invalid value for response field ${name}`);
-    out += `${name}: ${value}\r\n`;
-  }
-  return out;
+/** Refuses a field name that is not a token or a value that could split a message (response splitting). */
+export function checkField(name: string, value: string): void {
+  if (!SAFE_NAME.test(name)) throw new Error(`invalid response field name: ${JSON.stringify(name)}`);
+  if (UNSAFE_VALUE.test(value)) throw new Error(`invalid value for response field ${name}`);
 }
 
 const SAFE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -4,9 +4,10 @@
 import type { Socket } from "node:net";
 import { DEFAULT_PARSE_LIMITS, parseRequestHead } from "../../src/http/parse-request.ts";
 import { Request, type RequestSource } from "../../src/http/request.ts";
-import { Response, type ResponseSink } from "../../src/http/response.ts";
+import { type H1Sink, H1Writer } from "../../src/http/h1-writer.ts";
+import { Response } from "../../src/http/response.ts";
 
-export class MemorySink implements ResponseSink {
+export class MemorySink implements H1Sink {
   readonly writes: Buffer[] = [];
   finished = false;
   destroyed = false;
@@ -66,5 +67,5 @@ export function exchangeFor(
   const error = parseRequestHead(buf, 0, buf.length, DEFAULT_PARSE_LIMITS, req);
   if (error !== null) throw error;
   const sink = new MemorySink();
-  return { req, res: new Response(sink, req), sink };
+  return { req, res: new Response(new H1Writer(sink), req), sink };
 }

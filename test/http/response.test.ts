@@ -1,42 +1,68 @@
-// Unit tests for the response writer: status line and fields, framing (Content-Length, chunked,
-// close-delimited), HEAD and bodiless statuses, persistence (RFC 9112 §9.3) and field validation.
+// Unit tests for the protocol-neutral Response: what it decides about the head (length, whether a body
+// goes out), the checks on a streamed body, and the commit order (finish event before the protocol's
+// last write), seen through a wire that records its calls. The HTTP/1.1 bytes are h1-writer.test.ts's.
 
 import assert from "node:assert/strict";
+import diagnosticsChannel from "node:diagnostics_channel";
 import type { Socket } from "node:net";
 import { describe, test } from "node:test";
 import { Request, type RequestSource } from "../../src/http/request.ts";
-import { PreparedResponse, Response, type ResponseSink, serializeFields } from "../../src/http/response.ts";
+import {
+  LENGTH_NONE,
+  LENGTH_UNKNOWN,
+  type OutgoingHead,
+  PreparedResponse,
+  Response,
+  type ResponseWire,
+} from "../../src/http/response.ts";
 
-class FakeSink implements ResponseSink {
-  writes: Buffer[] = [];
-  done: Array<{ keepAlive: boolean }> = [];
-  closing = false;
-  destroyed = false;
-  /** Writes are copied. */
+class RecordingWire implements ResponseWire {
+  calls: string[] = [];
+  heads: Array<Omit<OutgoingHead, "fields" | "copied" | "edits">> = [];
+  pending = false;
   readonly flushed = true;
-  write(data: Buffer | string): boolean {
-    this.writes.push(typeof data === "string" ? Buffer.from(data, "latin1") : Buffer.from(data));
+  sendWhole(_res: Response, head: OutgoingHead, _body: Buffer, start: number, end: number): void {
+    this.#head(head);
+    this.calls.push(`whole ${end - start}`);
+  }
+  sendPrepared(_res: Response, prepared: PreparedResponse, withBody: boolean): void {
+    this.calls.push(`prepared ${prepared.status} ${withBody}`);
+  }
+  startHead(_res: Response, head: OutgoingHead): void {
+    this.#head(head);
+    this.pending = true;
+    this.calls.push("head");
+  }
+  get headPending(): boolean {
+    return this.pending;
+  }
+  retractHead(): void {
+    this.pending = false;
+    this.calls.push("retract");
+  }
+  flushHead(): boolean {
+    this.pending = false;
     return true;
   }
-  outputBuffer(n: number): Buffer {
-    return Buffer.allocUnsafe(n);
+  writeBody(chunk: Buffer): boolean {
+    this.pending = false;
+    this.calls.push(`body ${chunk.length}`);
+    return true;
   }
-  cork(): void {}
-  uncork(): void {}
-  responseDone(_response: Response, keepAlive: boolean): void {
-    this.done.push({ keepAlive });
+  endBody(_res: Response, last: Buffer | undefined, trailers: readonly string[] | undefined, complete: boolean): void {
+    this.calls.push(`end ${last?.length ?? 0} ${trailers?.length ?? 0} ${complete}`);
   }
-  onDrain(listener: () => void): void {
-    listener();
+  abort(): void {
+    this.calls.push("abort");
   }
   detach(): { socket: Socket; buffered: Buffer } {
     throw new Error("not in this test");
   }
-  destroy(): void {
-    this.destroyed = true;
+  onDrain(listener: () => void): void {
+    listener();
   }
-  get text(): string {
-    return Buffer.concat(this.writes).toString("latin1");
+  #head(head: OutgoingHead): void {
+    this.heads.push({ status: head.status, length: head.length, withBody: head.withBody });
   }
 }
 
@@ -48,306 +74,136 @@ const source: RequestSource = {
   localPort: 2,
 };
 
-function setup(method = "GET", versionMinor = 1, keepAlive = true): { sink: FakeSink; res: Response } {
+function setup(method = "GET"): { wire: RecordingWire; res: Response } {
   const req = new Request(source);
   req.method = method;
-  req.versionMinor = versionMinor;
-  req.keepAlive = keepAlive;
-  const sink = new FakeSink();
-  return { sink, res: new Response(sink, req) };
+  const wire = new RecordingWire();
+  return { wire, res: new Response(wire, req) };
 }
 
-function split(text: string): { head: string[]; body: string } {
-  const at = text.indexOf("\r\n\r\n");
-  assert.notEqual(at, -1, "head ends with an empty line");
-  return { head: text.slice(0, at).split("\r\n"), body: text.slice(at + 4) };
-}
-
-describe("Response.send", () => {
-  test("writes status line, Server, Date, fields, Content-Length and body in one write", () => {
-    const { sink, res } = setup();
-    res.send(200, ["Content-Type", "text/plain", "X-A", "1"], "héllo");
-    assert.equal(sink.writes.length, 1);
-    const { head, body } = split(sink.text);
-    assert.equal(head[0], "HTTP/1.1 200 OK");
-    assert.equal(head[1], "Server: portico");
-    assert.match(head[2]!, /^Date: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
-    assert.deepEqual(head.slice(3), ["Content-Type: text/plain", "X-A: 1", "Content-Length: 6"]);
-    assert.equal(Buffer.from(body, "latin1").toString("utf8"), "héllo");
-    assert.deepEqual(sink.done, [{ keepAlive: true }]);
-    assert.equal(res.finished, true);
-    assert.equal(res.bodyBytes, 6);
-  });
-
-  test("HEAD gets the same fields and no body (RFC 9110 §9.3.2)", () => {
+describe("the head Response decides", () => {
+  test("a whole body's length; HEAD keeps the length but sends no byte (RFC 9110 §9.3.2)", () => {
     const get = setup("GET");
-    get.res.send(200, ["Content-Type", "text/plain"], "hello");
+    get.res.send(200, [], "hello");
+    assert.deepEqual(get.wire.heads, [{ status: 200, length: 5, withBody: true }]);
+    assert.deepEqual(get.wire.calls, ["whole 5"]);
     const head = setup("HEAD");
-    head.res.send(200, ["Content-Type", "text/plain"], "hello");
-    assert.deepEqual(split(head.sink.text).head.slice(3), split(get.sink.text).head.slice(3));
-    assert.equal(split(head.sink.text).body, "");
+    head.res.send(200, [], "hello");
+    assert.deepEqual(head.wire.heads, [{ status: 200, length: 5, withBody: false }]);
+    assert.deepEqual(head.wire.calls, ["whole 0"]);
+    assert.equal(head.res.bodyBytes, 0);
   });
 
-  test("204 and 304 carry neither Content-Length nor body (RFC 9110 §6.4.1)", () => {
+  test("1xx, 204 and 304 have no length and no body (RFC 9110 §6.4.1)", () => {
     for (const status of [204, 304]) {
-      const { sink, res } = setup();
-      res.send(status, ["ETag", '"x"'], "ignored");
-      const { head, body } = split(sink.text);
-      assert.ok(!head.some((l) => l.startsWith("Content-Length")), `${status}`);
-      assert.equal(body, "");
+      const { wire, res } = setup();
+      res.send(status, [], "ignored");
+      assert.deepEqual(wire.heads, [{ status, length: LENGTH_NONE, withBody: false }]);
+      assert.deepEqual(wire.calls, ["whole 0"]);
     }
   });
 
-  test("an unknown status gets an empty reason phrase", () => {
-    const { sink, res } = setup();
-    res.send(299, []);
-    assert.equal(split(sink.text).head[0], "HTTP/1.1 299 ");
+  test("a streamed response without a length is left to the protocol to frame", () => {
+    const { wire, res } = setup();
+    res.writeHead(200, []);
+    assert.deepEqual(wire.heads, [{ status: 200, length: LENGTH_UNKNOWN, withBody: true }]);
   });
 
-  test("HTTP/1.0 with keep-alive is answered with Connection: keep-alive", () => {
-    const { sink, res } = setup("GET", 0, true);
-    res.send(200, [], "x");
-    assert.ok(split(sink.text).head.includes("Connection: keep-alive"));
-    assert.deepEqual(sink.done, [{ keepAlive: true }]);
+  test("a prepared response goes out with its body only when one is due", () => {
+    const prepared = new PreparedResponse(200, ["Content-Type", "text/plain"], Buffer.from("x"));
+    const get = setup("GET");
+    get.res.sendPrepared(prepared);
+    const head = setup("HEAD");
+    head.res.sendPrepared(prepared);
+    assert.deepEqual([get.wire.calls, head.wire.calls], [["prepared 200 true"], ["prepared 200 false"]]);
+    assert.equal(get.res.bodyBytes, 1);
+    assert.equal(head.res.bodyBytes, 0);
   });
 
-  test("HTTP/1.0 without keep-alive is answered with Connection: close", () => {
-    const { sink, res } = setup("GET", 0, false);
-    res.send(200, [], "x");
-    assert.ok(split(sink.text).head.includes("Connection: close"));
-    assert.deepEqual(sink.done, [{ keepAlive: false }]);
-  });
-
-  test("closeAfter sends Connection: close and ends the connection", () => {
-    const { sink, res } = setup();
-    res.closeAfter();
-    res.send(400, [], "bad");
-    assert.ok(split(sink.text).head.includes("Connection: close"));
-    assert.deepEqual(sink.done, [{ keepAlive: false }]);
-  });
-
-  test("a closing server sends Connection: close", () => {
-    const { sink, res } = setup();
-    sink.closing = true;
-    res.send(200, [], "x");
-    assert.ok(split(sink.text).head.includes("Connection: close"));
-  });
-
-  test("a second head is refused", () => {
-    const { res } = setup();
-    res.send(200, []);
-    assert.throws(() => res.send(200, []), /already sent/);
+  test("a prepared response's fields are checked when it is made, and a bodiless status drops its body", () => {
+    assert.throws(() => new PreparedResponse(200, ["X", "a\r\nb"], Buffer.alloc(0)));
+    assert.equal(new PreparedResponse(304, [], Buffer.from("x")).body.length, 0);
   });
 });
 
-describe("Response streaming", () => {
-  test("unknown length in HTTP/1.1 is chunked, ending with the last chunk", () => {
-    const { sink, res } = setup();
-    res.writeHead(200, ["Content-Type", "text/plain"]);
-    assert.equal(sink.writes.length, 0, "the head waits for the first body bytes");
+describe("a streamed body", () => {
+  test("counts bytes and ends complete when the announced length was met", () => {
+    const { wire, res } = setup();
+    res.writeHead(200, [], 5);
     res.write(Buffer.from("abc"));
-    res.write(Buffer.from("0123456789abcdef"));
-    res.end();
-    const { head, body } = split(sink.text);
-    assert.ok(head.includes("Transfer-Encoding: chunked"));
-    assert.equal(body, "3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n");
-    assert.deepEqual(sink.done, [{ keepAlive: true }]);
-    assert.equal(res.bodyBytes, 19);
+    res.end(Buffer.from("de"), ["X-Sum: 1"]);
+    assert.deepEqual(wire.calls, ["head", "body 3", "end 2 1 true"]);
+    assert.equal(res.bodyBytes, 5);
+    assert.equal(res.finished, true);
   });
 
-  test("unknown length in HTTP/1.0 is close-delimited (RFC 9112 §6.3)", () => {
-    const { sink, res } = setup("GET", 0, true);
-    res.writeHead(200, []);
-    res.write(Buffer.from("abc"));
-    res.end(Buffer.from("def"));
-    const { head, body } = split(sink.text);
-    assert.ok(head.includes("Connection: close"));
-    assert.ok(!head.some((l) => l.startsWith("Transfer-Encoding") || l.startsWith("Content-Length")));
-    assert.equal(body, "abcdef");
-    assert.deepEqual(sink.done, [{ keepAlive: false }]);
-  });
-
-  test("a known length is sent as Content-Length", () => {
-    const { sink, res } = setup();
-    res.writeHead(200, [], 6);
-    res.write(Buffer.from("abc"));
-    res.end(Buffer.from("def"));
-    const { head, body } = split(sink.text);
-    assert.ok(head.includes("Content-Length: 6"));
-    assert.equal(body, "abcdef");
-    assert.deepEqual(sink.done, [{ keepAlive: true }]);
-  });
-
-  test("a body shorter than its Content-Length closes the connection", () => {
-    const { sink, res } = setup();
+  test("a short body ends incomplete and asks for the connection to close", () => {
+    const { wire, res } = setup();
     res.writeHead(200, [], 10);
     res.end(Buffer.from("abc"));
-    assert.deepEqual(sink.done, [{ keepAlive: false }]);
+    assert.deepEqual(wire.calls, ["head", "end 3 0 false"]);
+    assert.equal(res.closeRequested, true);
   });
 
-  test("a body longer than its Content-Length throws", () => {
-    const { res } = setup();
+  test("a long body throws before anything is written", () => {
+    const { wire, res } = setup();
     res.writeHead(200, [], 2);
     assert.throws(() => res.write(Buffer.from("abc")), /longer/);
+    assert.throws(() => res.end(Buffer.from("abc")), /longer/);
+    assert.deepEqual(wire.calls, ["head"]);
   });
 
-  test("HEAD with a streamed response sends the head only", () => {
-    const { sink, res } = setup("HEAD");
+  test("HEAD drops body bytes and still ends complete", () => {
+    const { wire, res } = setup("HEAD");
     res.writeHead(200, [], 5);
     res.write(Buffer.from("hello"));
     res.end();
-    const { head, body } = split(sink.text);
-    assert.ok(head.includes("Content-Length: 5"));
-    assert.equal(body, "");
+    assert.deepEqual(wire.calls, ["head", "end 0 0 true"]);
+    assert.equal(res.bodyBytes, 0);
   });
 
-  test("end() without writeHead sends an empty 200", () => {
-    const { sink, res } = setup();
+  test("a head not yet written can be retracted once, and a second response follows", () => {
+    const { wire, res } = setup();
+    res.writeHead(200, []);
+    assert.equal(res.retractHead(), true);
+    res.send(502, [], "x");
+    assert.deepEqual(wire.calls, ["head", "retract", "whole 1"]);
+    assert.equal(res.retractHead(), false);
+  });
+
+  test("write before the head or after the end is a programming error", () => {
+    const { res } = setup();
+    assert.throws(() => res.write(Buffer.from("a")), /before writeHead/);
     res.end();
-    const { head, body } = split(sink.text);
-    assert.equal(head[0], "HTTP/1.1 200 OK");
-    assert.ok(head.includes("Content-Length: 0"));
-    assert.equal(body, "");
+    assert.throws(() => res.write(Buffer.from("a")), /after end/);
+  });
+});
+
+describe("the commit step", () => {
+  test("publishes the head event, then the finish event, then the protocol writes", () => {
+    const order: string[] = [];
+    const { wire, res } = setup();
+    const onHead = (): void => void order.push(`head event (${wire.calls.length} calls)`);
+    const onFinish = (m: unknown): void =>
+      void order.push(`finish event ${(m as { bodyBytes: number }).bodyBytes} (${wire.calls.length} calls)`);
+    diagnosticsChannel.subscribe("portico:http.response.head", onHead);
+    diagnosticsChannel.subscribe("portico:http.request.finish", onFinish);
+    try {
+      res.send(200, [], "abc");
+    } finally {
+      diagnosticsChannel.unsubscribe("portico:http.response.head", onHead);
+      diagnosticsChannel.unsubscribe("portico:http.request.finish", onFinish);
+    }
+    assert.deepEqual(order, ["head event (0 calls)", "finish event 3 (0 calls)"]);
+    assert.deepEqual(wire.calls, ["whole 3"]);
   });
 
-  test("abort destroys the connection and finishes the response", () => {
-    const { sink, res } = setup();
+  test("abort finishes the response incomplete, once", () => {
+    const { wire, res } = setup();
     res.writeHead(200, []);
     res.abort();
-    assert.equal(sink.destroyed, true);
+    res.abort();
+    assert.deepEqual(wire.calls, ["head", "abort"]);
     assert.equal(res.finished, true);
-  });
-});
-
-describe("PreparedResponse", () => {
-  test("holds the whole response and serves HEAD without the body", () => {
-    const prepared = new PreparedResponse(200, ["Content-Type", "text/html"], Buffer.from("<p>hi</p>"));
-    const get = setup("GET");
-    get.res.sendPrepared(prepared);
-    const { head, body } = split(get.sink.text);
-    assert.equal(head[0], "HTTP/1.1 200 OK");
-    assert.ok(head.includes("Content-Length: 9"));
-    assert.equal(body, "<p>hi</p>");
-    const head2 = setup("HEAD");
-    head2.res.sendPrepared(prepared);
-    assert.equal(split(head2.sink.text).body, "");
-    assert.deepEqual(split(head2.sink.text).head.slice(3), head.slice(3));
-  });
-
-  test("variants carry the Connection line the request needs", () => {
-    const prepared = new PreparedResponse(200, [], Buffer.from("x"));
-    const old = setup("GET", 0, true);
-    old.res.sendPrepared(prepared);
-    assert.ok(split(old.sink.text).head.includes("Connection: keep-alive"));
-    const closing = setup("GET", 1, false);
-    closing.res.sendPrepared(prepared);
-    assert.ok(split(closing.sink.text).head.includes("Connection: close"));
-    assert.deepEqual(closing.sink.done, [{ keepAlive: false }]);
-  });
-});
-
-describe("serializeFields", () => {
-  test("refuses CR, LF or NUL in a value (response splitting)", () => {
-    assert.throws(() => serializeFields(["X", "a\r\nSet-Cookie: x"]));
-    assert.throws(() => serializeFields(["X", "a\nb"]));
-    assert.throws(() => serializeFields(["X", "a\0b"]));
-  });
-
-  test("refuses a name that is not a token", () => {
-    assert.throws(() => serializeFields(["X Y", "1"]));
-    assert.throws(() => serializeFields(["X:", "1"]));
-  });
-
-  test("writes name: value lines", () => {
-    assert.equal(serializeFields(["A", "1", "B", ""]), "A: 1\r\nB: \r\n");
-  });
-});
-
-describe("Response.sendCopied / writeHeadCopied", () => {
-  // One run of two adjacent field lines (Content-Type, ETag): byte ranges of `raw`, CRLF excluded; the
-  // pair past `count` is a stale one from a reused list and must be ignored.
-  const raw = Buffer.from('X: 0\r\nContent-Type: text/plain\r\nETag: "e"\r\nX-Skip: 1\r\n', "latin1");
-  const fields = { raw, lines: [6, 41, 99, 99], count: 2, extra: Buffer.from("Via: 1.1 portico\r\n", "latin1") };
-
-  test("copies the field runs as bytes, then Via, Content-Length and the body, in one write", () => {
-    const { sink, res } = setup();
-    res.sendCopied(200, fields, Buffer.from("0123456789"));
-    assert.equal(sink.writes.length, 1);
-    const { head, body } = split(sink.text);
-    assert.equal(head[0], "HTTP/1.1 200 OK");
-    assert.deepEqual(head.slice(3), [
-      "Content-Type: text/plain",
-      'ETag: "e"',
-      "Via: 1.1 portico",
-      "Content-Length: 10",
-    ]);
-    assert.equal(body, "0123456789");
-    assert.deepEqual(sink.done, [{ keepAlive: true }]);
-  });
-
-  test("a reason phrase given with the fields names a status the engine has none for", () => {
-    const { sink, res } = setup();
-    res.sendCopied(599, { ...fields, reason: "Network Thing" }, Buffer.from("x"));
-    assert.equal(split(sink.text).head[0], "HTTP/1.1 599 Network Thing");
-  });
-
-  test("the body is copied before sendCopied returns: the caller may reuse its buffer at once", () => {
-    const { sink, res } = setup();
-    const reused = Buffer.from("0123456789");
-    res.sendCopied(200, fields, reused);
-    reused.fill(0x78);
-    assert.equal(split(sink.text).body, "0123456789");
-  });
-
-  test("HEAD keeps the length but sends no body; 304 has neither; HTTP/1.0 says keep-alive", () => {
-    const head = setup("HEAD");
-    head.res.sendCopied(200, fields, Buffer.from("abc"));
-    assert.ok(head.sink.text.endsWith("Content-Length: 3\r\n\r\n"));
-    const notModified = setup();
-    notModified.res.sendCopied(304, fields, Buffer.alloc(0));
-    assert.ok(!notModified.sink.text.includes("Content-Length"));
-    const old = setup("GET", 0, true);
-    old.res.sendCopied(200, fields, Buffer.alloc(1234));
-    assert.match(old.sink.text, /Content-Length: 1234\r\nConnection: keep-alive\r\n\r\n/);
-  });
-
-  test("trailers follow a chunked body's last chunk; a body framed by its length has no place for them", () => {
-    const chunked = setup();
-    chunked.res.writeHeadCopied(200, fields);
-    chunked.res.write(Buffer.from("ab"));
-    chunked.res.end(undefined, ["X-Sum: 1", "Server-Timing: db;dur=5"]);
-    assert.ok(
-      chunked.sink.text.endsWith("2\r\nab\r\n0\r\nX-Sum: 1\r\nServer-Timing: db;dur=5\r\n\r\n"),
-      chunked.sink.text,
-    );
-    const sized = setup();
-    sized.res.writeHeadCopied(200, fields, 2);
-    sized.res.end(Buffer.from("ab"), ["X-Sum: 1"]);
-    assert.ok(sized.sink.text.endsWith("\r\n\r\nab"), sized.sink.text);
-  });
-
-  test("a head not yet on the socket can be taken back for another response; once a byte went, not", () => {
-    const { sink, res } = setup();
-    res.writeHeadCopied(200, fields);
-    assert.equal(res.retractHead(), true);
-    res.send(502, ["Content-Type", "text/plain"], "Bad Gateway\n");
-    assert.match(sink.text, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
-    assert.ok(!sink.text.includes("200 OK"));
-    const started = setup();
-    started.res.writeHeadCopied(200, fields);
-    started.res.write(Buffer.from("a"));
-    assert.equal(started.res.retractHead(), false);
-  });
-
-  test("a streamed copied head frames like writeHead: chunked without a length", () => {
-    const { sink, res } = setup();
-    res.writeHeadCopied(502, fields);
-    res.write(Buffer.from("ab"));
-    res.end();
-    const { head, body } = split(sink.text);
-    assert.equal(head[0], "HTTP/1.1 502 Bad Gateway");
-    assert.ok(head.includes("Transfer-Encoding: chunked"));
-    assert.ok(head.includes("Content-Type: text/plain"));
-    assert.equal(body, "2\r\nab\r\n0\r\n\r\n");
   });
 });

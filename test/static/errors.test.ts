@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
 import { test } from "node:test";
+import { serializeFields } from "../../src/http/h1-writer.ts";
 import { NOT_FOUND_PLAIN, reportFsError, sendStatus, statusForFsError, statusText } from "../../src/static/errors.ts";
 import type { StaticErrorMessage } from "../../src/static/events.ts";
 import { exchangeFor } from "../helpers/fake-exchange.ts";
@@ -53,5 +54,5 @@ test("a status is answered as its reason phrase on one text/plain line, with ext
 test("the prepared plain 404 says Not Found", () => {
   assert.equal(NOT_FOUND_PLAIN.status, 404);
   assert.equal(NOT_FOUND_PLAIN.body.toString(), "Not Found\n");
-  assert.match(NOT_FOUND_PLAIN.fieldBlock, /Content-Type: text\/plain; charset=utf-8\r\n/);
+  assert.match(serializeFields(NOT_FOUND_PLAIN.fields), /Content-Type: text\/plain; charset=utf-8\r\n/);
 });

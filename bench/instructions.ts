@@ -1,0 +1,157 @@
+// `node bench/instructions.ts --server portico|nginx|node-h2 [--proto h1|h2c] [--proxy] [--path P]`:
+// user-space instructions per request under `valgrind --tool=callgrind`, a figure that stays put on a
+// loaded, shared machine where requests per second do not. The server runs under callgrind with
+// instrumentation off, is warmed up by an h2load run, then instrumentation is switched on for exactly
+// --requests requests (h2load -n) and the total is divided by them. With --proxy the server forwards
+// to an nginx backend that runs outside valgrind. Not a load test: the figures compare designs.
+
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { FILES } from "./lib/docroot.ts";
+import { nginxConfig } from "./lib/nginx-conf.ts";
+import { freePort, sleep } from "./lib/servers.ts";
+
+const REPO = path.resolve(import.meta.dirname, "..");
+const { values: opts } = parseArgs({
+  options: {
+    server: { type: "string", default: "portico" },
+    proto: { type: "string", default: "h1" },
+    proxy: { type: "boolean", default: false },
+    path: { type: "string", default: FILES.small },
+    requests: { type: "string", default: "20000" },
+    warm: { type: "string", default: "20000" },
+    connections: { type: "string", default: "50" },
+    streams: { type: "string", default: "10" },
+    extra: { type: "string", multiple: true, default: [] },
+  },
+});
+
+const requests = Number(opts.requests);
+const node = path.join(REPO, "node_modules/.bin/node");
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "portico-instr-"));
+fs.chmodSync(work, 0o755);
+// The files the figures use (bench/lib/docroot.ts makes the same ones, and a 100 MiB file not needed here).
+const docroot = path.join(work, "root");
+fs.mkdirSync(docroot, { mode: 0o755 });
+const line = "The quick brown fox jumps over the lazy dog 0123456789.\n";
+fs.writeFileSync(path.join(docroot, "1k.txt"), line.repeat(19).slice(0, 1024));
+fs.writeFileSync(path.join(docroot, "1m.bin"), Buffer.alloc(1 << 20, 0x61));
+const children: ChildProcess[] = [];
+function cleanUp(): void {
+  for (const c of children) c.kill("SIGKILL");
+  fs.rmSync(work, { recursive: true, force: true });
+}
+process.once("SIGINT", () => {
+  cleanUp();
+  process.exit(130);
+});
+process.once("SIGTERM", () => {
+  cleanUp();
+  process.exit(143);
+});
+
+function start(argv: string[], name: string): ChildProcess {
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: work, stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err = (err + d).slice(-4000)));
+  child.once("exit", (code) => {
+    if (code !== 0 && code !== null) process.stderr.write(`${name} exited ${code}\n${err}\n`);
+  });
+  children.push(child);
+  return child;
+}
+
+function nginxArgv(port: number, extra: Partial<Parameters<typeof nginxConfig>[0]>, h2c = false): string[] {
+  const dir = fs.mkdtempSync(path.join(work, "nginx-"));
+  let conf = nginxConfig({ root: docroot, port, workDir: dir, workers: 1, accessLog: "", ...extra });
+  // One process (no master) so callgrind follows the worker that serves.
+  conf = conf.replace("master_process on;", "master_process off;");
+  if (h2c) conf = conf.replace("reuseport backlog=4096;", "reuseport backlog=4096 http2;");
+  fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
+  return ["nginx", "-p", dir, "-c", path.join(dir, "nginx.conf")];
+}
+
+async function waitPort(port: number, h2: boolean): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      execFileSync("curl", [
+        "-sf",
+        "-o",
+        "/dev/null",
+        ...(h2 ? ["--http2-prior-knowledge"] : []),
+        `http://127.0.0.1:${port}${FILES.small}`,
+      ]);
+      return;
+    } catch {
+      await sleep(200);
+    }
+  }
+  throw new Error(`nothing answers on ${port}`);
+}
+
+function load(port: number, n: number): string {
+  const args = ["-n", String(n), "-c", opts.connections!];
+  if (opts.proto === "h1") args.push("--h1");
+  else args.push("-m", opts.streams!);
+  const out = execFileSync("h2load", [...args, `http://127.0.0.1:${port}${opts.path}`], { encoding: "utf8" });
+  const line = /requests: .*/.exec(out)?.[0] ?? out;
+  if (!line.includes(`${n} succeeded`)) throw new Error(`h2load: ${line}`);
+  return line;
+}
+
+try {
+  const h2 = opts.proto === "h2c";
+  let upstream: string | undefined;
+  if (opts.proxy) {
+    const backendPort = await freePort();
+    start(nginxArgv(backendPort, {}), "backend");
+    await waitPort(backendPort, false);
+    upstream = `127.0.0.1:${backendPort}`;
+  }
+  const port = await freePort();
+  let argv: string[];
+  switch (opts.server) {
+    case "portico":
+      argv = [node, path.join(REPO, "src/cli.ts"), "-t", "1", "--quiet", "--host", "127.0.0.1"];
+      argv.push(...(upstream !== undefined ? ["--proxy", `http://${upstream}`] : ["--root", docroot]));
+      if (h2) argv.push("--h2c");
+      argv.push(...opts.extra!, String(port));
+      break;
+    case "node-h2":
+      argv = [node, path.join(REPO, "bench/servers/node-h2.ts"), docroot, String(port)];
+      break;
+    case "nginx":
+      argv = nginxArgv(port, upstream !== undefined ? { proxyPass: upstream } : {}, h2);
+      break;
+    default:
+      throw new Error(`unknown server ${opts.server}`);
+  }
+  const out = path.join(work, "callgrind.out");
+  const server = start(
+    ["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}.%p`, ...argv],
+    opts.server!,
+  );
+  await waitPort(port, h2);
+  load(port, Number(opts.warm));
+  const pid = String(server.pid);
+  execFileSync("callgrind_control", ["-i", "on", pid], { stdio: "ignore" });
+  const line = load(port, requests);
+  execFileSync("callgrind_control", ["-i", "off", pid], { stdio: "ignore" });
+  execFileSync("callgrind_control", ["-d", pid], { stdio: "ignore" });
+  await sleep(500);
+  let total = 0;
+  for (const name of fs.readdirSync(work)) {
+    if (!name.startsWith("callgrind.out.")) continue;
+    const text = fs.readFileSync(path.join(work, name), "utf8");
+    const m = /^totals: (\d+)/m.exec(text) ?? /^summary: (\d+)/m.exec(text);
+    if (m !== null) total += Number(m[1]);
+  }
+  process.stdout.write(
+    `${opts.server} ${opts.proto}${opts.proxy ? " proxy" : ""} ${opts.path}: ${(total / requests).toFixed(0)} instructions per request (${requests} requests; ${line})\n`,
+  );
+} finally {
+  cleanUp();
+}
