@@ -13,7 +13,7 @@ import { AccessControl } from "../middleware/access.ts";
 import { BasicAuth } from "../middleware/basic-auth.ts";
 import { Cors } from "../middleware/cors.ts";
 import type { Middleware } from "../middleware/middleware.ts";
-import { type BucketTable, RateLimit } from "../middleware/rate-limit.ts";
+import { type BucketTable, newBucketTable, RateLimit } from "../middleware/rate-limit.ts";
 import { AdminHandler } from "../observe/admin.ts";
 import type { StatsLayout } from "../observe/stats.ts";
 import { ActiveCounts, type CountRows } from "../proxy/balance/active-counts.ts";
@@ -76,7 +76,7 @@ export function engineOptions(model: ServerModel): EngineOptions {
 export function buildWorker(model: ServerModel, shared: SiteShared): Built {
   const files = new FilesBuilder(shared.locks, model.lengthRequiredStatus);
   const proxies = new ProxyBuilder(shared.upstreams, shared.verdicts);
-  const table = shared.rateBuckets ?? localBuckets();
+  const table = shared.rateBuckets ?? newBucketTable(1024);
   const sites = model.sites.map((site) => siteHandler(site, model, files, proxies, table));
   const front: Handler[] = [];
   const o = model.options;
@@ -185,12 +185,6 @@ function handlerOf(route: RouteModel, model: HandlerModel, files: FilesBuilder, 
     case "respond":
       return new RespondHandler(model.status, model.body, model.contentType);
   }
-}
-
-/** Buckets of this thread alone (tests and library use without the supervisor's shared memory). */
-function localBuckets(): BucketTable {
-  const sets = 1024;
-  return { locks: new Int32Array(sets), buckets: new Float64Array(sets * 8 * 4), sets };
 }
 
 /** `portico tcp`: the L4 proxy of one worker. */

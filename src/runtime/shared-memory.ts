@@ -5,14 +5,14 @@
 // rate-limit token buckets (middleware/rate-limit.ts: a set-associative table, each set under a lock).
 // Created by the supervisor, handed to workers in workerData.
 
-import { type BucketTable, FIELDS, WAYS } from "../middleware/rate-limit.ts";
+import { BUCKET_WORDS, type BucketTable, WAYS } from "../middleware/rate-limit.ts";
 import type { CountRows } from "../proxy/balance/active-counts.ts";
 
 export const MAX_THREADS = 256;
 /** Lock/version slots; URIs hash onto them. Large so that different URIs practically never share one. */
 export const URI_SLOTS = 1 << 16;
 export const MAX_UPSTREAMS = 1024;
-/** Rate-limit bucket sets (WAYS buckets each): 65,536 keys across every route, 2 MiB. */
+/** Rate-limit bucket sets (WAYS buckets each): 65,536 keys across every route, 1.25 MiB. */
 export const RATE_SETS = 8192;
 
 /** Status codes 100–599 each get a counter. */
@@ -60,7 +60,7 @@ export interface SharedBuffers {
   readonly versions: SharedArrayBuffer;
   readonly upstreams: SharedArrayBuffer;
   readonly upstreamRows: SharedArrayBuffer;
-  /** Rate-limit buckets: an Int32 lock per set, then FIELDS Float64 per bucket (middleware/rate-limit.ts). */
+  /** Rate-limit buckets: an Int32 lock per set, then BUCKET_WORDS Int32 per bucket (middleware/rate-limit.ts). */
   readonly rateLocks: SharedArrayBuffer;
   readonly rateBuckets: SharedArrayBuffer;
 }
@@ -101,7 +101,7 @@ export class SharedState {
     this.upstreamRows = new Int32Array(buffers.upstreamRows);
     this.rateBuckets = {
       locks: new Int32Array(buffers.rateLocks),
-      buckets: new Float64Array(buffers.rateBuckets),
+      words: new Int32Array(buffers.rateBuckets),
       sets: RATE_SETS,
     };
   }
@@ -115,7 +115,7 @@ export class SharedState {
       upstreams: new SharedArrayBuffer(MAX_THREADS * MAX_UPSTREAMS * 4),
       upstreamRows: new SharedArrayBuffer((1 + MAX_THREADS) * 4),
       rateLocks: new SharedArrayBuffer(RATE_SETS * 4),
-      rateBuckets: new SharedArrayBuffer(RATE_SETS * WAYS * FIELDS * 8),
+      rateBuckets: new SharedArrayBuffer(RATE_SETS * WAYS * BUCKET_WORDS * 4),
     });
   }
 
