@@ -19,9 +19,9 @@ const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
   .version;
 
 async function main(argv: readonly string[]): Promise<void> {
-  let command: ReturnType<typeof parseCommandLine>;
+  let command: Awaited<ReturnType<typeof parseCommandLine>>;
   try {
-    command = parseCommandLine(argv);
+    command = await parseCommandLine(argv);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
@@ -52,8 +52,8 @@ async function main(argv: readonly string[]): Promise<void> {
       `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
     notice: (line) => process.stdout.write(`${line}\n`),
     version: VERSION,
-    reload: () => {
-      const again = parseCommandLine(argv);
+    reload: async () => {
+      const again = await parseCommandLine(argv);
       if (again.kind !== "serve" && again.kind !== "tcp")
         throw new ConfigError("the command line no longer starts a server");
       return again.config;

@@ -5,9 +5,7 @@
 
 import { parseArgv, parsePort } from "./argv.ts";
 import { ConfigError } from "./errors.ts";
-import { readConfigFile } from "./file.ts";
 import type { ServerModel } from "./model.ts";
-import { modelFromFile } from "./model-file.ts";
 import { modelFromFlags } from "./model-flags.ts";
 import { defaultValues, type OptionValues, optionByKey, sectionOf } from "./options.ts";
 import { type TcpConfig, tcpConfig } from "./tcp.ts";
@@ -26,8 +24,8 @@ export type Command =
 /** A preset's defaults (httpserver): option values, plus settings no flag has. */
 export type Preset = Partial<OptionValues> & { readonly lengthRequiredStatus?: 400 | 411 };
 
-/** Parses argv (without node and script) into a command. Throws ConfigError naming the bad flag or key. */
-export function parseCommandLine(argv: readonly string[], preset: Preset = {}): Command {
+/** Parses argv (without node and script) into a command. Rejects with a ConfigError naming the bad flag or key. */
+export async function parseCommandLine(argv: readonly string[], preset: Preset = {}): Promise<Command> {
   const parsed = parseArgv(argv);
   if (parsed.command === "help") return { kind: "help" };
   if (parsed.command === "version") return { kind: "version" };
@@ -56,6 +54,7 @@ export function parseCommandLine(argv: readonly string[], preset: Preset = {}): 
     throw new ConfigError(
       `a port cannot be combined with --config: sites name theirs with listen (got ${positionals[0]})`,
     );
+  const [{ readConfigFile }, { modelFromFile }] = await Promise.all([import("./file.ts"), import("./model-file.ts")]);
   const config = modelFromFile(readConfigFile(file), base, flags, lengthStatus);
   if (parsed.command === "check") return { kind: "check", config };
   return { kind: "serve", config, watch: flags.get("watch") === true ? file : "" };

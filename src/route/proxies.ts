@@ -70,6 +70,7 @@ export class ProxyBuilder {
             : {}),
         },
       ],
+      routed: true,
       maxAttempts: s.proxyAttempts,
       rewriteHost: s.proxyHost === "upstream",
       proto: "http",

@@ -28,7 +28,7 @@ export interface StartOptions {
   readonly notice: (line: string) => void;
   readonly version: string;
   /** Reads the configuration again (SIGHUP); throws a ConfigError when it is invalid. */
-  readonly reload?: () => ServerModel | TcpConfig;
+  readonly reload?: () => Promise<ServerModel | TcpConfig>;
 }
 
 interface Slot {
@@ -207,7 +207,7 @@ export class Supervisor {
     if (read === undefined || this.#draining || this.#reloading) return;
     let next: ServerModel | TcpConfig;
     try {
-      next = read();
+      next = await read();
     } catch (error) {
       this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
