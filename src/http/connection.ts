@@ -21,7 +21,11 @@ import { Response } from "./response.ts";
 import type { ResponseDefaults } from "./response-defaults.ts";
 import type { Transport, TransportOwner } from "./transport.ts";
 
-/** What connections share within one server. */
+/**
+ * What connections share within one server. A reload may replace `handler` and `options`: a request
+ * is answered by the handler current when it starts, and a connection takes new options between
+ * requests.
+ */
 export interface ConnectionContext {
   readonly options: EngineOptions;
   readonly handler: Handler;
@@ -47,7 +51,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   deadline = 0;
   readonly #socket: Transport;
   readonly #ctx: ConnectionContext;
-  readonly #options: EngineOptions;
+  #options: EngineOptions;
   #phase = P_HEAD;
   #buf: Buffer = EMPTY;
   /**
@@ -113,6 +117,11 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
 
   get idle(): boolean {
     return this.#phase === P_HEAD && this.#pos === this.#buf.length;
+  }
+
+  /** The response being answered, until its last byte is handed over; null between requests. */
+  get activeResponse(): Response | null {
+    return this.#res;
   }
 
   // ── 1. Bytes arrive ──────────────────────────────────────────────────────────────────────────
@@ -503,6 +512,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
       this.deadline = loopNow() + this.#options.sendTimeoutMs;
       return;
     }
+    this.#adoptOptions();
     this.#phase = P_HEAD;
     this.deadline = loopNow() + this.#options.keepAliveTimeoutMs;
     if (!this.#inLoop) this.#processRequests();
@@ -516,10 +526,19 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
       for (const l of listeners) l();
     }
     if (this.#phase === P_DRAIN) {
+      this.#adoptOptions();
       this.#phase = P_HEAD;
       this.deadline = loopNow() + this.#options.keepAliveTimeoutMs;
       this.#processRequests();
     }
+  }
+
+  /** Between requests: options a reload gave the server apply from the next request on. */
+  #adoptOptions(): void {
+    const options = this.#ctx.options;
+    if (options === this.#options) return;
+    this.#options = options;
+    this.#body.setLimits(options.chunkedLimits, options.maxBodyBytes);
   }
 
   // ── 5. Half-close, timeouts, closing ─────────────────────────────────────────────────────────

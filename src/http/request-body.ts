@@ -28,14 +28,21 @@ export class RequestBody {
   #remaining = 0;
   #decoder: ChunkedDecoder | null = null;
   #sink: BodySink | null = null;
-  readonly #limits: ChunkedLimits;
-  readonly #maxBytes: number;
+  #limits: ChunkedLimits;
+  #maxBytes: number;
   /** The limit of the body being read: the server's, or a route's tighter one. */
   #limit: number;
   /** The chunked decoder's callback while reading; made on the first chunked body only. */
   #deliver: ((data: Buffer) => void) | null = null;
 
   constructor(limits: ChunkedLimits, maxBytes: number) {
+    this.#limits = limits;
+    this.#maxBytes = maxBytes;
+    this.#limit = maxBytes;
+  }
+
+  /** New limits from the next body on (a reload's engine options, taken between requests). */
+  setLimits(limits: ChunkedLimits, maxBytes: number): void {
     this.#limits = limits;
     this.#maxBytes = maxBytes;
     this.#limit = maxBytes;

@@ -1,13 +1,15 @@
 // An HTTP/1.1 server on libuv TCP handles (transport.ts): accepts connections, gives each a
-// Connection, and shuts down gracefully (stop accepting, let in-flight responses finish within a grace
-// period, then cut).
-// One per worker thread; threads share the port through reusePort (runtime/ decides).
+// Connection, takes a new handler and options in place (a reload: the listening socket stays, so no
+// queued connection is lost), and shuts down gracefully (stop accepting, let in-flight responses
+// finish within a grace period, then cut).
+// One per worker thread and listener; threads share the port through reusePort (runtime/ decides).
 
 import { Sweeper } from "../common/sweeper.ts";
 import { Connection, type ConnectionContext } from "./connection.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import type { Handler } from "./handler.ts";
 import { type BoundAddress, Listener } from "./listener.ts";
+import type { Response } from "./response.ts";
 import type { Transport } from "./transport.ts";
 
 export interface ListenOptions {
@@ -19,11 +21,12 @@ export interface ListenOptions {
 }
 
 export class HttpServer implements ConnectionContext {
-  readonly options: EngineOptions;
-  readonly handler: Handler;
+  options: EngineOptions;
+  handler: Handler;
   readonly sweeper = new Sweeper(250);
   closing = false;
   #listener: Listener | null = null;
+  #address: BoundAddress | null = null;
   readonly #connections = new Set<Connection>();
   #idleWaiters: Array<() => void> = [];
   /** Called for each new connection; return false to refuse it (the hook answers the client itself). */
@@ -58,7 +61,32 @@ export class HttpServer implements ConnectionContext {
 
   async listen(options: ListenOptions): Promise<BoundAddress> {
     this.#listener = await Listener.open(options, (transport) => this.#accept(transport));
-    return this.#listener.address();
+    this.#address = this.#listener.address();
+    return this.#address;
+  }
+
+  /** Where the server listens, once it does. */
+  get address(): BoundAddress | null {
+    return this.#address;
+  }
+
+  /**
+   * A new configuration, in place: requests that start from now on go to `handler`; each connection
+   * takes `options` before its next request. Requests already started finish with what they have.
+   */
+  reconfigure(handler: Handler, options: EngineOptions): void {
+    this.handler = handler;
+    this.options = options;
+  }
+
+  /** The responses being answered now (for a reload to know when the old handlers are done). */
+  responsesInFlight(): Response[] {
+    const out: Response[] = [];
+    for (const c of this.#connections) {
+      const res = c.activeResponse;
+      if (res !== null) out.push(res);
+    }
+    return out;
   }
 
   /** Stops accepting, closes idle connections, lets busy ones finish, and cuts the rest after graceMs. */

@@ -1,4 +1,6 @@
-// The typed messages between the supervisor (main thread) and worker threads over postMessage.
+// The typed messages between the supervisor (main thread) and worker threads over postMessage. A
+// reload is two-phase: every running worker prepares the new configuration (builds its handlers,
+// binds the listeners it did not have), then all commit together (or all abort).
 
 import type { ServerModel, TcpConfig } from "../config/load.ts";
 import type { SharedBuffers } from "./shared-memory.ts";
@@ -18,18 +20,44 @@ export interface WorkerData {
   readonly countRow: number;
   /**
    * Active health verdicts of this configuration's upstreams (Int32 per upstream slot, 1 = out of
-   * rotation): worker 0 probes and writes them, every worker reads them. A reload gets a fresh one.
+   * rotation): worker 0 probes and writes them, every worker reads them. A reload brings a fresh one.
    */
   readonly verdicts: SharedArrayBuffer;
   readonly version: string;
   readonly startedAt: number;
 }
 
+/** Where a worker's listeners are bound, in the model's order. */
+export type BoundAddresses = readonly { readonly address: string; readonly port: number }[];
+
 /** Worker → supervisor. */
 export type WorkerMessage =
-  | { readonly type: "listening"; readonly addresses: readonly { address: string; port: number }[] }
+  | { readonly type: "listening"; readonly addresses: BoundAddresses }
   | { readonly type: "listen-failed"; readonly listener: number; readonly code: string; readonly message: string }
+  | { readonly type: "prepared"; readonly generation: number; readonly addresses: BoundAddresses }
+  /** `listener` -1: building the handlers failed (`message` says why). */
+  | {
+      readonly type: "prepare-failed";
+      readonly generation: number;
+      readonly listener: number;
+      readonly code: string;
+      readonly message: string;
+    }
+  /** A replaced configuration's last in-flight request is done and its handlers are closed. */
+  | { readonly type: "retired"; readonly countRow: number }
   | { readonly type: "drained" };
 
 /** Supervisor → worker. */
-export type SupervisorMessage = { readonly type: "drain"; readonly graceMs: number } | { readonly type: "reopen-logs" };
+export type SupervisorMessage =
+  | { readonly type: "drain"; readonly graceMs: number }
+  | { readonly type: "reopen-logs" }
+  | {
+      readonly type: "prepare";
+      readonly generation: number;
+      readonly config: ServerModel;
+      readonly ports: readonly number[];
+      readonly countRow: number;
+      readonly verdicts: SharedArrayBuffer;
+    }
+  | { readonly type: "commit"; readonly generation: number }
+  | { readonly type: "abort"; readonly generation: number };

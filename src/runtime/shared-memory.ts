@@ -139,6 +139,21 @@ export class SharedState {
     return { table: this.upstreams, stride: MAX_UPSTREAMS, row, live: this.upstreamRows };
   }
 
+  /**
+   * Worker, when a reload replaces the configuration that counts in `row`: the row leaves the sum
+   * (its slots meant the old configuration's upstreams) but keeps counting down what is still open.
+   */
+  leaveCountRow(row: number): void {
+    Atomics.store(this.upstreamRows, 1 + row, 0);
+  }
+
+  /** True when nothing is counted in `row` any more (a replaced configuration's requests are all done). */
+  isCountRowIdle(row: number): boolean {
+    const base = row * MAX_UPSTREAMS;
+    for (let i = 0; i < MAX_UPSTREAMS; i++) if (Atomics.load(this.upstreams, base + i) !== 0) return false;
+    return true;
+  }
+
   /** Supervisor, once the worker of `row` has exited: its counts leave the sum and the row is clean for reuse. */
   closeCountRow(row: number): void {
     Atomics.store(this.upstreamRows, 1 + row, 0);

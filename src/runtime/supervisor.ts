@@ -1,12 +1,13 @@
 // The main thread: spawns the worker threads, prints where Portico listens, replaces a worker that
-// crashes (with back-off), on SIGHUP re-reads the configuration and replaces every worker without
-// dropping a connection, and on SIGINT/SIGTERM drains every worker before exiting 0.
-// It serves nothing itself and holds no request state.
+// crashes (with back-off), on SIGHUP (or --watch) re-reads the configuration and hands it to the
+// running workers in place without dropping a connection, and on SIGINT/SIGTERM drains every worker
+// before exiting 0. It serves nothing itself and holds no request state.
 
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { Worker } from "node:worker_threads";
 import type { ServerModel, TcpConfig } from "../config/load.ts";
-import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
+import type { BoundAddresses, SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
@@ -36,8 +37,18 @@ interface Slot {
   worker: Worker | null;
   startedAt: number;
   backoffMs: number;
-  /** Replaced by a reload: draining, never restarted. */
+  /** Draining (a shutdown, or fewer threads after a reload), never restarted. */
   retired: boolean;
+  /** The row of upstream counts the worker's current configuration uses (-1: none). */
+  countRow: number;
+  /** Every row the running worker holds (a replaced configuration's until its requests are done). */
+  rows: Set<number>;
+  /** The reply awaited to a prepare message, if any. */
+  prepared: {
+    readonly generation: number;
+    readonly resolve: (addresses: BoundAddresses) => void;
+    readonly reject: (error: Error) => void;
+  } | null;
 }
 
 export class Supervisor {
@@ -45,9 +56,14 @@ export class Supervisor {
   readonly #options: StartOptions;
   #slots: Slot[] = [];
   readonly #countRowsInUse: boolean[] = [];
-  /** This configuration's active health verdicts; a reload's workers get their own. */
+  /** This configuration's active health verdicts; a reload's configuration gets its own. */
   #verdicts = newVerdicts();
   #reloading = false;
+  /** A reload was asked for while one ran: run another once it is done (the file changed again). */
+  #reloadAgain = false;
+  #generation = 0;
+  /** The configuration a reload is preparing (named in its failures), or null. */
+  #nextConfig: ServerModel | null = null;
   /** The port each listener is bound to (the model's order), 0 ones resolved by the first worker. */
   #ports: number[] = [];
   #reusePort = true;
@@ -69,7 +85,7 @@ export class Supervisor {
       );
       threads = 1;
     }
-    // Always on Linux, so a reload's new workers can bind beside the old ones before these drain.
+    // Always on Linux, so a reload's added threads can bind beside the running ones.
     this.#reusePort = process.platform === "linux";
     // SO_REUSEPORT would also let us bind beside another process (a second Portico, an old one left
     // running) and silently split its traffic with it: every port must be free before we share it.
@@ -99,7 +115,7 @@ export class Supervisor {
     return this.#ports[0] ?? 0;
   }
 
-  #urls(addresses: readonly { address: string; port: number }[]): string[] {
+  #urls(addresses: BoundAddresses): string[] {
     const scheme = this.#config.kind === "tcp" ? "tcp" : "http";
     return addresses.map(({ address, port }) => {
       if (address === "::" || address === "0.0.0.0") return `${scheme}://localhost:${port}/`;
@@ -107,12 +123,13 @@ export class Supervisor {
     });
   }
 
-  #spawn(index: number, ports: readonly number[]): Promise<readonly { address: string; port: number }[]> {
+  #spawn(index: number, ports: readonly number[]): Promise<BoundAddresses> {
     const countRow = this.#claimCountRow();
+    const config = this.#config;
     const data: WorkerData = {
       countRow,
       verdicts: this.#verdicts,
-      config: this.#config,
+      config,
       index,
       ports,
       reusePort: this.#reusePort,
@@ -130,19 +147,41 @@ export class Supervisor {
       startedAt: 0,
       backoffMs: RESTART_MIN_MS,
       retired: false,
+      countRow: -1,
+      rows: new Set<number>(),
+      prepared: null,
     };
     this.#slots[index] = slot;
     slot.worker = worker;
     slot.startedAt = Date.now();
+    slot.retired = false;
+    slot.countRow = countRow;
+    const rows = new Set<number>(countRow === -1 ? [] : [countRow]);
+    slot.rows = rows;
     return new Promise((resolve, reject) => {
       let listening = false;
       worker.on("message", (message: WorkerMessage) => {
-        if (message.type === "listening") {
-          listening = true;
-          resolve(message.addresses);
-        } else if (message.type === "listen-failed") {
-          const l = listenersOf(this.#config)[message.listener]!;
-          reject(new Error(listenFailure(message.code, message.message, l.host, ports[message.listener]!, l.name)));
+        switch (message.type) {
+          case "listening":
+            listening = true;
+            resolve(message.addresses);
+            return;
+          case "listen-failed":
+            reject(new Error(this.#listenFailure(config, message, ports)));
+            return;
+          case "prepared":
+            if (slot.prepared?.generation !== message.generation) return;
+            slot.prepared.resolve(message.addresses);
+            slot.prepared = null;
+            return;
+          case "prepare-failed":
+            if (slot.prepared?.generation !== message.generation) return;
+            slot.prepared.reject(new Error(this.#listenFailure(this.#nextConfig ?? config, message, ports)));
+            slot.prepared = null;
+            return;
+          case "retired":
+            if (message.countRow !== -1 && rows.delete(message.countRow)) this.#releaseCountRow(message.countRow);
+            return;
         }
       });
       worker.on("error", (error) => {
@@ -150,8 +189,11 @@ export class Supervisor {
         else this.#options.notice(`portico: worker ${index} crashed: ${error.stack ?? error.message}`);
       });
       worker.on("exit", (code) => {
-        slot.worker = null;
-        this.#releaseCountRow(countRow);
+        if (slot.worker === worker) slot.worker = null;
+        for (const row of rows) this.#releaseCountRow(row);
+        rows.clear();
+        slot.prepared?.reject(new Error(`worker ${index} exited (code ${code})`));
+        slot.prepared = null;
         if (!listening) {
           reject(new Error(`worker ${index} exited with code ${code} before listening`));
           return;
@@ -161,9 +203,19 @@ export class Supervisor {
     });
   }
 
+  #listenFailure(
+    config: ServerModel | TcpConfig,
+    message: { listener: number; code: string; message: string },
+    ports: readonly number[],
+  ): string {
+    if (message.listener === -1) return message.message;
+    const l = listenersOf(config)[message.listener]!;
+    return listenFailure(message.code, message.message, l.host, ports[message.listener] ?? l.port, l.name);
+  }
+
   /**
-   * Each worker gets its own row of upstream counts for its lifetime (not per slot: during a reload
-   * the old and new worker of a slot run side by side). -1 when all rows are taken.
+   * Each worker configuration gets its own row of upstream counts (a worker holds two while a
+   * reload's replaced configuration finishes its requests). -1 when all rows are taken.
    */
   #claimCountRow(): number {
     const row = this.#countRowsInUse.indexOf(false);
@@ -174,7 +226,7 @@ export class Supervisor {
     return claimed;
   }
 
-  /** The worker is gone: its in-flight counts leave the sum at once. */
+  /** The row's configuration is gone: its in-flight counts leave the sum at once. */
   #releaseCountRow(row: number): void {
     if (row === -1) return;
     this.shared.closeCountRow(row);
@@ -188,78 +240,155 @@ export class Supervisor {
     this.#options.notice(`portico: worker ${slot.index} exited (code ${code}); restarting in ${delay} ms`);
     // The timer stays referenced: with one worker thread it is all that keeps the process alive until
     // the replacement starts (unreferenced, the process exited instead of restarting the worker).
-    setTimeout(() => {
-      if (this.#draining) return;
+    const respawn = (): void => {
+      if (this.#draining || slot.retired) return;
+      // A reload under way would not reach a worker started in its middle: start it after, with the
+      // configuration the reload leaves.
+      if (this.#reloading) {
+        setTimeout(respawn, RESTART_MIN_MS);
+        return;
+      }
       this.#spawn(slot.index, this.#ports).catch((error: Error) => {
         this.#options.notice(`portico: could not restart worker ${slot.index}: ${error.message}`);
         if (!this.#draining && slot.worker === null) this.#restart(slot, 1);
       });
-    }, delay);
+    };
+    setTimeout(respawn, delay);
   }
 
   /**
-   * SIGHUP: reads the configuration again and, when it is valid, starts a new set of workers beside the
-   * old ones (same port, reusePort), then drains the old ones. An invalid configuration, or workers that
-   * cannot start, leave the running ones untouched.
+   * SIGHUP (and --watch): reads the configuration again and, when it is valid, hands it to the running
+   * workers in place. Every worker first prepares it (builds the handlers, binds the addresses it
+   * adds), then all commit at once; if any cannot, all abort and the running configuration stays.
+   * The listening sockets stay open throughout, so no connection is refused or reset; requests under
+   * way finish under the configuration they started with. Asked again while running, it runs once more.
    */
   async reload(): Promise<void> {
-    const read = this.#options.reload;
-    if (read === undefined || this.#draining || this.#reloading) return;
-    let next: ServerModel | TcpConfig;
-    try {
-      next = await read();
-    } catch (error) {
-      this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
-      return;
-    }
-    if (next.kind !== this.#config.kind) {
-      this.#options.notice("portico: reload cannot switch between HTTP and TCP; restart instead");
+    if (this.#options.reload === undefined || this.#draining) return;
+    if (this.#reloading) {
+      this.#reloadAgain = true;
       return;
     }
     this.#reloading = true;
-    const previous = { config: this.#config, slots: this.#slots, verdicts: this.#verdicts, ports: this.#ports };
-    // A listener the running configuration has keeps its bound port; a new one is bound afresh.
-    const old = listenersOf(previous.config);
-    const wanted = listenersOf(next).map((l) => {
-      const i = old.findIndex((o) => o.host === l.host && o.port === l.port);
-      return { ...l, bound: i === -1 ? -1 : previous.ports[i]! };
-    });
-    this.#config = next;
-    // The old workers keep probing their upstreams until they drain: the new ones judge their own.
-    this.#verdicts = newVerdicts();
-    this.#slots = [];
     try {
-      for (const l of wanted)
-        if (l.bound === -1 && l.port !== 0 && this.#reusePort) await assertPortFree(l.host, l.port, l.name);
-      const threads = this.#reusePort ? next.threads : 1;
-      const first = await this.#spawn(
-        0,
-        wanted.map((l) => (l.bound === -1 ? l.port : l.bound)),
-      );
-      this.#ports = first.map((a) => a.port);
-      await Promise.all(Array.from({ length: threads - 1 }, (_, i) => this.#spawn(i + 1, this.#ports)));
-    } catch (error) {
-      for (const slot of this.#slots) {
-        slot.retired = true;
-        void slot.worker?.terminate();
-      }
-      this.#config = previous.config;
-      this.#slots = previous.slots;
-      this.#verdicts = previous.verdicts;
-      this.#ports = previous.ports;
+      do {
+        this.#reloadAgain = false;
+        await this.#reloadOnce();
+      } while (this.#reloadAgain && !this.#draining);
+    } finally {
       this.#reloading = false;
-      this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+    }
+  }
+
+  async #reloadOnce(): Promise<void> {
+    const notice = this.#options.notice;
+    let next: ServerModel | TcpConfig;
+    try {
+      next = await this.#options.reload!();
+    } catch (error) {
+      notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
     }
-    const drain: SupervisorMessage = { type: "drain", graceMs: graceOf(previous.config) };
-    for (const slot of previous.slots) {
-      slot.retired = true;
-      slot.worker?.postMessage(drain);
+    const current = this.#config;
+    if (next.kind !== current.kind) {
+      notice("portico: reload cannot switch between HTTP and TCP; restart instead");
+      return;
     }
-    this.#reloading = false;
-    this.#options.notice(
-      `portico: reloaded the configuration (${this.#slots.length} thread${this.#slots.length === 1 ? "" : "s"})`,
-    );
+    if (next.kind === "tcp" || current.kind === "tcp") {
+      notice("portico: portico tcp is configured by its command line alone: nothing to reload");
+      return;
+    }
+    const live = this.#slots.filter((slot) => slot.worker !== null && !slot.retired);
+    // A listener the running configuration has keeps its bound port; a new one is bound afresh.
+    const ports = next.listeners.map((l) => {
+      const i = current.listeners.findIndex((o) => o.host === l.host && o.port === l.port);
+      return i === -1 ? l.port : this.#ports[i]!;
+    });
+    const generation = ++this.#generation;
+    const verdicts = newVerdicts();
+    const claimed: { slot: Slot; row: number }[] = [];
+    this.#nextConfig = next;
+    try {
+      // A port new to this configuration must be free of other processes (see start()).
+      for (const l of next.listeners) {
+        const added = !current.listeners.some((o) => o.host === l.host && o.port === l.port);
+        if (added && l.port !== 0 && this.#reusePort) await assertPortFree(l.host, l.port, l.name);
+      }
+      const prepare = (slot: Slot): Promise<BoundAddresses> => {
+        const row = this.#claimCountRow();
+        claimed.push({ slot, row });
+        const worker = slot.worker;
+        if (worker === null) return Promise.reject(new Error(`worker ${slot.index} is not running`));
+        return new Promise((resolve, reject) => {
+          slot.prepared = { generation, resolve, reject };
+          worker.postMessage({ type: "prepare", generation, config: next, ports, countRow: row, verdicts });
+        });
+      };
+      // The first worker binds the new listeners first, so a port 0 resolves to one real port.
+      if (live.length > 0) {
+        const first = await prepare(live[0]!);
+        first.forEach((a, i) => {
+          ports[i] = a.port;
+        });
+        await Promise.all(live.slice(1).map(prepare));
+      }
+    } catch (error) {
+      for (const slot of live) slot.worker?.postMessage({ type: "abort", generation });
+      for (const { row } of claimed) this.#releaseCountRow(row);
+      this.#nextConfig = null;
+      notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+      return;
+    }
+    this.#nextConfig = null;
+    for (const { slot, row } of claimed) {
+      slot.worker?.postMessage({ type: "commit", generation });
+      slot.countRow = row;
+      if (row !== -1) slot.rows.add(row);
+    }
+    this.#config = next;
+    this.#ports = ports;
+    this.#verdicts = verdicts;
+    const threads = this.#reusePort ? next.threads : 1;
+    const running = await this.#resize(live, threads);
+    notice(`portico: reloaded the configuration (${running} thread${running === 1 ? "" : "s"})`);
+  }
+
+  /**
+   * Brings the number of worker threads to `threads` after a reload: new workers start with the new
+   * configuration; extra ones drain only where the kernel moves the connections queued on a closing
+   * listening socket to the others (net.ipv4.tcp_migrate_req), since elsewhere closing it resets them.
+   */
+  async #resize(live: readonly Slot[], threads: number): Promise<number> {
+    if (threads > live.length) {
+      const used = new Set(live.map((s) => s.index));
+      const spawns: Promise<unknown>[] = [];
+      for (let index = 0; used.size < threads; index++) {
+        if (used.has(index)) continue;
+        used.add(index);
+        spawns.push(
+          this.#spawn(index, this.#ports).catch((error: Error) =>
+            this.#options.notice(`portico: could not start worker ${index}: ${error.message}`),
+          ),
+        );
+      }
+      await Promise.all(spawns);
+      return this.#slots.filter((s) => s.worker !== null && !s.retired).length;
+    }
+    if (threads < live.length) {
+      if (!migratesQueuedConnections()) {
+        this.#options.notice(
+          `portico: threads = ${threads} takes effect at the next start: closing a thread's listening sockets would reset the connections queued on them (net.ipv4.tcp_migrate_req = 1 lets a reload retire threads)`,
+        );
+        return live.length;
+      }
+      const drain: SupervisorMessage = { type: "drain", graceMs: graceOf(this.#config) };
+      for (const slot of live.slice(threads)) {
+        slot.retired = true;
+        slot.worker?.postMessage(drain);
+      }
+      return threads;
+    }
+    return live.length;
   }
 
   #broadcast(message: SupervisorMessage): void {
@@ -284,6 +413,15 @@ export class Supervisor {
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs + 2000).unref());
     await Promise.race([Promise.all(exits), deadline]);
     process.exit(0);
+  }
+}
+
+/** Whether the kernel hands a closing listener's queued connections to the others of its port group. */
+function migratesQueuedConnections(): boolean {
+  try {
+    return readFileSync("/proc/sys/net/ipv4/tcp_migrate_req", "utf8").trim() === "1";
+  } catch {
+    return false;
   }
 }
 

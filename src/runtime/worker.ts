@@ -1,21 +1,15 @@
-// A worker thread's entry: build the handlers from the model, listen on every listener (sharing each
-// port with the other workers through reusePort), log and count requests, serve until told to
-// drain, then exit.
+// A worker thread's entry: serve the model (http-worker.ts: handlers per listener, sharing each port
+// with the other workers through reusePort), take reloads in place (prepare, then commit or abort),
+// log and count requests, and serve until told to drain, then exit.
 // Under `portico tcp` the worker runs the L4 proxy instead of the HTTP server, drained the same way.
 
 import diagnosticsChannel from "node:diagnostics_channel";
 import { parentPort, workerData } from "node:worker_threads";
-import { LockTable } from "../common/lock-table.ts";
-import { connectionCloseChannel } from "../http/events.ts";
 import type { Handler } from "../http/handler.ts";
-import { refuseConnection } from "../http/overload.ts";
-import { HttpServer } from "../http/server.ts";
-import { AccessLog } from "../observe/access-log.ts";
-import { StatsRecorder } from "../observe/stats.ts";
-import type { ServerModel } from "../config/load.ts";
-import { buildTcpProxy, buildWorker } from "../route/build.ts";
+import { buildTcpProxy } from "../route/build.ts";
+import { HttpWorker, ListenFailure } from "./http-worker.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { C_ACTIVE_CONNECTIONS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
+import { SharedState } from "./shared-memory.ts";
 import { UpstreamNotices } from "./upstream-notices.ts";
 
 const data = workerData as WorkerData;
@@ -57,89 +51,83 @@ diagnosticsChannel.subscribe("portico:static.error", (message) => {
 // Upstreams leaving or rejoining the rotation, and the errors behind 502/504 answers.
 new UpstreamNotices(data.index, (line) => process.stderr.write(`${line}\n`)).start();
 
-let log: AccessLog | null = null;
-let stats: StatsRecorder | null = null;
-// A (re)started worker zeroes its row first: counts a crashed predecessor left there are void.
-const countRows = data.countRow >= 0 ? shared.joinCountRow(data.countRow) : undefined;
-// Worker 0 probes the upstreams for every thread; the others read its verdicts.
-const verdicts = { table: new Int32Array(data.verdicts), prober: data.index === 0 };
-const servers = config.kind === "tcp" ? [buildTcpProxy(config, countRows, verdicts)] : httpServers(config);
-
-function httpServers(config: ServerModel): HttpServer[] {
-  const locks = new LockTable(shared.locks, shared.versions);
-  const built = buildWorker(config, {
-    locks,
-    stats: shared.stats,
-    statsLayout: STATS_LAYOUT,
-    startedAt: data.startedAt,
-    version: data.version,
-    ...(countRows !== undefined ? { upstreams: countRows } : {}),
-    verdicts,
-    rateBuckets: shared.rateBuckets,
+function exitAfter(drained: Promise<unknown>): void {
+  void drained.then(() => {
+    send({ type: "drained" });
+    process.exit(0);
   });
-  const servers = built.handlers.map((handler) => new HttpServer(withFaultInjection(handler), built.engine));
-  const options = config.options;
-
-  if (!options.quiet) {
-    const accessLog = new AccessLog({
-      format: options.logFormat,
-      ...(options.accessLog !== "" ? { path: options.accessLog } : { fd: 2 }),
-    });
-    accessLog.start();
-    log = accessLog;
-    // With writes on, the log's order is the order of operations on each URI (seed 000's replay):
-    // a line is on file before its URI lock is released. Without writes nothing can reorder, and
-    // lines are written once per event-loop turn.
-    if (config.sites.some((site) => site.routes.some((r) => r.handler.kind === "files" && r.handler.settings.writable)))
-      locks.beforeRelease = () => accessLog.flush();
-  }
-  stats = new StatsRecorder(shared.stats, data.index, STATS_LAYOUT);
-  stats.start();
-
-  // Load shedding across all threads: one shared counter of open connections.
-  if (options.maxConnections > 0) {
-    const limit = options.maxConnections;
-    const admit = (socket: Parameters<NonNullable<HttpServer["admit"]>>[0]): boolean => {
-      if (Atomics.add(shared.control, C_ACTIVE_CONNECTIONS, 1) >= limit) {
-        Atomics.sub(shared.control, C_ACTIVE_CONNECTIONS, 1);
-        Atomics.add(shared.stats, data.index * STATS_LAYOUT.slots + STATS_LAYOUT.rejected, 1n);
-        refuseConnection(socket);
-        return false;
-      }
-      return true;
-    };
-    for (const server of servers) server.admit = admit;
-    connectionCloseChannel.subscribe(() => Atomics.sub(shared.control, C_ACTIVE_CONNECTIONS, 1));
-  }
-  return servers;
 }
 
-port.on("message", (message: SupervisorMessage) => {
-  if (message.type === "drain") {
-    void Promise.all(servers.map((server) => server.close(message.graceMs))).then(() => {
-      log?.flush();
-      stats?.stop();
-      send({ type: "drained" });
-      process.exit(0);
-    });
-  } else if (message.type === "reopen-logs") {
-    log?.reopen();
-  }
-});
+function listenFailed(error: unknown): never {
+  const failure = error instanceof ListenFailure ? error : null;
+  send({
+    type: "listen-failed",
+    listener: failure?.listener ?? -1,
+    code: failure?.code ?? "ERROR",
+    message: (error as Error).message,
+  });
+  process.exit(1);
+}
 
-const host = (index: number): string | undefined => {
-  const h = config.kind === "tcp" ? config.host : config.listeners[index]!.host;
-  return h === "" ? undefined : h;
-};
-const addresses: { address: string; port: number }[] = [];
-for (let i = 0; i < servers.length; i++) {
+if (config.kind === "tcp") {
+  const countRows = data.countRow >= 0 ? shared.joinCountRow(data.countRow) : undefined;
+  const verdicts = { table: new Int32Array(data.verdicts), prober: data.index === 0 };
+  const proxy = buildTcpProxy(config, countRows, verdicts);
+  port.on("message", (message: SupervisorMessage) => {
+    if (message.type === "drain") exitAfter(proxy.close(message.graceMs));
+  });
   try {
-    const address = await servers[i]!.listen({ port: data.ports[i]!, host: host(i), reusePort: data.reusePort });
-    addresses.push({ address: address.address, port: address.port });
+    const address = await proxy.listen({
+      port: data.ports[0]!,
+      host: config.host === "" ? undefined : config.host,
+      reusePort: data.reusePort,
+    });
+    send({ type: "listening", addresses: [{ address: address.address, port: address.port }] });
   } catch (error) {
-    const err = error as NodeJS.ErrnoException;
-    send({ type: "listen-failed", listener: i, code: err.code ?? "ERROR", message: err.message });
-    process.exit(1);
+    listenFailed(new ListenFailure(0, error as NodeJS.ErrnoException));
+  }
+} else {
+  const worker = new HttpWorker({
+    index: data.index,
+    reusePort: data.reusePort,
+    shared,
+    version: data.version,
+    startedAt: data.startedAt,
+    send,
+    wrap: withFaultInjection,
+  });
+  port.on("message", (message: SupervisorMessage) => {
+    switch (message.type) {
+      case "drain":
+        exitAfter(worker.drain(message.graceMs));
+        return;
+      case "reopen-logs":
+        worker.reopenLogs();
+        return;
+      case "prepare":
+        worker.prepare(message.generation, message.config, message.ports, message.countRow, message.verdicts).then(
+          (addresses) => send({ type: "prepared", generation: message.generation, addresses }),
+          (error: unknown) =>
+            send({
+              type: "prepare-failed",
+              generation: message.generation,
+              listener: error instanceof ListenFailure ? error.listener : -1,
+              code: error instanceof ListenFailure ? error.code : "ERROR",
+              message: (error as Error).message,
+            }),
+        );
+        return;
+      case "commit":
+        worker.commit(message.generation);
+        return;
+      case "abort":
+        worker.abort();
+        return;
+    }
+  });
+  try {
+    send({ type: "listening", addresses: await worker.start(config, data.ports, data.countRow, data.verdicts) });
+  } catch (error) {
+    listenFailed(error);
   }
 }
-send({ type: "listening", addresses });
