@@ -1,7 +1,7 @@
 // Text generated from the option table: `--help` (every default shown) and the README's option
-// tables (test/config/help.test.ts checks the README holds exactly what optionTables() prints).
+// tables (reference.ts places them; test/config/reference.test.ts checks the README holds them).
 
-import { fileKeyOf, OPTIONS, type OptionSpec, sectionOf } from "./options.ts";
+import { fileKeyOf, OPTIONS, type OptionGroup, type OptionSpec, sectionOf } from "./options.ts";
 
 /** An option's default as the user would write it. */
 export function defaultText(spec: OptionSpec): string {
@@ -67,8 +67,8 @@ export function usage(): string {
 const FILE_PLACE: Readonly<Record<string, string>> = {
   root: "`root` of a `[[site]]`",
   host: "`listen` of a `[[site]]`",
-  config: "",
-  watch: "",
+  config: "(the file itself)",
+  watch: "(command line only)",
   vhosts: "one `[[site]]` per host",
   proxy: "`upstreams` of a route's `proxy`",
 };
@@ -90,20 +90,20 @@ export function filePlace(spec: OptionSpec): string {
   }
 }
 
-/** The README's option table: one row per option, grouped as --help groups them. */
-export function optionTables(): string {
+/** The README's option tables of `groups`: one row per option (flag, key in a file, default, what it does). */
+export function optionTables(groups: readonly OptionGroup[]): string {
   const out: string[] = [];
-  let group = "";
-  for (const spec of OPTIONS as readonly OptionSpec[]) {
-    if (spec.group !== group) {
-      group = spec.group;
-      out.push("", `#### ${group}`, "", "| Flag | In the file | Default | What it does |", "| --- | --- | --- | --- |");
+  for (const group of groups) {
+    const specs = (OPTIONS as readonly OptionSpec[]).filter((o) => o.group === group);
+    if (groups.length > 1) out.push("", `#### ${group}`);
+    out.push("", "| Flag | In a file | Default | What it does |", "| --- | --- | --- | --- |");
+    for (const spec of specs) {
+      const flag = `${spec.short !== undefined ? `-${spec.short}, ` : ""}--${spec.flag}${spec.type === "bool" ? "" : ` ${spec.meta ?? "VALUE"}`}`;
+      const d = defaultText(spec);
+      out.push(
+        `| \`${flag.replaceAll("|", "\\|")}\` | ${filePlace(spec)} | ${d === "" ? "" : `\`${d}\``} | ${(spec.doc ?? spec.help).replaceAll("|", "\\|")} |`,
+      );
     }
-    const flag = `${spec.short !== undefined ? `-${spec.short}, ` : ""}--${spec.flag}${spec.type === "bool" ? "" : ` ${spec.meta ?? "VALUE"}`}`;
-    const d = defaultText(spec);
-    out.push(
-      `| \`${flag.replaceAll("|", "\\|")}\` | ${filePlace(spec)} | ${d === "" ? "" : `\`${d}\``} | ${spec.help.replaceAll("|", "\\|")} |`,
-    );
   }
   return out.join("\n").trim();
 }

@@ -38,6 +38,8 @@ export interface OptionSpec {
   readonly section?: OptionSection;
   /** The key in the file when it is not the flag with "_" for "-" (the [log] table's short names). */
   readonly fileKey?: string;
+  /** The README's longer description (markdown), when `help` (for --help) says too little. */
+  readonly doc?: string;
 }
 
 /** The file section of each usage group: a new option lands in the file where its group says. */
@@ -63,6 +65,7 @@ export const OPTIONS = [
     default: ".",
     meta: "DIR",
     help: "directory to serve (default: the current directory)",
+    doc: "The directory served. Its real path is the jail: nothing outside it is ever served.",
   },
   {
     group: "Server",
@@ -73,6 +76,7 @@ export const OPTIONS = [
     default: "",
     meta: "ADDR",
     help: "address to listen on (default: all interfaces)",
+    doc: "Address to listen on (every address by default).",
   },
   {
     group: "Server",
@@ -85,6 +89,7 @@ export const OPTIONS = [
     max: 256,
     meta: "N",
     help: "worker threads (default: available parallelism)",
+    doc: "Worker threads; the kernel spreads connections across them (`SO_REUSEPORT`).",
   },
   {
     group: "Server",
@@ -96,6 +101,7 @@ export const OPTIONS = [
     default: "",
     meta: "FILE",
     help: "run the sites of this TOML (or JSON) file; flags override its top-level keys",
+    doc: "Run the sites of a TOML (or JSON) file (see [Configuration](#configuration)); flags override its server-wide and `[log]` keys and the file and proxy options of its routes.",
   },
   {
     group: "Server",
@@ -105,6 +111,7 @@ export const OPTIONS = [
     type: "bool",
     default: false,
     help: "with --config: reload when the file changes (as SIGHUP does)",
+    doc: "With `-c`: reload when the file changes, as SIGHUP does.",
   },
   {
     group: "Server",
@@ -124,6 +131,7 @@ export const OPTIONS = [
     type: "bool",
     default: false,
     help: "serve ROOT/HOST/ for requests to HOST when that directory exists (virtual hosts)",
+    doc: "Each subdirectory of the root named like a host (`example.com`, `localhost`) is a site for that host (see [Virtual hosts](#virtual-hosts)).",
   },
   {
     group: "Server",
@@ -134,6 +142,7 @@ export const OPTIONS = [
     min: 0,
     meta: "N",
     help: "connections across all threads before new ones get 503 (0: unlimited)",
+    doc: "Open connections across all threads; a connection over the limit gets `503` with `Retry-After: 1` and is closed.",
   },
   {
     group: "Server",
@@ -155,6 +164,7 @@ export const OPTIONS = [
     default: ["index.html"],
     meta: "NAMES",
     help: "index files for directories, comma-separated",
+    doc: "File names tried, in order, for a directory.",
   },
   {
     group: "Files",
@@ -163,6 +173,7 @@ export const OPTIONS = [
     type: "bool",
     default: true,
     help: "list directories without an index file (--no-listing: 403)",
+    doc: "List a directory that has no index file. Off: such a directory is `403 Forbidden`.",
   },
   {
     group: "Files",
@@ -171,6 +182,7 @@ export const OPTIONS = [
     type: "bool",
     default: false,
     help: "answer missing paths that accept text/html with the root index.html",
+    doc: "Single-page apps: a GET/HEAD for a missing path whose `Accept` names `text/html` gets the root's index file with `200`. Assets (no `text/html` in `Accept`) still get `404`.",
   },
   {
     group: "Files",
@@ -181,6 +193,7 @@ export const OPTIONS = [
     default: "deny",
     meta: "deny|allow",
     help: "serve names starting with '.' (/.well-known/ always is)",
+    doc: "Names starting with `.` at any depth are `404` unless `allow`, also when reached through a symlink. `/.well-known/` is always served. Listings never show dotfiles.",
   },
   {
     group: "Files",
@@ -189,6 +202,7 @@ export const OPTIONS = [
     type: "bool",
     default: false,
     help: "serve symlinks whose target is outside the root",
+    doc: "Serve symlinks whose target lies outside the root (otherwise such paths are `404`).",
   },
   {
     group: "Files",
@@ -198,6 +212,7 @@ export const OPTIONS = [
     default: "no-cache",
     meta: "VALUE",
     help: 'Cache-Control for file responses (default: no-cache, i.e. revalidate with ETag; "" for none)',
+    doc: '`Cache-Control` of file responses (200, 206 and 304). The default makes caches revalidate with `ETag`/`Last-Modified` every time; `""` sends none.',
   },
   {
     group: "Files",
@@ -206,6 +221,7 @@ export const OPTIONS = [
     type: "bool",
     default: true,
     help: "gzip/brotli/zstd variants of cached text files (--no-compress: off)",
+    doc: "Make brotli, zstd and gzip variants of compressible cached files (text, JSON, SVG, JavaScript…).",
   },
   {
     group: "Files",
@@ -226,6 +242,7 @@ export const OPTIONS = [
     min: 0,
     meta: "SIZE",
     help: "largest file kept in memory",
+    doc: "Largest file kept in memory; bigger files stream from disk.",
   },
   {
     group: "Files",
@@ -236,6 +253,7 @@ export const OPTIONS = [
     min: 0,
     meta: "SIZE",
     help: "memory for the file cache",
+    doc: "Memory for the file cache (bytes of files and their compressed variants), least recently used first out.",
   },
   {
     group: "Files",
@@ -246,6 +264,7 @@ export const OPTIONS = [
     min: 0,
     meta: "TIME",
     help: "how long a cached file is trusted before re-checking the disk (0: every request)",
+    doc: "How long a cached file (or a path found missing) is trusted before the disk is checked again: inode, size and mtime of the file and its siblings. `0` checks on every request. With writes on, the server's own writes are seen by every thread at once.",
   },
 
   // Writes
@@ -285,6 +304,7 @@ export const OPTIONS = [
     default: "audit",
     meta: "FORMAT",
     help: "per-request log format: audit (METHOD,URI,STATUS,REQUEST-ID), common, combined, json",
+    doc: "`audit` (`METHOD,URI,STATUS,REQUEST-ID`, the `Request-Id` header verbatim or `0`), `common`, `combined` or `json`.",
   },
   {
     group: "Logging",
@@ -295,6 +315,7 @@ export const OPTIONS = [
     default: "",
     meta: "PATH",
     help: "serve a live dashboard at PATH, JSON at PATH/stats, Prometheus at PATH/metrics (default: off)",
+    doc: "A live dashboard at `PATH`, statistics of all threads as JSON at `PATH/stats` and in Prometheus format at `PATH/metrics`.",
   },
   {
     group: "Logging",
@@ -305,6 +326,7 @@ export const OPTIONS = [
     default: "",
     meta: "FILE",
     help: "append the per-request log to FILE instead of stderr (reopened on SIGUSR1)",
+    doc: "Append the log to FILE instead of stderr (reopened on SIGUSR1; relative to the configuration file in a file).",
   },
 
   // Protocol
@@ -352,6 +374,7 @@ export const OPTIONS = [
     min: 64,
     meta: "SIZE",
     help: "longest request line (414 beyond)",
+    doc: "Longer request lines get `414`.",
   },
   {
     group: "Limits",
@@ -362,6 +385,7 @@ export const OPTIONS = [
     min: 256,
     meta: "SIZE",
     help: "largest header section (431 beyond)",
+    doc: "Larger header sections get `431`.",
   },
   {
     group: "Limits",
@@ -372,6 +396,7 @@ export const OPTIONS = [
     min: 1,
     meta: "N",
     help: "most header fields (431 beyond)",
+    doc: "More header fields get `431`.",
   },
   {
     group: "Limits",
@@ -382,6 +407,7 @@ export const OPTIONS = [
     min: 0,
     meta: "SIZE",
     help: "largest request body (413 beyond)",
+    doc: "Larger request bodies get `413`; a route may set a lower `max_body`.",
   },
   {
     group: "Limits",
@@ -392,6 +418,7 @@ export const OPTIONS = [
     min: 1,
     meta: "TIME",
     help: "time to receive a request head (408 after)",
+    doc: "A request head not complete in time gets `408` and the connection closes.",
   },
   {
     group: "Limits",
@@ -402,6 +429,7 @@ export const OPTIONS = [
     min: 1,
     meta: "TIME",
     help: "longest pause while receiving a body (408 after)",
+    doc: "Longest silence while a body arrives (`408`); a route may set a shorter `body_timeout`.",
   },
   {
     group: "Limits",
@@ -412,6 +440,7 @@ export const OPTIONS = [
     min: 0,
     meta: "TIME",
     help: "idle time between requests on a connection",
+    doc: "Idle time between requests before the connection is closed.",
   },
   {
     group: "Limits",
@@ -422,6 +451,7 @@ export const OPTIONS = [
     min: 1,
     meta: "TIME",
     help: "longest wait for a client to read response bytes",
+    doc: "Longest wait for a client to read response bytes.",
   },
   {
     group: "Limits",
@@ -444,6 +474,7 @@ export const OPTIONS = [
     default: [],
     meta: "[PREFIX=]URL[,URL...]",
     help: "proxy requests under PREFIX (default /) to these upstreams; repeatable; URL may end in ?weight=N; with a path, it replaces PREFIX",
+    doc: "Proxy requests under PREFIX (default `/`) to these upstreams; repeatable. `URL?weight=N` for `weighted`; a URL with a path replaces PREFIX (nginx `proxy_pass` rules). With `--root`, files are tried first.",
   },
   {
     group: "Proxy",

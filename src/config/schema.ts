@@ -5,16 +5,13 @@
 // Not here: units, paths and conflicts (model-file.ts), or where a key sits in the text (locate.ts).
 
 import * as z from "zod";
+import { defaultText } from "./help.ts";
 import { fileKeyOf, type OptionSection, type OptionSpec, optionsIn } from "./options.ts";
 import { describe } from "./units.ts";
 
-/** A schema whose failures read "must be <what>" (the key and the value are added by the reporter). */
-function must<T extends z.ZodType>(schema: T, what: string): T {
-  return schema.meta({ description: what }) as T;
-}
-
-const SIZE = /^\d+(\.\d+)?\s*([kmg]i?b?|b)?$/i;
-const DURATION = /^\d+(\.\d+)?\s*(ms|s|m|h)?$/;
+// Spelled out without flags: a JSON Schema pattern has none, and editors must accept what we accept.
+const SIZE = /^\d+(\.\d+)?\s*([kKmMgG][iI]?[bB]?|[bB])?$/;
+const DURATION = /^\d+(\.\d+)?\s*([mM][sS]|[sSmMhH])?$/;
 
 /** The schema of one option's value in a file. */
 function optionSchema(spec: OptionSpec): z.ZodType {
@@ -44,7 +41,14 @@ function optionSchema(spec: OptionSpec): z.ZodType {
     default:
       schema = z.union([z.int(err).min(0, err), z.string(err).regex(spec.type === "size" ? SIZE : DURATION, err)], err);
   }
-  return must(schema, spec.help);
+  return schema.meta({ description: spec.help, default: fileDefault(spec) });
+}
+
+/** An option's default as a file would write it (editors show it; it validates against the schema). */
+function fileDefault(spec: OptionSpec): unknown {
+  if (spec.type === "size" || spec.type === "duration") return defaultText(spec);
+  if (spec.key === "threads") return undefined;
+  return spec.default;
 }
 
 function phrase(spec: OptionSpec): string {
@@ -101,15 +105,17 @@ const cidrs = (what: string): z.ZodArray<z.ZodString> => strings(`a list of addr
 const rateLimit = z
   .strictObject(
     {
-      rate: text('a rate such as "10/s", "600/m" or "1000/h"').regex(/^\d+(\.\d+)?\/(s|m|h)$/, {
-        error: 'must be a rate such as "10/s", "600/m" or "1000/h"',
-      }),
+      rate: text('a rate such as "10/s", "600/m" or "1000/h"')
+        .regex(/^\d+(\.\d+)?\/(s|m|h)$/, {
+          error: 'must be a rate such as "10/s", "600/m" or "1000/h"',
+        })
+        .meta({ description: 'Requests per second, minute or hour: "10/s", "600/m", "1000/h"' }),
       burst: int("an integer", 0, 1_000_000)
         .optional()
-        .meta({ description: "Requests allowed at once beyond the rate (default 0)" }),
+        .meta({ description: "Requests allowed at once beyond the rate", default: 0 }),
       key: text('"ip", "header:NAME" or "cookie:NAME"')
         .optional()
-        .meta({ description: 'What is counted: "ip" (default), "header:NAME" or "cookie:NAME"' }),
+        .meta({ description: 'What is counted: "ip", "header:NAME" or "cookie:NAME"', default: "ip" }),
     },
     { error: 'must be a table such as { rate = "10/s", burst = 5 }' },
   )
@@ -118,14 +124,29 @@ const rateLimit = z
 const cors = z
   .strictObject(
     {
-      origins: strings('a list of origins such as "https://app.test", or ["*"]'),
-      methods: strings("a list of methods").optional(),
-      headers: strings("a list of request field names").optional(),
-      expose: strings("a list of response field names").optional(),
-      credentials: z.boolean({ error: "must be true or false" }).optional(),
+      origins: strings('a list of origins such as "https://app.test", or ["*"]').meta({
+        description: 'Origins allowed ("https://app.test"), or ["*"] for any',
+      }),
+      methods: strings("a list of methods")
+        .optional()
+        .meta({
+          description: "Methods a preflight allows",
+          default: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        }),
+      headers: strings("a list of request field names")
+        .optional()
+        .meta({ description: "Request fields a preflight allows (none: those it asks for)" }),
+      expose: strings("a list of response field names")
+        .optional()
+        .meta({ description: "Response fields scripts may read (Access-Control-Expose-Headers)" }),
+      credentials: z
+        .boolean({ error: "must be true or false" })
+        .optional()
+        .meta({ description: "Allow credentials (cookies); the origin is echoed instead of *", default: false }),
       max_age: z
         .union([z.int().min(0), z.string().regex(DURATION)], { error: "must be a duration such as 10m or 86400s" })
-        .optional(),
+        .optional()
+        .meta({ description: "How long a browser may keep a preflight's answer", default: "10m" }),
     },
     { error: 'must be a table such as { origins = ["https://app.test"] }' },
   )
@@ -170,12 +191,13 @@ const proxy = z
 const redirect = z
   .strictObject(
     {
-      to: text("a path or URL"),
+      to: text("a path or URL").meta({ description: 'What replaces the matched path: "/new/" or "https://host/"' }),
       status: z
         .union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)], {
           error: "must be 301, 302, 303, 307 or 308",
         })
-        .optional(),
+        .optional()
+        .meta({ description: "The redirect's status", default: 302 }),
     },
     { error: 'must be a table such as { to = "/new/", status = 301 }' },
   )
@@ -184,9 +206,13 @@ const redirect = z
 const respond = z
   .strictObject(
     {
-      status: int("a status code from 200 to 599", 200, 599).optional(),
-      body: text("a string").optional(),
-      content_type: text("a media type").optional(),
+      status: int("a status code from 200 to 599", 200, 599)
+        .optional()
+        .meta({ description: "The status", default: 200 }),
+      body: text("a string").optional().meta({ description: "The body", default: "" }),
+      content_type: text("a media type")
+        .optional()
+        .meta({ description: "Its Content-Type", default: "text/plain; charset=utf-8" }),
     },
     { error: 'must be a table such as { status = 200, body = "ok\\n" }' },
   )
@@ -195,26 +221,37 @@ const respond = z
 /** The handler keys of a route: at most one per route. */
 export const HANDLER_KEYS = ["files", "proxy", "redirect", "respond"] as const;
 
-const route = z.strictObject(
-  {
-    path: text('a path such as "/api/", or "=/exact"').meta({
-      description: 'Prefix ("/api/"; the longest match wins) or "=/exact" for one path',
-    }),
-    files: files.optional(),
-    proxy: proxy.optional(),
-    redirect: redirect.optional(),
-    respond: respond.optional(),
-    ...middlewareShape,
-    max_body: optionSchema({ ...limit("max-body") }).optional(),
-    body_timeout: optionSchema({ ...limit("body-timeout") }).optional(),
-    cache_control: text("a Cache-Control value").optional().meta({ description: "Cache-Control of responses" }),
-    compress: z
-      .boolean({ error: "must be true or false" })
-      .optional()
-      .meta({ description: "Compress file responses (files routes)" }),
-  },
-  { error: "must be a table ([[site.route]])" },
-);
+const route = z
+  .strictObject(
+    {
+      path: text('a path such as "/api/", or "=/exact"').meta({
+        description: 'Prefix ("/api/"; the longest match wins) or "=/exact" for one path',
+      }),
+      files: files.optional(),
+      proxy: proxy.optional(),
+      redirect: redirect.optional(),
+      respond: respond.optional(),
+      ...middlewareShape,
+      max_body: optionSchema(limit("max-body"))
+        .meta({ description: "The route's body limit (413 beyond), at most the server's max_body", default: undefined })
+        .optional(),
+      body_timeout: optionSchema(limit("body-timeout"))
+        .meta({
+          description: "The route's longest pause in a body (408 after), at most the server's body_timeout",
+          default: undefined,
+        })
+        .optional(),
+      cache_control: text("a Cache-Control value")
+        .optional()
+        .meta({ description: "Cache-Control of the route's responses (files: as files.cache_control)" }),
+      compress: z
+        .boolean({ error: "must be true or false" })
+        .optional()
+        .meta({ description: "Compress file responses (files routes)" }),
+    },
+    { error: "must be a table ([[site.route]])" },
+  )
+  .meta({ description: "A route: a path, at most one handler (files by default), middleware and limits" });
 
 function limit(flag: string): OptionSpec {
   const spec = optionsIn("server").find((o) => o.flag === flag);
@@ -228,25 +265,36 @@ const listen = z
   })
   .meta({ description: 'Addresses: "127.0.0.1:8080", "[::1]:8080" or "8080" (every address)' });
 
-const site = z.strictObject(
-  {
-    hosts: strings('a list of host names such as "example.test" or "*.example.test"')
-      .optional()
-      .meta({ description: 'Exact names or "*.example.test"; none: any host' }),
-    listen: listen.optional(),
-    root: text("a directory").optional().meta({ description: "Files' directory, relative to this file" }),
-    ...middlewareShape,
-    route: z.array(route, { error: "must be a list of routes ([[site.route]])" }).optional(),
-  },
-  { error: "must be a table ([[site]])" },
-);
+const site = z
+  .strictObject(
+    {
+      hosts: strings('a list of host names such as "example.test" or "*.example.test"')
+        .optional()
+        .meta({ description: 'Exact names or "*.example.test"; none: any host' }),
+      listen: listen.optional(),
+      root: text("a directory").optional().meta({ description: "Files' directory, relative to this file" }),
+      ...middlewareShape,
+      route: z
+        .array(route, { error: "must be a list of routes ([[site.route]])" })
+        .optional()
+        .meta({ description: "The site's routes ([[site.route]]); none: the root's files under /" }),
+    },
+    { error: "must be a table ([[site]])" },
+  )
+  .meta({ description: "A site: host names, listen addresses, a root, and routes" });
 
 export const FILE_SCHEMA = z.strictObject(
   {
-    $schema: text("a URL").optional(),
+    $schema: text("a URL").optional().meta({ description: "The JSON Schema this file follows (for editors)" }),
     ...sectionShape("server"),
-    log: z.strictObject(sectionShape("log"), { error: "must be a table ([log])" }).optional(),
-    site: z.array(site, { error: "must be a list of sites ([[site]])" }).optional(),
+    log: z
+      .strictObject(sectionShape("log"), { error: "must be a table ([log])" })
+      .optional()
+      .meta({ description: "The per-request log" }),
+    site: z
+      .array(site, { error: "must be a list of sites ([[site]])" })
+      .optional()
+      .meta({ description: "The sites ([[site]]), at least one" }),
   },
   { error: "must be a table" },
 );
