@@ -6,9 +6,15 @@
 
 import { Buffer } from "node:buffer";
 
-/** True when the path holds nothing to decode or normalise. */
+/** True when the path holds nothing to decode or normalise ("%", "//", a dot segment). */
 export function isCanonical(path: string, mayHaveDotSegment: boolean): boolean {
-  return !mayHaveDotSegment && !path.includes("%") && !path.includes("//");
+  if (mayHaveDotSegment) return false;
+  // One pass over a short string: cheaper than two searches.
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 0x25 || (c === 0x2f && path.charCodeAt(i + 1) === 0x2f)) return false;
+  }
+  return true;
 }
 
 /** The canonical form, or null when an escape is malformed (the handler answers 400 then). */

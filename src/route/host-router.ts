@@ -1,7 +1,8 @@
 // One listener's sites: picks a site by the request's host (lower-cased, port removed, trailing dot
 // dropped) — exact names by one Map lookup, then "*.example.test" wildcards, longest first — and
-// falls back to the listener's first site for hosts no site names. A listener with one site never
-// looks at the host at all.
+// falls back to the listener's first site for hosts no site names. The last Host value and its site
+// are kept: a client sends the same Host on every request, and comparing its bytes with the last
+// one's costs no string. A listener with one site never looks at the host at all.
 
 import type { Handler } from "../http/handler.ts";
 import type { Request } from "../http/request.ts";
@@ -12,6 +13,9 @@ export class HostRouter implements Handler {
   /** ".example.test" suffixes with their handlers, longest first. */
   readonly #wildcards: readonly (readonly [string, Handler])[];
   readonly #fallback: Handler;
+  /** The last Host value as received, and the site it chose. */
+  #lastHost = "";
+  #lastSite: Handler;
 
   constructor(hosts: ReadonlyMap<string, Handler>, fallback: Handler) {
     const exact = new Map<string, Handler>();
@@ -23,17 +27,26 @@ export class HostRouter implements Handler {
     this.#hosts = exact;
     this.#wildcards = wild.sort((a, b) => b[0].length - a[0].length);
     this.#fallback = fallback;
+    this.#lastSite = this.siteFor("");
   }
 
   handle(req: Request, res: Response): boolean | Promise<boolean> {
-    return this.siteFor(hostName(req.host)).handle(req, res);
+    if (req.hostIs(this.#lastHost, "")) return this.#lastSite.handle(req, res);
+    const host = req.host;
+    const site = this.siteFor(hostName(host));
+    this.#lastHost = host;
+    this.#lastSite = site;
+    return site.handle(req, res);
   }
 
   siteFor(name: string): Handler {
     const exact = this.#hosts.get(name);
     if (exact !== undefined) return exact;
-    for (const [suffix, handler] of this.#wildcards)
+    const wildcards = this.#wildcards;
+    for (let i = 0; i < wildcards.length; i++) {
+      const [suffix, handler] = wildcards[i]!;
       if (name.endsWith(suffix) && name.length > suffix.length) return handler;
+    }
     return this.#fallback;
   }
 }

@@ -25,6 +25,8 @@ export class RouteHandler implements Handler {
   readonly #handler: Handler;
   readonly #maxBodyBytes: number;
   readonly #bodyTimeoutMs: number;
+  /** Whether the route has limits of its own (one test on the request path instead of two). */
+  readonly #limited: boolean;
 
   constructor(parts: RouteParts) {
     this.#edits = parts.edits;
@@ -32,10 +34,23 @@ export class RouteHandler implements Handler {
     this.#handler = parts.handler;
     this.#maxBodyBytes = parts.maxBodyBytes;
     this.#bodyTimeoutMs = parts.bodyTimeoutMs;
+    this.#limited = parts.maxBodyBytes >= 0 || parts.bodyTimeoutMs >= 0;
   }
 
   handle(req: Request, res: Response): boolean | Promise<boolean> {
     res.edits = this.#edits;
+    if (this.#limited && this.#limit(req, res)) return true;
+    const middleware = this.#middleware;
+    for (let i = 0; i < middleware.length; i++) {
+      const answered = middleware[i]!.intercept(req, res);
+      if (answered === true) return true;
+      if (answered !== false) return this.#after(answered, i + 1, req, res);
+    }
+    return this.#handler.handle(req, res);
+  }
+
+  /** Puts the route's limits on the request; true when a declared body is already over (413 sent). */
+  #limit(req: Request, res: Response): boolean {
     if (this.#maxBodyBytes >= 0) {
       if (req.contentLength > this.#maxBodyBytes) {
         res.send(413, ["Content-Type", "text/plain; charset=utf-8"], "Content Too Large\n");
@@ -44,13 +59,7 @@ export class RouteHandler implements Handler {
       req.maxBodyBytes = this.#maxBodyBytes;
     }
     if (this.#bodyTimeoutMs >= 0) req.bodyTimeoutMs = this.#bodyTimeoutMs;
-    const middleware = this.#middleware;
-    for (let i = 0; i < middleware.length; i++) {
-      const answered = middleware[i]!.intercept(req, res);
-      if (answered === true) return true;
-      if (answered !== false) return this.#after(answered, i + 1, req, res);
-    }
-    return this.#handler.handle(req, res);
+    return false;
   }
 
   /** Goes on once an asynchronous middleware (basic auth's bcrypt check) lets the request through. */
