@@ -184,6 +184,11 @@ export function checkTargets(
     "≥ 5×",
     (v) => v >= 5,
   );
+  // Issue 14: routing costs nothing measurable: the example configuration's site within 5% of one
+  // site from flags, per CPU.
+  const sites = cell("sites", "portico-sites");
+  add("Portico example sites / one site from flags, sites", sites?.ratio ?? Number.NaN, "≥ 0.95×", (v) => v >= 0.95);
+  add(`  same, by CPU per request`, sites?.cpuRatio ?? Number.NaN, "≥ 0.95×", (v) => v >= 0.95);
   const t1 = cell("threads", "portico");
   const t2 = cell("threads", "portico-t2");
   add(
