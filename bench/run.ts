@@ -265,7 +265,7 @@ function resultsMarkdown(): string {
     `- Method: ${warmSeconds}s warm-up per server, then ${rounds} round(s) of ${seconds}s, servers in rotating order each round; medians`,
     `- Portico ${git(["rev-parse", "--short", "HEAD"])}${dirty} on ${toolVersion(node, ["--version"])}`,
     `- ${toolVersion(env.nginx, ["-v"])}; ${toolVersion("wrk", ["--version"]).split(" [")[0]}`,
-    `- sirv-cli ${peerVersion("sirv-cli")}, http-server ${peerVersion("http-server")}, serve ${peerVersion("serve")}, fastify ${peerVersion("fastify")} + @fastify/static ${peerVersion("@fastify/static")}, http-proxy ${peerVersion("http-proxy")} (all on the same Node)`,
+    `- sirv-cli ${peerVersion("sirv-cli")}, http-server ${peerVersion("http-server")}, serve ${peerVersion("serve")}, fastify ${peerVersion("fastify")} + @fastify/static ${peerVersion("@fastify/static")}, http-proxy ${peerVersion("http-proxy")}, hono ${peerVersion("hono")} + @hono/node-server ${peerVersion("@hono/node-server")} (all on the same Node)`,
     "",
     "## Results",
     "",

@@ -71,8 +71,11 @@ async function main(argv: readonly string[]): Promise<void> {
 function describe(model: ServerModel): string {
   if (model.file !== "") return `running ${model.sites.length} site(s) from ${model.file}`;
   const site = model.sites[0]!;
-  const proxied = site.routes.some((r) => r.handler.kind === "proxy");
-  return site.root !== null ? `serving ${site.root}${proxied ? " and proxying" : ""}` : "proxying";
+  const proxied = site.routes.some((r) => r.handler.kind === "proxy") ? " and proxying" : "";
+  const app = site.routes.find((r) => r.handler.kind === "app")?.handler;
+  const module = app?.kind === "app" ? app.module : "";
+  if (site.root !== null) return `serving ${site.root}${proxied}${module !== "" ? ` and ${module}` : ""}`;
+  return module !== "" ? `serving ${module}${proxied}` : "proxying";
 }
 
 /**

@@ -1,5 +1,5 @@
 // Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
-// (common ← http ← static|proxy|observe ← route ← runtime ← cli), no imports between the sibling
+// (common ← http ← static|proxy|observe|middleware|app ← route ← runtime ← cli), no imports between the sibling
 // feature folders, config read only by route/runtime/cli, no I/O modules in pure files, and Node's
 // internal bindings kept behind http/uv-binding.ts.
 
@@ -18,10 +18,11 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   proxy: ["common", "http"],
   observe: ["common", "http"],
   middleware: ["common", "http"],
+  app: ["common", "http"],
   config: ["common"],
-  route: ["common", "http", "static", "proxy", "observe", "middleware", "config"],
-  runtime: ["common", "http", "static", "proxy", "observe", "middleware", "route", "config"],
-  cli: ["common", "http", "static", "proxy", "observe", "middleware", "route", "runtime", "config"],
+  route: ["common", "http", "static", "proxy", "observe", "middleware", "app", "config"],
+  runtime: ["common", "http", "static", "proxy", "observe", "middleware", "app", "route", "config"],
+  cli: ["common", "http", "static", "proxy", "observe", "middleware", "app", "route", "runtime", "config"],
 };
 
 const IO_MODULES = new Set(["fs", "fs/promises", "net", "child_process"]);

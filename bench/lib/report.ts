@@ -117,6 +117,24 @@ export function checkTargets(
       (v) => v >= 8,
     );
   }
+  // Issue 18: Portico running an app ≥ 3× the faster of @hono/node-server and fastify on each test.
+  for (const name of ["app-plaintext", "app-pipelined", "app-json"]) {
+    const mine = cell(name, "portico-app");
+    const peers = ["hono-node", "fastify"].map((id) => cell(name, id)).filter((c) => c !== undefined);
+    const ok = mine !== undefined && peers.length > 0;
+    add(
+      `Portico --app / faster of hono-node and fastify, ${name}`,
+      ok ? mine.rps / Math.max(...peers.map((c) => c.rps)) : Number.NaN,
+      "≥ 3×",
+      (v) => v >= 3,
+    );
+    add(
+      `  same, by CPU per request`,
+      ok ? Math.min(...peers.map((c) => c.cpuUs)) / mine.cpuUs : Number.NaN,
+      "≥ 3×",
+      (v) => v >= 3,
+    );
+  }
   const p = cell("small-50", "portico");
   const n = cell("small-50", "nginx");
   add(

@@ -38,6 +38,14 @@ const PROXIES: ServerVariant[] = [
   { id: "http-proxy", kind: "peer", proxy: true },
 ];
 
+// TechEmpower's plaintext and JSON tests on one core each: Portico running the Hono app with one thread,
+// the same app on @hono/node-server, and fastify (bench/servers/). Compared with the faster peer.
+const APP_VARIANTS: ServerVariant[] = [
+  { id: "portico-app", kind: "portico", threads: 1, app: true },
+  { id: "hono-node", kind: "peer", app: true },
+  { id: "fastify", kind: "peer", app: true },
+];
+
 function load(p: string, connections: number, headers: string[] = [], script?: LoadSpec["script"]): LoadSpec {
   return { path: p, connections, threads: 1, headers, script };
 }
@@ -168,6 +176,36 @@ export function scenarios(repo: string, hasAccessLog: boolean): Scenario[] {
       variants: [PORTICO, { id: "portico-sites", kind: "portico", threads: 1, sites: true }],
       baseline: "portico",
       backend: true,
+    },
+    {
+      name: "app-plaintext",
+      title: "TechEmpower plaintext (app), 256 keep-alive connections",
+      kind: "load",
+      load: load("/plaintext", 256),
+      metric: "rps",
+      small: false,
+      variants: APP_VARIANTS,
+      baseline: "fastify",
+    },
+    {
+      name: "app-pipelined",
+      title: "TechEmpower plaintext (app), 16 pipelined requests × 256 connections",
+      kind: "load",
+      load: load("/plaintext", 256, [], pipeline),
+      metric: "rps",
+      small: false,
+      variants: APP_VARIANTS,
+      baseline: "fastify",
+    },
+    {
+      name: "app-json",
+      title: "TechEmpower JSON (app), 256 keep-alive connections",
+      kind: "load",
+      load: load("/json", 256),
+      metric: "rps",
+      small: false,
+      variants: APP_VARIANTS,
+      baseline: "fastify",
     },
     {
       name: "memory",

@@ -29,6 +29,8 @@ export interface ServerVariant {
    * -Proto, -Host, Forwarded, Via both ways; the client's Host kept), so both do the same work.
    */
   readonly forwarding?: boolean;
+  /** Serves bench/servers/techempower-app.ts (Portico --app), or is one of the app peers. */
+  readonly app?: boolean;
 }
 
 export interface ServerEnv {
@@ -92,7 +94,8 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
       }
       const args = [env.node, path.join(env.repo, "src/cli.ts"), "-t", String(v.threads ?? 1)];
       // The proxy keeps its default upstream pool (64 idle connections, like nginx's keepalive 64).
-      args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
+      if (v.app === true) args.push("--app", path.join(env.repo, "bench/servers/techempower-app.ts"));
+      else args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
       args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");
       // --quiet turns the per-request log off; the logging variant writes it to a file instead.
       if (v.accessLog === true) args.push("--access-log", path.join(env.work, `${v.id}-${port}.log`));
@@ -154,6 +157,10 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
       ];
     case "fastify-static":
       return [env.node, path.join(env.repo, "bench/servers/fastify-static.ts"), env.root, String(port)];
+    case "hono-node":
+      return [env.node, path.join(env.repo, "bench/servers/hono-node.ts"), String(port)];
+    case "fastify":
+      return [env.node, path.join(env.repo, "bench/servers/fastify-techempower.ts"), String(port)];
     case "http-proxy":
       return [env.node, path.join(env.repo, "bench/servers/http-proxy.ts"), `http://${env.upstream}`, String(port)];
     default:
@@ -178,7 +185,7 @@ export async function startServer(
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const command = `taskset -c ${cpus} ${argv.map((a) => (a.startsWith(env.repo) ? path.relative(env.repo, a) : a)).join(" ")}`;
   try {
-    await waitReady(port, child, 20_000);
+    await waitReady(port, child, 20_000, v.app === true ? "/plaintext" : "/1k.txt");
   } catch (error) {
     child.kill("SIGKILL");
     throw new Error(`${v.id} did not start: ${(error as Error).message}\n${stderr}`);
@@ -198,12 +205,12 @@ export async function startServer(
   };
 }
 
-async function waitReady(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitReady(port: number, child: ChildProcess, timeoutMs: number, readyPath: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/1k.txt`);
+      const res = await fetch(`http://127.0.0.1:${port}${readyPath}`);
       await res.arrayBuffer();
       if (res.status === 200) return;
     } catch {

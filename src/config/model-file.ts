@@ -9,6 +9,7 @@ import type { ConfigFile } from "./file.ts";
 import type { KeyPath } from "./locate.ts";
 import type { FilesHandlerModel, HandlerModel, MiddlewareModel, RouteModel, ServerModel, SiteModel } from "./model.ts";
 import {
+  appModule,
   assemble,
   buildProxy,
   checkFiles,
@@ -207,6 +208,13 @@ class SiteBuilder {
       if (/[\s\0-\x1f\x7f]/.test(r.to) || !(r.to.startsWith("/") || /^https?:\/\/[^/\s]+/.test(r.to)))
         fail([...at, "redirect", "to"], `to must be a path or an http(s):// URL, got ${JSON.stringify(r.to)}`);
       return { kind: "redirect", to: r.to, status: r.status ?? 302 };
+    }
+    if (kind === "app") {
+      const a = typeof data.app === "string" ? { module: data.app } : data.app!;
+      const where: KeyPath = typeof data.app === "string" ? [...at, "app"] : [...at, "app", "module"];
+      const module = appModule(this.#path(a.module), a.module, "app", fail, where);
+      const tryFiles = a.try_files === true ? this.#files({}, [...at, "app", "try_files"], needRoot(), false) : null;
+      return { kind: "app", module, tryFiles };
     }
     if (kind === "respond") {
       const r = data.respond!;

@@ -1,6 +1,7 @@
 // The command line's one site → the model, the same shape a file gives: --root's files under "/",
-// each --proxy prefix a route (files first when --root is given, as nginx's try_files), and
-// --vhosts a site per host-named subdirectory of the root, after the default site.
+// each --proxy prefix a route (files first when --root is given, as nginx's try_files), --app the
+// "/" route (files first when --root is given), and --vhosts a site per host-named subdirectory of
+// the root, after the default site.
 
 import fs from "node:fs";
 import path from "node:path";
@@ -8,6 +9,7 @@ import { ConfigError } from "./errors.ts";
 import type { KeyPath } from "./locate.ts";
 import type { FilesHandlerModel, MiddlewareModel, RouteModel, ServerModel, SiteModel } from "./model.ts";
 import {
+  appModule,
   assemble,
   buildProxy,
   checkFiles,
@@ -38,7 +40,8 @@ export function modelFromFlags(
     statusPath: normalizeStatusPath(values.statusPath, (m) => fail(["status-path"], m)),
   };
   const proxied = parseProxyRoutes(values.proxy);
-  const serveFiles = proxied.length === 0 || given.has("root");
+  const app = values.app === "" ? "" : appModule(path.resolve(values.app), values.app, "app", fail, ["app"]);
+  const serveFiles = (proxied.length === 0 && app === "") || given.has("root");
   const root = serveFiles ? realDirectory(values.root, values.root, "root", fail, ["root"]) : null;
   const settings = filesSettings(values);
   checkFiles(settings, (at, m) => fail([at[at.length - 1] === "index" ? "index" : "cache-control"], m), []);
@@ -68,7 +71,12 @@ export function modelFromFlags(
       ),
     ),
   );
-  if (root !== null && !proxied.some((p) => p.prefix === "/")) routes.push(route("/", files(root)));
+  const proxiesAll = proxied.some((p) => p.prefix === "/");
+  if (app !== "") {
+    // The app answers what the files and the proxied prefixes leave.
+    if (proxiesAll) fail(["app"], "app: --proxy / takes every path, so the app would answer none");
+    routes.push(route("/", { kind: "app", module: app, tryFiles: root === null ? null : files(root, false) }));
+  } else if (root !== null && !proxiesAll) routes.push(route("/", files(root)));
   const listen = [
     { host: values.host.toLowerCase(), port, name: values.host === "" ? String(port) : `${values.host}:${port}` },
   ];

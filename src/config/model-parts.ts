@@ -331,6 +331,17 @@ export function realDirectory(dir: string, shownAs: string, key: string, fail: F
   return fs.realpathSync(dir);
 }
 
+/** An app module's absolute path, checked to be a readable file now (each worker imports it later). */
+export function appModule(file: string, shownAs: string, key: string, fail: Fail, path: KeyPath): string {
+  try {
+    if (!fs.statSync(file).isFile()) return fail(path, `${key}: ${shownAs} is not a file`);
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    return fail(path, `${key}: ${shownAs} does not exist or cannot be read`);
+  }
+  return file;
+}
+
 /**
  * Gathers the sites' listen addresses into listeners (first-named order) and refuses conflicts: two
  * sites claiming one host on a listener, two sites for any host on one, and one port bound both on

@@ -1,5 +1,5 @@
 // The configuration model every other part of Portico codes against: server-wide settings, the
-// listeners, and sites → routes → one handler (files | proxy | redirect | respond) with their
+// listeners, and sites → routes → one handler (files | proxy | app | redirect | respond) with their
 // middleware. Built and validated from a file or from flags (model-*.ts), frozen, and handed to the
 // workers as it is (structured clone): nothing downstream parses text or knows where a value came from.
 
@@ -100,7 +100,12 @@ export interface RouteModel {
   readonly bodyTimeoutMs: number;
 }
 
-export type HandlerModel = FilesHandlerModel | ProxyHandlerModel | RedirectHandlerModel | RespondHandlerModel;
+export type HandlerModel =
+  | FilesHandlerModel
+  | ProxyHandlerModel
+  | AppHandlerModel
+  | RedirectHandlerModel
+  | RespondHandlerModel;
 
 export interface FilesHandlerModel {
   readonly kind: "files";
@@ -120,6 +125,15 @@ export interface ProxyHandlerModel {
   /** Accepted health-check statuses: a code (204) or a class digit (2 for 2xx). */
   readonly healthStatus: readonly number[];
   /** Serve the site's files first and proxy what they lack (nginx try_files $uri @upstream). */
+  readonly tryFiles: FilesHandlerModel | null;
+}
+
+/** A fetch-style application module (src/app/), imported by every worker thread. */
+export interface AppHandlerModel {
+  readonly kind: "app";
+  /** Absolute path of the module; it sees the whole request path (the route's prefix is not removed). */
+  readonly module: string;
+  /** Serve the site's files first and hand the app what they lack (--app beside --root). */
   readonly tryFiles: FilesHandlerModel | null;
 }
 

@@ -115,6 +115,17 @@ export const OPTIONS = [
   },
   {
     group: "Server",
+    key: "app",
+    section: "cli",
+    flag: "app",
+    type: "string",
+    default: "",
+    meta: "FILE",
+    help: "serve a fetch-style app: FILE's default export has fetch(request, info) (TypeScript or JavaScript)",
+    doc: 'Serve a fetch-style application module (see [Apps](#apps-fetch-handlers-on-porticos-threads)): it answers what the files (with `--root`) and `--proxy` prefixes leave. In a file: a route\'s `app = "./app.ts"`.',
+  },
+  {
+    group: "Server",
     key: "quiet",
     section: "log",
     flag: "quiet",

@@ -218,8 +218,28 @@ const respond = z
   )
   .meta({ description: "A fixed response" });
 
+const appTable = z.strictObject(
+  {
+    module: text("a path").meta({ description: "The module (relative to this file)" }),
+    try_files: z
+      .boolean({ error: "must be true or false" })
+      .optional()
+      .meta({ description: "Serve the site's files first; the app answers what they lack" }),
+  },
+  { error: 'must be a path such as "./app.ts", or a table such as { module = "./app.ts", try_files = true }' },
+);
+
+const app = z
+  .union([text("a path"), appTable], {
+    error: 'must be a path such as "./app.ts", or a table such as { module = "./app.ts", try_files = true }',
+  })
+  .meta({
+    description:
+      "A fetch-style app module (its default export has fetch(request, info)), relative to this file; it sees the whole path",
+  });
+
 /** The handler keys of a route: at most one per route. */
-export const HANDLER_KEYS = ["files", "proxy", "redirect", "respond"] as const;
+export const HANDLER_KEYS = ["files", "proxy", "app", "redirect", "respond"] as const;
 
 const route = z
   .strictObject(
@@ -229,6 +249,7 @@ const route = z
       }),
       files: files.optional(),
       proxy: proxy.optional(),
+      app: app.optional(),
       redirect: redirect.optional(),
       respond: respond.optional(),
       ...middlewareShape,
@@ -312,6 +333,7 @@ export const KEYS_BY_TABLE: Readonly<Record<string, readonly string[]>> = {
   "site.route": Object.keys(route.shape),
   "site.route.files": Object.keys(sectionShape("files")),
   "site.route.proxy": Object.keys(proxy.shape),
+  "site.route.app": Object.keys(appTable.shape),
   "site.route.redirect": Object.keys(redirect.shape),
   "site.route.respond": Object.keys(respond.shape),
   "site.basic_auth": Object.keys(basicAuth.shape),

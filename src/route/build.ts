@@ -15,6 +15,8 @@ import { Cors } from "../middleware/cors.ts";
 import type { Middleware } from "../middleware/middleware.ts";
 import { type BucketTable, newBucketTable, RateLimit } from "../middleware/rate-limit.ts";
 import { AdminHandler } from "../observe/admin.ts";
+import { AppHandler } from "../app/handler.ts";
+import type { App } from "../app/types.ts";
 import type { StatsLayout } from "../observe/stats.ts";
 import { ActiveCounts, type CountRows } from "../proxy/balance/active-counts.ts";
 import type { SharedVerdicts } from "../proxy/health/active.ts";
@@ -48,6 +50,8 @@ export interface SiteShared {
   readonly verdicts?: SharedVerdicts;
   /** Rate-limit buckets shared by the threads; without it each route counts alone. */
   readonly rateBuckets?: BucketTable;
+  /** The app modules of the model's routes by path, loaded by the worker (app/load.ts) before it builds. */
+  readonly apps?: ReadonlyMap<string, App>;
 }
 
 export function engineOptions(model: ServerModel): EngineOptions {
@@ -77,7 +81,19 @@ export function buildWorker(model: ServerModel, shared: SiteShared): Built {
   const files = new FilesBuilder(shared.locks, model.lengthRequiredStatus);
   const proxies = new ProxyBuilder(shared.upstreams, shared.verdicts);
   const table = shared.rateBuckets ?? newBucketTable(1024);
-  const sites = model.sites.map((site) => siteHandler(site, model, files, proxies, table));
+  const apps = new Map<string, AppHandler>();
+  const appHandler = (module: string): Handler => {
+    let made = apps.get(module);
+    if (made === undefined) {
+      const app = shared.apps?.get(module);
+      if (app === undefined) throw new Error(`the app ${module} was not loaded before the build`);
+      made = new AppHandler({ app, tls: false, errorDetail: model.options.errorDetail });
+      apps.set(module, made);
+    }
+    return made;
+  };
+  const builders = { files, proxies, table, appHandler };
+  const sites = model.sites.map((site) => siteHandler(site, model, builders));
   const front: Handler[] = [];
   const o = model.options;
   if (o.statusPath !== "") {
@@ -109,19 +125,22 @@ function listenerHandler(listener: ListenerModel, model: ServerModel, sites: rea
   return new HostRouter(hosts, first);
 }
 
-function siteHandler(
-  site: SiteModel,
-  model: ServerModel,
-  files: FilesBuilder,
-  proxies: ProxyBuilder,
-  table: BucketTable,
-): Handler {
+/** What handlers are made with, once per worker configuration. */
+interface Builders {
+  readonly files: FilesBuilder;
+  readonly proxies: ProxyBuilder;
+  readonly table: BucketTable;
+  /** One AppHandler per module, shared by the routes that name it. */
+  readonly appHandler: (module: string) => Handler;
+}
+
+function siteHandler(site: SiteModel, model: ServerModel, builders: Builders): Handler {
   // One limiter per declaration: routes that inherit the site's rate_limit share its buckets.
   const limiters = new Map<number, RateLimit>();
   const routes = site.routes.map((route) => ({
     path: route.path,
     exact: route.exact,
-    handler: routeHandler(route, model, files, proxies, table, limiters),
+    handler: routeHandler(route, model, builders, limiters),
   }));
   return new SiteRouter(routes);
 }
@@ -129,9 +148,7 @@ function siteHandler(
 function routeHandler(
   route: RouteModel,
   model: ServerModel,
-  files: FilesBuilder,
-  proxies: ProxyBuilder,
-  table: BucketTable,
+  builders: Builders,
   limiters: Map<number, RateLimit>,
 ): Handler {
   const m = route.middleware;
@@ -141,7 +158,7 @@ function routeHandler(
   if (m.rateLimit !== null) {
     let limiter = limiters.get(m.rateLimit.zone);
     if (limiter === undefined) {
-      limiter = new RateLimit({ ...m.rateLimit, table });
+      limiter = new RateLimit({ ...m.rateLimit, table: builders.table });
       limiters.set(m.rateLimit.zone, limiter);
     }
     middleware.push(limiter);
@@ -153,7 +170,7 @@ function routeHandler(
     middleware.push(cors);
   }
   if (m.basicAuth !== null) middleware.push(new BasicAuth(m.basicAuth));
-  const handler = handlerOf(route, route.handler, files, proxies);
+  const handler = handlerOf(route, route.handler, builders);
   const o = model.options;
   if (
     edits === null &&
@@ -171,14 +188,20 @@ function routeHandler(
   });
 }
 
-function handlerOf(route: RouteModel, model: HandlerModel, files: FilesBuilder, proxies: ProxyBuilder): Handler {
+function handlerOf(route: RouteModel, model: HandlerModel, builders: Builders): Handler {
+  const files = builders.files;
   switch (model.kind) {
     case "files":
       return files.handler(model, false);
     case "proxy": {
-      const proxy = proxies.handler(route.path, model);
+      const proxy = builders.proxies.handler(route.path, model);
       if (model.tryFiles === null) return proxy;
       return new HandlerChain([files.handler(model.tryFiles, true), proxy]);
+    }
+    case "app": {
+      const app = builders.appHandler(model.module);
+      if (model.tryFiles === null) return app;
+      return new HandlerChain([files.handler(model.tryFiles, true), app]);
     }
     case "redirect":
       return new RedirectHandler(route.path, model.to, model.status, route.exact);

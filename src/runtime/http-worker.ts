@@ -6,6 +6,7 @@
 // started finish under the handlers they started with; those are closed once the last is done.
 
 import { LockTable } from "../common/lock-table.ts";
+import { AppModules } from "./app-modules.ts";
 import type { ListenerModel, ServerModel } from "../config/model.ts";
 import { connectionCloseChannel } from "../http/events.ts";
 import type { Handler } from "../http/handler.ts";
@@ -60,6 +61,7 @@ export class HttpWorker {
   readonly #options: HttpWorkerOptions;
   readonly #locks: LockTable;
   readonly #stats: StatsRecorder;
+  readonly #apps = new AppModules();
   /** The servers by listener key ("host|port" as configured): they outlive configurations. */
   readonly #servers = new Map<string, HttpServer>();
   #current: Generation | null = null;
@@ -82,7 +84,7 @@ export class HttpWorker {
 
   /** The first configuration: builds it and listens on every listener. Throws a ListenFailure. */
   async start(config: ServerModel, ports: readonly number[], countRow: number, verdicts: SharedArrayBuffer) {
-    const generation = this.#build(0, config, countRow, verdicts);
+    const generation = await this.#build(0, config, countRow, verdicts);
     const opened = await this.#open(generation, ports);
     for (const [key, server] of opened) this.#servers.set(key, server);
     this.#current = generation;
@@ -102,7 +104,7 @@ export class HttpWorker {
     verdicts: SharedArrayBuffer,
   ): Promise<BoundAddresses> {
     this.abort();
-    const generation = this.#build(number, config, countRow, verdicts);
+    const generation = await this.#build(number, config, countRow, verdicts);
     let opened: Map<string, HttpServer>;
     try {
       opened = await this.#open(generation, ports);
@@ -162,8 +164,15 @@ export class HttpWorker {
     this.#log?.reopen();
   }
 
-  #build(number: number, config: ServerModel, countRow: number, verdicts: SharedArrayBuffer): Generation {
+  async #build(
+    number: number,
+    config: ServerModel,
+    countRow: number,
+    verdicts: SharedArrayBuffer,
+  ): Promise<Generation> {
     const o = this.#options;
+    // Before anything is claimed: an app that cannot load fails the start (or the reload) alone.
+    const apps = await this.#apps.load(config);
     const countRows = countRow >= 0 ? o.shared.joinCountRow(countRow) : undefined;
     const built = buildWorker(config, {
       locks: this.#locks,
@@ -175,6 +184,7 @@ export class HttpWorker {
       // Worker 0 probes the upstreams for every thread; the others read its verdicts.
       verdicts: { table: new Int32Array(verdicts), prober: o.index === 0 },
       rateBuckets: o.shared.rateBuckets,
+      apps,
     });
     return {
       number,

@@ -208,6 +208,8 @@ export class Supervisor {
     message: { listener: number; code: string; message: string },
     ports: readonly number[],
   ): string {
+    // A worker that could not load an app module: its message names the file and the fault.
+    if (message.code === "APP_LOAD") return `cannot load the app: ${message.message}`;
     if (message.listener === -1) return message.message;
     const l = listenersOf(config)[message.listener]!;
     return listenFailure(message.code, message.message, l.host, ports[message.listener] ?? l.port, l.name);

@@ -5,8 +5,10 @@
 
 import diagnosticsChannel from "node:diagnostics_channel";
 import { parentPort, workerData } from "node:worker_threads";
+import { appErrorChannel, type AppErrorMessage, describeAppError } from "../app/events.ts";
 import type { Handler } from "../http/handler.ts";
 import { buildTcpProxy } from "../route/build.ts";
+import { AppLoadFailure } from "./app-modules.ts";
 import { HttpWorker, ListenFailure } from "./http-worker.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { SharedState } from "./shared-memory.ts";
@@ -51,6 +53,11 @@ diagnosticsChannel.subscribe("portico:static.error", (message) => {
 // Upstreams leaving or rejoining the rotation, and the errors behind 502/504 answers.
 new UpstreamNotices(data.index, (line) => process.stderr.write(`${line}\n`)).start();
 
+// An app that threw or rejected (its request got a 500), or a rejection nobody handled: once each, with the stack.
+diagnosticsChannel.subscribe(appErrorChannel.name, (message) => {
+  process.stderr.write(`${describeAppError(message as AppErrorMessage)}\n`);
+});
+
 function exitAfter(drained: Promise<unknown>): void {
   void drained.then(() => {
     send({ type: "drained" });
@@ -63,7 +70,7 @@ function listenFailed(error: unknown): never {
   send({
     type: "listen-failed",
     listener: failure?.listener ?? -1,
-    code: failure?.code ?? "ERROR",
+    code: failure?.code ?? (error instanceof AppLoadFailure ? error.code : "ERROR"),
     message: (error as Error).message,
   });
   process.exit(1);
@@ -112,7 +119,7 @@ if (config.kind === "tcp") {
               type: "prepare-failed",
               generation: message.generation,
               listener: error instanceof ListenFailure ? error.listener : -1,
-              code: error instanceof ListenFailure ? error.code : "ERROR",
+              code: error instanceof ListenFailure || error instanceof AppLoadFailure ? error.code : "ERROR",
               message: (error as Error).message,
             }),
         );
