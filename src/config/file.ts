@@ -58,6 +58,11 @@ export function parseConfigText(name: string, absolute: string, text: string): C
   return { name, path: absolute, dir: path.dirname(absolute), data: result.data, lines };
 }
 
+/** Unknown keys first: a misspelt key is the cause of the "required" problem beside it. */
+function rank(issue: z.core.$ZodIssue): number {
+  return issue.code === "unrecognized_keys" ? 0 : 1;
+}
+
 /** The table a path points into, without indexes: ["site", 0, "route", 2] → "site.route". */
 export function tableName(path: KeyPath): string {
   return path.filter((p) => typeof p === "string").join(".");
@@ -65,6 +70,17 @@ export function tableName(path: KeyPath): string {
 
 function describeIssue(issue: z.core.$ZodIssue, lines: KeyLines): { line: number; message: string }[] {
   const path = issue.path as KeyPath;
+  if (issue.code === "invalid_union") {
+    // A value of the type one branch takes ({ modul = … } where a path or a table is allowed) is
+    // judged by that branch alone, so an unknown key is named as such, with a guess.
+    const taking = issue.errors.filter(
+      (branch) => !branch.some((i) => i.path.length === 0 && i.code === "invalid_type"),
+    );
+    if (taking.length === 1) {
+      const inner = [...taking[0]!].sort((a, b) => rank(a) - rank(b));
+      return inner.flatMap((i) => describeIssue({ ...i, path: [...path, ...i.path] } as z.core.$ZodIssue, lines));
+    }
+  }
   if (issue.code === "unrecognized_keys") {
     const table = tableName(path);
     const known = KEYS_BY_TABLE[table] ?? [];

@@ -47,3 +47,11 @@ test("tableName drops the indexes of a key path", () => {
   assert.equal(tableName(["site", 0, "route", 2]), "site.route");
   assert.equal(tableName([]), "");
 });
+
+test("a table where a value or a table is allowed is judged as a table: unknown keys are named", () => {
+  const files = '[[site]]\nroot = "."\n[[site.route]]\npath = "/"\nfiles = { spaa = true }\n';
+  assert.equal(problem(files), 'p.toml:5: unknown key "spaa" in site.route.files (did you mean "spa"?)');
+  const app = '[[site]]\n[[site.route]]\npath = "/"\napp = { modul = "./a.ts" }\n';
+  assert.equal(problem(app), 'p.toml:4: unknown key "modul" in site.route.app (did you mean "module"?)');
+  assert.match(problem('[[site]]\n[[site.route]]\npath = "/"\napp = 3\n'), /^p\.toml:4: app must be a path such as/);
+});
