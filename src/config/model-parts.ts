@@ -333,13 +333,14 @@ export function realDirectory(dir: string, shownAs: string, key: string, fail: F
 
 /** An app module's absolute path, checked to be a readable file now (each worker imports it later). */
 export function appModule(file: string, shownAs: string, key: string, fail: Fail, path: KeyPath): string {
+  let isFile: boolean;
   try {
-    if (!fs.statSync(file).isFile()) return fail(path, `${key}: ${shownAs} is not a file`);
-    fs.accessSync(file, fs.constants.R_OK);
+    isFile = fs.statSync(file).isFile();
+    if (isFile) fs.accessSync(file, fs.constants.R_OK);
   } catch {
     return fail(path, `${key}: ${shownAs} does not exist or cannot be read`);
   }
-  return file;
+  return isFile ? file : fail(path, `${key}: ${shownAs} is not a file`);
 }
 
 /**
