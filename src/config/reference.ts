@@ -89,6 +89,7 @@ function tableKeys(): string {
       if (only === undefined || only.includes(key)) rows.push(row(`${table}.${key}`, child));
   };
   add("proxy", r.proxy!, ["upstreams", "try_files"]);
+  add("app", r.app!);
   add("redirect", r.redirect!);
   add("respond", r.respond!);
   add("basic_auth", r.basic_auth!);
