@@ -71,6 +71,7 @@ const FILE_PLACE: Readonly<Record<string, string>> = {
   watch: "(command line only)",
   vhosts: "one `[[site]]` per host",
   proxy: "`upstreams` of a route's `proxy`",
+  app: "`app` of a `[[site.route]]`",
 };
 
 /** Where an option lives in a configuration file, for the README. */

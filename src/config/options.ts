@@ -122,7 +122,7 @@ export const OPTIONS = [
     default: "",
     meta: "FILE",
     help: "serve a fetch-style app: FILE's default export has fetch(request, info) (TypeScript or JavaScript)",
-    doc: 'Serve a fetch-style application module (see [Apps](#apps-fetch-handlers-on-porticos-threads)): it answers what the files (with `--root`) and `--proxy` prefixes leave. In a file: a route\'s `app = "./app.ts"`.',
+    doc: "Serve a fetch-style application module (see [Apps](#apps-fetch-handlers-on-porticos-threads)): it answers what the files (with `--root`) and `--proxy` prefixes leave.",
   },
   {
     group: "Server",
