@@ -5,7 +5,9 @@
 // instrumentation off, is warmed up by an h2load run, then instrumentation is switched on for exactly
 // --requests requests (h2load -n) and the total is divided by them. With --proxy the server forwards
 // to an nginx backend that runs outside valgrind; portico-sites runs the example configuration file
-// (its proxied route pointing at such a backend). Not a load test: the figures compare designs.
+// (its proxied route pointing at such a backend). --header goes to h2load as it is: the Host is
+// `--header ':authority: shop.test'` (a Host field would be a second one). Not a load test: the
+// figures compare designs.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
