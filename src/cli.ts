@@ -48,8 +48,9 @@ async function main(argv: readonly string[]): Promise<void> {
       ? `relaying TCP to ${command.config.upstreams.length} upstream(s)`
       : describe(command.config);
   const supervisor = new Supervisor(config, {
-    banner: (urls, threads) =>
-      `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"})`,
+    banner: (urls, threads, transport) =>
+      `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"}` +
+      `${transport === "" ? "" : `, transport ${transport}`})`,
     notice: (line) => process.stdout.write(`${line}\n`),
     version: VERSION,
     reload: async () => {

@@ -69,7 +69,8 @@ try {
 }
 if (command.kind !== "serve") process.exit(0);
 const supervisor = new Supervisor(command.config, {
-  banner: (urls, n) => `httpserver listening at ${urls.join(" ")} (${n} thread${n === 1 ? "" : "s"})`,
+  banner: (urls, n, transport) =>
+    `httpserver listening at ${urls.join(" ")} (${n} thread${n === 1 ? "" : "s"}, transport ${transport})`,
   notice: (line) => process.stdout.write(`${line}\n`),
   version: VERSION,
 });

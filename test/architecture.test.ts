@@ -1,7 +1,8 @@
 // Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
-// (common ← http ← static|proxy|observe|middleware|app ← route ← runtime ← cli), no imports between the sibling
-// feature folders, config read only by route/runtime/cli, no I/O modules in pure files, and Node's
-// internal bindings kept behind http/uv-binding.ts.
+// Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
+// (common ← http ← static|proxy|observe|middleware|app ← route ← runtime ← cli ← bin), no imports
+// between the sibling feature folders, config read only by route/runtime/cli, no I/O modules in pure
+// files, and Node's internal bindings kept behind http/uv-binding.ts. Also the file-size budget (§4).
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -23,6 +24,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   route: ["common", "http", "static", "proxy", "observe", "middleware", "app", "config"],
   runtime: ["common", "http", "static", "proxy", "observe", "middleware", "app", "route", "config"],
   cli: ["common", "http", "static", "proxy", "observe", "middleware", "app", "route", "runtime", "config"],
+  // The installed commands: a Node version check, then the CLI (see bin/portico.ts).
+  bin: ["cli"],
 };
 
 const IO_MODULES = new Set(["fs", "fs/promises", "net", "child_process"]);
@@ -30,7 +33,9 @@ const IO_MODULES = new Set(["fs", "fs/promises", "net", "child_process"]);
 function isPure(file: string): boolean {
   return (
     file === "http/parse-request.ts" ||
+    file === "http/parse-response.ts" ||
     file === "http/chunked.ts" ||
+    file === "proxy/forward.ts" ||
     file === "static/resolve.ts" ||
     file === "http/filters/range.ts" ||
     file === "common/cidr.ts" ||
@@ -41,7 +46,8 @@ function isPure(file: string): boolean {
 }
 
 function areaOf(file: string): string {
-  // Files directly in src/ are command-line entry points (cli.ts, presets such as httpserver.ts).
+  // Files directly in src/ are entry points: the CLI (cli.ts, presets such as httpserver.ts) and the
+  // package's public types (index.ts).
   if (!file.includes("/")) return "cli";
   return file.split("/")[0]!;
 }
@@ -118,7 +124,7 @@ test("the import scanner sees every import form", () => {
   );
 });
 
-test("Node's internal bindings are reached from http/uv-binding.ts only, and it is imported by the transport alone", () => {
+test("Node's internal bindings are reached from http/uv-binding.ts only, and it is imported by the handle transport alone", () => {
   const problems: string[] = [];
   for (const full of sourceFiles(SRC)) {
     const file = path.relative(SRC, full).split(path.sep).join("/");
@@ -126,7 +132,7 @@ test("Node's internal bindings are reached from http/uv-binding.ts only, and it 
     if (file !== "http/uv-binding.ts" && /\bprocess\.binding\b|\bbinding\(\s*["']/.test(source))
       problems.push(`${file}: uses process.binding`);
     const importsBinding = importsOf(source).some((spec) => spec.endsWith("/uv-binding.ts"));
-    if (importsBinding && file !== "http/transport.ts" && file !== "http/listener.ts")
+    if (importsBinding && file !== "http/uv-transport.ts" && file !== "http/uv-listener.ts")
       problems.push(`${file}: imports uv-binding.ts`);
   }
   assert.deepEqual(problems, []);
@@ -141,4 +147,37 @@ test("code that calls Buffer's statics imports Buffer: the global Buffer is a ge
     }
   }
   assert.deepEqual(problems, []);
+});
+
+/** Lines a source or test file may have (DESIGN.md §4: ~400, split along lifecycle seams). */
+const LINE_BUDGET = 450;
+
+/**
+ * Files that were over the budget when it was set: they may stay until split, and must leave this list
+ * once they are within it. Anything else over the budget fails.
+ */
+const OVER_BUDGET = new Set([
+  "src/http/connection.ts",
+  "src/http/uv-transport.ts",
+  "src/config/options.ts",
+  "src/proxy/upstream-connection.ts",
+  "test/http/connection.test.ts",
+  "test/http/parse-request.test.ts",
+  "test/e2e/proxy-failover.test.ts",
+]);
+
+test(`source and test files stay within ${LINE_BUDGET} lines, but for the named exceptions`, () => {
+  const repo = path.resolve(import.meta.dirname, "..");
+  const over: string[] = [];
+  const within: string[] = [];
+  for (const dir of ["src", "test"]) {
+    for (const full of sourceFiles(path.join(repo, dir))) {
+      const file = path.relative(repo, full).split(path.sep).join("/");
+      if (file.includes("/fixtures/")) continue;
+      const lines = fs.readFileSync(full, "utf8").split("\n").length - 1;
+      if (lines > LINE_BUDGET && !OVER_BUDGET.has(file)) over.push(`${file}: ${lines} lines`);
+      if (lines <= LINE_BUDGET && OVER_BUDGET.has(file)) within.push(`${file}: ${lines} lines, off the exceptions now`);
+    }
+  }
+  assert.deepEqual([...over, ...within], []);
 });

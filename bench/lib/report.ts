@@ -207,6 +207,27 @@ export function checkTargets(
   const sites = cell("sites", "portico-sites");
   add("Portico example sites / one site from flags, sites", sites?.ratio ?? Number.NaN, "≥ 0.95×", (v) => v >= 0.95);
   add(`  same, by CPU per request`, sites?.cpuRatio ?? Number.NaN, "≥ 0.95×", (v) => v >= 0.95);
+  // The node:net fallback (--transport net) against the libuv handles: the price of running without
+  // Node's internal bindings.
+  for (const [name, handles, net] of [
+    ["small-50", "portico", "portico-net"],
+    ["proxy", "portico-proxy", "portico-proxy-net"],
+  ] as const) {
+    const a = cell(name, handles);
+    const b = cell(name, net);
+    add(
+      `Portico on node:net / on libuv handles, ${name} (information)`,
+      a !== undefined && b !== undefined ? b.rps / a.rps : Number.NaN,
+      "—",
+      () => true,
+    );
+    add(
+      `  same, by CPU per request (information)`,
+      a !== undefined && b !== undefined ? a.cpuUs / b.cpuUs : Number.NaN,
+      "—",
+      () => true,
+    );
+  }
   const t1 = cell("threads", "portico");
   const t2 = cell("threads", "portico-t2");
   add(

@@ -26,13 +26,16 @@ export interface Scenario {
 }
 
 const PORTICO: ServerVariant = { id: "portico", kind: "portico", threads: 1 };
+/** The fallback transport on public node:net (http/net-transport.ts): what it costs against the handles. */
+const PORTICO_NET: ServerVariant = { id: "portico-net", kind: "portico", threads: 1, transport: "net" };
 const NGINX: ServerVariant = { id: "nginx", kind: "nginx", threads: 1 };
 const PEER_VARIANTS: ServerVariant[] = PEERS.map((id) => ({ id, kind: "peer" }));
-const ALL = [PORTICO, NGINX, ...PEER_VARIANTS];
+const ALL = [PORTICO, PORTICO_NET, NGINX, ...PEER_VARIANTS];
 // Proxies on the server CPU, all forwarding to the same backend with upstream keep-alive. nginx twice:
 // doing what Portico does (the forwarding fields, the baseline) and as configured out of the box.
 const PROXIES: ServerVariant[] = [
   { id: "portico-proxy", kind: "portico", threads: 1, proxy: true },
+  { id: "portico-proxy-net", kind: "portico", threads: 1, proxy: true, transport: "net" },
   { id: "nginx-proxy-fwd", kind: "nginx", threads: 1, proxy: true, forwarding: true },
   { id: "nginx-proxy", kind: "nginx", threads: 1, proxy: true },
   { id: "http-proxy", kind: "peer", proxy: true },

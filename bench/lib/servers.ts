@@ -31,6 +31,8 @@ export interface ServerVariant {
   readonly forwarding?: boolean;
   /** Serves bench/servers/techempower-app.ts (Portico --app), or is one of the app peers. */
   readonly app?: boolean;
+  /** Portico on its node:net transport (--transport net) instead of the libuv handles. */
+  readonly transport?: "net";
 }
 
 export interface ServerEnv {
@@ -97,6 +99,7 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
       if (v.app === true) args.push("--app", path.join(env.repo, "bench/servers/techempower-app.ts"));
       else args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
       args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");
+      if (v.transport !== undefined) args.push("--transport", v.transport);
       // --quiet turns the per-request log off; the logging variant writes it to a file instead.
       if (v.accessLog === true) args.push("--access-log", path.join(env.work, `${v.id}-${port}.log`));
       else args.push("--quiet");

@@ -165,6 +165,17 @@ export const OPTIONS = [
     meta: "TIME",
     help: "on SIGINT/SIGTERM, how long in-flight requests may finish",
   },
+  {
+    group: "Server",
+    key: "transport",
+    flag: "transport",
+    type: "choice",
+    choices: ["auto", "uv", "net"],
+    default: "auto",
+    meta: "auto|uv|net",
+    help: "connections on libuv handles (uv), on node:net (net), or uv where it can run (auto)",
+    doc: "How connections are driven: `uv` on libuv's TCP handles through Node's internal bindings (the fastest), `net` on public `node:net` sockets (works on any Node), `auto` uv where the bindings fit and net otherwise. The banner says which runs and why. `PORTICO_TRANSPORT=net` decides in auto mode. Chosen at start: a reload keeps it.",
+  },
 
   // Files
   {

@@ -41,6 +41,8 @@ const P_BUSY = 1; // a request is being answered
 const P_DRAIN = 2; // response written, waiting for the socket to drain before the next request
 const P_LINGER = 3; // closing: our FIN is sent, discarding whatever the client still sends
 const P_GONE = 4; // closed or detached
+/** Where a connection is in its life. Switches on it name every phase: `never` checks they do. */
+type Phase = typeof P_HEAD | typeof P_BUSY | typeof P_DRAIN | typeof P_LINGER | typeof P_GONE;
 
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
@@ -52,7 +54,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   readonly #socket: Transport;
   readonly #ctx: ConnectionContext;
   #options: EngineOptions;
-  #phase = P_HEAD;
+  #phase: Phase = P_HEAD;
   #buf: Buffer = EMPTY;
   /**
    * The chunk being read while received() runs: a view of the transport's shared read buffer, which
@@ -285,7 +287,8 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     req.startTime = loopMonotonic();
     if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req });
     this.#dispatch(req, res);
-    return this.#phase === P_HEAD;
+    // A handler that answered at once has moved the phase on (TypeScript's narrowing cannot see it).
+    return (this.#phase as Phase) === P_HEAD;
   }
 
   #dispatch(req: Request, res: Response): void {
@@ -560,6 +563,13 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
         // in libuv: it goes out first, then the connection closes.
         this.#socket.closeAfterWrites();
         return;
+      case P_DRAIN:
+        // Once drained, the next request is looked for: none can come, so the connection closes then.
+        return;
+      case P_GONE:
+        return;
+      default:
+        unhandledPhase(this.#phase);
     }
   }
 
@@ -587,6 +597,10 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
       case P_LINGER:
         this.#socket.destroy();
         return;
+      case P_GONE:
+        return;
+      default:
+        unhandledPhase(this.#phase);
     }
   }
 
@@ -660,4 +674,9 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     this.#readPaused = false;
     this.#socket.resume();
   }
+}
+
+/** A switch on Phase that reaches here missed a phase: the type checker says so where it is called. */
+function unhandledPhase(phase: never): never {
+  throw new Error(`connection phase ${String(phase)} not handled`);
 }

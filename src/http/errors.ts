@@ -65,3 +65,16 @@ export class HttpError {
 export function isHttpError(value: unknown): value is HttpError {
   return value instanceof HttpError;
 }
+
+export type TransportErrorCode = "TRANSPORT_UNAVAILABLE" | "TRANSPORT_UNKNOWN";
+
+/** The transport asked for cannot run here, or PORTICO_TRANSPORT names none (transport.ts). */
+export class TransportError {
+  readonly code: TransportErrorCode;
+  readonly message: string;
+
+  constructor(code: TransportErrorCode, message: string) {
+    this.code = code;
+    this.message = message;
+  }
+}

@@ -1,4 +1,4 @@
-// An HTTP/1.1 server on libuv TCP handles (transport.ts): accepts connections, gives each a
+// An HTTP/1.1 server on the thread's transport (transport.ts): accepts connections, gives each a
 // Connection, takes a new handler and options in place (a reload: the listening socket stays, so no
 // queued connection is lost), and shuts down gracefully (stop accepting, let in-flight responses
 // finish within a grace period, then cut).
@@ -8,9 +8,8 @@ import { Sweeper } from "../common/sweeper.ts";
 import { Connection, type ConnectionContext } from "./connection.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import type { Handler } from "./handler.ts";
-import { type BoundAddress, Listener } from "./listener.ts";
 import type { Response } from "./response.ts";
-import type { Transport } from "./transport.ts";
+import { type BoundAddress, type Listener, openListener, type Transport } from "./transport.ts";
 
 export interface ListenOptions {
   readonly port: number;
@@ -60,7 +59,7 @@ export class HttpServer implements ConnectionContext {
   }
 
   async listen(options: ListenOptions): Promise<BoundAddress> {
-    this.#listener = await Listener.open(options, (transport) => this.#accept(transport));
+    this.#listener = await openListener(options, (transport) => this.#accept(transport));
     this.#address = this.#listener.address();
     return this.#address;
   }

@@ -1,588 +1,166 @@
-// One TCP connection driven straight through libuv's stream handle (Node's tcp_wrap binding, the
-// same handle net.Socket wraps), without net.Socket's stream machinery: reads land in one buffer that
-// every connection of the thread shares, writes go to the handle as they come. Measured with a
-// responder that only finds "\r\n\r\n" (1 KiB responses, 50 connections, one core): 5.0 µs of CPU
-// per request on net.Socket, 4.1 µs on the handle; an idle connection also drops net.Socket's ~4 KiB.
-// The shared read buffer and the output area beside it are arena.ts's; this file applies its rules.
-// Not here: accepting (listener.ts), anything HTTP.
+// The contract between the engine and a byte stream, and which implementation a thread runs: libuv
+// TCP handles driven through Node's internal bindings (uv-transport.ts, ~20% less CPU per request),
+// or public node:net sockets (net-transport.ts), which work on any Node and for any net.Socket,
+// TLS sockets included. Chosen once per thread before the first listen or connect: "auto" takes the
+// handles when their bindings have the shape needed (uv-binding.ts) and node:net otherwise.
+// Not here: reading, writing or accepting (the implementations), anything HTTP.
 
-import { Buffer } from "node:buffer";
-import dns from "node:dns/promises";
-import net from "node:net";
-import { getSystemErrorName } from "node:util";
-import { enterCallback, leaveCallback } from "../common/clock.ts";
-import {
-  claimOutput,
-  isOutputView,
-  pinOutput,
-  READ_AREA,
-  READ_BYTES,
-  readView,
-  releaseOutput,
-  resetClaim,
-  unpinOutput,
-} from "./arena.ts";
-import {
-  type ConnectReq,
-  K_ASYNC,
-  K_NREAD,
-  type NetSocketWithHandle,
-  type PeerInfo,
-  type ShutdownReq,
-  state,
-  streamWrap,
-  type TcpHandle,
-  tcpWrap,
-  UV_EOF,
-  type WriteReq,
-} from "./uv-binding.ts";
+import type net from "node:net";
+import type { OutputTarget } from "./arena.ts";
+import { TransportError } from "./errors.ts";
+import { listenNet } from "./net-listener.ts";
+import { NetTransport } from "./net-transport.ts";
+import { listenUv } from "./uv-listener.ts";
+import { prepareUvTransport, UvTransport } from "./uv-transport.ts";
+
+export { holdWrites } from "./write-hold.ts";
 
 /** What the owner of a transport hears. Method names differ from ResponseSink's on purpose. */
 export interface TransportOwner {
-  /** Bytes read. `chunk` is a view of the thread's shared read buffer: valid only during this call. */
+  /**
+   * Bytes read. `chunk` may be a view of the thread's shared read buffer (arena.ts): valid only
+   * during this call; copy what must outlive it.
+   */
   received(chunk: Buffer): void;
   /** The peer sent FIN (half-close); writing is still possible. */
   peerEnded(): void;
   /** Every queued write has reached the kernel after write() returned false. */
   drained(): void;
-  /** The handle is closed; called once. */
+  /** The connection is closed; called once. */
   closed(): void;
-  /** A connection opened by Transport.connect() is established. */
+  /** A connection opened by connectTransport() is established. */
   connected?(): void;
 }
 
-/** Queued (not yet in the kernel) bytes above which write() says "wait for drain". */
-const HIGH_WATER = 64 * 1024;
-
-// A write request object is only tied to a native write when the write cannot finish at once, so one
-// object serves every write that completes synchronously (almost all of them) and is replaced only
-// when a write is left pending.
-let spareWrite = newWriteReq();
-
-function newWriteReq(): WriteReq {
-  const req = new streamWrap.WriteWrap();
-  req.oncomplete = onWriteComplete;
-  req.transport = null;
-  req.data = null;
-  req.pinsOutput = false;
-  return req;
-}
-
-function onWriteComplete(this: WriteReq, status: number): void {
-  const transport = this.transport;
-  this.transport = null;
-  this.data = null;
-  if (this.pinsOutput) {
-    this.pinsOutput = false;
-    unpinOutput();
-  }
-  transport?.writeCompleted(status);
-}
-
-function onConnectComplete(this: ConnectReq, status: number): void {
-  const transport = this.transport;
-  this.transport = null;
-  transport?.connectCompleted(status);
-}
-
-function onShutdownComplete(this: ShutdownReq, status: number): void {
-  const callback = this.callback;
-  const transport = this.transport;
-  this.callback = null;
-  this.transport = null;
-  if (status < 0) transport?.destroy();
-  else callback?.();
-}
-
-function onRead(this: TcpHandle): void {
-  const transport = this.transport;
-  if (transport === null) return;
-  resetClaim();
-  enterCallback();
-  try {
-    const n = state[K_NREAD]!;
-    if (n > 0) transport.owner.received(readView(n));
-    else if (n === UV_EOF) transport.readEnded();
-    else if (n < 0) transport.failed(n);
-  } finally {
-    leaveCallback();
-  }
-}
-
-const noop = (): void => {};
-
-// Writes held to the end of the event-loop turn: something that must reach its destination before
-// any response bytes of this turn do (the access log's lines, written as one batch) calls holdWrites;
-// every transport that writes meanwhile keeps its bytes until the turn's I/O callbacks are done, then
-// the `before` callbacks run, then the held bytes go out. A response is delayed by at most one turn.
-let holding = false;
-let heldTransports: Transport[] = [];
-let beforeRelease: Array<() => void> = [];
-
-/** Holds every transport's writes until the end of this turn; `before` runs first then. */
-export function holdWrites(before: () => void): void {
-  if (!holding) {
-    holding = true;
-    setImmediate(releaseWrites);
-  }
-  if (!beforeRelease.includes(before)) beforeRelease.push(before);
-}
-
-function releaseWrites(): void {
-  holding = false;
-  const callbacks = beforeRelease;
-  beforeRelease = [];
-  for (const c of callbacks) c();
-  const transports = heldTransports;
-  heldTransports = [];
-  for (const t of transports) t.releaseHold();
-}
-
-/** A connection that is not a Connection's (refused at admission): discards input, closes on FIN. */
-const DISCARD_OWNER: TransportOwner = {
-  received: noop,
-  peerEnded: noop,
-  drained: noop,
-  closed: noop,
-};
-
-export class Transport {
-  owner: TransportOwner = DISCARD_OWNER;
-  /** Replaced only while connecting, when one address failed and the next is tried. */
-  #handle: TcpHandle;
-  #closed = false;
-  #ended = false;
-  #reading = false;
+/** One connection, accepted or opened: a libuv handle or a net.Socket behind the same methods. */
+export interface Transport extends OutputTarget {
   /** Why the connection failed, as an errno name ("ECONNREFUSED"), or "" when it did not. */
-  error = "";
-  #connecting = false;
-  /** Addresses still to try (a name can resolve to several, IPv6 and IPv4), and the port. */
-  #candidates: string[] = [];
-  /** end() was called while connecting: its callback, to end once connected. */
-  #endOnConnect: (() => void) | null = null;
-  #port = 0;
-  /** Whether the owner wants to read (pause() before the connection is up defers reading). */
-  #readWanted = true;
-  /** The peer's FIN arrived: libuv reads no more. */
-  #eof = false;
-  #corked = 0;
-  /** Writes are held for the end of this turn (holdWrites): one of the #corked counts is the hold's. */
-  #held = false;
-  /** end() or closeAfterWrites() came while held: done at release. */
-  #afterHold: (() => void) | null = null;
-  #queue: Array<Buffer | string> | null = null;
-  #queuedBytes = 0;
-  /** Writes handed to libuv that have not completed. */
-  #pending = 0;
-  #needDrain = false;
-  #peer: { address: string; port: number } | null = null;
-  #localPort = -1;
-
-  constructor(handle: TcpHandle) {
-    this.#handle = handle;
-    handle.transport = this;
-  }
-
-  /**
-   * Opens a connection to `host:port`. A name is looked up first and each of its addresses is tried
-   * in the resolver's order until one connects (as net.connect does: "localhost" may be ::1 first
-   * while the server listens on 127.0.0.1 only). The owner hears connected() or, once every address
-   * failed, closed() with `error` set (the last failure). Writes made meanwhile go out once connected.
-   */
-  static connect(host: string, port: number, owner: TransportOwner): Transport {
-    const transport = new Transport(new tcpWrap.TCP(tcpWrap.constants.SOCKET));
-    transport.owner = owner;
-    transport.#connecting = true;
-    transport.#corked = 1;
-    transport.#port = port;
-    if (net.isIP(host) !== 0) transport.#connectTo(host);
-    else {
-      dns.lookup(host, { all: true }).then(
-        (found) => {
-          transport.#candidates = found.map((a) => a.address);
-          const first = transport.#candidates.shift();
-          if (first === undefined) transport.#failWith("ENOTFOUND");
-          else transport.#connectTo(first);
-        },
-        (error: NodeJS.ErrnoException) => transport.#failWith(error.code ?? "ENOTFOUND"),
-      );
-    }
-    return transport;
-  }
-
-  #connectTo(address: string): void {
-    if (this.#closed) return;
-    const req = new tcpWrap.TCPConnectWrap();
-    req.oncomplete = onConnectComplete;
-    req.transport = this;
-    req.address = address;
-    req.port = this.#port;
-    const handle = this.#handle;
-    const err =
-      net.isIP(address) === 6 ? handle.connect6(req, address, this.#port) : handle.connect(req, address, this.#port);
-    if (err !== 0) this.#connectFailed(err);
-  }
-
-  /** One address failed: the next one on a fresh handle, or the failure is final. */
-  #connectFailed(status: number): void {
-    const next = this.#candidates.shift();
-    if (next === undefined) {
-      this.#failWith(getSystemErrorName(status));
-      return;
-    }
-    this.#handle.transport = null;
-    this.#handle.close();
-    this.#handle = new tcpWrap.TCP(tcpWrap.constants.SOCKET);
-    this.#handle.transport = this;
-    this.#connectTo(next);
-  }
-
-  /** From the connect request's completion. */
-  connectCompleted(status: number): void {
-    if (this.#closed) return;
-    if (status !== 0) {
-      this.#connectFailed(status);
-      return;
-    }
-    this.#candidates = [];
-    this.#connecting = false;
-    this.start(this.owner);
-    this.owner.connected?.();
-    this.uncork();
-    const ending = this.#endOnConnect;
-    if (ending !== null) {
-      this.#endOnConnect = null;
-      this.end(ending);
-    }
-  }
-
-  #failWith(code: string): void {
-    // After destroy() the writes libuv cancels complete with ECANCELED: not the cause worth reporting.
-    if (this.error === "" && !this.#closed) this.error = code;
-    this.destroy();
-  }
-
-  /** Starts reading into the shared buffer; the owner hears everything from now on. */
-  start(owner: TransportOwner): void {
-    this.owner = owner;
-    const handle = this.#handle;
-    handle.setNoDelay(true);
-    handle.useUserBuffer(READ_AREA);
-    handle.onread = onRead;
-    if (this.#readWanted) this.resume();
-  }
-
-  get destroyed(): boolean {
-    return this.#closed;
-  }
-
+  readonly error: string;
+  readonly destroyed: boolean;
   /** True after write() returned false, until the queued bytes have reached the kernel. */
-  get needDrain(): boolean {
-    return this.#needDrain;
-  }
-
-  /** True when no write is waiting in libuv: every buffer passed to write() may be reused. */
-  get flushed(): boolean {
-    return this.#pending === 0 && this.#corked === 0;
-  }
-
-  /**
-   * A buffer of n bytes to assemble a message in and then write() here: the arena's output area when
-   * it is free and the write can go out at once (arena.ts), else a new buffer.
-   */
-  outputBuffer(n: number): Buffer {
-    if (this.#corked === 0 && !holding && !this.#closed) {
-      const out = claimOutput(n);
-      if (out !== null) return out;
-    }
-    return Buffer.allocUnsafe(n);
-  }
-
+  readonly needDrain: boolean;
+  /** True when no write is waiting: every buffer passed to write() may be reused. */
+  readonly flushed: boolean;
+  /** True when nothing is queued or in flight except what the turn's hold keeps back. */
+  readonly settledButHeld: boolean;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  /** Starts reading; the owner hears everything from now on. */
+  start(owner: TransportOwner): void;
   /** Queues bytes (a string as UTF-8); false when over the high-water mark: wait for drained(). */
-  write(data: Buffer | string): boolean {
-    if (this.#closed || this.#ended) {
-      if (typeof data !== "string" && isOutputView(data)) releaseOutput();
-      return false;
-    }
-    if (holding && !this.#held) {
-      this.#held = true;
-      this.#corked++;
-      heldTransports.push(this);
-    }
-    if (this.#corked > 0) {
-      // The arena's output area is for writes that go out now: a queued one keeps a copy.
-      if (typeof data !== "string" && isOutputView(data)) {
-        data = Buffer.from(data);
-        releaseOutput();
-      }
-      (this.#queue ??= []).push(data);
-      this.#queuedBytes += data.length;
-      if (this.#queuedBytes + this.#handle.writeQueueSize >= HIGH_WATER) this.#needDrain = true;
-      return !this.#needDrain;
-    }
-    this.#dispatch(data);
-    return !this.#needDrain;
-  }
-
-  cork(): void {
-    this.#corked++;
-  }
-
-  /** From releaseWrites: the turn is over, held bytes go out (and a deferred end or close follows). */
-  releaseHold(): void {
-    if (!this.#held) return;
-    this.#held = false;
-    this.uncork();
-    const after = this.#afterHold;
-    if (after !== null) {
-      this.#afterHold = null;
-      after();
-    }
-  }
-
-  /** True when nothing is queued or in libuv except what the turn's hold keeps back. */
-  get settledButHeld(): boolean {
-    return this.#pending === 0 && this.#corked === (this.#held ? 1 : 0);
-  }
-
-  /**
-   * Closes once every byte written is handed to the kernel: at once when nothing waits, at the end of
-   * the turn when the bytes are held, else after a graceful shutdown.
-   */
-  closeAfterWrites(): void {
-    if (this.#closed) return;
-    if (this.#held) {
-      this.#afterHold = () => this.closeAfterWrites();
-      return;
-    }
-    if (this.flushed) this.destroy();
-    else this.end(() => this.destroy());
-  }
-
-  uncork(): void {
-    if (this.#corked === 0 || --this.#corked > 0) return;
-    this.#flush();
-  }
-
-  #flush(): void {
-    const queue = this.#queue;
-    if (queue === null || queue.length === 0) return;
-    this.#queue = null;
-    this.#queuedBytes = 0;
-    if (this.#closed) return;
-    if (queue.length === 1) this.#dispatch(queue[0]!);
-    else this.#dispatchMany(queue);
-    // A write while corked said "wait for drain", but the kernel took everything at once: no write
-    // completion will come to say so.
-    if (this.#needDrain && this.#pending === 0) queueMicrotask(() => this.#drainIfIdle());
-  }
-
-  #drainIfIdle(): void {
-    if (this.#needDrain && this.#pending === 0 && !this.#closed) {
-      this.#needDrain = false;
-      this.owner.drained();
-    }
-  }
-
-  #dispatch(data: Buffer | string): void {
-    const req = spareWrite;
-    if (typeof data === "string") {
-      this.#afterWrite(req, this.#handle.writeUtf8String(req, data), data);
-      return;
-    }
-    const err = this.#handle.writeBuffer(req, data);
-    if (isOutputView(data)) {
-      // libuv keeps pointing into the arena's output area until a pending write completes.
-      if (err === 0 && state[K_ASYNC] !== 0) {
-        req.pinsOutput = true;
-        pinOutput();
-      } else {
-        releaseOutput();
-      }
-    }
-    this.#afterWrite(req, err, data);
-  }
-
-  #dispatchMany(chunks: Array<Buffer | string>): void {
-    let allBuffers = true;
-    for (const c of chunks) {
-      if (typeof c === "string") {
-        allBuffers = false;
-        break;
-      }
-    }
-    let list: Array<Buffer | string> = chunks;
-    if (!allBuffers) {
-      list = new Array<Buffer | string>(chunks.length * 2);
-      for (let i = 0; i < chunks.length; i++) {
-        const c = chunks[i]!;
-        list[i * 2] = c;
-        list[i * 2 + 1] = typeof c === "string" ? "utf8" : "buffer";
-      }
-    }
-    const req = spareWrite;
-    const err = this.#handle.writev(req, list, allBuffers);
-    this.#afterWrite(req, err, list);
-  }
-
-  #afterWrite(req: WriteReq, err: number, data: unknown): void {
-    if (err !== 0) {
-      this.failed(err);
-      return;
-    }
-    if (state[K_ASYNC] === 0) return;
-    // libuv holds on to these bytes until the kernel takes them: keep them (and the request) alive.
-    req.transport = this;
-    req.data = data;
-    spareWrite = newWriteReq();
-    this.#pending++;
-    if (this.#handle.writeQueueSize >= HIGH_WATER) this.#needDrain = true;
-  }
-
-  /** From a pending write's completion. */
-  writeCompleted(status: number): void {
-    this.#pending--;
-    if (status < 0) {
-      this.failed(status);
-      return;
-    }
-    if (this.#pending === 0) this.#drainIfIdle();
-  }
-
+  write(data: Buffer | string): boolean;
+  cork(): void;
+  uncork(): void;
   /** Sends FIN after everything queued; `callback` runs once the kernel has it. Reading goes on. */
-  end(callback?: () => void): void {
-    if (this.#closed || this.#ended) return;
-    if (this.#held) {
-      // FIN must follow the held bytes, which go out at the end of the turn.
-      this.#afterHold = () => this.end(callback);
-      return;
-    }
-    if (this.#connecting) {
-      // Not before the connection is up: queued bytes must go to the address that answers.
-      this.#endOnConnect = callback ?? noop;
-      return;
-    }
-    this.#corked = 0;
-    this.#flush();
-    if (this.#closed) return;
-    this.#ended = true;
-    const req = new streamWrap.ShutdownWrap();
-    req.oncomplete = onShutdownComplete;
-    req.transport = this;
-    req.callback = callback ?? null;
-    if (this.#handle.shutdown(req) !== 0) this.destroy();
-  }
-
-  /** A read or write failed with a libuv error: remember why, and close. */
-  failed(status: number): void {
-    this.#failWith(getSystemErrorName(status));
-  }
-
-  /** From the read callback: the peer half-closed. */
-  readEnded(): void {
-    this.#reading = false;
-    this.#eof = true;
-    this.owner.peerEnded();
-  }
-
-  pause(): void {
-    this.#readWanted = false;
-    if (!this.#reading || this.#closed) return;
-    this.#reading = false;
-    this.#handle.readStop();
-  }
-
-  resume(): void {
-    this.#readWanted = true;
-    if (this.#reading || this.#closed || this.#eof || this.#connecting) return;
-    this.#reading = true;
-    if (this.#handle.readStart() !== 0) this.destroy();
-  }
-
+  end(callback?: () => void): void;
+  /** Closes once every byte written is handed to the kernel. */
+  closeAfterWrites(): void;
+  pause(): void;
+  resume(): void;
   /** Closes at once (queued bytes are dropped); owner.closed() follows from the event loop. */
-  destroy(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#reading = false;
-    this.#queue = null;
-    this.#queuedBytes = 0;
-    const handle = this.#handle;
-    handle.onread = noop;
-    handle.close(() => {
-      handle.transport = null;
-      this.owner.closed();
-    });
-  }
+  destroy(): void;
+  /** Hands the connection to a net.Socket (a tunnel after a 101); this transport is done then. */
+  toSocket(): net.Socket;
+}
 
-  // Peer details cost a getpeername/getsockname system call each: asked for on first use only, and
-  // remembered (they are gone once the handle is closed).
-  get remoteAddress(): string {
-    if (this.#peer === null) this.#readPeer();
-    return this.#peer!.address;
-  }
+/** Where a listener is bound. */
+export interface BoundAddress {
+  readonly address: string;
+  readonly family: string;
+  readonly port: number;
+}
 
-  get remotePort(): number {
-    if (this.#peer === null) this.#readPeer();
-    return this.#peer!.port;
-  }
+export interface ListenerOptions {
+  readonly port: number;
+  /** Host name or address; none = every address (IPv6 and IPv4 when the system has IPv6). */
+  readonly host?: string | undefined;
+  /** Several listeners on one port, balanced by the kernel (Linux SO_REUSEPORT). */
+  readonly reusePort?: boolean;
+  readonly backlog?: number;
+}
 
-  #readPeer(): void {
-    const out: PeerInfo = {};
-    if (this.#closed || this.#handle.getpeername(out) !== 0) {
-      this.#peer = { address: "", port: 0 };
-      return;
-    }
-    // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; logs and X-Forwarded-For want a.b.c.d.
-    const address = out.address ?? "";
-    this.#peer = {
-      address: address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address,
-      port: out.port ?? 0,
-    };
-  }
+/** A listening socket; each accepted connection becomes a Transport passed to its `accept`. */
+export interface Listener {
+  address(): BoundAddress;
+  /** Stops accepting; connections already accepted are not touched. */
+  close(): void;
+}
 
-  get localPort(): number {
-    if (this.#localPort === -1) {
-      const out: PeerInfo = {};
-      this.#localPort = this.#closed || this.#handle.getsockname(out) !== 0 ? 0 : (out.port ?? 0);
-    }
-    return this.#localPort;
-  }
+export type TransportKind = "uv" | "net";
+/** "auto": the PORTICO_TRANSPORT environment variable when set, else uv where it can run, else net. */
+export type TransportMode = "auto" | TransportKind;
 
-  /**
-   * Hands the connection to a net.Socket (a tunnel after 101 Switching Protocols). This transport is
-   * done afterwards. The socket reads into buffers of its own and emits each chunk as 'data'.
-   */
-  toSocket(): net.Socket {
-    this.#flush();
-    this.pause();
-    this.#closed = true;
-    const handle = this.#handle;
-    handle.transport = null;
-    handle.onread = noop;
-    let socket: net.Socket | null = null;
-    let readBuffer = Buffer.allocUnsafe(READ_BYTES);
-    const Socket = net.Socket as unknown as NetSocketWithHandle;
-    socket = new Socket({
-      handle,
-      readable: true,
-      writable: true,
-      allowHalfOpen: true,
-      onread: {
-        buffer: () => readBuffer,
-        callback: (n: number) => {
-          // The chunk may wait in the other side's write queue. A small one (a WebSocket frame) is
-          // copied out so it does not pin 64 KiB; a large one takes the buffer along.
-          let chunk: Buffer;
-          if (n < READ_BYTES / 2) chunk = Buffer.from(readBuffer.subarray(0, n));
-          else {
-            chunk = readBuffer.subarray(0, n);
-            readBuffer = Buffer.allocUnsafe(READ_BYTES);
-          }
-          socket!.emit("data", chunk);
-          return true;
-        },
-      },
-    });
-    return socket;
+export interface TransportChoice {
+  readonly kind: TransportKind;
+  /** Why net runs where uv was possible to ask for ("" when nothing needs saying). */
+  readonly reason: string;
+}
+
+interface Implementation {
+  connect(host: string, port: number, owner: TransportOwner): Transport;
+  listen(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener>;
+}
+
+const UV: Implementation = { connect: UvTransport.connect, listen: listenUv };
+const NET: Implementation = { connect: NetTransport.connect, listen: listenNet };
+
+let active: Implementation | null = null;
+let activeChoice: TransportChoice | null = null;
+
+/**
+ * Decides this thread's transport. `env` is PORTICO_TRANSPORT, read only in "auto" mode (so tests and
+ * CI can run everything on net). A TransportError when "uv" is asked for and cannot run, or `env`
+ * names no transport; the thread's choice is then unchanged. Connections made after a later call use
+ * the new choice (a test's business only).
+ */
+export function selectTransport(
+  mode: TransportMode,
+  env: string | undefined = process.env.PORTICO_TRANSPORT,
+): TransportChoice | TransportError {
+  let wanted: TransportMode = mode;
+  if (mode === "auto" && env !== undefined && env !== "") {
+    if (env !== "auto" && env !== "uv" && env !== "net")
+      return new TransportError(
+        "TRANSPORT_UNKNOWN",
+        `PORTICO_TRANSPORT: expected auto, uv or net, got ${JSON.stringify(env)}`,
+      );
+    wanted = env;
   }
+  let choice: TransportChoice;
+  if (wanted === "net") choice = { kind: "net", reason: "" };
+  else {
+    const unavailable = prepareUvTransport();
+    if (unavailable === "") choice = { kind: "uv", reason: "" };
+    else if (wanted === "uv")
+      return new TransportError("TRANSPORT_UNAVAILABLE", `the uv transport cannot run here: ${unavailable}`);
+    else choice = { kind: "net", reason: unavailable };
+  }
+  active = choice.kind === "uv" ? UV : NET;
+  activeChoice = choice;
+  return choice;
+}
+
+/** The transport this thread runs, choosing the default ("auto") on first use. */
+export function activeTransport(): TransportChoice {
+  if (activeChoice === null) {
+    const choice = selectTransport("auto");
+    if (choice instanceof TransportError) throw new Error(choice.message);
+  }
+  return activeChoice!;
+}
+
+/**
+ * Opens a connection to `host:port` (every address of a name is tried in turn). The owner hears
+ * connected() or, when it failed, closed() with `error` set. Writes made meanwhile go out once connected.
+ */
+export function connectTransport(host: string, port: number, owner: TransportOwner): Transport {
+  if (active === null) activeTransport();
+  return active!.connect(host, port, owner);
+}
+
+/** Listens; each accepted connection becomes a Transport passed to `accept`. Rejects as Node does (EADDRINUSE…). */
+export function openListener(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener> {
+  if (active === null) activeTransport();
+  return active!.listen(options, accept);
 }

@@ -1,12 +1,16 @@
 // Node's internal libuv stream bindings (tcp_wrap, stream_wrap, uv), typed: the handle methods and
-// request objects lib/net.js itself uses. Only transport.ts and listener.ts touch them.
+// request objects lib/net.js itself uses. Loaded on demand, after a check that they have the shape
+// the handle transport needs: they are internal, may change or go away in any Node release, and
+// `process.binding` is refused under --permission and deprecated under --pending-deprecation (fatal
+// with --throw-deprecation). Where the check fails the engine runs on node:net instead (transport.ts).
+// Only uv-transport.ts and uv-listener.ts touch them.
 
 import type net from "node:net";
-import type { Transport } from "./transport.ts";
+import type { UvTransport } from "./uv-transport.ts";
 
 export interface WriteReq {
   oncomplete: (this: WriteReq, status: number) => void;
-  transport: Transport | null;
+  transport: UvTransport | null;
   /** What the kernel has not taken yet: kept alive until the write completes. */
   data: unknown;
   /** The pending bytes are in the arena's output area (arena.ts): unpinned on completion. */
@@ -15,13 +19,13 @@ export interface WriteReq {
 
 export interface ShutdownReq {
   oncomplete: (this: ShutdownReq, status: number) => void;
-  transport: Transport | null;
+  transport: UvTransport | null;
   callback: (() => void) | null;
 }
 
 export interface ConnectReq {
   oncomplete: (this: ConnectReq, status: number) => void;
-  transport: Transport | null;
+  transport: UvTransport | null;
   address: string;
   port: number;
 }
@@ -36,7 +40,7 @@ export interface PeerInfo {
 export interface TcpHandle {
   onread: (this: TcpHandle, arrayBuffer: ArrayBuffer | undefined) => void;
   onconnection: ((this: TcpHandle, status: number, client: TcpHandle | undefined) => void) | null;
-  transport: Transport | null;
+  transport: UvTransport | null;
   readonly writeQueueSize: number;
   readStart(): number;
   readStop(): number;
@@ -80,10 +84,101 @@ export interface NetSocketWithHandle {
   }): net.Socket;
 }
 
-const binding = (process as unknown as { binding(name: string): unknown }).binding;
-export const tcpWrap = binding("tcp_wrap") as TcpWrapBinding;
-export const streamWrap = binding("stream_wrap") as StreamWrapBinding;
-export const UV_EOF = (binding("uv") as { UV_EOF: number }).UV_EOF;
-export const state = streamWrap.streamBaseState;
-export const K_NREAD = streamWrap.kReadBytesOrError;
-export const K_ASYNC = streamWrap.kLastWriteWasAsync;
+/** The TCP handle's methods the transport and the listener call. */
+const HANDLE_METHODS = [
+  "readStart",
+  "readStop",
+  "useUserBuffer",
+  "writeBuffer",
+  "writeUtf8String",
+  "writev",
+  "shutdown",
+  "close",
+  "getpeername",
+  "getsockname",
+  "setNoDelay",
+  "connect",
+  "connect6",
+  "bind",
+  "bind6",
+  "listen",
+] as const;
+
+// Set by loadUvBinding(); read only after it succeeded.
+export let tcpWrap: TcpWrapBinding;
+export let streamWrap: StreamWrapBinding;
+export let UV_EOF = 0;
+export let state: Int32Array;
+export let K_NREAD = 0;
+export let K_ASYNC = 0;
+let loaded: string | null = null;
+
+/**
+ * Loads the bindings into this thread and checks their shape. Returns "" when the handle transport
+ * can run, else why not (one phrase, for the banner). Called once per thread; later calls repeat the
+ * first answer.
+ */
+export function loadUvBinding(): string {
+  loaded ??= load();
+  return loaded;
+}
+
+function load(): string {
+  const binding = (process as unknown as { binding?: unknown }).binding;
+  if (typeof binding !== "function") return "process.binding is gone";
+  let tcp: Partial<TcpWrapBinding>;
+  let stream: Partial<StreamWrapBinding>;
+  let uv: { UV_EOF?: unknown };
+  // Under --pending-deprecation, process.binding emits DEP0111 through process.emitWarning (thrown
+  // on the next tick with --throw-deprecation): whoever runs Node that way wants no deprecated API,
+  // so the warning is caught here and taken as a "no", before anything prints or throws.
+  const emitWarning = process.emitWarning;
+  let deprecated = false;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    if (type === "DeprecationWarning" || (warning instanceof Error && warning.name === "DeprecationWarning"))
+      deprecated = true;
+    else (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    const get = binding as (name: string) => unknown;
+    tcp = get.call(process, "tcp_wrap") as Partial<TcpWrapBinding>;
+    stream = get.call(process, "stream_wrap") as Partial<StreamWrapBinding>;
+    uv = get.call(process, "uv") as { UV_EOF?: unknown };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return `process.binding refused${code !== undefined ? ` (${code})` : ""}`;
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+  if (deprecated) return "process.binding is deprecated under --pending-deprecation";
+  const proto = (tcp?.TCP as { prototype?: Record<string, unknown> } | undefined)?.prototype;
+  if (proto === undefined) return "tcp_wrap has no TCP handle";
+  for (const method of HANDLE_METHODS) {
+    if (typeof proto[method] !== "function") return `tcp_wrap's TCP handle lacks ${method}()`;
+  }
+  const constants = tcp.constants as Partial<TcpWrapBinding["constants"]> | undefined;
+  if (
+    typeof constants?.SOCKET !== "number" ||
+    typeof constants.SERVER !== "number" ||
+    typeof constants.UV_TCP_REUSEPORT !== "number"
+  )
+    return "tcp_wrap lacks its constants";
+  if (typeof tcp.TCPConnectWrap !== "function") return "tcp_wrap lacks TCPConnectWrap";
+  if (typeof stream?.WriteWrap !== "function" || typeof stream.ShutdownWrap !== "function")
+    return "stream_wrap lacks its request objects";
+  if (
+    !(stream.streamBaseState instanceof Int32Array) ||
+    typeof stream.kReadBytesOrError !== "number" ||
+    typeof stream.kLastWriteWasAsync !== "number"
+  )
+    return "stream_wrap lacks its shared state";
+  if (typeof uv?.UV_EOF !== "number") return "uv lacks UV_EOF";
+  tcpWrap = tcp as TcpWrapBinding;
+  streamWrap = stream as StreamWrapBinding;
+  UV_EOF = uv.UV_EOF;
+  state = stream.streamBaseState;
+  K_NREAD = stream.kReadBytesOrError;
+  K_ASYNC = stream.kLastWriteWasAsync;
+  return "";
+}

@@ -22,7 +22,7 @@ import {
   responseBodyKind,
   scanResponseHead,
 } from "../http/parse-response.ts";
-import { Transport, type TransportOwner } from "../http/transport.ts";
+import { connectTransport, type TransportOwner } from "../http/transport.ts";
 import { ProxyError } from "./errors.ts";
 import { isForwardableTrailer } from "./forward.ts";
 import { TlsTransport, type UpstreamSocket } from "./tls-transport.ts";
@@ -117,7 +117,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     this.#timeouts = timeouts;
     this.#socket =
       upstream.tls === null
-        ? Transport.connect(upstream.host, upstream.port, this)
+        ? connectTransport(upstream.host, upstream.port, this)
         : TlsTransport.connect(upstream.host, upstream.port, upstream.tls, this);
     this.deadline = loopNow() + timeouts.connectMs;
     sweeper.add(this);

@@ -3,6 +3,7 @@
 // binds the listeners it did not have), then all commit together (or all abort).
 
 import type { ServerModel, TcpConfig } from "../config/load.ts";
+import type { TransportKind } from "../http/transport.ts";
 import type { SharedBuffers } from "./shared-memory.ts";
 
 export interface WorkerData {
@@ -25,6 +26,8 @@ export interface WorkerData {
   readonly verdicts: SharedArrayBuffer;
   readonly version: string;
   readonly startedAt: number;
+  /** The transport the supervisor chose at start (the same in every worker, for the process's life). */
+  readonly transport: TransportKind;
 }
 
 /** Where a worker's listeners are bound, in the model's order. */

@@ -73,6 +73,8 @@ export function newVerdicts(): SharedArrayBuffer {
 /** Typed views over the shared buffers; every thread builds its own from the same buffers. */
 export class SharedState {
   readonly buffers: SharedBuffers;
+  /** Supervisor only: which rows of upstream counts a worker configuration holds. */
+  readonly #countRowsInUse: boolean[] = [];
   /** Int32 control counters (C_*). */
   readonly control: Int32Array;
   /** Per-thread BigInt64 statistics: thread t's region starts at t * STATS_SLOTS. */
@@ -117,6 +119,27 @@ export class SharedState {
       rateLocks: new SharedArrayBuffer(RATE_SETS * 4),
       rateBuckets: new SharedArrayBuffer(RATE_SETS * WAYS * BUCKET_WORDS * 4),
     });
+  }
+
+  /**
+   * Supervisor: a free row of upstream counts for one worker configuration (a worker holds two while a
+   * reload's replaced configuration finishes its requests), opened; -1 when all rows are taken.
+   */
+  claimCountRow(): number {
+    const inUse = this.#countRowsInUse;
+    const free = inUse.indexOf(false);
+    const row = free !== -1 ? free : inUse.length < MAX_THREADS ? inUse.length : -1;
+    if (row === -1) return -1;
+    inUse[row] = true;
+    this.openCountRow(row);
+    return row;
+  }
+
+  /** Supervisor: the row's configuration is gone: its in-flight counts leave the sum at once. */
+  releaseCountRow(row: number): void {
+    if (row === -1) return;
+    this.closeCountRow(row);
+    this.#countRowsInUse[row] = false;
   }
 
   /** Supervisor: marks `row` as about to be used by a new worker, so readers scan that far. */

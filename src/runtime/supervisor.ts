@@ -3,14 +3,22 @@
 // running workers in place without dropping a connection, and on SIGINT/SIGTERM drains every worker
 // before exiting 0. It serves nothing itself and holds no request state.
 
-import { readFileSync } from "node:fs";
-import net from "node:net";
 import { Worker } from "node:worker_threads";
+import { siblingModule } from "../common/module-url.ts";
 import type { ServerModel, TcpConfig } from "../config/load.ts";
+import type { TransportChoice } from "../http/transport.ts";
+import {
+  assertPortFree,
+  chooseTransport,
+  graceOf,
+  listenersOf,
+  listenFailure,
+  migratesQueuedConnections,
+} from "./listening.ts";
 import type { BoundAddresses, SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
+import { newVerdicts, SharedState } from "./shared-memory.ts";
 
-const WORKER_URL = new URL("./worker.ts", import.meta.url);
+const WORKER_URL = siblingModule("worker", import.meta.url);
 const RESTART_MIN_MS = 100;
 /**
  * A worker's young generation (V8 sizes it as 3 semi-spaces): 12 MiB = 4 MiB semi-spaces. V8's
@@ -23,8 +31,11 @@ const RESTART_MAX_MS = 5000;
 const STABLE_AFTER_MS = 10_000;
 
 export interface StartOptions {
-  /** Writes the one-line banner (stdout); null prints nothing. */
-  readonly banner: ((urls: string[], threads: number) => string) | null;
+  /**
+   * Writes the one-line banner (stdout); null prints nothing. `transport` names how connections are
+   * driven ("uv", or "net" and why when auto fell back); "" for `portico tcp`, always on node:net.
+   */
+  readonly banner: ((urls: string[], threads: number, transport: string) => string) | null;
   /** Where notices go (restarts, warnings). */
   readonly notice: (line: string) => void;
   readonly version: string;
@@ -55,7 +66,6 @@ export class Supervisor {
   #config: ServerModel | TcpConfig;
   readonly #options: StartOptions;
   #slots: Slot[] = [];
-  readonly #countRowsInUse: boolean[] = [];
   /** This configuration's active health verdicts; a reload's configuration gets its own. */
   #verdicts = newVerdicts();
   #reloading = false;
@@ -68,6 +78,11 @@ export class Supervisor {
   #ports: number[] = [];
   #reusePort = true;
   #draining = false;
+  /**
+   * The transport, chosen here once at start so every worker runs the same one; kept for the process's
+   * life, since a reload in place keeps the listening sockets (and the transport they accept with).
+   */
+  #transport: TransportChoice = { kind: "net", reason: "" };
   readonly shared = SharedState.create();
   readonly #startedAt = Date.now();
 
@@ -78,6 +93,7 @@ export class Supervisor {
 
   /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
   async start(): Promise<void> {
+    this.#transport = chooseTransport(this.#config);
     let threads = this.#config.threads;
     if (process.platform !== "linux" && threads > 1) {
       this.#options.notice(
@@ -101,7 +117,9 @@ export class Supervisor {
     for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#ports));
     await Promise.all(rest);
     if (this.#options.banner !== null) {
-      process.stdout.write(`${this.#options.banner(this.#urls(first), threads)}\n`);
+      const { kind, reason } = this.#transport;
+      const transport = this.#config.kind === "tcp" ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      process.stdout.write(`${this.#options.banner(this.#urls(first), threads, transport)}\n`);
     }
     process.on("SIGINT", () => void this.shutdown());
     process.on("SIGTERM", () => void this.shutdown());
@@ -124,7 +142,7 @@ export class Supervisor {
   }
 
   #spawn(index: number, ports: readonly number[]): Promise<BoundAddresses> {
-    const countRow = this.#claimCountRow();
+    const countRow = this.shared.claimCountRow();
     const config = this.#config;
     const data: WorkerData = {
       countRow,
@@ -136,6 +154,7 @@ export class Supervisor {
       shared: this.shared.buffers,
       version: this.#options.version,
       startedAt: this.#startedAt,
+      transport: this.#transport.kind,
     };
     const worker = new Worker(WORKER_URL, {
       workerData: data,
@@ -180,7 +199,7 @@ export class Supervisor {
             slot.prepared = null;
             return;
           case "retired":
-            if (message.countRow !== -1 && rows.delete(message.countRow)) this.#releaseCountRow(message.countRow);
+            if (message.countRow !== -1 && rows.delete(message.countRow)) this.shared.releaseCountRow(message.countRow);
             return;
         }
       });
@@ -190,7 +209,7 @@ export class Supervisor {
       });
       worker.on("exit", (code) => {
         if (slot.worker === worker) slot.worker = null;
-        for (const row of rows) this.#releaseCountRow(row);
+        for (const row of rows) this.shared.releaseCountRow(row);
         rows.clear();
         slot.prepared?.reject(new Error(`worker ${index} exited (code ${code})`));
         slot.prepared = null;
@@ -213,26 +232,6 @@ export class Supervisor {
     if (message.listener === -1) return message.message;
     const l = listenersOf(config)[message.listener]!;
     return listenFailure(message.code, message.message, l.host, ports[message.listener] ?? l.port, l.name);
-  }
-
-  /**
-   * Each worker configuration gets its own row of upstream counts (a worker holds two while a
-   * reload's replaced configuration finishes its requests). -1 when all rows are taken.
-   */
-  #claimCountRow(): number {
-    const row = this.#countRowsInUse.indexOf(false);
-    const claimed = row !== -1 ? row : this.#countRowsInUse.length < MAX_THREADS ? this.#countRowsInUse.length : -1;
-    if (claimed === -1) return -1;
-    this.#countRowsInUse[claimed] = true;
-    this.shared.openCountRow(claimed);
-    return claimed;
-  }
-
-  /** The row's configuration is gone: its in-flight counts leave the sum at once. */
-  #releaseCountRow(row: number): void {
-    if (row === -1) return;
-    this.shared.closeCountRow(row);
-    this.#countRowsInUse[row] = false;
   }
 
   #restart(slot: Slot, code: number): void {
@@ -300,6 +299,17 @@ export class Supervisor {
       notice("portico: portico tcp is configured by its command line alone: nothing to reload");
       return;
     }
+    let transport: TransportChoice;
+    try {
+      transport = chooseTransport(next);
+    } catch (error) {
+      notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+      return;
+    }
+    if (transport.kind !== this.#transport.kind)
+      notice(
+        `portico: transport ${transport.kind} takes effect at the next start: the running listeners keep the ${this.#transport.kind} transport`,
+      );
     const live = this.#slots.filter((slot) => slot.worker !== null && !slot.retired);
     // A listener the running configuration has keeps its bound port; a new one is bound afresh.
     const ports = next.listeners.map((l) => {
@@ -317,7 +327,7 @@ export class Supervisor {
         if (added && l.port !== 0 && this.#reusePort) await assertPortFree(l.host, l.port, l.name);
       }
       const prepare = (slot: Slot): Promise<BoundAddresses> => {
-        const row = this.#claimCountRow();
+        const row = this.shared.claimCountRow();
         claimed.push({ slot, row });
         const worker = slot.worker;
         if (worker === null) return Promise.reject(new Error(`worker ${slot.index} is not running`));
@@ -336,7 +346,7 @@ export class Supervisor {
       }
     } catch (error) {
       for (const slot of live) slot.worker?.postMessage({ type: "abort", generation });
-      for (const { row } of claimed) this.#releaseCountRow(row);
+      for (const { row } of claimed) this.shared.releaseCountRow(row);
       this.#nextConfig = null;
       notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
@@ -399,7 +409,18 @@ export class Supervisor {
 
   /** Drains all workers (stop accepting, finish in-flight within the grace period) and exits 0. */
   async shutdown(): Promise<never> {
+    // A second signal while draining: exit at once.
     if (this.#draining) process.exit(0);
+    await this.drain();
+    process.exit(0);
+  }
+
+  /**
+   * Stops every worker as a shutdown does (stop accepting, let in-flight responses finish within the
+   * grace period) and resolves once they are gone; one still there 2 s after the grace period is
+   * terminated. Nothing is restarted afterwards.
+   */
+  async drain(): Promise<void> {
     this.#draining = true;
     const graceMs = graceOf(this.#config);
     const message: SupervisorMessage = { type: "drain", graceMs };
@@ -412,47 +433,12 @@ export class Supervisor {
           worker.postMessage(message);
         }),
     );
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs + 2000).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs + 2000).unref();
+    });
     await Promise.race([Promise.all(exits), deadline]);
-    process.exit(0);
+    clearTimeout(timer);
+    await Promise.all(this.#slots.map((slot) => slot.worker?.terminate()));
   }
-}
-
-/** Whether the kernel hands a closing listener's queued connections to the others of its port group. */
-function migratesQueuedConnections(): boolean {
-  try {
-    return readFileSync("/proc/sys/net/ipv4/tcp_migrate_req", "utf8").trim() === "1";
-  } catch {
-    return false;
-  }
-}
-
-/** The addresses a configuration listens on, in its order. */
-function listenersOf(config: ServerModel | TcpConfig): readonly { host: string; port: number; name: string }[] {
-  if (config.kind === "tcp")
-    return [{ host: config.host, port: config.port, name: `${config.host || "*"}:${config.port}` }];
-  return config.listeners;
-}
-
-/** Binds host:port alone (no SO_REUSEPORT) and lets go at once; rejects as a listen failure would. */
-function assertPortFree(host: string, port: number, name: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", (error: NodeJS.ErrnoException) =>
-      reject(new Error(listenFailure(error.code ?? "", error.message, host, port, name))),
-    );
-    probe.listen({ port, host: host === "" ? undefined : host }, () => probe.close(() => resolve()));
-  });
-}
-
-function listenFailure(code: string, message: string, host: string, port: number, name: string): string {
-  const where = `${host === "" ? "*" : host}:${port}`;
-  if (code === "EADDRINUSE") return `cannot listen on ${name}: port ${port} is already in use (${where})`;
-  if (code === "EACCES") return `cannot listen on ${name}: no permission to listen on ${where}`;
-  if (code === "EADDRNOTAVAIL") return `cannot listen on ${name}: address ${host} is not available on this machine`;
-  return `cannot listen on ${name}: ${message}`;
-}
-
-function graceOf(config: ServerModel | TcpConfig): number {
-  return config.kind === "tcp" ? config.shutdownGraceMs : config.options.shutdownGraceMs;
 }

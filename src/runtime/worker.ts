@@ -5,6 +5,8 @@
 
 import diagnosticsChannel from "node:diagnostics_channel";
 import { parentPort, workerData } from "node:worker_threads";
+import { TransportError } from "../http/errors.ts";
+import { selectTransport } from "../http/transport.ts";
 import { appErrorChannel, type AppErrorMessage, describeAppError } from "../app/events.ts";
 import type { Handler } from "../http/handler.ts";
 import { buildTcpProxy } from "../route/build.ts";
@@ -18,6 +20,9 @@ const data = workerData as WorkerData;
 const port = parentPort!;
 const config = data.config;
 const shared = new SharedState(data.shared);
+// The supervisor chose it under the same Node and flags, so it runs here too; were this thread to
+// refuse the bindings all the same, node:net serves rather than nothing.
+if (selectTransport(data.transport) instanceof TransportError) selectTransport("net");
 
 /**
  * Test aid for the supervisor's crash recovery: with PORTICO_FAULT_CRASH_PATH set, a request for that

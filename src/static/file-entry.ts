@@ -72,6 +72,27 @@ export class Variant {
 
 const EMPTY = Buffer.alloc(0);
 
+/** What a FileEntry is made from: the file as read (lookup.ts, handler.ts) and the settings shaping its heads. */
+export interface FileEntryInit {
+  /** Cache key: the request path as received. */
+  readonly key: string;
+  /** Absolute real path of the file on disk. */
+  readonly path: string;
+  readonly stat: FileStat;
+  /** Metadata of the file and its siblings (signatureOf), compared on revalidation. */
+  readonly signature: string;
+  readonly mime: MimeType;
+  /** The bytes when the file is cached; null when it is streamed from disk. */
+  readonly body: Buffer | null;
+  /** Whether variants may be compressed in memory (the type, size and settings allow it). */
+  readonly compressible: boolean;
+  /** Precompressed siblings by encoding index (ENCODINGS), null where there is none. */
+  readonly siblings: readonly (SiblingData | null)[];
+  readonly head: HeadOptions;
+  /** When the file was read (ms since the epoch): checkedAt, and the latest Last-Modified allowed. */
+  readonly now: number;
+}
+
 export class FileEntry {
   /** Cache key: the request path as received. */
   readonly key: string;
@@ -112,18 +133,8 @@ export class FileEntry {
   version = 0;
   readonly #head: HeadOptions;
 
-  constructor(
-    key: string,
-    path: string,
-    stat: FileStat,
-    signature: string,
-    mime: MimeType,
-    body: Buffer | null,
-    compressible: boolean,
-    siblings: readonly (SiblingData | null)[],
-    head: HeadOptions,
-    now: number,
-  ) {
+  constructor(init: FileEntryInit) {
+    const { key, path, stat, signature, mime, body, compressible, siblings, head, now } = init;
     this.key = key;
     this.path = path;
     this.size = stat.size;

@@ -300,18 +300,18 @@ export class StaticHandler implements Handler {
     const siblings = await Promise.all(siblingStats.map((s) => this.#readSibling(s, body !== null)));
     const mime = mimeTypeOf(found.path);
     const compressible = this.#options.compress && mime.compressible && stat.size >= this.#options.compressMinBytes;
-    const entry = new FileEntry(
+    const entry = new FileEntry({
       key,
-      found.path,
+      path: found.path,
       stat,
-      signatureOf(stat, siblingStats),
+      signature: signatureOf(stat, siblingStats),
       mime,
       body,
       compressible,
       siblings,
-      this.#head,
+      head: this.#head,
       now,
-    );
+    });
     entry.slot = version.slot;
     entry.version = version.version;
     if (entry.cacheable) this.#cache.set(entry);

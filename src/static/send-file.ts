@@ -47,6 +47,20 @@ export interface OpenFile {
   claimed: boolean;
 }
 
+/** A response whose body is read from disk: what #sendFromDisk writes. */
+interface DiskResponse {
+  /** The file to open when no descriptor was lent. */
+  readonly file: string;
+  /** The descriptor a new cache entry was read through, lent to stream from, or null. */
+  readonly open: OpenFile | null;
+  readonly status: 200 | 206;
+  readonly fields: readonly string[];
+  /** Content-Length: what the segments add up to. */
+  readonly length: number;
+  /** Byte ranges of the file and literal parts (multipart heads), in order. */
+  readonly segments: readonly Segment[];
+}
+
 export class FileSender {
   readonly #options: SendOptions;
 
@@ -139,9 +153,14 @@ export class FileSender {
       res.sendPrepared(variant.ok);
       return true;
     }
-    return this.#sendFromDisk(req, res, variant.path, open, 200, variant.fields, variant.size, [
-      { start: 0, end: variant.size - 1 },
-    ]);
+    return this.#sendFromDisk(req, res, {
+      file: variant.path,
+      open,
+      status: 200,
+      fields: variant.fields,
+      length: variant.size,
+      segments: [{ start: 0, end: variant.size - 1 }],
+    });
   }
 
   #sendRanges(
@@ -170,7 +189,14 @@ export class FileSender {
         res.send(206, fields, body.subarray(r.start, r.end + 1));
         return true;
       }
-      return this.#sendFromDisk(req, res, variant.path, open, 206, fields, r.end - r.start + 1, ranges);
+      return this.#sendFromDisk(req, res, {
+        file: variant.path,
+        open,
+        status: 206,
+        fields,
+        length: r.end - r.start + 1,
+        segments: ranges,
+      });
     }
     // Several ranges: multipart/byteranges (RFC 9110 §14.6).
     const layout = multipartLayout(ranges, variant.size, entry.mime.contentType, this.#options.boundary);
@@ -194,23 +220,22 @@ export class FileSender {
     const segments: Segment[] = [];
     for (const part of layout.parts) segments.push(part.head, { start: part.start, end: part.end });
     segments.push(layout.tail);
-    return this.#sendFromDisk(req, res, variant.path, open, 206, fields, layout.length, segments);
+    return this.#sendFromDisk(req, res, {
+      file: variant.path,
+      open,
+      status: 206,
+      fields,
+      length: layout.length,
+      segments,
+    });
   }
 
   /**
    * Streams from `open` when the caller lent a descriptor, else opens the file before the head goes out,
    * so a permission or race failure still gets a status.
    */
-  async #sendFromDisk(
-    req: Request,
-    res: Response,
-    file: string,
-    open: OpenFile | null,
-    status: number,
-    fields: readonly string[],
-    length: number,
-    segments: readonly Segment[],
-  ): Promise<boolean> {
+  async #sendFromDisk(req: Request, res: Response, plan: DiskResponse): Promise<boolean> {
+    const { file, open, status, fields, length, segments } = plan;
     let fd: number;
     try {
       if (open !== null) {

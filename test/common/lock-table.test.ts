@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Worker } from "node:worker_threads";
 import { LockTable } from "../../src/common/lock-table.ts";
+import { delay } from "../helpers/wait.ts";
 
 test("readers share a slot and a writer waits for them", async () => {
   const locks = LockTable.local(16);
@@ -15,10 +16,10 @@ test("readers share a slot and a writer waits for them", async () => {
   const writing = locks.write(slot);
   assert.ok(writing instanceof Promise);
   void writing.then(() => (written = true));
-  await new Promise((r) => setTimeout(r, 20));
+  await delay(20);
   assert.equal(written, false);
   locks.releaseRead(slot);
-  await new Promise((r) => setTimeout(r, 20));
+  await delay(20);
   assert.equal(written, false);
   locks.releaseRead(slot);
   await writing;
@@ -38,7 +39,7 @@ test("a waiting writer keeps new readers out (no writer starvation)", async () =
   void writing.then(() => order.push("writer"));
   locks.releaseRead(slot);
   await writing;
-  await new Promise((r) => setTimeout(r, 20));
+  await delay(20);
   assert.deepEqual(order, ["writer"]);
   locks.releaseWrite(slot);
   await reading;

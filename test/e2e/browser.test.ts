@@ -71,12 +71,16 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
 
   before(async () => {
     profile = fs.mkdtempSync(path.join(os.tmpdir(), "portico-chromium-"));
-    const [started, launched] = await Promise.all([
+    // Both are kept even when the other fails, so after() closes them: a browser left running would
+    // keep this file's process (and the whole suite) alive.
+    const [started, launched] = await Promise.allSettled([
       startServer({ args: ["--root", root, "--spa", "--status-path", "/_portico", "--quiet", "-t", "2"] }),
       chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
     ]);
-    server = started;
-    context = launched;
+    if (started.status === "fulfilled") server = started.value;
+    if (launched.status === "fulfilled") context = launched.value;
+    if (started.status === "rejected") throw started.reason;
+    if (launched.status === "rejected") throw launched.reason;
     origin = `http://127.0.0.1:${server.port}`;
   });
 

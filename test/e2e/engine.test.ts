@@ -5,8 +5,9 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
-import { connect, exchange, parseResponses, type RawResponse, request } from "../helpers/raw.ts";
+import { connect, exchange, parseResponses, type RawResponse, rawRequest, request } from "../helpers/raw.ts";
 import { makeSite, type RunningServer, runCli, startServer } from "../helpers/server.ts";
+import { delay } from "../helpers/wait.ts";
 
 const BIG = 4 << 20;
 const root = makeSite({
@@ -27,12 +28,6 @@ before(async () => {
 after(async () => {
   assert.equal(await server.stop(), 0);
 });
-
-const get = (path: string, extra = ""): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** A socket whose received bytes can be awaited piece by piece. */
 async function open(port: number): Promise<{
@@ -74,11 +69,11 @@ async function open(port: number): Promise<{
 describe("persistence (RFC 9112 §9.3)", () => {
   test("HTTP/1.1 keeps the connection open by default", async () => {
     const c = await open(server.port);
-    c.socket.write(get("/a.txt"));
+    c.socket.write(rawRequest("/a.txt"));
     const [first] = await c.read(1);
     assert.equal(first!.body.toString(), "A\n");
     assert.equal(first!.headers.connection, undefined);
-    c.socket.write(get("/b.txt"));
+    c.socket.write(rawRequest("/b.txt"));
     const [second] = await c.read(1);
     assert.equal(second!.body.toString(), "BB\n");
     c.socket.destroy();
@@ -102,7 +97,7 @@ describe("persistence (RFC 9112 §9.3)", () => {
   });
 
   test("Connection: close closes after the response", async () => {
-    const res = await request(server.port, get("/a.txt", "Connection: close\r\n"));
+    const res = await request(server.port, rawRequest("/a.txt", { close: true }));
     assert.equal(res.status, 200);
     assert.equal(res.headers.connection, "close");
     assert.equal(res.closed, true);
@@ -110,7 +105,7 @@ describe("persistence (RFC 9112 §9.3)", () => {
 
   test("an idle kept-alive connection is closed after the keep-alive timeout", async () => {
     const c = await open(server.port);
-    c.socket.write(get("/a.txt"));
+    c.socket.write(rawRequest("/a.txt"));
     await c.read(1);
     await c.ended;
     assert.equal(c.bytes().toString().split("HTTP/1.1").length - 1, 1, "no 408 on an idle connection");
@@ -121,7 +116,7 @@ describe("pipelining and HEAD", () => {
   test("several requests in one write are answered in order", async () => {
     const { bytes } = await exchange(
       server.port,
-      get("/a.txt") + get("/b.txt") + get("/c.txt") + get("/", "Connection: close\r\n"),
+      rawRequest("/a.txt") + rawRequest("/b.txt") + rawRequest("/c.txt") + rawRequest("/", { close: true }),
     );
     assert.deepEqual(
       parseResponses(bytes).map((r) => r.body.toString()),
@@ -131,7 +126,9 @@ describe("pipelining and HEAD", () => {
 
   test("HEAD has the GET's fields and no body (RFC 9110 §9.3.2)", async () => {
     const c = await open(server.port);
-    c.socket.write(get("/c.txt") + `HEAD /c.txt HTTP/1.1\r\nHost: t\r\n\r\n` + get("/a.txt", "Connection: close\r\n"));
+    c.socket.write(
+      rawRequest("/c.txt") + `HEAD /c.txt HTTP/1.1\r\nHost: t\r\n\r\n` + rawRequest("/a.txt", { close: true }),
+    );
     await c.ended;
     const all = parseResponses(c.bytes(), new Set([1]));
     assert.equal(all.length, 3);
@@ -144,7 +141,7 @@ describe("pipelining and HEAD", () => {
   });
 
   test("half-close: a request followed by FIN is answered, then the server closes", async () => {
-    const { bytes, closed } = await exchange(server.port, get("/a.txt") + get("/b.txt"), { end: true });
+    const { bytes, closed } = await exchange(server.port, rawRequest("/a.txt") + rawRequest("/b.txt"), { end: true });
     assert.deepEqual(
       parseResponses(bytes).map((r) => r.body.toString()),
       ["A\n", "BB\n"],
@@ -163,19 +160,19 @@ describe("timeouts and limits", () => {
   });
 
   test("a request line over 8 KiB is a 414", async () => {
-    const res = await request(server.port, get(`/${"x".repeat(9000)}`));
+    const res = await request(server.port, rawRequest(`/${"x".repeat(9000)}`));
     assert.equal(res.status, 414);
     assert.equal(res.closed, true);
   });
 
   test("a header block over 16 KiB is a 431", async () => {
-    const res = await request(server.port, get("/", `X-Big: ${"y".repeat(17000)}\r\n`));
+    const res = await request(server.port, rawRequest("/", { fields: `X-Big: ${"y".repeat(17000)}\r\n` }));
     assert.equal(res.status, 431);
   });
 
   test("more than 100 header fields is a 431", async () => {
     const fields = Array.from({ length: 101 }, (_, i) => `X-${i}: 1\r\n`).join("");
-    const res = await request(server.port, get("/", fields));
+    const res = await request(server.port, rawRequest("/", { fields: fields }));
     assert.equal(res.status, 431);
   });
 
@@ -197,11 +194,17 @@ describe("timeouts and limits", () => {
       ],
     });
     try {
-      assert.equal((await request(custom.port, get(`/${"x".repeat(120)}`))).status, 414);
-      assert.equal((await request(custom.port, get(`/${"x".repeat(100)}`, "Connection: close\r\n"))).status, 404);
-      assert.equal((await request(custom.port, get("/", `X: ${"y".repeat(500)}\r\n`))).status, 431);
-      assert.equal((await request(custom.port, get("/", "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n"))).status, 431);
-      assert.equal((await request(custom.port, get("/a.txt", "A: 1\r\nConnection: close\r\n"))).status, 200);
+      assert.equal((await request(custom.port, rawRequest(`/${"x".repeat(120)}`))).status, 414);
+      assert.equal((await request(custom.port, rawRequest(`/${"x".repeat(100)}`, { close: true }))).status, 404);
+      assert.equal((await request(custom.port, rawRequest("/", { fields: `X: ${"y".repeat(500)}\r\n` }))).status, 431);
+      assert.equal(
+        (await request(custom.port, rawRequest("/", { fields: "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n" }))).status,
+        431,
+      );
+      assert.equal(
+        (await request(custom.port, rawRequest("/a.txt", { fields: "A: 1\r\nConnection: close\r\n" }))).status,
+        200,
+      );
       assert.equal(
         (await request(custom.port, "PUT /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world")).status,
         413,
@@ -223,7 +226,8 @@ describe("framing and expectations", () => {
   test("Content-Length with Transfer-Encoding is a 400 and a close (RFC 9112 §6.1)", async () => {
     const res = await request(
       server.port,
-      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + get("/a.txt"),
+      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
+        rawRequest("/a.txt"),
     );
     assert.equal(res.status, 400);
     assert.equal(res.headers.connection, "close");
@@ -240,7 +244,7 @@ describe("framing and expectations", () => {
     const { bytes } = await exchange(
       server.port,
       "POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world" +
-        get("/b.txt", "Connection: close\r\n"),
+        rawRequest("/b.txt", { close: true }),
     );
     const [post, next] = parseResponses(bytes);
     assert.equal(post!.status, 405);
@@ -254,7 +258,7 @@ describe("framing and expectations", () => {
     const { bytes } = await exchange(
       server.port,
       `PUT /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${body}` +
-        get("/c.txt", "Connection: close\r\n"),
+        rawRequest("/c.txt", { close: true }),
     );
     const [put, next] = parseResponses(bytes);
     assert.equal(put!.status, 405);
@@ -285,14 +289,14 @@ describe("framing and expectations", () => {
   test("a response that leaves a small request body unread keeps the connection", async () => {
     const { bytes } = await exchange(
       server.port,
-      "POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" + get("/b.txt", "Connection: close\r\n"),
+      "POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" + rawRequest("/b.txt", { close: true }),
     );
     const [post] = parseResponses(bytes);
     assert.equal(post!.headers.connection, undefined);
   });
 
   test("an expectation other than 100-continue is a 417 (RFC 9110 §10.1.1)", async () => {
-    const res = await request(server.port, get("/a.txt", "Expect: something-else\r\n"));
+    const res = await request(server.port, rawRequest("/a.txt", { fields: "Expect: something-else\r\n" }));
     assert.equal(res.status, 417);
   });
 
@@ -317,7 +321,7 @@ describe("shutdown and CLI", () => {
     const own = await startServer({ args: ["--root", root, "-t", "1"] });
     const c = await open(own.port);
     c.socket.pause();
-    c.socket.write(get("/big.bin"));
+    c.socket.write(rawRequest("/big.bin"));
     await delay(200);
     own.child.kill("SIGTERM");
     await delay(200);

@@ -9,6 +9,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { exchange, parseResponses } from "../helpers/raw.ts";
 import { makeSite, type RunningServer, runCli, startServer } from "../helpers/server.ts";
+import { delay } from "../helpers/wait.ts";
 
 const HTTPSERVER = new URL("../../src/httpserver.ts", import.meta.url).pathname;
 
@@ -155,7 +156,7 @@ describe("httpserver preset", () => {
         await Promise.all(Array.from({ length: 16 }, worker));
 
         // Give the last lines time to reach the parent's pipe.
-        await new Promise((r) => setTimeout(r, 200));
+        await delay(200);
         const log = parseAudit(server.stderr()).filter((l) => l.id.startsWith("lin-"));
         const byId = new Map(outcomes.map((o) => [o.id, o]));
         assert.equal(log.length, total, "exactly one audit line per request");
@@ -215,7 +216,7 @@ describe("httpserver preset", () => {
         stalledHead.destroy();
         stalledBody.destroy();
         // The aborted upload left no temporary file and did not touch the result.
-        await new Promise((r) => setTimeout(r, 200));
+        await delay(200);
         assert.deepEqual(
           fs.readdirSync(dir).filter((n) => n.startsWith(".stall.txt.")),
           [],
@@ -228,7 +229,7 @@ describe("httpserver preset", () => {
         await new Promise((r) => reader.once("connect", r));
         reader.pause();
         reader.write("GET /big.bin HTTP/1.1\r\n\r\n");
-        await new Promise((r) => setTimeout(r, 300));
+        await delay(300);
         const put = await oneShot(server.port, "PUT /big.bin HTTP/1.1\r\nContent-Length: 3\r\n\r\nnew");
         assert.equal(put.status, 200);
         const chunks: Buffer[] = [];
@@ -260,9 +261,9 @@ describe("httpserver preset", () => {
         const socket = net.connect({ port: server.port, host: "127.0.0.1" });
         await new Promise((r) => socket.once("connect", r));
         socket.write("PUT /keep.txt HTTP/1.1\r\nContent-Length: 1000\r\n\r\nhalf of it");
-        await new Promise((r) => setTimeout(r, 100));
+        await delay(100);
         socket.destroy();
-        await new Promise((r) => setTimeout(r, 300));
+        await delay(300);
         assert.equal(fs.readFileSync(path.join(dir, "keep.txt"), "utf8"), "original");
         assert.deepEqual(
           fs.readdirSync(dir).filter((n) => n.startsWith(".keep.txt.")),

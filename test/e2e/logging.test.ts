@@ -7,14 +7,11 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { exchange } from "../helpers/raw.ts";
+import { exchange, get } from "../helpers/raw.ts";
 import { makeSite, startServer } from "../helpers/server.ts";
+import { delay } from "../helpers/wait.ts";
 
 const site = makeSite({ "a.txt": "aaa", "b.html": "<p>b</p>" });
-
-async function get(port: number, target: string, extra = ""): Promise<void> {
-  await exchange(port, `GET ${target} HTTP/1.1\r\nHost: x\r\n${extra}Connection: close\r\n\r\n`);
-}
 
 function tempLog(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "portico-log-")), "access.log");
@@ -22,7 +19,7 @@ function tempLog(): string {
 
 test("audit lines on stderr, one per request, with the Request-Id verbatim", async () => {
   const server = await startServer({ args: ["--root", site, "-t", "2"] });
-  await get(server.port, "/a.txt", "Request-Id: abc-123\r\n");
+  await get(server.port, "/a.txt", { "Request-Id": "abc-123" });
   await get(server.port, "/missing");
   await exchange(server.port, "PUT /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   // Engine errors never reached a handler: no audit line.
@@ -44,7 +41,7 @@ test("common, combined and json formats go to --access-log", async () => {
     const server = await startServer({
       args: ["--root", site, "-t", "1", "--log-format", format, "--access-log", file],
     });
-    await get(server.port, "/a.txt", 'User-Agent: t"ua\r\n');
+    await get(server.port, "/a.txt", { "User-Agent": 't"ua' });
     await server.stop();
     const [line, ...rest] = fs
       .readFileSync(file, "utf8")
@@ -72,11 +69,11 @@ test("common, combined and json formats go to --access-log", async () => {
 test("SIGUSR1 reopens the access log after rotation", async () => {
   const file = tempLog();
   const server = await startServer({ args: ["--root", site, "-t", "2", "--access-log", file] });
-  await get(server.port, "/a.txt", "Request-Id: before\r\n");
+  await get(server.port, "/a.txt", { "Request-Id": "before" });
   fs.renameSync(file, `${file}.1`);
   server.child.kill("SIGUSR1");
-  await new Promise((r) => setTimeout(r, 300));
-  await get(server.port, "/a.txt", "Request-Id: after\r\n");
+  await delay(300);
+  await get(server.port, "/a.txt", { "Request-Id": "after" });
   await server.stop();
   assert.equal(fs.readFileSync(`${file}.1`, "utf8"), "GET,/a.txt,200,before\n");
   assert.equal(fs.readFileSync(file, "utf8"), "GET,/a.txt,200,after\n");
@@ -92,7 +89,7 @@ test("--quiet writes no log", async () => {
 test("every answered request's line is on disk even after kill -9", async () => {
   const file = tempLog();
   const server = await startServer({ args: ["--root", site, "-t", "2", "--access-log", file] });
-  for (let i = 0; i < 20; i++) await get(server.port, "/a.txt", `Request-Id: r${i}\r\n`);
+  for (let i = 0; i < 20; i++) await get(server.port, "/a.txt", { "Request-Id": `r${i}` });
   server.child.kill("SIGKILL");
   await server.stop();
   const lines = fs
@@ -111,7 +108,7 @@ test("a response is never seen before its log line is on file, pipelined or not,
   try {
     // One at a time: each line is on file by the time its response arrives.
     for (let i = 0; i < 30; i++) {
-      await get(server.port, "/a.txt", `Request-Id: one-${i}\r\n`);
+      await get(server.port, "/a.txt", { "Request-Id": `one-${i}` });
       assert.ok(fs.readFileSync(file, "utf8").includes(`GET,/a.txt,200,one-${i}\n`), `one-${i}`);
     }
     // Forty pipelined requests answered in one turn: their lines go out in one write, before any of them.

@@ -5,9 +5,10 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, test } from "node:test";
-import { type Backend, type BackendHandler, get, nameHandler, startBackend } from "../helpers/backends.ts";
+import { type Backend, type BackendHandler, clientGet, nameHandler, startBackend } from "../helpers/backends.ts";
 import { exchange } from "../helpers/raw.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
+import { delay } from "../helpers/wait.ts";
 
 let backends: Backend[] = [];
 
@@ -43,7 +44,7 @@ async function tally(
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const counts: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
-    const res = await get(port, `/r${i}`, headers(i), agent);
+    const res = await clientGet(port, `/r${i}`, headers(i), agent);
     assert.equal(res.status, 200);
     const name = String(res.headers["x-backend"]);
     counts[name] = (counts[name] ?? 0) + 1;
@@ -83,7 +84,7 @@ test("hash on a header or a cookie keeps each key on one upstream (sticky sessio
       const owner = new Map<number, string>();
       const used = new Set<string>();
       for (let i = 0; i < 40; i++) {
-        const res = await get(port, "/", header(i), agent);
+        const res = await clientGet(port, "/", header(i), agent);
         const name = String(res.headers["x-backend"]);
         used.add(name);
         const k = i % 5;
@@ -111,7 +112,7 @@ test("least connections sends fewer requests to a slow upstream", async () => {
       // Six clients in parallel, each sending requests back to back.
       await Promise.all(
         Array.from({ length: 6 }, async (_, c) => {
-          for (let i = 0; i < 12; i++) assert.equal((await get(port, `/c${c}/${i}`, {}, agent)).status, 200);
+          for (let i = 0; i < 12; i++) assert.equal((await clientGet(port, `/c${c}/${i}`, {}, agent)).status, 200);
         }),
       );
       agent.destroy();
@@ -141,18 +142,22 @@ test("a worker that crashes with a request in flight leaves no least-conn count 
       () => null,
     );
     const deadline = Date.now() + 5000;
-    while (held.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (held.length === 0 && Date.now() < deadline) await delay(20);
     assert.equal(held.length, 1);
     await exchange(server.port, "GET /__crash HTTP/1.1\r\nHost: t\r\n\r\n", { timeoutMs: 1000 }).catch(() => null);
-    while (!/restarting/.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!/restarting/.test(server.stdout()) && Date.now() < deadline) await delay(20);
     await inFlight;
-    while ((await get(server.port, "/ready").catch(() => ({ status: 0 }))).status !== 200 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
+    while (
+      (await clientGet(server.port, "/ready").catch(() => ({ status: 0 }))).status !== 200 &&
+      Date.now() < deadline
+    )
+      await delay(50);
     // Nothing is in flight now: ties rotate, so both upstreams serve. A leaked count would send
     // every request to the other one.
     const seen = new Set<string>();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    for (let i = 0; i < 6; i++) seen.add(String((await get(server.port, `/n${i}`, {}, agent)).headers["x-backend"]));
+    for (let i = 0; i < 6; i++)
+      seen.add(String((await clientGet(server.port, `/n${i}`, {}, agent)).headers["x-backend"]));
     agent.destroy();
     assert.deepEqual([...seen].sort(), ["x", "y"]);
   } finally {

@@ -6,9 +6,10 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
 import { test } from "node:test";
-import { type Backend, get, startBackend } from "../helpers/backends.ts";
+import { type Backend, clientGet, startBackend } from "../helpers/backends.ts";
 import { exchange, request } from "../helpers/raw.ts";
 import { startServer } from "../helpers/server.ts";
+import { delay, waitFor } from "../helpers/wait.ts";
 
 async function closedPort(): Promise<number> {
   const server = net.createServer();
@@ -19,23 +20,6 @@ async function closedPort(): Promise<number> {
 }
 
 const close = "Connection: close\r\n";
-
-async function waitForAsync(ready: () => Promise<boolean>, what: string, boundMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!(await ready())) {
-    if (Date.now() - start > boundMs) assert.fail(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Polls until `ready()` holds; fails after a generous bound so a broken proxy cannot hang the suite. */
-async function waitFor(ready: () => boolean, what: string, boundMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!ready()) {
-    if (Date.now() - start > boundMs) assert.fail(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test("all upstreams down: 503 with a body that says so; a refused connect alone: 502 naming it; both written to stderr", async () => {
   const dead = await closedPort();
@@ -204,7 +188,7 @@ test("an upstream killed under load costs no idempotent request, is ejected, the
   const load = Promise.all(
     Array.from({ length: 8 }, async (_, c) => {
       while (running) {
-        const res = await get(proxy.port, `/load/${c}`, {}, agent).catch(() => ({ status: 0 }));
+        const res = await clientGet(proxy.port, `/load/${c}`, {}, agent).catch(() => ({ status: 0 }));
         if (res.status !== 200) failures++;
         done++;
       }
@@ -272,10 +256,10 @@ test("active health checks take a failing upstream out and bring it back", async
     assert.deepEqual([...(await names())].sort(), ["flaky", "steady"]);
     healthy = false;
     let seen = new Set<string>();
-    await waitForAsync(async () => (seen = await names()).size === 1, "the failing upstream to leave rotation");
+    await waitFor(async () => (seen = await names()).size === 1, "the failing upstream to leave rotation");
     assert.deepEqual([...seen], ["steady"]);
     healthy = true;
-    await waitForAsync(async () => (await names()).size === 2, "the recovered upstream to return");
+    await waitFor(async () => (await names()).size === 2, "the recovered upstream to return");
   } finally {
     await proxy.stop();
     await flaky.close();
@@ -317,11 +301,11 @@ test("with several threads one of them probes, and every thread follows its verd
   });
   try {
     const before = probes;
-    await new Promise((r) => setTimeout(r, 1000));
+    await delay(1000);
     // One prober makes about ten probes a second here; one per thread would make about thirty.
     assert.ok(probes - before <= 14, `${probes - before} probes in a second`);
     healthy = false;
-    await waitForAsync(async () => {
+    await waitFor(async () => {
       // New connections land on any of the three threads: all must have left the upstream out.
       for (let i = 0; i < 12; i++) {
         if ((await request(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`)).headers["x-backend"] === "flaky")
@@ -347,10 +331,10 @@ test("an idle upstream connection closed by the keep-alive timeout is never hand
   try {
     for (let i = 0; i < 3; i++) {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-      const results = await Promise.all([0, 1, 2, 3].map((k) => get(proxy.port, `/${i}/${k}`, {}, agent)));
+      const results = await Promise.all([0, 1, 2, 3].map((k) => clientGet(proxy.port, `/${i}/${k}`, {}, agent)));
       agent.destroy();
       for (const r of results) assert.equal(r.status, 200);
-      await new Promise((r) => setTimeout(r, 400));
+      await delay(400);
     }
   } finally {
     await proxy.stop();
@@ -413,7 +397,7 @@ test("a client that stops reading is not the upstream's fault: no idle cut, no e
     socket.pause();
     socket.write(`GET /big HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
     // Long enough for the socket buffers to fill and the proxy to pause the upstream several times over.
-    await new Promise((r) => setTimeout(r, 1000));
+    await delay(1000);
     let received = 0;
     const closed = new Promise<void>((r) => socket.once("close", () => r()));
     socket.on("data", (d: Buffer) => (received += d.length));
@@ -457,7 +441,7 @@ test("a client pausing mid-upload gets its response: the response timeout starts
     socket.on("data", (d: Buffer) => chunks.push(d));
     const closed = new Promise<void>((r) => socket.once("close", () => r()));
     socket.write(`POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n${close}\r\nabc`);
-    await new Promise((r) => setTimeout(r, 700));
+    await delay(700);
     socket.write("defghij");
     await closed;
     const text = Buffer.concat(chunks).toString("latin1");

@@ -9,6 +9,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { exchange, parseResponses, request } from "../helpers/raw.ts";
 import { makeSite, type RunningServer, startServer } from "../helpers/server.ts";
+import { delay } from "../helpers/wait.ts";
 
 const HAS_NGINX = spawnSync("sh", ["-c", "command -v nginx"]).status === 0;
 const big = Buffer.alloc(3 << 20);
@@ -51,7 +52,7 @@ http { access_log off; client_body_temp_path ${root}/t1; proxy_temp_path ${root}
         .on("error", () => resolve(false)),
     );
     if (ok) break;
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(50);
   }
   proxy = await startServer({ args: ["-t", "2", "-q", "--proxy", `http://127.0.0.1:${port}`] });
 });

@@ -10,6 +10,7 @@ import { after, before, test } from "node:test";
 import { type Backend, startBackend } from "../helpers/backends.ts";
 import { connect, parseResponses } from "../helpers/raw.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
+import { delay } from "../helpers/wait.ts";
 
 /** A body that names its request and differs in every byte position from its neighbours'. */
 function bodyFor(n: number): string {
@@ -148,7 +149,7 @@ for (const [name, server] of [
     const released = new Promise<void>((resolve) => (release = resolve));
     // ~3 KiB per response, several MiB in all: more than the kernel buffers, so writes wait.
     const stalled = [stalledClient(port, 0, 1500, released), stalledClient(port, 5000, 1500, released)];
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await delay(300);
     await Promise.all([steadyClient(port, 10000, 200), steadyClient(port, 20000, 200)]);
     release();
     const [a, b] = await Promise.all(stalled);

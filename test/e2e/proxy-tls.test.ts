@@ -11,6 +11,7 @@ import { after, before, test } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
 import { exchange, parseResponses, request } from "../helpers/raw.ts";
 import { type RunningServer, runCli, startServer } from "../helpers/server.ts";
+import { delay } from "../helpers/wait.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "../fixtures/tls");
 const CA = path.join(FIXTURES, "ca.pem");
@@ -151,7 +152,7 @@ test("active health checks probe an https:// upstream over TLS, resuming the pro
   );
   const before = connections;
   const resumedBefore = resumed;
-  await new Promise((r) => setTimeout(r, 300));
+  await delay(300);
   // Every probe is its own TLS connection (Connection: close); they passed, so the upstream serves.
   assert.ok(connections - before >= 2, `probes made ${connections - before} TLS connections`);
   assert.ok(resumed > resumedBefore, "probes resumed the session instead of a full handshake");

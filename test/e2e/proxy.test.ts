@@ -7,6 +7,7 @@ import { after, before, test } from "node:test";
 import { type Backend, startBackend } from "../helpers/backends.ts";
 import { connect, exchange, parseResponses, request } from "../helpers/raw.ts";
 import { makeSite, type RunningServer, startServer } from "../helpers/server.ts";
+import { delay } from "../helpers/wait.ts";
 
 let echo: Backend;
 let api: Backend;
@@ -143,12 +144,10 @@ test("Expect: 100-continue gets a 100 before the body is sent, then the upstream
   socket.on("data", (d: Buffer) => received.push(d));
   socket.write("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
   const deadline = Date.now() + 2000;
-  while (!Buffer.concat(received).toString().includes("100 Continue") && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 10));
+  while (!Buffer.concat(received).toString().includes("100 Continue") && Date.now() < deadline) await delay(10);
   assert.match(Buffer.concat(received).toString(), /^HTTP\/1\.1 100 Continue\r\n\r\n/);
   socket.write("data");
-  while (!Buffer.concat(received).toString().includes('"body":"data"') && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 10));
+  while (!Buffer.concat(received).toString().includes('"body":"data"') && Date.now() < deadline) await delay(10);
   socket.destroy();
   const text = Buffer.concat(received).toString();
   const final = text.slice(text.indexOf("HTTP/1.1 200"));

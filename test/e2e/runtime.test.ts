@@ -4,16 +4,17 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { test } from "node:test";
-import { connect, exchange, parseResponses } from "../helpers/raw.ts";
+import { connect, exchange, get, parseResponses } from "../helpers/raw.ts";
 import { makeSite, runCli, startServer } from "../helpers/server.ts";
 import { startSites } from "../helpers/site-server.ts";
+import { delay } from "../helpers/wait.ts";
 
-async function get(port: number, path: string): Promise<number> {
-  const { bytes } = await exchange(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, {
-    timeoutMs: 3000,
-  });
-  if (bytes.length === 0) return 0;
-  return parseResponses(bytes)[0]!.status;
+/** The status of a GET of `path`, or 0 when the connection was cut before any response. */
+async function statusOf(port: number, path: string): Promise<number> {
+  return get(port, path).then(
+    (res) => res.status,
+    () => 0,
+  );
 }
 
 test("a crashed worker thread is replaced and the others keep serving", async () => {
@@ -27,25 +28,25 @@ test("a crashed worker thread is replaced and the others keep serving", async ()
     const clients = 4;
     const load = Array.from({ length: clients }, async () => {
       while (!stop) {
-        const status = await get(server.port, "/f.txt").catch(() => 0);
+        const status = await statusOf(server.port, "/f.txt");
         if (status === 200) successes++;
         else failures++;
       }
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await delay(300);
     // Crash one worker: the request itself gets no answer.
     await exchange(server.port, "GET /__crash HTTP/1.1\r\nHost: x\r\n\r\n", { timeoutMs: 1000 });
     const deadline = Date.now() + 8000;
-    while (!/restarting/.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!/restarting/.test(server.stdout()) && Date.now() < deadline) await delay(50);
     assert.match(server.stdout(), /worker \d exited \(code 1\); restarting in \d+ ms/);
-    await new Promise((r) => setTimeout(r, 800));
+    await delay(800);
     stop = true;
     await Promise.all(load);
     // Only requests that were in flight on the crashed thread may fail: at most one per client.
     assert.ok(failures <= clients, `${failures} requests failed`);
     assert.ok(successes > 20);
     // After the restart every request succeeds, whichever thread takes it.
-    for (let i = 0; i < 40; i++) assert.equal(await get(server.port, "/f.txt"), 200);
+    for (let i = 0; i < 40; i++) assert.equal(await statusOf(server.port, "/f.txt"), 200);
   } finally {
     await server.stop();
   }
@@ -61,7 +62,7 @@ test("a port another Portico already listens on is refused, not silently shared 
     const tcp = await runCli(["tcp", "--listen", String(first.port), "--upstream", "127.0.0.1:9", "-t", "1"]);
     assert.equal(tcp.code, 1);
     assert.match(tcp.stderr, new RegExp(`port ${first.port} is already in use`));
-    assert.equal(await get(first.port, "/f.txt"), 200);
+    assert.equal(await statusOf(first.port, "/f.txt"), 200);
   } finally {
     await first.stop();
   }
@@ -74,15 +75,15 @@ test("--max-connections sheds load with 503 and Retry-After, and recovers", asyn
   try {
     const a = await connect(server.port);
     const b = await connect(server.port);
-    await new Promise((r) => setTimeout(r, 100));
+    await delay(100);
     const { bytes, closed } = await exchange(server.port, "GET /f.txt HTTP/1.1\r\nHost: x\r\n\r\n");
     const [res] = parseResponses(bytes);
     assert.equal(res!.status, 503);
     assert.equal(res!.headers["retry-after"], "1");
     assert.equal(closed, true);
     a.destroy();
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(await get(server.port, "/f.txt"), 200);
+    await delay(200);
+    assert.equal(await statusOf(server.port, "/f.txt"), 200);
     b.destroy();
   } finally {
     await server.stop();
@@ -97,7 +98,7 @@ test("SIGTERM lets an in-flight response finish, then exits 0", async () => {
   await new Promise((r) => socket.once("connect", r));
   socket.pause();
   socket.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-  await new Promise((r) => setTimeout(r, 200));
+  await delay(200);
   const stopped = server.stop();
   let received = 0;
   socket.on("data", (d: Buffer) => (received += d.length));
@@ -120,6 +121,7 @@ test("SIGHUP reloads the configuration without dropping an in-flight response", 
   const port = server.ports[0]!;
   let slow: net.Socket | null = null;
   try {
+    // Reloads happen in place (the listening sockets stay), so no request here needs a retry.
     const headerOf = async (): Promise<string | undefined> => {
       const { bytes } = await exchange(port, "GET /f.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", {
         timeoutMs: 10_000,
@@ -132,7 +134,7 @@ test("SIGHUP reloads the configuration without dropping an in-flight response", 
     slow = await connect(port);
     slow.pause();
     slow.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-    await new Promise((r) => setTimeout(r, 200));
+    await delay(200);
 
     // An invalid file is refused and the running configuration stays.
     fs.writeFileSync(server.file, file(port, '{ cache_size = "lots" }'));
@@ -149,7 +151,7 @@ test("SIGHUP reloads the configuration without dropping an in-flight response", 
     slow.on("data", (d: Buffer) => (received += d.length));
     slow.resume();
     const deadline = Date.now() + 20_000;
-    while (received < 8 << 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (received < 8 << 20 && Date.now() < deadline) await delay(20);
     assert.ok(received > 8 << 20, `the in-flight download got ${received} bytes`);
   } finally {
     slow?.destroy();

@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
 import { after, before, describe, test } from "node:test";
+import { get } from "../helpers/raw.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
-import { BIG_TEXT, get, makeStaticSite, PRE_JS } from "../helpers/static-site.ts";
+import { BIG_TEXT, makeStaticSite, PRE_JS } from "../helpers/static-site.ts";
 
 const site = makeStaticSite();
 

@@ -5,9 +5,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { NGINX, startNginx } from "../helpers/nginx.ts";
+import { get } from "../helpers/raw.ts";
 import { makeSite, type RunningServer, startServer } from "../helpers/server.ts";
-import { get, LARGE, makeStaticSite, multipartParts } from "../helpers/static-site.ts";
+import { casesOnNginx, casesOnPortico, type SharedCase } from "../helpers/shared-cases.ts";
+import { LARGE, makeStaticSite, multipartParts } from "../helpers/static-site.ts";
 
 const site = makeStaticSite();
 const DIGITS = "0123456789";
@@ -19,7 +20,7 @@ async function validators(port: number, target: string): Promise<{ etag: string;
 
 const before1999 = "Fri, 01 Jan 1999 00:00:00 GMT";
 
-const SHARED: ReadonlyArray<readonly [string, (port: number) => Promise<void>]> = [
+const SHARED: readonly SharedCase[] = [
   [
     "If-None-Match with the current ETag is 304 without a body, with the validators",
     async (port) => {
@@ -233,15 +234,7 @@ const SHARED: ReadonlyArray<readonly [string, (port: number) => Promise<void>]> 
 ];
 
 describe("portico", () => {
-  let server: RunningServer;
-  before(async () => {
-    server = await startServer({ args: ["--root", site.root, "-t", "1"] });
-  });
-  after(async () => {
-    assert.equal(await server.stop(), 0);
-  });
-
-  for (const [name, run] of SHARED) test(name, () => run(server.port));
+  const server = casesOnPortico(SHARED, { root: site.root });
 
   test("ETag and Last-Modified are on every file response, cached or streamed", async () => {
     for (const target of ["/hello.txt", "/large.bin", "/empty.txt", "/"]) {
@@ -311,19 +304,8 @@ describe("portico", () => {
   });
 });
 
-describe("nginx runs the same plain-HTTP cases", {
-  skip: NGINX === undefined ? "nginx is not installed" : false,
-}, () => {
-  let nginx: Awaited<ReturnType<typeof startNginx>>;
-  before(async () => {
-    // RFC 9110 §13.1.3 semantics for If-Modified-Since (nginx defaults to an exact match).
-    nginx = await startNginx(site.root, "if_modified_since before;");
-  });
-  after(async () => {
-    await nginx.stop();
-  });
-  for (const [name, run] of SHARED) test(name, () => run(nginx.port));
-});
+// RFC 9110 §13.1.3 semantics for If-Modified-Since (nginx defaults to an exact match).
+casesOnNginx(SHARED, { root: site.root, extra: "if_modified_since before;" });
 
 describe("a file modified in the future", () => {
   let server: RunningServer;

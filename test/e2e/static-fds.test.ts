@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import type net from "node:net";
 import { after, before, test } from "node:test";
-import { connect } from "../helpers/raw.ts";
-import { get, makeStaticSite, startWrapped, type WrappedServer } from "../helpers/static-site.ts";
+import { connect, get } from "../helpers/raw.ts";
+import { makeStaticSite, startWrapped, type WrappedServer } from "../helpers/static-site.ts";
+import { delay } from "../helpers/wait.ts";
 
 const FD_LIMIT = 64;
 const LINUX = process.platform === "linux" && fs.existsSync("/proc/self/fd");
@@ -48,7 +49,7 @@ async function stalledDownload(): Promise<void> {
   const socket: net.Socket = await connect(port);
   socket.pause();
   socket.write("GET /large.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-  await new Promise((r) => setTimeout(r, 30));
+  await delay(30);
   socket.destroy();
 }
 
@@ -87,7 +88,7 @@ test(`no descriptor leaks under ulimit -n ${FD_LIMIT}`, {
   // Closing sockets and descriptors is asynchronous on the server side: give it a moment to settle.
   let now = openFds();
   for (let i = 0; i < 50 && now > baseline; i++) {
-    await new Promise((r) => setTimeout(r, 100));
+    await delay(100);
     now = openFds();
   }
   assert.ok(now <= baseline, `open descriptors: ${baseline} before, ${now} after`);

@@ -5,9 +5,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { request } from "../helpers/raw.ts";
+import { request, get } from "../helpers/raw.ts";
 import { makeSite, type RunningServer, runCli, startServer } from "../helpers/server.ts";
-import { get, makeStaticSite } from "../helpers/static-site.ts";
+import { makeStaticSite } from "../helpers/static-site.ts";
+import { delay } from "../helpers/wait.ts";
 
 const site = makeStaticSite();
 
@@ -164,14 +165,14 @@ withServer(
     test("a change on disk is picked up once the bound has passed", async () => {
       assert.equal((await get(port(), "/f.txt")).body.toString(), "old\n");
       fs.writeFileSync(path.join(bounded, "f.txt"), "new\n");
-      await new Promise((r) => setTimeout(r, 250));
+      await delay(250);
       assert.equal((await get(port(), "/f.txt")).body.toString(), "new\n");
     });
     test("a 404 is remembered no longer than the bound", async () => {
       assert.equal((await get(port(), "/created.txt")).status, 404);
       assert.equal((await get(port(), "/created.txt")).body.toString(), "Not Found\n");
       fs.writeFileSync(path.join(bounded, "created.txt"), "created\n");
-      await new Promise((r) => setTimeout(r, 250));
+      await delay(250);
       assert.equal((await get(port(), "/created.txt")).body.toString(), "created\n");
     });
   },

@@ -5,16 +5,15 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
-import { exchange, parseResponses } from "../helpers/raw.ts";
-import { NGINX, startNginx } from "../helpers/nginx.ts";
-import { type RunningServer, startServer } from "../helpers/server.ts";
-import { get, LARGE, makeStaticSite } from "../helpers/static-site.ts";
+import { describe, test } from "node:test";
+import { exchange, parseResponses, get } from "../helpers/raw.ts";
+import { casesOnNginx, casesOnPortico, type SharedCase } from "../helpers/shared-cases.ts";
+import { LARGE, makeStaticSite } from "../helpers/static-site.ts";
 
 const site = makeStaticSite();
 
 /** Cases whose expected answers are plain HTTP: Portico and nginx must both pass them. */
-const SHARED: ReadonlyArray<readonly [string, (port: number) => Promise<void>]> = [
+const SHARED: readonly SharedCase[] = [
   [
     "a file is served with its bytes, type and length",
     async (port) => {
@@ -201,15 +200,7 @@ const SHARED: ReadonlyArray<readonly [string, (port: number) => Promise<void>]> 
 ];
 
 describe("portico", () => {
-  let server: RunningServer;
-  before(async () => {
-    server = await startServer({ args: ["--root", site.root, "-t", "1"] });
-  });
-  after(async () => {
-    assert.equal(await server.stop(), 0);
-  });
-
-  for (const [name, run] of SHARED) test(name, () => run(server.port));
+  const server = casesOnPortico(SHARED, { root: site.root });
 
   test("a symlink leaving the root is 404 (nginx needs disable_symlinks for this); one inside is served", async () => {
     assert.equal((await get(server.port, "/link-out.txt")).status, 404);
@@ -339,15 +330,4 @@ describe("portico", () => {
   });
 });
 
-describe("nginx runs the same plain-HTTP cases", {
-  skip: NGINX === undefined ? "nginx is not installed" : false,
-}, () => {
-  let nginx: Awaited<ReturnType<typeof startNginx>>;
-  before(async () => {
-    nginx = await startNginx(site.root);
-  });
-  after(async () => {
-    await nginx.stop();
-  });
-  for (const [name, run] of SHARED) test(name, () => run(nginx.port));
-});
+casesOnNginx(SHARED, { root: site.root });

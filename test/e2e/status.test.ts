@@ -3,14 +3,9 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { exchange, parseResponses } from "../helpers/raw.ts";
+import { get } from "../helpers/raw.ts";
 import { makeSite, startServer } from "../helpers/server.ts";
-
-async function get(port: number, target: string): Promise<{ status: number; body: string; type: string }> {
-  const { bytes } = await exchange(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
-  const [res] = parseResponses(bytes);
-  return { status: res!.status, body: res!.body.toString(), type: res!.headers["content-type"] ?? "" };
-}
+import { delay } from "../helpers/wait.ts";
 
 test("--status-path serves stats of all threads as JSON, Prometheus and a dashboard", async () => {
   const server = await startServer({
@@ -19,10 +14,10 @@ test("--status-path serves stats of all threads as JSON, Prometheus and a dashbo
   try {
     for (let i = 0; i < 30; i++) await get(server.port, "/a.txt");
     for (let i = 0; i < 5; i++) await get(server.port, "/nope");
-    await new Promise((r) => setTimeout(r, 600));
+    await delay(600);
     const stats = await get(server.port, "/_portico/stats");
-    assert.equal(stats.type, "application/json; charset=utf-8");
-    const s = JSON.parse(stats.body) as {
+    assert.equal(stats.headers["content-type"], "application/json; charset=utf-8");
+    const s = JSON.parse(stats.body.toString()) as {
       requests: number;
       status: Record<string, number>;
       threads: number;
@@ -40,14 +35,14 @@ test("--status-path serves stats of all threads as JSON, Prometheus and a dashbo
     assert.ok(s.bytesOut >= 150);
 
     const metrics = await get(server.port, "/_portico/metrics");
-    assert.match(metrics.type, /^text\/plain; version=0\.0\.4/);
-    assert.match(metrics.body, /^portico_requests_total\{code="200"\} 3\d$/m);
-    assert.match(metrics.body, /^# TYPE portico_request_duration_seconds histogram$/m);
+    assert.match(metrics.headers["content-type"] ?? "", /^text\/plain; version=0\.0\.4/);
+    assert.match(metrics.body.toString(), /^portico_requests_total\{code="200"\} 3\d$/m);
+    assert.match(metrics.body.toString(), /^# TYPE portico_request_duration_seconds histogram$/m);
 
     const page = await get(server.port, "/_portico");
     assert.equal(page.status, 200);
-    assert.match(page.body, /<title>Portico status<\/title>/);
-    assert.match(page.body, /"\/_portico\/stats"/);
+    assert.match(page.body.toString(), /<title>Portico status<\/title>/);
+    assert.match(page.body.toString(), /"\/_portico\/stats"/);
     assert.equal((await get(server.port, "/_portico/other")).status, 404);
   } finally {
     await server.stop();

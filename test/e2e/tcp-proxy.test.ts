@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import { after, before, test } from "node:test";
+import { delay } from "../helpers/wait.ts";
 
 const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
 
@@ -120,7 +121,7 @@ test("connect checks come from one thread: about one per upstream per interval, 
   const echo = echoes[0]!;
   const connections = echo.connections;
   const streams = echo.accepted;
-  await new Promise((r) => setTimeout(r, 1000));
+  await delay(1000);
   const checks = echo.connections - connections - (echo.accepted - streams);
   // 100 ms interval: about ten a second from one prober, twenty from two threads probing each.
   assert.ok(checks >= 1 && checks <= 14, `${checks} connect checks in a second`);

@@ -9,6 +9,7 @@ import { after, before, test } from "node:test";
 import { connect, parseResponses } from "../helpers/raw.ts";
 import { makeSite } from "../helpers/server.ts";
 import { startWrapped, type WrappedServer } from "../helpers/static-site.ts";
+import { delay } from "../helpers/wait.ts";
 
 const LIMIT_BLOCKS = 64; // ulimit -f counts 1 KiB blocks in bash
 let server: WrappedServer;
@@ -43,7 +44,7 @@ async function upload(target: string, size: number, pieces: number): Promise<{ s
   const piece = Math.ceil(size / pieces);
   for (let sent = 0; sent < size && !closed; sent += piece) {
     socket.write(Buffer.alloc(Math.min(piece, size - sent), 0x61));
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(50);
   }
   await done;
   socket.destroy();

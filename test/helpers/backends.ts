@@ -3,6 +3,7 @@
 
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { delay } from "./wait.ts";
 
 export type BackendHandler = (req: http.IncomingMessage, res: http.ServerResponse, backend: Backend) => void;
 
@@ -47,7 +48,7 @@ export async function startBackend(name: string, handler: BackendHandler = nameH
     async kill() {
       server.close();
       for (const s of sockets) s.destroy();
-      await new Promise((r) => setTimeout(r, 20));
+      await delay(20);
     },
     async revive() {
       await new Promise<void>((resolve, reject) => {
@@ -77,8 +78,11 @@ export async function startBackend(name: string, handler: BackendHandler = nameH
   return backend;
 }
 
-/** GET through the proxy with Node's client on a keep-alive agent; resolves with status, headers, body. */
-export function get(
+/**
+ * GET with Node's own client (through a keep-alive agent when given), for load through the proxy;
+ * raw bytes and exact framing are `get` in raw.ts. Resolves with status, headers and body.
+ */
+export function clientGet(
   port: number,
   path: string,
   headers: Record<string, string> = {},

@@ -1,10 +1,10 @@
-// A request parsed from raw bytes and a response writing into memory, for unit tests of the static
-// handler's parts without sockets. Not a test file itself.
+// A request parsed from raw bytes (with a scripted body when asked) and a response writing into
+// memory, for unit tests of handlers without sockets. Not a test file itself.
 
 import type { Socket } from "node:net";
 import { DEFAULT_PARSE_LIMITS, parseRequestHead } from "../../src/http/parse-request.ts";
-import { Request, type RequestSource } from "../../src/http/request.ts";
 import { type H1Sink, H1Writer } from "../../src/http/h1-writer.ts";
+import { type BodySink, Request, type RequestSource } from "../../src/http/request.ts";
 import { Response } from "../../src/http/response.ts";
 
 export class MemorySink implements H1Sink {
@@ -54,16 +54,62 @@ const source: RequestSource = {
   localPort: 2,
 };
 
-/** A request for `target` with the given fields, and a response into memory. */
+/** A request body as the connection would deliver it: chunks, one per turn, then its end or a failure. */
+export interface BodyScript {
+  readonly chunks: readonly Buffer[];
+  /** Fail after the chunks (the client left, a framing error) instead of ending. */
+  readonly fail?: Error;
+}
+
+/** Delivers a scripted body to the sink, honouring its pauses (data() false until resumeBody()). */
+class ScriptedBody implements RequestSource {
+  readonly remoteAddress = "127.0.0.1";
+  readonly remotePort = 1;
+  readonly localPort = 2;
+  readonly #script: BodyScript;
+  #sink: BodySink | null = null;
+  #next = 0;
+  #paused = false;
+
+  constructor(script: BodyScript) {
+    this.#script = script;
+  }
+
+  startBody(_request: Request, sink: BodySink): void {
+    this.#sink = sink;
+    setImmediate(() => this.#pump());
+  }
+
+  resumeBody(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    setImmediate(() => this.#pump());
+  }
+
+  #pump(): void {
+    const sink = this.#sink!;
+    const chunks = this.#script.chunks;
+    if (this.#next < chunks.length) {
+      if (!sink.data(chunks[this.#next++]!)) this.#paused = true;
+      else setImmediate(() => this.#pump());
+      return;
+    }
+    if (this.#script.fail !== undefined) sink.error(this.#script.fail);
+    else sink.end([]);
+  }
+}
+
+/** A request for `target` with the given fields (and `body`, if any), and a response into memory. */
 export function exchangeFor(
   target: string,
   fields: Readonly<Record<string, string>> = {},
   method = "GET",
+  body?: BodyScript,
 ): { req: Request; res: Response; sink: MemorySink } {
   let head = `${method} ${target} HTTP/1.1\r\nHost: x\r\n`;
   for (const [name, value] of Object.entries(fields)) head += `${name}: ${value}\r\n`;
   const buf = Buffer.from(`${head}\r\n`, "latin1");
-  const req = new Request(source);
+  const req = new Request(body === undefined ? source : new ScriptedBody(body));
   const error = parseRequestHead(buf, 0, buf.length, DEFAULT_PARSE_LIMITS, req);
   if (error !== null) throw error;
   const sink = new MemorySink();

@@ -6,6 +6,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { delay } from "./wait.ts";
 
 export const NGINX = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"].find((p) => fs.existsSync(p));
 
@@ -67,7 +68,7 @@ http {
       s.once("error", () => resolve(false));
     });
     if (ok) break;
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(50);
   }
   return {
     port,

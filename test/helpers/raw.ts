@@ -1,5 +1,6 @@
-// Raw TCP clients for black-box tests: send exact bytes, read exact bytes, observe half-close and
-// connection close, parse responses with a minimal independent parser (not Portico's own).
+// Raw TCP clients for black-box tests: build request bytes, send exact bytes, read exact bytes, observe
+// half-close and connection close, parse responses with a minimal independent parser (not Portico's
+// own). The suite's one `get` and one request builder live here.
 
 import net from "node:net";
 
@@ -11,6 +12,34 @@ export interface RawResponse {
   readonly headers: Readonly<Record<string, string>>;
   readonly rawHead: string;
   readonly body: Buffer;
+}
+
+export interface RawRequestOptions {
+  /** Default GET. */
+  readonly method?: string;
+  /** The Host field's value (default "localhost"); "" sends none. */
+  readonly host?: string;
+  /** Adds `Connection: close` after Host. */
+  readonly close?: boolean;
+  /** Field lines in order: name → value, or raw text ("A: 1\r\nB: 2\r\n") for what a map cannot hold. */
+  readonly fields?: Readonly<Record<string, string>> | string;
+  /** A body: Content-Length is added unless `fields` frame the message themselves. */
+  readonly body?: string;
+}
+
+/** The bytes of one HTTP/1.1 request, as text: `rawRequest("/a", { close: true })`. */
+export function rawRequest(target: string, options: RawRequestOptions = {}): string {
+  let head = `${options.method ?? "GET"} ${target} HTTP/1.1\r\n`;
+  const host = options.host ?? "localhost";
+  if (host !== "") head += `Host: ${host}\r\n`;
+  if (options.close === true) head += "Connection: close\r\n";
+  const fields = options.fields ?? {};
+  if (typeof fields === "string") head += fields;
+  else for (const [name, value] of Object.entries(fields)) head += `${name}: ${value}\r\n`;
+  const body = options.body;
+  if (body !== undefined && !/^(content-length|transfer-encoding):/im.test(head))
+    head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
+  return `${head}\r\n${body ?? ""}`;
 }
 
 /** Opens a connection to 127.0.0.1:port. */
@@ -108,6 +137,19 @@ export function parseResponses(bytes: Buffer, headRequests: ReadonlySet<number> 
     out.push({ status, reason: m[3]!, version: m[1]!, headers, rawHead, body });
   }
   return out;
+}
+
+/** One request on a fresh connection (Connection: close), raw target bytes as given; the parsed response. */
+export function get(
+  port: number,
+  target: string,
+  fields: Readonly<Record<string, string>> = {},
+  method = "GET",
+): Promise<RawResponse & { closed: boolean }> {
+  return request(port, rawRequest(target, { method, close: true, fields }), {
+    head: method === "HEAD",
+    timeoutMs: 5000,
+  });
 }
 
 /** One request on a fresh connection; returns the single parsed response. */

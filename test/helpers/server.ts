@@ -1,5 +1,6 @@
 // Starts the real Portico CLI in a child process on an ephemeral port and stops it afterwards.
-// The port is read from the one-line banner the CLI prints once every worker listens.
+// The port is read from the one-line banner the CLI prints once every worker listens. The child gets
+// this process's environment (PORTICO_TRANSPORT included: CI's second e2e pass runs on node:net).
 
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -25,14 +26,18 @@ export interface StartOptions {
   readonly cwd?: string;
   /** The executable script (default: src/cli.ts). */
   readonly script?: string;
+  /** Node's own flags, before the script (--permission…). */
+  readonly nodeArgs?: readonly string[];
+  /** How long to wait for the banner (default 60 s: generous, a loaded machine starts slowly). */
   readonly timeoutMs?: number;
 }
 
 /** Starts `portico <args> 0` and resolves once it prints its listening banner. */
 export function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const args = [...(options.args ?? []), String(options.port ?? 0)];
-  const child = spawn(process.execPath, [options.script ?? CLI, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? CLI, ...args], {
     cwd: options.cwd,
+    env: process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -44,7 +49,7 @@ export function startServer(options: StartOptions = {}): Promise<RunningServer> 
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`server did not start in time\nstdout: ${out}\nstderr: ${err}`));
-    }, options.timeoutMs ?? 15_000);
+    }, options.timeoutMs ?? 60_000);
     const onData = (): void => {
       const m = /https?:\/\/[^\s]*:(\d+)\//.exec(out);
       if (m === null) return;
@@ -75,10 +80,11 @@ export function startServer(options: StartOptions = {}): Promise<RunningServer> 
 /** Runs the CLI to completion (for --help, bad flags…) and returns its exit code and output. */
 export function runCli(
   args: readonly string[],
-  options: { cwd?: string; script?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; script?: string; nodeArgs?: readonly string[]; timeoutMs?: number } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [options.script ?? CLI, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? CLI, ...args], {
     cwd: options.cwd,
+    env: process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -86,7 +92,7 @@ export function runCli(
   child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 15_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
     child.once("exit", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout: out, stderr: err });

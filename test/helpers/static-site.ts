@@ -1,11 +1,11 @@
-// The docroot the static e2e tests serve (also used to run the plain-HTTP cases against nginx), and a
-// one-request helper over raw sockets. Not a test file itself.
+// The docroot the static e2e tests serve (also used to run the plain-HTTP cases against nginx), the
+// parts of a multipart answer, and a CLI started through a wrapper command. Not a test file itself.
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import { type RawResponse, request } from "./raw.ts";
+import type { RawResponse } from "./raw.ts";
 import { makeSite } from "./server.ts";
 
 export const BIG_TEXT = "The quick brown fox jumps over the lazy dog. 0123456789\n".repeat(400);
@@ -53,18 +53,6 @@ export function makeStaticSite(): { root: string; outside: string } {
   return { root, outside };
 }
 
-/** One request on a fresh connection (Connection: close), raw target bytes as given. */
-export function get(
-  port: number,
-  target: string,
-  headers: Readonly<Record<string, string>> = {},
-  method = "GET",
-): Promise<RawResponse & { closed: boolean }> {
-  let head = `${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n`;
-  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
-  return request(port, `${head}\r\n`, { head: method === "HEAD", timeoutMs: 5000 });
-}
-
 /** The parts of a multipart/byteranges body: each part's Content-Range and bytes. */
 export function multipartParts(res: RawResponse): Array<{ range: string; type: string; body: Buffer }> {
   const m = /boundary=([^;\s]+)/.exec(res.headers["content-type"] ?? "");
@@ -101,11 +89,14 @@ export interface WrappedServer {
 export function startWrapped(wrapper: readonly string[], args: readonly string[]): Promise<WrappedServer> {
   const cli = new URL("../../src/cli.ts", import.meta.url).pathname;
   const [command, ...rest] = wrapper;
-  const child = spawn(command!, [...rest, process.execPath, cli, ...args, "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command!, [...rest, process.execPath, cli, ...args, "0"], {
+    env: process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 60_000);
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       out += d;
       const m = /https?:\/\/[^\s]*:(\d+)\//.exec(out);

@@ -14,7 +14,8 @@ import type { Response } from "../../src/http/response.ts";
 import { HttpServer } from "../../src/http/server.ts";
 import { holdWrites } from "../../src/http/transport.ts";
 import { TEST_ENGINE_OPTIONS } from "../helpers/engine-options.ts";
-import { connect, exchange, parseResponses } from "../helpers/raw.ts";
+import { connect, exchange, parseResponses, rawRequest } from "../helpers/raw.ts";
+import { delay } from "../helpers/wait.ts";
 
 const OPTIONS: EngineOptions = TEST_ENGINE_OPTIONS;
 
@@ -39,12 +40,6 @@ async function echo(req: Request, res: Response): Promise<boolean> {
   const body = await req.readBodyFull(1 << 30);
   res.send(200, ["X-Method", req.method, "X-Path", req.path], body);
   return true;
-}
-
-const GET = (path: string, extra = ""): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Collects what a socket receives; `until` waits for a predicate on the bytes so far. */
@@ -83,7 +78,7 @@ describe("handler outcomes", () => {
       res.send(200, [], "fine");
       return true;
     });
-    const { bytes } = await exchange(port, GET("/throw") + GET("/ok", "Connection: close\r\n"));
+    const { bytes } = await exchange(port, rawRequest("/throw") + rawRequest("/ok", { close: true }));
     const [a, b] = parseResponses(bytes);
     assert.equal(a!.status, 500);
     assert.equal(b!.status, 200);
@@ -97,7 +92,7 @@ describe("handler outcomes", () => {
       res.send(200, [], "fine");
       return true;
     });
-    const { bytes } = await exchange(port, GET("/reject") + GET("/ok", "Connection: close\r\n"));
+    const { bytes } = await exchange(port, rawRequest("/reject") + rawRequest("/ok", { close: true }));
     assert.deepEqual(
       parseResponses(bytes).map((r) => r.status),
       [500, 200],
@@ -107,7 +102,7 @@ describe("handler outcomes", () => {
   test("a chain in which every handler declines answers 404", async () => {
     const chain = new HandlerChain([{ handle: () => false }, { handle: async () => false }]);
     const port = await serve(chain);
-    const { bytes } = await exchange(port, GET("/nothing", "Connection: close\r\n"));
+    const { bytes } = await exchange(port, rawRequest("/nothing", { close: true }));
     assert.equal(parseResponses(bytes)[0]!.status, 404);
   });
 
@@ -122,7 +117,7 @@ describe("handler outcomes", () => {
       },
     ]);
     const port = await serve(chain);
-    const { bytes } = await exchange(port, GET("/", "Connection: close\r\n"));
+    const { bytes } = await exchange(port, rawRequest("/", { close: true }));
     assert.equal(parseResponses(bytes)[0]!.status, 201);
   });
 });
@@ -308,7 +303,7 @@ describe("request bodies", () => {
       });
       return true;
     });
-    const smuggled = GET("/smuggled");
+    const smuggled = rawRequest("/smuggled");
     const { bytes, closed } = await exchange(
       port,
       `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX${smuggled}`,
@@ -331,7 +326,7 @@ describe("request bodies", () => {
       port,
       "POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" +
         "POST /b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\n" +
-        GET("/c", "Connection: close\r\n"),
+        rawRequest("/c", { close: true }),
     );
     assert.deepEqual(
       parseResponses(bytes).map((r) => r.body.toString()),
@@ -351,7 +346,7 @@ describe("request bodies", () => {
     const { bytes } = await exchange(
       port,
       `POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${body}` +
-        GET("/next", "Connection: close\r\n"),
+        rawRequest("/next", { close: true }),
       { timeoutMs: 4000 },
     );
     assert.deepEqual(
@@ -366,9 +361,9 @@ describe("heads that arrive whole (parsed without a separate scan for their end)
     const port = await serve(echo);
     const { bytes } = await exchange(
       port,
-      GET("/a") +
+      rawRequest("/a") +
         `POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\nxx\r\n\r\nxx` +
-        GET("/c", "Connection: close\r\n"),
+        rawRequest("/c", { close: true }),
     );
     const responses = parseResponses(bytes);
     assert.deepEqual(
@@ -403,7 +398,7 @@ describe("half-close", () => {
       res.send(200, [], "late");
       return true;
     });
-    const { bytes, closed } = await exchange(port, GET("/"), { end: true });
+    const { bytes, closed } = await exchange(port, rawRequest("/"), { end: true });
     assert.equal(parseResponses(bytes)[0]!.body.toString(), "late");
     assert.equal(closed, true);
   });
@@ -486,7 +481,7 @@ describe("idle connections", () => {
     const socket = await connect(port);
     socket.setNoDelay(true);
     const c = collector(socket);
-    socket.write(`${GET("/")}\r`);
+    socket.write(`${rawRequest("/")}\r`);
     await delay(30);
     socket.write("\n");
     await c.closed;
@@ -507,7 +502,7 @@ describe("idle connections", () => {
     const socket = await connect(port);
     socket.setNoDelay(true);
     const c = collector(socket);
-    socket.write(`${GET("/1")}\r`);
+    socket.write(`${rawRequest("/1")}\r`);
     await delay(30);
     socket.write("\n");
     await delay(100);
@@ -526,7 +521,7 @@ describe("idle connections", () => {
       res.send(200, [], req.path);
       return true;
     });
-    const { bytes } = await exchange(port, `${GET("/1")}\r\n\r\n${GET("/2", "Connection: close\r\n")}`);
+    const { bytes } = await exchange(port, `${rawRequest("/1")}\r\n\r\n${rawRequest("/2", { close: true })}`);
     assert.deepEqual(
       parseResponses(bytes).map((r) => r.body.toString()),
       ["/1", "/2"],
@@ -548,7 +543,7 @@ describe("closing", () => {
     const socket = await connect(port);
     const c = collector(socket);
     socket.pause();
-    socket.write(GET("/big"));
+    socket.write(rawRequest("/big"));
     await delay(600);
     socket.resume();
     await c.closed;
@@ -566,7 +561,7 @@ describe("closing", () => {
       const c = collector(socket);
       let reset = false;
       socket.on("error", () => (reset = true));
-      socket.write(GET(`/${i}`, "Connection: close\r\n"));
+      socket.write(rawRequest(`/${i}`, { close: true }));
       await c.closed;
       const [res] = parseResponses(c.bytes());
       assert.equal(res!.body.length, 2048);
@@ -691,7 +686,7 @@ describe("closing", () => {
     for (let i = 0; i < 20; i++) {
       const socket = await connect(port);
       const c = collector(socket);
-      socket.end(GET(`/${i}`));
+      socket.end(rawRequest(`/${i}`));
       await c.closed;
       const [res] = parseResponses(c.bytes());
       assert.equal(res?.body.toString(), "held", `request ${i}`);
@@ -706,7 +701,7 @@ describe("closing", () => {
       },
       { maxRequestsPerConnection: 2 },
     );
-    const { bytes, closed } = await exchange(port, GET("/1") + GET("/2") + GET("/3"));
+    const { bytes, closed } = await exchange(port, rawRequest("/1") + rawRequest("/2") + rawRequest("/3"));
     const responses = parseResponses(bytes);
     assert.equal(responses.length, 2);
     assert.equal(responses[1]!.headers.connection, "close");
@@ -728,7 +723,7 @@ describe("diagnostics_channel events", () => {
         res.send(201, [], "12345");
         return true;
       });
-      await exchange(port, GET("/ev?q=1", "Connection: close\r\n"));
+      await exchange(port, rawRequest("/ev?q=1", { close: true }));
       const start = starts.find((m) => m.request.target === "/ev?q=1");
       const finish = finishes.find((m) => m.request.target === "/ev?q=1");
       assert.ok(start !== undefined && finish !== undefined);

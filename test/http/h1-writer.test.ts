@@ -3,74 +3,12 @@
 // prepared and copied heads, field validation.
 
 import assert from "node:assert/strict";
-import type { Socket } from "node:net";
 import { describe, test } from "node:test";
-import { Request, type RequestSource } from "../../src/http/request.ts";
+import { setup, split } from "./h1-fixtures.ts";
 import { FieldEdits } from "../../src/http/field-edits.ts";
-import { type H1Sink, H1Writer, serializeFields, wholeResponse } from "../../src/http/h1-writer.ts";
-import { PreparedResponse, Response } from "../../src/http/response.ts";
+import { serializeFields, wholeResponse } from "../../src/http/h1-writer.ts";
+import { PreparedResponse, type Response } from "../../src/http/response.ts";
 import { ResponseDefaults } from "../../src/http/response-defaults.ts";
-
-class FakeSink implements H1Sink {
-  writes: Buffer[] = [];
-  done: Array<{ keepAlive: boolean }> = [];
-  closing = false;
-  destroyed = false;
-  /** Writes are copied. */
-  readonly flushed = true;
-  write(data: Buffer | string): boolean {
-    this.writes.push(typeof data === "string" ? Buffer.from(data, "latin1") : Buffer.from(data));
-    return true;
-  }
-  outputBuffer(n: number): Buffer {
-    return Buffer.allocUnsafe(n);
-  }
-  cork(): void {}
-  uncork(): void {}
-  responseDone(_response: Response, keepAlive: boolean): void {
-    this.done.push({ keepAlive });
-  }
-  onDrain(listener: () => void): void {
-    listener();
-  }
-  detach(): { socket: Socket; buffered: Buffer } {
-    throw new Error("not in this test");
-  }
-  destroy(): void {
-    this.destroyed = true;
-  }
-  get text(): string {
-    return Buffer.concat(this.writes).toString("latin1");
-  }
-}
-
-const source: RequestSource = {
-  startBody() {},
-  resumeBody() {},
-  remoteAddress: "127.0.0.1",
-  remotePort: 1,
-  localPort: 2,
-};
-
-function setup(
-  method = "GET",
-  versionMinor = 1,
-  keepAlive = true,
-  defaults?: ResponseDefaults,
-): { sink: FakeSink; res: Response } {
-  const req = new Request(source);
-  req.method = method;
-  req.versionMinor = versionMinor;
-  req.keepAlive = keepAlive;
-  const sink = new FakeSink();
-  return { sink, res: new Response(new H1Writer(sink, defaults), req) };
-}
-
-function split(text: string): { head: string[]; body: string } {
-  const at = text.indexOf("\r\n\r\n");
-  assert.notEqual(at, -1, "head ends with an empty line");
-  return { head: text.slice(0, at).split("\r\n"), body: text.slice(at + 4) };
-}
 
 describe("Response.send", () => {
   test("writes status line, Server, Date, fields, Content-Length and body in one write", () => {

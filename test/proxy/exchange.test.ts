@@ -13,6 +13,7 @@ import { RequestHead } from "../../src/http/request-head.ts";
 import type { Response } from "../../src/http/response.ts";
 import { ProxyExchange } from "../../src/proxy/exchange.ts";
 import { UpstreamGroup } from "../../src/proxy/group.ts";
+import { delay } from "../helpers/wait.ts";
 
 function fakeRequest(path: string): Request {
   const buf = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: test\r\n\r\n`, "latin1");
@@ -157,7 +158,7 @@ test("bodies arrive intact across split heads, many small reads and large ones, 
   const small = pattern(700, 1);
   const large = pattern(300_000, 2);
   const pieces = Array.from({ length: 60 }, (_, i) => pattern(50 + i, i));
-  const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 2));
+  const pause = (): Promise<void> => delay(2);
   // A raw upstream, so the bytes and their split into segments are exactly as scripted.
   const server = net.createServer((socket) => {
     let pending = "";

@@ -17,18 +17,18 @@ test("br, zstd and gzip round-trip", async () => {
 });
 
 test("concurrent requests for a variant share one compression, and it is kept", async () => {
-  const entry = new FileEntry(
-    "/t.txt",
-    "/r/t.txt",
-    { size: TEXT.length, mtimeMs: 0, ino: 1 },
-    "",
-    mimeTypeOf("t.txt"),
-    TEXT,
-    true,
-    [null, null, null],
-    { cacheControl: "" },
-    0,
-  );
+  const entry = new FileEntry({
+    key: "/t.txt",
+    path: "/r/t.txt",
+    stat: { size: TEXT.length, mtimeMs: 0, ino: 1 },
+    signature: "",
+    mime: mimeTypeOf("t.txt"),
+    body: TEXT,
+    compressible: true,
+    siblings: [null, null, null],
+    head: { cacheControl: "" },
+    now: 0,
+  });
   let grown = 0;
   const first = ensureCompressed(entry, 2, (b) => (grown += b), fail);
   const second = ensureCompressed(entry, 2, (b) => (grown += b), fail);

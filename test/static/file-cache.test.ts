@@ -7,18 +7,18 @@ import { FileEntry } from "../../src/static/file-entry.ts";
 import { mimeTypeOf } from "../../src/static/mime.ts";
 
 function entry(key: string, size: number, path = `/root${key}`): FileEntry {
-  return new FileEntry(
+  return new FileEntry({
     key,
     path,
-    { size, mtimeMs: 0, ino: 1 },
-    "",
-    mimeTypeOf(key),
-    Buffer.alloc(size),
-    false,
-    [null, null, null],
-    { cacheControl: "" },
-    0,
-  );
+    stat: { size, mtimeMs: 0, ino: 1 },
+    signature: "",
+    mime: mimeTypeOf(key),
+    body: Buffer.alloc(size),
+    compressible: false,
+    siblings: [null, null, null],
+    head: { cacheControl: "" },
+    now: 0,
+  });
 }
 
 test("evicts least recently used entries to stay within the byte budget", () => {

@@ -11,18 +11,18 @@ const HEAD = { cacheControl: "no-cache" };
 
 function entry(compressible: boolean, siblings: Parameters<typeof signatureOf>[1] = [null, null, null]) {
   const sibs = siblings.map((s) => (s === null ? null : { ...s, path: "/x.gz", body: Buffer.from("zz") }));
-  return new FileEntry(
-    "/x.txt",
-    "/root/x.txt",
-    STAT,
-    signatureOf(STAT, siblings),
-    mimeTypeOf("x.txt"),
-    Buffer.from("hello world"),
+  return new FileEntry({
+    key: "/x.txt",
+    path: "/root/x.txt",
+    stat: STAT,
+    signature: signatureOf(STAT, siblings),
+    mime: mimeTypeOf("x.txt"),
+    body: Buffer.from("hello world"),
     compressible,
-    sibs,
-    HEAD,
-    Date.now(),
-  );
+    siblings: sibs,
+    head: HEAD,
+    now: Date.now(),
+  });
 }
 
 test("ETag is strong and built from inode, size and mtime; Last-Modified drops sub-second precision", () => {
@@ -30,18 +30,18 @@ test("ETag is strong and built from inode, size and mtime; Last-Modified drops s
   assert.match(e.etag, /^"[0-9a-z]+-[0-9a-z]+-[0-9a-z]+"$/);
   assert.equal(e.lastModified, "Mon, 01 Jan 2024 12:00:00 GMT");
   assert.equal(e.lastModifiedMs, Date.UTC(2024, 0, 1, 12));
-  const other = new FileEntry(
-    "/x.txt",
-    "/root/x.txt",
-    { ...STAT, mtimeMs: STAT.mtimeMs + 1 },
-    "",
-    mimeTypeOf("x.txt"),
-    null,
-    false,
-    [null, null, null],
-    HEAD,
-    Date.now(),
-  );
+  const other = new FileEntry({
+    key: "/x.txt",
+    path: "/root/x.txt",
+    stat: { ...STAT, mtimeMs: STAT.mtimeMs + 1 },
+    signature: "",
+    mime: mimeTypeOf("x.txt"),
+    body: null,
+    compressible: false,
+    siblings: [null, null, null],
+    head: HEAD,
+    now: Date.now(),
+  });
   assert.notEqual(other.etag, e.etag);
 });
 
@@ -109,17 +109,17 @@ test("stopCompressing leaves ready variants and marks the rest as absent", () =>
 
 test("a modification time in the future is sent as the current time (RFC 9110 §8.8.2.1)", () => {
   const now = Date.UTC(2030, 5, 1, 10, 0, 0, 300);
-  const future = new FileEntry(
-    "/f",
-    "/r/f",
-    { ...STAT, mtimeMs: Date.UTC(2100, 0, 1) },
-    "",
-    mimeTypeOf("f.txt"),
-    null,
-    false,
-    [null, null, null],
-    HEAD,
+  const future = new FileEntry({
+    key: "/f",
+    path: "/r/f",
+    stat: { ...STAT, mtimeMs: Date.UTC(2100, 0, 1) },
+    signature: "",
+    mime: mimeTypeOf("f.txt"),
+    body: null,
+    compressible: false,
+    siblings: [null, null, null],
+    head: HEAD,
     now,
-  );
+  });
   assert.equal(future.lastModified, "Sat, 01 Jun 2030 10:00:00 GMT");
 });

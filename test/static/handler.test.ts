@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { StaticHandler, type StaticOptions } from "../../src/static/handler.ts";
 import { exchangeFor } from "../helpers/fake-exchange.ts";
 import { makeSite } from "../helpers/server.ts";
+import { delay } from "../helpers/wait.ts";
 
 const root = makeSite({ "a.txt": "aaa\n", "index.html": "<p>i</p>\n" });
 
@@ -65,7 +66,7 @@ test("the first GET goes to disk; repeats of a cached file are answered synchron
 test("a stale cached file is re-checked by one request while the others answer from memory", async () => {
   const h = handler({ revalidateMs: 20 });
   await run(h, "/a.txt");
-  await new Promise((r) => setTimeout(r, 40));
+  await delay(40);
   const checking = exchangeFor("/a.txt", {}, "GET");
   const first = h.handle(checking.req, checking.res);
   assert.ok(first instanceof Promise, "the first request after the bound goes to the disk");

@@ -20,18 +20,18 @@ const sender = new FileSender({
 });
 
 function entry(compressible: boolean): FileEntry {
-  return new FileEntry(
-    "/t.txt",
-    "/r/t.txt",
-    { size: TEXT.length, mtimeMs: Date.UTC(2024, 0, 1), ino: 9 },
-    "",
-    mimeTypeOf("t.txt"),
-    TEXT,
+  return new FileEntry({
+    key: "/t.txt",
+    path: "/r/t.txt",
+    stat: { size: TEXT.length, mtimeMs: Date.UTC(2024, 0, 1), ino: 9 },
+    signature: "",
+    mime: mimeTypeOf("t.txt"),
+    body: TEXT,
     compressible,
-    [null, null, null],
-    { cacheControl: "no-cache" },
-    Date.now(),
-  );
+    siblings: [null, null, null],
+    head: { cacheControl: "no-cache" },
+    now: Date.now(),
+  });
 }
 
 test("a plain GET of a cached file is answered synchronously with the prepared response", () => {

@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { streamSegments } from "../../src/static/stream-file.ts";
 import { exchangeFor } from "../helpers/fake-exchange.ts";
 import { makeSite } from "../helpers/server.ts";
+import { delay } from "../helpers/wait.ts";
 
 const DATA = Buffer.alloc(700 * 1024);
 for (let i = 0; i < DATA.length; i++) DATA[i] = i % 251;
@@ -23,7 +24,7 @@ function isOpen(fd: number): boolean {
 }
 
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 200 && !check(); i++) await delay(5);
 }
 
 test("segments are written in order, then the descriptor is closed", async () => {

@@ -6,6 +6,7 @@ import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { test } from "node:test";
 import { ActiveHealth, HealthChecker, isExpectedStatus } from "../../../src/proxy/health/active.ts";
+import { delay } from "../../helpers/wait.ts";
 
 test("fall failures take an upstream out, rise successes bring it back", () => {
   const h = new ActiveHealth(2, 3);
@@ -49,7 +50,7 @@ test("HTTP probes mark a failing path down and a dead port down", async () => {
     const t = target(path, port);
     const checker = new HealthChecker([t], { intervalMs: 1000, timeoutMs: 1000, path, expect: [2], rise: 1, fall: 1 });
     checker.probeAll();
-    await new Promise((r) => setTimeout(r, 150));
+    await delay(150);
     assert.equal(t.health.up, !expectDown, path);
   }
   server.close();
@@ -63,7 +64,7 @@ test("HTTP probes mark a failing path down and a dead port down", async () => {
     fall: 1,
   });
   checker.probeAll();
-  await new Promise((r) => setTimeout(r, 150));
+  await delay(150);
   assert.equal(dead.health.up, false);
   assert.deepEqual(changes, ["/broken:false", "dead:false"]);
 });
@@ -93,11 +94,11 @@ test("a probe still waiting for its answer gets no second probe on top, and prob
   try {
     for (let i = 0; i < 5; i++) {
       checker.probeAll();
-      await new Promise((r) => setTimeout(r, 20));
+      await delay(20);
     }
     assert.equal(sockets.size, 1, "one probe in flight, not five");
     checker.stop();
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(50);
     assert.equal(target.health.up, true);
     assert.deepEqual(changes, []);
   } finally {

@@ -1,0 +1,54 @@
+// The listening side of the node:net transport: a net.Server (IPv6 with IPv4 fallback and names
+// looked up as net does, SO_REUSEPORT for several threads on one port), each accepted socket a
+// NetTransport. Not here: the handle equivalent (uv-listener.ts).
+
+import net from "node:net";
+import { NET_HIGH_WATER, NetTransport } from "./net-transport.ts";
+import type { BoundAddress, Listener, ListenerOptions, Transport } from "./transport.ts";
+
+/** Listens on a net.Server; each accepted connection becomes a NetTransport passed to `accept`. */
+export function listenNet(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener> {
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: NET_HIGH_WATER }, (socket) =>
+    accept(new NetTransport(socket)),
+  );
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(
+      {
+        port: options.port,
+        host: options.host === "" ? undefined : options.host,
+        reusePort: options.reusePort === true,
+        backlog: options.backlog ?? 511,
+      },
+      () => {
+        server.off("error", reject);
+        // A failed accept (EMFILE and the like) is reported here; libuv tries again on the next
+        // readiness, as with the handle listener, and one refused connection must not end the thread.
+        server.on("error", () => {});
+        resolve(new NetListener(server));
+      },
+    );
+  });
+}
+
+class NetListener implements Listener {
+  readonly #server: net.Server;
+  #closed = false;
+
+  constructor(server: net.Server) {
+    this.#server = server;
+  }
+
+  address(): BoundAddress {
+    const address = this.#server.address();
+    if (address === null || typeof address === "string") return { address: "", family: "", port: 0 };
+    return { address: address.address, family: address.family, port: address.port };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Stops accepting; net.Server.close() leaves the connections already accepted alone.
+    this.#server.close();
+  }
+}

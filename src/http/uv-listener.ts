@@ -1,0 +1,78 @@
+// The listening side of the handle transport: binds a TCP handle (IPv6 with IPv4 fallback, names
+// looked up first, SO_REUSEPORT for several threads on one port), listens, and turns each accepted
+// handle into a UvTransport. Not here: the net.Server equivalent (net-listener.ts).
+
+import dns from "node:dns/promises";
+import net from "node:net";
+import { getSystemErrorName } from "node:util";
+import type { BoundAddress, Listener, ListenerOptions, Transport } from "./transport.ts";
+import { type PeerInfo, type TcpHandle, tcpWrap } from "./uv-binding.ts";
+import { UvTransport } from "./uv-transport.ts";
+
+/** An error from a handle call, shaped like Node's own (code "EADDRINUSE", syscall "listen"). */
+function handleError(err: number, syscall: string, address: string, port: number): NodeJS.ErrnoException {
+  const code = getSystemErrorName(err);
+  const error: NodeJS.ErrnoException = new Error(`${syscall} ${code}: ${address}:${port}`);
+  error.code = code;
+  error.errno = err;
+  error.syscall = syscall;
+  return error;
+}
+
+/** Binds and listens on a TCP handle; each accepted connection becomes a UvTransport passed to `accept`. */
+export async function listenUv(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener> {
+  const flags = options.reusePort === true ? tcpWrap.constants.UV_TCP_REUSEPORT : 0;
+  let address = options.host;
+  if (address !== undefined && address !== "" && net.isIP(address) === 0) {
+    address = (await dns.lookup(address)).address;
+  }
+  let handle = new tcpWrap.TCP(tcpWrap.constants.SERVER);
+  let err: number;
+  if (address === undefined || address === "") {
+    err = handle.bind6("::", options.port, flags);
+    address = "::";
+    if (err !== 0) {
+      // No IPv6 on this system: every IPv4 address instead.
+      handle.close();
+      handle = new tcpWrap.TCP(tcpWrap.constants.SERVER);
+      address = "0.0.0.0";
+      err = handle.bind(address, options.port, flags);
+    }
+  } else {
+    err =
+      net.isIP(address) === 6 ? handle.bind6(address, options.port, flags) : handle.bind(address, options.port, flags);
+  }
+  if (err === 0) err = handle.listen(options.backlog ?? 511);
+  if (err !== 0) {
+    handle.close();
+    throw handleError(err, "listen", address, options.port);
+  }
+  handle.onconnection = (status, client) => {
+    // A failed accept (EMFILE and the like) is retried by libuv on the next readiness.
+    if (status !== 0 || client === undefined) return;
+    accept(new UvTransport(client));
+  };
+  return new UvListener(handle);
+}
+
+class UvListener implements Listener {
+  readonly #handle: TcpHandle;
+  #closed = false;
+
+  constructor(handle: TcpHandle) {
+    this.#handle = handle;
+  }
+
+  address(): BoundAddress {
+    const out: PeerInfo = {};
+    this.#handle.getsockname(out);
+    return { address: out.address ?? "", family: out.family ?? "", port: out.port ?? 0 };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#handle.onconnection = () => {};
+    this.#handle.close();
+  }
+}
