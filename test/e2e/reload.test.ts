@@ -232,7 +232,7 @@ test("a reload that asks for more threads starts them", BOUND, async () => {
   });
   const port = server.ports[0]!;
   try {
-    assert.match(server.stdout(), /\(1 thread\)/);
+    assert.match(server.stdout(), /\(1 thread[,)]/);
     fs.writeFileSync(server.file, config(port, 2).replace("threads = 2", "threads = 3"));
     server.child.kill("SIGHUP");
     await server.waitFor(/reloaded the configuration \(3 threads\)/);

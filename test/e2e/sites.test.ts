@@ -79,7 +79,7 @@ after(async () => {
 });
 
 test("threads = 2 and [log] as json to a file relative to the configuration", BOUND, async () => {
-  assert.match(server!.stdout(), /\(2 threads\)/);
+  assert.match(server!.stdout(), /\(2 threads[,)]/);
   await get(ports[0]!, "/healthz", "shop.test");
   const log = path.join(server!.dir, "access.log");
   const deadline = Date.now() + 5000;
