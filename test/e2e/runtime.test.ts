@@ -96,11 +96,19 @@ test("SIGTERM lets an in-flight response finish, then exits 0", async () => {
   });
   const socket = net.connect({ port: server.port, host: "127.0.0.1" });
   await new Promise((r) => socket.once("connect", r));
-  socket.pause();
   socket.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-  await delay(200);
-  const stopped = server.stop();
+  // The response has begun (the request is in flight, not waiting unread in the kernel) before SIGTERM;
+  // then the client reads slowly enough for the shutdown to find it unfinished.
   let received = 0;
+  await new Promise<void>((resolve) =>
+    socket.once("data", (d: Buffer) => {
+      received += d.length;
+      socket.pause();
+      resolve();
+    }),
+  );
+  const stopped = server.stop();
+  await delay(200);
   socket.on("data", (d: Buffer) => (received += d.length));
   socket.resume();
   await new Promise((r) => socket.once("close", r));
