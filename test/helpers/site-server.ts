@@ -18,7 +18,7 @@ export interface SiteServer {
   readonly ports: readonly number[];
   stdout(): string;
   stderr(): string;
-  /** Resolves once stdout matches `pattern` (fails after `timeoutMs`). */
+  /** Resolves once stdout matches `pattern`; fails after `timeoutMs` (60 s: a bound only a hung server reaches on a loaded machine). */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** SIGTERM, then SIGKILL after 10 s; resolves with the exit code. */
   stop(): Promise<number | null>;
@@ -84,7 +84,7 @@ function launch(file: string, ports: readonly number[], options: SiteServerOptio
     ports,
     stdout: () => out,
     stderr: () => err,
-    async waitFor(pattern, timeoutMs = 20_000) {
+    async waitFor(pattern, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(out)) {
         if (Date.now() > deadline || child.exitCode !== null)
