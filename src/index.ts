@@ -1,6 +1,7 @@
 // The package's public entry (`import type { App, ServerModel } from "portico"`): the types of a
 // validated configuration (the model every part of Portico codes against) and the application API
-// (#18). Only what is listed here is public; everything else under dist/ may change.
+// (#18). `Config`, the former name of the validated configuration, is the model too. Only what is
+// listed here is public; everything else under dist/ may change.
 
 export type { App, AppInfo } from "./app/types.ts";
 export { defineApp } from "./app/types.ts";
@@ -16,7 +17,6 @@ export type {
   RespondHandlerModel,
   RouteModel,
   ServerModel,
-  /** The former name of the validated configuration: the model. */
   ServerModel as Config,
   SiteModel,
   UpstreamSpec,
