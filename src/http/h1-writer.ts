@@ -82,17 +82,24 @@ export class H1Writer implements ResponseWire {
       if (n > 0) copyInto(body, start, end, out, out.length - n);
       this.#sink.write(out);
     } else {
+      // The head is latin1, one byte per character: its string length is its byte length.
       const text = this.#head(res, head);
-      if (n > 0) {
-        const headLength = text.length;
-        const out = Buffer.allocUnsafe(headLength + n);
-        out.write(text, 0, "latin1");
-        body.copy(out, headLength, start, end);
-        this.#sink.write(out);
-      } else {
-        this.#sink.write(Buffer.from(text, "latin1"));
-      }
+      const headLength = text.length;
+      const out = this.#sink.outputBuffer(headLength + n);
+      out.write(text, 0, headLength, "latin1");
+      if (n > 0) copyInto(body, start, end, out, headLength);
+      this.#sink.write(out);
     }
+    this.#done(res);
+  }
+
+  sendText(res: Response, head: OutgoingHead, body: string, byteLength: number): void {
+    const text = this.#head(res, head);
+    const headLength = text.length;
+    const out = this.#sink.outputBuffer(headLength + byteLength);
+    out.write(text, 0, headLength, "latin1");
+    if (byteLength > 0) out.write(body, headLength, byteLength, "utf8");
+    this.#sink.write(out);
     this.#done(res);
   }
 

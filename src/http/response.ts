@@ -80,6 +80,8 @@ const EMPTY = Buffer.alloc(0);
 export interface ResponseWire {
   /** Head and body[start, end) (already cut to what is sent), copied or written before returning. */
   sendWhole(res: Response, head: OutgoingHead, body: Buffer, start: number, end: number): void;
+  /** Head and a text body (UTF-8, `byteLength` bytes of it sent: 0 when the head says no body). */
+  sendText(res: Response, head: OutgoingHead, body: string, byteLength: number): void;
   /** A prepared response, its body only when `withBody`, its fields edited by `res.edits`. */
   sendPrepared(res: Response, prepared: PreparedResponse, withBody: boolean): void;
   /** A streamed response's head: held until the first body bytes or the end. */
@@ -207,9 +209,21 @@ export class Response {
     return this.#closeRequested;
   }
 
-  /** Sends a whole response in one write. A string body is UTF-8. */
+  /**
+   * Sends a whole response in one write. A string body is UTF-8, encoded by the protocol straight into
+   * the bytes it writes (no intermediate buffer: an app's or error page's text is copied once).
+   */
   send(status: number, headers: HeaderList, body?: Buffer | string): void {
-    const payload = body === undefined ? EMPTY : typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    if (typeof body === "string") {
+      const length = Buffer.byteLength(body, "utf8");
+      const head = this.#decide(status, headers, null, length);
+      this.#publishHead();
+      const sent = head.withBody ? length : 0;
+      this.bodyBytes = sent;
+      this.#commit(true, sent).sendText(this, head, body, sent);
+      return;
+    }
+    const payload = body ?? EMPTY;
     const head = this.#decide(status, headers, null, payload.length);
     this.#wholeBody(head, payload, 0, payload.length);
   }

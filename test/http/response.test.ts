@@ -25,6 +25,10 @@ class RecordingWire implements ResponseWire {
     this.#head(head);
     this.calls.push(`whole ${end - start}`);
   }
+  sendText(_res: Response, head: OutgoingHead, _body: string, byteLength: number): void {
+    this.#head(head);
+    this.calls.push(`text ${byteLength}`);
+  }
   sendPrepared(_res: Response, prepared: PreparedResponse, withBody: boolean): void {
     this.calls.push(`prepared ${prepared.status} ${withBody}`);
   }
@@ -86,12 +90,20 @@ describe("the head Response decides", () => {
     const get = setup("GET");
     get.res.send(200, [], "hello");
     assert.deepEqual(get.wire.heads, [{ status: 200, length: 5, withBody: true }]);
-    assert.deepEqual(get.wire.calls, ["whole 5"]);
+    assert.deepEqual(get.wire.calls, ["text 5"]);
     const head = setup("HEAD");
     head.res.send(200, [], "hello");
     assert.deepEqual(head.wire.heads, [{ status: 200, length: 5, withBody: false }]);
-    assert.deepEqual(head.wire.calls, ["whole 0"]);
+    assert.deepEqual(head.wire.calls, ["text 0"]);
     assert.equal(head.res.bodyBytes, 0);
+  });
+
+  test("a text body's length is its UTF-8 byte count, not its string length", () => {
+    const { wire, res } = setup();
+    res.send(200, [], "h\u00e9llo \u2603");
+    assert.deepEqual(wire.heads, [{ status: 200, length: 10, withBody: true }]);
+    assert.deepEqual(wire.calls, ["text 10"]);
+    assert.equal(res.bodyBytes, 10);
   });
 
   test("1xx, 204 and 304 have no length and no body (RFC 9110 §6.4.1)", () => {
@@ -99,7 +111,7 @@ describe("the head Response decides", () => {
       const { wire, res } = setup();
       res.send(status, [], "ignored");
       assert.deepEqual(wire.heads, [{ status, length: LENGTH_NONE, withBody: false }]);
-      assert.deepEqual(wire.calls, ["whole 0"]);
+      assert.deepEqual(wire.calls, ["text 0"]);
     }
   });
 
@@ -167,7 +179,7 @@ describe("a streamed body", () => {
     res.writeHead(200, []);
     assert.equal(res.retractHead(), true);
     res.send(502, [], "x");
-    assert.deepEqual(wire.calls, ["head", "retract", "whole 1"]);
+    assert.deepEqual(wire.calls, ["head", "retract", "text 1"]);
     assert.equal(res.retractHead(), false);
   });
 
@@ -195,7 +207,7 @@ describe("the commit step", () => {
       diagnosticsChannel.unsubscribe("portico:http.request.finish", onFinish);
     }
     assert.deepEqual(order, ["head event (0 calls)", "finish event 3 (0 calls)"]);
-    assert.deepEqual(wire.calls, ["whole 3"]);
+    assert.deepEqual(wire.calls, ["text 3"]);
   });
 
   test("abort finishes the response incomplete, once", () => {
