@@ -3,10 +3,11 @@
 // Usage and errors only: a bad flag, a bad file (file, line and key), a missing root or a port in use
 // is one line on stderr and exit code 1. With --watch, a change of the file reloads as SIGHUP does.
 
-import { readFileSync, watch } from "node:fs";
+import { existsSync, readFileSync, watch } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { ConfigError, parseCommandLine, type ServerModel, usage } from "./config/load.ts";
+import { ConfigError, dataDirectory, parseCommandLine, type ServerModel, usage } from "./config/load.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
+import { rootCertificatePath, trustInstructions } from "./tls/trust.ts";
 
 // Under `npm start` / `npm run`, npm runs us from the package directory; relative paths (and the
 // directory httpserver serves) should mean the directory the user typed the command in. Only for the
@@ -18,7 +19,21 @@ if (process.env.npm_lifecycle_event === "start" && process.env.INIT_CWD !== unde
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
 
+/** `portico trust [--data-dir DIR]`: prints how to trust the local CA; changes nothing. */
+function trust(argv: readonly string[]): void {
+  let dir = "";
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--data-dir" && argv[i + 1] !== undefined) dir = argv[++i]!;
+    else if (arg.startsWith("--data-dir=")) dir = arg.slice("--data-dir=".length);
+    else fail(`portico trust takes only --data-dir DIR (got ${JSON.stringify(arg)})`);
+  }
+  const root = rootCertificatePath(dataDirectory(dir));
+  process.stdout.write(`${trustInstructions(root, existsSync(root))}\n`);
+}
+
 async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === "trust") return trust(argv.slice(1));
   let command: Awaited<ReturnType<typeof parseCommandLine>>;
   try {
     command = await parseCommandLine(argv);

@@ -1,8 +1,8 @@
 // Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
 // Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
-// (common ← http ← static|proxy|observe|middleware|app ← route ← runtime ← cli ← bin), no imports
-// between the sibling feature folders, config read only by route/runtime/cli, no I/O modules in pure
-// files, and Node's internal bindings kept behind http/uv-binding.ts. Also the file-size budget (§4).
+// (common ← tls ← http ← static|proxy|observe|middleware|app ← route ← runtime ← cli ← bin), no
+// imports between the sibling feature folders, config read only by route/runtime/cli, no I/O modules
+// in pure files, and Node's internal bindings kept behind http/uv-binding.ts. Also the file-size budget (§4).
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -14,16 +14,17 @@ const SRC = path.resolve(import.meta.dirname, "../src");
 /** Which top-level areas each area may import (itself always allowed). */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   common: [],
-  http: ["common"],
-  static: ["common", "http"],
-  proxy: ["common", "http"],
-  observe: ["common", "http"],
-  middleware: ["common", "http"],
-  app: ["common", "http"],
+  tls: ["common"],
+  http: ["common", "tls"],
+  static: ["common", "tls", "http"],
+  proxy: ["common", "tls", "http"],
+  observe: ["common", "tls", "http"],
+  middleware: ["common", "tls", "http"],
+  app: ["common", "tls", "http"],
   config: ["common"],
-  route: ["common", "http", "static", "proxy", "observe", "middleware", "app", "config"],
-  runtime: ["common", "http", "static", "proxy", "observe", "middleware", "app", "route", "config"],
-  cli: ["common", "http", "static", "proxy", "observe", "middleware", "app", "route", "runtime", "config"],
+  route: ["common", "tls", "http", "static", "proxy", "observe", "middleware", "app", "config"],
+  runtime: ["common", "tls", "http", "static", "proxy", "observe", "middleware", "app", "route", "config"],
+  cli: ["common", "tls", "http", "static", "proxy", "observe", "middleware", "app", "route", "runtime", "config"],
   // The installed commands: a Node version check, then the CLI (see bin/portico.ts).
   bin: ["cli"],
 };
@@ -124,6 +125,9 @@ test("the import scanner sees every import form", () => {
   );
 });
 
+/** The files that drive libuv and TLSWrap handles themselves. */
+const BINDING_USERS = new Set(["http/uv-transport.ts", "http/uv-listener.ts", "http/uv-tls-accept.ts"]);
+
 test("Node's internal bindings are reached from http/uv-binding.ts only, and it is imported by the handle transport alone", () => {
   const problems: string[] = [];
   for (const full of sourceFiles(SRC)) {
@@ -132,8 +136,7 @@ test("Node's internal bindings are reached from http/uv-binding.ts only, and it 
     if (file !== "http/uv-binding.ts" && /\bprocess\.binding\b|\bbinding\(\s*["']/.test(source))
       problems.push(`${file}: uses process.binding`);
     const importsBinding = importsOf(source).some((spec) => spec.endsWith("/uv-binding.ts"));
-    if (importsBinding && file !== "http/uv-transport.ts" && file !== "http/uv-listener.ts")
-      problems.push(`${file}: imports uv-binding.ts`);
+    if (importsBinding && !BINDING_USERS.has(file)) problems.push(`${file}: imports uv-binding.ts`);
   }
   assert.deepEqual(problems, []);
 });
@@ -161,6 +164,9 @@ const OVER_BUDGET = new Set([
   "src/http/uv-transport.ts",
   "src/config/options.ts",
   "src/proxy/upstream-connection.ts",
+  // #14's in-place reload and #15's HTTPS (certificates, ACME challenges) met here in one merge; to be
+  // split along the reload seam (runtime/reload.ts) next.
+  "src/runtime/supervisor.ts",
   "test/http/connection.test.ts",
   "test/http/parse-request.test.ts",
   "test/e2e/proxy-failover.test.ts",

@@ -13,6 +13,8 @@ export interface NginxOptions {
   readonly proxyPass?: string | undefined;
   /** With proxyPass: send the forwarding fields Portico sends by default (see nginxProxyBlocks). */
   readonly forwarding?: boolean;
+  /** Serve HTTPS with this certificate and key (TLS 1.2/1.3, session tickets on, as Portico). */
+  readonly tls?: { readonly cert: string; readonly key: string } | undefined;
 }
 
 /**
@@ -66,8 +68,8 @@ http {
   uwsgi_temp_path ${o.workDir}/uwsgi;
   scgi_temp_path ${o.workDir}/scgi;
 ${proxy === undefined ? "" : `  ${proxy.http}\n`}  server {
-    listen 127.0.0.1:${o.port} reuseport backlog=4096;
-    ${proxy === undefined ? `root ${o.root};` : proxy.server}
+    listen 127.0.0.1:${o.port}${o.tls !== undefined ? " ssl" : ""} reuseport backlog=4096;
+${o.tls !== undefined ? `    ssl_certificate ${o.tls.cert};\n    ssl_certificate_key ${o.tls.key};\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_session_tickets on;\n` : ""}    ${proxy === undefined ? `root ${o.root};` : proxy.server}
   }
 }
 `;

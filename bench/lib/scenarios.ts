@@ -41,6 +41,18 @@ const PROXIES: ServerVariant[] = [
   { id: "http-proxy", kind: "peer", proxy: true },
 ];
 
+// HTTPS: every server on one core with the same ECDSA P-256 certificate; Caddy as users run it for
+// automatic HTTPS (GOMAXPROCS=1). The ratios compare with nginx.
+const HTTPS: ServerVariant[] = [
+  { id: "portico-tls", kind: "portico", threads: 1, tls: true },
+  { id: "nginx-tls", kind: "nginx", threads: 1, tls: true },
+  { id: "caddy-tls", kind: "caddy", tls: true },
+];
+
+function tlsLoad(p: string, connections: number, more: Partial<LoadSpec> = {}): LoadSpec {
+  return { path: p, connections, threads: 1, headers: [], https: true, ...more };
+}
+
 // TechEmpower's plaintext and JSON tests on one core each: Portico running the Hono app with one thread,
 // the same app on @hono/node-server, and fastify (bench/servers/). Compared with the faster peer.
 const APP_VARIANTS: ServerVariant[] = [
@@ -179,6 +191,46 @@ export function scenarios(repo: string, hasAccessLog: boolean): Scenario[] {
       variants: [PORTICO, { id: "portico-sites", kind: "portico", threads: 1, sites: true }],
       baseline: "portico",
       backend: true,
+    },
+    {
+      name: "https-small-50",
+      title: "HTTPS: 1 KiB, 50 keep-alive connections",
+      kind: "load",
+      load: tlsLoad(FILES.small, 50),
+      metric: "rps",
+      small: false,
+      variants: HTTPS,
+      baseline: "nginx-tls",
+    },
+    {
+      name: "https-new-conn",
+      title: "HTTPS: 1 KiB, a new TLS connection per request, full handshakes (50)",
+      kind: "load",
+      load: tlsLoad(FILES.small, 50, { headers: ["Connection: close"] }),
+      metric: "rps",
+      small: false,
+      variants: HTTPS,
+      baseline: "nginx-tls",
+    },
+    {
+      name: "https-resumed",
+      title: "HTTPS: 1 KiB, a new TLS connection per request, resumed sessions (50)",
+      kind: "load",
+      load: tlsLoad(FILES.small, 50, { resume: true }),
+      metric: "rps",
+      small: false,
+      variants: HTTPS,
+      baseline: "nginx-tls",
+    },
+    {
+      name: "https-file-1m",
+      title: "HTTPS: 1 MiB file, 20 connections",
+      kind: "load",
+      load: tlsLoad(FILES.medium, 20),
+      metric: "throughput",
+      small: false,
+      variants: HTTPS,
+      baseline: "nginx-tls",
     },
     {
       name: "app-plaintext",

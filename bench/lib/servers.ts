@@ -4,8 +4,9 @@
 // (process and children) from /proc.
 // Not here: load generation (wrk.ts) or the scenario table (scenarios.ts).
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
+import https from "node:https";
 import net from "node:net";
 import path from "node:path";
 import { nginxConfig } from "./nginx-conf.ts";
@@ -15,7 +16,7 @@ export interface ServerVariant {
   /** Unique name in results ("portico", "nginx", "portico-t2", "sirv"…). */
   readonly id: string;
   /** Which implementation: used for --servers filtering and ratios. */
-  readonly kind: "portico" | "nginx" | "peer";
+  readonly kind: "portico" | "nginx" | "peer" | "caddy";
   readonly threads?: number;
   readonly accessLog?: boolean;
   /** CPU list for taskset when not the default server CPU (the threads scenario). */
@@ -29,6 +30,8 @@ export interface ServerVariant {
    * -Proto, -Host, Forwarded, Via both ways; the client's Host kept), so both do the same work.
    */
   readonly forwarding?: boolean;
+  /** Serve HTTPS with the run's ECDSA P-256 certificate (tlsFiles), the same for every server. */
+  readonly tls?: boolean;
   /** Serves bench/servers/techempower-app.ts (Portico --app), or is one of the app peers. */
   readonly app?: boolean;
   /** Portico on its node:net transport (--transport net) instead of the libuv handles. */
@@ -71,6 +74,39 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** One ECDSA P-256 certificate for 127.0.0.1 and localhost, made once per run in the work folder. */
+export function tlsFiles(work: string): { cert: string; key: string } {
+  const cert = path.join(work, "bench-tls.crt");
+  const key = path.join(work, "bench-tls.key");
+  if (!fs.existsSync(cert)) {
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "7",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      ],
+      { stdio: "ignore" },
+    );
+    fs.chmodSync(key, 0o644);
+  }
+  return { cert, key };
+}
+
 /** The command line (without taskset) for a variant. */
 export function commandFor(v: ServerVariant, env: ServerEnv, port: number): string[] {
   const bin = (p: string): string => path.join(env.repo, "node_modules", p);
@@ -99,6 +135,10 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
       if (v.app === true) args.push("--app", path.join(env.repo, "bench/servers/techempower-app.ts"));
       else args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
       args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");
+      if (v.tls === true) {
+        const files = tlsFiles(env.work);
+        args.push("--cert", files.cert, "--key", files.key);
+      }
       if (v.transport !== undefined) args.push("--transport", v.transport);
       // --quiet turns the per-request log off; the logging variant writes it to a file instead.
       if (v.accessLog === true) args.push("--access-log", path.join(env.work, `${v.id}-${port}.log`));
@@ -116,9 +156,31 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
         accessLog: v.accessLog === true ? path.join(dir, "access.log") : "",
         proxyPass: v.proxy === true ? env.upstream : undefined,
         forwarding: v.forwarding === true,
+        tls: v.tls === true ? tlsFiles(env.work) : undefined,
       });
       fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
       return [env.nginx, "-p", dir, "-c", path.join(dir, "nginx.conf")];
+    }
+    case "caddy": {
+      // Caddy as users run it for HTTPS, with the same certificate; GOMAXPROCS=1 keeps it on one core.
+      const dir = path.join(env.work, `caddy-${v.id}-${port}`);
+      fs.mkdirSync(dir, { recursive: true });
+      const files = tlsFiles(env.work);
+      const conf = [
+        "{",
+        "\tadmin off",
+        "\tauto_https disable_redirects",
+        `\tstorage file_system ${dir}/data`,
+        "}",
+        `https://127.0.0.1:${port} {`,
+        `\ttls ${files.cert} ${files.key}`,
+        `\troot * ${env.root}`,
+        "\tfile_server",
+        "}",
+        "",
+      ].join("\n");
+      fs.writeFileSync(path.join(dir, "Caddyfile"), conf);
+      return ["caddy", "run", "--config", path.join(dir, "Caddyfile"), "--adapter", "caddyfile"];
     }
     case "sirv":
       return [
@@ -181,14 +243,20 @@ export async function startServer(
   const child: ChildProcess = spawn("taskset", ["-c", cpus, ...argv], {
     cwd: env.work,
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, NODE_ENV: "production" },
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      GOMAXPROCS: "1",
+      XDG_DATA_HOME: env.work,
+      XDG_CONFIG_HOME: env.work,
+    },
   });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d.slice(0, 4000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const command = `taskset -c ${cpus} ${argv.map((a) => (a.startsWith(env.repo) ? path.relative(env.repo, a) : a)).join(" ")}`;
   try {
-    await waitReady(port, child, 20_000, v.app === true ? "/plaintext" : "/1k.txt");
+    await waitReady(port, child, 20_000, v.app === true ? "/plaintext" : "/1k.txt", v.tls === true);
   } catch (error) {
     child.kill("SIGKILL");
     throw new Error(`${v.id} did not start: ${(error as Error).message}\n${stderr}`);
@@ -208,20 +276,44 @@ export async function startServer(
   };
 }
 
-async function waitReady(port: number, child: ChildProcess, timeoutMs: number, readyPath: string): Promise<void> {
+async function waitReady(
+  port: number,
+  child: ChildProcess,
+  timeoutMs: number,
+  readyPath: string,
+  tls = false,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}${readyPath}`);
-      await res.arrayBuffer();
-      if (res.status === 200) return;
+      if (tls) {
+        if ((await httpsStatus(port, readyPath)) === 200) return;
+      } else {
+        const res = await fetch(`http://127.0.0.1:${port}${readyPath}`);
+        await res.arrayBuffer();
+        if (res.status === 200) return;
+      }
     } catch {
       // Not listening yet.
     }
     await sleep(100);
   }
   throw new Error("timed out waiting for it to answer");
+}
+
+/** GET over HTTPS without verification (the bench's own certificate), resolving with the status. */
+function httpsStatus(port: number, pathname: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      { host: "127.0.0.1", port, path: pathname, rejectUnauthorized: false, agent: false },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on("error", reject);
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

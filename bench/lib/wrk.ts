@@ -10,6 +10,13 @@ export interface LoadSpec {
   readonly headers: readonly string[];
   /** Lua script and its arguments (pipelining). */
   readonly script?: { readonly file: string; readonly args: readonly string[] };
+  /** Over TLS (https://). */
+  readonly https?: boolean;
+  /**
+   * A new TLS connection per request that resumes the first one's session: bench/tls/resume-client.ts
+   * instead of wrk, which cannot control resumption.
+   */
+  readonly resume?: boolean;
 }
 
 export interface LoadResult {
@@ -38,13 +45,20 @@ export function wrkArgs(spec: LoadSpec, port: number, seconds: number): string[]
   ];
   for (const h of spec.headers) args.push("-H", h);
   if (spec.script !== undefined) args.push("-s", spec.script.file);
-  args.push(`http://127.0.0.1:${port}${spec.path}`);
+  args.push(`${spec.https === true ? "https" : "http"}://127.0.0.1:${port}${spec.path}`);
   if (spec.script !== undefined && spec.script.args.length > 0) args.push("--", ...spec.script.args);
   return args;
 }
 
+/** The resumption client's command line: it prints its results in wrk's format. */
+export function resumeArgs(spec: LoadSpec, port: number, seconds: number): string[] {
+  const client = new URL("../tls/resume-client.ts", import.meta.url).pathname;
+  return [process.execPath, client, `https://127.0.0.1:${port}${spec.path}`, String(seconds), String(spec.connections)];
+}
+
 export function runWrk(spec: LoadSpec, port: number, seconds: number, cpus: string): Promise<LoadResult> {
-  const args = ["-c", cpus, "wrk", ...wrkArgs(spec, port, seconds)];
+  const tool = spec.resume === true ? resumeArgs(spec, port, seconds) : ["wrk", ...wrkArgs(spec, port, seconds)];
+  const args = ["-c", cpus, ...tool];
   return new Promise((resolve, reject) => {
     const child = spawn("taskset", args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

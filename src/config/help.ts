@@ -37,6 +37,7 @@ export function usage(): string {
     "       portico -c portico.toml [options]      run the sites of a configuration file",
     "       portico check -c portico.toml          validate a configuration file (exit 0 or 1)",
     "       portico tcp --listen [HOST:]PORT --upstream HOST:PORT[,...] [options]",
+    "       portico trust [--data-dir DIR]   (how to trust the --tls internal CA; changes nothing)",
     "",
     "Serves a directory over HTTP/1.1 (port defaults to 8080), reverse-proxies with --proxy,",
     "runs the sites of a configuration file with -c, or relays TCP streams with `portico tcp`.",
@@ -72,6 +73,17 @@ const FILE_PLACE: Readonly<Record<string, string>> = {
   vhosts: "one `[[site]]` per host",
   proxy: "`upstreams` of a route's `proxy`",
   app: "`app` of a `[[site.route]]`",
+  port: "`listen` of a `[[site]]`",
+  cert: "(command line only: the command line's site)",
+  key: "(command line only: the command line's site)",
+  httpPort: "(command line only: the command line's site)",
+  acme: "(command line only: the command line's site)",
+  domain: "(command line only: the command line's site)",
+  acmeCa: "(command line only: the command line's site)",
+  acmeEmail: "(command line only: the command line's site)",
+  acmeCaRoot: "(command line only: the command line's site)",
+  dataDir: "(command line only: the command line's site)",
+  tls: "(command line only: the command line's site)",
 };
 
 /** Where an option lives in a configuration file, for the README. */

@@ -12,6 +12,7 @@ import { type TcpConfig, tcpConfig } from "./tcp.ts";
 
 export { ConfigError, parsePort };
 export { usage } from "./help.ts";
+export { dataDirectory } from "./server-options.ts";
 export type { ServerModel, TcpConfig };
 
 export type Command =
@@ -41,7 +42,15 @@ export async function parseCommandLine(argv: readonly string[], preset: Preset =
   if (file === undefined || file === "") {
     if (parsed.command === "check") throw new ConfigError("portico check needs -c FILE");
     if (flags.get("watch") === true) throw new ConfigError("--watch needs -c FILE (it watches the configuration file)");
-    const port = positionals.length === 1 ? parsePort(positionals[0]!) : 8080;
+    // The positional port, else -p/--port (-1: not given), else the preset's, else 8080.
+    const flagPort = flags.get("port") as number | undefined;
+    const presetPort = typeof preset.port === "number" && preset.port >= 0 ? preset.port : 8080;
+    const port =
+      positionals.length === 1
+        ? parsePort(positionals[0]!)
+        : flagPort !== undefined && flagPort >= 0
+          ? flagPort
+          : presetPort;
     return { kind: "serve", config: modelFromFlags(merge(base, flags), given, port, lengthStatus), watch: "" };
   }
   // The file's sites name their roots, addresses and routes: flags that would too are refused, not mixed.

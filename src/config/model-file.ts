@@ -38,7 +38,7 @@ import {
   optionsIn,
 } from "./options.ts";
 import { HANDLER_KEYS, type MiddlewareData, type RouteData, type SiteData } from "./schema.ts";
-import { normalizeStatusPath } from "./server-options.ts";
+import { checkStatusAllow, normalizeStatusPath } from "./server-options.ts";
 import { convertValue } from "./units.ts";
 
 /** Listen address of a site that names none. */
@@ -63,6 +63,7 @@ export function modelFromFile(
   if (values.accessLog !== "" && !flags.has("accessLog"))
     values.accessLog = path.resolve(file.dir, values.accessLog as string);
   values.statusPath = normalizeStatusPath(values.statusPath as string, (m) => fail(["status_path"], m));
+  checkStatusAllow(values.statusAllow as string[], (m) => fail(["status_allow"], m));
   const server = values as unknown as OptionValues;
 
   const builder = new SiteBuilder(file, server, flags, fail);

@@ -21,7 +21,7 @@ import {
 } from "./model-parts.ts";
 import type { OptionValues } from "./options.ts";
 import { parseProxyRoutes } from "./proxy-options.ts";
-import { normalizeStatusPath } from "./server-options.ts";
+import { checkAccessLog, checkStatusAllow, normalizeStatusPath, tlsFromFlags } from "./server-options.ts";
 
 const NO_MIDDLEWARE: MiddlewareModel = { headers: null, basicAuth: null, access: null, rateLimit: null, cors: null };
 
@@ -38,7 +38,12 @@ export function modelFromFlags(
   const server: OptionValues = {
     ...values,
     statusPath: normalizeStatusPath(values.statusPath, (m) => fail(["status-path"], m)),
+    statusAllow: checkStatusAllow(values.statusAllow, (m) => fail(["status-allow"], m)),
+    accessLog: checkAccessLog(values.accessLog, (m) => fail(["access-log"], m)),
   };
+  const tls = tlsFromFlags(values, (m) => {
+    throw new ConfigError(m);
+  });
   const proxied = parseProxyRoutes(values.proxy);
   const app = values.app === "" ? "" : appModule(path.resolve(values.app), values.app, "app", fail, ["app"]);
   const serveFiles = (proxied.length === 0 && app === "") || given.has("root");
@@ -96,7 +101,7 @@ export function modelFromFlags(
       });
     }
   }
-  return assemble(server, drafts, lengthRequiredStatus, "", fail);
+  return assemble(server, drafts, lengthRequiredStatus, "", fail, tls);
 }
 
 /** The flag behind a proxy key path (buildProxy names file keys). */

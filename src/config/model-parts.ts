@@ -19,6 +19,7 @@ import type {
   ServerModel,
   SiteModel,
   FilesHandlerModel,
+  TlsModel,
   UpstreamSpec,
 } from "./model.ts";
 import type { OptionValues } from "./options.ts";
@@ -354,6 +355,7 @@ export function assemble(
   lengthRequiredStatus: 400 | 411,
   file: string,
   fail: Fail,
+  tls: TlsModel | null = null,
 ): ServerModel {
   const listeners: { host: string; port: number; name: string; sites: number[] }[] = [];
   const claims = new Map<string, { site: number; path: KeyPath }>();
@@ -397,6 +399,7 @@ export function assemble(
     sites: drafts.map((d) => d.site),
     lengthRequiredStatus,
     file,
+    tls,
   };
   return deepFreeze(model);
 }

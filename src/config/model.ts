@@ -64,6 +64,35 @@ export interface ServerModel {
   readonly lengthRequiredStatus: 400 | 411;
   /** The configuration file (absolute path) the model was read from, or "" for flags alone. */
   readonly file: string;
+  /** HTTPS of one listener (the command line's: --cert/--key, --acme, --tls internal), or null. */
+  readonly tls: TlsModel | null;
+}
+
+/**
+ * How one listener speaks TLS: certificate files, certificates from an ACME CA, or from the local CA
+ * (runtime/tls-supervisor.ts reads the files and keeps the certificates; src/tls/ serves them).
+ */
+export interface TlsModel {
+  /** Index into ServerModel.listeners of the listener that speaks TLS. */
+  readonly listener: number;
+  /** The listener's address ("" for every one): named in the local CA's certificate. */
+  readonly host: string;
+  /** Certificate and key files, in the order given (the first is served when SNI matches nothing). */
+  readonly certFiles: readonly { readonly cert: string; readonly key: string }[];
+  /** Plain HTTP listener that redirects to HTTPS and answers ACME HTTP-01; -1 for none. */
+  readonly httpPort: number;
+  /** Get certificates from an ACME CA. */
+  readonly acme: boolean;
+  /** The site's host names: certified by ACME, or named in the local CA's certificate. */
+  readonly domains: readonly string[];
+  readonly acmeCa: string;
+  readonly acmeEmail: string;
+  /** Extra roots (PEM text) trusted for the ACME CA's HTTPS; "" for Node's bundled roots alone. */
+  readonly acmeCaRoot: string;
+  /** Certificates from the local CA. */
+  readonly tlsInternal: boolean;
+  /** Where ACME accounts, certificates and the local CA live. */
+  readonly dataDir: string;
 }
 
 /** One address:port that workers listen on, and the sites it serves. */

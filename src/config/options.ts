@@ -6,7 +6,16 @@
 export type OptionType = "int" | "size" | "duration" | "string" | "bool" | "list" | "choice" | "multi";
 
 /** The usage headings; each decides where the option's key lives in a configuration file. */
-export type OptionGroup = "Server" | "Files" | "Writes" | "Logging" | "Protocol" | "Limits" | "Proxy" | TcpGroup;
+export type OptionGroup =
+  | "Server"
+  | "Files"
+  | "Writes"
+  | "HTTPS"
+  | "Logging"
+  | "Protocol"
+  | "Limits"
+  | "Proxy"
+  | TcpGroup;
 type TcpGroup = "TCP proxy (portico tcp ...)";
 
 /**
@@ -47,6 +56,8 @@ export const SECTION_OF_GROUP: Readonly<Record<OptionGroup, OptionSection>> = {
   Server: "server",
   Files: "files",
   Writes: "files",
+  // A listener's TLS: from flags for the command line's site (a file's sites do not take it yet).
+  HTTPS: "cli",
   Logging: "log",
   Protocol: "server",
   Limits: "server",
@@ -77,6 +88,20 @@ export const OPTIONS = [
     meta: "ADDR",
     help: "address to listen on (default: all interfaces)",
     doc: "Address to listen on (every address by default).",
+  },
+  {
+    group: "Server",
+    key: "port",
+    section: "cli",
+    flag: "port",
+    short: "p",
+    type: "int",
+    default: -1,
+    min: 0,
+    max: 65535,
+    meta: "PORT",
+    help: "port to listen on, as the positional argument (default 8080)",
+    doc: "Port to listen on, as the positional argument (8080 by default; a file's sites name theirs with `listen`).",
   },
   {
     group: "Server",
@@ -164,6 +189,16 @@ export const OPTIONS = [
     min: 0,
     meta: "TIME",
     help: "on SIGINT/SIGTERM, how long in-flight requests may finish",
+  },
+  {
+    group: "Server",
+    key: "shutdownDelayMs",
+    flag: "shutdown-delay",
+    type: "duration",
+    default: 0,
+    min: 0,
+    meta: "TIME",
+    help: "on SIGTERM, keep accepting this long with readiness failing before draining (load balancers catch up)",
   },
   {
     group: "Server",
@@ -315,6 +350,100 @@ export const OPTIONS = [
     help: "make each upload durable (fsync file and directory) before answering",
   },
 
+  // HTTPS
+  {
+    group: "HTTPS",
+    key: "cert",
+    flag: "cert",
+    type: "multi",
+    default: [],
+    meta: "FILE",
+    help: "certificate (PEM, chain after the leaf) to serve HTTPS with; repeat with --key for more",
+  },
+  {
+    group: "HTTPS",
+    key: "key",
+    flag: "key",
+    type: "multi",
+    default: [],
+    meta: "FILE",
+    help: "private key (PEM) of the --cert in the same position",
+  },
+  {
+    group: "HTTPS",
+    key: "httpPort",
+    flag: "http-port",
+    type: "int",
+    default: -1,
+    min: 0,
+    max: 65535,
+    meta: "PORT",
+    help: "also listen for plain HTTP on PORT: 308 to https://, and ACME HTTP-01 answers",
+  },
+  {
+    group: "HTTPS",
+    key: "acme",
+    flag: "acme",
+    type: "bool",
+    default: false,
+    help: "get certificates for --domain from an ACME CA (Let's Encrypt by default) and renew them",
+  },
+  {
+    group: "HTTPS",
+    key: "domain",
+    flag: "domain",
+    type: "list",
+    default: [],
+    meta: "NAMES",
+    help: "the host names to certify, comma-separated (with --acme, or named by --tls internal's certificate)",
+  },
+  {
+    group: "HTTPS",
+    key: "acmeCa",
+    flag: "acme-ca",
+    type: "string",
+    default: "https://acme-v02.api.letsencrypt.org/directory",
+    meta: "URL",
+    help: "the ACME CA's directory URL (default: Let's Encrypt production)",
+  },
+  {
+    group: "HTTPS",
+    key: "acmeEmail",
+    flag: "acme-email",
+    type: "string",
+    default: "",
+    meta: "ADDRESS",
+    help: "contact address for the ACME account (expiry and policy notices)",
+  },
+  {
+    group: "HTTPS",
+    key: "acmeCaRoot",
+    flag: "acme-ca-root",
+    type: "string",
+    default: "",
+    meta: "FILE",
+    help: "extra root certificates (PEM) trusted when talking to the ACME CA (a private or test CA)",
+  },
+  {
+    group: "HTTPS",
+    key: "dataDir",
+    flag: "data-dir",
+    type: "string",
+    default: "",
+    meta: "DIR",
+    help: "where ACME accounts, certificates and the local CA live (default: $XDG_DATA_HOME/portico or ~/.local/share/portico)",
+  },
+  {
+    group: "HTTPS",
+    key: "tls",
+    flag: "tls",
+    type: "choice",
+    choices: ["internal"],
+    default: "",
+    meta: "internal",
+    help: "serve HTTPS with certificates from a local CA kept in the data directory (see portico trust)",
+  },
+
   // Logging
   {
     group: "Logging",
@@ -322,11 +451,11 @@ export const OPTIONS = [
     fileKey: "format",
     flag: "log-format",
     type: "choice",
-    choices: ["audit", "common", "combined", "json"],
-    default: "audit",
+    choices: ["audit", "common", "combined", "combined-plus", "json"],
+    default: "combined",
     meta: "FORMAT",
-    help: "per-request log format: audit (METHOD,URI,STATUS,REQUEST-ID), common, combined, json",
-    doc: "`audit` (`METHOD,URI,STATUS,REQUEST-ID`, the `Request-Id` header verbatim or `0`), `common`, `combined` or `json`.",
+    help: "per-request log format: combined (default), common, combined-plus (combined + request time and upstream), json, audit (METHOD,URI,STATUS,REQUEST-ID)",
+    doc: "`combined` (the default), `common`, `combined-plus` (combined with the request time and the upstream), `json`, or `audit` (`METHOD,URI,STATUS,REQUEST-ID`, the `Request-Id` header verbatim or `0`).",
   },
   {
     group: "Logging",
@@ -341,6 +470,16 @@ export const OPTIONS = [
   },
   {
     group: "Logging",
+    key: "statusAllow",
+    section: "server",
+    flag: "status-allow",
+    type: "list",
+    default: [],
+    meta: "CIDR,…",
+    help: "networks besides loopback that may see --status-path (default: loopback only; others get 403)",
+  },
+  {
+    group: "Logging",
     key: "accessLog",
     fileKey: "file",
     flag: "access-log",
@@ -349,6 +488,30 @@ export const OPTIONS = [
     meta: "FILE",
     help: "append the per-request log to FILE instead of stderr (reopened on SIGUSR1)",
     doc: "Append the log to FILE instead of stderr (reopened on SIGUSR1; relative to the configuration file in a file).",
+  },
+
+  {
+    group: "Logging",
+    key: "accessLogMaxBytes",
+    fileKey: "max_size",
+    flag: "access-log-max-size",
+    type: "size",
+    default: 0,
+    min: 0,
+    meta: "SIZE",
+    help: "rotate --access-log when it reaches SIZE: renamed FILE.1, FILE.2… (default: never; SIGUSR1 reopens for logrotate)",
+  },
+  {
+    group: "Logging",
+    key: "accessLogKeep",
+    fileKey: "keep",
+    flag: "access-log-keep",
+    type: "int",
+    default: 5,
+    min: 1,
+    max: 1000,
+    meta: "N",
+    help: "rotated access log files kept (FILE.1 … FILE.N)",
   },
 
   // Protocol

@@ -50,6 +50,7 @@ export const SECTIONS: readonly Section[] = [
   options("files-options", ["Files"]),
   options("writes-options", ["Writes"]),
   options("proxy-options", ["Proxy"]),
+  options("https-options", ["HTTPS"]),
   options("tcp-options", ["TCP proxy (portico tcp ...)"]),
 ];
 

@@ -67,6 +67,8 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   #req: Request | null = null;
   #res: Response | null = null;
   #requests = 0;
+  /** loopMonotonic() of the read that brought the current head's first byte: a request's time starts there. */
+  #headAt = 0;
   readonly #body: RequestBody;
   /** Serializes this connection's responses, one after the other. */
   readonly #writer: H1Writer;
@@ -221,6 +223,9 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     }
     const fresh = scan.pos < start;
     if (fresh) {
+      // The read callback's cached clock: when this head's first byte arrived (for a pipelined head,
+      // when the previous response let it be looked at).
+      this.#headAt = loopMonotonic();
       scan.pos = start;
       scan.lineStart = start;
       scan.lines = 0;
@@ -284,7 +289,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     if (max > 0 && this.#requests >= max) res.closeAfter();
     this.#req = req;
     this.#res = res;
-    req.startTime = loopMonotonic();
+    req.startTime = this.#headAt;
     if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req });
     this.#dispatch(req, res);
     // A handler that answered at once has moved the phase on (TypeScript's narrowing cannot see it).
@@ -331,7 +336,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     res.handled = false;
     this.#req = req;
     this.#res = res;
-    req.startTime = loopMonotonic();
+    req.startTime = this.#headAt;
     if (error.close) res.closeAfter();
     this.#sendError(res, error.status, error.message);
   }

@@ -1,15 +1,24 @@
 // The listening side of the node:net transport: a net.Server (IPv6 with IPv4 fallback and names
 // looked up as net does, SO_REUSEPORT for several threads on one port), each accepted socket a
-// NetTransport. Not here: the handle equivalent (uv-listener.ts).
+// NetTransport, or, on a TLS listener, greeted as TLS first (net-tls-accept.ts).
+// Not here: the handle equivalent (uv-listener.ts).
 
 import net from "node:net";
+import { acceptNetTls } from "./net-tls-accept.ts";
 import { NET_HIGH_WATER, NetTransport } from "./net-transport.ts";
 import type { BoundAddress, Listener, ListenerOptions, Transport } from "./transport.ts";
 
 /** Listens on a net.Server; each accepted connection becomes a NetTransport passed to `accept`. */
 export function listenNet(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener> {
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: NET_HIGH_WATER }, (socket) =>
-    accept(new NetTransport(socket)),
+  const tls = options.tls;
+  const server = net.createServer(
+    { allowHalfOpen: true, noDelay: true, highWaterMark: NET_HIGH_WATER },
+    tls === undefined
+      ? (socket) => accept(new NetTransport(socket))
+      : (socket) => {
+          if (tls.acceptor.arrived()) acceptNetTls(socket, tls);
+          else socket.destroy();
+        },
   );
   return new Promise((resolve, reject) => {
     server.once("error", reject);

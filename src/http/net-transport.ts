@@ -28,6 +28,12 @@ export interface NetTransportOptions {
    * client): the owner's connected() follows it. Leave out for a socket that is already connected.
    */
   readonly connectEvent?: "connect" | "secureConnect";
+  /**
+   * A TLS socket: closing after the last write always goes through end(), so close_notify precedes
+   * the FIN (RFC 8446 §6.1); a client that sees a bare FIN takes it as a truncation, and OpenSSL
+   * then drops the session from its cache.
+   */
+  readonly closeNotify?: boolean;
 }
 
 export class NetTransport implements Transport {
@@ -60,10 +66,12 @@ export class NetTransport implements Transport {
   readonly #onClose = (): void => this.#closedBySocket();
   readonly #onConnect = (): void => this.owner.connected?.();
   readonly #connectEvent: string;
+  readonly #closeNotify: boolean;
 
   constructor(socket: net.Socket, options: NetTransportOptions = {}) {
     this.#socket = socket;
     this.#connectEvent = options.connectEvent ?? "";
+    this.#closeNotify = options.closeNotify === true;
     // The peer's FIN is reported (peerEnded) and never answered with ours by the socket itself.
     socket.allowHalfOpen = true;
     socket.on("end", this.#onEnd).on("drain", this.#onDrain).on("error", this.#onError).on("close", this.#onClose);
@@ -205,7 +213,7 @@ export class NetTransport implements Transport {
       this.#afterHold = () => this.closeAfterWrites();
       return;
     }
-    if (this.flushed) this.destroy();
+    if (this.flushed && !this.#closeNotify) this.destroy();
     else this.end(() => this.destroy());
   }
 

@@ -9,7 +9,7 @@
 
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
-import { dateEpoch, loopMonotonic } from "../common/clock.ts";
+import { dateEpoch, monotonicNow } from "../common/clock.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
 import type { FieldEdits } from "./field-edits.ts";
 import type { Request } from "./request.ts";
@@ -380,7 +380,7 @@ export class Response {
         status: this.status,
         handled: this.handled,
         bodyBytes,
-        durationMs: loopMonotonic() - this.#request.startTime,
+        durationMs: monotonicNow() - this.#request.startTime,
         complete,
       });
     }

@@ -7,8 +7,10 @@
 import { Sweeper } from "../common/sweeper.ts";
 import { Connection, type ConnectionContext } from "./connection.ts";
 import type { EngineOptions } from "./engine-options.ts";
+import type { TlsEndpoint } from "../tls/endpoint.ts";
 import type { Handler } from "./handler.ts";
 import type { Response } from "./response.ts";
+import type { TlsAcceptor } from "./tls-listen.ts";
 import { type BoundAddress, type Listener, openListener, type Transport } from "./transport.ts";
 
 export interface ListenOptions {
@@ -17,9 +19,11 @@ export interface ListenOptions {
   /** Several listeners (threads) on one port, balanced by the kernel (Linux SO_REUSEPORT). */
   readonly reusePort?: boolean;
   readonly backlog?: number;
+  /** Speak TLS with these certificates (tls-listen.ts; uv-tls-accept.ts or net-tls-accept.ts by transport). */
+  readonly tls?: TlsEndpoint;
 }
 
-export class HttpServer implements ConnectionContext {
+export class HttpServer implements ConnectionContext, TlsAcceptor {
   options: EngineOptions;
   handler: Handler;
   readonly sweeper = new Sweeper(250);
@@ -28,6 +32,14 @@ export class HttpServer implements ConnectionContext {
   #address: BoundAddress | null = null;
   readonly #connections = new Set<Connection>();
   #idleWaiters: Array<() => void> = [];
+  /** TLS connections accepted and still in their greeting (tls-listen.ts): close() waits for them too. */
+  #greetings = 0;
+  /**
+   * The ALPN ids this server speaks over TLS, preferred first: HTTP/1.1, and HTTP/1.0, which the
+   * engine serves too (nginx offers both; a client that offers only "http/1.0", such as curl
+   * --http1.0, would otherwise get a no_application_protocol alert, RFC 7301 §3.2).
+   */
+  readonly protocols: readonly string[] = ["http/1.1", "http/1.0"];
   /** Called for each new connection; return false to refuse it (the hook answers the client itself). */
   admit: ((transport: Transport) => boolean) | null = null;
 
@@ -45,9 +57,33 @@ export class HttpServer implements ConnectionContext {
     this.#connections.add(new Connection(transport, this));
   }
 
+  /** A TLS connection arrived: refused once closing began, else counted until it becomes one or ends. */
+  arrived(): boolean {
+    if (this.closing) return false;
+    this.#greetings++;
+    return true;
+  }
+
+  /** A TLS greeting became a connection: accepted before closing began, so it is served even now. */
+  accept(transport: Transport): void {
+    this.#greetings--;
+    if (this.admit !== null && !this.admit(transport)) this.#settle();
+    else this.#connections.add(new Connection(transport, this));
+  }
+
+  /** A TLS greeting ended without a connection (closed, timed out, refused as plain HTTP). */
+  abandoned(): void {
+    this.#greetings--;
+    this.#settle();
+  }
+
   connectionClosed(connection: Connection): void {
     this.#connections.delete(connection);
-    if (this.#connections.size === 0 && this.#idleWaiters.length > 0) {
+    this.#settle();
+  }
+
+  #settle(): void {
+    if (this.#connections.size === 0 && this.#greetings === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const w of waiters) w();
@@ -59,7 +95,19 @@ export class HttpServer implements ConnectionContext {
   }
 
   async listen(options: ListenOptions): Promise<BoundAddress> {
-    this.#listener = await openListener(options, (transport) => this.#accept(transport));
+    const { tls, ...plain } = options;
+    const accept = (transport: Transport): void => this.#accept(transport);
+    if (tls === undefined) this.#listener = await openListener(plain, accept);
+    else {
+      tls.setProtocols(this.protocols);
+      const listening = {
+        endpoint: tls,
+        acceptor: this,
+        sweeper: this.sweeper,
+        timeoutMs: this.options.headersTimeoutMs,
+      };
+      this.#listener = await openListener({ ...plain, tls: listening }, accept);
+    }
     this.#address = this.#listener.address();
     return this.#address;
   }
@@ -93,7 +141,7 @@ export class HttpServer implements ConnectionContext {
     this.closing = true;
     this.#listener?.close();
     for (const c of this.#connections) c.drain();
-    if (this.#connections.size === 0) return Promise.resolve();
+    if (this.#connections.size === 0 && this.#greetings === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         for (const c of this.#connections) c.destroy();

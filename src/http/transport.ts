@@ -10,7 +10,9 @@ import type { OutputTarget } from "./arena.ts";
 import { TransportError } from "./errors.ts";
 import { listenNet } from "./net-listener.ts";
 import { NetTransport } from "./net-transport.ts";
+import type { TlsListening } from "./tls-listen.ts";
 import { listenUv } from "./uv-listener.ts";
+import { canWrapTls } from "./uv-tls-accept.ts";
 import { prepareUvTransport, UvTransport } from "./uv-transport.ts";
 
 export { holdWrites } from "./write-hold.ts";
@@ -78,6 +80,8 @@ export interface ListenerOptions {
   /** Several listeners on one port, balanced by the kernel (Linux SO_REUSEPORT). */
   readonly reusePort?: boolean;
   readonly backlog?: number;
+  /** Speak TLS: each connection is greeted (tls-listen.ts) and the acceptor hears what it becomes. */
+  readonly tls?: TlsListening;
 }
 
 /** A listening socket; each accepted connection becomes a Transport passed to its `accept`. */
@@ -159,8 +163,13 @@ export function connectTransport(host: string, port: number, owner: TransportOwn
   return active!.connect(host, port, owner);
 }
 
-/** Listens; each accepted connection becomes a Transport passed to `accept`. Rejects as Node does (EADDRINUSE…). */
+/**
+ * Listens; each accepted connection becomes a Transport passed to `accept` (with `options.tls`, to
+ * the TLS acceptor instead). Rejects as Node does (EADDRINUSE…). A TLS listener on the handle
+ * transport where Node's tls_wrap binding is missing or changed accepts on node:net instead.
+ */
 export function openListener(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener> {
   if (active === null) activeTransport();
-  return active!.listen(options, accept);
+  const implementation = options.tls !== undefined && active === UV && !canWrapTls() ? NET : active!;
+  return implementation.listen(options, accept);
 }

@@ -1,11 +1,15 @@
-// Node's internal libuv stream bindings (tcp_wrap, stream_wrap, uv), typed: the handle methods and
-// request objects lib/net.js itself uses. Loaded on demand, after a check that they have the shape
+// Node's internal libuv stream bindings (tcp_wrap, stream_wrap, uv, and tls_wrap where it has the
+// shape needed), typed: the handle methods and request objects lib/net.js and lib/_tls_wrap.js
+// themselves use. Loaded on demand, after a check that they have the shape
 // the handle transport needs: they are internal, may change or go away in any Node release, and
 // `process.binding` is refused under --permission and deprecated under --pending-deprecation (fatal
 // with --throw-deprecation). Where the check fails the engine runs on node:net instead (transport.ts).
-// Only uv-transport.ts and uv-listener.ts touch them.
+// Only uv-transport.ts, uv-listener.ts and uv-tls-accept.ts touch them.
 
 import type net from "node:net";
+// lib/_tls_wrap.js, loaded with node:tls, gives TLSWrap the handle methods it forwards to the TCP
+// handle underneath (close, getpeername, setNoDelay…): the shape check below needs them in place.
+import "node:tls";
 import type { UvTransport } from "./uv-transport.ts";
 
 export interface WriteReq {
@@ -60,6 +64,54 @@ export interface TcpHandle {
   listen(backlog: number): number;
 }
 
+/** Node's TLSWrap: a stream over a TCP handle that OpenSSL encrypts (see lib/_tls_wrap.js). */
+export interface TlsWrapHandle {
+  /** The TCP handle under it: _tls_wrap.js's proxies (getpeername, setNoDelay…) call through it. */
+  _parent: TcpHandle;
+  /** The SNI context picked in oncertcb, applied by certCbDone(). */
+  sni_context: unknown;
+  transport: UvTransport | null;
+  onhandshakestart?: (this: TlsWrapHandle, now: number) => void;
+  onhandshakedone?: (this: TlsWrapHandle) => void;
+  oncertcb: ((this: TlsWrapHandle, info: { servername?: string }) => void) | null;
+  onerror: (this: TlsWrapHandle, error: Error) => void;
+  onnewsession: ((this: TlsWrapHandle) => void) | null;
+  onkeylog: ((this: TlsWrapHandle) => void) | null;
+  enableCertCb(): void;
+  certCbDone(): void;
+  setALPNProtocols(protocols: Uint8Array): void;
+  receive(data: Uint8Array): void;
+  destroySSL(): void;
+  shutdown(req: ShutdownReq): number;
+  getALPNNegotiatedProtocol(): string | false;
+  getServername(): string | false;
+  isSessionReused(): boolean;
+}
+
+interface TlsWrapBinding {
+  wrap(handle: TcpHandle, context: unknown, isServer: boolean, hasActiveWrite: boolean): TlsWrapHandle;
+  TLSWrap: { prototype: Record<string, unknown> & { shutdown(req: ShutdownReq): number } };
+}
+
+/** The TLSWrap methods uv-tls-accept.ts calls (the handle methods come through _tls_wrap.js's proxies). */
+const TLS_WRAP_METHODS = [
+  "receive",
+  "setALPNProtocols",
+  "enableCertCb",
+  "certCbDone",
+  "shutdown",
+  "readStart",
+  "readStop",
+  "useUserBuffer",
+  "writeBuffer",
+  "writeUtf8String",
+  "writev",
+  "close",
+  "getpeername",
+  "getsockname",
+  "setNoDelay",
+] as const;
+
 interface TcpWrapBinding {
   TCP: new (type: number) => TcpHandle;
   TCPConnectWrap: new () => ConnectReq;
@@ -111,6 +163,11 @@ export let UV_EOF = 0;
 export let state: Int32Array;
 export let K_NREAD = 0;
 export let K_ASYNC = 0;
+/**
+ * Node's TLSWrap when the handle transport runs and tls_wrap has the shape needed, else null (HTTPS
+ * then goes through node:tls on a net.Socket, transport.ts).
+ */
+export let tlsWrap: TlsWrapBinding | null = null;
 let loaded: string | null = null;
 
 /**
@@ -129,6 +186,7 @@ function load(): string {
   let tcp: Partial<TcpWrapBinding>;
   let stream: Partial<StreamWrapBinding>;
   let uv: { UV_EOF?: unknown };
+  let tls: Partial<TlsWrapBinding> | null = null;
   // Under --pending-deprecation, process.binding emits DEP0111 through process.emitWarning (thrown
   // on the next tick with --throw-deprecation): whoever runs Node that way wants no deprecated API,
   // so the warning is caught here and taken as a "no", before anything prints or throws.
@@ -145,6 +203,11 @@ function load(): string {
     tcp = get.call(process, "tcp_wrap") as Partial<TcpWrapBinding>;
     stream = get.call(process, "stream_wrap") as Partial<StreamWrapBinding>;
     uv = get.call(process, "uv") as { UV_EOF?: unknown };
+    try {
+      tls = get.call(process, "tls_wrap") as Partial<TlsWrapBinding>;
+    } catch {
+      // HTTPS on this thread goes through node:tls then; plain TCP is unaffected.
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return `process.binding refused${code !== undefined ? ` (${code})` : ""}`;
@@ -180,5 +243,12 @@ function load(): string {
   state = stream.streamBaseState;
   K_NREAD = stream.kReadBytesOrError;
   K_ASYNC = stream.kLastWriteWasAsync;
+  tlsWrap = hasTlsWrapShape(tls) ? tls : null;
   return "";
+}
+
+function hasTlsWrapShape(found: Partial<TlsWrapBinding> | null): found is TlsWrapBinding {
+  if (typeof found?.wrap !== "function") return false;
+  const proto = (found.TLSWrap as { prototype?: Record<string, unknown> } | undefined)?.prototype;
+  return proto !== undefined && TLS_WRAP_METHODS.every((method) => typeof proto[method] === "function");
 }

@@ -1,12 +1,14 @@
 // The listening side of the handle transport: binds a TCP handle (IPv6 with IPv4 fallback, names
 // looked up first, SO_REUSEPORT for several threads on one port), listens, and turns each accepted
-// handle into a UvTransport. Not here: the net.Server equivalent (net-listener.ts).
+// handle into a UvTransport, or, on a TLS listener, greets it as TLS first (uv-tls-accept.ts).
+// Not here: the net.Server equivalent (net-listener.ts).
 
 import dns from "node:dns/promises";
 import net from "node:net";
 import { getSystemErrorName } from "node:util";
 import type { BoundAddress, Listener, ListenerOptions, Transport } from "./transport.ts";
 import { type PeerInfo, type TcpHandle, tcpWrap } from "./uv-binding.ts";
+import { acceptUvTls } from "./uv-tls-accept.ts";
 import { UvTransport } from "./uv-transport.ts";
 
 /** An error from a handle call, shaped like Node's own (code "EADDRINUSE", syscall "listen"). */
@@ -47,11 +49,19 @@ export async function listenUv(options: ListenerOptions, accept: (transport: Tra
     handle.close();
     throw handleError(err, "listen", address, options.port);
   }
-  handle.onconnection = (status, client) => {
-    // A failed accept (EMFILE and the like) is retried by libuv on the next readiness.
-    if (status !== 0 || client === undefined) return;
-    accept(new UvTransport(client));
-  };
+  const tls = options.tls;
+  handle.onconnection =
+    tls === undefined
+      ? (status, client) => {
+          // A failed accept (EMFILE and the like) is retried by libuv on the next readiness.
+          if (status !== 0 || client === undefined) return;
+          accept(new UvTransport(client));
+        }
+      : (status, client) => {
+          if (status !== 0 || client === undefined) return;
+          if (tls.acceptor.arrived()) acceptUvTls(client, tls);
+          else client.close();
+        };
   return new UvListener(handle);
 }
 

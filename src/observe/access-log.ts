@@ -6,6 +6,7 @@
 // (atomic on pipes; O_APPEND for files). Subscribes to the engine's events.
 
 import { Buffer } from "node:buffer";
+import diagnosticsChannel from "node:diagnostics_channel";
 import fs from "node:fs";
 import { formatHttpDate } from "../common/clock.ts";
 import { F_REQUEST_ID } from "../http/headers.ts";
@@ -17,15 +18,32 @@ import {
 } from "../http/events.ts";
 import type { Request } from "../http/request.ts";
 import { holdWrites } from "../http/transport.ts";
+import { LogRotation, type RotationOptions } from "./log-rotation.ts";
 
-export type LogFormat = "audit" | "common" | "combined" | "json";
+export type LogFormat = "audit" | "common" | "combined" | "combined-plus" | "json";
 
 export interface AccessLogOptions {
   readonly format: LogFormat;
   /** A file to append to; when absent, `fd` is used (2 = stderr). */
   readonly path?: string;
   readonly fd?: number;
+  /** Size-based rotation of `path` (log-rotation.ts). */
+  readonly rotate?: RotationOptions;
 }
+
+/**
+ * One try of a proxied request, as proxy/events.ts publishes it (a sibling folder: joined by the
+ * channel's name, not an import).
+ */
+interface UpstreamAttempt {
+  readonly request: Request;
+  readonly upstream: string;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly error: string;
+}
+
+const upstreamAttemptChannel = diagnosticsChannel.channel("portico:proxy.upstream.attempt");
 
 /** PIPE_BUF on Linux: one write(2) of at most this many bytes to a pipe is never split. */
 const BATCH_BYTES = 4096;
@@ -36,8 +54,17 @@ export class AccessLog {
   readonly #options: AccessLogOptions;
   #fd: number;
   #ownsFd: boolean;
+  readonly #rotation: LogRotation | null;
   readonly #onHead = (message: unknown): void => this.#head(message as ResponseHeadMessage);
   readonly #onFinish = (message: unknown): void => this.#finish(message as RequestFinishMessage);
+  readonly #onAttempt = (message: unknown): void => {
+    const attempt = message as UpstreamAttempt;
+    const list = this.#attempts.get(attempt.request);
+    if (list === undefined) this.#attempts.set(attempt.request, [attempt]);
+    else list.push(attempt);
+  };
+  /** The upstream tries of proxied requests not yet logged (json and combined-plus only). */
+  readonly #attempts = new WeakMap<Request, UpstreamAttempt[]>();
   /** Lines of this turn not yet written. */
   #batch = "";
   readonly #flushBatch = (): void => this.flush();
@@ -51,19 +78,28 @@ export class AccessLog {
       this.#fd = options.fd ?? 2;
       this.#ownsFd = false;
     }
+    const rotate = options.rotate;
+    this.#rotation =
+      options.path !== undefined && rotate !== undefined && rotate.maxBytes > 0
+        ? new LogRotation(options.path, rotate)
+        : null;
+    this.#rotation?.opened(this.#fd);
   }
 
   start(): void {
     // The audit line is written when the status is fixed (under the URI lock, for coherence);
     // the other formats need the byte count, known just before the last write.
-    if (this.#options.format === "audit") responseHeadChannel.subscribe(this.#onHead);
+    const format = this.#options.format;
+    if (format === "audit") responseHeadChannel.subscribe(this.#onHead);
     else requestFinishChannel.subscribe(this.#onFinish);
+    if (format === "json" || format === "combined-plus") upstreamAttemptChannel.subscribe(this.#onAttempt);
   }
 
   stop(): void {
     this.flush();
     responseHeadChannel.unsubscribe(this.#onHead);
     requestFinishChannel.unsubscribe(this.#onFinish);
+    upstreamAttemptChannel.unsubscribe(this.#onAttempt);
     if (this.#ownsFd) fs.closeSync(this.#fd);
     this.#ownsFd = false;
   }
@@ -72,7 +108,11 @@ export class AccessLog {
   reopen(): void {
     if (this.#options.path === undefined) return;
     this.flush();
-    const fd = openAppend(this.#options.path);
+    this.#reopenFile();
+  }
+
+  #reopenFile(): void {
+    const fd = openAppend(this.#options.path!);
     const old = this.#fd;
     this.#fd = fd;
     fs.closeSync(old);
@@ -87,13 +127,16 @@ export class AccessLog {
   #finish(message: RequestFinishMessage): void {
     const req = message.request;
     const format = this.#options.format;
+    const attempts = this.#attempts.get(req);
     if (format === "json") {
-      this.#write(`${JSON.stringify(jsonRecord(message))}\n`);
+      this.#write(`${JSON.stringify(jsonRecord(message, attempts))}\n`);
       return;
     }
     let line = `${req.remoteAddress || "-"} - - [${clfDate(Date.now())}] "${escapeField(requestLine(req))}" ${message.status} ${message.bodyBytes === 0 ? "-" : message.bodyBytes}`;
-    if (format === "combined")
+    if (format !== "common")
       line += ` "${escapeField(req.header("referer") ?? "-")}" "${escapeField(req.header("user-agent") ?? "-")}"`;
+    // combined-plus: nginx's $request_time (seconds, millisecond resolution) and the upstream triple.
+    if (format === "combined-plus") line += ` rt=${seconds(message.durationMs)}${upstreamFields(attempts)}`;
     this.#write(`${line}\n`);
   }
 
@@ -108,6 +151,8 @@ export class AccessLog {
     const text = this.#batch;
     if (text === "") return;
     this.#batch = "";
+    const rotation = this.#rotation;
+    if (rotation?.rotatedElsewhere()) this.#reopenFile();
     // The common case — all of it in one write(2) straight from the string — allocates nothing.
     let written = 0;
     try {
@@ -115,9 +160,11 @@ export class AccessLog {
     } catch {
       written = 0;
     }
-    if (written === text.length) return;
-    const bytes = Buffer.from(text, "utf8");
-    if (written < bytes.length) writeFully(this.#fd, bytes.subarray(written));
+    if (written !== text.length) {
+      const bytes = Buffer.from(text, "utf8");
+      if (written < bytes.length) writeFully(this.#fd, bytes.subarray(written));
+    }
+    if (rotation?.appended(text.length)) this.#reopenFile();
   }
 }
 
@@ -153,9 +200,35 @@ function clfDate(ms: number): string {
   return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
 
-function jsonRecord(message: RequestFinishMessage): Record<string, unknown> {
+/** Seconds with millisecond resolution, as nginx writes $request_time. */
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+/**
+ * nginx's $upstream_addr, $upstream_status and $upstream_response_time: one value per try, joined
+ * by ", " (a try without a response has status "-"); "-" for a request no upstream saw.
+ */
+function upstreamFields(attempts: readonly UpstreamAttempt[] | undefined): string {
+  if (attempts === undefined) return " ua=- us=- ut=-";
+  let addr = "";
+  let status = "";
+  let time = "";
+  for (const a of attempts) {
+    const sep = addr === "" ? "" : ", ";
+    addr += sep + a.upstream;
+    status += sep + (a.status === 0 ? "-" : String(a.status));
+    time += sep + seconds(a.durationMs);
+  }
+  return ` ua="${escapeField(addr)}" us="${status}" ut="${time}"`;
+}
+
+function jsonRecord(
+  message: RequestFinishMessage,
+  attempts: readonly UpstreamAttempt[] | undefined,
+): Record<string, unknown> {
   const req = message.request;
-  return {
+  const record: Record<string, unknown> = {
     time: new Date().toISOString(),
     remote: req.remoteAddress,
     method: req.method,
@@ -164,6 +237,7 @@ function jsonRecord(message: RequestFinishMessage): Record<string, unknown> {
     host: req.host,
     status: message.status,
     bytes: message.bodyBytes,
+    durationUs: Math.round(message.durationMs * 1000),
     durationMs: Math.round(message.durationMs * 1000) / 1000,
     complete: message.complete,
     requestId: req.get(F_REQUEST_ID) ?? null,
@@ -171,4 +245,13 @@ function jsonRecord(message: RequestFinishMessage): Record<string, unknown> {
     referer: req.header("referer") ?? null,
     date: formatHttpDate(Date.now()),
   };
+  if (attempts !== undefined) {
+    record.upstreams = attempts.map((a) => ({
+      addr: a.upstream,
+      status: a.status === 0 ? null : a.status,
+      durationUs: Math.round(a.durationMs * 1000),
+      ...(a.error !== "" ? { error: a.error } : {}),
+    }));
+  }
+  return record;
 }

@@ -1,7 +1,11 @@
-// Statistics for one worker thread: requests by status, bytes, connections and a latency histogram.
-// Counted in plain numbers on the request path (no atomics per request) and published into this
-// thread's region of the shared BigInt64Array a few times a second, where any thread can sum them.
+// Statistics for one worker thread: requests by status and protocol, bytes, connections, a latency
+// histogram with its sum, the file cache, and the thread's heap and event-loop delay. Counted in plain
+// numbers and stored into this thread's region of the shared BigInt64Array at the end of the turn,
+// before any response bytes of the turn reach a socket (shared-row.ts), so any thread summing the
+// regions sees every response a client has received. Status-path requests are counted apart.
 
+import { type ELDHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+import v8 from "node:v8";
 import {
   type ConnectionMessage,
   connectionCloseChannel,
@@ -9,6 +13,7 @@ import {
   type RequestFinishMessage,
   requestFinishChannel,
 } from "../http/events.ts";
+import { SharedRow } from "./shared-row.ts";
 
 /** Slot layout of one thread's statistics region (must match runtime/shared-memory.ts). */
 export interface StatsLayout {
@@ -18,50 +23,90 @@ export interface StatsLayout {
   readonly connectionsTotal: number;
   readonly connectionsActive: number;
   readonly rejected: number;
+  /** Sum of all request durations, in whole microseconds (the histogram's _sum). */
+  readonly latencySumUs: number;
+  /** Requests for the status path itself: kept out of every other figure. */
+  readonly statusPathRequests: number;
   readonly status: number;
   readonly statusMin: number;
   readonly statusCount: number;
   readonly latency: number;
   readonly latencyBuckets: number;
+  /** PROTOCOLS.length slots: requests per protocol version. */
+  readonly protocol: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  /** Event-loop delay of the thread over the last sampling period, microseconds. */
+  readonly loopDelayP99Us: number;
+  readonly loopDelayMaxUs: number;
+  /** The thread's file cache: lookups that hit or missed, and bytes and entries held. */
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+  readonly cacheBytes: number;
+  readonly cacheEntries: number;
   readonly slots: number;
 }
 
+/** Protocol label of each protocol slot, in slot order. */
+export const PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2"] as const;
+
+export interface StatsRecorderOptions {
+  /** The status path prefix ("" when none): its requests are counted apart. */
+  readonly statusPath?: string;
+  /** How often the thread's heap, event-loop delay and cache size are sampled. */
+  readonly sampleMs?: number;
+  /** The thread's file cache figures (static/file-cache.ts fileCacheTotals), read live. */
+  readonly fileCache?: FileCacheFigures;
+}
+
+export interface FileCacheFigures {
+  readonly hits: number;
+  readonly misses: number;
+  readonly bytes: number;
+  readonly entries: number;
+}
+
 export class StatsRecorder {
-  readonly #shared: BigInt64Array;
-  readonly #base: number;
+  readonly #row: SharedRow;
   readonly #layout: StatsLayout;
-  readonly #local: Float64Array;
-  readonly #published: Float64Array;
+  readonly #statusPath: string;
+  readonly #sampleMs: number;
+  readonly #fileCache: FileCacheFigures | null;
+  /** A restarted thread's cache counts from zero: its predecessor's totals are added to them. */
+  readonly #hitsBase: number;
+  readonly #missesBase: number;
   #timer: NodeJS.Timeout | undefined;
+  #loopDelay: ELDHistogram | undefined;
   readonly #onFinish = (m: unknown): void => this.#finish(m as RequestFinishMessage);
   readonly #onOpen = (_m: unknown): void => {
-    this.#local[this.#layout.connectionsTotal]!++;
-    this.#local[this.#layout.connectionsActive]!++;
+    this.#row.add(this.#layout.connectionsTotal, 1);
+    this.#row.add(this.#layout.connectionsActive, 1);
   };
   readonly #onClose = (_m: unknown): void => {
-    this.#local[this.#layout.connectionsActive]!--;
+    this.#row.add(this.#layout.connectionsActive, -1);
   };
 
-  constructor(shared: BigInt64Array, thread: number, layout: StatsLayout) {
-    this.#shared = shared;
+  constructor(shared: BigInt64Array, thread: number, layout: StatsLayout, options: StatsRecorderOptions = {}) {
     this.#layout = layout;
-    this.#base = thread * layout.slots;
-    this.#local = new Float64Array(layout.slots);
-    this.#published = new Float64Array(layout.slots);
-    // A restarted thread continues the counts its predecessor published.
-    for (let i = 0; i < layout.slots; i++) {
-      const v = Number(Atomics.load(shared, this.#base + i));
-      this.#local[i] = v;
-      this.#published[i] = v;
-    }
-    this.#local[layout.connectionsActive] = 0;
+    // A restarted thread continues the counts its predecessor stored; its connections died with it.
+    this.#row = new SharedRow(shared, thread * layout.slots, layout.slots);
+    this.#row.set(layout.connectionsActive, 0);
+    this.#row.flush();
+    this.#statusPath = options.statusPath ?? "";
+    this.#sampleMs = options.sampleMs ?? 1000;
+    this.#fileCache = options.fileCache ?? null;
+    this.#hitsBase = this.#row.get(layout.cacheHits);
+    this.#missesBase = this.#row.get(layout.cacheMisses);
   }
 
-  start(intervalMs = 250): void {
+  start(): void {
     requestFinishChannel.subscribe(this.#onFinish);
     connectionOpenChannel.subscribe(this.#onOpen);
     connectionCloseChannel.subscribe(this.#onClose);
-    this.#timer = setInterval(() => this.publish(), intervalMs);
+    this.#loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.#loopDelay.enable();
+    this.sample();
+    this.#timer = setInterval(() => this.sample(), this.#sampleMs);
     this.#timer.unref();
   }
 
@@ -70,34 +115,65 @@ export class StatsRecorder {
     connectionOpenChannel.unsubscribe(this.#onOpen);
     connectionCloseChannel.unsubscribe(this.#onClose);
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.publish();
+    this.#loopDelay?.disable();
+    this.#row.flush();
   }
 
-  /** Writes changed counters into the shared region. */
-  publish(): void {
-    const local = this.#local;
-    const published = this.#published;
-    for (let i = 0; i < local.length; i++) {
-      const v = local[i]!;
-      if (v !== published[i]) {
-        published[i] = v;
-        Atomics.store(this.#shared, this.#base + i, BigInt(v));
-      }
+  /** Publishes the gauges that are sampled rather than counted: heap and event-loop delay. */
+  sample(): void {
+    const layout = this.#layout;
+    const heap = v8.getHeapStatistics();
+    this.#row.set(layout.heapUsed, heap.used_heap_size);
+    this.#row.set(layout.heapTotal, heap.total_heap_size);
+    const delay = this.#loopDelay;
+    if (delay !== undefined && delay.count > 0) {
+      // The histogram counts from the timer's resolution: a thread that is never late shows ~0.
+      this.#row.set(layout.loopDelayP99Us, Math.round(delay.percentile(99) / 1000));
+      this.#row.set(layout.loopDelayMaxUs, Math.round(delay.max / 1000));
+      delay.reset();
+    }
+    const cache = this.#fileCache;
+    if (cache !== null) {
+      this.#row.set(layout.cacheBytes, cache.bytes);
+      this.#row.set(layout.cacheEntries, cache.entries);
     }
   }
 
   #finish(m: RequestFinishMessage): void {
     const layout = this.#layout;
-    const local = this.#local;
-    local[layout.requests]!++;
-    local[layout.bytesOut] = local[layout.bytesOut]! + m.bodyBytes;
     const req = m.request;
-    local[layout.bytesIn] = local[layout.bytesIn]! + req.headEnd - req.headStart + Math.max(0, req.contentLength);
+    const cache = this.#fileCache;
+    // Lookups are counted by the cache itself; stored here, before the response's last byte leaves.
+    if (cache !== null) {
+      const hits = this.#hitsBase + cache.hits;
+      if (hits !== this.#row.get(layout.cacheHits)) this.#row.set(layout.cacheHits, hits);
+      const misses = this.#missesBase + cache.misses;
+      if (misses !== this.#row.get(layout.cacheMisses)) this.#row.set(layout.cacheMisses, misses);
+    }
+    const prefix = this.#statusPath;
+    if (prefix !== "" && m.handled && isUnder(req.path, prefix)) {
+      this.#row.add(layout.statusPathRequests, 1);
+      return;
+    }
+    this.#row.add(layout.requests, 1);
+    this.#row.add(layout.bytesOut, m.bodyBytes);
+    this.#row.add(layout.bytesIn, req.headEnd - req.headStart + Math.max(0, req.contentLength));
     const s = m.status - layout.statusMin;
-    if (s >= 0 && s < layout.statusCount) local[layout.status + s]!++;
-    const bucket = latencyBucket(m.durationMs, layout.latencyBuckets);
-    local[layout.latency + bucket]!++;
+    if (s >= 0 && s < layout.statusCount) this.#row.add(layout.status + s, 1);
+    this.#row.add(layout.protocol + protocolSlot(req), 1);
+    this.#row.add(layout.latency + latencyBucket(m.durationMs, layout.latencyBuckets), 1);
+    this.#row.add(layout.latencySumUs, Math.round(m.durationMs * 1000));
   }
+}
+
+function isUnder(path: string, prefix: string): boolean {
+  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f);
+}
+
+/** The protocol slot of a request (HTTP/2 requests carry versionMajor 2 once the h2 engine serves them). */
+function protocolSlot(req: { readonly versionMinor: number }): number {
+  if ((req as { readonly versionMajor?: number }).versionMajor === 2) return 2;
+  return req.versionMinor === 0 ? 0 : 1;
 }
 
 export type { ConnectionMessage };
@@ -110,4 +186,31 @@ export type { ConnectionMessage };
 export function latencyBucket(durationMs: number, buckets: number): number {
   const micros = Math.min(2 ** 31, Math.max(1, Math.ceil(durationMs * 1000)));
   return Math.min(buckets - 1, 32 - Math.clz32(micros - 1));
+}
+
+export interface LatencyBucket {
+  /** Upper bound in milliseconds; the last bucket is open-ended (Infinity). */
+  readonly leMs: number;
+  readonly count: number;
+}
+
+/**
+ * The q-quantile of the log2 histogram in milliseconds, interpolated linearly inside the bucket it
+ * falls in (bucket k spans 2^(k-1)..2^k µs), as Prometheus' histogram_quantile does: the upper bound
+ * alone would report every 50 ms request as 65.5 ms.
+ */
+export function quantileMs(buckets: readonly LatencyBucket[], count: number, q: number): number {
+  if (count === 0) return 0;
+  const rank = q * count;
+  let seen = 0;
+  for (let k = 0; k < buckets.length; k++) {
+    const n = buckets[k]!.count;
+    if (n > 0 && seen + n >= rank) {
+      const upper = Number.isFinite(buckets[k]!.leMs) ? buckets[k]!.leMs : buckets[k - 1]!.leMs * 2;
+      const lower = k === 0 ? 0 : buckets[k - 1]!.leMs;
+      return lower + ((upper - lower) * (rank - seen)) / n;
+    }
+    seen += n;
+  }
+  return buckets[buckets.length - 2]!.leMs;
 }

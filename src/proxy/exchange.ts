@@ -6,12 +6,12 @@
 import type { BodySink, Request } from "../http/request.ts";
 import type { HttpError } from "../http/errors.ts";
 import type { Response } from "../http/response.ts";
-import { loopNow } from "../common/clock.ts";
+import { loopNow, monotonicNow } from "../common/clock.ts";
 import { BODY_LENGTH, BODY_NONE, type ResponseHead } from "../http/parse-response.ts";
 import { reasonPhrase } from "../http/status.ts";
 import { affinityKey } from "./affinity.ts";
 import { ProxyError } from "./errors.ts";
-import { upstreamErrorChannel } from "./events.ts";
+import { CLIENT_GONE, upstreamAttemptChannel, upstreamErrorChannel, upstreamStartChannel } from "./events.ts";
 import {
   buildRequestHead,
   copiedResponseFields,
@@ -56,6 +56,9 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   #wholeHead: ResponseHead | null = null;
   /** Made on the first backpressure only: most responses never need it. */
   #resumeUpstream: (() => void) | null = null;
+  /** When the current try began (monotonic ms), and the status its upstream answered (0: none yet). */
+  #attemptAt = 0;
+  #upstreamStatus = 0;
 
   constructor(req: Request, res: Response, group: UpstreamGroup, settings: ExchangeSettings) {
     this.#req = req;
@@ -86,9 +89,13 @@ export class ProxyExchange implements UpstreamListener, BodySink {
       return;
     }
     this.#attempts++;
+    this.#upstreamStatus = 0;
+    if (upstreamAttemptChannel.hasSubscribers) this.#attemptAt = monotonicNow();
     const upstream = group.upstreams[index]!;
     upstream.passive.chosen();
     this.#upstream = upstream;
+    if (upstreamStartChannel.hasSubscribers)
+      upstreamStartChannel.publish({ request: this.#req, upstream: upstream.authority, attempt: this.#attempts });
     group.counts.add(index);
     // After a stale keep-alive race the retry gets a new socket: its pool mates may be stale too.
     let conn = this.#freshOnly ? null : upstream.pool.take();
@@ -137,6 +144,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   error(_error: HttpError | Error): void {
     // The client's body failed (the engine answers the client); the upstream exchange is void.
     if (this.#finished) return;
+    if (this.#upstream !== null) this.#attemptEnded(this.#upstream, CLIENT_GONE);
     this.#upstream?.passive.releaseTrial();
     this.#conn?.destroy();
     this.#conn = null;
@@ -153,6 +161,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
 
   onResponseHead(head: ResponseHead, bodyKind: number, wholeBodyEnd: number): void {
     const res = this.#res;
+    this.#upstreamStatus = head.status;
     if (head.status === 101) {
       this.#switchProtocols(head);
       return;
@@ -187,6 +196,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   onResponseEnd(trailers: readonly string[]): void {
     if (this.#finished) return;
     const upstream = this.#upstream;
+    if (upstream !== null) this.#attemptEnded(upstream, "");
     // Finish first: ending the response may make the engine abandon an unread request body, which
     // must then find this exchange already complete.
     this.#finish(true);
@@ -208,6 +218,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     const upstream = this.#upstream!;
     const conn = this.#conn;
     this.#conn = null;
+    this.#attemptEnded(upstream, error.code);
     if (upstreamErrorChannel.hasSubscribers)
       upstreamErrorChannel.publish({ upstream: upstream.authority, code: error.code, message: error.message });
     // A reset on a reused keep-alive socket is usually the upstream closing an idle connection as we
@@ -230,10 +241,22 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     this.#respondError(error);
   }
 
+  #attemptEnded(upstream: Upstream<UpstreamConnection>, error: string): void {
+    if (!upstreamAttemptChannel.hasSubscribers) return;
+    upstreamAttemptChannel.publish({
+      request: this.#req,
+      upstream: upstream.authority,
+      status: this.#upstreamStatus,
+      durationMs: monotonicNow() - this.#attemptAt,
+      error,
+    });
+  }
+
   #switchProtocols(head: ResponseHead): void {
     const conn = this.#conn!;
     const req = this.#req;
     if (req.upgrade === "") {
+      if (this.#upstream !== null) this.#attemptEnded(this.#upstream, "UPGRADE_REFUSED");
       conn.destroy();
       this.#conn = null;
       this.#upstream?.failed(loopNow(), "unrequested 101");
@@ -247,6 +270,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
       return;
     }
     this.#upstream?.succeeded();
+    if (this.#upstream !== null) this.#attemptEnded(this.#upstream, "");
     const upstreamSide = conn.detach();
     this.#conn = null;
     const clientSide = this.#res.detach(101);
@@ -273,6 +297,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
   /** The client went away (Request.onAbort): the upstream side is cut too. */
   requestAborted(): void {
     if (this.#finished) return;
+    if (this.#upstream !== null) this.#attemptEnded(this.#upstream, CLIENT_GONE);
     this.#upstream?.passive.releaseTrial();
     const conn = this.#conn;
     this.#conn = null;

@@ -7,7 +7,14 @@ import type { EngineOptions } from "../http/engine-options.ts";
 import { FieldEdits } from "../http/field-edits.ts";
 import { type Handler, HandlerChain } from "../http/handler.ts";
 import type { LockTable } from "../common/lock-table.ts";
-import type { HandlerModel, ListenerModel, RouteModel, ServerModel, SiteModel } from "../config/model.ts";
+import type {
+  HandlerModel,
+  ListenerModel,
+  ProxyHandlerModel,
+  RouteModel,
+  ServerModel,
+  SiteModel,
+} from "../config/model.ts";
 import type { TcpConfig } from "../config/tcp.ts";
 import { AccessControl } from "../middleware/access.ts";
 import { BasicAuth } from "../middleware/basic-auth.ts";
@@ -15,6 +22,7 @@ import { Cors } from "../middleware/cors.ts";
 import type { Middleware } from "../middleware/middleware.ts";
 import { type BucketTable, newBucketTable, RateLimit } from "../middleware/rate-limit.ts";
 import { AdminHandler } from "../observe/admin.ts";
+import { upstreamEntries } from "../observe/upstream-stats.ts";
 import { AppHandler } from "../app/handler.ts";
 import type { App } from "../app/types.ts";
 import type { StatsLayout } from "../observe/stats.ts";
@@ -42,6 +50,10 @@ export interface SiteShared {
   readonly locks: LockTable;
   readonly stats: BigInt64Array;
   readonly statsLayout: StatsLayout;
+  /** Per-thread rows of per-upstream statistics (observe/upstream-stats.ts). */
+  readonly upstreamStats?: BigInt64Array;
+  /** False once the server is shutting down (the status path's readiness). */
+  readonly isReady?: () => boolean;
   readonly startedAt: number;
   readonly version: string;
   /** This thread's row of the shared active-request table; proxy groups take slots in order. */
@@ -105,6 +117,11 @@ export function buildWorker(model: ServerModel, shared: SiteShared): Built {
         threads: model.threads,
         startedAt: shared.startedAt,
         version: shared.version,
+        allow: o.statusAllow,
+        ...(shared.isReady !== undefined ? { isReady: shared.isReady } : {}),
+        ...(shared.upstreamStats !== undefined
+          ? { upstreamStats: shared.upstreamStats, upstreams: upstreamEntries(proxyHandlersOf(model)) }
+          : {}),
       }),
     );
   }
@@ -115,6 +132,13 @@ export function buildWorker(model: ServerModel, shared: SiteShared): Built {
     return front.length === 0 ? routed : new HandlerChain([...front, routed]);
   });
   return { handlers, engine: engineOptions(model), close: () => proxies.close() };
+}
+
+/** Every proxy route's handler, in the model's order (the status page's upstream table and figures). */
+export function proxyHandlersOf(model: ServerModel): ProxyHandlerModel[] {
+  const out: ProxyHandlerModel[] = [];
+  for (const site of model.sites) for (const r of site.routes) if (r.handler.kind === "proxy") out.push(r.handler);
+  return out;
 }
 
 function listenerHandler(listener: ListenerModel, model: ServerModel, sites: readonly Handler[]): Handler {

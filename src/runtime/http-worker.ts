@@ -16,9 +16,13 @@ import { HttpServer } from "../http/server.ts";
 import type { Transport } from "../http/transport.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
-import { type Built, buildWorker } from "../route/build.ts";
+import { UpstreamStatsRecorder, upstreamEntries } from "../observe/upstream-stats.ts";
+import type { EngineOptions } from "../http/engine-options.ts";
+import { type Built, buildWorker, proxyHandlersOf } from "../route/build.ts";
+import { fileCacheTotals } from "../static/file-cache.ts";
+import type { TlsEndpoint } from "../tls/endpoint.ts";
 import type { BoundAddresses, WorkerMessage } from "./messages.ts";
-import { C_ACTIVE_CONNECTIONS, type SharedState, STATS_LAYOUT } from "./shared-memory.ts";
+import { C_ACTIVE_CONNECTIONS, C_DRAINING, type SharedState, STATS_LAYOUT } from "./shared-memory.ts";
 
 export interface HttpWorkerOptions {
   readonly index: number;
@@ -29,6 +33,8 @@ export interface HttpWorkerOptions {
   readonly send: (message: WorkerMessage) => void;
   /** Wraps each listener's handler (the crash test's fault injection). */
   readonly wrap: (handler: Handler) => Handler;
+  /** The certificates of the model's TLS listener (ServerModel.tls), kept across reloads; null for none. */
+  readonly tls: TlsEndpoint | null;
 }
 
 /** One configuration as this thread serves it. */
@@ -60,7 +66,9 @@ const RETIRE_POLL_MS = 100;
 export class HttpWorker {
   readonly #options: HttpWorkerOptions;
   readonly #locks: LockTable;
-  readonly #stats: StatsRecorder;
+  #stats: StatsRecorder | null = null;
+  #upstreamStats: UpstreamStatsRecorder | null = null;
+  #upstreamKey = "";
   readonly #apps = new AppModules();
   /** The servers by listener key ("host|port" as configured): they outlive configurations. */
   readonly #servers = new Map<string, HttpServer>();
@@ -75,8 +83,6 @@ export class HttpWorker {
     this.#options = options;
     const shared = options.shared;
     this.#locks = new LockTable(shared.locks, shared.versions);
-    this.#stats = new StatsRecorder(shared.stats, options.index, STATS_LAYOUT);
-    this.#stats.start();
     // Load shedding across all threads: one shared counter of open connections, kept whatever the
     // limit (a reload may set one, and the count must then be right).
     connectionCloseChannel.subscribe(() => Atomics.sub(shared.control, C_ACTIVE_CONNECTIONS, 1));
@@ -85,6 +91,12 @@ export class HttpWorker {
   /** The first configuration: builds it and listens on every listener. Throws a ListenFailure. */
   async start(config: ServerModel, ports: readonly number[], countRow: number, verdicts: SharedArrayBuffer) {
     const generation = await this.#build(0, config, countRow, verdicts);
+    // The status path's own requests are counted apart: the first configuration's path.
+    this.#stats = new StatsRecorder(this.#options.shared.stats, this.#options.index, STATS_LAYOUT, {
+      statusPath: config.options.statusPath,
+      fileCache: fileCacheTotals,
+    });
+    this.#stats.start();
     const opened = await this.#open(generation, ports);
     for (const [key, server] of opened) this.#servers.set(key, server);
     this.#current = generation;
@@ -157,7 +169,13 @@ export class HttpWorker {
     this.abort();
     await Promise.all([...this.#servers.values()].map((server) => server.close(graceMs)));
     this.#log?.flush();
-    this.#stats.stop();
+    this.#stats?.stop();
+    this.#upstreamStats?.stop();
+  }
+
+  /** The engine options of the configuration served now (the HTTPS redirect listener takes them). */
+  get engine(): EngineOptions {
+    return this.#current!.built.engine;
   }
 
   reopenLogs(): void {
@@ -181,6 +199,8 @@ export class HttpWorker {
       startedAt: o.startedAt,
       version: o.version,
       ...(countRows !== undefined ? { upstreams: countRows } : {}),
+      upstreamStats: o.shared.upstreamStats,
+      isReady: () => Atomics.load(o.shared.control, C_DRAINING) === 0,
       // Worker 0 probes the upstreams for every thread; the others read its verdicts.
       verdicts: { table: new Int32Array(verdicts), prober: o.index === 0 },
       rateBuckets: o.shared.rateBuckets,
@@ -206,7 +226,13 @@ export class HttpWorker {
       const server = new HttpServer(generation.handlers[i]!, generation.built.engine);
       server.admit = this.#admit;
       try {
-        await server.listen({ port: ports[i]!, host: hostOf(listeners[i]!), reusePort: this.#options.reusePort });
+        const tls = generation.config.tls?.listener === i ? this.#options.tls : null;
+        await server.listen({
+          port: ports[i]!,
+          host: hostOf(listeners[i]!),
+          reusePort: this.#options.reusePort,
+          ...(tls !== null ? { tls } : {}),
+        });
       } catch (error) {
         for (const s of opened.values()) void s.close(0);
         throw new ListenFailure(i, error as NodeJS.ErrnoException);
@@ -227,7 +253,10 @@ export class HttpWorker {
   #applyServerWide(config: ServerModel): void {
     const o = config.options;
     this.#maxConnections = o.maxConnections;
-    const logKey = o.quiet ? "" : `${o.logFormat}\u0000${o.accessLog}`;
+    const rotate = o.accessLog !== "" && o.accessLogMaxBytes > 0;
+    const logKey = o.quiet
+      ? ""
+      : `${o.logFormat}\u0000${o.accessLog}\u0000${rotate ? o.accessLogMaxBytes : 0}/${o.accessLogKeep}`;
     if (logKey !== this.#logKey) {
       this.#logKey = logKey;
       const previous = this.#log;
@@ -237,7 +266,13 @@ export class HttpWorker {
         previous.stop();
       }
       if (!o.quiet) {
-        const log = new AccessLog({ format: o.logFormat, ...(o.accessLog !== "" ? { path: o.accessLog } : { fd: 2 }) });
+        const log = new AccessLog({
+          format: o.logFormat,
+          ...(o.accessLog !== "" ? { path: o.accessLog } : { fd: 2 }),
+          ...(rotate
+            ? { rotate: { maxBytes: o.accessLogMaxBytes, keep: o.accessLogKeep, state: this.#options.shared.logState } }
+            : {}),
+        });
         log.start();
         this.#log = log;
       }
@@ -250,6 +285,19 @@ export class HttpWorker {
       site.routes.some((r) => r.handler.kind === "files" && r.handler.settings.writable),
     );
     this.#locks.beforeRelease = log !== null && writable ? () => log.flush() : null;
+    // Per-upstream figures feed only the status path: without it, nothing listens to the proxy's tries.
+    const names = o.statusPath === "" ? [] : upstreamEntries(proxyHandlersOf(config)).map((u) => u.upstream);
+    const upstreamKey = names.join(",");
+    if (upstreamKey !== this.#upstreamKey) {
+      this.#upstreamKey = upstreamKey;
+      this.#upstreamStats?.stop();
+      this.#upstreamStats = null;
+      if (names.length > 0) {
+        const shared = this.#options.shared;
+        this.#upstreamStats = new UpstreamStatsRecorder(shared.upstreamStats, this.#options.index, names);
+        this.#upstreamStats.start();
+      }
+    }
   }
 
   readonly #admit = (transport: Transport): boolean => {

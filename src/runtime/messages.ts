@@ -4,7 +4,10 @@
 
 import type { ServerModel, TcpConfig } from "../config/load.ts";
 import type { TransportKind } from "../http/transport.ts";
+import type { ChallengeSet } from "../tls/acme/manager.ts";
+import type { CertificatePair } from "../tls/certificate.ts";
 import type { SharedBuffers } from "./shared-memory.ts";
+import type { TlsSnapshot } from "./tls-supervisor.ts";
 
 export interface WorkerData {
   /** An HTTP server's model, or a TCP proxy's configuration (`portico tcp`). */
@@ -26,6 +29,10 @@ export interface WorkerData {
   readonly verdicts: SharedArrayBuffer;
   readonly version: string;
   readonly startedAt: number;
+  /** HTTPS: the certificates to serve and the ACME challenges under way; null for plain HTTP. */
+  readonly tls: TlsSnapshot | null;
+  /** The plain HTTP port beside HTTPS (--http-port, resolved when 0 was asked for); -1 for none. */
+  readonly httpPort: number;
   /** The transport the supervisor chose at start (the same in every worker, for the process's life). */
   readonly transport: TransportKind;
 }
@@ -35,7 +42,9 @@ export type BoundAddresses = readonly { readonly address: string; readonly port:
 
 /** Worker → supervisor. */
 export type WorkerMessage =
-  | { readonly type: "listening"; readonly addresses: BoundAddresses }
+  /** `httpPort`: the plain HTTP listener beside HTTPS (--http-port), -1 for none. */
+  | { readonly type: "listening"; readonly addresses: BoundAddresses; readonly httpPort: number }
+  | { readonly type: "tls-challenges-ready"; readonly id: number }
   | { readonly type: "listen-failed"; readonly listener: number; readonly code: string; readonly message: string }
   | { readonly type: "prepared"; readonly generation: number; readonly addresses: BoundAddresses }
   /** `listener` -1: building the handlers failed (`message` says why). */
@@ -63,4 +72,6 @@ export type SupervisorMessage =
       readonly verdicts: SharedArrayBuffer;
     }
   | { readonly type: "commit"; readonly generation: number }
-  | { readonly type: "abort"; readonly generation: number };
+  | { readonly type: "abort"; readonly generation: number }
+  | { readonly type: "tls-certificates"; readonly pairs: readonly CertificatePair[] }
+  | { readonly type: "tls-challenges"; readonly id: number; readonly challenges: ChallengeSet };

@@ -1,12 +1,16 @@
 // The one layout of everything threads share, in SharedArrayBuffers touched only through Atomics:
 // connection counters (exact, for load shedding), per-thread statistics (each thread writes only its
 // own region), the per-URI lock and version tables (coherent writes), and upstream load counters
-// (least-connections balancing: one row per live worker, see proxy/balance/active-counts.ts), and
-// rate-limit token buckets (middleware/rate-limit.ts: a set-associative table, each set under a lock).
+// (least-connections balancing: one row per live worker, see proxy/balance/active-counts.ts),
+// rate-limit token buckets (middleware/rate-limit.ts: a set-associative table, each set under a lock),
+// and the TLS session ticket key ring (tls/ticket-keys.ts lays out its inside; the supervisor rotates it).
 // Created by the supervisor, handed to workers in workerData.
 
 import { BUCKET_WORDS, type BucketTable, WAYS } from "../middleware/rate-limit.ts";
 import type { CountRows } from "../proxy/balance/active-counts.ts";
+import { LOG_STATE_SLOTS } from "../observe/log-rotation.ts";
+import { UPSTREAM_ROW_SLOTS } from "../observe/upstream-stats.ts";
+import { TICKET_RING_BYTES } from "../tls/ticket-keys.ts";
 
 export const MAX_THREADS = 256;
 /** Lock/version slots; URIs hash onto them. Large so that different URIs practically never share one. */
@@ -28,9 +32,22 @@ export const S_BYTES_OUT = 2;
 export const S_CONNECTIONS_TOTAL = 3;
 export const S_CONNECTIONS_ACTIVE = 4;
 export const S_REJECTED = 5;
+export const S_LATENCY_SUM_US = 6;
+export const S_STATUS_PATH_REQUESTS = 7;
 export const S_STATUS = 8;
 export const S_LATENCY = S_STATUS + STATUS_COUNT;
-export const STATS_SLOTS = S_LATENCY + LATENCY_BUCKETS;
+/** Requests per protocol version (observe/stats.ts PROTOCOLS). */
+export const S_PROTOCOL = S_LATENCY + LATENCY_BUCKETS;
+const PROTOCOL_SLOTS = 4;
+export const S_HEAP_USED = S_PROTOCOL + PROTOCOL_SLOTS;
+export const S_HEAP_TOTAL = S_HEAP_USED + 1;
+export const S_LOOP_DELAY_P99_US = S_HEAP_TOTAL + 1;
+export const S_LOOP_DELAY_MAX_US = S_LOOP_DELAY_P99_US + 1;
+export const S_CACHE_HITS = S_LOOP_DELAY_MAX_US + 1;
+export const S_CACHE_MISSES = S_CACHE_HITS + 1;
+export const S_CACHE_BYTES = S_CACHE_MISSES + 1;
+export const S_CACHE_ENTRIES = S_CACHE_BYTES + 1;
+export const STATS_SLOTS = S_CACHE_ENTRIES + 1;
 
 /** The same layout in the shape observe/stats.ts takes. */
 export const STATS_LAYOUT = {
@@ -40,17 +57,30 @@ export const STATS_LAYOUT = {
   connectionsTotal: S_CONNECTIONS_TOTAL,
   connectionsActive: S_CONNECTIONS_ACTIVE,
   rejected: S_REJECTED,
+  latencySumUs: S_LATENCY_SUM_US,
+  statusPathRequests: S_STATUS_PATH_REQUESTS,
   status: S_STATUS,
   statusMin: STATUS_MIN,
   statusCount: STATUS_COUNT,
   latency: S_LATENCY,
   latencyBuckets: LATENCY_BUCKETS,
+  protocol: S_PROTOCOL,
+  heapUsed: S_HEAP_USED,
+  heapTotal: S_HEAP_TOTAL,
+  loopDelayP99Us: S_LOOP_DELAY_P99_US,
+  loopDelayMaxUs: S_LOOP_DELAY_MAX_US,
+  cacheHits: S_CACHE_HITS,
+  cacheMisses: S_CACHE_MISSES,
+  cacheBytes: S_CACHE_BYTES,
+  cacheEntries: S_CACHE_ENTRIES,
   slots: STATS_SLOTS,
 } as const;
 
 // Control region (Int32 slots).
 export const C_ACTIVE_CONNECTIONS = 0;
 export const C_GENERATION = 1;
+/** 1 from the shutdown signal on: readiness fails (observe/admin.ts /readyz) while the delay runs. */
+export const C_DRAINING = 2;
 const CONTROL_SLOTS = 16;
 
 export interface SharedBuffers {
@@ -63,6 +93,12 @@ export interface SharedBuffers {
   /** Rate-limit buckets: an Int32 lock per set, then BUCKET_WORDS Int32 per bucket (middleware/rate-limit.ts). */
   readonly rateLocks: SharedArrayBuffer;
   readonly rateBuckets: SharedArrayBuffer;
+  /** Per-thread rows of per-upstream statistics (observe/upstream-stats.ts). */
+  readonly upstreamStats: SharedArrayBuffer;
+  /** The access log file's rotation state, shared by the threads appending to it (observe/access-log.ts). */
+  readonly logState: SharedArrayBuffer;
+  /** Session ticket keys: one ring for every thread, so a session resumes on any of them. */
+  readonly ticketKeys: SharedArrayBuffer;
 }
 
 /** A fresh table of active health verdicts for one configuration (see WorkerData.verdicts). */
@@ -92,6 +128,9 @@ export class SharedState {
   readonly upstreamRows: Int32Array;
   /** Rate-limit buckets, touched only under their set's lock (taken and released with Atomics). */
   readonly rateBuckets: BucketTable;
+  /** Per-thread BigInt64 upstream statistics: thread t's row starts at t * UPSTREAM_ROW_SLOTS. */
+  readonly upstreamStats: BigInt64Array;
+  readonly logState: BigInt64Array;
 
   constructor(buffers: SharedBuffers) {
     this.buffers = buffers;
@@ -106,6 +145,8 @@ export class SharedState {
       words: new Int32Array(buffers.rateBuckets),
       sets: RATE_SETS,
     };
+    this.upstreamStats = new BigInt64Array(buffers.upstreamStats);
+    this.logState = new BigInt64Array(buffers.logState);
   }
 
   static create(): SharedState {
@@ -118,6 +159,10 @@ export class SharedState {
       upstreamRows: new SharedArrayBuffer((1 + MAX_THREADS) * 4),
       rateLocks: new SharedArrayBuffer(RATE_SETS * 4),
       rateBuckets: new SharedArrayBuffer(RATE_SETS * WAYS * BUCKET_WORDS * 4),
+      // 4 MiB of address space; only the rows of running threads and configured upstreams are touched.
+      upstreamStats: new SharedArrayBuffer(MAX_THREADS * UPSTREAM_ROW_SLOTS * 8),
+      logState: new SharedArrayBuffer(LOG_STATE_SLOTS * 8),
+      ticketKeys: new SharedArrayBuffer(TICKET_RING_BYTES),
     });
   }
 

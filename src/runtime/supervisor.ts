@@ -7,6 +7,9 @@ import { Worker } from "node:worker_threads";
 import { siblingModule } from "../common/module-url.ts";
 import type { ServerModel, TcpConfig } from "../config/load.ts";
 import type { TransportChoice } from "../http/transport.ts";
+import { canWrapTls } from "../http/uv-tls-accept.ts";
+import type { ChallengeSet } from "../tls/acme/manager.ts";
+import { ROTATE_MS, rotateTicketKey } from "../tls/ticket-keys.ts";
 import {
   assertPortFree,
   chooseTransport,
@@ -16,7 +19,8 @@ import {
   migratesQueuedConnections,
 } from "./listening.ts";
 import type { BoundAddresses, SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { newVerdicts, SharedState } from "./shared-memory.ts";
+import { C_DRAINING, newVerdicts, SharedState } from "./shared-memory.ts";
+import { TlsSupervisor } from "./tls-supervisor.ts";
 
 const WORKER_URL = siblingModule("worker", import.meta.url);
 const RESTART_MIN_MS = 100;
@@ -83,12 +87,22 @@ export class Supervisor {
    * life, since a reload in place keeps the listening sockets (and the transport they accept with).
    */
   #transport: TransportChoice = { kind: "net", reason: "" };
+  /** A shutdown signal arrived (the --shutdown-delay may still be running). */
+  #stopping = false;
   readonly shared = SharedState.create();
   readonly #startedAt = Date.now();
+  /** HTTPS certificates, ACME and the local CA (main thread); null for plain HTTP. */
+  #tls: TlsSupervisor | null = null;
+  #httpPort = -1;
+  #challengeId = 0;
+  readonly #challengeAcks = new Map<number, () => void>();
 
   constructor(config: ServerModel | TcpConfig, options: StartOptions) {
     this.#config = config;
     this.#options = options;
+    // Session tickets: one key ring for every thread, a new key every ROTATE_MS (tls/ticket-keys.ts).
+    rotateTicketKey(this.shared.buffers.ticketKeys);
+    setInterval(() => rotateTicketKey(this.shared.buffers.ticketKeys), ROTATE_MS).unref();
   }
 
   /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
@@ -107,6 +121,20 @@ export class Supervisor {
     // running) and silently split its traffic with it: every port must be free before we share it.
     const listeners = listenersOf(this.#config);
     if (this.#reusePort) for (const l of listeners) if (l.port !== 0) await assertPortFree(l.host, l.port, l.name);
+    const config = this.#config;
+    if (config.kind === "http" && config.tls !== null) {
+      const tls = config.tls;
+      const host = config.listeners[tls.listener]?.host ?? "";
+      if (this.#reusePort && tls.httpPort > 0) await assertPortFree(host, tls.httpPort, `--http-port ${tls.httpPort}`);
+      this.#httpPort = tls.httpPort;
+      this.#tls = new TlsSupervisor(tls, {
+        notice: this.#options.notice,
+        version: this.#options.version,
+        certificatesChanged: (pairs) => this.#broadcast({ type: "tls-certificates", pairs }),
+        publishChallenges: (challenges) => this.#publishChallenges(challenges),
+      });
+      await this.#tls.start();
+    }
     // The first worker binds first so port 0 resolves to one real port the others then share.
     const first = await this.#spawn(
       0,
@@ -116,16 +144,19 @@ export class Supervisor {
     const rest: Array<Promise<unknown>> = [];
     for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#ports));
     await Promise.all(rest);
-    if (this.#options.banner !== null) {
-      const { kind, reason } = this.#transport;
-      const transport = this.#config.kind === "tcp" ? "" : reason === "" ? kind : `${kind}: ${reason}`;
-      process.stdout.write(`${this.#options.banner(this.#urls(first), threads, transport)}\n`);
-    }
-    process.on("SIGINT", () => void this.shutdown());
-    process.on("SIGTERM", () => void this.shutdown());
+    // Before the banner: whoever reads it may signal at once, and a signal with no handler yet kills.
+    process.on("SIGINT", () => void this.shutdown("SIGINT"));
+    process.on("SIGTERM", () => void this.shutdown("SIGTERM"));
     // Log rotation: every worker re-opens its --access-log file.
     process.on("SIGUSR1", () => this.#broadcast({ type: "reopen-logs" }));
     process.on("SIGHUP", () => void this.reload());
+    if (this.#options.banner !== null) {
+      const { kind, reason } = this.#transport;
+      let transport = this.#config.kind === "tcp" ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      // The HTTPS listener alone falls back to node:tls where tls_wrap is unusable (http/transport.ts).
+      if (this.#tls !== null && kind === "uv" && !canWrapTls()) transport += ", TLS on net: tls_wrap unusable";
+      process.stdout.write(`${this.#options.banner(this.#urls(first), threads, transport)}\n`);
+    }
   }
 
   /** The first listener's port. */
@@ -134,10 +165,42 @@ export class Supervisor {
   }
 
   #urls(addresses: BoundAddresses): string[] {
-    const scheme = this.#config.kind === "tcp" ? "tcp" : "http";
-    return addresses.map(({ address, port }) => {
-      if (address === "::" || address === "0.0.0.0") return `${scheme}://localhost:${port}/`;
-      return `${scheme}://${address.includes(":") ? `[${address}]` : address}:${port}/`;
+    const config = this.#config;
+    const tlsListener = config.kind === "http" && config.tls !== null ? config.tls.listener : -1;
+    const urls: string[] = [];
+    addresses.forEach(({ address, port }, i) => {
+      const scheme = config.kind === "tcp" ? "tcp" : i === tlsListener ? "https" : "http";
+      const host =
+        address === "::" || address === "0.0.0.0" ? "localhost" : address.includes(":") ? `[${address}]` : address;
+      urls.push(`${scheme}://${host}:${port}/`);
+      if (i !== tlsListener) return;
+      if (this.#httpPort >= 0) urls.push(`(redirect from http://${host}:${this.#httpPort}/)`);
+      if (this.#tls !== null && this.#tls.rootFile !== "")
+        urls.push(`(local CA root: ${this.#tls.rootFile}; \`portico trust\` shows how to trust it)`);
+    });
+    return urls;
+  }
+
+  /** Has every worker answer `challenges`; resolves once each says it does (or after 5 s). */
+  #publishChallenges(challenges: ChallengeSet): Promise<void> {
+    const id = ++this.#challengeId;
+    const workers = this.#slots.filter((slot) => slot.worker !== null);
+    if (workers.length === 0) return Promise.resolve();
+    let waiting = workers.length;
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, 5000);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#challengeAcks.set(id, () => {
+        if (--waiting === 0) {
+          this.#challengeAcks.delete(id);
+          done();
+        }
+      });
+      for (const slot of workers)
+        slot.worker!.postMessage({ type: "tls-challenges", id, challenges } satisfies SupervisorMessage);
     });
   }
 
@@ -154,6 +217,8 @@ export class Supervisor {
       shared: this.shared.buffers,
       version: this.#options.version,
       startedAt: this.#startedAt,
+      tls: this.#tls?.snapshot ?? null,
+      httpPort: this.#httpPort,
       transport: this.#transport.kind,
     };
     const worker = new Worker(WORKER_URL, {
@@ -183,7 +248,12 @@ export class Supervisor {
         switch (message.type) {
           case "listening":
             listening = true;
+            // --http-port 0: the first worker's port, which the others then share.
+            if (message.httpPort >= 0) this.#httpPort = message.httpPort;
             resolve(message.addresses);
+            return;
+          case "tls-challenges-ready":
+            this.#challengeAcks.get(message.id)?.();
             return;
           case "listen-failed":
             reject(new Error(this.#listenFailure(config, message, ports)));
@@ -286,6 +356,8 @@ export class Supervisor {
     let next: ServerModel | TcpConfig;
     try {
       next = await this.#options.reload!();
+      // Certificate files are re-read (and ACME/local CA names followed) before any worker sees the model.
+      if (this.#tls !== null && next.kind === "http" && next.tls !== null) this.#tls.reload(next.tls);
     } catch (error) {
       notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
@@ -297,6 +369,10 @@ export class Supervisor {
     }
     if (next.kind === "tcp" || current.kind === "tcp") {
       notice("portico: portico tcp is configured by its command line alone: nothing to reload");
+      return;
+    }
+    if ((next.tls === null) !== (current.tls === null)) {
+      notice("portico: reload cannot switch between HTTP and HTTPS; restart instead");
       return;
     }
     let transport: TransportChoice;
@@ -360,6 +436,9 @@ export class Supervisor {
     this.#config = next;
     this.#ports = ports;
     this.#verdicts = verdicts;
+    // The workers keep their TLS endpoints (and listening sockets): the certificate files read again
+    // above reach them as an update, as renewed certificates do.
+    if (this.#tls !== null) this.#broadcast({ type: "tls-certificates", pairs: this.#tls.pairs });
     const threads = this.#reusePort ? next.threads : 1;
     const running = await this.#resize(live, threads);
     notice(`portico: reloaded the configuration (${running} thread${running === 1 ? "" : "s"})`);
@@ -408,10 +487,21 @@ export class Supervisor {
   }
 
   /** Drains all workers (stop accepting, finish in-flight within the grace period) and exits 0. */
-  async shutdown(): Promise<never> {
+  async shutdown(signal = "shutdown"): Promise<never> {
     // A second signal while draining: exit at once.
-    if (this.#draining) process.exit(0);
+    if (this.#draining || this.#stopping) process.exit(0);
+    this.#stopping = true;
+    // Readiness fails from now on; with a delay the listeners stay open meanwhile, for load balancers
+    // (Kubernetes endpoints) that stop sending only after they see it.
+    Atomics.store(this.shared.control, C_DRAINING, 1);
+    const delayMs = this.#config.kind === "tcp" ? 0 : this.#config.options.shutdownDelayMs;
+    const graceS = Math.ceil(graceOf(this.#config) / 1000);
+    this.#options.notice(
+      `portico: ${signal}: ${delayMs > 0 ? `not ready; still accepting for ${delayMs / 1000} s, then ` : ""}finishing requests in flight (up to ${graceS} s)`,
+    );
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     await this.drain();
+    this.#options.notice("portico: stopped");
     process.exit(0);
   }
 

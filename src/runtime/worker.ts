@@ -9,7 +9,12 @@ import { TransportError } from "../http/errors.ts";
 import { selectTransport } from "../http/transport.ts";
 import { appErrorChannel, type AppErrorMessage, describeAppError } from "../app/events.ts";
 import type { Handler } from "../http/handler.ts";
+import { HttpServer } from "../http/server.ts";
 import { buildTcpProxy } from "../route/build.ts";
+import { HttpsRedirect } from "../route/https-redirect.ts";
+import type { ChallengeSet } from "../tls/acme/manager.ts";
+import { challengeDirectory } from "../tls/acme/storage.ts";
+import { TlsEndpoint } from "../tls/endpoint.ts";
 import { AppLoadFailure } from "./app-modules.ts";
 import { HttpWorker, ListenFailure } from "./http-worker.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
@@ -94,11 +99,23 @@ if (config.kind === "tcp") {
       host: config.host === "" ? undefined : config.host,
       reusePort: data.reusePort,
     });
-    send({ type: "listening", addresses: [{ address: address.address, port: address.port }] });
+    send({ type: "listening", addresses: [{ address: address.address, port: address.port }], httpPort: -1 });
   } catch (error) {
     listenFailed(new ListenFailure(0, error as NodeJS.ErrnoException));
   }
 } else {
+  // HTTPS: this thread's certificates (from the supervisor, which reads, orders and renews them) and the
+  // plain listener that redirects to them and answers ACME HTTP-01. Both live as long as the thread:
+  // a reload keeps the listening sockets, and the certificates come with tls-certificates messages.
+  const tls = data.tls === null ? null : new TlsEndpoint(data.tls.pairs, data.shared.ticketKeys);
+  const http01 = new Map<string, string>();
+  let redirect = null as HttpServer | null;
+  const answerChallenges = (challenges: ChallengeSet): void => {
+    http01.clear();
+    for (const [token, keyAuthorization] of challenges.http) http01.set(token, keyAuthorization);
+    tls?.setChallenges(challenges.tlsAlpn);
+  };
+  if (data.tls !== null) answerChallenges(data.tls.challenges);
   const worker = new HttpWorker({
     index: data.index,
     reusePort: data.reusePort,
@@ -107,14 +124,22 @@ if (config.kind === "tcp") {
     startedAt: data.startedAt,
     send,
     wrap: withFaultInjection,
+    tls,
   });
   port.on("message", (message: SupervisorMessage) => {
     switch (message.type) {
       case "drain":
-        exitAfter(worker.drain(message.graceMs));
+        exitAfter(Promise.all([worker.drain(message.graceMs), redirect?.close(message.graceMs)]));
         return;
       case "reopen-logs":
         worker.reopenLogs();
+        return;
+      case "tls-certificates":
+        tls?.update(message.pairs);
+        return;
+      case "tls-challenges":
+        answerChallenges(message.challenges);
+        send({ type: "tls-challenges-ready", id: message.id });
         return;
       case "prepare":
         worker.prepare(message.generation, message.config, message.ports, message.countRow, message.verdicts).then(
@@ -138,7 +163,21 @@ if (config.kind === "tcp") {
     }
   });
   try {
-    send({ type: "listening", addresses: await worker.start(config, data.ports, data.countRow, data.verdicts) });
+    const addresses = await worker.start(config, data.ports, data.countRow, data.verdicts);
+    let httpPort = -1;
+    const https = config.tls;
+    if (tls !== null && https !== null && data.httpPort >= 0) {
+      const dir = https.acme ? challengeDirectory(https.dataDir) : "";
+      const listener = config.listeners[https.listener]!;
+      redirect = new HttpServer(new HttpsRedirect(http01, addresses[https.listener]!.port, dir), worker.engine);
+      const bound = await redirect.listen({
+        port: data.httpPort,
+        host: listener.host === "" ? undefined : listener.host,
+        reusePort: data.reusePort,
+      });
+      httpPort = bound.port;
+    }
+    send({ type: "listening", addresses, httpPort });
   } catch (error) {
     listenFailed(error);
   }

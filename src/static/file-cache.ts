@@ -4,6 +4,28 @@
 
 import type { FileEntry } from "./file-entry.ts";
 
+/** Every cache of this thread (one per document root), for the totals below. */
+const caches = new Set<FileCache>();
+
+/**
+ * This thread's file cache figures, for the status page: lookups that found an entry or not, and the
+ * bytes and entries held now. Plain counters read by observe/stats.ts through the runtime.
+ */
+export const fileCacheTotals = {
+  hits: 0,
+  misses: 0,
+  get bytes(): number {
+    let n = 0;
+    for (const c of caches) n += c.bytes;
+    return n;
+  },
+  get entries(): number {
+    let n = 0;
+    for (const c of caches) n += c.size;
+    return n;
+  },
+};
+
 export class FileCache {
   readonly #entries = new Map<string, FileEntry>();
   readonly #maxBytes: number;
@@ -13,11 +35,14 @@ export class FileCache {
 
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
+    caches.add(this);
   }
 
   /** The entry for a key, marked recently used. */
   get(key: string): FileEntry | undefined {
     const entry = this.#entries.get(key);
+    if (entry === undefined) fileCacheTotals.misses++;
+    else fileCacheTotals.hits++;
     // Re-insert to move it to the young end of the Map's iteration order (LRU) — but only once it has
     // drifted into the older half, so a hot entry costs a lookup, not a delete and an insert, per hit.
     if (entry !== undefined && this.#stamp - entry.lruStamp > this.#entries.size >>> 1) {

@@ -144,6 +144,73 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
     assert.equal(await page.locator("#error").textContent(), "");
     assert.match((await page.locator("#version").textContent()) ?? "", /\S/);
     assert.equal(await page.locator("#threads tr").count(), 2);
+
+    // The charts: five uPlot canvases that gain a point a second and draw the load as it comes.
+    assert.equal(await page.locator(".chart canvas").count(), 5);
+    const points = async (): Promise<number> => Number(await page.locator("#c-rps").getAttribute("data-points"));
+    const before = await points();
+    let load = true;
+    const loader = (async () => {
+      while (load) await fetch(`${origin}/files/a.txt`);
+    })();
+    try {
+      await page.waitForFunction(
+        (n) => {
+          const el = document.getElementById("c-rps") as unknown as { dataset: { points?: string } };
+          return Number(el.dataset.points) >= n + 3;
+        },
+        before,
+        { timeout: 20_000 },
+      );
+    } finally {
+      load = false;
+      await loader;
+    }
+    assert.ok((await points()) > before, "new points while under load");
+    // Drawn: the requests/s canvas has coloured (non-transparent) pixels along its series.
+    const painted = await page.evaluate(() => {
+      const canvas = (document as unknown as { querySelector(s: string): unknown }).querySelector("#c-rps canvas") as {
+        width: number;
+        height: number;
+        getContext(k: "2d"): { getImageData(...a: number[]): { data: Uint8ClampedArray } };
+      };
+      const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) n++;
+      return n;
+    });
+    assert.ok(painted > 500, `${painted} painted pixels`);
+    const rpsShown = Number((await page.locator("#rps").textContent())!.replace(/[^\d.]/g, ""));
+    assert.ok(rpsShown >= 0);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test("the dashboard fits a phone's width: no horizontal page scroll, charts as wide as the screen", async () => {
+    const { page, problems } = await openPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${origin}/_portico`);
+    await page.waitForFunction(
+      () =>
+        Number((document.getElementById("c-rps") as unknown as { dataset: { points?: string } }).dataset.points) >= 1,
+      null,
+      {
+        timeout: 10_000,
+      },
+    );
+    const widths = await page.evaluate(() => {
+      const d = document as unknown as {
+        documentElement: { scrollWidth: number; clientWidth: number };
+        querySelector(s: string): { getBoundingClientRect(): { width: number } };
+      };
+      return {
+        scroll: d.documentElement.scrollWidth,
+        client: d.documentElement.clientWidth,
+        chart: d.querySelector("#c-rps canvas").getBoundingClientRect().width,
+      };
+    });
+    assert.ok(widths.scroll <= widths.client, `page ${widths.scroll}px wide in a ${widths.client}px screen`);
+    assert.ok(widths.chart >= 300 && widths.chart <= widths.client, `chart ${widths.chart}px`);
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -17,8 +17,18 @@ function tempLog(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "portico-log-")), "access.log");
 }
 
+test("portico logs in combined format on stderr by default", async () => {
+  const server = await startServer({ args: ["--root", site, "-t", "1"] });
+  await get(server.port, "/a.txt", { "User-Agent": "curl/8", Referer: "http://r/" });
+  assert.equal(await server.stop(), 0);
+  assert.match(
+    server.stderr(),
+    /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/a\.txt HTTP\/1\.1" 200 3 "http:\/\/r\/" "curl\/8"\n$/,
+  );
+});
+
 test("audit lines on stderr, one per request, with the Request-Id verbatim", async () => {
-  const server = await startServer({ args: ["--root", site, "-t", "2"] });
+  const server = await startServer({ args: ["--root", site, "-t", "2", "--log-format", "audit"] });
   await get(server.port, "/a.txt", { "Request-Id": "abc-123" });
   await get(server.port, "/missing");
   await exchange(server.port, "PUT /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -68,7 +78,9 @@ test("common, combined and json formats go to --access-log", async () => {
 
 test("SIGUSR1 reopens the access log after rotation", async () => {
   const file = tempLog();
-  const server = await startServer({ args: ["--root", site, "-t", "2", "--access-log", file] });
+  const server = await startServer({
+    args: ["--root", site, "-t", "2", "--log-format", "audit", "--access-log", file],
+  });
   await get(server.port, "/a.txt", { "Request-Id": "before" });
   fs.renameSync(file, `${file}.1`);
   server.child.kill("SIGUSR1");
@@ -88,7 +100,9 @@ test("--quiet writes no log", async () => {
 
 test("every answered request's line is on disk even after kill -9", async () => {
   const file = tempLog();
-  const server = await startServer({ args: ["--root", site, "-t", "2", "--access-log", file] });
+  const server = await startServer({
+    args: ["--root", site, "-t", "2", "--log-format", "audit", "--access-log", file],
+  });
   for (let i = 0; i < 20; i++) await get(server.port, "/a.txt", { "Request-Id": `r${i}` });
   server.child.kill("SIGKILL");
   await server.stop();
@@ -104,7 +118,9 @@ test("every answered request's line is on disk even after kill -9", async () => 
 
 test("a response is never seen before its log line is on file, pipelined or not, across threads", async () => {
   const file = tempLog();
-  const server = await startServer({ args: ["--root", site, "-t", "2", "--access-log", file] });
+  const server = await startServer({
+    args: ["--root", site, "-t", "2", "--log-format", "audit", "--access-log", file],
+  });
   try {
     // One at a time: each line is on file by the time its response arrives.
     for (let i = 0; i < 30; i++) {
@@ -159,4 +175,141 @@ test("a client that half-closes right after its request still gets the response 
   } finally {
     await server.stop();
   }
+});
+
+test("combined-plus and json log the request time and every upstream try (address, status, time)", async () => {
+  const { startBackend } = await import("../helpers/backends.ts");
+  const slow = await startBackend("slow");
+  slow.delayMs = 50;
+  const dead = await startBackend("dead");
+  await dead.kill();
+  const upstreams = `http://127.0.0.1:${dead.port},http://127.0.0.1:${slow.port}`;
+  try {
+    for (const format of ["combined-plus", "json"] as const) {
+      const file = tempLog();
+      const server = await startServer({
+        args: ["-t", "1", "--lb", "round-robin", "--proxy", upstreams, "--log-format", format, "--access-log", file],
+      });
+      for (let i = 0; i < 4; i++) assert.equal((await get(server.port, `/p${i}`)).status, 200);
+      await server.stop();
+      const lines = fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l !== "");
+      assert.equal(lines.length, 4);
+      let retried = 0;
+      for (const line of lines) {
+        if (format === "combined-plus") {
+          const m = / rt=(\d+\.\d{3}) ua="([^"]*)" us="([^"]*)" ut="([^"]*)"$/.exec(line);
+          assert.ok(m !== null, line);
+          assert.ok(Number(m[1]) >= 0.05, `request time ${m[1]} s`);
+          const addrs = m[2]!.split(", ");
+          const statuses = m[3]!.split(", ");
+          const times = m[4]!.split(", ").map(Number);
+          assert.equal(addrs.at(-1), `127.0.0.1:${slow.port}`);
+          assert.equal(statuses.at(-1), "200");
+          assert.ok(times.at(-1)! >= 0.05, `upstream time ${times.at(-1)} s`);
+          if (addrs.length === 2) {
+            retried++;
+            assert.deepEqual([addrs[0], statuses[0]], [`127.0.0.1:${dead.port}`, "-"]);
+          }
+        } else {
+          const record = JSON.parse(line) as {
+            durationUs: number;
+            upstreams: Array<{ addr: string; status: number | null; durationUs: number; error?: string }>;
+          };
+          assert.ok(record.durationUs >= 50_000);
+          const last = record.upstreams.at(-1)!;
+          assert.deepEqual([last.addr, last.status], [`127.0.0.1:${slow.port}`, 200]);
+          assert.ok(last.durationUs >= 50_000);
+          if (record.upstreams.length === 2) {
+            retried++;
+            assert.equal(record.upstreams[0]!.status, null);
+            assert.match(record.upstreams[0]!.error ?? "", /^[A-Z_]+$/);
+          }
+        }
+      }
+      assert.ok(retried >= 1, `${format}: the dead upstream's try is logged before the retry`);
+    }
+  } finally {
+    await slow.close();
+  }
+});
+
+test("an --access-log that cannot be opened is one line naming the flag and the path", async () => {
+  const { runCli } = await import("../helpers/server.ts");
+  const missing = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "portico-log-")), "no-such-dir", "access.log");
+  const result = await runCli(["--root", site, "-t", "1", "--access-log", missing, "0"]);
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stderr,
+    `portico: --access-log: cannot open ${missing} for appending (its directory does not exist)\n`,
+  );
+});
+
+test("--access-log-max-size rotates across threads: FILE.1 … FILE.N, whole lines, none lost", async () => {
+  const file = tempLog();
+  const rotating = await startServer({
+    args: [
+      "--root",
+      site,
+      "-t",
+      "2",
+      "--log-format",
+      "audit",
+      "--access-log",
+      file,
+      "--access-log-max-size",
+      "1k",
+      "--access-log-keep",
+      "50",
+    ],
+  });
+  const n = 300;
+  for (let i = 0; i < n; i += 10)
+    await Promise.all(
+      Array.from({ length: 10 }, (_, k) => get(rotating.port, "/a.txt", { "Request-Id": `rot-${i + k}` })),
+    );
+  await rotating.stop();
+  const files = fs.readdirSync(path.dirname(file)).filter((f) => f.startsWith("access.log"));
+  assert.ok(files.length >= 4, `rotated into ${files.join(", ")}`);
+  const seen: string[] = [];
+  for (const f of files) {
+    const text = fs.readFileSync(path.join(path.dirname(file), f), "utf8");
+    assert.ok(text === "" || text.endsWith("\n"), `${f} ends with a whole line`);
+    for (const line of text.split("\n").filter((l) => l !== "")) {
+      assert.match(line, /^GET,\/a\.txt,200,rot-\d+$/, `${f}: whole line`);
+      seen.push(line);
+    }
+    // A file is rotated once it reaches the size; the lines of one flush (at most 4 KiB) may pass it.
+    assert.ok(text.length < 1024 + 4096 * 2, `${f} is ${text.length} bytes`);
+  }
+  assert.equal(seen.length, n, "every line in exactly one file");
+  assert.equal(new Set(seen).size, n);
+});
+
+test("--access-log-keep bounds the rotated files", async () => {
+  const file = tempLog();
+  const server = await startServer({
+    args: [
+      "--root",
+      site,
+      "-t",
+      "1",
+      "--log-format",
+      "audit",
+      "--access-log",
+      file,
+      "--access-log-max-size",
+      "1k",
+      "--access-log-keep",
+      "2",
+    ],
+  });
+  for (let i = 0; i < 200; i++) await get(server.port, "/a.txt", { "Request-Id": `keep-${i}` });
+  await server.stop();
+  const files = fs.readdirSync(path.dirname(file)).sort();
+  assert.deepEqual(files, ["access.log", "access.log.1", "access.log.2"]);
+  // The newest lines are in the live file.
+  assert.match(fs.readFileSync(file, "utf8"), /keep-199\n$/);
 });

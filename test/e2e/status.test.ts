@@ -33,6 +33,10 @@ test("--status-path serves stats of all threads as JSON, Prometheus and a dashbo
       35,
     );
     assert.ok(s.bytesOut >= 150);
+    // 35 lookups: the first of /a.txt on each thread may miss, the 404s always do.
+    const cache = (s as unknown as { fileCache: { hits: number; misses: number } }).fileCache;
+    assert.equal(cache.hits + cache.misses, 35);
+    assert.ok(cache.hits >= 28, `${cache.hits} hits`);
 
     const metrics = await get(server.port, "/_portico/metrics");
     assert.match(metrics.headers["content-type"] ?? "", /^text\/plain; version=0\.0\.4/);
@@ -42,7 +46,8 @@ test("--status-path serves stats of all threads as JSON, Prometheus and a dashbo
     const page = await get(server.port, "/_portico");
     assert.equal(page.status, 200);
     assert.match(page.body.toString(), /<title>Portico status<\/title>/);
-    assert.match(page.body.toString(), /"\/_portico\/stats"/);
+    assert.match(page.body.toString(), /data-base="\/_portico"/);
+    assert.equal((await get(server.port, "/_portico/uplot.js")).status, 200, "uPlot is served by Portico");
     assert.equal((await get(server.port, "/_portico/other")).status, 404);
   } finally {
     await server.stop();

@@ -86,7 +86,8 @@ root = "blog"
 describe("in front of the sites", () => {
   test("the status page and the method gate answer before any site", async () => {
     const model = await modelOf(
-      `status_path = "/_portico"\nmethods = ["GET", "HEAD"]\n[[site]]\nlisten = ["0"]\nroot = "www"\n`,
+      // The requests come from 10.1.2.3: the status path answers loopback and status_allow alone.
+      `status_path = "/_portico"\nstatus_allow = ["10.0.0.0/8"]\nmethods = ["GET", "HEAD"]\n[[site]]\nlisten = ["0"]\nroot = "www"\n`,
       { "www/index.html": "hi\n" },
     );
     const [handler] = buildWorker(model, siteShared).handlers as [Handler];
