@@ -1,5 +1,5 @@
-// `node bench/instructions.ts --server portico|portico-sites|nginx|node-h2 [--proto h1|h2c] [--proxy]
-// [--path P] [--header 'Name: value']…`:
+// `node bench/instructions.ts --server portico|portico-sites|nginx|node-h2 [--proto h1|h2c]
+// [--proxy [--keepalive N]] [--path P] [--header 'Name: value']…`:
 // user-space instructions per request under `valgrind --tool=callgrind`, a figure that stays put on a
 // loaded, shared machine where requests per second do not. The server runs under callgrind with
 // instrumentation off, is warmed up by an h2load run, then instrumentation is switched on for exactly
@@ -30,6 +30,8 @@ const { values: opts } = parseArgs({
     warm: { type: "string", default: "20000" },
     connections: { type: "string", default: "50" },
     streams: { type: "string", default: "10" },
+    // Idle upstream connections kept (--proxy): 64 as in the bench, or enough for every stream in flight.
+    keepalive: { type: "string", default: "64" },
     extra: { type: "string", multiple: true, default: [] },
     header: { type: "string", multiple: true, default: [] },
   },
@@ -72,10 +74,9 @@ function start(argv: string[], name: string): ChildProcess {
 
 function nginxArgv(port: number, extra: Partial<Parameters<typeof nginxConfig>[0]>, h2c = false): string[] {
   const dir = fs.mkdtempSync(path.join(work, "nginx-"));
-  let conf = nginxConfig({ root: docroot, port, workDir: dir, workers: 1, accessLog: "", ...extra });
+  let conf = nginxConfig({ root: docroot, port, workDir: dir, workers: 1, accessLog: "", h2c, ...extra });
   // One process (no master) so callgrind follows the worker that serves.
   conf = conf.replace("master_process on;", "master_process off;");
-  if (h2c) conf = conf.replace("reuseport backlog=4096;", "reuseport backlog=4096 http2;");
   fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
   return ["nginx", "-p", dir, "-c", path.join(dir, "nginx.conf")];
 }
@@ -105,7 +106,7 @@ function load(port: number, n: number): string {
   for (const h of opts.header!) args.push("-H", h);
   const out = execFileSync("h2load", [...args, `http://127.0.0.1:${port}${opts.path}`], { encoding: "utf8" });
   const line = /requests: .*/.exec(out)?.[0] ?? out;
-  if (!line.includes(`${n} succeeded`)) throw new Error(`h2load: ${line}`);
+  if (!line.includes(`${n} succeeded`)) throw new Error(`h2load: ${out}`);
   return line;
 }
 
@@ -123,7 +124,10 @@ try {
   switch (opts.server) {
     case "portico":
       argv = [node, path.join(REPO, "src/cli.ts"), "-t", "1", "--quiet", "--host", "127.0.0.1"];
+      // Under valgrind everything is ~50x slower: no timeout may cut a connection the load still uses.
+      argv.push("--keep-alive-timeout", "10m", "--headers-timeout", "10m", "--send-timeout", "10m");
       argv.push(...(upstream !== undefined ? ["--proxy", `http://${upstream}`] : ["--root", docroot]));
+      if (upstream !== undefined) argv.push("--upstream-keepalive", opts.keepalive!);
       if (h2) argv.push("--h2c");
       argv.push(...opts.extra!, String(port));
       break;
@@ -136,7 +140,11 @@ try {
       argv = [node, path.join(REPO, "bench/servers/node-h2.ts"), docroot, String(port)];
       break;
     case "nginx":
-      argv = nginxArgv(port, upstream !== undefined ? { proxyPass: upstream } : {}, h2);
+      argv = nginxArgv(
+        port,
+        upstream !== undefined ? { proxyPass: upstream, keepalive: Number(opts.keepalive) } : {},
+        h2,
+      );
       break;
     default:
       throw new Error(`unknown server ${opts.server}`);

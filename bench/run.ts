@@ -27,7 +27,20 @@ import { type Scenario, scenarios as allScenarios } from "./lib/scenarios.ts";
 import { nginxProxyBlocks } from "./lib/nginx-conf.ts";
 import { cpuSeconds, PROXY_BACKEND, type RunningServer, type ServerEnv, startServer } from "./lib/servers.ts";
 import { commandPath, ensureTools, machineSummary, toolVersion } from "./lib/tools.ts";
-import { type LoadResult, runWrk, wrkArgs } from "./lib/wrk.ts";
+import { h2loadArgs, runH2load } from "./lib/h2load.ts";
+import { type LoadResult, type LoadSpec, runWrk, wrkArgs } from "./lib/wrk.ts";
+
+/** The scenario's load tool: wrk for HTTP/1.1, h2load for HTTP/2. */
+function runLoad(spec: LoadSpec, port: number, seconds: number, cpus: string): Promise<LoadResult> {
+  return spec.tool === "h2load" ? runH2load(spec, port, seconds, cpus) : runWrk(spec, port, seconds, cpus);
+}
+
+function loadCommand(spec: LoadSpec, seconds: number): string {
+  const tool = spec.tool ?? "wrk";
+  const args = tool === "h2load" ? h2loadArgs(spec, 0, seconds) : wrkArgs(spec, 0, seconds);
+  const shown = args.map((a) => (a.includes(" ") ? `'${a}'` : a));
+  return `taskset -c ${loadCpus} ${tool} ${shown.join(" ").replace("127.0.0.1:0", "127.0.0.1:PORT")}`;
+}
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const NOTES_MARKER = "<!-- Everything below this line is kept when the benchmark rewrites this file. -->";
@@ -63,6 +76,7 @@ const outDir = path.resolve(opts.out ?? (partial ? path.join(REPO, "bench/out") 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const missing = ensureTools(["wrk", "nginx", "taskset"], log);
+const h2Tools = ensureTools(["h2load", "caddy", "curl"], log);
 if (missing.includes("wrk") || missing.includes("taskset")) process.exit(1);
 const cores = os.availableParallelism();
 const serverCpus = cores >= 2 ? "1" : "0";
@@ -77,6 +91,7 @@ if (!hasAccessLog) log("portico has no --access-log flag yet: the access-log sce
 const wantedServers = opts.servers?.split(",").map((s) => s.trim());
 const keepServer = (id: string): boolean => {
   if (missing.includes("nginx") && id.startsWith("nginx")) return false;
+  if (h2Tools.includes("caddy") && id.startsWith("caddy")) return false;
   return wantedServers === undefined || wantedServers.some((w) => id === w || id.startsWith(`${w}-`));
 };
 const wantedScenarios = opts.only?.split(",").map((s) => s.trim());
@@ -90,6 +105,10 @@ for (const w of wantedScenarios ?? []) {
 const selected = all
   .filter((s) => wantedScenarios === undefined || wantedScenarios.includes(s.name))
   .filter((s) => {
+    if (s.load?.tool === "h2load" && (h2Tools.includes("h2load") || h2Tools.includes("curl"))) {
+      log(`${s.name}: skipped, h2load and curl are needed`);
+      return false;
+    }
     if (s.backend !== true || !missing.includes("nginx")) return true;
     log(`${s.name}: skipped, its backend is nginx`);
     return false;
@@ -100,7 +119,15 @@ const selected = all
 const docroot = createDocroot();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "portico-bench-work-"));
 fs.chmodSync(work, 0o755);
-let env: ServerEnv = { repo: REPO, node, root: docroot.dir, work, serverCpus, nginx: commandPath("nginx") };
+let env: ServerEnv = {
+  repo: REPO,
+  node,
+  root: docroot.dir,
+  work,
+  serverCpus,
+  nginx: commandPath("nginx"),
+  caddy: h2Tools.includes("caddy") ? "" : commandPath("caddy"),
+};
 
 // Progress: one line per step when not a terminal, a rewritten line when it is.
 const steps = selected.reduce(
@@ -156,11 +183,10 @@ async function runLoadScenario(s: Scenario): Promise<void> {
           notes.set(v.id, `no ${s.expectHeader.name}: ${s.expectHeader.value}`);
       }
     }
-    const shown = wrkArgs(spec, 0, seconds).map((a) => (a.includes(" ") ? `'${a}'` : a));
-    wrkCommands.set(s.name, `taskset -c ${loadCpus} wrk ${shown.join(" ").replace("127.0.0.1:0", "127.0.0.1:PORT")}`);
+    wrkCommands.set(s.name, loadCommand(spec, seconds));
     for (const server of running) {
       progress(`${s.name}: warm-up ${server.variant.id}`);
-      await runWrk(spec, server.port, warmSeconds, loadCpus);
+      await runLoad(spec, server.port, warmSeconds, loadCpus);
       done++;
     }
     const samples = new Map<string, LoadResult[]>();
@@ -170,7 +196,7 @@ async function runLoadScenario(s: Scenario): Promise<void> {
         const server = running[(i + r) % running.length]!;
         progress(`${s.name}: round ${r + 1}/${rounds} ${server.variant.id}`);
         const cpuBefore = cpuSeconds(server.pid);
-        const result = await runWrk(spec, server.port, seconds, loadCpus);
+        const result = await runLoad(spec, server.port, seconds, loadCpus);
         result.cpuUsPerRequest =
           result.requests > 0 ? ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / result.requests : Number.NaN;
         const list = samples.get(server.variant.id) ?? [];
@@ -264,7 +290,7 @@ function resultsMarkdown(): string {
     `- Server pinned to CPU ${serverCpus} (\`taskset -c ${serverCpus}\`), wrk pinned to CPU ${loadCpus} with one thread; in the \`proxy\` scenario the proxy's backend (one nginx worker) runs on CPU ${loadCpus} with wrk; other people's jobs may share this machine: see "How to read these numbers" below`,
     `- Method: ${warmSeconds}s warm-up per server, then ${rounds} round(s) of ${seconds}s, servers in rotating order each round; medians`,
     `- Portico ${git(["rev-parse", "--short", "HEAD"])}${dirty} on ${toolVersion(node, ["--version"])}`,
-    `- ${toolVersion(env.nginx, ["-v"])}; ${toolVersion("wrk", ["--version"]).split(" [")[0]}`,
+    `- ${toolVersion(env.nginx, ["-v"])}; ${toolVersion("wrk", ["--version"]).split(" [")[0]}; ${toolVersion("h2load", ["--version"])}${env.caddy ? `; Caddy ${toolVersion(env.caddy, ["version"]).split(" ")[0]}` : ""}`,
     `- sirv-cli ${peerVersion("sirv-cli")}, http-server ${peerVersion("http-server")}, serve ${peerVersion("serve")}, fastify ${peerVersion("fastify")} + @fastify/static ${peerVersion("@fastify/static")}, http-proxy ${peerVersion("http-proxy")}, hono ${peerVersion("hono")} + @hono/node-server ${peerVersion("@hono/node-server")} (all on the same Node)`,
     "",
     "## Results",
@@ -277,7 +303,7 @@ function resultsMarkdown(): string {
     "",
     memoryTable(memory),
     "",
-    "## Targets (issues 5 and 6)",
+    "## Targets (issues 5, 6 and 16)",
     "",
     targetsText(targets, true),
     "",

@@ -1,6 +1,5 @@
 // Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
-// Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
-// (common ← tls ← http ← static|proxy|observe|middleware|app ← route ← runtime ← cli ← bin), no
+// (common ← tls ← http ← h2 ← static|proxy|observe|middleware|app ← route ← runtime ← cli ← bin), no
 // imports between the sibling feature folders, config read only by route/runtime/cli, no I/O modules
 // in pure files, and Node's internal bindings kept behind http/uv-binding.ts. Also the file-size budget (§4).
 
@@ -16,15 +15,16 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   common: [],
   tls: ["common"],
   http: ["common", "tls"],
-  static: ["common", "tls", "http"],
-  proxy: ["common", "tls", "http"],
-  observe: ["common", "tls", "http"],
-  middleware: ["common", "tls", "http"],
-  app: ["common", "tls", "http"],
+  h2: ["common", "tls", "http"],
+  static: ["common", "tls", "http", "h2"],
+  proxy: ["common", "tls", "http", "h2"],
+  observe: ["common", "tls", "http", "h2"],
+  middleware: ["common", "tls", "http", "h2"],
+  app: ["common", "tls", "http", "h2"],
   config: ["common"],
-  route: ["common", "tls", "http", "static", "proxy", "observe", "middleware", "app", "config"],
-  runtime: ["common", "tls", "http", "static", "proxy", "observe", "middleware", "app", "route", "config"],
-  cli: ["common", "tls", "http", "static", "proxy", "observe", "middleware", "app", "route", "runtime", "config"],
+  route: ["common", "tls", "http", "h2", "static", "proxy", "observe", "middleware", "app", "config"],
+  runtime: ["common", "tls", "http", "h2", "static", "proxy", "observe", "middleware", "app", "route", "config"],
+  cli: ["common", "tls", "http", "h2", "static", "proxy", "observe", "middleware", "app", "route", "runtime", "config"],
   // The installed commands: a Node version check, then the CLI (see bin/portico.ts).
   bin: ["cli"],
 };
@@ -42,7 +42,10 @@ function isPure(file: string): boolean {
     file === "common/cidr.ts" ||
     file === "config/locate.ts" ||
     file === "route/canonical-path.ts" ||
-    file.startsWith("proxy/balance/")
+    file.startsWith("proxy/balance/") ||
+    ["frames", "huffman", "hpack-table", "hpack-decoder", "hpack-encoder", "request-fields", "guard"].some(
+      (name) => file === `h2/${name}.ts`,
+    )
   );
 }
 
@@ -170,6 +173,10 @@ const OVER_BUDGET = new Set([
   "test/http/connection.test.ts",
   "test/http/parse-request.test.ts",
   "test/e2e/proxy-failover.test.ts",
+  // The HTTP/2 session was written on its branch before the budget reached it; it is to be split (the
+  // frame handlers out of the session, its tests with them).
+  "src/h2/session.ts",
+  "test/h2/session.test.ts",
 ]);
 
 test(`source and test files stay within ${LINE_BUDGET} lines, but for the named exceptions`, () => {

@@ -207,6 +207,16 @@ export function checkTargets(
   const sites = cell("sites", "portico-sites");
   add("Portico example sites / one site from flags, sites", sites?.ratio ?? Number.NaN, "≥ 0.95×", (v) => v >= 0.95);
   add(`  same, by CPU per request`, sites?.cpuRatio ?? Number.NaN, "≥ 0.95×", (v) => v >= 0.95);
+  // Issue 16: HTTP/2 (over h2c until TLS lands) against nginx's.
+  const h2 = cell("h2-small", "portico-h2");
+  add("Portico / nginx, HTTP/2 h2-small", h2?.ratio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
+  add(`  same, by CPU per request`, h2?.cpuRatio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
+  const h2File = cell("h2-file-1m", "portico-h2");
+  add("Portico / nginx, HTTP/2 h2-file-1m", h2File?.ratio ?? Number.NaN, "≥ 0.8×", (v) => v >= 0.8);
+  add(`  same, by CPU per request`, h2File?.cpuRatio ?? Number.NaN, "≥ 0.8×", (v) => v >= 0.8);
+  const h2Proxy = cell("h2-proxy", "portico-proxy-h2");
+  add("Portico / nginx, HTTP/2 to HTTP/1.1 proxy, h2-proxy", h2Proxy?.ratio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
+  add(`  same, by CPU per request`, h2Proxy?.cpuRatio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
   // The node:net fallback (--transport net) against the libuv handles: the price of running without
   // Node's internal bindings.
   for (const [name, handles, net] of [

@@ -3,7 +3,7 @@
 
 import path from "node:path";
 import { FILES } from "./docroot.ts";
-import { PEERS, type ServerVariant } from "./servers.ts";
+import { NODE_H2, PEERS, type ServerVariant } from "./servers.ts";
 import type { LoadSpec } from "./wrk.ts";
 
 export interface Scenario {
@@ -64,6 +64,24 @@ const APP_VARIANTS: ServerVariant[] = [
 function load(p: string, connections: number, headers: string[] = [], script?: LoadSpec["script"]): LoadSpec {
   return { path: p, connections, threads: 1, headers, script };
 }
+
+/** h2load over h2c with prior knowledge: `connections` × `streams` concurrent requests. */
+function h2load(p: string, connections: number, streams: number): LoadSpec {
+  return { path: p, connections, threads: 1, headers: [], tool: "h2load", streams };
+}
+
+// HTTP/2 over h2c for now; the lead switches them to TLS (ALPN h2, the same certificate for every
+// server) once HTTPS lands. Ratios are to nginx in the same scenario.
+const H2_SERVERS: ServerVariant[] = [
+  { id: "portico-h2", kind: "portico", threads: 1, h2c: true },
+  { id: "nginx-h2", kind: "nginx", threads: 1, h2c: true },
+  { id: "caddy-h2", kind: "caddy", h2c: true },
+  NODE_H2,
+];
+const H2_PROXIES: ServerVariant[] = [
+  { id: "portico-proxy-h2", kind: "portico", threads: 1, proxy: true, h2c: true },
+  { id: "nginx-proxy-h2", kind: "nginx", threads: 1, proxy: true, forwarding: true, h2c: true },
+];
 
 export function scenarios(repo: string, hasAccessLog: boolean): Scenario[] {
   const pipeline = { file: path.join(repo, "bench/wrk/pipeline.lua"), args: ["16"] };
@@ -190,6 +208,37 @@ export function scenarios(repo: string, hasAccessLog: boolean): Scenario[] {
       small: false,
       variants: [PORTICO, { id: "portico-sites", kind: "portico", threads: 1, sites: true }],
       baseline: "portico",
+      backend: true,
+    },
+    {
+      name: "h2-small",
+      title: "HTTP/2 (h2c): 1 KiB, 50 connections × 10 streams",
+      kind: "load",
+      load: h2load(FILES.small, 50, 10),
+      metric: "rps",
+      small: false,
+      variants: H2_SERVERS,
+      baseline: "nginx-h2",
+    },
+    {
+      name: "h2-file-1m",
+      title: "HTTP/2 (h2c): 1 MiB file, 100 streams on one connection",
+      kind: "load",
+      load: h2load(FILES.medium, 1, 100),
+      metric: "throughput",
+      small: false,
+      variants: H2_SERVERS,
+      baseline: "nginx-h2",
+    },
+    {
+      name: "h2-proxy",
+      title: "HTTP/2 (h2c) to the proxy, HTTP/1.1 to one nginx backend: 1 KiB, 50 connections × 10 streams",
+      kind: "load",
+      load: h2load(FILES.small, 50, 10),
+      metric: "rps",
+      small: false,
+      variants: H2_PROXIES,
+      baseline: "nginx-proxy-h2",
       backend: true,
     },
     {

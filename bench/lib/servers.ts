@@ -1,10 +1,11 @@
 // The servers under test and how to run them: file servers, and proxies in front of one shared nginx
-// backend. Each is pinned with taskset to its CPU set, started on a free port, ready once it answers a
+// backend; over HTTP/1.1, or HTTP/2 with prior knowledge (h2c: Portico --h2c, nginx `listen … http2`,
+// Caddy `protocols h1 h2c`, a bare node:http2 server). Each is pinned with taskset to its CPU set, started on a free port, ready once it answers a
 // GET, stopped with SIGTERM (then SIGKILL). Also reads a server's resident memory and CPU time
 // (process and children) from /proc.
 // Not here: load generation (wrk.ts) or the scenario table (scenarios.ts).
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import https from "node:https";
 import net from "node:net";
@@ -16,7 +17,9 @@ export interface ServerVariant {
   /** Unique name in results ("portico", "nginx", "portico-t2", "sirv"…). */
   readonly id: string;
   /** Which implementation: used for --servers filtering and ratios. */
-  readonly kind: "portico" | "nginx" | "peer" | "caddy";
+  readonly kind: "portico" | "nginx" | "caddy" | "peer";
+  /** Serve HTTP/2 with prior knowledge (h2c) on the plain port. */
+  readonly h2c?: boolean;
   readonly threads?: number;
   readonly accessLog?: boolean;
   /** CPU list for taskset when not the default server CPU (the threads scenario). */
@@ -46,6 +49,8 @@ export interface ServerEnv {
   readonly work: string;
   readonly serverCpus: string;
   readonly nginx: string;
+  /** Caddy's path, or "" when it is not installed. */
+  readonly caddy?: string;
   /** The shared backend the proxy variants forward to ("127.0.0.1:PORT"), once it runs. */
   readonly upstream?: string;
 }
@@ -59,6 +64,9 @@ export interface RunningServer {
 }
 
 export const PEERS = ["sirv", "http-server", "serve", "fastify-static"] as const;
+
+/** A bare node:http2 server (bench/servers/node-h2.ts): Node's own HTTP/2 before any work of a server's. */
+export const NODE_H2: ServerVariant = { id: "node-h2", kind: "peer", h2c: true };
 
 /** The one nginx every proxy variant forwards to, serving the docroot; pinned with the load (CPU 0). */
 export const PROXY_BACKEND: ServerVariant = { id: "proxy-backend", kind: "nginx", threads: 1 };
@@ -135,6 +143,7 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
       if (v.app === true) args.push("--app", path.join(env.repo, "bench/servers/techempower-app.ts"));
       else args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));
       args.push("--keep-alive-timeout", "10m", "--host", "127.0.0.1");
+      if (v.h2c === true) args.push("--h2c");
       if (v.tls === true) {
         const files = tlsFiles(env.work);
         args.push("--cert", files.cert, "--key", files.key);
@@ -156,32 +165,44 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
         accessLog: v.accessLog === true ? path.join(dir, "access.log") : "",
         proxyPass: v.proxy === true ? env.upstream : undefined,
         forwarding: v.forwarding === true,
+        h2c: v.h2c === true,
         tls: v.tls === true ? tlsFiles(env.work) : undefined,
       });
       fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
       return [env.nginx, "-p", dir, "-c", path.join(dir, "nginx.conf")];
     }
     case "caddy": {
-      // Caddy as users run it for HTTPS, with the same certificate; GOMAXPROCS=1 keeps it on one core.
+      if (v.tls === true) {
+        // Caddy as users run it for HTTPS, with the same certificate; GOMAXPROCS=1 keeps it on one core.
+        const dir = path.join(env.work, `caddy-${v.id}-${port}`);
+        fs.mkdirSync(dir, { recursive: true });
+        const files = tlsFiles(env.work);
+        const conf = [
+          "{",
+          "\tadmin off",
+          "\tauto_https disable_redirects",
+          `\tstorage file_system ${dir}/data`,
+          "}",
+          `https://127.0.0.1:${port} {`,
+          `\ttls ${files.cert} ${files.key}`,
+          `\troot * ${env.root}`,
+          "\tfile_server",
+          "}",
+          "",
+        ].join("\n");
+        fs.writeFileSync(path.join(dir, "Caddyfile"), conf);
+        return ["caddy", "run", "--config", path.join(dir, "Caddyfile"), "--adapter", "caddyfile"];
+      }
+      if (env.caddy === undefined || env.caddy === "") throw new Error("caddy is not installed");
       const dir = path.join(env.work, `caddy-${v.id}-${port}`);
       fs.mkdirSync(dir, { recursive: true });
-      const files = tlsFiles(env.work);
-      const conf = [
-        "{",
-        "\tadmin off",
-        "\tauto_https disable_redirects",
-        `\tstorage file_system ${dir}/data`,
-        "}",
-        `https://127.0.0.1:${port} {`,
-        `\ttls ${files.cert} ${files.key}`,
-        `\troot * ${env.root}`,
-        "\tfile_server",
-        "}",
-        "",
-      ].join("\n");
+      // h2c beside HTTP/1.1, no admin endpoint, no automatic HTTPS: a file server on one port.
+      const conf = `{\n\tauto_https off\n\tadmin off\n\tservers {\n\t\tprotocols h1 ${v.h2c === true ? "h2c" : ""}\n\t}\n}\nhttp://127.0.0.1:${port} {\n\troot * ${env.root}\n\tfile_server\n}\n`;
       fs.writeFileSync(path.join(dir, "Caddyfile"), conf);
-      return ["caddy", "run", "--config", path.join(dir, "Caddyfile"), "--adapter", "caddyfile"];
+      return [env.caddy, "run", "--config", path.join(dir, "Caddyfile"), "--adapter", "caddyfile"];
     }
+    case "node-h2":
+      return [env.node, path.join(env.repo, "bench/servers/node-h2.ts"), env.root, String(port)];
     case "sirv":
       return [
         env.node,
@@ -243,6 +264,7 @@ export async function startServer(
   const child: ChildProcess = spawn("taskset", ["-c", cpus, ...argv], {
     cwd: env.work,
     stdio: ["ignore", "ignore", "pipe"],
+    // One core for Go's scheduler too (Caddy), and Caddy's data and config kept in the work folder.
     env: {
       ...process.env,
       NODE_ENV: "production",
@@ -256,7 +278,7 @@ export async function startServer(
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const command = `taskset -c ${cpus} ${argv.map((a) => (a.startsWith(env.repo) ? path.relative(env.repo, a) : a)).join(" ")}`;
   try {
-    await waitReady(port, child, 20_000, v.app === true ? "/plaintext" : "/1k.txt", v.tls === true);
+    await waitReady(port, child, 20_000, v.app === true ? "/plaintext" : "/1k.txt", v.h2c === true, v.tls === true);
   } catch (error) {
     child.kill("SIGKILL");
     throw new Error(`${v.id} did not start: ${(error as Error).message}\n${stderr}`);
@@ -281,21 +303,31 @@ async function waitReady(
   child: ChildProcess,
   timeoutMs: number,
   readyPath: string,
+  h2c: boolean,
   tls = false,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
-    try {
-      if (tls) {
-        if ((await httpsStatus(port, readyPath)) === 200) return;
-      } else {
-        const res = await fetch(`http://127.0.0.1:${port}${readyPath}`);
-        await res.arrayBuffer();
-        if (res.status === 200) return;
+    if (h2c) {
+      // Some h2c servers (nginx's `listen … http2`, node-h2) speak nothing else: ask with curl.
+      const url = `http://127.0.0.1:${port}${readyPath}`;
+      const curl = spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--http2-prior-knowledge", url], {
+        encoding: "utf8",
+      });
+      if (curl.stdout === "200") return;
+    } else {
+      try {
+        if (tls) {
+          if ((await httpsStatus(port, readyPath)) === 200) return;
+        } else {
+          const res = await fetch(`http://127.0.0.1:${port}${readyPath}`);
+          await res.arrayBuffer();
+          if (res.status === 200) return;
+        }
+      } catch {
+        // Not listening yet.
       }
-    } catch {
-      // Not listening yet.
     }
     await sleep(100);
   }

@@ -4,7 +4,14 @@
 
 import { execFileSync, spawnSync } from "node:child_process";
 
-const APT_PACKAGES: Record<string, string> = { wrk: "wrk", nginx: "nginx-light", taskset: "util-linux" };
+const APT_PACKAGES: Record<string, string> = {
+  wrk: "wrk",
+  nginx: "nginx-light",
+  taskset: "util-linux",
+  h2load: "nghttp2-client",
+  caddy: "caddy",
+  curl: "curl",
+};
 
 export function hasCommand(name: string): boolean {
   return (

@@ -10,6 +10,10 @@ export interface LoadSpec {
   readonly headers: readonly string[];
   /** Lua script and its arguments (pipelining). */
   readonly script?: { readonly file: string; readonly args: readonly string[] };
+  /** The load tool: wrk (HTTP/1.1, the default) or h2load (HTTP/2 over h2c, h2load.ts). */
+  readonly tool?: "wrk" | "h2load";
+  /** h2load: concurrent streams per connection (-m). */
+  readonly streams?: number;
   /** Over TLS (https://). */
   readonly https?: boolean;
   /**

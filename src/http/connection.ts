@@ -10,16 +10,28 @@ import { CR, LF } from "../common/bytes.ts";
 import { loopMonotonic, loopNow } from "../common/clock.ts";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";
 import type { EngineOptions } from "./engine-options.ts";
-import { errorBody, HttpError } from "./errors.ts";
-import { connectionCloseChannel, connectionOpenChannel, errorChannel, requestStartChannel } from "./events.ts";
+import { dispatchRequest, sendEngineError } from "./dispatch.ts";
+import { HttpError } from "./errors.ts";
+import { connectionCloseChannel, connectionOpenChannel, requestStartChannel } from "./events.ts";
 import type { Handler } from "./handler.ts";
 import { HEAD_INCOMPLETE, type HeadScan, parseRequestHead, scanHead } from "./parse-request.ts";
 import { type BodySink, Request, type RequestSource } from "./request.ts";
 import { B_DISCARD, B_NONE, B_READ, RequestBody } from "./request-body.ts";
 import { H1Writer, type H1Sink } from "./h1-writer.ts";
+import { matchPreface, PREFACE_FULL, PREFACE_PARTIAL } from "./h2c.ts";
 import { Response } from "./response.ts";
 import type { ResponseDefaults } from "./response-defaults.ts";
 import type { Transport, TransportOwner } from "./transport.ts";
+
+/** A client connection as its server sees it, whatever its protocol. */
+export interface ServerConnection {
+  /** Server shutdown: idle connections close now, busy ones after what is in flight. */
+  drain(): void;
+  /** Closes at once. */
+  destroy(): void;
+  /** Adds the responses being answered now to `out` (a reload waits for them to retire the old handlers). */
+  collectResponses(out: Response[]): void;
+}
 
 /**
  * What connections share within one server. A reload may replace `handler` and `options`: a request
@@ -33,7 +45,12 @@ export interface ConnectionContext {
   /** The fields every response carries (Server…); the standard ones when absent. */
   readonly defaults?: ResponseDefaults;
   readonly closing: boolean;
-  connectionClosed(connection: Connection): void;
+  connectionClosed(connection: ServerConnection): void;
+  /**
+   * Takes over a connection whose first bytes are the HTTP/2 preface (h2c with prior knowledge,
+   * RFC 9113 §3.3), with the bytes read so far; absent when h2c is off.
+   */
+  readonly upgradeToH2?: (from: ServerConnection, transport: Transport, received: Buffer) => void;
 }
 
 const P_HEAD = 0; // waiting for or reading a request head
@@ -49,11 +66,12 @@ const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 const MAX_BUFFERED_BYTES = 1 << 20;
 const MAX_LINGER_BYTES = 1 << 20;
 
-export class Connection implements RequestSource, H1Sink, Sweepable, TransportOwner {
+export class Connection implements RequestSource, H1Sink, Sweepable, TransportOwner, ServerConnection {
   deadline = 0;
   readonly #socket: Transport;
   readonly #ctx: ConnectionContext;
   #options: EngineOptions;
+  readonly #h2: boolean;
   #phase: Phase = P_HEAD;
   #buf: Buffer = EMPTY;
   /**
@@ -78,8 +96,13 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   #lingerBytes = 0;
   #drainListeners: Array<() => void> | null = null;
 
-  constructor(transport: Transport, ctx: ConnectionContext) {
+  /**
+   * `h2`: the first bytes may be the HTTP/2 preface (a TLS connection, where ALPN chose h2, or a plain
+   * one under --h2c); the context's upgradeToH2 then takes the connection over.
+   */
+  constructor(transport: Transport, ctx: ConnectionContext, h2 = false) {
     this.#socket = transport;
+    this.#h2 = h2 && ctx.upgradeToH2 !== undefined;
     this.#ctx = ctx;
     this.#options = ctx.options;
     this.#body = new RequestBody(ctx.options.chunkedLimits, ctx.options.maxBodyBytes);
@@ -124,6 +147,11 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   }
 
   /** The response being answered, until its last byte is handed over; null between requests. */
+  collectResponses(out: Response[]): void {
+    const res = this.activeResponse;
+    if (res !== null) out.push(res);
+  }
+
   get activeResponse(): Response | null {
     return this.#res;
   }
@@ -191,6 +219,14 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
 
   #processRequests(): void {
     if (this.#inLoop) return;
+    if (this.#requests === 0 && this.#h2 && this.#pos < this.#buf.length) {
+      const verdict = matchPreface(this.#buf, this.#pos, this.#buf.length);
+      if (verdict === PREFACE_PARTIAL) return;
+      if (verdict === PREFACE_FULL) {
+        this.#switchToH2();
+        return;
+      }
+    }
     this.#inLoop = true;
     try {
       while (this.#phase === P_HEAD && this.#nextRequest());
@@ -291,37 +327,9 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     this.#res = res;
     req.startTime = this.#headAt;
     if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req });
-    this.#dispatch(req, res);
+    dispatchRequest(this.#ctx.handler, req, res, this.#options.errorDetail);
     // A handler that answered at once has moved the phase on (TypeScript's narrowing cannot see it).
     return (this.#phase as Phase) === P_HEAD;
-  }
-
-  #dispatch(req: Request, res: Response): void {
-    let result: boolean | Promise<boolean>;
-    try {
-      result = this.#ctx.handler.handle(req, res);
-    } catch (error) {
-      this.#handlerFailed(req, res, error);
-      return;
-    }
-    if (result === true) return;
-    if (result === false) {
-      if (!res.headersSent) this.#sendError(res, 404, "No handler for this request");
-      return;
-    }
-    result.then(
-      (taken) => {
-        if (!taken && !res.headersSent) this.#sendError(res, 404, "No handler for this request");
-      },
-      (error: unknown) => this.#handlerFailed(req, res, error),
-    );
-  }
-
-  #handlerFailed(req: Request, res: Response, error: unknown): void {
-    if (errorChannel.hasSubscribers) errorChannel.publish({ request: req, error });
-    if (this.#phase === P_GONE || res.finished) return;
-    if (!res.headersSent) this.#sendError(res, 500, "The handler failed");
-    else res.abort();
   }
 
   /** An error found before any handler saw the request: answer it, and close if framing is unsure. */
@@ -342,11 +350,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   }
 
   #sendError(res: Response, status: number, detail: string): void {
-    res.send(
-      status,
-      ["Content-Type", "text/plain; charset=utf-8"],
-      errorBody(status, detail, this.#options.errorDetail),
-    );
+    sendEngineError(res, status, detail, this.#options.errorDetail);
   }
 
   // ── 3. The body, when a handler asks for it ──────────────────────────────────────────────────
@@ -630,6 +634,17 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   /** Server shutdown: idle connections close now, busy ones after their current response. */
   drain(): void {
     if (this.idle || this.#phase === P_DRAIN) this.#closeGracefully();
+  }
+
+  /** The client spoke HTTP/2 from its first byte: the HTTP/2 engine takes the transport over. */
+  #switchToH2(): void {
+    const received = Buffer.from(this.#buf.subarray(this.#pos));
+    this.#phase = P_GONE;
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#view = null;
+    this.#ctx.sweeper.delete(this);
+    this.#ctx.upgradeToH2!(this, this.#socket, received);
   }
 
   detach(): { socket: Socket; buffered: Buffer } {

@@ -190,6 +190,11 @@ export class H1Writer implements ResponseWire {
     return this.#sink.flushed;
   }
 
+  /** HTTP/1.1 has no window: the socket's backpressure (write() returning false) is the bound. */
+  get writableSize(): number {
+    return Number.POSITIVE_INFINITY;
+  }
+
   /** The head as a string: status line, defaults, Date, fields, framing, Connection, empty line. */
   #head(res: Response, head: OutgoingHead): string {
     const framing = this.#framing(res, head, true);

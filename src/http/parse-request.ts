@@ -67,7 +67,8 @@ export function scanHead(
 
 const METHODS: ReadonlyArray<string> = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"];
 
-function internMethod(buf: Buffer, start: number, end: number): string {
+/** The method buf[start, end) as a string, the common ones without allocating. */
+export function internMethod(buf: Buffer, start: number, end: number): string {
   const len = end - start;
   for (const m of METHODS) {
     if (m.length !== len) continue;
@@ -215,16 +216,8 @@ export function parseRequestHead(
   if (i - start > limits.maxHeaderBytes) return new HttpError(431, "HEADERS_TOO_LARGE", "Header section too large");
   into.headEnd = i;
 
-  // Host (RFC 9112 §3.2): required in HTTP/1.1 whatever the target's form, at most one, valid
-  // syntax. With an absolute-form target the target's authority wins over Host (§3.2.2).
-  if (hostIndex !== -1) {
-    const vs = fields[hostIndex + 2]!;
-    const ve = fields[hostIndex + 3]!;
-    if (!isValidHost(buf, vs, ve)) return new HttpError(400, "BAD_HOST", "Invalid Host field");
-    into.hostFromField(vs, ve);
-  } else if (minor === 1 && limits.requireHost) {
-    return new HttpError(400, "MISSING_HOST", "HTTP/1.1 request without Host");
-  }
+  const hostError = checkHost(buf, into, hostIndex, minor === 1 && limits.requireHost);
+  if (hostError !== null) return hostError;
 
   // Connection options (RFC 9112 §9.3): HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
   let close = false;
@@ -265,20 +258,46 @@ export function parseRequestHead(
     }
     into.chunked = true;
   } else if (clIndex !== -1) {
-    const length = contentLengthOf(buf, into.fields);
-    if (length === CONTENT_LENGTH_TOO_LARGE) return new HttpError(413, "BODY_TOO_LARGE", "Content-Length too large");
-    if (length === CONTENT_LENGTH_CONFLICT)
-      return new HttpError(400, "CONFLICTING_CONTENT_LENGTH", "Conflicting Content-Length values");
-    if (length < 0) return new HttpError(400, "BAD_CONTENT_LENGTH", "Invalid Content-Length");
-    into.contentLength = length;
+    const lengthError = checkContentLength(buf, into);
+    if (lengthError !== null) return lengthError;
   }
+  return expectSeen ? checkExpect(into, minor === 1) : null;
+}
 
-  if (expectSeen) {
-    const expect = into.getCombined(F_EXPECT)!.toLowerCase();
-    // An HTTP/1.0 client cannot understand 100 (Continue): its expectation is ignored (RFC 9110 §10.1.1).
-    if (expect === "100-continue") into.expectContinue = minor === 1;
-    else return new HttpError(417, "EXPECTATION_FAILED", "Unsupported expectation");
+// The checks after the field lines that HTTP/2 requests share (h2/request-fields.ts fills the head
+// from a field block and then runs these, so both protocols judge a head the same way).
+
+/** Host (RFC 9112 §3.2): at most one (counted by the caller), valid, present when `required`; an
+ * absolute-form target's authority wins over it (§3.2.2). */
+export function checkHost(buf: Buffer, into: RequestHead, hostIndex: number, required: boolean): HttpError | null {
+  if (hostIndex !== -1) {
+    const vs = into.fields[hostIndex + 2]!;
+    const ve = into.fields[hostIndex + 3]!;
+    if (!isValidHost(buf, vs, ve)) return new HttpError(400, "BAD_HOST", "Invalid Host field");
+    into.hostFromField(vs, ve);
+  } else if (required) {
+    return new HttpError(400, "MISSING_HOST", "HTTP/1.1 request without Host");
   }
+  return null;
+}
+
+/** Content-Length (RFC 9110 §8.6): one valid value (identical repeats allowed), not too large. */
+export function checkContentLength(buf: Buffer, into: RequestHead): HttpError | null {
+  const length = contentLengthOf(buf, into.fields);
+  if (length === CONTENT_LENGTH_TOO_LARGE) return new HttpError(413, "BODY_TOO_LARGE", "Content-Length too large");
+  if (length === CONTENT_LENGTH_CONFLICT)
+    return new HttpError(400, "CONFLICTING_CONTENT_LENGTH", "Conflicting Content-Length values");
+  if (length < 0) return new HttpError(400, "BAD_CONTENT_LENGTH", "Invalid Content-Length");
+  into.contentLength = length;
+  return null;
+}
+
+/** Expect (RFC 9110 §10.1.1): 100-continue is honoured when the client can understand 100
+ * (`canContinue`; an HTTP/1.0 client's expectation is ignored), anything else is 417. */
+export function checkExpect(into: RequestHead, canContinue: boolean): HttpError | null {
+  const expect = into.getCombined(F_EXPECT)!.toLowerCase();
+  if (expect === "100-continue") into.expectContinue = canContinue;
+  else return new HttpError(417, "EXPECTATION_FAILED", "Unsupported expectation");
   return null;
 }
 
@@ -292,13 +311,9 @@ function isToken(s: string): boolean {
   return true;
 }
 
-function badRequestLine(
-  buf: Buffer,
-  i: number,
-  end: number,
-  code: "BAD_METHOD" | "BAD_TARGET",
-  message: string,
-): HttpError {
+type LineCode = "BAD_METHOD" | "BAD_TARGET";
+
+function badRequestLine(buf: Buffer, i: number, end: number, code: LineCode, message: string): HttpError {
   // A bare LF or CR inside the request line is a framing error of its own kind.
   if (buf[i] === LF) return new HttpError(400, "BARE_LF", "Line ends with LF without CR");
   if (i < end && buf[i] === CR && buf[i + 1] !== LF) return new HttpError(400, "BARE_CR", "CR not followed by LF");
@@ -310,7 +325,13 @@ function badRequestLine(
  * absolute-form (http/https only; the authority becomes the host), asterisk-form for OPTIONS and
  * authority-form for CONNECT.
  */
-function parseTarget(buf: Buffer, start: number, end: number, method: string, into: RequestHead): HttpError | null {
+export function parseTarget(
+  buf: Buffer,
+  start: number,
+  end: number,
+  method: string,
+  into: RequestHead,
+): HttpError | null {
   const first = buf[start]!;
   into.target = buf.toString("latin1", start, end);
   if (first === 0x2f && method !== "CONNECT") {

@@ -1,6 +1,7 @@
 // What a parsed request head holds: method, target, version, framing, and the raw field lines kept as
 // offsets into the received bytes so values become strings only when someone asks (lazy headers).
-// Filled by parse-request.ts; the body and the connection live in request.ts.
+// Filled by parse-request.ts, from the bytes received (HTTP/1.x) or from an HTTP/2 field block rendered
+// in HTTP/1.1 form (h2/); the body and the connection live in request.ts.
 
 import { Buffer } from "node:buffer";
 import { equalsLowerAscii } from "../common/bytes.ts";
@@ -18,8 +19,15 @@ export class RequestHead {
   pathMayHaveDotSegment = false;
   /** The query including its leading "?", or "". */
   query = "";
-  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  /** 1 for HTTP/1.x, 2 for a request that came on an HTTP/2 stream. */
+  versionMajor = 1;
+  /** 0 for HTTP/1.0 and HTTP/2, 1 for HTTP/1.1. */
   versionMinor = 1;
+
+  /** The protocol as request lines and logs write it: "HTTP/1.1", "HTTP/1.0" or "HTTP/2.0". */
+  get protocol(): string {
+    return this.versionMajor === 2 ? "HTTP/2.0" : this.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
+  }
   /** Set by the parser or a caller; null while only the Host field's offsets are known. */
   #host: string | null = "";
   #hostStart = 0;

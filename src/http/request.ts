@@ -1,6 +1,8 @@
-// The request a handler receives: the parsed head (request-head.ts) plus the ways to reach the
-// connection it came on — remote address, the body as a flow-controlled stream, abort notification.
-// Not the parser and not the socket: the connection owns both and drives this object.
+// The request a handler receives, the same whatever protocol it came on: the parsed head
+// (request-head.ts: method, target, path, query, fields by name or known-field id, framing, protocol)
+// plus what its RequestSource offers — remote address, the body as a flow-controlled stream
+// (readBody/BodySink), abort notification. The source is an HTTP/1.1 connection (connection.ts) or an
+// HTTP/2 stream (h2/). Not the parser and not the socket: the source owns both and drives this object.
 
 import { Buffer } from "node:buffer";
 import { HttpError } from "./errors.ts";
@@ -23,7 +25,10 @@ function callAbortListener(listener: AbortListener): void {
   else listener.requestAborted();
 }
 
-/** What the connection offers a request: body delivery and peer details. */
+/**
+ * What a connection (HTTP/1.1) or a stream (HTTP/2) offers its request: body delivery with
+ * backpressure (startBody, then resumeBody after a sink's data() returned false) and peer details.
+ */
 export interface RequestSource {
   startBody(request: Request, sink: BodySink): void;
   resumeBody(request: Request): void;
@@ -115,7 +120,7 @@ export class Request extends RequestHead {
     else (this.#abortListeners ??= []).push(listener);
   }
 
-  /** Called by the connection when the socket closes before this request's response finished. */
+  /** Called by the source when the client goes away (socket closed, stream reset) before the response finished. */
   notifyAborted(): void {
     if (this.aborted) return;
     this.aborted = true;

@@ -107,6 +107,8 @@ export interface ResponseWire {
   onDrain(listener: () => void): void;
   /** True when every body buffer written so far has been handed to the kernel and may be reused. */
   readonly flushed: boolean;
+  /** Body bytes the protocol would send now without holding them (Infinity: no limit it knows of). */
+  readonly writableSize: number;
 }
 
 /**
@@ -319,6 +321,15 @@ export class Response {
   /** True when every body buffer written so far has been handed to the kernel and may be reused. */
   get flushed(): boolean {
     return this.#wire.flushed;
+  }
+
+  /**
+   * A size for the next body write: what the protocol can send at once (HTTP/2: the peer's windows),
+   * Infinity when it sets no bound. A writer that reads its body in chunks (a file) sizes them by it,
+   * so a peer that keeps its window shut makes the server hold little.
+   */
+  get writableSize(): number {
+    return this.#wire.writableSize;
   }
 
   /**

@@ -5,7 +5,7 @@
 // One per worker thread and listener; threads share the port through reusePort (runtime/ decides).
 
 import { Sweeper } from "../common/sweeper.ts";
-import { Connection, type ConnectionContext } from "./connection.ts";
+import { Connection, type ConnectionContext, type ServerConnection } from "./connection.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import type { TlsEndpoint } from "../tls/endpoint.ts";
 import type { Handler } from "./handler.ts";
@@ -23,6 +23,9 @@ export interface ListenOptions {
   readonly tls?: TlsEndpoint;
 }
 
+const HTTP1_PROTOCOLS: readonly string[] = ["http/1.1", "http/1.0"];
+const ALL_PROTOCOLS: readonly string[] = ["h2", ...HTTP1_PROTOCOLS];
+
 export class HttpServer implements ConnectionContext, TlsAcceptor {
   options: EngineOptions;
   handler: Handler;
@@ -30,18 +33,38 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
   closing = false;
   #listener: Listener | null = null;
   #address: BoundAddress | null = null;
-  readonly #connections = new Set<Connection>();
+  readonly #connections = new Set<ServerConnection>();
   #idleWaiters: Array<() => void> = [];
   /** TLS connections accepted and still in their greeting (tls-listen.ts): close() waits for them too. */
   #greetings = 0;
-  /**
-   * The ALPN ids this server speaks over TLS, preferred first: HTTP/1.1, and HTTP/1.0, which the
-   * engine serves too (nginx offers both; a client that offers only "http/1.0", such as curl
-   * --http1.0, would otherwise get a no_application_protocol alert, RFC 7301 §3.2).
-   */
-  readonly protocols: readonly string[] = ["http/1.1", "http/1.0"];
   /** Called for each new connection; return false to refuse it (the hook answers the client itself). */
   admit: ((transport: Transport) => boolean) | null = null;
+  /**
+   * The HTTP/2 engine, set by whoever builds the server (the engine lives in h2/, above http/); null:
+   * HTTP/1.x only. With it, TLS listeners offer ALPN "h2" (RFC 9113 §3.2) and a connection whose first
+   * cleartext bytes are the preface becomes an HTTP/2 session.
+   */
+  h2: ((transport: Transport, received: Buffer, ctx: ConnectionContext) => ServerConnection) | null = null;
+  /** HTTP/2 with prior knowledge on plain listeners too (--h2c, RFC 9113 §3.3). */
+  h2c = false;
+  readonly #upgradeToH2 = (from: ServerConnection, transport: Transport, received: Buffer): void => {
+    this.#connections.delete(from);
+    this.#connections.add(this.h2!(transport, received, this));
+  };
+
+  get upgradeToH2(): ConnectionContext["upgradeToH2"] {
+    return this.h2 === null ? undefined : this.#upgradeToH2;
+  }
+
+  /**
+   * The ALPN ids this server speaks over TLS, preferred first: h2 when the engine is there, HTTP/1.1,
+   * and HTTP/1.0, which the engine serves too (nginx offers both; a client that offers only
+   * "http/1.0", such as curl --http1.0, would otherwise get a no_application_protocol alert, RFC 7301
+   * §3.2).
+   */
+  get protocols(): readonly string[] {
+    return this.h2 === null ? HTTP1_PROTOCOLS : ALL_PROTOCOLS;
+  }
 
   constructor(handler: Handler, options: EngineOptions) {
     this.handler = handler;
@@ -54,7 +77,7 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
       return;
     }
     if (this.admit !== null && !this.admit(transport)) return;
-    this.#connections.add(new Connection(transport, this));
+    this.#connections.add(new Connection(transport, this, this.h2c));
   }
 
   /** A TLS connection arrived: refused once closing began, else counted until it becomes one or ends. */
@@ -68,7 +91,7 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
   accept(transport: Transport): void {
     this.#greetings--;
     if (this.admit !== null && !this.admit(transport)) this.#settle();
-    else this.#connections.add(new Connection(transport, this));
+    else this.#connections.add(new Connection(transport, this, true));
   }
 
   /** A TLS greeting ended without a connection (closed, timed out, refused as plain HTTP). */
@@ -77,7 +100,7 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
     this.#settle();
   }
 
-  connectionClosed(connection: Connection): void {
+  connectionClosed(connection: ServerConnection): void {
     this.#connections.delete(connection);
     this.#settle();
   }
@@ -129,10 +152,7 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
   /** The responses being answered now (for a reload to know when the old handlers are done). */
   responsesInFlight(): Response[] {
     const out: Response[] = [];
-    for (const c of this.#connections) {
-      const res = c.activeResponse;
-      if (res !== null) out.push(res);
-    }
+    for (const c of this.#connections) c.collectResponses(out);
     return out;
   }
 

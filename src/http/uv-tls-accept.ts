@@ -48,6 +48,9 @@ import { UvTransport } from "./uv-transport.ts";
  */
 class TlsTransport extends UvTransport {
   readonly #wrap: ServerWrap;
+  #waiting = false;
+  #endWanted = false;
+  #endAfter: (() => void) | null = null;
 
   constructor(wrap: ServerWrap) {
     super(wrap as unknown as TcpHandle);
@@ -60,8 +63,39 @@ class TlsTransport extends UvTransport {
     if (!this.destroyed) this.end(() => this.destroy());
   }
 
+  /**
+   * TLSWrap takes one write at a time (a second while one is in flight fails a native assertion and
+   * ends the process): later writes are corked until it completes, then go out together.
+   */
+  override write(data: Buffer | string): boolean {
+    if (!this.#waiting && this.writesInFlight > 0) {
+      this.#waiting = true;
+      this.cork();
+    }
+    return super.write(data);
+  }
+
+  override end(callback?: () => void): void {
+    if (this.#waiting) {
+      this.#endAfter = callback ?? null;
+      this.#endWanted = true;
+      return;
+    }
+    super.end(callback);
+  }
+
   override writeCompleted(status: number): void {
     super.writeCompleted(status);
+    if (this.#waiting && this.writesInFlight === 0 && !this.destroyed) {
+      this.#waiting = false;
+      this.uncork();
+      if (this.#endWanted && !this.#waiting) {
+        this.#endWanted = false;
+        const after = this.#endAfter;
+        this.#endAfter = null;
+        super.end(after ?? undefined);
+      }
+    }
     const wrap = this.#wrap;
     const req = wrap.pendingShutdown;
     if (req === null || !this.flushed || this.destroyed) return;

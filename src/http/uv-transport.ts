@@ -255,6 +255,11 @@ export class UvTransport implements Transport {
   }
 
   /** True when no write is waiting in libuv: every buffer passed to write() may be reused. */
+  /** Writes libuv (or a stream under it, such as TLSWrap) has not completed yet. */
+  get writesInFlight(): number {
+    return this.#pending;
+  }
+
   get flushed(): boolean {
     return this.#pending === 0 && this.#corked === 0;
   }

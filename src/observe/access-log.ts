@@ -186,7 +186,7 @@ function writeFully(fd: number, bytes: Buffer): void {
 }
 
 function requestLine(req: Request): string {
-  return req.method === "" ? "-" : `${req.method} ${req.target} HTTP/1.${req.versionMinor}`;
+  return req.method === "" ? "-" : `${req.method} ${req.target} ${req.protocol}`;
 }
 
 /** Quotes and control bytes are escaped so a line can always be split and parsed (like nginx). */
@@ -233,7 +233,7 @@ function jsonRecord(
     remote: req.remoteAddress,
     method: req.method,
     target: req.target,
-    version: `1.${req.versionMinor}`,
+    version: `${req.versionMajor}.${req.versionMinor}`,
     host: req.host,
     status: message.status,
     bytes: message.bodyBytes,

@@ -30,9 +30,9 @@ export interface ForwardPlan {
   readonly upgrade: boolean;
 }
 
-/** Our Via entry for a message received as HTTP/1.minor (RFC 9110 §7.6.3 names the version received). */
-export function via(minor: number): string {
-  return minor === 0 ? "1.0 portico" : "1.1 portico";
+/** Our Via entry for a message received as HTTP/major.minor (RFC 9110 §7.6.3 names the version received). */
+export function via(minor: number, major = 1): string {
+  return major === 2 ? "2 portico" : minor === 0 ? "1.0 portico" : "1.1 portico";
 }
 
 const F_X_FORWARDED_FOR = knownFieldId("x-forwarded-for");
@@ -155,7 +155,8 @@ function appendList(existing: string | undefined, value: string): string {
 let lastClient = "";
 let lastHost = "";
 let lastProto = "";
-let lastMinor = -1;
+/** The version as major * 10 + minor. */
+let lastVersion = -1;
 let lastBlock: Buffer = Buffer.alloc(0);
 
 /** The block for a request to `host` (its Host, or the upstream's authority when it has none). */
@@ -164,17 +165,17 @@ function forwardingBlock(client: string, req: RequestHead, fallbackHost: string,
   if (
     client !== lastClient ||
     proto !== lastProto ||
-    req.versionMinor !== lastMinor ||
+    req.versionMajor * 10 + req.versionMinor !== lastVersion ||
     !req.hostIs(lastHost, fallbackHost)
   ) {
     const host = req.host !== "" ? req.host : fallbackHost;
     lastClient = client;
     lastHost = host;
     lastProto = proto;
-    lastMinor = req.versionMinor;
+    lastVersion = req.versionMajor * 10 + req.versionMinor;
     lastBlock = Buffer.from(
       `X-Forwarded-For: ${client}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Host: ${host}\r\n` +
-        `Forwarded: for=${forwardedNode(client, true)};host=${forwardedNode(host, false)};proto=${proto}\r\nVia: ${via(req.versionMinor)}\r\n`,
+        `Forwarded: for=${forwardedNode(client, true)};host=${forwardedNode(host, false)};proto=${proto}\r\nVia: ${via(req.versionMinor, req.versionMajor)}\r\n`,
       "latin1",
     );
   }
@@ -254,7 +255,7 @@ export function buildRequestHead(req: RequestHead, plan: ForwardPlan, target: Ou
     tail += `X-Forwarded-Proto: ${plan.proto}\r\n`;
     tail += `X-Forwarded-Host: ${originalHost}\r\n`;
     tail += `Forwarded: ${appendList(forwarded, `for=${forwardedNode(client, true)};host=${forwardedNode(originalHost, false)};proto=${plan.proto}`)}\r\n`;
-    tail += `Via: ${appendList(viaList, via(req.versionMinor))}\r\n`;
+    tail += `Via: ${appendList(viaList, via(req.versionMinor, req.versionMajor))}\r\n`;
   }
   if (req.chunked) tail += "Transfer-Encoding: chunked\r\n";
   else if (req.contentLength >= 0) tail += `Content-Length: ${req.contentLength}\r\n`;

@@ -6,6 +6,7 @@ import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
 import type { EngineOptions } from "../http/engine-options.ts";
 import { FieldEdits } from "../http/field-edits.ts";
 import { type Handler, HandlerChain } from "../http/handler.ts";
+import { DEFAULT_H2_OPTIONS, type H2Options } from "../h2/options.ts";
 import type { LockTable } from "../common/lock-table.ts";
 import type {
   HandlerModel,
@@ -43,6 +44,8 @@ export interface Built {
   readonly engine: EngineOptions;
   /** Closes what the handlers hold beyond requests (upstream pools, health checks). */
   close(): void;
+  /** The HTTP/2 engine's limits (h2/options.ts). */
+  readonly h2: H2Options;
 }
 
 /** What a worker shares with the others, handed to the handlers that need it. */
@@ -64,6 +67,17 @@ export interface SiteShared {
   readonly rateBuckets?: BucketTable;
   /** The app modules of the model's routes by path, loaded by the worker (app/load.ts) before it builds. */
   readonly apps?: ReadonlyMap<string, App>;
+}
+
+/** The HTTP/2 engine's limits; the header list limit is HTTP/1.1's header section limit. */
+export function h2Options(model: ServerModel): H2Options {
+  const o = model.options;
+  return {
+    ...DEFAULT_H2_OPTIONS,
+    maxConcurrentStreams: o.h2MaxStreams,
+    maxHeaderListBytes: o.maxHeaderBytes,
+    maxHeaderFrames: o.h2MaxHeaderFrames,
+  };
 }
 
 export function engineOptions(model: ServerModel): EngineOptions {
@@ -131,7 +145,7 @@ export function buildWorker(model: ServerModel, shared: SiteShared): Built {
     // A chain of one is that one handler: every request would otherwise pass through an extra call.
     return front.length === 0 ? routed : new HandlerChain([...front, routed]);
   });
-  return { handlers, engine: engineOptions(model), close: () => proxies.close() };
+  return { handlers, engine: engineOptions(model), h2: h2Options(model), close: () => proxies.close() };
 }
 
 /** Every proxy route's handler, in the model's order (the status page's upstream table and figures). */

@@ -5,6 +5,7 @@
 // queue is reset (with SO_REUSEPORT each thread's socket has its own queue). Requests already
 // started finish under the handlers they started with; those are closed once the last is done.
 
+import type { Buffer } from "node:buffer";
 import { LockTable } from "../common/lock-table.ts";
 import { AppModules } from "./app-modules.ts";
 import type { ListenerModel, ServerModel } from "../config/model.ts";
@@ -13,7 +14,10 @@ import type { Handler } from "../http/handler.ts";
 import { refuseConnection } from "../http/overload.ts";
 import type { Response } from "../http/response.ts";
 import { HttpServer } from "../http/server.ts";
+import { DEFAULT_H2_OPTIONS, type H2Options } from "../h2/options.ts";
+import { H2Session } from "../h2/session.ts";
 import type { Transport } from "../http/transport.ts";
+import type { ConnectionContext } from "../http/connection.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import { StatsRecorder } from "../observe/stats.ts";
 import { UpstreamStatsRecorder, upstreamEntries } from "../observe/upstream-stats.ts";
@@ -76,6 +80,10 @@ export class HttpWorker {
   #pending: { generation: Generation; opened: Map<string, HttpServer> } | null = null;
   #log: AccessLog | null = null;
   #logKey = "";
+  /** The HTTP/2 limits of the current configuration: a session takes them when it starts. */
+  #h2Options: H2Options = DEFAULT_H2_OPTIONS;
+  readonly #h2 = (transport: Transport, received: Buffer, ctx: ConnectionContext): H2Session =>
+    new H2Session(transport, ctx, this.#h2Options, received);
   /** --max-connections of the current configuration (0: unlimited); every connection is counted. */
   #maxConnections = 0;
 
@@ -143,6 +151,7 @@ export class HttpWorker {
       const i = next.keys.indexOf(key);
       if (i !== -1) {
         server.reconfigure(next.handlers[i]!, next.built.engine);
+        server.h2c = next.config.options.h2c;
       } else {
         // An address the new configuration does not listen on: it drains like a shutdown.
         this.#servers.delete(key);
@@ -225,6 +234,8 @@ export class HttpWorker {
       if (this.#servers.has(key)) continue;
       const server = new HttpServer(generation.handlers[i]!, generation.built.engine);
       server.admit = this.#admit;
+      server.h2 = this.#h2;
+      server.h2c = generation.config.options.h2c;
       try {
         const tls = generation.config.tls?.listener === i ? this.#options.tls : null;
         await server.listen({
@@ -253,6 +264,7 @@ export class HttpWorker {
   #applyServerWide(config: ServerModel): void {
     const o = config.options;
     this.#maxConnections = o.maxConnections;
+    this.#h2Options = this.#current?.built.h2 ?? DEFAULT_H2_OPTIONS;
     const rotate = o.accessLog !== "" && o.accessLogMaxBytes > 0;
     const logKey = o.quiet
       ? ""

@@ -172,6 +172,15 @@ describe("HTTP version (RFC 9112 §2.3)", () => {
     assert.equal(ok("GET / HTTP/1.0\r\n\r\n").versionMinor, 0);
   });
 
+  test("the protocol is named as logs write it; an HTTP/2 stream's request says HTTP/2.0", () => {
+    assert.equal(ok(`GET / HTTP/1.1\r\n${H}\r\n`).protocol, "HTTP/1.1");
+    assert.equal(ok("GET / HTTP/1.0\r\n\r\n").protocol, "HTTP/1.0");
+    const overH2 = ok(`GET / HTTP/1.1\r\n${H}\r\n`);
+    overH2.versionMajor = 2;
+    overH2.versionMinor = 0;
+    assert.equal(overH2.protocol, "HTTP/2.0");
+  });
+
   test("a well-formed other version is a 505", () => {
     fails(`GET / HTTP/2.0\r\n${H}\r\n`, 505, "VERSION_NOT_SUPPORTED");
     fails(`GET / HTTP/1.2\r\n${H}\r\n`, 505);

@@ -21,6 +21,7 @@ class RecordingWire implements ResponseWire {
   heads: Array<Omit<OutgoingHead, "fields" | "copied" | "edits">> = [];
   pending = false;
   readonly flushed = true;
+  readonly writableSize = 4096;
   sendWhole(_res: Response, head: OutgoingHead, _body: Buffer, start: number, end: number): void {
     this.#head(head);
     this.calls.push(`whole ${end - start}`);
@@ -188,6 +189,14 @@ describe("a streamed body", () => {
     assert.throws(() => res.write(Buffer.from("a")), /before writeHead/);
     res.end();
     assert.throws(() => res.write(Buffer.from("a")), /after end/);
+  });
+});
+
+describe("what a writer learns from the protocol", () => {
+  test("flushed and writableSize are the protocol's", () => {
+    const { res } = setup();
+    assert.equal(res.flushed, true);
+    assert.equal(res.writableSize, 4096);
   });
 });
 

@@ -99,6 +99,16 @@ test("Via names the version each message was received in (RFC 9110 §7.6.3)", ()
   assert.match(old, /\r\nVia: 1\.0 portico\r\n/);
   const current = buildRequestHead(request("GET / HTTP/1.1\r\nHost: site\r\n\r\n"), PLAN).toString("latin1");
   assert.match(current, /\r\nVia: 1\.1 portico\r\n/);
+  // A request that came on an HTTP/2 stream: its protocol-version is "2"; the block cached for the
+  // HTTP/1.1 request just before must not be reused.
+  const overH2 = request("GET / HTTP/1.1\r\nHost: site\r\n\r\n");
+  overH2.versionMajor = 2;
+  overH2.versionMinor = 0;
+  assert.match(buildRequestHead(overH2, PLAN).toString("latin1"), /\r\nVia: 2 portico\r\n/);
+  const withVia = request("GET / HTTP/1.1\r\nHost: site\r\nVia: 1.1 edge\r\n\r\n");
+  withVia.versionMajor = 2;
+  withVia.versionMinor = 0;
+  assert.match(buildRequestHead(withVia, PLAN).toString("latin1"), /\r\nVia: 1\.1 edge, 2 portico\r\n/);
   assert.equal(copiedText(responseHead("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")), "Via: 1.0 portico\r\n");
   assert.equal(
     copiedText(responseHead("HTTP/1.0 200 OK\r\nVia: 1.1 edge\r\nContent-Length: 0\r\n\r\n")),

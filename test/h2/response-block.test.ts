@@ -1,0 +1,71 @@
+// Response heads as HPACK blocks: string fields, an upstream's copied lines with their extra lines,
+// content-length; trailers; a prepared response's block with its length; 100 (Continue).
+
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { test } from "node:test";
+import { type CopiedFields, type OutgoingHead, PreparedResponse } from "../../src/http/response.ts";
+import { STANDARD_DEFAULTS } from "../../src/http/response-defaults.ts";
+import { BLOCK } from "../../src/h2/hpack-encoder.ts";
+import { CONTINUE_BLOCK, encodeHead, encodePrepared, encodeTrailers } from "../../src/h2/response-block.ts";
+import { BlockDecoder } from "../helpers/h2.ts";
+
+test("a head with string fields and copied upstream lines (extra lines included)", () => {
+  const raw = Buffer.from("HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Type: text/plain\r\n\r\n", "latin1");
+  const a = raw.indexOf("X-A");
+  const t = raw.indexOf("Content-Type");
+  const copied: CopiedFields = {
+    raw,
+    lines: [a, a + 6, t, t + 24],
+    count: 4,
+    extra: Buffer.from("Via: 1.1 portico\r\nX-B: 2\r\n", "latin1"),
+  };
+  const head: OutgoingHead = {
+    status: 200,
+    fields: ["Cache-Control", "no-cache"],
+    copied,
+    length: 5,
+    withBody: true,
+    edits: null,
+  };
+  encodeHead(head, STANDARD_DEFAULTS);
+  const fields = new BlockDecoder().decode(Buffer.from(BLOCK.bytes()));
+  const names = fields.map(([n]) => n);
+  assert.equal(names[0], ":status");
+  assert.deepEqual(
+    fields.filter(([n]) => !["server", "date", ":status"].includes(n)),
+    [
+      ["cache-control", "no-cache"],
+      ["x-a", "1"],
+      ["content-type", "text/plain"],
+      ["via", "1.1 portico"],
+      ["x-b", "2"],
+      ["content-length", "5"],
+    ],
+  );
+});
+
+test("trailers are a block of their own, without a status; 100 (Continue) is one field", () => {
+  const trailers = encodeTrailers(["X-Sum: abc", "Grpc-Status: 0"]);
+  assert.deepEqual(new BlockDecoder().decode(trailers), [
+    ["x-sum", "abc"],
+    ["grpc-status", "0"],
+  ]);
+  assert.deepEqual(new BlockDecoder().decode(CONTINUE_BLOCK), [[":status", "100"]]);
+});
+
+test("a prepared response's block carries its length, except for bodiless statuses; it is a copy", () => {
+  const ok = encodePrepared(
+    new PreparedResponse(200, ["Content-Type", "text/html"], Buffer.from("hello")),
+    STANDARD_DEFAULTS,
+  );
+  const fields = new BlockDecoder().decode(ok);
+  assert.deepEqual(fields.at(-2), ["content-type", "text/html"]);
+  assert.deepEqual(fields.at(-1), ["content-length", "5"]);
+  encodeTrailers(["X-Other: 1"]);
+  assert.deepEqual(new BlockDecoder().decode(ok), fields, "BLOCK's next use leaves the copy intact");
+  const none = new BlockDecoder().decode(
+    encodePrepared(new PreparedResponse(304, [], Buffer.alloc(0)), STANDARD_DEFAULTS),
+  );
+  assert.ok(none.every(([n]) => n !== "content-length"));
+});
