@@ -11,11 +11,13 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { renderChart } from "./lib/chart.ts";
 import { createDocroot } from "./lib/docroot.ts";
-import { measureIdleMemory } from "./lib/memory.ts";
+import { measureIdleMemory, measureIdleRss } from "./lib/memory.ts";
 import {
   addRatios,
   type Cell,
   checkTargets,
+  type IdleCell,
+  idleTable,
   markdownTable,
   type MemoryCell,
   memoryTable,
@@ -71,6 +73,8 @@ const rounds = Number(opts.rounds ?? (quick ? 1 : 5));
 const seconds = Number(opts.seconds ?? (quick ? 2 : 3));
 const warmSeconds = quick ? 1 : 2;
 const idleConnections = Number(opts.idle ?? (quick ? 2000 : 10000));
+/** Fresh starts per idle-rss reading (the median counts). */
+const idleRuns = quick ? 1 : 3;
 const partial = quick || opts.only !== undefined || opts.servers !== undefined;
 const outDir = path.resolve(opts.out ?? (partial ? path.join(REPO, "bench/out") : path.join(REPO, "bench")));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -131,12 +135,17 @@ let env: ServerEnv = {
 
 // Progress: one line per step when not a terminal, a rewritten line when it is.
 const steps = selected.reduce(
-  (n, s) => n + (s.kind === "memory" ? s.variants.length : s.variants.length * (rounds + 1)),
+  (n, s) => n + (s.kind === "load" ? s.variants.length * (rounds + 1) : s.variants.length),
   0,
 );
 const stepSeconds = selected.reduce(
   (n, s) =>
-    n + (s.kind === "memory" ? s.variants.length * 12 : s.variants.length * (rounds * seconds + warmSeconds + 1)),
+    n +
+    (s.kind === "memory"
+      ? s.variants.length * 12
+      : s.kind === "idle"
+        ? s.variants.length * idleRuns * 18
+        : s.variants.length * (rounds * seconds + warmSeconds + 1)),
   0,
 );
 let done = 0;
@@ -150,6 +159,7 @@ function progress(text: string): void {
 
 const cells: Cell[] = [];
 const memory: MemoryCell[] = [];
+const idle: IdleCell[] = [];
 const commands = new Map<string, string>();
 const wrkCommands = new Map<string, string>();
 // One backend for the whole run, pinned with wrk so that the proxy's CPU is all the server CPU measures.
@@ -214,6 +224,18 @@ async function runLoadScenario(s: Scenario): Promise<void> {
   }
 }
 
+async function runIdleScenario(s: Scenario): Promise<void> {
+  for (const v of s.variants) {
+    progress(`idle-rss: ${v.id}`);
+    try {
+      idle.push({ server: v.id, threads: v.threads ?? 1, bytes: await measureIdleRss(v, env, idleRuns) });
+    } catch (error) {
+      log(`\nidle-rss scenario failed for ${v.id}: ${(error as Error).message}`);
+    }
+    done++;
+  }
+}
+
 async function runMemoryScenario(s: Scenario): Promise<void> {
   for (const v of s.variants) {
     progress(`memory: ${idleConnections} idle connections to ${v.id}`);
@@ -236,6 +258,7 @@ try {
   }
   for (const s of selected) {
     if (s.kind === "memory") await runMemoryScenario(s);
+    else if (s.kind === "idle") await runIdleScenario(s);
     else await runLoadScenario(s);
   }
 } finally {
@@ -246,8 +269,8 @@ try {
 if (process.stderr.isTTY) process.stderr.write("\n");
 
 addRatios(selected, cells);
-const targets = checkTargets(selected, cells, memory);
-process.stdout.write(`\n${textTable(selected, cells, memory)}\n\n${targetsText(targets, false)}\n`);
+const targets = checkTargets(selected, cells, memory, idle);
+process.stdout.write(`\n${textTable(selected, cells, memory, idle)}\n\n${targetsText(targets, false)}\n`);
 
 fs.mkdirSync(outDir, { recursive: true });
 const machine = machineSummary();
@@ -257,7 +280,7 @@ fs.writeFileSync(path.join(outDir, "results.svg"), await renderChart(selected, c
 fs.mkdirSync(path.join(REPO, "bench/out"), { recursive: true });
 fs.writeFileSync(
   path.join(REPO, "bench/out/results.json"),
-  JSON.stringify({ date: new Date().toISOString(), machine, rounds, seconds, cells, memory, targets }, null, 2),
+  JSON.stringify({ date: new Date().toISOString(), machine, rounds, seconds, cells, memory, idle, targets }, null, 2),
 );
 fs.writeFileSync(path.join(outDir, "RESULTS.md"), resultsMarkdown());
 log(
@@ -303,7 +326,13 @@ function resultsMarkdown(): string {
     "",
     memoryTable(memory),
     "",
-    "## Targets (issues 5, 6 and 16)",
+    "### Idle server by thread count",
+    "",
+    `A fresh server, 200 requests, then 15 s alone (Portico gives memory back after ~10 s of quiet); resident memory of the process (nginx: master and workers), median of ${idleRuns} start(s). \`portico-js\` is Portico compiled to JavaScript (as the published package runs), \`portico\` its TypeScript sources (as \`npm start\` runs them, with Node's type stripper in every thread).`,
+    "",
+    idleTable(idle),
+    "",
+    "## Targets (issues 5, 6, 13 and 16)",
     "",
     targetsText(targets, true),
     "",

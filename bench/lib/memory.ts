@@ -1,5 +1,6 @@
-// Resident memory per idle keep-alive connection: a fresh server, a baseline after warm-up, then N
-// connections that each served one request and now wait; (RSS after − RSS before) / N.
+// Resident memory: per idle keep-alive connection (a fresh server, a baseline after warm-up, then N
+// connections that each served one request and now wait; (RSS after − RSS before) / N), and of a
+// whole idle server per thread count (the idle-rss scenario).
 
 import { spawn } from "node:child_process";
 import path from "node:path";
@@ -47,4 +48,25 @@ export async function measureIdleMemory(v: ServerVariant, env: ServerEnv, connec
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * Resident memory of a fresh server at idle: started, warmed up with 200 requests, left alone for 15 s
+ * (Portico gives memory back after ~10 s of quiet; the median of `runs` fresh starts: file-backed pages
+ * make single readings wander by a few MiB).
+ */
+export async function measureIdleRss(v: ServerVariant, env: ServerEnv, runs: number): Promise<number> {
+  const readings: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const server = await startServer(v, env);
+    try {
+      for (let i = 0; i < 200; i++) await (await fetch(`http://127.0.0.1:${server.port}/1k.txt`)).arrayBuffer();
+      await sleep(15_000);
+      readings.push(residentBytes(server.pid));
+    } finally {
+      await server.stop();
+    }
+  }
+  readings.sort((a, b) => a - b);
+  return readings[readings.length >> 1]!;
 }

@@ -30,11 +30,20 @@ export interface MemoryCell {
   readonly result: MemoryResult;
 }
 
+/** A whole idle server's resident memory (the idle-rss scenario). */
+export interface IdleCell {
+  readonly server: string;
+  readonly threads: number;
+  readonly bytes: number;
+}
+
 export interface Target {
   readonly text: string;
   readonly value: number;
   readonly goal: string;
   readonly met: boolean | null;
+  /** How the value reads: "×" (a ratio, the default) or a unit such as " MiB". */
+  readonly unit?: string;
 }
 
 export function median(values: readonly number[]): number {
@@ -82,12 +91,13 @@ export function checkTargets(
   scenarios: readonly Scenario[],
   cells: readonly Cell[],
   memory: readonly MemoryCell[],
+  idle: readonly IdleCell[] = [],
 ): Target[] {
   const cell = (scenario: string, server: string): Cell | undefined =>
     cells.find((c) => c.scenario === scenario && c.server === server);
   const targets: Target[] = [];
-  const add = (text: string, value: number, goal: string, ok: (v: number) => boolean): void => {
-    targets.push({ text, value, goal, met: Number.isNaN(value) ? null : ok(value) });
+  const add = (text: string, value: number, goal: string, ok: (v: number) => boolean, unit = "×"): void => {
+    targets.push({ text, value, goal, met: Number.isNaN(value) ? null : ok(value), unit });
   };
   for (const name of ["small-50", "small-1000", "not-found"]) {
     add(`Portico / nginx, ${name}`, cell(name, "portico")?.ratio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);
@@ -143,6 +153,19 @@ export function checkTargets(
     "≤ 1.5×",
     (v) => v <= 1.5,
   );
+  // Issue 13: an idle Portico, as published (compiled), within 70 MiB on one thread and 15 MiB per
+  // further thread; the TypeScript sources (development) carry Node's type stripper in every thread.
+  const mib = (server: string): number => (idle.find((c) => c.server === server)?.bytes ?? Number.NaN) / 1048576;
+  add("idle RSS, Portico compiled, -t 1", mib("portico-js"), "≤ 70 MiB", (v) => v <= 70, " MiB");
+  add(
+    "  per further thread, -t 1 to -t 4",
+    (mib("portico-js-t4") - mib("portico-js")) / 3,
+    "≤ 15 MiB",
+    (v) => v <= 15,
+    " MiB",
+  );
+  add("idle RSS, Portico from sources, -t 1 (information)", mib("portico"), "—", () => true, " MiB");
+  add("  per further thread (information)", (mib("portico-t4") - mib("portico")) / 3, "—", () => true, " MiB");
   const pm = memory.find((m) => m.server === "portico");
   const nm = memory.find((m) => m.server === "nginx");
   add(
@@ -289,6 +312,7 @@ export function textTable(
   scenarios: readonly Scenario[],
   cells: readonly Cell[],
   memory: readonly MemoryCell[],
+  idle: readonly IdleCell[] = [],
 ): string {
   const body = rows(scenarios, cells);
   const widths = HEAD.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
@@ -302,6 +326,8 @@ export function textTable(
     out.push(
       `memory  ${m.server}: ${fmt(m.result.bytesPerConnection / 1024, 2)} KiB per idle connection (${m.result.connections} connections)`,
     );
+  for (const c of idle)
+    out.push(`idle    ${c.server}: ${fmt(c.bytes / 1048576, 1)} MiB resident (${c.threads} thread(s))`);
   return out.join("\n");
 }
 
@@ -309,6 +335,19 @@ export function markdownTable(scenarios: readonly Scenario[], cells: readonly Ce
   const body = rows(scenarios, cells);
   const align = HEAD.map((_, i) => (i >= 2 && i <= LAST_NUMBER ? "---:" : "---"));
   return [HEAD, align, ...body].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+
+export function idleTable(idle: readonly IdleCell[]): string {
+  if (idle.length === 0) return "(not measured in this run)";
+  const lines = ["| server | threads | idle RSS | per thread beyond the first |", "| --- | ---: | ---: | ---: |"];
+  for (const c of idle) {
+    const family = (id: string): string => id.replace(/-(t|w)\d+$/, "");
+    const one = idle.find((o) => o.threads === 1 && family(o.server) === family(c.server));
+    const per =
+      one === undefined || c.threads === 1 ? "" : `${fmt((c.bytes - one.bytes) / (c.threads - 1) / 1048576, 1)} MiB`;
+    lines.push(`| ${c.server} | ${c.threads} | ${fmt(c.bytes / 1048576, 1)} MiB | ${per} |`);
+  }
+  return lines.join("\n");
 }
 
 export function memoryTable(memory: readonly MemoryCell[]): string {
@@ -331,10 +370,15 @@ export function targetsText(targets: readonly Target[], markdown: boolean): stri
     t.met === null ? "not measured" : t.goal === "—" ? "" : t.met ? "met" : "NOT met";
   if (!markdown)
     return targets
-      .map((t) => `${t.text}: ${Number.isNaN(t.value) ? "—" : `${fmt(t.value, 2)}×`} (target ${t.goal}) ${mark(t)}`)
+      .map(
+        (t) =>
+          `${t.text}: ${Number.isNaN(t.value) ? "—" : `${fmt(t.value, 2)}${t.unit ?? "×"}`} (target ${t.goal}) ${mark(t)}`,
+      )
       .join("\n");
   const lines = ["| target | measured | goal | |", "| --- | ---: | ---: | --- |"];
   for (const t of targets)
-    lines.push(`| ${t.text} | ${Number.isNaN(t.value) ? "—" : `${fmt(t.value, 2)}×`} | ${t.goal} | ${mark(t)} |`);
+    lines.push(
+      `| ${t.text} | ${Number.isNaN(t.value) ? "—" : `${fmt(t.value, 2)}${t.unit ?? "×"}`} | ${t.goal} | ${mark(t)} |`,
+    );
   return lines.join("\n");
 }

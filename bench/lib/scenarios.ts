@@ -9,7 +9,7 @@ import type { LoadSpec } from "./wrk.ts";
 export interface Scenario {
   readonly name: string;
   readonly title: string;
-  readonly kind: "load" | "memory";
+  readonly kind: "load" | "memory" | "idle";
   readonly load?: LoadSpec;
   /** The headline number: requests per second, or bytes per second for large files. */
   readonly metric: "rps" | "throughput";
@@ -318,6 +318,24 @@ export function scenarios(repo: string, hasAccessLog: boolean): Scenario[] {
       metric: "rps",
       small: false,
       variants: [PORTICO, NGINX],
+    },
+    {
+      name: "idle-rss",
+      title: "Resident memory of an idle server by thread count",
+      kind: "idle",
+      metric: "rps",
+      small: false,
+      variants: [
+        { id: "portico-js", kind: "portico", threads: 1, compiled: true },
+        { id: "portico-js-t2", kind: "portico", threads: 2, compiled: true },
+        { id: "portico-js-t4", kind: "portico", threads: 4, compiled: true },
+        PORTICO,
+        { id: "portico-t2", kind: "portico", threads: 2 },
+        { id: "portico-t4", kind: "portico", threads: 4 },
+        NGINX,
+        { id: "nginx-w2", kind: "nginx", threads: 2 },
+        { id: "nginx-w4", kind: "nginx", threads: 4 },
+      ],
     },
   ];
   return list;

@@ -16,6 +16,8 @@ import { writeExampleConfig } from "./sites-config.ts";
 export interface ServerVariant {
   /** Unique name in results ("portico", "nginx", "portico-t2", "sirv"…). */
   readonly id: string;
+  /** Portico compiled to JavaScript (as the published package runs) instead of its TypeScript sources. */
+  readonly compiled?: boolean;
   /** Which implementation: used for --servers filtering and ratios. */
   readonly kind: "portico" | "nginx" | "caddy" | "peer";
   /** Serve HTTP/2 with prior knowledge (h2c) on the plain port. */
@@ -82,6 +84,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Portico built as the npm package is (tsconfig.build.json, into the work folder once per run) and
+ * started through its installed command: no type stripping at start-up, none of its compiler in every
+ * thread.
+ */
+export function compiledCli(env: ServerEnv): string {
+  const out = path.join(env.work, "compiled");
+  const cli = path.join(out, "dist/bin/portico.js");
+  if (fs.existsSync(cli)) return cli;
+  execFileSync(
+    path.join(env.repo, "node_modules/.bin/tsc"),
+    ["-p", path.join(env.repo, "tsconfig.build.json"), "--outDir", path.join(out, "dist")],
+    { stdio: "inherit" },
+  );
+  // The built files find package.json (the version) and node_modules (mime-db) where a package has them.
+  fs.copyFileSync(path.join(env.repo, "package.json"), path.join(out, "package.json"));
+  fs.symlinkSync(path.join(env.repo, "node_modules"), path.join(out, "node_modules"));
+  return cli;
+}
+
 /** One ECDSA P-256 certificate for 127.0.0.1 and localhost, made once per run in the work folder. */
 export function tlsFiles(work: string): { cert: string; key: string } {
   const cert = path.join(work, "bench-tls.crt");
@@ -122,23 +144,14 @@ export function commandFor(v: ServerVariant, env: ServerEnv, port: number): stri
     throw new Error(`${v.id} needs the proxy backend to be running`);
   switch (v.kind === "peer" ? v.id : v.kind) {
     case "portico": {
+      const cli = v.compiled === true ? compiledCli(env) : path.join(env.repo, "src/cli.ts");
       if (v.sites === true) {
         const dir = fs.mkdtempSync(path.join(env.work, `${v.id}-`));
         const file = writeExampleConfig(env.repo, dir, env.root, port, env.upstream!);
         // Flags beside a file override its server-wide keys: the same threads, keep-alive and no log.
-        return [
-          env.node,
-          path.join(env.repo, "src/cli.ts"),
-          "-c",
-          file,
-          "-t",
-          String(v.threads ?? 1),
-          "--keep-alive-timeout",
-          "10m",
-          "--quiet",
-        ];
+        return [env.node, cli, "-c", file, "-t", String(v.threads ?? 1), "--keep-alive-timeout", "10m", "--quiet"];
       }
-      const args = [env.node, path.join(env.repo, "src/cli.ts"), "-t", String(v.threads ?? 1)];
+      const args = [env.node, cli, "-t", String(v.threads ?? 1)];
       // The proxy keeps its default upstream pool (64 idle connections, like nginx's keepalive 64).
       if (v.app === true) args.push("--app", path.join(env.repo, "bench/servers/techempower-app.ts"));
       else args.push(...(v.proxy === true ? ["--proxy", `http://${env.upstream}`] : ["--root", env.root]));

@@ -455,7 +455,7 @@ export const OPTIONS = [
     default: "combined",
     meta: "FORMAT",
     help: "per-request log format: combined (default), common, combined-plus (combined + request time and upstream), json, audit (METHOD,URI,STATUS,REQUEST-ID)",
-    doc: "`combined` (the default), `common`, `combined-plus` (combined with the request time and the upstream), `json`, or `audit` (`METHOD,URI,STATUS,REQUEST-ID`, the `Request-Id` header verbatim or `0`).",
+    doc: "`combined` (the default), `common`, `combined-plus` (combined with the request time and the upstream), `json`, or `audit` (`METHOD,URI,STATUS,REQUEST-ID`: the request-target as received and the `Request-Id` header, or `0`, with `,`, `%`, control bytes and bytes from 0x80 percent-encoded; `-` for a method or target never received).",
   },
   {
     group: "Logging",
@@ -633,7 +633,7 @@ export const OPTIONS = [
     min: 1,
     meta: "TIME",
     help: "time to receive a request head (408 after)",
-    doc: "A request head not complete in time gets `408` and the connection closes.",
+    doc: "A request head not complete this long after the connection was accepted (or after the previous response on a kept-alive connection) gets `408` and the connection closes.",
   },
   {
     group: "Limits",
@@ -805,7 +805,7 @@ export const OPTIONS = [
     key: "maxFails",
     flag: "max-fails",
     type: "int",
-    default: 3,
+    default: 1,
     min: 0,
     meta: "N",
     help: "consecutive failures that eject an upstream (0: never)",

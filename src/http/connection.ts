@@ -95,6 +95,8 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   #readPaused = false;
   #lingerBytes = 0;
   #drainListeners: Array<() => void> | null = null;
+  /** When the next head must be complete: the headers timeout from accept or from the previous response's end. */
+  #headDeadline = 0;
 
   /**
    * `h2`: the first bytes may be the HTTP/2 preface (a TLS connection, where ALPN chose h2, or a plain
@@ -108,7 +110,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     this.#body = new RequestBody(ctx.options.chunkedLimits, ctx.options.maxBodyBytes);
     this.#writer = new H1Writer(this, ctx.defaults);
     transport.start(this);
-    this.deadline = loopNow() + this.#options.headersTimeoutMs;
+    this.deadline = this.#headDeadline = loopNow() + this.#options.headersTimeoutMs;
     ctx.sweeper.add(this);
     if (connectionOpenChannel.hasSubscribers) {
       connectionOpenChannel.publish({ connection: this });
@@ -287,9 +289,9 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     }
     const headEnd = scanHead(buf, start, end, scan, limits);
     if (headEnd === HEAD_INCOMPLETE) {
-      // The headers timeout runs from the head's first byte; a head that arrived whole (the usual
-      // case) never needs it, which saves a clock read per request.
-      if (fresh) this.deadline = loopNow() + this.#options.headersTimeoutMs;
+      // The head's first byte does not restart the headers timeout: it runs from accept or from the
+      // previous response's end, so a client cannot stretch it by waiting, then trickling bytes.
+      if (fresh) this.deadline = this.#headDeadline;
       // Reading may have been paused while the previous request was answered: the rest of this head
       // still has to come in.
       if (this.#readPaused) this.#resumeReading();
@@ -526,8 +528,15 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     }
     this.#adoptOptions();
     this.#phase = P_HEAD;
-    this.deadline = loopNow() + this.#options.keepAliveTimeoutMs;
+    this.#awaitNextHead();
     if (!this.#inLoop) this.#processRequests();
+  }
+
+  /** A response is over: the idle timeout runs, and the next head's headers timeout starts now. */
+  #awaitNextHead(): void {
+    const now = loopNow();
+    this.deadline = now + this.#options.keepAliveTimeoutMs;
+    this.#headDeadline = now + this.#options.headersTimeoutMs;
   }
 
   drained(): void {
@@ -540,7 +549,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     if (this.#phase === P_DRAIN) {
       this.#adoptOptions();
       this.#phase = P_HEAD;
-      this.deadline = loopNow() + this.#options.keepAliveTimeoutMs;
+      this.#awaitNextHead();
       this.#processRequests();
     }
   }

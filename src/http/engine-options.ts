@@ -9,7 +9,7 @@ export interface EngineOptions {
   readonly chunkedLimits: ChunkedLimits;
   /** Largest request body accepted; larger → 413. */
   readonly maxBodyBytes: number;
-  /** From a head's first byte (or the connection's start) to its end; then 408. */
+  /** From accept, or from the end of the previous response, to the end of the next head; then 408. */
   readonly headersTimeoutMs: number;
   /** Longest silence while a body is being received; then 408. */
   readonly bodyTimeoutMs: number;

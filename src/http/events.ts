@@ -40,3 +40,10 @@ export const connectionOpenChannel = diagnosticsChannel.channel("portico:http.co
 export const connectionCloseChannel = diagnosticsChannel.channel("portico:http.connection.close");
 /** Errors a handler threw or the engine met and answered: { request?, error }. */
 export const errorChannel = diagnosticsChannel.channel("portico:http.error");
+
+/** A connection could not be accepted (EMFILE, ENFILE…); libuv keeps the listener going. */
+export interface AcceptErrorMessage {
+  readonly code: string;
+}
+
+export const acceptErrorChannel = diagnosticsChannel.channel("portico:http.accept.error");

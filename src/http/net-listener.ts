@@ -4,6 +4,7 @@
 // Not here: the handle equivalent (uv-listener.ts).
 
 import net from "node:net";
+import { type AcceptErrorMessage, acceptErrorChannel } from "./events.ts";
 import { acceptNetTls } from "./net-tls-accept.ts";
 import { NET_HIGH_WATER, NetTransport } from "./net-transport.ts";
 import type { BoundAddress, Listener, ListenerOptions, Transport } from "./transport.ts";
@@ -33,7 +34,10 @@ export function listenNet(options: ListenerOptions, accept: (transport: Transpor
         server.off("error", reject);
         // A failed accept (EMFILE and the like) is reported here; libuv tries again on the next
         // readiness, as with the handle listener, and one refused connection must not end the thread.
-        server.on("error", () => {});
+        server.on("error", (error: NodeJS.ErrnoException) => {
+          if (acceptErrorChannel.hasSubscribers)
+            acceptErrorChannel.publish({ code: error.code ?? "" } satisfies AcceptErrorMessage);
+        });
         resolve(new NetListener(server));
       },
     );

@@ -41,8 +41,10 @@ export function scanHeadEnd(buf: Buffer, start: number, end: number, scan: HeadS
   if (scan.pos === start && buf[start] !== CR) {
     // Fast path: a whole head arrived in one read, the usual case. Not with leading empty lines,
     // whose CRLFs the search would take for the end of the head.
+    // A head over the size limit goes on to the line scan below, which finds out whether its first
+    // line alone is already over its own limit (414 before 431, whatever the two limits are).
     const at = buf.indexOf(CRLFCRLF, start);
-    if (at !== -1 && at + 4 <= end) return at + 4 - start > limits.maxHeadBytes ? SCAN_TOO_LARGE : at + 4;
+    if (at !== -1 && at + 4 <= end && at + 4 - start <= limits.maxHeadBytes) return at + 4;
   }
   let pos = scan.pos;
   while (pos < end) {

@@ -6,10 +6,20 @@
 import dns from "node:dns/promises";
 import net from "node:net";
 import { getSystemErrorName } from "node:util";
+import { type AcceptErrorMessage, acceptErrorChannel } from "./events.ts";
 import type { BoundAddress, Listener, ListenerOptions, Transport } from "./transport.ts";
 import { type PeerInfo, type TcpHandle, tcpWrap } from "./uv-binding.ts";
 import { acceptUvTls } from "./uv-tls-accept.ts";
 import { UvTransport } from "./uv-transport.ts";
+
+/**
+ * A failed accept: out of descriptors, libuv accepts and closes the waiting connections on a descriptor
+ * it keeps in reserve (so the listener neither spins nor stops), then goes on. Published for the notices.
+ */
+function acceptFailed(status: number): void {
+  if (status !== 0 && acceptErrorChannel.hasSubscribers)
+    acceptErrorChannel.publish({ code: getSystemErrorName(status) } satisfies AcceptErrorMessage);
+}
 
 /** An error from a handle call, shaped like Node's own (code "EADDRINUSE", syscall "listen"). */
 function handleError(err: number, syscall: string, address: string, port: number): NodeJS.ErrnoException {
@@ -53,12 +63,11 @@ export async function listenUv(options: ListenerOptions, accept: (transport: Tra
   handle.onconnection =
     tls === undefined
       ? (status, client) => {
-          // A failed accept (EMFILE and the like) is retried by libuv on the next readiness.
-          if (status !== 0 || client === undefined) return;
+          if (status !== 0 || client === undefined) return acceptFailed(status);
           accept(new UvTransport(client));
         }
       : (status, client) => {
-          if (status !== 0 || client === undefined) return;
+          if (status !== 0 || client === undefined) return acceptFailed(status);
           if (tls.acceptor.arrived()) acceptUvTls(client, tls);
           else client.close();
         };

@@ -119,9 +119,12 @@ export class AccessLog {
   }
 
   #head(message: ResponseHeadMessage): void {
-    if (!message.handled) return;
+    // Every request gets its line, engine errors (400, 408, 414, 431…) included, as in the other formats.
     const req = message.request;
-    this.#write(`${req.method},${req.target},${message.status},${req.get(F_REQUEST_ID) ?? "0"}\n`);
+    const id = req.get(F_REQUEST_ID);
+    this.#write(
+      `${auditField(req.method)},${auditField(req.target)},${message.status},${id === undefined ? "0" : auditField(id)}\n`,
+    );
   }
 
   #finish(message: RequestFinishMessage): void {
@@ -188,6 +191,31 @@ function writeFully(fd: number, bytes: Buffer): void {
 function requestLine(req: Request): string {
   return req.method === "" ? "-" : `${req.method} ${req.target} ${req.protocol}`;
 }
+
+/**
+ * One field of an audit line, percent-encoded where it could break the line apart: the separator `,`,
+ * `%` itself (so the encoding is reversible and two different requests never write the same line),
+ * control bytes and bytes from 0x80 (U+0085 and friends end lines in some viewers). Fields are Latin-1
+ * strings of the received bytes, so each character is one byte. A field never received (the request
+ * line could not be read) is `-`.
+ */
+export function auditField(s: string): string {
+  if (s === "") return "-";
+  let i = 0;
+  while (i < s.length && AUDIT_PLAIN[s.charCodeAt(i)] === 1) i++;
+  if (i === s.length) return s;
+  let out = s.slice(0, i);
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += AUDIT_PLAIN[c] === 1 ? s[i] : `%${HEX[c >> 4]}${HEX[c & 15]}`;
+  }
+  return out;
+}
+
+const HEX = "0123456789ABCDEF";
+/** Printable ASCII except `,` and `%`: written as it is in an audit field. */
+const AUDIT_PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 0x7f; c++) AUDIT_PLAIN[c] = c === 0x2c || c === 0x25 ? 0 : 1;
 
 /** Quotes and control bytes are escaped so a line can always be split and parsed (like nginx). */
 function escapeField(s: string): string {

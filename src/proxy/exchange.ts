@@ -10,7 +10,7 @@ import { loopNow, monotonicNow } from "../common/clock.ts";
 import { BODY_LENGTH, BODY_NONE, type ResponseHead } from "../http/parse-response.ts";
 import { reasonPhrase } from "../http/status.ts";
 import { affinityKey } from "./affinity.ts";
-import { ProxyError } from "./errors.ts";
+import { FAIL_CONNECT, FAIL_LOCAL, FAIL_NO_RESPONSE, type FailureKind, ProxyError } from "./errors.ts";
 import { CLIENT_GONE, upstreamAttemptChannel, upstreamErrorChannel, upstreamStartChannel } from "./events.ts";
 import {
   buildRequestHead,
@@ -35,6 +35,8 @@ export interface ExchangeSettings {
 /** RFC 9110 §9.2.2: methods whose repetition has the same intended effect. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const TEXT = ["Content-Type", "text/plain; charset=utf-8"];
+/** A 503 (no upstream available, no descriptor left) says when to come back (RFC 9110 §10.2.3). */
+const TEXT_RETRY = [...TEXT, "Retry-After", "1"];
 
 export class ProxyExchange implements UpstreamListener, BodySink {
   readonly #req: Request;
@@ -213,7 +215,7 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     }
   }
 
-  onUpstreamError(error: ProxyError, responseStarted: boolean, neverConnected: boolean): void {
+  onUpstreamError(error: ProxyError, kind: FailureKind): void {
     if (this.#finished) return;
     const upstream = this.#upstream!;
     const conn = this.#conn;
@@ -223,15 +225,19 @@ export class ProxyExchange implements UpstreamListener, BodySink {
       upstreamErrorChannel.publish({ upstream: upstream.authority, code: error.code, message: error.message });
     // A reset on a reused keep-alive socket is usually the upstream closing an idle connection as we
     // sent: not a sign of ill health, and worth one more try on a fresh socket.
-    const staleRace = conn?.reused && error.code === "UPSTREAM_RESET" && !responseStarted && !this.#freshOnly;
-    if (staleRace) upstream.passive.releaseTrial();
+    const staleRace =
+      conn?.reused === true && error.code === "UPSTREAM_RESET" && kind === FAIL_NO_RESPONSE && !this.#freshOnly;
+    // Out of descriptors is this process's trouble: the upstream keeps its standing.
+    if (staleRace || kind === FAIL_LOCAL) upstream.passive.releaseTrial();
     else upstream.failed(loopNow(), error.message);
     this.#release();
     const req = this.#req;
-    // Retry only when the upstream cannot have acted on the request: nothing reached it, or an
-    // idempotent request whose body (if any) was never read from the client (RFC 9110 §9.2.2).
-    const replayable = neverConnected || (IDEMPOTENT.has(req.method) && !req.bodyStarted);
-    if (!responseStarted && !this.#res.headersSent && replayable && this.#attempts < this.#settings.maxAttempts) {
+    // Another try only when nothing of this response reached the client and the upstream cannot have
+    // acted on the request: nothing reached it, or the request is idempotent and its body (if any)
+    // was never read from the client (RFC 9110 §9.2.2). A response that could not be parsed, or a
+    // small one cut short, had reached nobody (the connection holds those: FAIL_PARTIAL).
+    const replayable = kind === FAIL_CONNECT || (kind !== FAIL_LOCAL && IDEMPOTENT.has(req.method) && !req.bodyStarted);
+    if (!this.#res.headersSent && replayable && this.#attempts < this.#settings.maxAttempts) {
       this.#lastError = error;
       if (staleRace) this.#freshOnly = true;
       else (this.#tried ??= []).push(upstream.index);
@@ -287,7 +293,11 @@ export class ProxyExchange implements UpstreamListener, BodySink {
     const res = this.#res;
     // A head still waiting for its first body byte has not reached the client: the error replaces it.
     if (!res.finished && (!res.headersSent || res.retractHead())) {
-      res.send(error.status, TEXT, `${reasonPhrase(error.status)}: ${error.message}\n`);
+      res.send(
+        error.status,
+        error.status === 503 ? TEXT_RETRY : TEXT,
+        `${reasonPhrase(error.status)}: ${error.message}\n`,
+      );
     } else {
       res.abort();
     }

@@ -1,7 +1,8 @@
 // One socket to an upstream, in lifecycle order: connect → request head and body written → response
-// head parsed (1xx skipped, 101 handed over) → body framed and passed on without copies → parked in
-// the keep-alive pool or closed. Every failure becomes one ProxyError for its listener; timeouts run
-// on the proxy's coarse sweeper. Not here: choosing the upstream, header rewriting, the client side.
+// head parsed (1xx skipped, 101 handed over) → body framed and passed on without copies (a small one
+// held until whole) → parked in the keep-alive pool or closed. Every failure becomes one ProxyError and
+// its FailureKind for the listener; timeouts run on the proxy's coarse sweeper. Not here: choosing the
+// upstream, header rewriting, the client side.
 
 import { Buffer } from "node:buffer";
 import type net from "node:net";
@@ -23,7 +24,15 @@ import {
   scanResponseHead,
 } from "../http/parse-response.ts";
 import { connectTransport, type TransportOwner } from "../http/transport.ts";
-import { ProxyError } from "./errors.ts";
+import {
+  FAIL_CONNECT,
+  FAIL_LOCAL,
+  FAIL_NO_RESPONSE,
+  FAIL_PARTIAL,
+  FAIL_STREAMING,
+  type FailureKind,
+  ProxyError,
+} from "./errors.ts";
 import { isForwardableTrailer } from "./forward.ts";
 import { TlsTransport, type UpstreamSocket } from "./tls-transport.ts";
 import type { Upstream } from "./upstream.ts";
@@ -47,11 +56,8 @@ export interface UpstreamListener {
   onResponseEnd(trailers: readonly string[]): void;
   /** The socket can take more request body. */
   onUpstreamDrain(): void;
-  /**
-   * The exchange failed. `responseStarted`: some response byte arrived (no retry then);
-   * `neverConnected`: nothing reached the upstream, so any request may be retried elsewhere.
-   */
-  onUpstreamError(error: ProxyError, responseStarted: boolean, neverConnected: boolean): void;
+  /** The exchange failed; `kind` says how far it got (errors.ts). */
+  onUpstreamError(error: ProxyError, kind: FailureKind): void;
 }
 
 export interface UpstreamTimeouts {
@@ -73,6 +79,12 @@ const C_CLOSED = 5;
 
 const EMPTY = Buffer.alloc(0);
 const NO_TRAILERS: readonly string[] = [];
+/**
+ * A response with a Content-Length body up to this size that did not arrive whole with its head is
+ * held until it has: passed on only once complete, so an upstream that cuts it short has sent the
+ * client nothing and the request can be tried elsewhere. (Larger bodies stream as they come.)
+ */
+const HOLD_BYTES = 64 << 10;
 const CRLF = Buffer.from("\r\n");
 
 // Reads land in the transport's per-thread shared buffer: a small response is parsed and copied to
@@ -109,6 +121,8 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
   #readPaused = false;
   /** Inside received(): #buf may be a view of the shared read buffer, valid only until it returns. */
   #volatile = false;
+  /** A small response being held until whole: the bytes it needs from #pos (head and body), else 0. */
+  #holding = 0;
   readonly #deliver = (data: Buffer): void => this.#listener?.onResponseData(this.#volatile ? Buffer.from(data) : data);
 
   constructor(upstream: Upstream<UpstreamConnection>, sweeper: Sweeper, timeouts: UpstreamTimeouts) {
@@ -135,6 +149,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     this.#uploadBlocked = false;
     this.#readPaused = false;
     this.#received = 0;
+    this.#holding = 0;
     this.#reusable = false;
     this.#scan.pos = 0;
     this.#scan.lineStart = 0;
@@ -275,15 +290,23 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
             "CONNECT_TIMEOUT",
             `Connecting to upstream ${who} timed out after ${this.#timeouts.connectMs} ms`,
           ),
+          FAIL_CONNECT,
         );
         return;
       case C_HEAD:
         this.#fail(
-          new ProxyError(
-            504,
-            "RESPONSE_TIMEOUT",
-            `Upstream ${who} sent no response within ${this.#timeouts.responseMs} ms`,
-          ),
+          this.#holding > 0
+            ? new ProxyError(
+                504,
+                "IDLE_TIMEOUT",
+                `Upstream ${who} went silent for ${this.#timeouts.idleMs} ms mid-response`,
+              )
+            : new ProxyError(
+                504,
+                "RESPONSE_TIMEOUT",
+                `Upstream ${who} sent no response within ${this.#timeouts.responseMs} ms`,
+              ),
+          this.#received > 0 ? FAIL_PARTIAL : FAIL_NO_RESPONSE,
         );
         return;
       case C_BODY:
@@ -293,6 +316,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
             "IDLE_TIMEOUT",
             `Upstream ${who} went silent for ${this.#timeouts.idleMs} ms mid-response`,
           ),
+          FAIL_STREAMING,
         );
         return;
       default:
@@ -360,6 +384,12 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     } else {
       this.#rebase(Buffer.concat([this.#buf.subarray(this.#pos), chunk]));
     }
+    if (this.#holding > 0) {
+      // A small response is arriving: silence now is the idle kind, and it is read once whole.
+      this.deadline = loopNow() + this.#timeouts.idleMs;
+      if (this.#buf.length - this.#pos < this.#holding) return;
+      this.#holding = 0;
+    }
     try {
       if (this.#phase === C_HEAD && !this.#readHead()) return;
       if (this.#phase === C_BODY) {
@@ -374,6 +404,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
           "BAD_RESPONSE",
           `Upstream ${this.upstream.authority} response could not be relayed: ${(error as Error).message}`,
         ),
+        this.#phase === C_HEAD ? FAIL_PARTIAL : FAIL_STREAMING,
       );
     }
   }
@@ -391,9 +422,9 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
       } else {
         const scanned = scanResponseHead(buf, start, buf.length, this.#scan, DEFAULT_RESPONSE_LIMITS);
         if (scanned === HEAD_INCOMPLETE) return false;
-        if (typeof scanned !== "number") return this.#badResponse(scanned);
+        if (typeof scanned !== "number") return this.#badResponse(scanned, FAIL_PARTIAL);
         const error = parseResponseHead(buf, start, scanned, DEFAULT_RESPONSE_LIMITS, head);
-        if (error !== null) return this.#badResponse(error);
+        if (error !== null) return this.#badResponse(error, FAIL_PARTIAL);
         end = scanned;
       }
       this.#pos = end;
@@ -412,6 +443,16 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
         return false;
       }
       const kind = responseBodyKind(head, this.#method);
+      if (kind === BODY_LENGTH && buf.length - end < head.contentLength && head.contentLength <= HOLD_BYTES) {
+        // Not whole yet: keep the head unread (it is parsed again, whole with its body) until it is.
+        this.#holding = end - start + head.contentLength;
+        this.#pos = start;
+        this.#scan.pos = start;
+        this.#scan.lineStart = start;
+        this.#scan.lines = 0;
+        this.deadline = loopNow() + this.#timeouts.idleMs;
+        return false;
+      }
       this.#bodyKind = kind;
       this.#reusable = head.keepAlive && kind !== BODY_UNTIL_CLOSE;
       this.#phase = C_BODY;
@@ -454,7 +495,7 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
         const progress = decoder.decode(buf, start, end, this.#deliver);
         if (this.#phase !== C_BODY) return;
         if (!("consumed" in progress)) {
-          this.#badResponse(progress);
+          this.#badResponse(progress, FAIL_STREAMING);
           return;
         }
         this.#pos = start + progress.consumed;
@@ -498,13 +539,31 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
     }
     if (phase === C_CONNECTING && this.#listener !== null) {
       const code = this.#socket.error || "closed";
+      if (code === "EMFILE" || code === "ENFILE") {
+        // No descriptor for a socket: this process is overloaded, the upstream did nothing wrong.
+        this.#report(
+          new ProxyError(
+            503,
+            "NO_DESCRIPTORS",
+            `Out of file descriptors (${code}) connecting to upstream ${this.upstream.authority}`,
+          ),
+          FAIL_LOCAL,
+        );
+        return;
+      }
       this.#report(
         new ProxyError(502, "CONNECT_FAILED", `Could not connect to upstream ${this.upstream.authority} (${code})`),
+        FAIL_CONNECT,
       );
       return;
     }
     if (phase === C_HEAD || phase === C_BODY) {
-      const what = phase === C_HEAD ? "before sending a response" : "in the middle of the response";
+      const what =
+        phase === C_BODY || this.#holding > 0
+          ? "in the middle of the response"
+          : this.#received > 0
+            ? "in the middle of the response head"
+            : "before sending a response";
       const code = this.#socket.error !== "" ? ` (${this.#socket.error})` : "";
       this.#report(
         new ProxyError(
@@ -512,32 +571,33 @@ export class UpstreamConnection implements Sweepable, TransportOwner {
           "UPSTREAM_RESET",
           `Upstream ${this.upstream.authority} closed the connection ${what}${code}`,
         ),
+        phase === C_BODY ? FAIL_STREAMING : this.#received > 0 ? FAIL_PARTIAL : FAIL_NO_RESPONSE,
       );
     }
   }
 
-  #badResponse(error: HttpError): false {
+  #badResponse(error: HttpError, kind: FailureKind): false {
     this.#fail(
       new ProxyError(
         502,
         "BAD_RESPONSE",
         `Upstream ${this.upstream.authority} sent an invalid response: ${error.message}`,
       ),
+      kind,
     );
     return false;
   }
 
-  #fail(error: ProxyError): void {
-    const wasConnected = this.#connected;
+  #fail(error: ProxyError, kind: FailureKind): void {
     this.#phase = C_CLOSED;
     this.deadline = 0;
     this.#socket.destroy();
-    this.#report(error, !wasConnected);
+    this.#report(error, kind);
   }
 
-  #report(error: ProxyError, neverConnected = !this.#connected): void {
+  #report(error: ProxyError, kind: FailureKind): void {
     const listener = this.#listener;
     this.#listener = null;
-    listener?.onUpstreamError(error, this.#received > 0, neverConnected);
+    listener?.onUpstreamError(error, kind);
   }
 }

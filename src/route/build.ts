@@ -24,8 +24,6 @@ import type { Middleware } from "../middleware/middleware.ts";
 import { type BucketTable, newBucketTable, RateLimit } from "../middleware/rate-limit.ts";
 import { AdminHandler } from "../observe/admin.ts";
 import { upstreamEntries } from "../observe/upstream-stats.ts";
-import { AppHandler } from "../app/handler.ts";
-import type { App } from "../app/types.ts";
 import type { StatsLayout } from "../observe/stats.ts";
 import { ActiveCounts, type CountRows } from "../proxy/balance/active-counts.ts";
 import type { SharedVerdicts } from "../proxy/health/active.ts";
@@ -65,8 +63,12 @@ export interface SiteShared {
   readonly verdicts?: SharedVerdicts;
   /** Rate-limit buckets shared by the threads; without it each route counts alone. */
   readonly rateBuckets?: BucketTable;
-  /** The app modules of the model's routes by path, loaded by the worker (app/load.ts) before it builds. */
-  readonly apps?: ReadonlyMap<string, App>;
+  /**
+   * The app handlers of the model's routes by module path, made by the worker (runtime/app-modules.ts)
+   * before it builds: the app code, and the fetch classes it brings (2.3 MiB of heap a thread), load
+   * only when a route names an app.
+   */
+  readonly apps?: ReadonlyMap<string, Handler>;
 }
 
 /** The HTTP/2 engine's limits; the header list limit is HTTP/1.1's header section limit. */
@@ -104,18 +106,12 @@ export function engineOptions(model: ServerModel): EngineOptions {
 }
 
 export function buildWorker(model: ServerModel, shared: SiteShared): Built {
-  const files = new FilesBuilder(shared.locks, model.lengthRequiredStatus);
+  const files = new FilesBuilder(shared.locks, model.lengthRequiredStatus, model.options.bodyTimeoutMs);
   const proxies = new ProxyBuilder(shared.upstreams, shared.verdicts);
   const table = shared.rateBuckets ?? newBucketTable(1024);
-  const apps = new Map<string, AppHandler>();
   const appHandler = (module: string): Handler => {
-    let made = apps.get(module);
-    if (made === undefined) {
-      const app = shared.apps?.get(module);
-      if (app === undefined) throw new Error(`the app ${module} was not loaded before the build`);
-      made = new AppHandler({ app, tls: false, errorDetail: model.options.errorDetail });
-      apps.set(module, made);
-    }
+    const made = shared.apps?.get(module);
+    if (made === undefined) throw new Error(`the app ${module} was not loaded before the build`);
     return made;
   };
   const builders = { files, proxies, table, appHandler };

@@ -10,11 +10,14 @@ import { WriteHandler } from "../static/writes.ts";
 export class FilesBuilder {
   readonly #locks: LockTable;
   readonly #lengthRequiredStatus: 400 | 411;
+  readonly #bodyTimeoutMs: number;
   readonly #made = new Map<string, Handler>();
 
-  constructor(locks: LockTable, lengthRequiredStatus: 400 | 411) {
+  /** `bodyTimeoutMs`: the server-wide body timeout, the longest any route's upload may stay silent. */
+  constructor(locks: LockTable, lengthRequiredStatus: 400 | 411, bodyTimeoutMs: number) {
     this.#locks = locks;
     this.#lengthRequiredStatus = lengthRequiredStatus;
+    this.#bodyTimeoutMs = bodyTimeoutMs;
   }
 
   /** `fallthrough`: decline what is missing (files in front of a proxy). */
@@ -57,6 +60,7 @@ export class FilesBuilder {
       locks: this.#locks,
       lengthRequiredStatus: this.#lengthRequiredStatus,
       changed: (file) => files.cache.invalidatePath(file),
+      bodyTimeoutMs: this.#bodyTimeoutMs,
     });
     return new HandlerChain([writes, files]);
   }

@@ -199,7 +199,7 @@ export class HttpWorker {
   ): Promise<Generation> {
     const o = this.#options;
     // Before anything is claimed: an app that cannot load fails the start (or the reload) alone.
-    const apps = await this.#apps.load(config);
+    const apps = await this.#apps.handlers(config);
     const countRows = countRow >= 0 ? o.shared.joinCountRow(countRow) : undefined;
     const built = buildWorker(config, {
       locks: this.#locks,

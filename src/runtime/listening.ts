@@ -3,10 +3,9 @@
 // the kernel moves a closing listener's queued connections. No workers here.
 
 import { readFileSync } from "node:fs";
-import net from "node:net";
 import type { ServerModel, TcpConfig } from "../config/load.ts";
 import { TransportError } from "../http/errors.ts";
-import { selectTransport, type TransportChoice } from "../http/transport.ts";
+import { openListener, selectTransport, type TransportChoice } from "../http/transport.ts";
 
 /** Whether the kernel hands a closing listener's queued connections to the others of its port group. */
 export function migratesQueuedConnections(): boolean {
@@ -35,15 +34,21 @@ export function chooseTransport(config: ServerModel | TcpConfig): TransportChoic
   return choice;
 }
 
-/** Binds host:port alone (no SO_REUSEPORT) and lets go at once; rejects as a listen failure would. */
-export function assertPortFree(host: string, port: number, name: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", (error: NodeJS.ErrnoException) =>
-      reject(new Error(listenFailure(error.code ?? "", error.message, host, port, name))),
+/**
+ * Binds host:port alone (no SO_REUSEPORT) and lets go at once; rejects as a listen failure would. On
+ * the transport chosen for this thread: with the handles, net.Server's listen would load the cluster
+ * module (and child_process, dgram) into this thread just for this.
+ */
+export async function assertPortFree(host: string, port: number, name: string): Promise<void> {
+  try {
+    const probe = await openListener({ port, host: host === "" ? undefined : host }, (transport) =>
+      transport.destroy(),
     );
-    probe.listen({ port, host: host === "" ? undefined : host }, () => probe.close(() => resolve()));
-  });
+    probe.close();
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    throw new Error(listenFailure(err.code ?? "", err.message, host, port, name));
+  }
 }
 
 export function listenFailure(code: string, message: string, host: string, port: number, name: string): string {

@@ -18,7 +18,9 @@ import { TlsEndpoint } from "../tls/endpoint.ts";
 import { AppLoadFailure } from "./app-modules.ts";
 import { HttpWorker, ListenFailure } from "./http-worker.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
-import { SharedState } from "./shared-memory.ts";
+import { IDLE_TRIM_AFTER_MS, IdleTrimmer, trimMemory } from "./memory-trim.ts";
+import { isDescriptorShortage, OverloadNotices } from "./overload-notices.ts";
+import { S_CONNECTIONS_TOTAL, S_REQUESTS, SharedState, STATS_LAYOUT } from "./shared-memory.ts";
 import { UpstreamNotices } from "./upstream-notices.ts";
 
 const data = workerData as WorkerData;
@@ -53,11 +55,25 @@ function send(message: WorkerMessage): void {
   port.postMessage(message);
 }
 
-// Server-side faults met while serving files (EIO, EMFILE…): each one is written once to stderr.
+// Running out of file descriptors: at most one line a second per place.
+const overload = new OverloadNotices(data.index, (line) => process.stderr.write(`${line}\n`));
+overload.start();
+
+// Server-side faults met while serving files (EIO…): each one is written once to stderr.
 diagnosticsChannel.subscribe("portico:static.error", (message) => {
   const { path, error } = message as { path: string; error: unknown };
+  if (isDescriptorShortage(error)) {
+    overload.report(error.code!, `serving ${path === "" ? "a file" : path}`);
+    return;
+  }
   const detail = error instanceof Error ? error.message : String(error);
   process.stderr.write(`portico: error serving ${path === "" ? "a file" : path}: ${detail}\n`);
+});
+
+// Temporary upload files of stopped processes removed when a write first touched their directory.
+diagnosticsChannel.subscribe("portico:static.uploads-swept", (message) => {
+  const { where, files, bytes } = message as { where: string; files: number; bytes: number };
+  process.stdout.write(`portico: removed ${files} temporary upload file(s) (${bytes} bytes) left in ${where}\n`);
 });
 
 // Upstreams leaving or rejoining the rotation, and the errors behind 502/504 answers.
@@ -93,6 +109,7 @@ if (config.kind === "tcp") {
   port.on("message", (message: SupervisorMessage) => {
     if (message.type === "drain") exitAfter(proxy.close(message.graceMs));
   });
+  trimMemory();
   try {
     const address = await proxy.listen({
       port: data.ports[0]!,
@@ -164,6 +181,9 @@ if (config.kind === "tcp") {
   });
   try {
     const addresses = await worker.start(config, data.ports, data.countRow, data.verdicts);
+    // What loading and building grew goes back to the system before the first connection can come: a
+    // collection now delays nobody (one after listening blocked the first requests for tens of ms).
+    trimMemory();
     let httpPort = -1;
     const https = config.tls;
     if (tls !== null && https !== null && data.httpPort >= 0) {
@@ -178,6 +198,18 @@ if (config.kind === "tcp") {
       httpPort = bound.port;
     }
     send({ type: "listening", addresses, httpPort });
+    // A burst's garbage goes back once the thread is quiet again: never while requests keep coming.
+    const counters = data.index * STATS_LAYOUT.slots;
+    new IdleTrimmer(
+      () =>
+        Number(
+          Atomics.load(shared.stats, counters + S_REQUESTS) +
+            Atomics.load(shared.stats, counters + S_CONNECTIONS_TOTAL),
+        ),
+      trimMemory,
+      IDLE_TRIM_AFTER_MS / 2,
+      false,
+    ).start();
   } catch (error) {
     listenFailed(error);
   }

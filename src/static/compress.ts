@@ -2,7 +2,7 @@
 // thread pool so the event loop never waits. Each variant is made once per file version and kept in its
 // FileEntry; concurrent requests for one variant share a single compression.
 
-import zlib from "node:zlib";
+import type zlibTypes from "node:zlib";
 import type { FileEntry } from "./file-entry.ts";
 
 // Variants are made once and served many times, so spend effort on ratio, short of the slowest levels.
@@ -12,6 +12,8 @@ const GZIP_LEVEL = 9;
 
 /** Compresses `data` with the encoding at `index` of ENCODINGS (br, zstd, gzip). */
 export function compressBytes(index: number, data: Buffer, textual: boolean): Promise<Buffer> {
+  // Loaded on the first compression: with compression off, or no compressible file, never.
+  const zlib: typeof zlibTypes = process.getBuiltinModule("node:zlib");
   return new Promise((resolve, reject) => {
     const done = (error: Error | null, result: Buffer): void => (error === null ? resolve(result) : reject(error));
     if (index === 0) {

@@ -15,23 +15,29 @@ const PLAIN_FIELDS: readonly string[] = [
   "nosniff",
 ];
 
+/** A status for a file system error: the request's fault, the server's, or overload. */
+export type FsErrorStatus = 403 | 404 | 500 | 503;
+
 /**
  * Status for a file system error, the same for reads and writes: missing → 404, no permission → 403,
- * anything else → 500 (a server fault, which the caller logs).
+ * out of file descriptors → 503 (overload: the client may retry, RFC 9110 §15.6.4), anything else →
+ * 500 (a server fault). The caller logs 500 and 503.
  */
-export function statusForFsError(error: unknown): 403 | 404 | 500 {
+export function statusForFsError(error: unknown): FsErrorStatus {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   // ELOOP and ENAMETOOLONG come from the request's path, not from a server fault.
   if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP" || code === "ENAMETOOLONG") return 404;
   // EISDIR and EROFS only arise from writes: writing where the target cannot be written is refused.
   if (code === "EACCES" || code === "EPERM" || code === "EISDIR" || code === "EROFS") return 403;
+  // This process (EMFILE) or the whole system (ENFILE) has no descriptor left: busy, not broken.
+  if (code === "EMFILE" || code === "ENFILE") return 503;
   return 500;
 }
 
-/** The status for a file system error met while serving `path`; a server fault (500) is also published. */
-export function reportFsError(path: string, error: unknown): 403 | 404 | 500 {
+/** The status for a file system error met while serving `path`; a fault or overload (500, 503) is published. */
+export function reportFsError(path: string, error: unknown): FsErrorStatus {
   const status = statusForFsError(error);
-  if (status === 500) reportStaticError(path, error);
+  if (status >= 500) reportStaticError(path, error);
   return status;
 }
 
@@ -40,8 +46,12 @@ export function statusText(status: number): string {
   return `${REASON[status] ?? "Error"}\n`;
 }
 
-/** Sends `Reason\n` as text/plain for a status, with any extra fields (Allow, Location, Content-Range…). */
+/**
+ * Sends `Reason\n` as text/plain for a status, with any extra fields (Allow, Location, Content-Range…).
+ * A 503 says when to come back (RFC 9110 §10.2.3): a shortage of descriptors passes within moments.
+ */
 export function sendStatus(res: Response, status: number, fields: readonly string[] = []): void {
+  if (status === 503) fields = [...fields, "Retry-After", "1"];
   res.send(status, fields.length === 0 ? PLAIN_FIELDS : [...PLAIN_FIELDS, ...fields], statusText(status));
 }
 

@@ -1,14 +1,13 @@
 // The static file handler, a thin orchestrator: method rules, then "pick the entry (from memory when
 // fresh, else from disk) and send it", then the directory cases (redirect, listing, 403), SPA fallback
-// and error pages. Paths: resolve.ts; disk: lookup.ts; bytes and filters: send-file.ts; listings: listing.ts.
+// and error pages. Paths: resolve.ts; disk: lookup.ts; bytes and filters: send-file.ts; listings: listing-store.ts.
 
 import fs from "node:fs";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { loopNow } from "../common/clock.ts";
 import type { LockTable } from "../common/lock-table.ts";
 import type { Handler } from "../http/handler.ts";
-import { F_ACCEPT } from "../http/headers.ts";
+import { F_ACCEPT, F_IF_NONE_MATCH } from "../http/headers.ts";
 import type { Request } from "../http/request.ts";
 import { PreparedResponse, type Response } from "../http/response.ts";
 import { MAX_RANGES } from "../http/filters/range.ts";
@@ -17,7 +16,8 @@ import { NOT_FOUND_PLAIN, reportFsError, sendStatus } from "./errors.ts";
 import { reportStaticError } from "./events.ts";
 import { FileCache } from "./file-cache.ts";
 import { FileEntry, type FileStat, type HeadOptions, type SiblingData, signatureOf } from "./file-entry.ts";
-import { type ListingItem, readListing, renderListingHtml, renderListingJson } from "./listing.ts";
+import { listingVersionKey } from "./listing-cache.ts";
+import { ListingStore } from "./listing-store.ts";
 import { DiskMap, type Lookup, openFile, readOpenFile, readWhole } from "./lookup.ts";
 import { mimeTypeOf } from "./mime.ts";
 import { acceptsHtml, prefersJson } from "./negotiate.ts";
@@ -92,6 +92,7 @@ export class StaticHandler implements Handler {
   readonly #locks: LockTable | null;
   readonly #allow: string;
   readonly #missing = new Map<string, RecentMiss>();
+  readonly #listings: ListingStore;
   #notFoundPage: { readonly entry: FileEntry; readonly response: PreparedResponse } | null = null;
 
   constructor(options: StaticOptions) {
@@ -100,9 +101,15 @@ export class StaticHandler implements Handler {
     this.#allow = options.locks === undefined ? ALLOW : ALLOW_WRITABLE;
     this.#disk = new DiskMap(fs.realpathSync(options.root), options);
     this.#cache = new FileCache(options.cacheMaxBytes);
+    this.#listings = new ListingStore(this.#disk, options.revalidateMs);
     this.#head = { cacheControl: options.cacheControl };
+    let boundary = "";
     this.#sender = new FileSender({
-      boundary: randomBytes(12).toString("hex"),
+      // Made on the first multipart response: node:crypto is loaded (~1 MiB a thread) only if one comes.
+      get boundary(): string {
+        if (boundary === "") boundary = process.getBuiltinModule("node:crypto").randomBytes(12).toString("hex");
+        return boundary;
+      },
       maxRanges: MAX_RANGES,
       compress: (entry, index) =>
         ensureCompressed(
@@ -240,7 +247,7 @@ export class StaticHandler implements Handler {
       if (!resolved.trailingSlash) return this.#redirectToSlash(req, res, resolved);
       return this.#sendListing(req, res, found.path, resolved);
     }
-    if (found.status === 500) reportStaticError(req.path, found.error);
+    if (found.status >= 500) reportStaticError(req.path, found.error);
     if (found.status === 404) return this.#sendMissing(req, res, version);
     return this.#sendError(req, res, found.status);
   }
@@ -336,33 +343,25 @@ export class StaticHandler implements Handler {
     return true;
   }
 
+  /** A directory listing, from memory while fresh (listing-store.ts), with its ETag and 304. */
   async #sendListing(req: Request, res: Response, dir: string, resolved: Resolved & { ok: true }): Promise<boolean> {
-    let items: ListingItem[];
-    try {
-      items = await readListing(dir, this.#disk);
-    } catch (error) {
-      return this.#sendError(req, res, reportFsError(req.path, error));
-    }
-    const json = prefersJson(req.get(F_ACCEPT));
-    const displayPath = resolved.segments.length === 0 ? "/" : `/${resolved.segments.join("/")}/`;
-    const body = json
-      ? renderListingJson(items)
-      : renderListingHtml(displayPath, items, resolved.segments.length === 0);
-    // The body depends on Accept (HTML or JSON) and on the directory's contents: always revalidate.
-    res.send(
-      200,
-      [
-        "Content-Type",
-        json ? "application/json; charset=utf-8" : "text/html; charset=utf-8",
-        "Cache-Control",
-        "no-cache",
-        "Vary",
-        "Accept",
-        "X-Content-Type-Options",
-        "nosniff",
-      ],
-      body,
+    const locks = this.#locks;
+    const version = locks === null ? 0 : locks.version(locks.slotOf(listingVersionKey(resolved.relative)));
+    const isRoot = resolved.segments.length === 0;
+    let entry = this.#listings.current(
+      { key: req.path, dir, displayPath: isRoot ? "/" : `/${resolved.segments.join("/")}/`, isRoot },
+      version,
     );
+    if (entry instanceof Promise) {
+      try {
+        entry = await entry;
+      } catch (error) {
+        return this.#sendError(req, res, reportFsError(req.path, error));
+      }
+    }
+    res.sendPrepared(entry.response(prefersJson(req.get(F_ACCEPT)), req.get(F_IF_NONE_MATCH)));
+    // The first use of a representation renders it: the cache may now be over its bounds.
+    this.#listings.trim();
     return true;
   }
 

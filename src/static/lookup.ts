@@ -5,13 +5,13 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { statusForFsError } from "./errors.ts";
+import { type FsErrorStatus, statusForFsError } from "./errors.ts";
 import { type FileStat, SIBLING_SUFFIXES } from "./file-entry.ts";
 
 export type Lookup =
   | { readonly kind: "file"; readonly path: string; readonly stat: FileStat; readonly viaIndex: boolean }
   | { readonly kind: "directory"; readonly path: string }
-  | { readonly kind: "error"; readonly status: 403 | 404 | 500; readonly error: unknown };
+  | { readonly kind: "error"; readonly status: FsErrorStatus; readonly error: unknown };
 
 export interface LookupOptions {
   readonly followSymlinks: boolean;

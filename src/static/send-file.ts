@@ -246,7 +246,7 @@ export class FileSender {
       }
     } catch (error) {
       const code = statusForFsError(error);
-      if (code === 500) this.#options.onError(error);
+      if (code >= 500) this.#options.onError(error);
       sendStatus(res, code);
       return true;
     }

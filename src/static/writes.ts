@@ -2,10 +2,10 @@
 // temporary file in the target's directory *before* any lock is taken; then, under the URI's
 // exclusive lock, it is renamed into place (atomic), the URI's version is bumped so every thread's
 // cache sees the change, and the response (with its audit line) is sent. A failed or aborted upload
-// leaves the old file untouched and no temporary file behind.
+// leaves the old file untouched and no temporary file behind; what a killed process left behind is
+// swept (upload-files.ts) the first time a write touches its directory.
 
 import { Buffer } from "node:buffer";
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -13,8 +13,11 @@ import type { LockTable } from "../common/lock-table.ts";
 import type { Handler } from "../http/handler.ts";
 import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
-import { sendStatus, statusForFsError } from "./errors.ts";
+import { type FsErrorStatus, reportFsError, sendStatus } from "./errors.ts";
+import { reportUploadsSwept } from "./events.ts";
+import { affectedListings, listingVersionKey } from "./listing-cache.ts";
 import { resolvePath } from "./resolve.ts";
+import { STALE_MARGIN_MS, UploadSweeper, uploadTempName } from "./upload-files.ts";
 
 export interface WriteOptions {
   /** Real path of the root. */
@@ -34,16 +37,27 @@ export interface WriteOptions {
   readonly declines?: (path: string) => boolean;
   /** Called under the write lock after a file changed, with its real path. */
   readonly changed?: (file: string) => void;
+  /** The body timeout: an upload silent this long is aborted, so its leftovers can be judged by age. */
+  readonly bodyTimeoutMs: number;
 }
 
+/** Directories remembered as swept; past this many the memory starts over. */
+const SWEPT_LIMIT = 4096;
+
 /** 0 when a directory may be written into, else the status to answer. */
-type DirectoryStatus = 0 | 403 | 404 | 500;
+type DirectoryStatus = 0 | FsErrorStatus;
 
 export class WriteHandler implements Handler {
   readonly #options: WriteOptions;
+  readonly #sweeper: UploadSweeper;
+  readonly #swept = new Set<string>();
 
   constructor(options: WriteOptions) {
     this.#options = options;
+    this.#sweeper = new UploadSweeper({
+      dotfiles: options.dotfiles,
+      staleMs: options.bodyTimeoutMs + STALE_MARGIN_MS,
+    });
   }
 
   handle(req: Request, res: Response): boolean | Promise<boolean> {
@@ -79,15 +93,13 @@ export class WriteHandler implements Handler {
       sendStatus(res, dirStatus);
       return;
     }
-    const temp = path.join(
-      dir,
-      `.${path.basename(target.file).slice(0, 64)}.${randomBytes(6).toString("hex")}.portico-upload`,
-    );
+    this.#sweepOnce(dir);
+    const temp = uploadTempName(target.file);
     let handle: fsp.FileHandle;
     try {
       handle = await fsp.open(temp, "wx", 0o644);
     } catch (error) {
-      sendStatus(res, statusForFsError(error));
+      sendStatus(res, reportFsError(req.path, error));
       return;
     }
     let received: Received;
@@ -112,6 +124,19 @@ export class WriteHandler implements Handler {
     await this.#commit(req, res, target, temp);
   }
 
+  /**
+   * The first write into a directory removes the temporary files a stopped process left there, in
+   * the background (the supervisor also sweeps the whole root at start).
+   */
+  #sweepOnce(dir: string): void {
+    if (this.#swept.has(dir)) return;
+    if (this.#swept.size >= SWEPT_LIMIT) this.#swept.clear();
+    this.#swept.add(dir);
+    void this.#sweeper.sweepDirectory(dir).then((swept) => {
+      if (swept.files > 0) reportUploadsSwept(dir, swept.files, swept.bytes);
+    });
+  }
+
   /** Renames the complete upload into place under the URI's exclusive lock and answers. */
   async #commit(req: Request, res: Response, target: { key: string; file: string }, temp: string): Promise<void> {
     const slots = await this.#lockFor(target.key);
@@ -132,13 +157,15 @@ export class WriteHandler implements Handler {
         await fsp.rename(temp, target.file);
       } catch (error) {
         await fsp.unlink(temp).catch(() => undefined);
-        sendStatus(res, statusForFsError(error));
+        sendStatus(res, reportFsError(req.path, error));
         return;
       }
       if (this.#options.fsync) await syncDirectory(path.dirname(target.file));
       this.#bump(slots);
+      this.#bumpListings(target.key);
       this.#options.changed?.(target.file);
-      if (req.aborted) return;
+      // Answered even when the client is gone: the answer writes the audit line, and a write that
+      // happened must be in the log (the order of operations that seed 000 replays).
       if (existed) sendStatus(res, 200);
       else sendStatus(res, 201, ["Location", req.path]);
     } finally {
@@ -163,10 +190,11 @@ export class WriteHandler implements Handler {
       }
       await fsp.unlink(target.file);
       this.#bump(slots);
+      this.#bumpListings(target.key);
       this.#options.changed?.(target.file);
       res.send(204, []);
     } catch (error) {
-      sendStatus(res, statusForFsError(error));
+      sendStatus(res, reportFsError(req.path, error));
     } finally {
       this.#unlock(slots);
     }
@@ -197,6 +225,16 @@ export class WriteHandler implements Handler {
     for (const slot of slots) this.#options.locks.bump(slot);
   }
 
+  /**
+   * Voids the listings a change shows in, on every thread: its directory's (a new, resized or removed
+   * entry) and its ancestors' (a directory's time changes; --mkdir adds directories). Versions only:
+   * listings take no lock for this.
+   */
+  #bumpListings(key: string): void {
+    const locks = this.#options.locks;
+    for (const dir of affectedListings(key)) locks.bump(locks.slotOf(listingVersionKey(dir)));
+  }
+
   #unlock(slots: readonly number[]): void {
     for (let i = slots.length - 1; i >= 0; i--) this.#options.locks.releaseWrite(slots[i]!);
   }
@@ -213,7 +251,7 @@ export class WriteHandler implements Handler {
     try {
       await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
     } catch (error) {
-      return statusForFsError(error);
+      return reportFsError(dir, error);
     }
     return this.#checkJail(dir);
   }
@@ -226,7 +264,7 @@ export class WriteHandler implements Handler {
       const stat = await fsp.stat(real);
       return stat.isDirectory() ? 0 : 404;
     } catch (error) {
-      return statusForFsError(error);
+      return reportFsError(dir, error);
     }
   }
 }

@@ -166,6 +166,38 @@ describe("timeouts and limits", () => {
     assert.equal(res.closed, true);
   });
 
+  test("a client silent until just before the headers timeout cannot stretch it by trickling bytes", async () => {
+    // The head must be complete within --headers-timeout of accept. A client that waits until
+    // just before the deadline and then sends one byte at a time must get its 408 at that deadline,
+    // not a whole timeout after its first byte (which would let it trickle ~10 bytes here).
+    const slow = await startServer({ args: ["--root", root, "-t", "1", "--headers-timeout", "3s"] });
+    try {
+      const c = await open(slow.port);
+      await delay(2700);
+      const head = "GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n";
+      let sent = 0;
+      let answered = false;
+      const response = c.read(1, 30_000).finally(() => (answered = true));
+      while (!answered && sent < head.length - 1) {
+        c.socket.write(head[sent]!);
+        sent++;
+        await delay(300);
+      }
+      const [res] = await response;
+      assert.equal(res!.status, 408);
+      assert.ok(sent < 6, `the 408 came only after ${sent} trickled bytes`);
+      await c.ended;
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  test("a 20,000-byte request-target is a 414, though the head is also over the header-section limit", async () => {
+    const res = await request(server.port, rawRequest(`/${"x".repeat(20_000)}`));
+    assert.equal(res.status, 414);
+    assert.equal(res.closed, true);
+  });
+
   test("a header block over 16 KiB is a 431", async () => {
     const res = await request(server.port, rawRequest("/", { fields: `X-Big: ${"y".repeat(17000)}\r\n` }));
     assert.equal(res.status, 431);

@@ -7,7 +7,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { exchange, get } from "../helpers/raw.ts";
+import { exchange, get, rawRequest } from "../helpers/raw.ts";
 import { makeSite, startServer } from "../helpers/server.ts";
 import { delay } from "../helpers/wait.ts";
 
@@ -32,7 +32,7 @@ test("audit lines on stderr, one per request, with the Request-Id verbatim", asy
   await get(server.port, "/a.txt", { "Request-Id": "abc-123" });
   await get(server.port, "/missing");
   await exchange(server.port, "PUT /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-  // Engine errors never reached a handler: no audit line.
+  // An engine error (no Host) never reached a handler, and still gets its line.
   await exchange(server.port, "GET / HTTP/1.1\r\n\r\n");
   assert.equal(await server.stop(), 0);
   assert.deepEqual(
@@ -40,7 +40,7 @@ test("audit lines on stderr, one per request, with the Request-Id verbatim", asy
       .stderr()
       .split("\n")
       .filter((l) => l !== ""),
-    ["GET,/a.txt,200,abc-123", "GET,/missing,404,0", "PUT,/a.txt,405,0"],
+    ["GET,/a.txt,200,abc-123", "GET,/missing,404,0", "PUT,/a.txt,405,0", "GET,/,400,0"],
   );
   assert.match(server.stdout(), /serving/);
 });
@@ -312,4 +312,88 @@ test("--access-log-keep bounds the rotated files", async () => {
   assert.deepEqual(files, ["access.log", "access.log.1", "access.log.2"]);
   // The newest lines are in the live file.
   assert.match(fs.readFileSync(file, "utf8"), /keep-199\n$/);
+});
+
+test("audit fields are percent-encoded: two different requests never write the same line", async () => {
+  const server = await startServer({ args: ["--root", site, "-t", "1", "--log-format", "audit"] });
+  await get(server.port, "/a,404,x", { "Request-Id": "y" });
+  await get(server.port, "/a", { "Request-Id": "x,404,y" });
+  await get(server.port, "/a%2C", { "Request-Id": "100%" });
+  // A byte 0x85 (NEL to some viewers) and a tab inside Request-Id, sent as single bytes (Latin-1).
+  await exchange(
+    server.port,
+    Buffer.from(rawRequest("/a.txt", { close: true, fields: { "Request-Id": "n\x85l\tt" } }), "latin1"),
+  );
+  await server.stop();
+  const lines = server.stderr().split("\n");
+  assert.deepEqual(
+    lines.filter((l) => l !== ""),
+    ["GET,/a%2C404%2Cx,404,y", "GET,/a,404,x%2C404%2Cy", "GET,/a%252C,404,100%25", "GET,/a.txt,200,n%85l%09t"],
+  );
+  assert.ok(
+    lines.every((l) => /^[\x20-\x7e]*$/.test(l)),
+    "nothing but printable ASCII in the audit log",
+  );
+});
+
+test("every request gets exactly one line in every format, requests refused for bad bytes included", async () => {
+  const refused = [
+    "GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n", // a control byte in a field value: 400
+    "GET /a.txt HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", // no colon: 400
+    `GET /${"x".repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n`, // request line too long: 414
+    "GET /a.txt HTTP/1.1\r\n\r\n", // no Host: 400
+  ];
+  for (const format of ["audit", "common", "combined", "json"] as const) {
+    const file = tempLog();
+    const server = await startServer({
+      args: ["--root", site, "-t", "1", "--log-format", format, "--access-log", file],
+    });
+    await get(server.port, "/a.txt");
+    for (const bytes of refused) await exchange(server.port, Buffer.from(bytes, "latin1"));
+    await get(server.port, "/missing");
+    await server.stop();
+    const lines = fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l !== "");
+    assert.equal(lines.length, refused.length + 2, `${format}: ${JSON.stringify(lines)}`);
+    const statuses = lines.map((line) =>
+      format === "json"
+        ? (JSON.parse(line) as { status: number }).status
+        : format === "audit"
+          ? Number(line.split(",")[2])
+          : Number(/" (\d{3}) /.exec(line)![1]),
+    );
+    assert.deepEqual(statuses, [200, 400, 400, 414, 400, 404], format);
+  }
+});
+
+test("a PUT whose client leaves once the body is sent is logged if it changed the file", async () => {
+  // The audit log is the order of operations (seed 000's replay): a write that happened must be in
+  // it even when its client is gone by the time the file is renamed into place.
+  const root = makeSite({});
+  const server = await startServer({ args: ["--root", root, "-t", "1", "--writable", "--log-format", "audit"] });
+  try {
+    for (let i = 0; i < 40; i++) {
+      const socket = net.connect({ port: server.port, host: "127.0.0.1" });
+      await new Promise((r) => socket.once("connect", r));
+      socket.write(`PUT /p-${i}.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok`);
+      // Leave at various moments around the commit (a reset, so the server sees an abort).
+      await new Promise((r) => setTimeout(r, (i % 10) * 4));
+      socket.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    await server.stop();
+  }
+  const logged = new Set(
+    server
+      .stderr()
+      .split("\n")
+      .filter((l) => l.startsWith("PUT,"))
+      .map((l) => l.split(",")[1]),
+  );
+  const written = fs.readdirSync(root).filter((n) => n.startsWith("p-"));
+  assert.ok(written.length > 0, "some uploads completed");
+  for (const name of written) assert.ok(logged.has(`/${name}`), `${name} was written but not logged`);
 });

@@ -343,10 +343,12 @@ test("an idle upstream connection closed by the keep-alive timeout is never hand
 });
 
 test("an upstream that goes silent mid-body is cut after the idle timeout and the client sees the cut", async () => {
+  const big = 200_000;
   const stall = await startBackend("stall", (req, res) => {
     req.resume();
     if (req.url === "/ok") return void res.end("fine");
-    res.writeHead(200, { "Content-Length": 100 });
+    // A small body is held until whole; a large one streams, so its client sees the cut.
+    res.writeHead(200, { "Content-Length": req.url === "/small" ? 100 : big });
     res.write("only part of it");
   });
   const proxy = await startServer({
@@ -357,8 +359,12 @@ test("an upstream that goes silent mid-body is cut after the idle timeout and th
     assert.equal(closed, true, "the client connection is closed, not left hanging");
     const text = bytes.toString("latin1");
     assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
-    assert.match(text, /Content-Length: 100\r\n/);
+    assert.match(text, new RegExp(`Content-Length: ${big}\r\n`));
     assert.ok(text.endsWith("only part of it"), "the body stops where the upstream stopped");
+    // Nothing of a held small response reached the client: it gets a clear 504 instead.
+    const small = await request(proxy.port, `GET /small HTTP/1.1\r\nHost: x\r\n${close}\r\n`, { timeoutMs: 5000 });
+    assert.equal(small.status, 504);
+    assert.match(small.body.toString(), /went silent for 300 ms mid-response/);
     const after = await request(proxy.port, `GET /ok HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
     assert.equal(after.body.toString(), "fine", "the worker is still serving");
   } finally {

@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
 import { exchange, parseResponses, request } from "../helpers/raw.ts";
 import { type RunningServer, runCli, startServer } from "../helpers/server.ts";
-import { delay } from "../helpers/wait.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "../fixtures/tls");
 const CA = path.join(FIXTURES, "ca.pem");
@@ -152,8 +152,11 @@ test("active health checks probe an https:// upstream over TLS, resuming the pro
   );
   const before = connections;
   const resumedBefore = resumed;
-  await delay(300);
-  // Every probe is its own TLS connection (Connection: close); they passed, so the upstream serves.
+  // Every probe is its own TLS connection (Connection: close); they passed, so the upstream serves. On a
+  // loaded machine the 50 ms interval stretches: wait for the probes rather than a fixed time.
+  await waitFor(() => connections - before >= 2 && resumed > resumedBefore, "two probes, resumed", {
+    timeoutMs: 30_000,
+  });
   assert.ok(connections - before >= 2, `probes made ${connections - before} TLS connections`);
   assert.ok(resumed > resumedBefore, "probes resumed the session instead of a full handshake");
   const res = await request(server.port, "GET /after-checks HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n");

@@ -432,6 +432,16 @@ describe("limits", () => {
     fails(`GET /${"a".repeat(64 - 13)} HTTP/1.1\r\n${H}\r\n`, 414, "URI_TOO_LONG", small);
   });
 
+  test("a request line over its limit is a 414 even when the whole head is also over the header limit", () => {
+    fails(`GET /${"a".repeat(20_000)} HTTP/1.1\r\n${H}\r\n`, 414, "URI_TOO_LONG");
+    fails(`GET /${"a".repeat(300)} HTTP/1.1\r\n${H}\r\n`, 414, "URI_TOO_LONG", small);
+  });
+
+  test("a request line within its limit in a head over the header limit is a 431", () => {
+    const roomy: ParseLimits = { ...small, maxRequestLineBytes: 1024 };
+    fails(`GET /${"a".repeat(300)} HTTP/1.1\r\n${H}\r\n`, 431, "HEADERS_TOO_LARGE", roomy);
+  });
+
   test("an unfinished request line over the limit is a 414 before the head ends", () => {
     fails(`GET /${"a".repeat(100)}`, 414, "URI_TOO_LONG", small);
   });

@@ -52,11 +52,11 @@ function slowResponse(): { res: Response; done: Promise<{ status: number; bytes:
       this.finished = true;
       finish({ status, bytes: body === undefined ? 0 : Buffer.byteLength(body) });
     },
-    sendCopied(s: number, _f: unknown, body: Buffer) {
+    sendCopied(s: number, _f: unknown, body: Buffer, start = 0, end = body.length) {
       status = s;
       this.headersSent = true;
       this.finished = true;
-      finish({ status, bytes: body.length });
+      finish({ status, bytes: end - start });
     },
     abort() {
       this.finished = true;

@@ -9,7 +9,14 @@ import { after, test } from "node:test";
 import { Buffer } from "node:buffer";
 import { Sweeper } from "../../src/common/sweeper.ts";
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ResponseHead } from "../../src/http/parse-response.ts";
-import type { ProxyError } from "../../src/proxy/errors.ts";
+import {
+  FAIL_CONNECT,
+  FAIL_NO_RESPONSE,
+  FAIL_PARTIAL,
+  FAIL_STREAMING,
+  type FailureKind,
+  type ProxyError,
+} from "../../src/proxy/errors.ts";
 import { Upstream } from "../../src/proxy/upstream.ts";
 import {
   UpstreamConnection,
@@ -77,6 +84,7 @@ class Recorder implements UpstreamListener {
   body = "";
   head: { status: number; kind: number; whole: string } | null = null;
   error: ProxyError | null = null;
+  kind: FailureKind | null = null;
   done = false;
 
   onUpstreamConnected(): void {
@@ -95,8 +103,9 @@ class Recorder implements UpstreamListener {
     this.done = true;
   }
   onUpstreamDrain(): void {}
-  onUpstreamError(error: ProxyError): void {
+  onUpstreamError(error: ProxyError, kind: FailureKind): void {
     this.error = error;
+    this.kind = kind;
     this.events.push(`error ${error.status} ${error.code}`);
     this.done = true;
   }
@@ -267,7 +276,7 @@ test("bytes on an idle pooled connection close it and take it out of the pool", 
   assert.ok(!conn.usable);
 });
 
-test("failures are one ProxyError each: refused, reset before a response, invalid, silent", async () => {
+test("failures are one ProxyError each, with how far the exchange got: refused, reset, invalid, silent", async () => {
   const refusedPort = await new Promise<number>((resolve) => {
     const probe = net.createServer().listen(0, "127.0.0.1", () => {
       const { port } = probe.address() as net.AddressInfo;
@@ -277,24 +286,39 @@ test("failures are one ProxyError each: refused, reset before a response, invali
   const refused = await exchange(connectTo(refusedPort));
   assert.deepEqual(refused.events, ["error 502 CONNECT_FAILED"]);
   assert.match(refused.error!.message, /ECONNREFUSED/);
+  assert.equal(refused.kind, FAIL_CONNECT);
 
   const resetPort = await scriptedUpstream(({ socket }) => void socket.destroy());
   const reset = await exchange(connectTo(resetPort));
   assert.deepEqual(reset.events, ["connected", "error 502 UPSTREAM_RESET"]);
+  assert.equal(reset.kind, FAIL_NO_RESPONSE);
 
   const badPort = await scriptedUpstream(({ socket }) => void socket.write("HTTP/1.1 2000 Nope\r\n\r\n"));
   const bad = await exchange(connectTo(badPort));
   assert.deepEqual(bad.events, ["connected", "error 502 BAD_RESPONSE"]);
+  assert.equal(bad.kind, FAIL_PARTIAL, "response bytes came, nothing was passed on: another upstream may answer");
 
   const quick = { ...TIMEOUTS, responseMs: 100, idleMs: 100 };
   const silentPort = await scriptedUpstream(() => {});
   const silent = await exchange(connectTo(silentPort, quick));
   assert.deepEqual(silent.events, ["connected", "error 504 RESPONSE_TIMEOUT"]);
+  assert.equal(silent.kind, FAIL_NO_RESPONSE);
 
+  // A small body cut short is held with its head, so nothing was passed on either.
   const stallPort = await scriptedUpstream(({ socket }) => {
     socket.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhal");
   });
   const stall = await exchange(connectTo(stallPort, quick));
-  assert.deepEqual(stall.events, ["connected", "head 200", "error 504 IDLE_TIMEOUT"]);
-  assert.equal(stall.body, "hal");
+  assert.deepEqual(stall.events, ["connected", "error 504 IDLE_TIMEOUT"]);
+  assert.equal(stall.body, "");
+  assert.equal(stall.kind, FAIL_PARTIAL);
+
+  // A body too large to hold streams: once its head is passed on, a stall is a failure mid-stream.
+  const largeStallPort = await scriptedUpstream(({ socket }) => {
+    socket.write("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\nhal");
+  });
+  const largeStall = await exchange(connectTo(largeStallPort, quick));
+  assert.deepEqual(largeStall.events, ["connected", "head 200", "error 504 IDLE_TIMEOUT"]);
+  assert.equal(largeStall.head!.whole + largeStall.body, "hal");
+  assert.equal(largeStall.kind, FAIL_STREAMING);
 });

@@ -24,7 +24,7 @@ function model(root: string, overrides: Partial<FilesHandlerModel["settings"]> =
 
 test("routes serving one root the same way share one handler; other settings get their own", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "portico-files-"));
-  const files = new FilesBuilder(locks, 411);
+  const files = new FilesBuilder(locks, 411, 30_000);
   const a = files.handler(model(root), false);
   assert.equal(files.handler(model(root), false), a);
   assert.notEqual(files.handler(model(root, { spa: true }), false), a);
@@ -33,7 +33,7 @@ test("routes serving one root the same way share one handler; other settings get
 
 test("a writable route takes PUT; a read-only one answers it 405", async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "portico-files-"));
-  const files = new FilesBuilder(locks, 411);
+  const files = new FilesBuilder(locks, 411, 30_000);
   const readOnly = exchangeFor("/x.txt", { "Content-Length": "0" }, "PUT");
   await files.handler(model(root), false).handle(readOnly.req, readOnly.res);
   assert.equal(readOnly.sink.parsed().status, 405);
@@ -44,7 +44,7 @@ test("a writable route takes PUT; a read-only one answers it 405", async () => {
 
 test("files in front of a proxy decline a missing path so the proxy can take it", async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "portico-files-"));
-  const files = new FilesBuilder(locks, 411);
+  const files = new FilesBuilder(locks, 411, 30_000);
   const { req, res, sink } = exchangeFor("/missing");
   assert.equal(await files.handler(model(root), true).handle(req, res), false);
   assert.equal(sink.writes.length, 0);

@@ -1,4 +1,5 @@
-// Unit tests for directory listings: ordering, escaping, encoding, JSON shape, hidden entries.
+// Unit tests for directory listings: ordering, escaping, encoding, JSON shape, hidden entries, reading
+// in bounded slices, date formatting and the tag that validates a listing.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -6,7 +7,10 @@ import path from "node:path";
 import { test } from "node:test";
 import {
   escapeHtml,
+  formatHttpDate,
+  formatListingDate,
   type ListingItem,
+  listingTag,
   readListing,
   renderListingHtml,
   renderListingJson,
@@ -73,4 +77,42 @@ test("readListing hides dotfiles and symlinks leaving the root", () => {
       ["sub", "a.txt", "link-in"],
     );
   });
+});
+
+test("reading a large directory lets other work run in between (bounded work per turn)", async () => {
+  const root = makeSite({});
+  for (let i = 0; i < 2000; i++) fs.writeFileSync(path.join(root, `f${i}`), "x");
+  let turns = 0;
+  let reading = true;
+  const count = (): void => {
+    if (!reading) return;
+    turns++;
+    setImmediate(count);
+  };
+  setImmediate(count);
+  const items = await readListing(root, new DiskMap(root, { followSymlinks: false, index: [] }));
+  reading = false;
+  assert.equal(items.length, 2000);
+  assert.ok(turns >= 3, `other work ran ${turns} times meanwhile`);
+});
+
+test("dates are formatted as Date would, in both shapes", () => {
+  for (const ms of [0, 951_782_400_000, 1_704_067_199_999, 1_709_164_800_000, 4_102_444_800_000, -86_400_001]) {
+    assert.equal(formatListingDate(ms), new Date(ms).toISOString().slice(0, 16).replace("T", " "), String(ms));
+    assert.equal(formatHttpDate(ms), new Date(ms).toUTCString(), String(ms));
+  }
+});
+
+test("a listing's tag changes with any name, kind, size or time, and only then", () => {
+  const base = [item("a.txt"), item("d", true)];
+  const tag = listingTag(base);
+  assert.equal(listingTag([item("a.txt"), item("d", true)]), tag);
+  assert.notEqual(listingTag([item("b.txt"), item("d", true)]), tag);
+  assert.notEqual(listingTag([item("a.txt", false, 2), item("d", true)]), tag);
+  assert.notEqual(listingTag([item("a.txt"), item("d", false)]), tag);
+  assert.notEqual(listingTag([{ ...item("a.txt"), mtimeMs: Date.UTC(2024, 0, 2) }, item("d", true)]), tag);
+  assert.notEqual(
+    listingTag([item("a.txt", false, 2 ** 40), item("d", true)]),
+    listingTag([item("a.txt", false, 2 ** 41), item("d", true)]),
+  );
 });

@@ -23,6 +23,7 @@ function writer(root: string, overrides: Partial<WriteOptions> = {}): WriteHandl
     locks: LockTable.local(),
     lengthRequiredStatus: 411,
     index: ["index.html"],
+    bodyTimeoutMs: 30_000,
     ...overrides,
   });
 }
