@@ -1,9 +1,13 @@
-// `node bench/instructions.ts --server portico|nginx|node-h2 [--proto h1|h2c] [--proxy [--keepalive N]] [--path P]`:
+// `node bench/instructions.ts --server portico|portico-sites|nginx|node-h2 [--proto h1|h2c]
+// [--proxy [--keepalive N]] [--path P] [--header 'Name: value']…`:
 // user-space instructions per request under `valgrind --tool=callgrind`, a figure that stays put on a
 // loaded, shared machine where requests per second do not. The server runs under callgrind with
 // instrumentation off, is warmed up by an h2load run, then instrumentation is switched on for exactly
 // --requests requests (h2load -n) and the total is divided by them. With --proxy the server forwards
-// to an nginx backend that runs outside valgrind. Not a load test: the figures compare designs.
+// to an nginx backend that runs outside valgrind; portico-sites runs the example configuration file
+// (its proxied route pointing at such a backend). --header goes to h2load as it is: the Host is
+// `--header ':authority: shop.test'` (a Host field would be a second one). Not a load test: the
+// figures compare designs.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -13,6 +17,7 @@ import { parseArgs } from "node:util";
 import { FILES } from "./lib/docroot.ts";
 import { nginxConfig } from "./lib/nginx-conf.ts";
 import { freePort, sleep } from "./lib/servers.ts";
+import { writeExampleConfig } from "./lib/sites-config.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const { values: opts } = parseArgs({
@@ -28,6 +33,7 @@ const { values: opts } = parseArgs({
     // Idle upstream connections kept (--proxy): 64 as in the bench, or enough for every stream in flight.
     keepalive: { type: "string", default: "64" },
     extra: { type: "string", multiple: true, default: [] },
+    header: { type: "string", multiple: true, default: [] },
   },
 });
 
@@ -97,6 +103,7 @@ function load(port: number, n: number): string {
   const args = ["-n", String(n), "-c", opts.connections!];
   if (opts.proto === "h1") args.push("--h1");
   else args.push("-m", opts.streams!);
+  for (const h of opts.header!) args.push("-H", h);
   const out = execFileSync("h2load", [...args, `http://127.0.0.1:${port}${opts.path}`], { encoding: "utf8" });
   const line = /requests: .*/.exec(out)?.[0] ?? out;
   if (!line.includes(`${n} succeeded`)) throw new Error(`h2load: ${out}`);
@@ -106,7 +113,7 @@ function load(port: number, n: number): string {
 try {
   const h2 = opts.proto === "h2c";
   let upstream: string | undefined;
-  if (opts.proxy) {
+  if (opts.proxy || opts.server === "portico-sites") {
     const backendPort = await freePort();
     start(nginxArgv(backendPort, {}), "backend");
     await waitPort(backendPort, false);
@@ -124,6 +131,11 @@ try {
       if (h2) argv.push("--h2c");
       argv.push(...opts.extra!, String(port));
       break;
+    case "portico-sites": {
+      const file = writeExampleConfig(REPO, work, docroot, port, upstream!);
+      argv = [node, path.join(REPO, "src/cli.ts"), "-c", file, "-t", "1", "--quiet", ...opts.extra!];
+      break;
+    }
     case "node-h2":
       argv = [node, path.join(REPO, "bench/servers/node-h2.ts"), docroot, String(port)];
       break;

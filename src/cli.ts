@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `portico [options] [port]`: argv → config → supervisor. Usage and errors only: a bad flag, a
-// missing root or a port in use is one line on stderr and exit code 1.
+// `portico [options] [port]`, `portico -c FILE`, `portico check -c FILE`: argv → model → supervisor.
+// Usage and errors only: a bad flag, a bad file (file, line and key), a missing root or a port in use
+// is one line on stderr and exit code 1. With --watch, a change of the file reloads as SIGHUP does.
 
-import { existsSync, readFileSync } from "node:fs";
-import { ConfigError, dataDirectory, parseCommandLine, usage } from "./config/load.ts";
+import { existsSync, readFileSync, watch } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { ConfigError, dataDirectory, parseCommandLine, type ServerModel, usage } from "./config/load.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
 import { rootCertificatePath, trustInstructions } from "./tls/trust.ts";
 
@@ -32,9 +34,9 @@ function trust(argv: readonly string[]): void {
 
 async function main(argv: readonly string[]): Promise<void> {
   if (argv[0] === "trust") return trust(argv.slice(1));
-  let command: ReturnType<typeof parseCommandLine>;
+  let command: Awaited<ReturnType<typeof parseCommandLine>>;
   try {
-    command = parseCommandLine(argv);
+    command = await parseCommandLine(argv);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
@@ -47,23 +49,27 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`portico ${VERSION}\n`);
     return;
   }
+  if (command.kind === "check") {
+    const m = command.config;
+    const routes = m.sites.reduce((n, site) => n + site.routes.length, 0);
+    process.stdout.write(
+      `portico: ${argvFile(argv)} is valid: ${m.sites.length} site(s), ${routes} route(s), ${m.listeners.length} listener(s)\n`,
+    );
+    return;
+  }
   const config = command.config;
   const what =
     command.kind === "tcp"
       ? `relaying TCP to ${command.config.upstreams.length} upstream(s)`
-      : command.config.serveFiles
-        ? `serving ${command.config.root}${command.config.proxy.length > 0 ? " and proxying" : ""}${command.config.app !== "" ? ` and ${command.config.app}` : ""}`
-        : command.config.app !== ""
-          ? `serving ${command.config.app}${command.config.proxy.length > 0 ? " and proxying" : ""}`
-          : "proxying";
+      : describe(command.config);
   const supervisor = new Supervisor(config, {
     banner: (urls, threads, transport) =>
       `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"}` +
       `${transport === "" ? "" : `, transport ${transport}`})`,
     notice: (line) => process.stdout.write(`${line}\n`),
     version: VERSION,
-    reload: () => {
-      const again = parseCommandLine(argv);
+    reload: async () => {
+      const again = await parseCommandLine(argv);
       if (again.kind !== "serve" && again.kind !== "tcp")
         throw new ConfigError("the command line no longer starts a server");
       return again.config;
@@ -74,6 +80,47 @@ async function main(argv: readonly string[]): Promise<void> {
   } catch (error) {
     fail((error as Error).message);
   }
+  if (command.kind === "serve" && command.watch !== "") watchFile(command.watch, () => void supervisor.reload());
+}
+
+/** What the banner says the server does. */
+function describe(model: ServerModel): string {
+  if (model.file !== "") return `running ${model.sites.length} site(s) from ${model.file}`;
+  const site = model.sites[0]!;
+  const proxied = site.routes.some((r) => r.handler.kind === "proxy") ? " and proxying" : "";
+  const app = site.routes.find((r) => r.handler.kind === "app")?.handler;
+  const module = app?.kind === "app" ? app.module : "";
+  if (site.root !== null) return `serving ${site.root}${proxied}${module !== "" ? ` and ${module}` : ""}`;
+  return module !== "" ? `serving ${module}${proxied}` : "proxying";
+}
+
+/**
+ * --watch: reloads when the file changes. Editors save by rename, which ends an fs.watch on the
+ * file, so the directory is watched and events for the file's name are gathered for 200 ms.
+ */
+function watchFile(file: string, reload: () => void): void {
+  const dir = dirname(resolve(file));
+  const name = basename(file);
+  let timer: NodeJS.Timeout | null = null;
+  watch(dir, { persistent: false }, (_event, changed) => {
+    if (changed !== null && changed !== name) return;
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      reload();
+    }, 200);
+  });
+}
+
+/** The -c/--config value as given, for messages. */
+function argvFile(argv: readonly string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "-c" || a === "--config") return argv[i + 1] ?? "";
+    if (a.startsWith("--config=")) return a.slice(9);
+    if (a.startsWith("-c") && a.length > 2) return a.slice(2);
+  }
+  return "";
 }
 
 function fail(message: string): never {

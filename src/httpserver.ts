@@ -60,9 +60,9 @@ function parse(argv: readonly string[]): { threads: number; port: string } {
 }
 
 const { threads, port } = parse(process.argv.slice(2));
-let command: ReturnType<typeof parseCommandLine>;
+let command: Awaited<ReturnType<typeof parseCommandLine>>;
 try {
-  command = parseCommandLine(["--root", process.cwd(), "-t", String(threads), port], PRESET);
+  command = await parseCommandLine(["--root", process.cwd(), "-t", String(threads), port], PRESET);
 } catch (error) {
   if (error instanceof ConfigError) fail(error.message);
   throw error;

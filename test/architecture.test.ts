@@ -1,7 +1,7 @@
 // Enforces DESIGN.md §3's import rules by scanning every import in src/: layer direction
-// (common ← tls ← http ← h2 ← static|proxy|observe|app ← route ← runtime ← cli ← bin), no imports between
-// the sibling feature folders, config read only by route/runtime/cli, no I/O modules in pure files,
-// and Node's internal bindings kept behind http/uv-binding.ts. Also the file-size budget (§4).
+// (common ← tls ← http ← h2 ← static|proxy|observe|middleware|app ← route ← runtime ← cli ← bin), no
+// imports between the sibling feature folders, config read only by route/runtime/cli, no I/O modules
+// in pure files, and Node's internal bindings kept behind http/uv-binding.ts. Also the file-size budget (§4).
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -19,11 +19,12 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   static: ["common", "tls", "http", "h2"],
   proxy: ["common", "tls", "http", "h2"],
   observe: ["common", "tls", "http", "h2"],
+  middleware: ["common", "tls", "http", "h2"],
   app: ["common", "tls", "http", "h2"],
   config: ["common"],
-  route: ["common", "tls", "http", "h2", "static", "proxy", "observe", "app", "config"],
-  runtime: ["common", "tls", "http", "h2", "static", "proxy", "observe", "app", "route", "config"],
-  cli: ["common", "tls", "http", "h2", "static", "proxy", "observe", "app", "route", "runtime", "config"],
+  route: ["common", "tls", "http", "h2", "static", "proxy", "observe", "middleware", "app", "config"],
+  runtime: ["common", "tls", "http", "h2", "static", "proxy", "observe", "middleware", "app", "route", "config"],
+  cli: ["common", "tls", "http", "h2", "static", "proxy", "observe", "middleware", "app", "route", "runtime", "config"],
   // The installed commands: a Node version check, then the CLI (see bin/portico.ts).
   bin: ["cli"],
 };
@@ -38,6 +39,9 @@ function isPure(file: string): boolean {
     file === "proxy/forward.ts" ||
     file === "static/resolve.ts" ||
     file === "http/filters/range.ts" ||
+    file === "common/cidr.ts" ||
+    file === "config/locate.ts" ||
+    file === "route/canonical-path.ts" ||
     file.startsWith("proxy/balance/") ||
     ["frames", "huffman", "hpack-table", "hpack-decoder", "hpack-encoder", "request-fields", "guard"].some(
       (name) => file === `h2/${name}.ts`,
@@ -162,8 +166,10 @@ const OVER_BUDGET = new Set([
   "src/http/connection.ts",
   "src/http/uv-transport.ts",
   "src/config/options.ts",
-  "src/config/load.ts",
   "src/proxy/upstream-connection.ts",
+  // #14's in-place reload and #15's HTTPS (certificates, ACME challenges) met here in one merge; to be
+  // split along the reload seam (runtime/reload.ts) next.
+  "src/runtime/supervisor.ts",
   "test/http/connection.test.ts",
   "test/http/parse-request.test.ts",
   "test/e2e/proxy-failover.test.ts",

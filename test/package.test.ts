@@ -81,6 +81,6 @@ test("the command files check the Node version before importing anything", () =>
 
 test("the public entry declares the configuration types", () => {
   const types = fs.readFileSync(path.join(pkg, "dist/index.d.ts"), "utf8");
-  assert.match(types, /export type \{[^}]*\bConfig\b[^}]*\} from "\.\/config\/load\.ts"/);
-  assert.ok(fs.existsSync(path.join(pkg, "dist/config/load.d.ts")));
+  assert.match(types, /export type \{[^}]*\bServerModel as Config\b[^}]*\} from "\.\/config\/model\.ts"/);
+  assert.ok(fs.existsSync(path.join(pkg, "dist/config/model.d.ts")));
 });

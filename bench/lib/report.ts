@@ -225,6 +225,11 @@ export function checkTargets(
     "≥ 5×",
     (v) => v >= 5,
   );
+  // Issue 14: routing costs nothing measurable: the example configuration's site within 5% of one
+  // site from flags, per CPU.
+  const sites = cell("sites", "portico-sites");
+  add("Portico example sites / one site from flags, sites", sites?.ratio ?? Number.NaN, "≥ 0.95×", (v) => v >= 0.95);
+  add(`  same, by CPU per request`, sites?.cpuRatio ?? Number.NaN, "≥ 0.95×", (v) => v >= 0.95);
   // Issue 16: HTTP/2 (over h2c until TLS lands) against nginx's.
   const h2 = cell("h2-small", "portico-h2");
   add("Portico / nginx, HTTP/2 h2-small", h2?.ratio ?? Number.NaN, "≥ 1.0×", (v) => v >= 1);

@@ -199,6 +199,18 @@ export function scenarios(repo: string, hasAccessLog: boolean): Scenario[] {
       backend: true,
     },
     {
+      name: "sites",
+      title:
+        "1 KiB from the example configuration's site (hosts, headers, CORS, six routes beside a rate-limited proxy) vs one site from flags, 50 connections",
+      kind: "load",
+      load: load(FILES.small, 50, ["Host: shop.test", "Origin: https://app.test"]),
+      metric: "rps",
+      small: false,
+      variants: [PORTICO, { id: "portico-sites", kind: "portico", threads: 1, sites: true }],
+      baseline: "portico",
+      backend: true,
+    },
+    {
       name: "h2-small",
       title: "HTTP/2 (h2c): 1 KiB, 50 connections × 10 streams",
       kind: "load",

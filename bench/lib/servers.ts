@@ -11,6 +11,7 @@ import https from "node:https";
 import net from "node:net";
 import path from "node:path";
 import { nginxConfig } from "./nginx-conf.ts";
+import { writeExampleConfig } from "./sites-config.ts";
 
 export interface ServerVariant {
   /** Unique name in results ("portico", "nginx", "portico-t2", "sirv"…). */
@@ -27,6 +28,8 @@ export interface ServerVariant {
   readonly cpus?: string;
   /** A reverse proxy in front of the run's backend (env.upstream) instead of a file server. */
   readonly proxy?: boolean;
+  /** Portico running the example configuration file (sites-config.ts) instead of flags. */
+  readonly sites?: boolean;
   /**
    * nginx as a proxy: also send the forwarding fields Portico sends by default (X-Forwarded-For,
    * -Proto, -Host, Forwarded, Via both ways; the client's Host kept), so both do the same work.
@@ -137,10 +140,17 @@ export function tlsFiles(work: string): { cert: string; key: string } {
 /** The command line (without taskset) for a variant. */
 export function commandFor(v: ServerVariant, env: ServerEnv, port: number): string[] {
   const bin = (p: string): string => path.join(env.repo, "node_modules", p);
-  if (v.proxy === true && env.upstream === undefined) throw new Error(`${v.id} needs the proxy backend to be running`);
+  if ((v.proxy === true || v.sites === true) && env.upstream === undefined)
+    throw new Error(`${v.id} needs the proxy backend to be running`);
   switch (v.kind === "peer" ? v.id : v.kind) {
     case "portico": {
       const cli = v.compiled === true ? compiledCli(env) : path.join(env.repo, "src/cli.ts");
+      if (v.sites === true) {
+        const dir = fs.mkdtempSync(path.join(env.work, `${v.id}-`));
+        const file = writeExampleConfig(env.repo, dir, env.root, port, env.upstream!);
+        // Flags beside a file override its server-wide keys: the same threads, keep-alive and no log.
+        return [env.node, cli, "-c", file, "-t", String(v.threads ?? 1), "--keep-alive-timeout", "10m", "--quiet"];
+      }
       const args = [env.node, cli, "-t", String(v.threads ?? 1)];
       // The proxy keeps its default upstream pool (64 idle connections, like nginx's keepalive 64).
       if (v.app === true) args.push("--app", path.join(env.repo, "bench/servers/techempower-app.ts"));

@@ -35,8 +35,11 @@ function watchRejections(): void {
   process.on("unhandledRejection", (reason) => reportAppError("", reason, "rejection"));
 }
 
-/** Imports `file` (absolute, or relative to the working directory) and returns its app. */
-export async function loadApp(file: string): Promise<App> {
+/**
+ * Imports `file` (absolute, or relative to the working directory) and returns its app. A `version`
+ * above 0 imports the file afresh under its own URL (a reload of a changed file in a running thread).
+ */
+export async function loadApp(file: string, version = 0): Promise<App> {
   const absolute = path.resolve(file);
   if (!fs.existsSync(absolute)) throw new AppError("APP_NOT_FOUND", `${file} does not exist`);
   const strip = needsTypeStripping();
@@ -50,7 +53,8 @@ export async function loadApp(file: string): Promise<App> {
   watchRejections();
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+    const url = pathToFileURL(absolute).href;
+    module = (await import(version > 0 ? `${url}?v=${version}` : url)) as Record<string, unknown>;
   } catch (error) {
     throw new AppError("APP_LOAD_FAILED", `${file}: ${describeLoadError(error)}`, { cause: error });
   }

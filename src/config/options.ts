@@ -1,12 +1,32 @@
 // Every option Portico understands, with its flag, type, default and help text: the one place where
-// defaults live. The CLI's usage text, the flag parser and the config-file reader are all built from
-// this table, so an option exists everywhere as soon as it is added here.
+// defaults live. Flags, configuration-file keys (the flag's name with "_" for "-", in the section its
+// group maps to), the file's schema, --help and the README's tables are all generated from this table.
 
 /** "multi": a repeatable flag; each occurrence adds one string (a config file gives an array). */
 export type OptionType = "int" | "size" | "duration" | "string" | "bool" | "list" | "choice" | "multi";
 
+/** The usage headings; each decides where the option's key lives in a configuration file. */
+export type OptionGroup =
+  | "Server"
+  | "Files"
+  | "Writes"
+  | "HTTPS"
+  | "Logging"
+  | "Protocol"
+  | "Limits"
+  | "Proxy"
+  | TcpGroup;
+type TcpGroup = "TCP proxy (portico tcp ...)";
+
+/**
+ * Where an option's key lives in a configuration file: "server" at the top level, "log" in [log],
+ * "files" in a route's `files = {...}`, "proxy" in a route's `proxy = {...}`; "cli" options are
+ * command-line only (what they set has its own place in the file: a site's root, listen or routes).
+ */
+export type OptionSection = "server" | "log" | "files" | "proxy" | "cli";
+
 export interface OptionSpec {
-  /** Key in Config and in a config file. */
+  /** Key in the option values (camelCase). */
   readonly key: string;
   /** Long flag without the dashes. */
   readonly flag: string;
@@ -21,33 +41,58 @@ export interface OptionSpec {
   readonly max?: number;
   /** Shown as the value's name in usage. */
   readonly meta?: string;
-  /** Group heading in usage. */
-  readonly group: string;
+  /** Group heading in usage; it also picks the file section unless `section` says otherwise. */
+  readonly group: OptionGroup;
+  /** The file section when it is not the group's (see SECTION_OF_GROUP). */
+  readonly section?: OptionSection;
+  /** The key in the file when it is not the flag with "_" for "-" (the [log] table's short names). */
+  readonly fileKey?: string;
+  /** The README's longer description (markdown), when `help` (for --help) says too little. */
+  readonly doc?: string;
 }
 
-export const OPTIONS: readonly OptionSpec[] = [
+/** The file section of each usage group: a new option lands in the file where its group says. */
+export const SECTION_OF_GROUP: Readonly<Record<OptionGroup, OptionSection>> = {
+  Server: "server",
+  Files: "files",
+  Writes: "files",
+  // A listener's TLS: from flags for the command line's site (a file's sites do not take it yet).
+  HTTPS: "cli",
+  Logging: "log",
+  Protocol: "server",
+  Limits: "server",
+  Proxy: "proxy",
+  "TCP proxy (portico tcp ...)": "cli",
+};
+
+export const OPTIONS = [
   // Server
   {
     group: "Server",
     key: "root",
+    section: "cli",
     flag: "root",
     type: "string",
     default: ".",
     meta: "DIR",
     help: "directory to serve (default: the current directory)",
+    doc: "The directory served. Its real path is the jail: nothing outside it is ever served.",
   },
   {
     group: "Server",
     key: "host",
+    section: "cli",
     flag: "host",
     type: "string",
     default: "",
     meta: "ADDR",
     help: "address to listen on (default: all interfaces)",
+    doc: "Address to listen on (every address by default).",
   },
   {
     group: "Server",
     key: "port",
+    section: "cli",
     flag: "port",
     short: "p",
     type: "int",
@@ -56,6 +101,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     max: 65535,
     meta: "PORT",
     help: "port to listen on, as the positional argument (default 8080)",
+    doc: "Port to listen on, as the positional argument (8080 by default; a file's sites name theirs with `listen`).",
   },
   {
     group: "Server",
@@ -68,20 +114,45 @@ export const OPTIONS: readonly OptionSpec[] = [
     max: 256,
     meta: "N",
     help: "worker threads (default: available parallelism)",
+    doc: "Worker threads; the kernel spreads connections across them (`SO_REUSEPORT`).",
   },
   {
     group: "Server",
     key: "config",
+    section: "cli",
     flag: "config",
     short: "c",
     type: "string",
     default: "",
     meta: "FILE",
-    help: "read options from a JSON file (flags override it)",
+    help: "run the sites of this TOML (or JSON) file; flags override its top-level keys",
+    doc: "Run the sites of a TOML (or JSON) file (see [Configuration](#configuration)); flags override its server-wide and `[log]` keys and the file and proxy options of its routes.",
+  },
+  {
+    group: "Server",
+    key: "watch",
+    section: "cli",
+    flag: "watch",
+    type: "bool",
+    default: false,
+    help: "with --config: reload when the file changes (as SIGHUP does)",
+    doc: "With `-c`: reload when the file changes, as SIGHUP does.",
+  },
+  {
+    group: "Server",
+    key: "app",
+    section: "cli",
+    flag: "app",
+    type: "string",
+    default: "",
+    meta: "FILE",
+    help: "serve a fetch-style app: FILE's default export has fetch(request, info) (TypeScript or JavaScript)",
+    doc: "Serve a fetch-style application module (see [Apps](#apps-fetch-handlers-on-porticos-threads)): it answers what the files (with `--root`) and `--proxy` prefixes leave.",
   },
   {
     group: "Server",
     key: "quiet",
+    section: "log",
     flag: "quiet",
     short: "q",
     type: "bool",
@@ -91,10 +162,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Server",
     key: "vhosts",
+    section: "cli",
     flag: "vhosts",
     type: "bool",
     default: false,
     help: "serve ROOT/HOST/ for requests to HOST when that directory exists (virtual hosts)",
+    doc: "Each subdirectory of the root named like a host (`example.com`, `localhost`) is a site for that host (see [Virtual hosts](#virtual-hosts)).",
   },
   {
     group: "Server",
@@ -105,6 +178,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     meta: "N",
     help: "connections across all threads before new ones get 503 (0: unlimited)",
+    doc: "Open connections across all threads; a connection over the limit gets `503` with `Retry-After: 1` and is closed.",
   },
   {
     group: "Server",
@@ -135,16 +209,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "auto",
     meta: "auto|uv|net",
     help: "connections on libuv handles (uv), on node:net (net), or uv where it can run (auto)",
-  },
-
-  {
-    group: "Server",
-    key: "app",
-    flag: "app",
-    type: "string",
-    default: "",
-    meta: "FILE",
-    help: "serve a fetch-style app: FILE's default export has fetch(request, info) (TypeScript or JavaScript)",
+    doc: "How connections are driven: `uv` on libuv's TCP handles through Node's internal bindings (the fastest), `net` on public `node:net` sockets (works on any Node), `auto` uv where the bindings fit and net otherwise. The banner says which runs and why. `PORTICO_TRANSPORT=net` decides in auto mode. Chosen at start: a reload keeps it.",
   },
 
   // Files
@@ -156,6 +221,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: ["index.html"],
     meta: "NAMES",
     help: "index files for directories, comma-separated",
+    doc: "File names tried, in order, for a directory.",
   },
   {
     group: "Files",
@@ -164,6 +230,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "bool",
     default: true,
     help: "list directories without an index file (--no-listing: 403)",
+    doc: "List a directory that has no index file. Off: such a directory is `403 Forbidden`.",
   },
   {
     group: "Files",
@@ -172,6 +239,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "bool",
     default: false,
     help: "answer missing paths that accept text/html with the root index.html",
+    doc: "Single-page apps: a GET/HEAD for a missing path whose `Accept` names `text/html` gets the root's index file with `200`. Assets (no `text/html` in `Accept`) still get `404`.",
   },
   {
     group: "Files",
@@ -182,6 +250,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "deny",
     meta: "deny|allow",
     help: "serve names starting with '.' (/.well-known/ always is)",
+    doc: "Names starting with `.` at any depth are `404` unless `allow`, also when reached through a symlink. `/.well-known/` is always served. Listings never show dotfiles.",
   },
   {
     group: "Files",
@@ -190,6 +259,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "bool",
     default: false,
     help: "serve symlinks whose target is outside the root",
+    doc: "Serve symlinks whose target lies outside the root (otherwise such paths are `404`).",
   },
   {
     group: "Files",
@@ -199,6 +269,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "no-cache",
     meta: "VALUE",
     help: 'Cache-Control for file responses (default: no-cache, i.e. revalidate with ETag; "" for none)',
+    doc: '`Cache-Control` of file responses (200, 206 and 304). The default makes caches revalidate with `ETag`/`Last-Modified` every time; `""` sends none.',
   },
   {
     group: "Files",
@@ -207,6 +278,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "bool",
     default: true,
     help: "gzip/brotli/zstd variants of cached text files (--no-compress: off)",
+    doc: "Make brotli, zstd and gzip variants of compressible cached files (text, JSON, SVG, JavaScript…).",
   },
   {
     group: "Files",
@@ -227,6 +299,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     meta: "SIZE",
     help: "largest file kept in memory",
+    doc: "Largest file kept in memory; bigger files stream from disk.",
   },
   {
     group: "Files",
@@ -237,6 +310,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     meta: "SIZE",
     help: "memory for the file cache",
+    doc: "Memory for the file cache (bytes of files and their compressed variants), least recently used first out.",
   },
   {
     group: "Files",
@@ -247,6 +321,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     meta: "TIME",
     help: "how long a cached file is trusted before re-checking the disk (0: every request)",
+    doc: "How long a cached file (or a path found missing) is trusted before the disk is checked again: inode, size and mtime of the file and its siblings. `0` checks on every request. With writes on, the server's own writes are seen by every thread at once.",
   },
 
   // Writes
@@ -373,25 +448,30 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Logging",
     key: "logFormat",
+    fileKey: "format",
     flag: "log-format",
     type: "choice",
     choices: ["audit", "common", "combined", "combined-plus", "json"],
     default: "combined",
     meta: "FORMAT",
     help: "per-request log format: combined (default), common, combined-plus (combined + request time and upstream), json, audit (METHOD,URI,STATUS,REQUEST-ID)",
+    doc: "`combined` (the default), `common`, `combined-plus` (combined with the request time and the upstream), `json`, or `audit` (`METHOD,URI,STATUS,REQUEST-ID`: the request-target as received and the `Request-Id` header, or `0`, with `,`, `%`, control bytes and bytes from 0x80 percent-encoded; `-` for a method or target never received).",
   },
   {
     group: "Logging",
     key: "statusPath",
+    section: "server",
     flag: "status-path",
     type: "string",
     default: "",
     meta: "PATH",
     help: "serve a live dashboard at PATH, JSON at PATH/stats, Prometheus at PATH/metrics (default: off)",
+    doc: "A live dashboard at `PATH`, statistics of all threads as JSON at `PATH/stats` and in Prometheus format at `PATH/metrics`.",
   },
   {
     group: "Logging",
     key: "statusAllow",
+    section: "server",
     flag: "status-allow",
     type: "list",
     default: [],
@@ -401,16 +481,19 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Logging",
     key: "accessLog",
+    fileKey: "file",
     flag: "access-log",
     type: "string",
     default: "",
     meta: "FILE",
     help: "append the per-request log to FILE instead of stderr (reopened on SIGUSR1)",
+    doc: "Append the log to FILE instead of stderr (reopened on SIGUSR1; relative to the configuration file in a file).",
   },
 
   {
     group: "Logging",
     key: "accessLogMaxBytes",
+    fileKey: "max_size",
     flag: "access-log-max-size",
     type: "size",
     default: 0,
@@ -421,6 +504,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Logging",
     key: "accessLogKeep",
+    fileKey: "keep",
     flag: "access-log-keep",
     type: "int",
     default: 5,
@@ -505,6 +589,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 64,
     meta: "SIZE",
     help: "longest request line (414 beyond)",
+    doc: "Longer request lines get `414`.",
   },
   {
     group: "Limits",
@@ -515,6 +600,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 256,
     meta: "SIZE",
     help: "largest header section (431 beyond)",
+    doc: "Larger header sections get `431`.",
   },
   {
     group: "Limits",
@@ -525,6 +611,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 1,
     meta: "N",
     help: "most header fields (431 beyond)",
+    doc: "More header fields get `431`.",
   },
   {
     group: "Limits",
@@ -535,6 +622,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     meta: "SIZE",
     help: "largest request body (413 beyond)",
+    doc: "Larger request bodies get `413`; a route may set a lower `max_body`.",
   },
   {
     group: "Limits",
@@ -545,6 +633,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 1,
     meta: "TIME",
     help: "time to receive a request head (408 after)",
+    doc: "A request head not complete this long after the connection was accepted (or after the previous response on a kept-alive connection) gets `408` and the connection closes.",
   },
   {
     group: "Limits",
@@ -555,6 +644,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 1,
     meta: "TIME",
     help: "longest pause while receiving a body (408 after)",
+    doc: "Longest silence while a body arrives (`408`); a route may set a shorter `body_timeout`.",
   },
   {
     group: "Limits",
@@ -565,6 +655,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     meta: "TIME",
     help: "idle time between requests on a connection",
+    doc: "Idle time between requests before the connection is closed.",
   },
   {
     group: "Limits",
@@ -575,6 +666,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 1,
     meta: "TIME",
     help: "longest wait for a client to read response bytes",
+    doc: "Longest wait for a client to read response bytes.",
   },
   {
     group: "Limits",
@@ -591,11 +683,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     group: "Proxy",
     key: "proxy",
+    section: "cli",
     flag: "proxy",
     type: "multi",
     default: [],
     meta: "[PREFIX=]URL[,URL...]",
     help: "proxy requests under PREFIX (default /) to these upstreams; repeatable; URL may end in ?weight=N; with a path, it replaces PREFIX",
+    doc: "Proxy requests under PREFIX (default `/`) to these upstreams; repeatable. `URL?weight=N` for `weighted`; a URL with a path replaces PREFIX (nginx `proxy_pass` rules). With `--root`, files are tried first.",
   },
   {
     group: "Proxy",
@@ -804,16 +898,55 @@ export const OPTIONS: readonly OptionSpec[] = [
     meta: "TIME",
     help: "close a TCP stream after this long without traffic",
   },
-];
+] as const satisfies readonly OptionSpec[];
+
+type Spec = (typeof OPTIONS)[number];
+
+/** Every option's key: a key mistyped anywhere in the code fails type-checking. */
+export type OptionKey = Spec["key"];
+
+type ValueOf<S> = S extends { readonly type: "bool" }
+  ? boolean
+  : S extends { readonly type: "int" | "size" | "duration" }
+    ? number
+    : S extends { readonly type: "list" | "multi" }
+      ? readonly string[]
+      : S extends { readonly type: "choice"; readonly choices: readonly (infer C)[] }
+        ? C
+        : string;
+
+/** The value of every option, typed from the table (sizes in bytes, durations in milliseconds). */
+export type OptionValues = { readonly [S in Spec as S["key"]]: ValueOf<S> };
+
+/** The options whose file section is `section`. */
+export function optionsIn(section: OptionSection): OptionSpec[] {
+  return (OPTIONS as readonly OptionSpec[]).filter((o) => sectionOf(o) === section);
+}
+
+export function sectionOf(spec: OptionSpec): OptionSection {
+  return spec.section ?? SECTION_OF_GROUP[spec.group];
+}
+
+/** The option's key in a configuration file: `fileKey`, else the flag with "_" for "-". */
+export function fileKeyOf(spec: OptionSpec): string {
+  return spec.fileKey ?? spec.flag.replaceAll("-", "_");
+}
+
+/** Every option at its default. */
+export function defaultValues(): OptionValues {
+  const out: Record<string, unknown> = {};
+  for (const o of OPTIONS as readonly OptionSpec[]) out[o.key] = o.default;
+  return out as unknown as OptionValues;
+}
 
 export function optionByFlag(flag: string): OptionSpec | undefined {
-  return OPTIONS.find((o) => o.flag === flag);
+  return (OPTIONS as readonly OptionSpec[]).find((o) => o.flag === flag);
 }
 
 export function optionByShort(short: string): OptionSpec | undefined {
-  return OPTIONS.find((o) => o.short === short);
+  return (OPTIONS as readonly OptionSpec[]).find((o) => o.short === short);
 }
 
 export function optionByKey(key: string): OptionSpec | undefined {
-  return OPTIONS.find((o) => o.key === key);
+  return (OPTIONS as readonly OptionSpec[]).find((o) => o.key === key);
 }

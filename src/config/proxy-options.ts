@@ -55,41 +55,15 @@ export function parseProxyRoutes(items: readonly string[]): ProxyRoute[] {
         throw new ConfigError(`--proxy: invalid prefix ${JSON.stringify(prefix)}`);
     }
     if (routes.some((r) => r.prefix === prefix)) throw new ConfigError(`--proxy: prefix ${prefix} is given twice`);
-    let basePath: string | null | undefined;
-    const upstreams: UpstreamSpec[] = [];
-    for (const text of urls
-      .split(",")
-      .map((u) => u.trim())
-      .filter((u) => u !== "")) {
-      let url: URL;
-      try {
-        url = new URL(text);
-      } catch {
-        throw new ConfigError(`--proxy: invalid URL ${JSON.stringify(text)}`);
-      }
-      if (url.protocol !== "http:" && url.protocol !== "https:")
-        throw new ConfigError(`--proxy: expected an http:// or https:// URL, got ${JSON.stringify(text)}`);
-      const tls = url.protocol === "https:";
-      if (url.username !== "" || url.password !== "" || url.hash !== "")
-        throw new ConfigError(`--proxy: unexpected credentials or fragment in ${JSON.stringify(text)}`);
-      const extra = [...url.searchParams.keys()].filter((k) => k !== "weight");
-      if (extra.length > 0)
-        throw new ConfigError(`--proxy: unknown parameter ${extra[0]} in ${JSON.stringify(text)} (only weight=N)`);
-      // new URL() normalises an absent path to "/": look at the text to tell "no path" apart.
-      const hasPath = /^https?:\/\/[^/?#]+\//i.test(text);
-      const path = hasPath ? url.pathname : null;
-      if (basePath !== undefined && basePath !== path)
-        throw new ConfigError(`--proxy: all URLs of one prefix must share the same path (${JSON.stringify(item)})`);
-      basePath = path;
-      upstreams.push({
-        host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-        port: url.port === "" ? (tls ? 443 : 80) : Number(url.port),
-        weight: parseWeight(url.searchParams.get("weight"), "--proxy", text),
-        tls,
-      });
-    }
-    if (upstreams.length === 0) throw new ConfigError(`--proxy: no upstream URL in ${JSON.stringify(item)}`);
-    routes.push({ prefix, basePath: basePath ?? null, upstreams });
+    const { upstreams, basePath } = parseUpstreamUrls(
+      urls
+        .split(",")
+        .map((u) => u.trim())
+        .filter((u) => u !== ""),
+      "--proxy",
+      item,
+    );
+    routes.push({ prefix, basePath, upstreams });
   }
   return routes;
 }
@@ -113,4 +87,48 @@ export function parseHealthStatus(items: readonly string[]): number[] {
       );
     return m[2]!.toLowerCase() === "xx" ? Number(m[1]) : Number(item);
   });
+}
+
+/**
+ * Upstream URLs (http:// or https://, ?weight=N) → upstreams and the path they share, which replaces
+ * the route's path (null when the URLs have none). `label` starts each message (a flag, or a file's
+ * "file:line: upstreams"); `item` is what is quoted when the URLs disagree.
+ */
+export function parseUpstreamUrls(
+  urls: readonly string[],
+  label: string,
+  item: string,
+): { upstreams: UpstreamSpec[]; basePath: string | null } {
+  let basePath: string | null | undefined;
+  const upstreams: UpstreamSpec[] = [];
+  for (const text of urls) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError(`${label}: invalid URL ${JSON.stringify(text)}`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      throw new ConfigError(`${label}: expected an http:// or https:// URL, got ${JSON.stringify(text)}`);
+    const tls = url.protocol === "https:";
+    if (url.username !== "" || url.password !== "" || url.hash !== "")
+      throw new ConfigError(`${label}: unexpected credentials or fragment in ${JSON.stringify(text)}`);
+    const extra = [...url.searchParams.keys()].filter((k) => k !== "weight");
+    if (extra.length > 0)
+      throw new ConfigError(`${label}: unknown parameter ${extra[0]} in ${JSON.stringify(text)} (only weight=N)`);
+    // new URL() normalises an absent path to "/": look at the text to tell "no path" apart.
+    const hasPath = /^https?:\/\/[^/?#]+\//i.test(text);
+    const path = hasPath ? url.pathname : null;
+    if (basePath !== undefined && basePath !== path)
+      throw new ConfigError(`${label}: all URLs of one prefix must share the same path (${JSON.stringify(item)})`);
+    basePath = path;
+    upstreams.push({
+      host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: url.port === "" ? (tls ? 443 : 80) : Number(url.port),
+      weight: parseWeight(url.searchParams.get("weight"), label, text),
+      tls,
+    });
+  }
+  if (upstreams.length === 0) throw new ConfigError(`${label}: no upstream URL in ${JSON.stringify(item)}`);
+  return { upstreams, basePath: basePath ?? null };
 }

@@ -643,6 +643,11 @@ export class H2Session implements StreamHost, TransportOwner, Sweepable, ServerC
   }
 
   /** The server shuts down or reloads: GOAWAY with the last stream id; open streams finish. */
+  /** Every open stream's response under way (a reload waits for them before closing the old handlers). */
+  collectResponses(out: Response[]): void {
+    for (const stream of this.#streams.values()) if (stream.response !== null) out.push(stream.response);
+  }
+
   drain(): void {
     if (this.#phase >= PH_GOING_AWAY) return;
     this.#goaway();

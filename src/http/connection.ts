@@ -29,9 +29,15 @@ export interface ServerConnection {
   drain(): void;
   /** Closes at once. */
   destroy(): void;
+  /** Adds the responses being answered now to `out` (a reload waits for them to retire the old handlers). */
+  collectResponses(out: Response[]): void;
 }
 
-/** What connections share within one server. */
+/**
+ * What connections share within one server. A reload may replace `handler` and `options`: a request
+ * is answered by the handler current when it starts, and a connection takes new options between
+ * requests.
+ */
 export interface ConnectionContext {
   readonly options: EngineOptions;
   readonly handler: Handler;
@@ -64,7 +70,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   deadline = 0;
   readonly #socket: Transport;
   readonly #ctx: ConnectionContext;
-  readonly #options: EngineOptions;
+  #options: EngineOptions;
   readonly #h2: boolean;
   #phase: Phase = P_HEAD;
   #buf: Buffer = EMPTY;
@@ -142,6 +148,16 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     return this.#phase === P_HEAD && this.#pos === this.#buf.length;
   }
 
+  /** The response being answered, until its last byte is handed over; null between requests. */
+  collectResponses(out: Response[]): void {
+    const res = this.activeResponse;
+    if (res !== null) out.push(res);
+  }
+
+  get activeResponse(): Response | null {
+    return this.#res;
+  }
+
   // ── 1. Bytes arrive ──────────────────────────────────────────────────────────────────────────
 
   received(chunk: Buffer): void {
@@ -169,7 +185,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
 
   #consume(): void {
     if (this.#body.flowing) {
-      if (!this.#body.paused) this.deadline = loopNow() + this.#options.bodyTimeoutMs;
+      if (!this.#body.paused) this.deadline = loopNow() + this.#bodyTimeoutMs();
       this.#pumpBody();
       return;
     }
@@ -352,8 +368,8 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
       body.continueSent = true;
       this.#socket.write(CONTINUE);
     }
-    body.read(sink);
-    this.deadline = loopNow() + this.#options.bodyTimeoutMs;
+    body.read(sink, req.maxBodyBytes >= 0 ? req.maxBodyBytes : this.#options.maxBodyBytes);
+    this.deadline = loopNow() + this.#bodyTimeoutMs();
     this.#resumeReading();
     this.#pumpBody();
   }
@@ -361,7 +377,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   resumeBody(req: Request): void {
     if (req !== this.#req || !this.#body.paused) return;
     this.#body.paused = false;
-    this.deadline = loopNow() + this.#options.bodyTimeoutMs;
+    this.deadline = loopNow() + this.#bodyTimeoutMs();
     this.#resumeReading();
     this.#pumpBody();
   }
@@ -427,6 +443,12 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     }
     if (!res.headersSent && error instanceof HttpError) this.#sendError(res, error.status, error.message);
     else if (!res.finished) res.abort();
+  }
+
+  /** The body timeout of the request being read: a route may have tightened the server's. */
+  #bodyTimeoutMs(): number {
+    const own = this.#req?.bodyTimeoutMs ?? -1;
+    return own >= 0 && this.#body.state === B_READ ? own : this.#options.bodyTimeoutMs;
   }
 
   // ── 4. The response is written; keep alive or close ──────────────────────────────────────────
@@ -504,6 +526,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
       this.deadline = loopNow() + this.#options.sendTimeoutMs;
       return;
     }
+    this.#adoptOptions();
     this.#phase = P_HEAD;
     this.#awaitNextHead();
     if (!this.#inLoop) this.#processRequests();
@@ -524,10 +547,19 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
       for (const l of listeners) l();
     }
     if (this.#phase === P_DRAIN) {
+      this.#adoptOptions();
       this.#phase = P_HEAD;
       this.#awaitNextHead();
       this.#processRequests();
     }
+  }
+
+  /** Between requests: options a reload gave the server apply from the next request on. */
+  #adoptOptions(): void {
+    const options = this.#ctx.options;
+    if (options === this.#options) return;
+    this.#options = options;
+    this.#body.setLimits(options.chunkedLimits, options.maxBodyBytes);
   }
 
   // ── 5. Half-close, timeouts, closing ─────────────────────────────────────────────────────────

@@ -1,8 +1,9 @@
 // HTTP/1.1's serializer for the protocol-neutral Response (response.ts): status line, the default
 // fields and Date, the response's fields (strings, or byte ranges copied from an upstream head),
 // framing (Content-Length, chunked, or close-delimited for HTTP/1.0, RFC 9112 §6) and the Connection
-// line (persistence, RFC 9112 §9.3); chunked body framing and trailers. One writer per connection,
-// reused by each of its responses in turn. Not here: what the head says (response.ts decides).
+// line (persistence, RFC 9112 §9.3); chunked body framing and trailers; a site's field edits applied
+// to all of those heads. One writer per connection, reused by each of its responses in turn. Not
+// here: what the head says (response.ts decides).
 
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
@@ -10,6 +11,7 @@ import { copyAll, decimalDigits, writeDecimal } from "../common/bytes.ts";
 import { dateEpoch, dateHeaderLine } from "../common/clock.ts";
 import { copyInto, type OutputTarget } from "./arena.ts";
 import { LAST_CHUNK } from "./chunked.ts";
+import type { FieldEdits } from "./field-edits.ts";
 import {
   checkField,
   type HeaderList,
@@ -105,10 +107,11 @@ export class H1Writer implements ResponseWire {
     this.#closeDelimited = false;
     const variant = this.#connectionVariant(res, true);
     const slot = this.#defaults.slotBase + SLOT_H1 + variant;
-    let bytes = prepared.encoded(slot);
+    const edits = res.edits;
+    let bytes = prepared.encoded(slot, edits);
     if (bytes === undefined) {
-      bytes = this.#prepare(prepared, variant);
-      prepared.keepEncoded(slot, bytes);
+      bytes = this.#prepare(prepared, variant, edits);
+      prepared.keepEncoded(slot, bytes, edits);
     }
     this.#sink.write(withBody ? bytes : bytes.subarray(0, bytes.length - prepared.body.length));
     this.#done(res);
@@ -196,11 +199,12 @@ export class H1Writer implements ResponseWire {
   #head(res: Response, head: OutgoingHead): string {
     const framing = this.#framing(res, head, true);
     const variant = this.#connectionVariant(res, this.#framed(res, head));
+    const edits = head.edits;
     return (
       statusLine(head.status) +
-      this.#defaults.h1Lines +
+      (edits === null ? this.#defaults.h1Lines : edits.defaultLines(this.#defaults)) +
       dateHeaderLine() +
-      serializeFields(head.fields) +
+      (edits === null ? serializeFields(head.fields) : serializeFields(edits.filter(head.fields)) + edits.h1Lines) +
       framing +
       CONNECTION_LINES[variant] +
       "\r\n"
@@ -213,7 +217,8 @@ export class H1Writer implements ResponseWire {
    * be the thread's output area, arena.ts), else OWN_BUFFER.
    */
   #copiedHead(res: Response, head: OutgoingHead, room: number, target: OutputTarget): Buffer {
-    const fields = head.copied!;
+    const edits = head.edits;
+    const fields = edits === null ? head.copied! : edits.filterCopied(head.copied!);
     const length = head.length;
     // A known length is written here as digits; the other framings are a line or nothing.
     const framing = this.#framing(res, head, false);
@@ -221,9 +226,12 @@ export class H1Writer implements ResponseWire {
     const digits = length >= 0 ? decimalDigits(length) : 0;
     const reason = fields.reason ?? "";
     const before =
-      reason === ""
+      reason === "" && edits === null
         ? this.#headStart(head.status)
-        : Buffer.from(`HTTP/1.1 ${head.status} ${reason}\r\n${this.#defaults.h1Lines}${dateHeaderLine()}`, "latin1");
+        : Buffer.from(
+            `${reason === "" ? statusLine(head.status) : `HTTP/1.1 ${head.status} ${reason}\r\n`}${edits === null ? this.#defaults.h1Lines : edits.defaultLines(this.#defaults)}${dateHeaderLine()}`,
+            "latin1",
+          );
     const extra = fields.extra;
     const end = HEAD_ENDS[variant]!;
     const raw = fields.raw;
@@ -300,15 +308,17 @@ export class H1Writer implements ResponseWire {
     this.#sink.responseDone(res, this.#keepAlive && !res.closeRequested && !this.#closeDelimited);
   }
 
-  /** A prepared response's bytes (head and body) for a Connection variant, valid for this second. */
-  #prepare(prepared: PreparedResponse, variant: number): Buffer {
+  /** A prepared response's bytes (head and body) for a Connection variant and edits, valid for this second. */
+  #prepare(prepared: PreparedResponse, variant: number, edits: FieldEdits | null): Buffer {
     const body = prepared.body;
     const framing = prepared.status < 200 || prepared.status === 204 || prepared.status === 304;
     const head =
       statusLine(prepared.status) +
-      this.#defaults.h1Lines +
+      (edits === null ? this.#defaults.h1Lines : edits.defaultLines(this.#defaults)) +
       dateHeaderLine() +
-      serializeFields(prepared.fields) +
+      (edits === null
+        ? serializeFields(prepared.fields)
+        : serializeFields(edits.filter(prepared.fields)) + edits.h1Lines) +
       (framing ? "" : `Content-Length: ${body.length}\r\n`) +
       CONNECTION_LINES[variant] +
       "\r\n";

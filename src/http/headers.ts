@@ -36,6 +36,9 @@ export const KNOWN_FIELDS = [
   "proxy-authenticate",
   "x-forwarded-proto",
   "x-forwarded-host",
+  // Named by CORS (route middleware).
+  "origin",
+  "access-control-request-method",
 ] as const;
 
 export type KnownField = (typeof KNOWN_FIELDS)[number];
@@ -55,6 +58,10 @@ export const F_RANGE = 11;
 export const F_ACCEPT_ENCODING = 12;
 export const F_ACCEPT = 13;
 export const F_REQUEST_ID = 14;
+export const F_COOKIE = 18;
+export const F_AUTHORIZATION = 23;
+export const F_ORIGIN = 32;
+export const F_ACCESS_CONTROL_REQUEST_METHOD = 33;
 export const F_COUNT = KNOWN_FIELDS.length;
 
 /** Field id for a name string (any case), or -1. */

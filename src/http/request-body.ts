@@ -28,14 +28,24 @@ export class RequestBody {
   #remaining = 0;
   #decoder: ChunkedDecoder | null = null;
   #sink: BodySink | null = null;
-  readonly #limits: ChunkedLimits;
-  readonly #maxBytes: number;
+  #limits: ChunkedLimits;
+  #maxBytes: number;
+  /** The limit of the body being read: the server's, or a route's tighter one. */
+  #limit: number;
   /** The chunked decoder's callback while reading; made on the first chunked body only. */
   #deliver: ((data: Buffer) => void) | null = null;
 
   constructor(limits: ChunkedLimits, maxBytes: number) {
     this.#limits = limits;
     this.#maxBytes = maxBytes;
+    this.#limit = maxBytes;
+  }
+
+  /** New limits from the next body on (a reload's engine options, taken between requests). */
+  setLimits(limits: ChunkedLimits, maxBytes: number): void {
+    this.#limits = limits;
+    this.#maxBytes = maxBytes;
+    this.#limit = maxBytes;
   }
 
   /** A new request: its body, if it has one, waits for a sink or a discard. */
@@ -76,12 +86,15 @@ export class RequestBody {
     return small && !expectUnanswered;
   }
 
-  read(sink: BodySink): void {
+  /** Delivers the body to `sink`; `maxBytes` tightens the limit for this body (a route's max_body). */
+  read(sink: BodySink, maxBytes = this.#maxBytes): void {
+    this.#limit = maxBytes;
     this.#sink = sink;
     this.state = B_READ;
   }
 
   discard(): void {
+    this.#limit = this.#maxBytes;
     this.#sink = null;
     this.state = B_DISCARD;
   }
@@ -97,7 +110,7 @@ export class RequestBody {
       const onData = deliver ? (this.#deliver ??= (data: Buffer): void => this.#give(data)) : ignore;
       const progress = decoder.decode(buf, start, end, onData);
       if (progress instanceof HttpError) return progress;
-      if (decoder.bodyBytes > this.#maxBytes) return new HttpError(413, "BODY_TOO_LARGE", "Request body too large");
+      if (decoder.bodyBytes > this.#limit) return new HttpError(413, "BODY_TOO_LARGE", "Request body too large");
       if (progress.done) this.done = true;
       return progress.consumed;
     }

@@ -46,6 +46,10 @@ export class Request extends RequestHead {
   #abortListener: AbortListener | null = null;
   #abortListeners: AbortListener[] | null = null;
   aborted = false;
+  /** A route's tighter body limit for this request, set before the body is read; -1: the server's. */
+  maxBodyBytes = -1;
+  /** A route's tighter body timeout for this request; -1: the server's. */
+  bodyTimeoutMs = -1;
 
   constructor(source: RequestSource) {
     super();

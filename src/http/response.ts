@@ -3,13 +3,15 @@
 // and one commit step publishes the finish event (so its log line precedes the last byte) and hands
 // the rest to the protocol. Each protocol serializes through a ResponseWire: HTTP/1.1's is
 // h1-writer.ts, HTTP/2's is the stream (h2/). The fields every response carries (Server, Date) are
-// response-defaults.ts's. PreparedResponse is a whole response computed ahead of time (a cached file),
-// whose encodings each protocol keeps per Date second.
+// response-defaults.ts's; a site's or route's field edits (field-edits.ts) ride on the decided head and
+// each serializer applies them in its own encoding. PreparedResponse is a whole response computed
+// ahead of time (a cached file), whose encodings each protocol keeps per Date second and per edits.
 
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import { dateEpoch, monotonicNow } from "../common/clock.ts";
 import { requestFinishChannel, responseHeadChannel } from "./events.ts";
+import type { FieldEdits } from "./field-edits.ts";
 import type { Request } from "./request.ts";
 import { isBodilessStatus } from "./status.ts";
 
@@ -57,10 +59,15 @@ export interface OutgoingHead {
   length: number;
   /** Whether body bytes follow the head on the wire (false for HEAD and bodiless statuses). */
   withBody: boolean;
+  /**
+   * The site's or route's field edits, or null: the serializer drops the fields they remove or set
+   * (from `fields`, `copied` and the defaults) and adds theirs.
+   */
+  edits: FieldEdits | null;
 }
 
 /** What the response decided: how many body bytes a whole response carries and whether they are sent. */
-const HEAD: OutgoingHead = { status: 0, fields: [], copied: null, length: 0, withBody: false };
+const HEAD: OutgoingHead = { status: 0, fields: [], copied: null, length: 0, withBody: false, edits: null };
 const EMPTY_LIST: HeaderList = [];
 const EMPTY = Buffer.alloc(0);
 
@@ -75,7 +82,7 @@ export interface ResponseWire {
   sendWhole(res: Response, head: OutgoingHead, body: Buffer, start: number, end: number): void;
   /** Head and a text body (UTF-8, `byteLength` bytes of it sent: 0 when the head says no body). */
   sendText(res: Response, head: OutgoingHead, body: string, byteLength: number): void;
-  /** A prepared response, its body only when `withBody`. */
+  /** A prepared response, its body only when `withBody`, its fields edited by `res.edits`. */
   sendPrepared(res: Response, prepared: PreparedResponse, withBody: boolean): void;
   /** A streamed response's head: held until the first body bytes or the end. */
   startHead(res: Response, head: OutgoingHead): void;
@@ -106,7 +113,9 @@ export interface ResponseWire {
 
 /**
  * A complete response computed ahead of time (a cached file, a fixed error page). Each protocol's
- * serializer keeps its encoding of it (slots: response-defaults.ts) for the current Date second.
+ * serializer keeps its encoding of it (slots: response-defaults.ts) for the current Date second:
+ * one set of slots for the fields as they are, one per FieldEdits object it was sent with (a site's
+ * headers), so an edited response is still one write of bytes that already exist.
  */
 export class PreparedResponse {
   readonly status: number;
@@ -115,6 +124,10 @@ export class PreparedResponse {
   readonly body: Buffer;
   #epoch = -1;
   #encoded: Array<Buffer | undefined> = [];
+  /** Slots per edits object, this second; the last one used is kept apart (one route: no Map lookup). */
+  #edited: Map<FieldEdits, Array<Buffer | undefined>> | null = null;
+  #lastEdits: FieldEdits | null = null;
+  #lastEdited: Array<Buffer | undefined> = [];
 
   constructor(status: number, headers: HeaderList, body: Buffer) {
     for (let i = 0; i + 1 < headers.length; i += 2) checkField(headers[i]!, headers[i + 1]!);
@@ -123,19 +136,39 @@ export class PreparedResponse {
     this.body = isBodilessStatus(status) ? EMPTY : body;
   }
 
-  /** A serializer's bytes for `slot`, made during the current Date second; undefined when there are none. */
-  encoded(slot: number): Buffer | undefined {
+  /**
+   * A serializer's bytes for `slot` (with the fields edited by `edits`), made during the current Date
+   * second; undefined when there are none.
+   */
+  encoded(slot: number, edits: FieldEdits | null = null): Buffer | undefined {
     const epoch = dateEpoch();
     if (epoch !== this.#epoch) {
       this.#epoch = epoch;
       this.#encoded = [];
+      this.#edited = null;
+      this.#lastEdits = null;
+      this.#lastEdited = [];
       return undefined;
     }
-    return this.#encoded[slot];
+    return this.#slots(edits)[slot];
   }
 
-  keepEncoded(slot: number, bytes: Buffer): void {
-    this.#encoded[slot] = bytes;
+  keepEncoded(slot: number, bytes: Buffer, edits: FieldEdits | null = null): void {
+    this.#slots(edits)[slot] = bytes;
+  }
+
+  #slots(edits: FieldEdits | null): Array<Buffer | undefined> {
+    if (edits === null) return this.#encoded;
+    if (edits === this.#lastEdits) return this.#lastEdited;
+    this.#edited ??= new Map();
+    let slots = this.#edited.get(edits);
+    if (slots === undefined) {
+      slots = [];
+      this.#edited.set(edits, slots);
+    }
+    this.#lastEdits = edits;
+    this.#lastEdited = slots;
+    return slots;
   }
 }
 
@@ -149,6 +182,11 @@ export class Response {
   bodyBytes = 0;
   /** False for engine-made responses (parse errors, timeouts): they did not reach a handler. */
   handled = true;
+  /**
+   * The field edits of the site or route answering (route/ sets them before its handler runs, CORS
+   * may swap them); null: none. Applied to whatever head this response sends.
+   */
+  edits: FieldEdits | null = null;
   #closeRequested = false;
   /** Whether body bytes of the streamed response go out (not for HEAD or a bodiless status). */
   #withBody = false;
@@ -323,6 +361,7 @@ export class Response {
     head.copied = copied;
     head.length = bodiless ? LENGTH_NONE : length;
     head.withBody = !bodiless && this.#request.method !== "HEAD";
+    head.edits = this.edits;
     return head;
   }
 

@@ -1,13 +1,15 @@
 // An HTTP/1.1 server on the thread's transport (transport.ts): accepts connections, gives each a
-// Connection, and shuts down gracefully (stop accepting, let in-flight responses finish within a grace
-// period, then cut).
-// One per worker thread; threads share the port through reusePort (runtime/ decides).
+// Connection, takes a new handler and options in place (a reload: the listening socket stays, so no
+// queued connection is lost), and shuts down gracefully (stop accepting, let in-flight responses
+// finish within a grace period, then cut).
+// One per worker thread and listener; threads share the port through reusePort (runtime/ decides).
 
 import { Sweeper } from "../common/sweeper.ts";
 import { Connection, type ConnectionContext, type ServerConnection } from "./connection.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import type { TlsEndpoint } from "../tls/endpoint.ts";
 import type { Handler } from "./handler.ts";
+import type { Response } from "./response.ts";
 import type { TlsAcceptor } from "./tls-listen.ts";
 import { type BoundAddress, type Listener, openListener, type Transport } from "./transport.ts";
 
@@ -25,11 +27,12 @@ const HTTP1_PROTOCOLS: readonly string[] = ["http/1.1", "http/1.0"];
 const ALL_PROTOCOLS: readonly string[] = ["h2", ...HTTP1_PROTOCOLS];
 
 export class HttpServer implements ConnectionContext, TlsAcceptor {
-  readonly options: EngineOptions;
-  readonly handler: Handler;
+  options: EngineOptions;
+  handler: Handler;
   readonly sweeper = new Sweeper(250);
   closing = false;
   #listener: Listener | null = null;
+  #address: BoundAddress | null = null;
   readonly #connections = new Set<ServerConnection>();
   #idleWaiters: Array<() => void> = [];
   /** TLS connections accepted and still in their greeting (tls-listen.ts): close() waits for them too. */
@@ -128,7 +131,29 @@ export class HttpServer implements ConnectionContext, TlsAcceptor {
       };
       this.#listener = await openListener({ ...plain, tls: listening }, accept);
     }
-    return this.#listener.address();
+    this.#address = this.#listener.address();
+    return this.#address;
+  }
+
+  /** Where the server listens, once it does. */
+  get address(): BoundAddress | null {
+    return this.#address;
+  }
+
+  /**
+   * A new configuration, in place: requests that start from now on go to `handler`; each connection
+   * takes `options` before its next request. Requests already started finish with what they have.
+   */
+  reconfigure(handler: Handler, options: EngineOptions): void {
+    this.handler = handler;
+    this.options = options;
+  }
+
+  /** The responses being answered now (for a reload to know when the old handlers are done). */
+  responsesInFlight(): Response[] {
+    const out: Response[] = [];
+    for (const c of this.#connections) c.collectResponses(out);
+    return out;
   }
 
   /** Stops accepting, closes idle connections, lets busy ones finish, and cuts the rest after graceMs. */

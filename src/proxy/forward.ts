@@ -78,16 +78,66 @@ const RESPONSE_FATE = fates([...HOP_BY_HOP, "content-length", "date", "server"],
 /**
  * The path sent upstream: the prefix replaced by basePath, with exactly one slash at the seam; the
  * prefix itself becomes basePath exactly (nginx proxy_pass: /r → http://h/raw/reset asks for
- * /raw/reset, not /raw/reset/).
+ * /raw/reset, not /raw/reset/). A path routed to the prefix by its canonical form ("/%61pi/x" or
+ * "/api//x" for "/api/") is rewritten from its normalized form, as nginx rewrites the normalized URI.
  */
 export function rewritePath(path: string, prefix: string, basePath: string | null): string {
   if (basePath === null || path === "*") return path;
+  if (!coversPrefix(prefix, path)) {
+    const normalized = normalizePath(path);
+    const encodedPrefix = normalizePath(encodePath(prefix));
+    if (coversPrefix(encodedPrefix, normalized)) {
+      path = normalized;
+      prefix = encodedPrefix;
+    }
+  }
   let rest = path.slice(prefix.length);
   if (rest === "") return basePath;
   if (!rest.startsWith("/")) rest = `/${rest}`;
   const base = basePath.endsWith("/") ? basePath.slice(0, -1) : basePath;
   return base + rest;
 }
+
+function coversPrefix(prefix: string, path: string): boolean {
+  if (!path.startsWith(prefix)) return false;
+  return path.length === prefix.length || prefix.endsWith("/") || path.charCodeAt(prefix.length) === 0x2f;
+}
+
+/**
+ * A path's normal form for comparing with a prefix (RFC 3986 §6.2.2): escapes of characters that
+ * need none decoded, the others kept with upper-case digits, characters that need one escaped,
+ * empty segments merged (a trailing slash kept). "%2F" and "%25" stay escaped: decoded they would
+ * change the segments or start an escape. Dot segments never get here (the handler refuses them).
+ */
+export function normalizePath(path: string): string {
+  let out = "";
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i]!;
+    if (c === "/") {
+      if (!out.endsWith("/")) out += "/";
+      continue;
+    }
+    if (c === "%" && /^[0-9a-fA-F]{2}$/.test(path.slice(i + 1, i + 3))) {
+      const byte = Number.parseInt(path.slice(i + 1, i + 3), 16);
+      const ch = String.fromCharCode(byte);
+      out += byte < 0x80 && PCHAR.test(ch) ? ch : `%${path.slice(i + 1, i + 3).toUpperCase()}`;
+      i += 2;
+      continue;
+    }
+    out += PCHAR.test(c) ? c : encodeURIComponent(c);
+  }
+  return out;
+}
+
+/** A decoded path (a route's, as configured) in the form normalizePath gives a request's. */
+function encodePath(decoded: string): string {
+  let out = "";
+  for (const c of decoded) out += c === "/" || PCHAR.test(c) ? c : encodeURIComponent(c);
+  return out;
+}
+
+/** Characters a path segment holds without an escape (RFC 3986 §3.3 pchar, minus "%"). */
+const PCHAR = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]$/;
 
 /** RFC 7239 §6: node names that are not tokens (IPv6, host:port) are quoted, IPv6 in brackets. */
 function forwardedNode(value: string, isAddress: boolean): string {

@@ -11,18 +11,25 @@ import { type GroupOptions, UpstreamGroup } from "./group.ts";
 
 export interface ProxyOptions extends ExchangeSettings {
   readonly groups: readonly GroupOptions[];
+  /**
+   * A router in front already chose this handler by the request's canonical path ("/%61pi/x" is the
+   * "/api/" route's): every request belongs to the one group, whatever its raw path looks like.
+   */
+  readonly routed?: boolean;
 }
 
 export class ProxyHandler implements Handler {
   readonly #groups: UpstreamGroup[];
   readonly #settings: ExchangeSettings;
   readonly #sweeper = new Sweeper(250);
+  readonly #routed: UpstreamGroup | null;
 
   constructor(options: ProxyOptions) {
     this.#settings = { maxAttempts: options.maxAttempts, rewriteHost: options.rewriteHost, proto: options.proto };
     this.#groups = options.groups
       .map((g) => new UpstreamGroup(g, this.#sweeper))
       .sort((a, b) => b.prefix.length - a.prefix.length);
+    this.#routed = options.routed === true && this.#groups.length === 1 ? this.#groups[0]! : null;
   }
 
   get groups(): readonly UpstreamGroup[] {
@@ -36,7 +43,7 @@ export class ProxyHandler implements Handler {
   }
 
   handle(req: Request, res: Response): boolean {
-    const group = this.groupFor(req.path);
+    const group = this.#routed ?? this.groupFor(req.path);
     if (group === null) return false;
     if (req.pathMayHaveDotSegment && hasDotSegment(req.path)) {
       // "/api/../admin" would be matched against /api here but resolved to /admin by the upstream:

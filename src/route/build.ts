@@ -1,65 +1,49 @@
-// Config → what one worker thread serves: the handler chain and the engine's options. Built once per
+// The model → what one worker thread serves: per listener a handler (status page and method gate in
+// front, then the host router, then each site's routes), and the engine's options. Built once per
 // worker at start-up (and on reload); the request path only runs the result.
 
-import fs from "node:fs";
-import path from "node:path";
-import type { Config, TcpConfig } from "../config/load.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
 import type { EngineOptions } from "../http/engine-options.ts";
+import { FieldEdits } from "../http/field-edits.ts";
 import { type Handler, HandlerChain } from "../http/handler.ts";
 import { DEFAULT_H2_OPTIONS, type H2Options } from "../h2/options.ts";
 import type { LockTable } from "../common/lock-table.ts";
-import { parseAffinity } from "../proxy/affinity.ts";
-import { ActiveCounts, type CountRows } from "../proxy/balance/active-counts.ts";
-import type { SharedVerdicts } from "../proxy/health/active.ts";
-import type { GroupOptions } from "../proxy/group.ts";
-import { ProxyHandler } from "../proxy/handler.ts";
-import { TcpProxy } from "../proxy/tcp/tcp-proxy.ts";
-import { StaticHandler } from "../static/handler.ts";
-import { WriteHandler } from "../static/writes.ts";
+import type {
+  HandlerModel,
+  ListenerModel,
+  ProxyHandlerModel,
+  RouteModel,
+  ServerModel,
+  SiteModel,
+} from "../config/model.ts";
+import type { TcpConfig } from "../config/tcp.ts";
+import { AccessControl } from "../middleware/access.ts";
+import { BasicAuth } from "../middleware/basic-auth.ts";
+import { Cors } from "../middleware/cors.ts";
+import type { Middleware } from "../middleware/middleware.ts";
+import { type BucketTable, newBucketTable, RateLimit } from "../middleware/rate-limit.ts";
 import { AdminHandler } from "../observe/admin.ts";
 import { upstreamEntries } from "../observe/upstream-stats.ts";
 import type { StatsLayout } from "../observe/stats.ts";
+import { ActiveCounts, type CountRows } from "../proxy/balance/active-counts.ts";
+import type { SharedVerdicts } from "../proxy/health/active.ts";
+import { TcpProxy } from "../proxy/tcp/tcp-proxy.ts";
+import { FilesBuilder } from "./files.ts";
+import { RedirectHandler, RespondHandler } from "./fixed-handlers.ts";
 import { HostRouter } from "./host-router.ts";
 import { MethodGate } from "./method-gate.ts";
-import { coversPath } from "../proxy/handler.ts";
+import { passiveMaxFails, ProxyBuilder } from "./proxies.ts";
+import { RouteHandler } from "./route-handler.ts";
+import { SiteRouter } from "./site-router.ts";
 
-export interface Site {
-  readonly handler: Handler;
+export interface Built {
+  /** One handler per listener of the model, in its order. */
+  readonly handlers: readonly Handler[];
   readonly engine: EngineOptions;
+  /** Closes what the handlers hold beyond requests (upstream pools, health checks). */
+  close(): void;
+  /** The HTTP/2 engine's limits (h2/options.ts). */
   readonly h2: H2Options;
-}
-
-export function engineOptions(config: Config): EngineOptions {
-  return {
-    limits: {
-      maxRequestLineBytes: config.maxRequestLineBytes,
-      maxHeaderBytes: config.maxHeaderBytes,
-      maxHeaderCount: config.maxHeaderCount,
-      requireHost: config.requireHost,
-      acceptHttp10: config.http10,
-    },
-    chunkedLimits: { ...DEFAULT_CHUNKED_LIMITS, maxTrailerBytes: config.maxHeaderBytes },
-    maxBodyBytes: config.maxBodyBytes,
-    headersTimeoutMs: config.headersTimeoutMs,
-    bodyTimeoutMs: config.bodyTimeoutMs,
-    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
-    sendTimeoutMs: config.sendTimeoutMs,
-    lingerMs: 2000,
-    discardBodyBytes: 64 * 1024,
-    maxRequestsPerConnection: config.maxRequestsPerConnection,
-    errorDetail: config.errorDetail,
-  };
-}
-
-/** The HTTP/2 engine's limits; the header list limit is HTTP/1.1's header section limit. */
-export function h2Options(config: Config): H2Options {
-  return {
-    ...DEFAULT_H2_OPTIONS,
-    maxConcurrentStreams: config.h2MaxStreams,
-    maxHeaderListBytes: config.maxHeaderBytes,
-    maxHeaderFrames: config.h2MaxHeaderFrames,
-  };
 }
 
 /** What a worker shares with the others, handed to the handlers that need it. */
@@ -77,159 +61,187 @@ export interface SiteShared {
   readonly upstreams?: CountRows;
   /** Active health verdicts shared by the threads (slots in the same order as the counts). */
   readonly verdicts?: SharedVerdicts;
+  /** Rate-limit buckets shared by the threads; without it each route counts alone. */
+  readonly rateBuckets?: BucketTable;
   /**
-   * The --app handler, made by the worker (app/load.ts, app/handler.ts) before the site is built: the
-   * app modules, and the fetch classes they bring (2.3 MiB of heap a thread), load only with --app.
+   * The app handlers of the model's routes by module path, made by the worker (runtime/app-modules.ts)
+   * before it builds: the app code, and the fetch classes it brings (2.3 MiB of heap a thread), load
+   * only when a route names an app.
    */
-  readonly app?: Handler;
+  readonly apps?: ReadonlyMap<string, Handler>;
 }
 
-export function buildSite(config: Config, shared: SiteShared): Site {
-  const handlers: Handler[] = [];
-  if (config.statusPath !== "") {
-    handlers.push(
+/** The HTTP/2 engine's limits; the header list limit is HTTP/1.1's header section limit. */
+export function h2Options(model: ServerModel): H2Options {
+  const o = model.options;
+  return {
+    ...DEFAULT_H2_OPTIONS,
+    maxConcurrentStreams: o.h2MaxStreams,
+    maxHeaderListBytes: o.maxHeaderBytes,
+    maxHeaderFrames: o.h2MaxHeaderFrames,
+  };
+}
+
+export function engineOptions(model: ServerModel): EngineOptions {
+  const o = model.options;
+  return {
+    limits: {
+      maxRequestLineBytes: o.maxRequestLineBytes,
+      maxHeaderBytes: o.maxHeaderBytes,
+      maxHeaderCount: o.maxHeaderCount,
+      requireHost: o.requireHost,
+      acceptHttp10: o.http10,
+    },
+    chunkedLimits: { ...DEFAULT_CHUNKED_LIMITS, maxTrailerBytes: o.maxHeaderBytes },
+    maxBodyBytes: o.maxBodyBytes,
+    headersTimeoutMs: o.headersTimeoutMs,
+    bodyTimeoutMs: o.bodyTimeoutMs,
+    keepAliveTimeoutMs: o.keepAliveTimeoutMs,
+    sendTimeoutMs: o.sendTimeoutMs,
+    lingerMs: 2000,
+    discardBodyBytes: 64 * 1024,
+    maxRequestsPerConnection: o.maxRequestsPerConnection,
+    errorDetail: o.errorDetail,
+  };
+}
+
+export function buildWorker(model: ServerModel, shared: SiteShared): Built {
+  const files = new FilesBuilder(shared.locks, model.lengthRequiredStatus, model.options.bodyTimeoutMs);
+  const proxies = new ProxyBuilder(shared.upstreams, shared.verdicts);
+  const table = shared.rateBuckets ?? newBucketTable(1024);
+  const appHandler = (module: string): Handler => {
+    const made = shared.apps?.get(module);
+    if (made === undefined) throw new Error(`the app ${module} was not loaded before the build`);
+    return made;
+  };
+  const builders = { files, proxies, table, appHandler };
+  const sites = model.sites.map((site) => siteHandler(site, model, builders));
+  const front: Handler[] = [];
+  const o = model.options;
+  if (o.statusPath !== "") {
+    front.push(
       new AdminHandler({
-        path: config.statusPath,
+        path: o.statusPath,
         stats: shared.stats,
         layout: shared.statsLayout,
-        threads: config.threads,
+        threads: model.threads,
         startedAt: shared.startedAt,
         version: shared.version,
-        allow: config.statusAllow,
+        allow: o.statusAllow,
         ...(shared.isReady !== undefined ? { isReady: shared.isReady } : {}),
         ...(shared.upstreamStats !== undefined
-          ? { upstreamStats: shared.upstreamStats, upstreams: upstreamEntries(config.proxy) }
+          ? { upstreamStats: shared.upstreamStats, upstreams: upstreamEntries(proxyHandlersOf(model)) }
           : {}),
       }),
     );
   }
-  if (config.methods.length > 0) handlers.push(new MethodGate(config.methods));
-  // With --proxy or --app, files (only when --root was given) come first and decline what they lack;
-  // the app answers whatever files and proxied prefixes leave.
-  const proxied = config.proxy.length > 0;
-  const own = config.serveFiles ? fileHandlers(config, config.root, shared, proxied || shared.app !== undefined) : [];
-  if (proxied) own.push(buildProxy(config, shared.upstreams, shared.verdicts));
-  if (shared.app !== undefined) own.push(shared.app);
-  // A chain of one is that one handler: every request would otherwise pass through an extra call.
-  const site = own.length === 1 ? own[0]! : new HandlerChain(own);
-  handlers.push(config.vhosts ? new HostRouter(virtualHosts(config, shared), site) : site);
-  return {
-    handler: handlers.length === 1 ? handlers[0]! : new HandlerChain(handlers),
-    engine: engineOptions(config),
-    h2: h2Options(config),
-  };
+  if (o.methods.length > 0) front.push(new MethodGate(o.methods));
+  const handlers = model.listeners.map((listener) => {
+    const routed = listenerHandler(listener, model, sites);
+    // A chain of one is that one handler: every request would otherwise pass through an extra call.
+    return front.length === 0 ? routed : new HandlerChain([...front, routed]);
+  });
+  return { handlers, engine: engineOptions(model), h2: h2Options(model), close: () => proxies.close() };
 }
 
-/** The handlers that serve one document root: writes (when enabled) in front of reads. */
-function fileHandlers(config: Config, root: string, shared: SiteShared, fallthrough = false): Handler[] {
-  const files = new StaticHandler({
-    root,
-    index: config.index,
-    dotfiles: config.dotfiles === "allow",
-    followSymlinks: config.followSymlinks,
-    listing: config.listing,
-    spa: config.spa,
-    compress: config.compress,
-    compressMinBytes: config.compressMinBytes,
-    cacheMaxFileBytes: config.cacheMaxFileBytes,
-    cacheMaxBytes: config.cacheMaxBytes,
-    revalidateMs: config.revalidateMs,
-    cacheControl: config.cacheControl,
-    ...(config.writable ? { locks: shared.locks } : {}),
-    fallthrough,
-  });
-  if (!config.writable) return [files];
-  const writes = new WriteHandler({
-    root,
-    dotfiles: config.dotfiles === "allow",
-    followSymlinks: config.followSymlinks,
-    mkdir: config.mkdir,
-    fsync: config.fsync,
-    index: config.index,
-    locks: shared.locks,
-    lengthRequiredStatus: config.lengthRequiredStatus,
-    changed: (file) => files.cache.invalidatePath(file),
-    bodyTimeoutMs: config.bodyTimeoutMs,
-    // Writes never land under a proxied prefix: the upstream owns those paths (a PUT there is proxied).
-    ...(fallthrough
-      ? { declines: (path: string) => config.proxy.some((route) => coversPath(route.prefix, path)) }
-      : {}),
-  });
-  return [writes, files];
+/** Every proxy route's handler, in the model's order (the status page's upstream table and figures). */
+export function proxyHandlersOf(model: ServerModel): ProxyHandlerModel[] {
+  const out: ProxyHandlerModel[] = [];
+  for (const site of model.sites) for (const r of site.routes) if (r.handler.kind === "proxy") out.push(r.handler);
+  return out;
 }
 
-/**
- * --vhosts: every subdirectory of the root named like a host (it contains a dot, or is "localhost")
- * serves that host as its own root; other hosts get the root itself. Found once at start-up.
- */
-function virtualHosts(config: Config, shared: SiteShared): Map<string, Handler> {
+function listenerHandler(listener: ListenerModel, model: ServerModel, sites: readonly Handler[]): Handler {
+  const first = sites[listener.sites[0]!]!;
+  if (listener.sites.length === 1) return first;
   const hosts = new Map<string, Handler>();
-  for (const entry of fs.readdirSync(config.root, { withFileTypes: true })) {
-    if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
-    const name = entry.name.toLowerCase();
-    if (!name.includes(".") && name !== "localhost") continue;
-    hosts.set(name, new HandlerChain(fileHandlers(config, path.join(config.root, entry.name), shared)));
-  }
-  return hosts;
+  for (const index of listener.sites) for (const host of model.sites[index]!.hosts) hosts.set(host, sites[index]!);
+  return new HostRouter(hosts, first);
 }
 
-/** The reverse proxy of one worker: one upstream group per --proxy prefix. */
-export function buildProxy(config: Config, shared?: CountRows, verdicts?: SharedVerdicts): ProxyHandler {
-  const affinity = parseAffinity(config.hashKey) ?? { kind: "ip" as const };
-  // Each group's counts are slots of the shared rows, so least-conn sees every live thread's load.
-  const counts: ActiveCounts[] = [];
-  const offsets: number[] = [];
-  let offset = 0;
-  for (const route of config.proxy) {
-    const n = route.upstreams.length;
-    counts.push(
-      shared !== undefined && offset + n <= shared.stride ? new ActiveCounts(n, shared, offset) : new ActiveCounts(n),
-    );
-    offsets.push(offset);
-    offset += n;
-  }
-  // One settings object for every https:// upstream: TLS contexts are built once per settings object.
-  const tls = { ca: config.proxyCa, verify: config.proxyTlsVerify };
-  const groups: GroupOptions[] = config.proxy.map((route, i) => ({
-    prefix: route.prefix,
-    basePath: route.basePath,
-    upstreams: route.upstreams.map((u) => ({ host: u.host, port: u.port, weight: u.weight, tls: u.tls ? tls : null })),
-    policy: config.lb,
-    affinity,
-    upstream: {
-      passive: { maxFails: passiveMaxFails(route.upstreams.length, config.maxFails), cooldownMs: config.failTimeoutMs },
-      maxIdle: config.upstreamKeepalive,
-      rise: config.healthRise,
-      fall: config.healthFall,
-    },
-    timeouts: {
-      connectMs: config.proxyConnectTimeoutMs,
-      responseMs: config.proxyResponseTimeoutMs,
-      idleMs: config.proxyIdleTimeoutMs,
-      keepAliveMs: config.upstreamKeepaliveTimeoutMs,
-    },
-    active:
-      config.healthPath === ""
-        ? null
-        : {
-            intervalMs: config.healthIntervalMs,
-            timeoutMs: config.proxyConnectTimeoutMs,
-            path: config.healthPath,
-            expect: config.healthStatus,
-            rise: config.healthRise,
-            fall: config.healthFall,
-          },
-    ...(counts[i] !== undefined ? { counts: counts[i] } : {}),
-    ...(verdicts !== undefined && offsets[i]! + route.upstreams.length <= verdicts.table.length
-      ? { verdicts: { ...verdicts, offset: offsets[i]! } }
-      : {}),
+/** What handlers are made with, once per worker configuration. */
+interface Builders {
+  readonly files: FilesBuilder;
+  readonly proxies: ProxyBuilder;
+  readonly table: BucketTable;
+  /** One AppHandler per module, shared by the routes that name it. */
+  readonly appHandler: (module: string) => Handler;
+}
+
+function siteHandler(site: SiteModel, model: ServerModel, builders: Builders): Handler {
+  // One limiter per declaration: routes that inherit the site's rate_limit share its buckets.
+  const limiters = new Map<number, RateLimit>();
+  const routes = site.routes.map((route) => ({
+    path: route.path,
+    exact: route.exact,
+    handler: routeHandler(route, model, builders, limiters),
   }));
-  return new ProxyHandler({
-    groups,
-    maxAttempts: config.proxyAttempts,
-    rewriteHost: config.proxyHost === "upstream",
-    proto: "http",
+  return new SiteRouter(routes);
+}
+
+function routeHandler(
+  route: RouteModel,
+  model: ServerModel,
+  builders: Builders,
+  limiters: Map<number, RateLimit>,
+): Handler {
+  const m = route.middleware;
+  const headers = m.headers;
+  let edits = headers === null ? null : new FieldEdits(headers.set, headers.add, headers.remove);
+  const middleware: Middleware[] = [];
+  if (m.rateLimit !== null) {
+    let limiter = limiters.get(m.rateLimit.zone);
+    if (limiter === undefined) {
+      limiter = new RateLimit({ ...m.rateLimit, table: builders.table });
+      limiters.set(m.rateLimit.zone, limiter);
+    }
+    middleware.push(limiter);
+  }
+  if (m.access !== null) middleware.push(new AccessControl(m.access));
+  if (m.cors !== null) {
+    const cors = new Cors(m.cors, edits);
+    edits = cors.plain;
+    middleware.push(cors);
+  }
+  if (m.basicAuth !== null) middleware.push(new BasicAuth(m.basicAuth));
+  const handler = handlerOf(route, route.handler, builders);
+  const o = model.options;
+  if (
+    edits === null &&
+    middleware.length === 0 &&
+    route.maxBodyBytes >= o.maxBodyBytes &&
+    route.bodyTimeoutMs >= o.bodyTimeoutMs
+  )
+    return handler;
+  return new RouteHandler({
+    edits,
+    middleware,
+    handler,
+    maxBodyBytes: route.maxBodyBytes < o.maxBodyBytes ? route.maxBodyBytes : -1,
+    bodyTimeoutMs: route.bodyTimeoutMs < o.bodyTimeoutMs ? route.bodyTimeoutMs : -1,
   });
+}
+
+function handlerOf(route: RouteModel, model: HandlerModel, builders: Builders): Handler {
+  const files = builders.files;
+  switch (model.kind) {
+    case "files":
+      return files.handler(model, false);
+    case "proxy": {
+      const proxy = builders.proxies.handler(route.path, model);
+      if (model.tryFiles === null) return proxy;
+      return new HandlerChain([files.handler(model.tryFiles, true), proxy]);
+    }
+    case "app": {
+      const app = builders.appHandler(model.module);
+      if (model.tryFiles === null) return app;
+      return new HandlerChain([files.handler(model.tryFiles, true), app]);
+    }
+    case "redirect":
+      return new RedirectHandler(route.path, model.to, model.status, route.exact);
+    case "respond":
+      return new RespondHandler(model.status, model.body, model.contentType);
+  }
 }
 
 /** `portico tcp`: the L4 proxy of one worker. */
@@ -248,13 +260,4 @@ export function buildTcpProxy(config: TcpConfig, shared?: CountRows, verdicts?: 
     ...(counts !== undefined ? { counts } : {}),
     ...(verdicts !== undefined && n <= verdicts.table.length ? { verdicts } : {}),
   });
-}
-
-/**
- * Passive ejection only where there is somewhere else to go: a lone upstream taken out of rotation
- * would turn every request into a 503 for the whole cool-down, even once it is back (nginx ignores
- * max_fails for a single server for the same reason). Active checks still apply to it.
- */
-function passiveMaxFails(upstreams: number, maxFails: number): number {
-  return upstreams === 1 ? 0 : maxFails;
 }

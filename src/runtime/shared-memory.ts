@@ -1,10 +1,12 @@
 // The one layout of everything threads share, in SharedArrayBuffers touched only through Atomics:
 // connection counters (exact, for load shedding), per-thread statistics (each thread writes only its
 // own region), the per-URI lock and version tables (coherent writes), and upstream load counters
-// (least-connections balancing: one row per live worker, see proxy/balance/active-counts.ts), and the
-// TLS session ticket key ring (tls/ticket-keys.ts lays out its inside; the supervisor rotates it).
+// (least-connections balancing: one row per live worker, see proxy/balance/active-counts.ts),
+// rate-limit token buckets (middleware/rate-limit.ts: a set-associative table, each set under a lock),
+// and the TLS session ticket key ring (tls/ticket-keys.ts lays out its inside; the supervisor rotates it).
 // Created by the supervisor, handed to workers in workerData.
 
+import { BUCKET_WORDS, type BucketTable, WAYS } from "../middleware/rate-limit.ts";
 import type { CountRows } from "../proxy/balance/active-counts.ts";
 import { LOG_STATE_SLOTS } from "../observe/log-rotation.ts";
 import { UPSTREAM_ROW_SLOTS } from "../observe/upstream-stats.ts";
@@ -14,6 +16,8 @@ export const MAX_THREADS = 256;
 /** Lock/version slots; URIs hash onto them. Large so that different URIs practically never share one. */
 export const URI_SLOTS = 1 << 16;
 export const MAX_UPSTREAMS = 1024;
+/** Rate-limit bucket sets (WAYS buckets each): 65,536 keys across every route, 1.25 MiB. */
+export const RATE_SETS = 8192;
 
 /** Status codes 100–599 each get a counter. */
 export const STATUS_MIN = 100;
@@ -86,6 +90,9 @@ export interface SharedBuffers {
   readonly versions: SharedArrayBuffer;
   readonly upstreams: SharedArrayBuffer;
   readonly upstreamRows: SharedArrayBuffer;
+  /** Rate-limit buckets: an Int32 lock per set, then BUCKET_WORDS Int32 per bucket (middleware/rate-limit.ts). */
+  readonly rateLocks: SharedArrayBuffer;
+  readonly rateBuckets: SharedArrayBuffer;
   /** Per-thread rows of per-upstream statistics (observe/upstream-stats.ts). */
   readonly upstreamStats: SharedArrayBuffer;
   /** The access log file's rotation state, shared by the threads appending to it (observe/access-log.ts). */
@@ -102,6 +109,8 @@ export function newVerdicts(): SharedArrayBuffer {
 /** Typed views over the shared buffers; every thread builds its own from the same buffers. */
 export class SharedState {
   readonly buffers: SharedBuffers;
+  /** Supervisor only: which rows of upstream counts a worker configuration holds. */
+  readonly #countRowsInUse: boolean[] = [];
   /** Int32 control counters (C_*). */
   readonly control: Int32Array;
   /** Per-thread BigInt64 statistics: thread t's region starts at t * STATS_SLOTS. */
@@ -117,6 +126,8 @@ export class SharedState {
   readonly upstreams: Int32Array;
   /** Int32 [rows worth scanning, then a live flag per row]; rows are handed out by the supervisor. */
   readonly upstreamRows: Int32Array;
+  /** Rate-limit buckets, touched only under their set's lock (taken and released with Atomics). */
+  readonly rateBuckets: BucketTable;
   /** Per-thread BigInt64 upstream statistics: thread t's row starts at t * UPSTREAM_ROW_SLOTS. */
   readonly upstreamStats: BigInt64Array;
   readonly logState: BigInt64Array;
@@ -129,6 +140,11 @@ export class SharedState {
     this.versions = new Int32Array(buffers.versions);
     this.upstreams = new Int32Array(buffers.upstreams);
     this.upstreamRows = new Int32Array(buffers.upstreamRows);
+    this.rateBuckets = {
+      locks: new Int32Array(buffers.rateLocks),
+      words: new Int32Array(buffers.rateBuckets),
+      sets: RATE_SETS,
+    };
     this.upstreamStats = new BigInt64Array(buffers.upstreamStats);
     this.logState = new BigInt64Array(buffers.logState);
   }
@@ -141,11 +157,34 @@ export class SharedState {
       versions: new SharedArrayBuffer(URI_SLOTS * 4),
       upstreams: new SharedArrayBuffer(MAX_THREADS * MAX_UPSTREAMS * 4),
       upstreamRows: new SharedArrayBuffer((1 + MAX_THREADS) * 4),
+      rateLocks: new SharedArrayBuffer(RATE_SETS * 4),
+      rateBuckets: new SharedArrayBuffer(RATE_SETS * WAYS * BUCKET_WORDS * 4),
       // 4 MiB of address space; only the rows of running threads and configured upstreams are touched.
       upstreamStats: new SharedArrayBuffer(MAX_THREADS * UPSTREAM_ROW_SLOTS * 8),
       logState: new SharedArrayBuffer(LOG_STATE_SLOTS * 8),
       ticketKeys: new SharedArrayBuffer(TICKET_RING_BYTES),
     });
+  }
+
+  /**
+   * Supervisor: a free row of upstream counts for one worker configuration (a worker holds two while a
+   * reload's replaced configuration finishes its requests), opened; -1 when all rows are taken.
+   */
+  claimCountRow(): number {
+    const inUse = this.#countRowsInUse;
+    const free = inUse.indexOf(false);
+    const row = free !== -1 ? free : inUse.length < MAX_THREADS ? inUse.length : -1;
+    if (row === -1) return -1;
+    inUse[row] = true;
+    this.openCountRow(row);
+    return row;
+  }
+
+  /** Supervisor: the row's configuration is gone: its in-flight counts leave the sum at once. */
+  releaseCountRow(row: number): void {
+    if (row === -1) return;
+    this.closeCountRow(row);
+    this.#countRowsInUse[row] = false;
   }
 
   /** Supervisor: marks `row` as about to be used by a new worker, so readers scan that far. */
@@ -166,6 +205,21 @@ export class SharedState {
     for (let i = 0; i < MAX_UPSTREAMS; i++) Atomics.store(this.upstreams, base + i, 0);
     Atomics.store(this.upstreamRows, 1 + row, 1);
     return { table: this.upstreams, stride: MAX_UPSTREAMS, row, live: this.upstreamRows };
+  }
+
+  /**
+   * Worker, when a reload replaces the configuration that counts in `row`: the row leaves the sum
+   * (its slots meant the old configuration's upstreams) but keeps counting down what is still open.
+   */
+  leaveCountRow(row: number): void {
+    Atomics.store(this.upstreamRows, 1 + row, 0);
+  }
+
+  /** True when nothing is counted in `row` any more (a replaced configuration's requests are all done). */
+  isCountRowIdle(row: number): boolean {
+    const base = row * MAX_UPSTREAMS;
+    for (let i = 0; i < MAX_UPSTREAMS; i++) if (Atomics.load(this.upstreams, base + i) !== 0) return false;
+    return true;
   }
 
   /** Supervisor, once the worker of `row` has exited: its counts leave the sum and the row is clean for reuse. */

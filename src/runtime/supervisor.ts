@@ -1,20 +1,28 @@
 // The main thread: spawns the worker threads, prints where Portico listens, replaces a worker that
-// crashes (with back-off), on SIGHUP re-reads the configuration and replaces every worker without
-// dropping a connection, and on SIGINT/SIGTERM drains every worker before exiting 0.
-// It serves nothing itself and holds no request state.
+// crashes (with back-off), on SIGHUP (or --watch) re-reads the configuration and hands it to the
+// running workers in place without dropping a connection, and on SIGINT/SIGTERM drains every worker
+// before exiting 0. It serves nothing itself and holds no request state.
 
 import { Worker } from "node:worker_threads";
 import { siblingModule } from "../common/module-url.ts";
-import type { Config, TcpConfig } from "../config/load.ts";
-import { TransportError } from "../http/errors.ts";
-import { openListener, selectTransport, type TransportChoice } from "../http/transport.ts";
+import type { ServerModel, TcpConfig } from "../config/load.ts";
+import type { TransportChoice } from "../http/transport.ts";
 import { canWrapTls } from "../http/uv-tls-accept.ts";
-import { OneAtATime, STALE_MARGIN_MS, UploadSweeper } from "../static/upload-files.ts";
+import { OneAtATime } from "../static/upload-files.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
 import { ROTATE_MS, rotateTicketKey } from "../tls/ticket-keys.ts";
-import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
+import {
+  assertPortFree,
+  chooseTransport,
+  graceOf,
+  listenersOf,
+  listenFailure,
+  migratesQueuedConnections,
+} from "./listening.ts";
+import type { BoundAddresses, SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
+import { C_DRAINING, newVerdicts, SharedState } from "./shared-memory.ts";
 import { trimMemory } from "./memory-trim.ts";
-import { C_DRAINING, MAX_THREADS, newVerdicts, SharedState } from "./shared-memory.ts";
+import { sweepWritableRoots } from "./upload-sweeps.ts";
 import { TlsSupervisor } from "./tls-supervisor.ts";
 
 const WORKER_URL = siblingModule("worker", import.meta.url);
@@ -42,7 +50,7 @@ export interface StartOptions {
   readonly notice: (line: string) => void;
   readonly version: string;
   /** Reads the configuration again (SIGHUP); throws a ConfigError when it is invalid. */
-  readonly reload?: () => Config | TcpConfig;
+  readonly reload?: () => Promise<ServerModel | TcpConfig>;
 }
 
 interface Slot {
@@ -50,25 +58,43 @@ interface Slot {
   worker: Worker | null;
   startedAt: number;
   backoffMs: number;
-  /** Replaced by a reload: draining, never restarted. */
+  /** Draining (a shutdown, or fewer threads after a reload), never restarted. */
   retired: boolean;
+  /** The row of upstream counts the worker's current configuration uses (-1: none). */
+  countRow: number;
+  /** Every row the running worker holds (a replaced configuration's until its requests are done). */
+  rows: Set<number>;
+  /** The reply awaited to a prepare message, if any. */
+  prepared: {
+    readonly generation: number;
+    readonly resolve: (addresses: BoundAddresses) => void;
+    readonly reject: (error: Error) => void;
+  } | null;
 }
 
 export class Supervisor {
-  #config: Config | TcpConfig;
+  #config: ServerModel | TcpConfig;
   readonly #options: StartOptions;
   #slots: Slot[] = [];
-  readonly #countRowsInUse: boolean[] = [];
-  /** This configuration's active health verdicts; a reload's workers get their own. */
+  /** This configuration's active health verdicts; a reload's configuration gets its own. */
   #verdicts = newVerdicts();
   #reloading = false;
-  #port = 0;
+  /** A reload was asked for while one ran: run another once it is done (the file changed again). */
+  #reloadAgain = false;
+  #generation = 0;
+  /** The configuration a reload is preparing (named in its failures), or null. */
+  #nextConfig: ServerModel | null = null;
+  /** The port each listener is bound to (the model's order), 0 ones resolved by the first worker. */
+  #ports: number[] = [];
   #reusePort = true;
   #draining = false;
+  /**
+   * The transport, chosen here once at start so every worker runs the same one; kept for the process's
+   * life, since a reload in place keeps the listening sockets (and the transport they accept with).
+   */
+  #transport: TransportChoice = { kind: "net", reason: "" };
   /** A shutdown signal arrived (the --shutdown-delay may still be running). */
   #stopping = false;
-  /** This configuration's transport, chosen here once (at start) so every worker runs the same one. */
-  #transport: TransportChoice = { kind: "net", reason: "" };
   readonly shared = SharedState.create();
   readonly #startedAt = Date.now();
   /** Thread ids of running workers: a temporary upload file of any other thread of ours is abandoned. */
@@ -81,7 +107,7 @@ export class Supervisor {
   #challengeId = 0;
   readonly #challengeAcks = new Map<number, () => void>();
 
-  constructor(config: Config | TcpConfig, options: StartOptions) {
+  constructor(config: ServerModel | TcpConfig, options: StartOptions) {
     this.#config = config;
     this.#options = options;
     // Session tickets: one key ring for every thread, a new key every ROTATE_MS (tls/ticket-keys.ts).
@@ -99,16 +125,19 @@ export class Supervisor {
       );
       threads = 1;
     }
-    // Always on Linux, so a reload's new workers can bind beside the old ones before these drain.
+    // Always on Linux, so a reload's added threads can bind beside the running ones.
     this.#reusePort = process.platform === "linux";
     // SO_REUSEPORT would also let us bind beside another process (a second Portico, an old one left
-    // running) and silently split its traffic with it: the port must be free before we share it.
-    if (this.#reusePort && this.#config.port !== 0) await assertPortFree(this.#config, this.#config.port);
+    // running) and silently split its traffic with it: every port must be free before we share it.
+    const listeners = listenersOf(this.#config);
+    if (this.#reusePort) for (const l of listeners) if (l.port !== 0) await assertPortFree(l.host, l.port, l.name);
     const config = this.#config;
-    if (!("mode" in config) && config.https) {
-      if (this.#reusePort && config.httpPort > 0) await assertPortFree(config, config.httpPort);
-      this.#httpPort = config.httpPort;
-      this.#tls = new TlsSupervisor(config, {
+    if (config.kind === "http" && config.tls !== null) {
+      const tls = config.tls;
+      const host = config.listeners[tls.listener]?.host ?? "";
+      if (this.#reusePort && tls.httpPort > 0) await assertPortFree(host, tls.httpPort, `--http-port ${tls.httpPort}`);
+      this.#httpPort = tls.httpPort;
+      this.#tls = new TlsSupervisor(tls, {
         notice: this.#options.notice,
         version: this.#options.version,
         certificatesChanged: (pairs) => this.#broadcast({ type: "tls-certificates", pairs }),
@@ -117,11 +146,13 @@ export class Supervisor {
       await this.#tls.start();
     }
     // The first worker binds first so port 0 resolves to one real port the others then share.
-    const first = await this.#spawn(0, this.#config.port);
-    this.#port = first.port;
-    this.#httpPort = first.httpPort;
-    const rest: Array<Promise<{ address: string; port: number; httpPort: number }>> = [];
-    for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#port));
+    const first = await this.#spawn(
+      0,
+      listeners.map((l) => l.port),
+    );
+    this.#ports = first.map((a) => a.port);
+    const rest: Array<Promise<unknown>> = [];
+    for (let i = 1; i < threads; i++) rest.push(this.#spawn(i, this.#ports));
     await Promise.all(rest);
     // Before the banner: whoever reads it may signal at once, and a signal with no handler yet kills.
     process.on("SIGINT", () => void this.shutdown("SIGINT"));
@@ -131,42 +162,40 @@ export class Supervisor {
     process.on("SIGHUP", () => void this.reload());
     if (this.#options.banner !== null) {
       const { kind, reason } = this.#transport;
-      let transport = "mode" in this.#config ? "" : reason === "" ? kind : `${kind}: ${reason}`;
+      let transport = this.#config.kind === "tcp" ? "" : reason === "" ? kind : `${kind}: ${reason}`;
       // The HTTPS listener alone falls back to node:tls where tls_wrap is unusable (http/transport.ts).
       if (this.#tls !== null && kind === "uv" && !canWrapTls()) transport += ", TLS on net: tls_wrap unusable";
-      process.stdout.write(`${this.#options.banner(this.#urls(first.address), threads, transport)}\n`);
+      process.stdout.write(`${this.#options.banner(this.#urls(first), threads, transport)}\n`);
     }
     this.#sweeps.request();
     // This thread serves nothing: what start-up grew goes back to the system now.
     setImmediate(trimMemory);
   }
 
-  /** With writes on, removes upload files stopped processes left under the root (upload-files.ts decides). */
-  async #sweepUploads(): Promise<void> {
-    const config = this.#config;
-    if ("mode" in config || !config.writable) return;
-    const isLiveThread = (thread: number): boolean => this.#liveThreads.has(thread);
-    const staleMs = config.bodyTimeoutMs + STALE_MARGIN_MS;
-    const sweeper = new UploadSweeper({ dotfiles: config.dotfiles === "allow", staleMs, isLiveThread });
-    const { files, bytes } = await sweeper.sweepTree(config.root);
-    const what = `${files} temporary upload file(s) (${bytes} bytes) left by stopped processes`;
-    if (files > 0) this.#options.notice(`portico: removed ${what} under ${config.root}`);
+  /** Removes upload files stopped processes left under the writable roots (upload-sweeps.ts). */
+  #sweepUploads(): Promise<void> {
+    return sweepWritableRoots(this.#config, (thread) => this.#liveThreads.has(thread), this.#options.notice);
   }
 
+  /** The first listener's port. */
   get port(): number {
-    return this.#port;
+    return this.#ports[0] ?? 0;
   }
 
-  #urls(address: string): string[] {
-    const port = this.#port;
+  #urls(addresses: BoundAddresses): string[] {
     const config = this.#config;
-    const scheme = "mode" in config ? "tcp" : config.https ? "https" : "http";
-    const host =
-      address === "::" || address === "0.0.0.0" ? "localhost" : address.includes(":") ? `[${address}]` : address;
-    const urls = [`${scheme}://${host}:${port}/`];
-    if (this.#httpPort >= 0) urls.push(`(redirect from http://${host}:${this.#httpPort}/)`);
-    if (this.#tls !== null && this.#tls.rootFile !== "")
-      urls.push(`(local CA root: ${this.#tls.rootFile}; \`portico trust\` shows how to trust it)`);
+    const tlsListener = config.kind === "http" && config.tls !== null ? config.tls.listener : -1;
+    const urls: string[] = [];
+    addresses.forEach(({ address, port }, i) => {
+      const scheme = config.kind === "tcp" ? "tcp" : i === tlsListener ? "https" : "http";
+      const host =
+        address === "::" || address === "0.0.0.0" ? "localhost" : address.includes(":") ? `[${address}]` : address;
+      urls.push(`${scheme}://${host}:${port}/`);
+      if (i !== tlsListener) return;
+      if (this.#httpPort >= 0) urls.push(`(redirect from http://${host}:${this.#httpPort}/)`);
+      if (this.#tls !== null && this.#tls.rootFile !== "")
+        urls.push(`(local CA root: ${this.#tls.rootFile}; \`portico trust\` shows how to trust it)`);
+    });
     return urls;
   }
 
@@ -193,14 +222,15 @@ export class Supervisor {
     });
   }
 
-  #spawn(index: number, port: number): Promise<{ address: string; port: number; httpPort: number }> {
-    const countRow = this.#claimCountRow();
+  #spawn(index: number, ports: readonly number[]): Promise<BoundAddresses> {
+    const countRow = this.shared.claimCountRow();
+    const config = this.#config;
     const data: WorkerData = {
       countRow,
       verdicts: this.#verdicts,
-      config: this.#config,
+      config,
       index,
-      port,
+      ports,
       reusePort: this.#reusePort,
       shared: this.shared.buffers,
       version: this.#options.version,
@@ -219,22 +249,48 @@ export class Supervisor {
       startedAt: 0,
       backoffMs: RESTART_MIN_MS,
       retired: false,
+      countRow: -1,
+      rows: new Set<number>(),
+      prepared: null,
     };
     this.#slots[index] = slot;
     slot.worker = worker;
     slot.startedAt = Date.now();
+    slot.retired = false;
+    slot.countRow = countRow;
+    const rows = new Set<number>(countRow === -1 ? [] : [countRow]);
+    slot.rows = rows;
     const thread = worker.threadId;
     this.#liveThreads.add(thread);
     return new Promise((resolve, reject) => {
       let listening = false;
       worker.on("message", (message: WorkerMessage) => {
-        if (message.type === "listening") {
-          listening = true;
-          resolve({ address: message.address, port: message.port, httpPort: message.httpPort });
-        } else if (message.type === "tls-challenges-ready") {
-          this.#challengeAcks.get(message.id)?.();
-        } else if (message.type === "listen-failed") {
-          reject(new Error(listenFailure(message.code, message.message, this.#config, port)));
+        switch (message.type) {
+          case "listening":
+            listening = true;
+            // --http-port 0: the first worker's port, which the others then share.
+            if (message.httpPort >= 0) this.#httpPort = message.httpPort;
+            resolve(message.addresses);
+            return;
+          case "tls-challenges-ready":
+            this.#challengeAcks.get(message.id)?.();
+            return;
+          case "listen-failed":
+            reject(new Error(this.#listenFailure(config, message, ports)));
+            return;
+          case "prepared":
+            if (slot.prepared?.generation !== message.generation) return;
+            slot.prepared.resolve(message.addresses);
+            slot.prepared = null;
+            return;
+          case "prepare-failed":
+            if (slot.prepared?.generation !== message.generation) return;
+            slot.prepared.reject(new Error(this.#listenFailure(this.#nextConfig ?? config, message, ports)));
+            slot.prepared = null;
+            return;
+          case "retired":
+            if (message.countRow !== -1 && rows.delete(message.countRow)) this.shared.releaseCountRow(message.countRow);
+            return;
         }
       });
       worker.on("error", (error) => {
@@ -242,8 +298,11 @@ export class Supervisor {
         else this.#options.notice(`portico: worker ${index} crashed: ${error.stack ?? error.message}`);
       });
       worker.on("exit", (code) => {
-        slot.worker = null;
-        this.#releaseCountRow(countRow);
+        if (slot.worker === worker) slot.worker = null;
+        for (const row of rows) this.shared.releaseCountRow(row);
+        rows.clear();
+        slot.prepared?.reject(new Error(`worker ${index} exited (code ${code})`));
+        slot.prepared = null;
         this.#liveThreads.delete(thread);
         // A worker that died mid-upload left its temporary file behind.
         if (code !== 0) this.#sweeps.request();
@@ -256,24 +315,16 @@ export class Supervisor {
     });
   }
 
-  /**
-   * Each worker gets its own row of upstream counts for its lifetime (not per slot: during a reload
-   * the old and new worker of a slot run side by side). -1 when all rows are taken.
-   */
-  #claimCountRow(): number {
-    const row = this.#countRowsInUse.indexOf(false);
-    const claimed = row !== -1 ? row : this.#countRowsInUse.length < MAX_THREADS ? this.#countRowsInUse.length : -1;
-    if (claimed === -1) return -1;
-    this.#countRowsInUse[claimed] = true;
-    this.shared.openCountRow(claimed);
-    return claimed;
-  }
-
-  /** The worker is gone: its in-flight counts leave the sum at once. */
-  #releaseCountRow(row: number): void {
-    if (row === -1) return;
-    this.shared.closeCountRow(row);
-    this.#countRowsInUse[row] = false;
+  #listenFailure(
+    config: ServerModel | TcpConfig,
+    message: { listener: number; code: string; message: string },
+    ports: readonly number[],
+  ): string {
+    // A worker that could not load an app module: its message names the file and the fault.
+    if (message.code === "APP_LOAD") return `cannot load the app: ${message.message}`;
+    if (message.listener === -1) return message.message;
+    const l = listenersOf(config)[message.listener]!;
+    return listenFailure(message.code, message.message, l.host, ports[message.listener] ?? l.port, l.name);
   }
 
   #restart(slot: Slot, code: number): void {
@@ -283,83 +334,178 @@ export class Supervisor {
     this.#options.notice(`portico: worker ${slot.index} exited (code ${code}); restarting in ${delay} ms`);
     // The timer stays referenced: with one worker thread it is all that keeps the process alive until
     // the replacement starts (unreferenced, the process exited instead of restarting the worker).
-    setTimeout(() => {
-      if (this.#draining) return;
-      this.#spawn(slot.index, this.#port).catch((error: Error) => {
+    const respawn = (): void => {
+      if (this.#draining || slot.retired) return;
+      // A reload under way would not reach a worker started in its middle: start it after, with the
+      // configuration the reload leaves.
+      if (this.#reloading) {
+        setTimeout(respawn, RESTART_MIN_MS);
+        return;
+      }
+      this.#spawn(slot.index, this.#ports).catch((error: Error) => {
         this.#options.notice(`portico: could not restart worker ${slot.index}: ${error.message}`);
         if (!this.#draining && slot.worker === null) this.#restart(slot, 1);
       });
-    }, delay);
+    };
+    setTimeout(respawn, delay);
   }
 
   /**
-   * SIGHUP: reads the configuration again and, when it is valid, starts a new set of workers beside the
-   * old ones (same port, reusePort), then drains the old ones. An invalid configuration, or workers that
-   * cannot start, leave the running ones untouched.
+   * SIGHUP (and --watch): reads the configuration again and, when it is valid, hands it to the running
+   * workers in place. Every worker first prepares it (builds the handlers, binds the addresses it
+   * adds), then all commit at once; if any cannot, all abort and the running configuration stays.
+   * The listening sockets stay open throughout, so no connection is refused or reset; requests under
+   * way finish under the configuration they started with. Asked again while running, it runs once more.
    */
   async reload(): Promise<void> {
-    const read = this.#options.reload;
-    if (read === undefined || this.#draining || this.#reloading) return;
-    let next: Config | TcpConfig;
+    if (this.#options.reload === undefined || this.#draining) return;
+    if (this.#reloading) {
+      this.#reloadAgain = true;
+      return;
+    }
+    this.#reloading = true;
     try {
-      next = read();
-      if (this.#tls !== null && !("mode" in next) && next.https) this.#tls.reload(next);
+      do {
+        this.#reloadAgain = false;
+        await this.#reloadOnce();
+      } while (this.#reloadAgain && !this.#draining);
+    } finally {
+      this.#reloading = false;
+    }
+  }
+
+  async #reloadOnce(): Promise<void> {
+    const notice = this.#options.notice;
+    let next: ServerModel | TcpConfig;
+    try {
+      next = await this.#options.reload!();
+      // Certificate files are re-read (and ACME/local CA names followed) before any worker sees the model.
+      if (this.#tls !== null && next.kind === "http" && next.tls !== null) this.#tls.reload(next.tls);
     } catch (error) {
-      this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+      notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
     }
-    if ("mode" in next !== "mode" in this.#config) {
-      this.#options.notice("portico: reload cannot switch between HTTP and TCP; restart instead");
+    const current = this.#config;
+    if (next.kind !== current.kind) {
+      notice("portico: reload cannot switch between HTTP and TCP; restart instead");
       return;
     }
-    if (!("mode" in next) && !("mode" in this.#config) && next.https !== this.#config.https) {
-      this.#options.notice("portico: reload cannot switch between HTTP and HTTPS; restart instead");
+    if (next.kind === "tcp" || current.kind === "tcp") {
+      notice("portico: portico tcp is configured by its command line alone: nothing to reload");
       return;
     }
-    if (next.port !== this.#config.port && next.port !== this.#port) {
-      this.#options.notice(`portico: reload keeps listening on port ${this.#port}; a new port needs a restart`);
+    if ((next.tls === null) !== (current.tls === null)) {
+      notice("portico: reload cannot switch between HTTP and HTTPS; restart instead");
+      return;
     }
     let transport: TransportChoice;
     try {
       transport = chooseTransport(next);
     } catch (error) {
-      this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+      notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
     }
-    this.#reloading = true;
-    const previous = { config: this.#config, slots: this.#slots, verdicts: this.#verdicts, transport: this.#transport };
-    this.#config = next;
-    this.#transport = transport;
-    // The old workers keep probing their upstreams until they drain: the new ones judge their own.
-    this.#verdicts = newVerdicts();
-    this.#slots = [];
+    if (transport.kind !== this.#transport.kind)
+      notice(
+        `portico: transport ${transport.kind} takes effect at the next start: the running listeners keep the ${this.#transport.kind} transport`,
+      );
+    const live = this.#slots.filter((slot) => slot.worker !== null && !slot.retired);
+    // A listener the running configuration has keeps its bound port; a new one is bound afresh.
+    const ports = next.listeners.map((l) => {
+      const i = current.listeners.findIndex((o) => o.host === l.host && o.port === l.port);
+      return i === -1 ? l.port : this.#ports[i]!;
+    });
+    const generation = ++this.#generation;
+    const verdicts = newVerdicts();
+    const claimed: { slot: Slot; row: number }[] = [];
+    this.#nextConfig = next;
     try {
-      const threads = this.#reusePort ? next.threads : 1;
-      await Promise.all(Array.from({ length: threads }, (_, i) => this.#spawn(i, this.#port)));
-    } catch (error) {
-      for (const slot of this.#slots) {
-        slot.retired = true;
-        void slot.worker?.terminate();
+      // A port new to this configuration must be free of other processes (see start()).
+      for (const l of next.listeners) {
+        const added = !current.listeners.some((o) => o.host === l.host && o.port === l.port);
+        if (added && l.port !== 0 && this.#reusePort) await assertPortFree(l.host, l.port, l.name);
       }
-      this.#config = previous.config;
-      this.#slots = previous.slots;
-      this.#verdicts = previous.verdicts;
-      this.#transport = previous.transport;
-      this.#reloading = false;
-      this.#options.notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
+      const prepare = (slot: Slot): Promise<BoundAddresses> => {
+        const row = this.shared.claimCountRow();
+        claimed.push({ slot, row });
+        const worker = slot.worker;
+        if (worker === null) return Promise.reject(new Error(`worker ${slot.index} is not running`));
+        return new Promise((resolve, reject) => {
+          slot.prepared = { generation, resolve, reject };
+          worker.postMessage({ type: "prepare", generation, config: next, ports, countRow: row, verdicts });
+        });
+      };
+      // The first worker binds the new listeners first, so a port 0 resolves to one real port.
+      if (live.length > 0) {
+        const first = await prepare(live[0]!);
+        first.forEach((a, i) => {
+          ports[i] = a.port;
+        });
+        await Promise.all(live.slice(1).map(prepare));
+      }
+    } catch (error) {
+      for (const slot of live) slot.worker?.postMessage({ type: "abort", generation });
+      for (const { row } of claimed) this.shared.releaseCountRow(row);
+      this.#nextConfig = null;
+      notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
     }
-    const drain: SupervisorMessage = { type: "drain", graceMs: previous.config.shutdownGraceMs };
-    for (const slot of previous.slots) {
-      slot.retired = true;
-      slot.worker?.postMessage(drain);
+    this.#nextConfig = null;
+    for (const { slot, row } of claimed) {
+      slot.worker?.postMessage({ type: "commit", generation });
+      slot.countRow = row;
+      if (row !== -1) slot.rows.add(row);
     }
-    this.#reloading = false;
+    this.#config = next;
+    this.#ports = ports;
+    this.#verdicts = verdicts;
+    // The workers keep their TLS endpoints (and listening sockets): the certificate files read again
+    // above reach them as an update, as renewed certificates do.
+    if (this.#tls !== null) this.#broadcast({ type: "tls-certificates", pairs: this.#tls.pairs });
+    const threads = this.#reusePort ? next.threads : 1;
+    const running = await this.#resize(live, threads);
+    // New writable roots may hold leftovers; what building the new configuration grew goes back.
     this.#sweeps.request();
     setImmediate(trimMemory);
-    this.#options.notice(
-      `portico: reloaded the configuration (${this.#slots.length} thread${this.#slots.length === 1 ? "" : "s"})`,
-    );
+    notice(`portico: reloaded the configuration (${running} thread${running === 1 ? "" : "s"})`);
+  }
+
+  /**
+   * Brings the number of worker threads to `threads` after a reload: new workers start with the new
+   * configuration; extra ones drain only where the kernel moves the connections queued on a closing
+   * listening socket to the others (net.ipv4.tcp_migrate_req), since elsewhere closing it resets them.
+   */
+  async #resize(live: readonly Slot[], threads: number): Promise<number> {
+    if (threads > live.length) {
+      const used = new Set(live.map((s) => s.index));
+      const spawns: Promise<unknown>[] = [];
+      for (let index = 0; used.size < threads; index++) {
+        if (used.has(index)) continue;
+        used.add(index);
+        spawns.push(
+          this.#spawn(index, this.#ports).catch((error: Error) =>
+            this.#options.notice(`portico: could not start worker ${index}: ${error.message}`),
+          ),
+        );
+      }
+      await Promise.all(spawns);
+      return this.#slots.filter((s) => s.worker !== null && !s.retired).length;
+    }
+    if (threads < live.length) {
+      if (!migratesQueuedConnections()) {
+        this.#options.notice(
+          `portico: threads = ${threads} takes effect at the next start: closing a thread's listening sockets would reset the connections queued on them (net.ipv4.tcp_migrate_req = 1 lets a reload retire threads)`,
+        );
+        return live.length;
+      }
+      const drain: SupervisorMessage = { type: "drain", graceMs: graceOf(this.#config) };
+      for (const slot of live.slice(threads)) {
+        slot.retired = true;
+        slot.worker?.postMessage(drain);
+      }
+      return threads;
+    }
+    return live.length;
   }
 
   #broadcast(message: SupervisorMessage): void {
@@ -374,8 +520,8 @@ export class Supervisor {
     // Readiness fails from now on; with a delay the listeners stay open meanwhile, for load balancers
     // (Kubernetes endpoints) that stop sending only after they see it.
     Atomics.store(this.shared.control, C_DRAINING, 1);
-    const delayMs = "mode" in this.#config ? 0 : this.#config.shutdownDelayMs;
-    const graceS = Math.ceil(this.#config.shutdownGraceMs / 1000);
+    const delayMs = this.#config.kind === "tcp" ? 0 : this.#config.options.shutdownDelayMs;
+    const graceS = Math.ceil(graceOf(this.#config) / 1000);
     this.#options.notice(
       `portico: ${signal}: ${delayMs > 0 ? `not ready; still accepting for ${delayMs / 1000} s, then ` : ""}finishing requests in flight (up to ${graceS} s)`,
     );
@@ -388,7 +534,7 @@ export class Supervisor {
   /** Stops every worker as a shutdown does and resolves once they are gone (terminated 2 s past the grace). */
   async drain(): Promise<void> {
     this.#draining = true;
-    const graceMs = this.#config.shutdownGraceMs;
+    const graceMs = graceOf(this.#config);
     const message: SupervisorMessage = { type: "drain", graceMs };
     const exits = this.#slots.map(
       (slot) =>
@@ -407,42 +553,4 @@ export class Supervisor {
     clearTimeout(timer);
     await Promise.all(this.#slots.map((slot) => slot.worker?.terminate()));
   }
-}
-
-/**
- * The transport for a configuration's workers, decided in this thread (whose Node and flags the
- * workers share). Throws with a one-line reason when an explicit "uv" cannot run or PORTICO_TRANSPORT
- * is not understood. `portico tcp` relays through node:net sockets whatever is chosen.
- */
-function chooseTransport(config: Config | TcpConfig): TransportChoice {
-  const choice = selectTransport("mode" in config ? "net" : config.transport);
-  if (choice instanceof TransportError) throw new Error(choice.message);
-  return choice;
-}
-
-/**
- * Binds host:port alone (no SO_REUSEPORT) and lets go at once; rejects as a listen failure would. On
- * the transport chosen for this thread: with the handles, net.Server's listen would load the cluster
- * module (and child_process, dgram) into this thread just for this.
- */
-async function assertPortFree(config: Config | TcpConfig, port: number): Promise<void> {
-  try {
-    const probe = await openListener({ port, host: config.host === "" ? undefined : config.host }, (transport) =>
-      transport.destroy(),
-    );
-    probe.close();
-  } catch (error) {
-    const err = error as NodeJS.ErrnoException;
-    throw new Error(listenFailure(err.code ?? "", err.message, config, port));
-  }
-}
-
-function listenFailure(code: string, message: string, config: Config | TcpConfig, port: number): string {
-  // The worker could not load the --app module: its message names the file and the fault.
-  if (code === "APP_LOAD") return `cannot load the app: ${message}`;
-  const where = `${config.host === "" ? "*" : config.host}:${port}`;
-  if (code === "EADDRINUSE") return `port ${port} is already in use (${where})`;
-  if (code === "EACCES") return `no permission to listen on ${where}`;
-  if (code === "EADDRNOTAVAIL") return `address ${config.host} is not available on this machine`;
-  return `cannot listen on ${where}: ${message}`;
 }

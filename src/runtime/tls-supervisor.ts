@@ -5,7 +5,7 @@
 // serves the result (http/uv-tls-accept.ts, http/net-tls-accept.ts).
 
 import os from "node:os";
-import type { Config } from "../config/load.ts";
+import type { TlsModel } from "../config/model.ts";
 import type { AcmeManager, ChallengeSet } from "../tls/acme/manager.ts";
 import { type CertificatePair, checkCertificatePair, readCertificatePair } from "../tls/certificate.ts";
 import type { LocalCa } from "../tls/local-ca.ts";
@@ -28,7 +28,7 @@ export interface TlsSupervisorOptions {
 }
 
 export class TlsSupervisor {
-  #config: Config;
+  #config: TlsModel;
   readonly #options: TlsSupervisorOptions;
   #files: CertificatePair[] = [];
   /** ACME certificates by name, in --domain order. */
@@ -40,7 +40,7 @@ export class TlsSupervisor {
   #ca: LocalCa | null = null;
   #internalTimer: NodeJS.Timeout | null = null;
 
-  constructor(config: Config, options: TlsSupervisorOptions) {
+  constructor(config: TlsModel, options: TlsSupervisorOptions) {
     this.#config = config;
     this.#options = options;
   }
@@ -86,7 +86,7 @@ export class TlsSupervisor {
    * SIGHUP: reads the certificate files again. Throws (and changes nothing) when one is bad, so the
    * caller keeps the running configuration. ACME and the local CA carry on.
    */
-  reload(next: Config): void {
+  reload(next: TlsModel): void {
     const files = readFiles(next);
     const was = this.#config;
     if (
@@ -104,7 +104,7 @@ export class TlsSupervisor {
     if (this.#internalTimer !== null) clearTimeout(this.#internalTimer);
   }
 
-  async #startAcme(config: Config): Promise<void> {
+  async #startAcme(config: TlsModel): Promise<void> {
     const { AcmeManager } = await import("../tls/acme/manager.ts");
     const retry = Number(process.env.PORTICO_ACME_RETRY_MS);
     const manager = new AcmeManager({
@@ -131,7 +131,7 @@ export class TlsSupervisor {
     this.#acme = manager;
   }
 
-  async #startInternal(config: Config): Promise<void> {
+  async #startInternal(config: TlsModel): Promise<void> {
     const { LocalCa } = await import("../tls/local-ca.ts");
     const { renewalTime } = await import("../tls/acme/renewal.ts");
     const ca = await LocalCa.open(config.dataDir);
@@ -157,12 +157,12 @@ export class TlsSupervisor {
   }
 }
 
-function readFiles(config: Config): CertificatePair[] {
+function readFiles(config: TlsModel): CertificatePair[] {
   return config.certFiles.map((f) => readCertificatePair(f.cert, f.key));
 }
 
 /** The local certificate's names: --domain, localhost, and the listening address or every local one. */
-function internalNames(config: Config): { names: string[]; addresses: string[] } {
+function internalNames(config: TlsModel): { names: string[]; addresses: string[] } {
   const names = new Set<string>(config.domains);
   const addresses = new Set<string>(["127.0.0.1", "::1"]);
   names.add("localhost");

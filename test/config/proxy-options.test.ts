@@ -7,7 +7,7 @@ import { parseCommandLine } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import { parseHealthStatus, parseHostPort, parseProxyRoutes } from "../../src/config/proxy-options.ts";
 
-test("routes: default prefix, explicit prefix with a replacing path, weights, IPv6", () => {
+test("routes: default prefix, explicit prefix with a replacing path, weights, IPv6", async () => {
   assert.deepEqual(parseProxyRoutes(["http://127.0.0.1:3000,http://[::1]:3001?weight=3", "/api=http://10.0.0.1/v1/"]), [
     {
       prefix: "/",
@@ -21,7 +21,7 @@ test("routes: default prefix, explicit prefix with a replacing path, weights, IP
   ]);
 });
 
-test("routes: https:// upstreams use TLS, on port 443 unless one is given, and may mix with http://", () => {
+test("routes: https:// upstreams use TLS, on port 443 unless one is given, and may mix with http://", async () => {
   assert.deepEqual(parseProxyRoutes(["/s=https://api.example/v2/,https://[::1]:8443/v2/"]), [
     {
       prefix: "/s",
@@ -42,7 +42,7 @@ test("routes: https:// upstreams use TLS, on port 443 unless one is given, and m
   assert.equal(parseProxyRoutes(["https://a"])[0]!.basePath, null, "no path: the client's path is kept");
 });
 
-test("routes: bad input is named precisely", () => {
+test("routes: bad input is named precisely", async () => {
   assert.throws(() => parseProxyRoutes(["ftp://x"]), /expected an http:\/\/ or https:\/\/ URL/);
   assert.throws(() => parseProxyRoutes(["/a=http://x", "/a=http://y"]), /given twice/);
   assert.throws(() => parseProxyRoutes(["http://x?weight=0"]), /weight must be 1-1000/);
@@ -51,24 +51,32 @@ test("routes: bad input is named precisely", () => {
   assert.throws(() => parseProxyRoutes(["/a="]), ConfigError);
 });
 
-test("TCP upstreams and health statuses", () => {
+test("TCP upstreams and health statuses", async () => {
   assert.deepEqual(parseHostPort("db:5432", "--upstream"), { host: "db", port: 5432, weight: 1, tls: false });
   assert.throws(() => parseHostPort("db", "--upstream"), /expected HOST:PORT/);
   assert.deepEqual(parseHealthStatus(["2xx", "301"]), [2, 301]);
   assert.throws(() => parseHealthStatus(["ok"]), /--health-status/);
 });
 
-test("--proxy repeats; portico tcp parses its own command", () => {
-  const serve = parseCommandLine(["--proxy", "http://a:1", "--proxy", "/b=http://b:2", "0"]);
+test("--proxy repeats; portico tcp parses its own command", async () => {
+  const serve = await parseCommandLine(["--proxy", "http://a:1", "--proxy", "/b=http://b:2", "0"]);
   assert.equal(serve.kind, "serve");
   if (serve.kind === "serve") {
     assert.deepEqual(
-      serve.config.proxy.map((r) => r.prefix),
+      serve.config.sites[0]!.routes.map((r) => r.path),
       ["/", "/b"],
     );
-    assert.equal(serve.config.serveFiles, false, "without --root a proxy serves no files");
+    assert.equal(serve.config.sites[0]!.root, null, "without --root a proxy serves no files");
   }
-  const tcp = parseCommandLine(["tcp", "--listen", "127.0.0.1:7000", "--upstream", "a:1,b:2", "--lb", "round-robin"]);
+  const tcp = await parseCommandLine([
+    "tcp",
+    "--listen",
+    "127.0.0.1:7000",
+    "--upstream",
+    "a:1,b:2",
+    "--lb",
+    "round-robin",
+  ]);
   assert.equal(tcp.kind, "tcp");
   if (tcp.kind === "tcp") {
     assert.equal(tcp.config.port, 7000);
@@ -78,14 +86,14 @@ test("--proxy repeats; portico tcp parses its own command", () => {
   }
 });
 
-test("portico tcp names a bad --listen, and refuses a second port and flags it would ignore", () => {
+test("portico tcp names a bad --listen, and refuses a second port and flags it would ignore", async () => {
   const base = ["tcp", "--upstream", "a:1"];
-  assert.throws(
+  await assert.rejects(
     () => parseCommandLine([...base, "--listen", "abc"]),
     /^Error: --listen: expected \[HOST:\]PORT .* got "abc"$/,
   );
-  assert.throws(() => parseCommandLine([...base, "--listen", "h:70000"]), /--listen: .* got "h:70000"/);
-  assert.throws(() => parseCommandLine([...base, "--listen", "7000", "7001"]), /unexpected argument "7001"/);
+  await assert.rejects(() => parseCommandLine([...base, "--listen", "h:70000"]), /--listen: .* got "h:70000"/);
+  await assert.rejects(() => parseCommandLine([...base, "--listen", "7000", "7001"]), /unexpected argument "7001"/);
   for (const flag of [
     ["--proxy", "http://x:1"],
     ["--root", "/tmp"],
@@ -93,12 +101,12 @@ test("portico tcp names a bad --listen, and refuses a second port and flags it w
     ["--health-path", "/h"],
     ["--host", "::1"],
   ]) {
-    assert.throws(
+    await assert.rejects(
       () => parseCommandLine([...base, "--listen", "7000", ...flag]),
       new RegExp(`^Error: ${flag[0]} does not apply to portico tcp`),
     );
   }
-  const ok = parseCommandLine([
+  const ok = await parseCommandLine([
     ...base,
     "7000",
     "-q",
@@ -126,14 +134,15 @@ test("portico tcp names a bad --listen, and refuses a second port and flags it w
   assert.equal(ok.kind, "tcp");
 });
 
-test("--hash-key without --lb hash is refused rather than ignored; duration bounds name their unit", () => {
-  assert.throws(
+test("--hash-key without --lb hash is refused rather than ignored; duration bounds name their unit", async () => {
+  await assert.rejects(
     () => parseCommandLine(["--proxy", "http://a:1", "--hash-key", "cookie:sid", "0"]),
-    /--hash-key applies only with --lb hash \(the policy is least-conn\)/,
+    /--hash-key: applies only with lb = "hash" \(the policy is least-conn\)/,
   );
-  const hashed = parseCommandLine(["--proxy", "http://a:1", "--lb", "hash", "--hash-key", "cookie:sid", "0"]);
-  assert.equal(hashed.kind === "serve" && hashed.config.hashKey, "cookie:sid");
-  assert.throws(
+  const hashed = await parseCommandLine(["--proxy", "http://a:1", "--lb", "hash", "--hash-key", "cookie:sid", "0"]);
+  const handler = hashed.kind === "serve" ? hashed.config.sites[0]!.routes[0]!.handler : null;
+  assert.equal(handler?.kind === "proxy" && handler.settings.hashKey, "cookie:sid");
+  await assert.rejects(
     () => parseCommandLine(["--proxy", "http://a:1", "--health-interval", "5ms", "0"]),
     /--health-interval: must be at least 10ms, got "5ms"/,
   );

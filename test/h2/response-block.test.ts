@@ -20,7 +20,14 @@ test("a head with string fields and copied upstream lines (extra lines included)
     count: 4,
     extra: Buffer.from("Via: 1.1 portico\r\nX-B: 2\r\n", "latin1"),
   };
-  const head: OutgoingHead = { status: 200, fields: ["Cache-Control", "no-cache"], copied, length: 5, withBody: true };
+  const head: OutgoingHead = {
+    status: 200,
+    fields: ["Cache-Control", "no-cache"],
+    copied,
+    length: 5,
+    withBody: true,
+    edits: null,
+  };
   encodeHead(head, STANDARD_DEFAULTS);
   const fields = new BlockDecoder().decode(Buffer.from(BLOCK.bytes()));
   const names = fields.map(([n]) => n);

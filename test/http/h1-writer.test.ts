@@ -3,73 +3,12 @@
 // prepared and copied heads, field validation.
 
 import assert from "node:assert/strict";
-import type { Socket } from "node:net";
 import { describe, test } from "node:test";
-import { Request, type RequestSource } from "../../src/http/request.ts";
-import { type H1Sink, H1Writer, serializeFields, wholeResponse } from "../../src/http/h1-writer.ts";
-import { PreparedResponse, Response } from "../../src/http/response.ts";
+import { setup, split } from "./h1-fixtures.ts";
+import { FieldEdits } from "../../src/http/field-edits.ts";
+import { serializeFields, wholeResponse } from "../../src/http/h1-writer.ts";
+import { PreparedResponse, type Response } from "../../src/http/response.ts";
 import { ResponseDefaults } from "../../src/http/response-defaults.ts";
-
-class FakeSink implements H1Sink {
-  writes: Buffer[] = [];
-  done: Array<{ keepAlive: boolean }> = [];
-  closing = false;
-  destroyed = false;
-  /** Writes are copied. */
-  readonly flushed = true;
-  write(data: Buffer | string): boolean {
-    this.writes.push(typeof data === "string" ? Buffer.from(data, "latin1") : Buffer.from(data));
-    return true;
-  }
-  outputBuffer(n: number): Buffer {
-    return Buffer.allocUnsafe(n);
-  }
-  cork(): void {}
-  uncork(): void {}
-  responseDone(_response: Response, keepAlive: boolean): void {
-    this.done.push({ keepAlive });
-  }
-  onDrain(listener: () => void): void {
-    listener();
-  }
-  detach(): { socket: Socket; buffered: Buffer } {
-    throw new Error("not in this test");
-  }
-  destroy(): void {
-    this.destroyed = true;
-  }
-  get text(): string {
-    return Buffer.concat(this.writes).toString("latin1");
-  }
-}
-
-const source: RequestSource = {
-  startBody() {},
-  resumeBody() {},
-  remoteAddress: "127.0.0.1",
-  remotePort: 1,
-  localPort: 2,
-};
-
-function setup(
-  method = "GET",
-  versionMinor = 1,
-  keepAlive = true,
-  defaults?: ResponseDefaults,
-): { sink: FakeSink; res: Response } {
-  const req = new Request(source);
-  req.method = method;
-  req.versionMinor = versionMinor;
-  req.keepAlive = keepAlive;
-  const sink = new FakeSink();
-  return { sink, res: new Response(new H1Writer(sink, defaults), req) };
-}
-
-function split(text: string): { head: string[]; body: string } {
-  const at = text.indexOf("\r\n\r\n");
-  assert.notEqual(at, -1, "head ends with an empty line");
-  return { head: text.slice(0, at).split("\r\n"), body: text.slice(at + 4) };
-}
 
 describe("Response.send", () => {
   test("writes status line, Server, Date, fields, Content-Length and body in one write", () => {
@@ -388,5 +327,103 @@ describe("Response.sendCopied / writeHeadCopied", () => {
     assert.ok(head.includes("Transfer-Encoding: chunked"));
     assert.ok(head.includes("Content-Type: text/plain"));
     assert.equal(body, "2\r\nab\r\n0\r\n\r\n");
+  });
+});
+
+describe("field edits (a site's or route's headers)", () => {
+  const edits = new FieldEdits([["X-Frame-Options", "DENY"]], [["Vary", "Origin"]], ["server", "x-powered-by"]);
+
+  test("a string head loses the removed and replaced fields and the defaults they name, and gains the edits'", () => {
+    const { sink, res } = setup();
+    res.edits = edits;
+    res.send(200, ["X-Powered-By", "php", "X-Frame-Options", "SAMEORIGIN", "Vary", "Accept"], "x");
+    const { head } = split(sink.text);
+    assert.equal(head[0], "HTTP/1.1 200 OK");
+    assert.match(head[1]!, /^Date: /);
+    assert.deepEqual(head.slice(2), ["Vary: Accept", "X-Frame-Options: DENY", "Vary: Origin", "Content-Length: 1"]);
+  });
+
+  test("a streamed head is edited the same way", () => {
+    const { sink, res } = setup();
+    res.edits = edits;
+    res.writeHead(200, ["Content-Type", "text/plain"]);
+    res.end(Buffer.from("abc"));
+    const { head } = split(sink.text);
+    assert.deepEqual(head.slice(2), [
+      "Content-Type: text/plain",
+      "X-Frame-Options: DENY",
+      "Vary: Origin",
+      "Transfer-Encoding: chunked",
+    ]);
+  });
+
+  test("copied upstream lines are dropped one by one inside a run, the edits' lines follow the extra ones", () => {
+    const raw = Buffer.from("X-Powered-By: php\r\nContent-Type: text/plain\r\nX-Frame-Options: ALLOW\r\n", "latin1");
+    const fields = { raw, lines: [0, raw.length - 2], count: 2, extra: Buffer.from("Via: 1.1 portico\r\n", "latin1") };
+    const { sink, res } = setup();
+    res.edits = edits;
+    res.sendCopied(200, fields, Buffer.from("body"));
+    assert.equal(sink.writes.length, 1);
+    const { head, body } = split(sink.text);
+    assert.deepEqual(head.slice(2), [
+      "Content-Type: text/plain",
+      "Via: 1.1 portico",
+      "X-Frame-Options: DENY",
+      "Vary: Origin",
+      "Content-Length: 4",
+    ]);
+    assert.equal(body, "body");
+  });
+
+  test("a prepared response is encoded once per second and edits object: later sends write the same buffer", () => {
+    const prepared = new PreparedResponse(
+      200,
+      ["Content-Type", "text/html", "X-Frame-Options", "x"],
+      Buffer.from("hi"),
+    );
+    const first = setup();
+    first.res.edits = edits;
+    first.res.sendPrepared(prepared);
+    const second = setup();
+    second.res.edits = edits;
+    second.res.sendPrepared(prepared);
+    const plain = setup();
+    plain.res.sendPrepared(prepared);
+    assert.equal(first.sink.writes.length, 1);
+    assert.deepEqual(split(first.sink.text).head.slice(2), [
+      "Content-Type: text/html",
+      "X-Frame-Options: DENY",
+      "Vary: Origin",
+      "Content-Length: 2",
+    ]);
+    const undated = (text: string): string => text.replace(/Date: [^\r]*\r\n/, "");
+    assert.equal(undated(second.sink.text), undated(first.sink.text), "the same edited bytes");
+    const { head } = split(plain.sink.text);
+    assert.equal(head[1], "Server: portico", "the unedited encoding is kept apart");
+    assert.ok(head.includes("X-Frame-Options: x"));
+  });
+
+  test("HEAD of an edited prepared response sends the edited head without the body", () => {
+    const prepared = new PreparedResponse(200, [], Buffer.from("hello"));
+    const { sink, res } = setup("HEAD");
+    res.edits = edits;
+    res.sendPrepared(prepared);
+    const { head, body } = split(sink.text);
+    assert.equal(body, "");
+    assert.ok(head.includes("Content-Length: 5"));
+    assert.ok(head.includes("X-Frame-Options: DENY"));
+  });
+
+  test("edits that keep the defaults leave Server in place; setting Server replaces it", () => {
+    const keep = setup();
+    keep.res.edits = new FieldEdits([["X-A", "1"]], [], []);
+    keep.res.send(204, []);
+    assert.equal(split(keep.sink.text).head[1], "Server: portico");
+    const own = setup();
+    own.res.edits = new FieldEdits([["Server", "shop"]], [], []);
+    own.res.send(204, []);
+    const { head } = split(own.sink.text);
+    assert.match(head[1]!, /^Date: /);
+    assert.deepEqual(head.slice(2), ["Server: shop"]);
   });
 });

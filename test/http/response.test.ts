@@ -18,7 +18,7 @@ import {
 
 class RecordingWire implements ResponseWire {
   calls: string[] = [];
-  heads: Array<Omit<OutgoingHead, "fields" | "copied">> = [];
+  heads: Array<Omit<OutgoingHead, "fields" | "copied" | "edits">> = [];
   pending = false;
   readonly flushed = true;
   readonly writableSize = 4096;

@@ -11,6 +11,7 @@ import {
   copiedResponseFields,
   type ForwardPlan,
   isForwardableTrailer,
+  normalizePath,
   rewritePath,
   switchingProtocolsHead,
 } from "../../src/proxy/forward.ts";
@@ -233,4 +234,17 @@ test("framing and routing fields never travel as trailers; others do", () => {
   }
   for (const line of ["X-Checksum: abc", "Server-Timing: db;dur=53"])
     assert.equal(isForwardableTrailer(line), true, line);
+});
+
+test("a path routed by its canonical form is rewritten from its normalized form (nginx proxy_pass with a URI)", () => {
+  assert.equal(rewritePath("/%61pi/users", "/api/", "/v1/"), "/v1/users", "an escaped letter");
+  assert.equal(rewritePath("/api//users", "/api/", "/v1/"), "/v1/users", "doubled slashes merge");
+  assert.equal(rewritePath("//api/a%2fb", "/api/", "/v1/"), "/v1/a%2Fb", "an escaped slash stays escaped");
+  assert.equal(rewritePath("/caf%c3%a9/x", "/café/", "/c/"), "/c/x", "a non-ASCII prefix matches its escapes");
+  assert.equal(rewritePath("/%61pi/users", "/api/", null), "/%61pi/users", "without a base the path goes as received");
+});
+
+test("normalizePath decodes only what needs no escape and merges empty segments", () => {
+  assert.equal(normalizePath("/%7euser//a%20b/%2f%25/"), "/~user/a%20b/%2F%25/");
+  assert.equal(normalizePath("/a b"), "/a%20b");
 });
