@@ -22,7 +22,8 @@ import {
 import type { UpstreamGroup } from "./group.ts";
 import { tunnel } from "./tunnel.ts";
 import type { Upstream } from "./upstream.ts";
-import { UpstreamConnection, type UpstreamListener } from "./upstream-connection.ts";
+import { UpstreamConnection } from "./upstream-connection.ts";
+import type { UpstreamListener } from "./upstream-listener.ts";
 
 export interface ExchangeSettings {
   /** Total tries per request, first one included. */

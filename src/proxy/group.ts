@@ -8,7 +8,8 @@ import { createPolicy } from "./balance/create-policy.ts";
 import { type BalancePolicy, type PolicyName, policyOptions } from "./balance/policy.ts";
 import { HealthChecker, type ActiveOptions, type SharedVerdicts } from "./health/active.ts";
 import { Upstream, type UpstreamAddress, type UpstreamOptions } from "./upstream.ts";
-import type { UpstreamConnection, UpstreamTimeouts } from "./upstream-connection.ts";
+import type { UpstreamConnection } from "./upstream-connection.ts";
+import type { UpstreamTimeouts } from "./upstream-listener.ts";
 
 export interface GroupOptions {
   /** Route prefix, e.g. "/" or "/api/". */

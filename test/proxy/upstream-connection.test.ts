@@ -18,11 +18,8 @@ import {
   type ProxyError,
 } from "../../src/proxy/errors.ts";
 import { Upstream } from "../../src/proxy/upstream.ts";
-import {
-  UpstreamConnection,
-  type UpstreamListener,
-  type UpstreamTimeouts,
-} from "../../src/proxy/upstream-connection.ts";
+import { UpstreamConnection } from "../../src/proxy/upstream-connection.ts";
+import type { UpstreamListener, UpstreamTimeouts } from "../../src/proxy/upstream-listener.ts";
 import { delay, waitFor } from "../helpers/wait.ts";
 
 const closers: Array<() => unknown> = [];
