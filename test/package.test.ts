@@ -23,7 +23,7 @@ before(() => {
     { encoding: "utf8", timeout: 180_000 },
   );
   assert.equal(build.status, 0, `tsc failed:\n${build.stdout}${build.stderr}`);
-  // As installed: package.json beside dist/, the dependencies (mime-db) reachable from it.
+  // As installed: package.json beside dist/, the dependencies (uplot, bcryptjs) reachable from it.
   fs.copyFileSync(path.join(ROOT, "package.json"), path.join(pkg, "package.json"));
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(pkg, "node_modules"));
 });

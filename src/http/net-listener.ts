@@ -5,19 +5,20 @@
 
 import net from "node:net";
 import { type AcceptErrorMessage, acceptErrorChannel } from "./events.ts";
-import { acceptNetTls } from "./net-tls-accept.ts";
 import { NET_HIGH_WATER, NetTransport } from "./net-transport.ts";
 import type { BoundAddress, Listener, ListenerOptions, Transport } from "./transport.ts";
 
 /** Listens on a net.Server; each accepted connection becomes a NetTransport passed to `accept`. */
-export function listenNet(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener> {
+export async function listenNet(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener> {
   const tls = options.tls;
+  // node:tls loads with a thread's first TLS listener: a thread serving plain HTTP never has it.
+  const acceptNetTls = tls === undefined ? null : (await import("./net-tls-accept.ts")).acceptNetTls;
   const server = net.createServer(
     { allowHalfOpen: true, noDelay: true, highWaterMark: NET_HIGH_WATER },
     tls === undefined
       ? (socket) => accept(new NetTransport(socket))
       : (socket) => {
-          if (tls.acceptor.arrived()) acceptNetTls(socket, tls);
+          if (tls.acceptor.arrived()) acceptNetTls!(socket, tls);
           else socket.destroy();
         },
   );

@@ -12,7 +12,6 @@ import { listenNet } from "./net-listener.ts";
 import { NetTransport } from "./net-transport.ts";
 import type { TlsListening } from "./tls-listen.ts";
 import { listenUv } from "./uv-listener.ts";
-import { canWrapTls } from "./uv-tls-accept.ts";
 import { prepareUvTransport, UvTransport } from "./uv-transport.ts";
 
 export { holdWrites } from "./write-hold.ts";
@@ -170,6 +169,12 @@ export function connectTransport(host: string, port: number, owner: TransportOwn
  */
 export function openListener(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener> {
   if (active === null) activeTransport();
-  const implementation = options.tls !== undefined && active === UV && !canWrapTls() ? NET : active!;
-  return implementation.listen(options, accept);
+  if (options.tls !== undefined && active === UV) return openUvTlsListener(options, accept);
+  return active!.listen(options, accept);
+}
+
+/** The TLS acceptors, and node:tls with them, load with a thread's first TLS listener, never before. */
+async function openUvTlsListener(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener> {
+  const { canWrapTls } = await import("./uv-tls-accept.ts");
+  return (canWrapTls() ? UV : NET).listen(options, accept);
 }

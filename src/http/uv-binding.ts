@@ -7,9 +7,6 @@
 // Only uv-transport.ts, uv-listener.ts and uv-tls-accept.ts touch them.
 
 import type net from "node:net";
-// lib/_tls_wrap.js, loaded with node:tls, gives TLSWrap the handle methods it forwards to the TCP
-// handle underneath (close, getpeername, setNoDelay…): the shape check below needs them in place.
-import "node:tls";
 import type { UvTransport } from "./uv-transport.ts";
 
 export interface WriteReq {
@@ -165,10 +162,11 @@ export let K_NREAD = 0;
 export let K_ASYNC = 0;
 /**
  * Node's TLSWrap when the handle transport runs and tls_wrap has the shape needed, else null (HTTPS
- * then goes through node:tls on a net.Socket, transport.ts).
+ * then goes through node:tls on a net.Socket, transport.ts). Set by loadTlsWrap().
  */
 export let tlsWrap: TlsWrapBinding | null = null;
 let loaded: string | null = null;
+let tlsWrapLoaded = false;
 
 /**
  * Loads the bindings into this thread and checks their shape. Returns "" when the handle transport
@@ -186,7 +184,6 @@ function load(): string {
   let tcp: Partial<TcpWrapBinding>;
   let stream: Partial<StreamWrapBinding>;
   let uv: { UV_EOF?: unknown };
-  let tls: Partial<TlsWrapBinding> | null = null;
   // Under --pending-deprecation, process.binding emits DEP0111 through process.emitWarning (thrown
   // on the next tick with --throw-deprecation): whoever runs Node that way wants no deprecated API,
   // so the warning is caught here and taken as a "no", before anything prints or throws.
@@ -203,11 +200,6 @@ function load(): string {
     tcp = get.call(process, "tcp_wrap") as Partial<TcpWrapBinding>;
     stream = get.call(process, "stream_wrap") as Partial<StreamWrapBinding>;
     uv = get.call(process, "uv") as { UV_EOF?: unknown };
-    try {
-      tls = get.call(process, "tls_wrap") as Partial<TlsWrapBinding>;
-    } catch {
-      // HTTPS on this thread goes through node:tls then; plain TCP is unaffected.
-    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return `process.binding refused${code !== undefined ? ` (${code})` : ""}`;
@@ -243,8 +235,31 @@ function load(): string {
   state = stream.streamBaseState;
   K_NREAD = stream.kReadBytesOrError;
   K_ASYNC = stream.kLastWriteWasAsync;
-  tlsWrap = hasTlsWrapShape(tls) ? tls : null;
   return "";
+}
+
+/**
+ * Loads tls_wrap the first time this thread terminates TLS on the handles, and checks its shape;
+ * returns TLSWrap, or null when HTTPS must go through node:tls on a net.Socket. node:tls is loaded
+ * first: lib/_tls_wrap.js gives TLSWrap the handle methods it forwards to the TCP handle underneath
+ * (close, getpeername, setNoDelay…), which the shape check needs in place. A thread that serves no
+ * TLS never loads node:tls (measured: ~4 MiB of resident memory per process).
+ */
+export function loadTlsWrap(): TlsWrapBinding | null {
+  if (tlsWrapLoaded) return tlsWrap;
+  tlsWrapLoaded = true;
+  if (loadUvBinding() !== "") return null;
+  process.getBuiltinModule("node:tls");
+  let found: Partial<TlsWrapBinding> | null = null;
+  try {
+    // loadUvBinding() succeeded, so process.binding works here and warns of nothing.
+    const binding = (process as unknown as { binding: (name: string) => unknown }).binding;
+    found = binding.call(process, "tls_wrap") as Partial<TlsWrapBinding>;
+  } catch {
+    // HTTPS on this thread goes through node:tls then; plain TCP is unaffected.
+  }
+  tlsWrap = hasTlsWrapShape(found) ? found : null;
+  return tlsWrap;
 }
 
 function hasTlsWrapShape(found: Partial<TlsWrapBinding> | null): found is TlsWrapBinding {

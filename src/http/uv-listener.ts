@@ -9,7 +9,6 @@ import { getSystemErrorName } from "node:util";
 import { type AcceptErrorMessage, acceptErrorChannel } from "./events.ts";
 import type { BoundAddress, Listener, ListenerOptions, Transport } from "./transport.ts";
 import { type PeerInfo, type TcpHandle, tcpWrap } from "./uv-binding.ts";
-import { acceptUvTls } from "./uv-tls-accept.ts";
 import { UvTransport } from "./uv-transport.ts";
 
 /**
@@ -34,6 +33,8 @@ function handleError(err: number, syscall: string, address: string, port: number
 /** Binds and listens on a TCP handle; each accepted connection becomes a UvTransport passed to `accept`. */
 export async function listenUv(options: ListenerOptions, accept: (transport: Transport) => void): Promise<Listener> {
   const flags = options.reusePort === true ? tcpWrap.constants.UV_TCP_REUSEPORT : 0;
+  // node:tls loads with a thread's first TLS listener: a thread serving plain HTTP never has it.
+  const acceptUvTls = options.tls === undefined ? null : (await import("./uv-tls-accept.ts")).acceptUvTls;
   let address = options.host;
   if (address !== undefined && address !== "" && net.isIP(address) === 0) {
     address = (await dns.lookup(address)).address;
@@ -68,7 +69,7 @@ export async function listenUv(options: ListenerOptions, accept: (transport: Tra
         }
       : (status, client) => {
           if (status !== 0 || client === undefined) return acceptFailed(status);
-          if (tls.acceptor.arrived()) acceptUvTls(client, tls);
+          if (tls.acceptor.arrived()) acceptUvTls!(client, tls);
           else client.close();
         };
   return new UvListener(handle);

@@ -29,7 +29,7 @@ import {
 } from "./tls-listen.ts";
 import {
   K_NREAD,
-  loadUvBinding,
+  loadTlsWrap,
   type ShutdownReq,
   state,
   type TcpHandle,
@@ -119,7 +119,7 @@ function shutdownAfterWrites(this: TlsWrapHandle, req: ShutdownReq): number {
  * needed); where not, a TLS listener accepts on node:net instead (transport.ts).
  */
 export function canWrapTls(): boolean {
-  return loadUvBinding() === "" && tlsWrap !== null;
+  return loadTlsWrap() !== null;
 }
 
 interface GreetingHandle extends TcpHandle {

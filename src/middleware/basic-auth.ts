@@ -5,7 +5,6 @@
 
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import bcrypt from "bcryptjs";
 import { F_AUTHORIZATION } from "../http/headers.ts";
 import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
@@ -57,6 +56,9 @@ export class BasicAuth implements Middleware {
     const hash = this.#users.get(decoded.slice(0, colon));
     // An unknown user costs no bcrypt run; the answer is the same 401 either way.
     if (hash === undefined) return false;
+    // bcryptjs loads with the first check (cached after): a thread whose routes ask for no
+    // password, or see no request with one, never holds it.
+    const { default: bcrypt } = await import("bcryptjs");
     return bcrypt.compare(decoded.slice(colon + 1), hash);
   }
 

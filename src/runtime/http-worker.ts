@@ -15,7 +15,7 @@ import { refuseConnection } from "../http/overload.ts";
 import type { Response } from "../http/response.ts";
 import { HttpServer } from "../http/server.ts";
 import { DEFAULT_H2_OPTIONS, type H2Options } from "../h2/options.ts";
-import { H2Session } from "../h2/session.ts";
+import type { H2Session } from "../h2/session.ts";
 import type { Transport } from "../http/transport.ts";
 import type { ConnectionContext } from "../http/connection.ts";
 import { AccessLog } from "../observe/access-log.ts";
@@ -82,8 +82,13 @@ export class HttpWorker {
   #logKey = "";
   /** The HTTP/2 limits of the current configuration: a session takes them when it starts. */
   #h2Options: H2Options = DEFAULT_H2_OPTIONS;
+  /**
+   * The HTTP/2 engine, loaded by the first configuration that can speak it (h2c, or TLS where ALPN
+   * may choose h2): a thread serving HTTP/1.1 alone never loads it.
+   */
+  #h2Session: typeof H2Session | null = null;
   readonly #h2 = (transport: Transport, received: Buffer, ctx: ConnectionContext): H2Session =>
-    new H2Session(transport, ctx, this.#h2Options, received);
+    new this.#h2Session!(transport, ctx, this.#h2Options, received);
   /** --max-connections of the current configuration (0: unlimited); every connection is counted. */
   #maxConnections = 0;
 
@@ -198,6 +203,8 @@ export class HttpWorker {
     verdicts: SharedArrayBuffer,
   ): Promise<Generation> {
     const o = this.#options;
+    if (this.#h2Session === null && (config.options.h2c || config.tls !== null))
+      this.#h2Session = (await import("../h2/session.ts")).H2Session;
     // Before anything is claimed: an app that cannot load fails the start (or the reload) alone.
     const apps = await this.#apps.handlers(config);
     const countRows = countRow >= 0 ? o.shared.joinCountRow(countRow) : undefined;

@@ -7,7 +7,6 @@ import { Worker } from "node:worker_threads";
 import { siblingModule } from "../common/module-url.ts";
 import type { ServerModel, TcpConfig } from "../config/load.ts";
 import type { TransportChoice } from "../http/transport.ts";
-import { canWrapTls } from "../http/uv-tls-accept.ts";
 import { OneAtATime } from "../static/upload-files.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
 import { ROTATE_MS, rotateTicketKey } from "../tls/ticket-keys.ts";
@@ -164,7 +163,9 @@ export class Supervisor {
       const { kind, reason } = this.#transport;
       let transport = this.#config.kind === "tcp" ? "" : reason === "" ? kind : `${kind}: ${reason}`;
       // The HTTPS listener alone falls back to node:tls where tls_wrap is unusable (http/transport.ts).
-      if (this.#tls !== null && kind === "uv" && !canWrapTls()) transport += ", TLS on net: tls_wrap unusable";
+      // Asked only with HTTPS on: the check loads node:tls, which a plain HTTP server never needs.
+      if (this.#tls !== null && kind === "uv" && !(await import("../http/uv-tls-accept.ts")).canWrapTls())
+        transport += ", TLS on net: tls_wrap unusable";
       process.stdout.write(`${this.#options.banner(this.#urls(first), threads, transport)}\n`);
     }
     this.#sweeps.request();

@@ -14,7 +14,7 @@ import { buildTcpProxy } from "../route/build.ts";
 import { HttpsRedirect } from "../route/https-redirect.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
 import { challengeDirectory } from "../tls/acme/storage.ts";
-import { TlsEndpoint } from "../tls/endpoint.ts";
+import type { TlsEndpoint } from "../tls/endpoint.ts";
 import { AppLoadFailure } from "./app-modules.ts";
 import { HttpWorker, ListenFailure } from "./http-worker.ts";
 import type { SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
@@ -124,7 +124,11 @@ if (config.kind === "tcp") {
   // HTTPS: this thread's certificates (from the supervisor, which reads, orders and renews them) and the
   // plain listener that redirects to them and answers ACME HTTP-01. Both live as long as the thread:
   // a reload keeps the listening sockets, and the certificates come with tls-certificates messages.
-  const tls = data.tls === null ? null : new TlsEndpoint(data.tls.pairs, data.shared.ticketKeys);
+  // The TLS modules (node:tls with them) load only in a thread that serves HTTPS.
+  const tls: TlsEndpoint | null =
+    data.tls === null
+      ? null
+      : new (await import("../tls/endpoint.ts")).TlsEndpoint(data.tls.pairs, data.shared.ticketKeys);
   const http01 = new Map<string, string>();
   let redirect = null as HttpServer | null;
   const answerChallenges = (challenges: ChallengeSet): void => {
