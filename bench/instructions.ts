@@ -137,7 +137,10 @@ try {
       // Under valgrind everything is ~50x slower: no timeout may cut a connection the load still uses.
       argv.push("--keep-alive-timeout", "10m", "--headers-timeout", "10m", "--send-timeout", "10m");
       argv.push(...(upstream !== undefined ? ["--proxy", `http://${upstream}`] : ["--root", docroot]));
-      if (upstream !== undefined) argv.push("--upstream-keepalive", opts.keepalive!);
+      if (upstream !== undefined) {
+        argv.push("--upstream-keepalive", opts.keepalive!);
+        argv.push("--proxy-connect-timeout", "10m", "--proxy-response-timeout", "10m", "--proxy-idle-timeout", "10m");
+      }
       if (h2 && tls === undefined) argv.push("--h2c");
       if (tls !== undefined) argv.push("--cert", tls.cert, "--key", tls.key);
       argv.push(...opts.extra!, String(port));
