@@ -1,13 +1,14 @@
-// `node bench/instructions.ts --server portico|portico-sites|nginx|node-h2 [--proto h1|h2c]
-// [--proxy [--keepalive N]] [--path P] [--header 'Name: value']…`:
+// `node bench/instructions.ts --server portico|portico-sites|nginx|node-h2 [--proto h1|h2c] [--tls]
+// [--proxy [--keepalive N]] [--path P] [--header 'Name: value']… [--keep DIR]`:
 // user-space instructions per request under `valgrind --tool=callgrind`, a figure that stays put on a
 // loaded, shared machine where requests per second do not. The server runs under callgrind with
 // instrumentation off, is warmed up by an h2load run, then instrumentation is switched on for exactly
 // --requests requests (h2load -n) and the total is divided by them. With --proxy the server forwards
 // to an nginx backend that runs outside valgrind; portico-sites runs the example configuration file
 // (its proxied route pointing at such a backend). --header goes to h2load as it is: the Host is
-// `--header ':authority: shop.test'` (a Host field would be a second one). Not a load test: the
-// figures compare designs.
+// `--header ':authority: shop.test'` (a Host field would be a second one). --tls serves HTTPS with
+// one ECDSA P-256 certificate (h1: HTTP/1.1 over TLS; h2c: h2 by ALPN). --keep DIR keeps the
+// callgrind files for callgrind_annotate. Not a load test: the figures compare designs.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -16,7 +17,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { FILES } from "./lib/docroot.ts";
 import { nginxConfig } from "./lib/nginx-conf.ts";
-import { freePort, sleep } from "./lib/servers.ts";
+import { freePort, sleep, tlsFiles } from "./lib/servers.ts";
 import { writeExampleConfig } from "./lib/sites-config.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
@@ -34,6 +35,8 @@ const { values: opts } = parseArgs({
     keepalive: { type: "string", default: "64" },
     extra: { type: "string", multiple: true, default: [] },
     header: { type: "string", multiple: true, default: [] },
+    tls: { type: "boolean", default: false },
+    keep: { type: "string" },
   },
 });
 
@@ -47,6 +50,7 @@ fs.mkdirSync(docroot, { mode: 0o755 });
 const line = "The quick brown fox jumps over the lazy dog 0123456789.\n";
 fs.writeFileSync(path.join(docroot, "1k.txt"), line.repeat(19).slice(0, 1024));
 fs.writeFileSync(path.join(docroot, "1m.bin"), Buffer.alloc(1 << 20, 0x61));
+const scheme = opts.tls ? "https" : "http";
 const children: ChildProcess[] = [];
 function cleanUp(): void {
   for (const c of children) c.kill("SIGKILL");
@@ -72,24 +76,29 @@ function start(argv: string[], name: string): ChildProcess {
   return child;
 }
 
-function nginxArgv(port: number, extra: Partial<Parameters<typeof nginxConfig>[0]>, h2c = false): string[] {
+function nginxArgv(
+  port: number,
+  extra: Partial<Parameters<typeof nginxConfig>[0]>,
+  h2c = false,
+  tls: { cert: string; key: string } | undefined = undefined,
+): string[] {
   const dir = fs.mkdtempSync(path.join(work, "nginx-"));
-  let conf = nginxConfig({ root: docroot, port, workDir: dir, workers: 1, accessLog: "", h2c, ...extra });
+  let conf = nginxConfig({ root: docroot, port, workDir: dir, workers: 1, accessLog: "", h2c, tls, ...extra });
   // One process (no master) so callgrind follows the worker that serves.
   conf = conf.replace("master_process on;", "master_process off;");
   fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
   return ["nginx", "-p", dir, "-c", path.join(dir, "nginx.conf")];
 }
 
-async function waitPort(port: number, h2: boolean): Promise<void> {
+async function waitPort(port: number, h2: boolean, secure = false): Promise<void> {
   for (let i = 0; i < 600; i++) {
     try {
       execFileSync("curl", [
-        "-sf",
+        "-sfk",
         "-o",
         "/dev/null",
-        ...(h2 ? ["--http2-prior-knowledge"] : []),
-        `http://127.0.0.1:${port}${FILES.small}`,
+        ...(h2 && !secure ? ["--http2-prior-knowledge"] : []),
+        `${secure ? "https" : "http"}://127.0.0.1:${port}${FILES.small}`,
       ]);
       return;
     } catch {
@@ -104,7 +113,7 @@ function load(port: number, n: number): string {
   if (opts.proto === "h1") args.push("--h1");
   else args.push("-m", opts.streams!);
   for (const h of opts.header!) args.push("-H", h);
-  const out = execFileSync("h2load", [...args, `http://127.0.0.1:${port}${opts.path}`], { encoding: "utf8" });
+  const out = execFileSync("h2load", [...args, `${scheme}://127.0.0.1:${port}${opts.path}`], { encoding: "utf8" });
   const line = /requests: .*/.exec(out)?.[0] ?? out;
   if (!line.includes(`${n} succeeded`)) throw new Error(`h2load: ${out}`);
   return line;
@@ -112,6 +121,7 @@ function load(port: number, n: number): string {
 
 try {
   const h2 = opts.proto === "h2c";
+  const tls = opts.tls ? tlsFiles(work) : undefined;
   let upstream: string | undefined;
   if (opts.proxy || opts.server === "portico-sites") {
     const backendPort = await freePort();
@@ -127,8 +137,12 @@ try {
       // Under valgrind everything is ~50x slower: no timeout may cut a connection the load still uses.
       argv.push("--keep-alive-timeout", "10m", "--headers-timeout", "10m", "--send-timeout", "10m");
       argv.push(...(upstream !== undefined ? ["--proxy", `http://${upstream}`] : ["--root", docroot]));
-      if (upstream !== undefined) argv.push("--upstream-keepalive", opts.keepalive!);
-      if (h2) argv.push("--h2c");
+      if (upstream !== undefined) {
+        argv.push("--upstream-keepalive", opts.keepalive!);
+        argv.push("--proxy-connect-timeout", "10m", "--proxy-response-timeout", "10m", "--proxy-idle-timeout", "10m");
+      }
+      if (h2 && tls === undefined) argv.push("--h2c");
+      if (tls !== undefined) argv.push("--cert", tls.cert, "--key", tls.key);
       argv.push(...opts.extra!, String(port));
       break;
     case "portico-sites": {
@@ -144,6 +158,7 @@ try {
         port,
         upstream !== undefined ? { proxyPass: upstream, keepalive: Number(opts.keepalive) } : {},
         h2,
+        tls,
       );
       break;
     default:
@@ -154,7 +169,7 @@ try {
     ["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}.%p`, ...argv],
     opts.server!,
   );
-  await waitPort(port, h2);
+  await waitPort(port, h2, tls !== undefined);
   load(port, Number(opts.warm));
   const pid = String(server.pid);
   execFileSync("callgrind_control", ["-i", "on", pid], { stdio: "ignore" });
@@ -168,9 +183,13 @@ try {
     const text = fs.readFileSync(path.join(work, name), "utf8");
     const m = /^totals: (\d+)/m.exec(text) ?? /^summary: (\d+)/m.exec(text);
     if (m !== null) total += Number(m[1]);
+    if (opts.keep !== undefined) {
+      fs.mkdirSync(opts.keep, { recursive: true });
+      fs.copyFileSync(path.join(work, name), path.join(opts.keep, name));
+    }
   }
   process.stdout.write(
-    `${opts.server} ${opts.proto}${opts.proxy ? " proxy" : ""} ${opts.path}: ${(total / requests).toFixed(0)} instructions per request (${requests} requests; ${line})\n`,
+    `${opts.server} ${opts.proto}${opts.tls ? " tls" : ""}${opts.proxy ? " proxy" : ""} ${opts.path}: ${(total / requests).toFixed(0)} instructions per request (${requests} requests; ${line})\n`,
   );
 } finally {
   cleanUp();

@@ -9,6 +9,9 @@
 // Each completed response forgives a few cheap frames: a client doing real work may also ping. Past a
 // limit the session answers GOAWAY ENHANCE_YOUR_CALM and closes. Pure: the caller passes the time.
 
+import { connectionError, type H2Error } from "./errors.ts";
+import { ENHANCE_YOUR_CALM } from "./frames.ts";
+
 /** Half-life of both scores. */
 const DECAY_MS = 1000;
 /** Cheap frames a completed response earns back. */
@@ -22,6 +25,11 @@ export interface GuardLimits {
 }
 
 export const DEFAULT_GUARD_LIMITS: GuardLimits = { maxResets: 200, maxCheapFrames: 1000 };
+
+/** The connection error for a client past an allowance: GOAWAY ENHANCE_YOUR_CALM. */
+export function calm(why: string): H2Error {
+  return connectionError(ENHANCE_YOUR_CALM, why);
+}
 
 export class FloodGuard {
   readonly #limits: GuardLimits;

@@ -1,32 +1,24 @@
-// TLS termination on the handle transport: an accepted TCP handle waits for its first bytes, which
-// decide what it is. A TLS handshake gets Node's TLSWrap (the OpenSSL stream lib/_tls_wrap.js puts
-// under tls.TLSSocket) straight on the handle, and a UvTransport then reads cleartext from the
-// TLSWrap into the thread's read area as it reads a TCP handle: no net.Socket and no TLSSocket. Under callgrind, 1 KiB keep-alive responses cost 31.0k instructions each this way and
-// 43.0k through tls.TLSSocket (docs/architecture.md). A plain HTTP request gets a 400 saying so (as
-// nginx does) instead of a TLS alert; a TLS-ALPN-01 validation (RFC 8737) gets its certificate.
-// Not here: the same on node:net (net-tls-accept.ts), choosing certificates (tls/), HTTP.
+// TLS termination on the handle transport: an accepted TCP handle reads its first bytes for the
+// greeting (tls-listen.ts), and a handshake gets Node's TLSWrap (the OpenSSL stream lib/_tls_wrap.js
+// puts under tls.TLSSocket) straight on the handle; a UvTransport then reads cleartext from the
+// TLSWrap into the thread's read area as it reads a TCP handle: no net.Socket and no TLSSocket.
+// Under callgrind, 1 KiB keep-alive responses cost 31.0k instructions each this way and 43.0k
+// through tls.TLSSocket (docs/architecture.md). Not here: what the first bytes mean (tls-listen.ts),
+// the same on node:net (net-tls-accept.ts), choosing certificates (tls/), HTTP.
 
 import { Buffer } from "node:buffer";
-import { loopNow } from "../common/clock.ts";
-import type { Sweepable, Sweeper } from "../common/sweeper.ts";
+import type tls from "node:tls";
 import type { CertificateStore } from "../tls/certificate-store.ts";
-import {
-  GREET_PLAIN_HTTP,
-  GREET_TLS,
-  GREET_TLS_SNI_CALLBACK,
-  GREET_VALIDATION,
-  GREET_WAIT,
-  type TlsEndpoint,
-} from "../tls/endpoint.ts";
+import type { TlsEndpoint } from "../tls/endpoint.ts";
 import { READ_AREA, readView } from "./arena.ts";
 import {
-  LINGER_MS,
-  lingering,
-  PLAIN_HTTP_RESPONSE,
-  type TlsAcceptor,
+  type GreetedConnection,
+  handshakeCompleted,
+  handshakeFailed,
+  TlsGreeting,
   type TlsListening,
-  VALIDATION_MS,
 } from "./tls-listen.ts";
+import type { Transport, TransportOwner } from "./transport.ts";
 import {
   K_NREAD,
   loadTlsWrap,
@@ -48,15 +40,26 @@ import { UvTransport } from "./uv-transport.ts";
  */
 class TlsTransport extends UvTransport {
   readonly #wrap: ServerWrap;
+  /** The bytes the greeting read, for OpenSSL once the owner is in place (start). */
+  #first: Buffer | null;
   #waiting = false;
   #endWanted = false;
   #endAfter: (() => void) | null = null;
 
-  constructor(wrap: ServerWrap) {
+  constructor(wrap: ServerWrap, first: Buffer) {
     super(wrap as unknown as TcpHandle);
     this.#wrap = wrap;
+    this.#first = first;
     wrap.pendingShutdown = null;
     wrap.shutdown = shutdownAfterWrites;
+  }
+
+  override start(owner: TransportOwner): void {
+    super.start(owner);
+    const first = this.#first;
+    if (first === null) return;
+    this.#first = null;
+    this.#wrap.receive(first);
   }
 
   override closeAfterWrites(): void {
@@ -130,6 +133,8 @@ interface ServerWrap extends TlsWrapHandle {
   store: CertificateStore;
   /** A shutdown asked for while writes were in flight (TlsTransport). */
   pendingShutdown: ShutdownReq | null;
+  /** The handshake completed (TLS 1.3 servers may report it again for their tickets). */
+  established: boolean;
 }
 
 const noop = (): void => {};
@@ -138,7 +143,7 @@ function onGreetingRead(this: TcpHandle): void {
   const greeting = (this as GreetingHandle).greeting;
   if (greeting === null) return;
   const n = state[K_NREAD]!;
-  if (n > 0) greeting.received(readView(n));
+  if (n > 0) greeting.received(readView(n), true);
   else greeting.close();
 }
 
@@ -148,137 +153,77 @@ function onCertificate(this: TlsWrapHandle, info: { servername?: string }): void
   this.certCbDone();
 }
 
+function onHandshakeDone(this: TlsWrapHandle): void {
+  const wrap = this as ServerWrap;
+  if (wrap.established) return;
+  wrap.established = true;
+  handshakeCompleted(wrap);
+}
+
 /** A failed handshake or a TLS alert: the connection is over (the owner hears closed()). */
 function onTlsError(this: TlsWrapHandle): void {
+  if ((this as ServerWrap).established === false) handshakeFailed();
   const transport = this.transport;
   if (transport !== null) transport.destroy();
   else this._parent.close();
 }
 
 /**
- * Takes an accepted handle and, once its first bytes show a TLS handshake, hands a Transport
- * reading cleartext to the acceptor; otherwise tells it the connection was abandoned (exactly one of
- * the two, after its arrived() said yes). `tls.timeoutMs` bounds the wait for those bytes.
+ * Takes an accepted handle and greets it (tls-listen.ts): once its first bytes show a TLS
+ * handshake, the acceptor gets a Transport reading cleartext, else hears it was abandoned.
  */
-export function acceptUvTls(handle: TcpHandle, tls: TlsListening): void {
-  const sweeper = tls.sweeper;
-  const greeting = new TlsGreeting(handle as GreetingHandle, tls.endpoint, tls.acceptor, sweeper);
-  greeting.deadline = loopNow() + tls.timeoutMs;
-  sweeper.add(greeting);
+export function acceptUvTls(handle: TcpHandle, listening: TlsListening): void {
   const h = handle as GreetingHandle;
+  const greeting = new TlsGreeting(new GreetedHandle(h, listening.endpoint), listening);
   h.greeting = greeting;
   h.useUserBuffer(READ_AREA);
   h.onread = onGreetingRead;
   if (h.readStart() !== 0) greeting.close();
 }
 
-/** One connection before TLS: its first bytes, kept only when a ClientHello must be read whole. */
-class TlsGreeting implements Sweepable {
-  deadline = 0;
+/** An accepted handle during its greeting, and what becomes of it. */
+class GreetedHandle implements GreetedConnection {
   readonly #handle: GreetingHandle;
   readonly #endpoint: TlsEndpoint;
-  readonly #acceptor: TlsAcceptor;
-  readonly #sweeper: Sweeper;
-  #pending: Buffer | null = null;
 
-  constructor(handle: GreetingHandle, endpoint: TlsEndpoint, acceptor: TlsAcceptor, sweeper: Sweeper) {
+  constructor(handle: GreetingHandle, endpoint: TlsEndpoint) {
     this.#handle = handle;
     this.#endpoint = endpoint;
-    this.#acceptor = acceptor;
-    this.#sweeper = sweeper;
   }
 
-  received(view: Buffer): void {
-    let bytes = view;
-    if (this.#pending !== null) bytes = this.#pending = Buffer.concat([this.#pending, view]);
-    const endpoint = this.#endpoint;
-    const greeting = endpoint.greet(bytes);
-    switch (greeting.verdict) {
-      case GREET_WAIT:
-        if (this.#pending === null) this.#pending = Buffer.from(bytes);
-        return;
-      case GREET_PLAIN_HTTP:
-        this.#refusePlainHttp();
-        return;
-      case GREET_TLS:
-        this.#wrap(greeting.context, bytes, null);
-        return;
-      case GREET_TLS_SNI_CALLBACK:
-        this.#wrap(greeting.context, bytes, endpoint.store);
-        return;
-      case GREET_VALIDATION:
-        this.#answerValidation(greeting.context, bytes);
-        return;
-      default:
-        this.close();
-    }
-  }
-
-  /**
-   * The handshake proper: TLSWrap on the handle with `context`, the Transport to the server, the
-   * first bytes in. With `sni`, the certificate callback picks the context by SNI instead.
-   */
-  #wrap(context: { context: unknown }, first: Buffer, sni: CertificateStore | null): void {
-    const wrap = this.#detach(context.context) as ServerWrap;
-    if (sni !== null && sni.contexts.length > 1) {
-      wrap.store = sni;
-      wrap.oncertcb = onCertificate;
-      wrap.enableCertCb();
-    }
-    wrap.setALPNProtocols(this.#endpoint.alpn);
-    this.#acceptor.accept(new TlsTransport(wrap));
-    wrap.receive(first);
-  }
-
-  /** RFC 8737 §3: the validation certificate, ALPN "acme-tls/1", and nothing else on the connection. */
-  #answerValidation(context: { context: unknown }, first: Buffer): void {
-    const wrap = this.#detach(context.context);
-    wrap.setALPNProtocols(this.#endpoint.acmeAlpn);
-    const transport = new TlsTransport(wrap as ServerWrap);
-    transport.start(lingering(transport, VALIDATION_MS));
-    this.#acceptor.abandoned();
-    wrap.receive(first);
-  }
-
-  /** Stops the greeting and puts a TLSWrap over the handle. */
-  #detach(context: unknown): TlsWrapHandle {
+  stop(): void {
     const handle = this.#handle;
-    this.#finish();
-    const wrap = tlsWrap!.wrap(handle, context, true, false);
-    wrap._parent = handle;
-    // onhandshakestart/onhandshakedone stay unset: TLSWrap calls them only when they are functions,
-    // and nothing here needs them (renegotiation, which tls.TLSSocket counts through them, is off).
-    wrap.onerror = onTlsError;
-    return wrap;
-  }
-
-  /** A plain HTTP request on the TLS port: a 400 that says so, then FIN. */
-  #refusePlainHttp(): void {
-    this.#finish();
-    const transport = new UvTransport(this.#handle);
-    transport.start(lingering(transport, LINGER_MS));
-    transport.write(PLAIN_HTTP_RESPONSE);
-    transport.end();
-    this.#acceptor.abandoned();
-  }
-
-  #finish(): void {
-    const handle = this.#handle;
-    this.#sweeper.delete(this);
-    this.#pending = null;
     handle.greeting = null;
     handle.readStop();
     handle.onread = noop;
   }
 
-  onDeadline(): void {
-    this.close();
+  close(): void {
+    this.#handle.close();
   }
 
-  close(): void {
-    if (this.#handle.greeting === null) return;
-    this.#finish();
-    this.#handle.close();
-    this.#acceptor.abandoned();
+  plain(): Transport {
+    return new UvTransport(this.#handle);
+  }
+
+  /**
+   * TLSWrap on the handle. onhandshakestart stays unset: TLSWrap calls it only when it is a function,
+   * and nothing here needs it (renegotiation, which tls.TLSSocket counts through it, is off).
+   */
+  secure(context: tls.SecureContext, first: Buffer, sni: CertificateStore | null, validation: boolean): Transport {
+    const handle = this.#handle;
+    const wrap = tlsWrap!.wrap(handle, context.context, true, false) as ServerWrap;
+    wrap._parent = handle;
+    wrap.onerror = onTlsError;
+    wrap.established = validation;
+    if (!validation) wrap.onhandshakedone = onHandshakeDone;
+    if (sni !== null && sni.contexts.length > 1) {
+      wrap.store = sni;
+      wrap.oncertcb = onCertificate;
+      wrap.enableCertCb();
+    }
+    wrap.setALPNProtocols(validation ? this.#endpoint.acmeAlpn : this.#endpoint.alpn);
+    // `first` may be a view of the read area, which OpenSSL's cleartext is read into: a copy.
+    return new TlsTransport(wrap, Buffer.from(first));
   }
 }

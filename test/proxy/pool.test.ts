@@ -1,7 +1,8 @@
-// The keep-alive pool: bounded, most recently parked first, forgets and closes on demand.
+// The keep-alive pool: bounded, most recently parked first, a burst's surplus kept for a moment and
+// then closed oldest first, forgets and closes on demand.
 
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { mock, test } from "node:test";
 import { KeepAlivePool } from "../../src/proxy/pool.ts";
 
 class Fake {
@@ -11,15 +12,50 @@ class Fake {
   }
 }
 
-test("keeps at most max idle connections and hands out the most recent first", () => {
+test("hands out the most recently parked first", () => {
   const pool = new KeepAlivePool<Fake>(2);
-  const [a, b, c] = [new Fake(), new Fake(), new Fake()];
+  const [a, b] = [new Fake(), new Fake()];
   assert.equal(pool.park(a), true);
   assert.equal(pool.park(b), true);
-  assert.equal(pool.park(c), false, "over the bound: the caller closes it");
   assert.equal(pool.take(), b);
   assert.equal(pool.take(), a);
   assert.equal(pool.take(), null);
+});
+
+test("a burst's surplus stays while it is used; what stayed idle a whole second is closed, oldest first", () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const pool = new KeepAlivePool<Fake>(2);
+    const conns = [new Fake(), new Fake(), new Fake(), new Fake(), new Fake()];
+    for (const c of conns) assert.equal(pool.park(c), true);
+    assert.equal(pool.size, 5);
+    // Two are taken and come back within the second: three stayed idle throughout.
+    const [x, y] = [pool.take()!, pool.take()!];
+    pool.park(y);
+    pool.park(x);
+    mock.timers.tick(1000);
+    assert.deepEqual(
+      conns.map((c) => c.destroyed),
+      [true, false, false, false, false],
+      "only the surplus that was idle the whole time went, the least recently parked",
+    );
+    assert.equal(pool.size, 4);
+    // Nobody uses them for another second: down to the bound.
+    mock.timers.tick(1000);
+    assert.equal(pool.size, 2);
+    assert.deepEqual(
+      conns.map((c) => c.destroyed),
+      [true, true, true, false, false],
+    );
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("a pool of size 0 keeps nothing: the caller closes the connection", () => {
+  const pool = new KeepAlivePool<Fake>(0);
+  assert.equal(pool.park(new Fake()), false);
+  assert.equal(pool.size, 0);
 });
 
 test("remove forgets a closed connection; clear closes the rest", () => {
