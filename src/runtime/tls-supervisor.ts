@@ -92,11 +92,20 @@ export class TlsSupervisor {
     if (
       next.acme !== was.acme ||
       next.domains.join(",") !== was.domains.join(",") ||
-      next.tlsInternal !== was.tlsInternal
+      next.tlsInternal !== was.tlsInternal ||
+      next.internalNames.join(",") !== was.internalNames.join(",")
     )
-      this.#options.notice("portico: a change of --acme, --domain or --tls needs a restart; keeping the running ones");
+      this.#options.notice(
+        'portico: a change of the names ACME or the local CA certify (--acme, --domain, --tls; tls = "acme" or "internal") needs a restart; keeping the running ones',
+      );
     this.#files = files;
-    this.#config = { ...next, acme: was.acme, domains: was.domains, tlsInternal: was.tlsInternal };
+    this.#config = {
+      ...next,
+      acme: was.acme,
+      domains: was.domains,
+      tlsInternal: was.tlsInternal,
+      internalNames: was.internalNames,
+    };
   }
 
   stop(): void {
@@ -161,17 +170,21 @@ function readFiles(config: TlsModel): CertificatePair[] {
   return config.certFiles.map((f) => readCertificatePair(f.cert, f.key));
 }
 
-/** The local certificate's names: --domain, localhost, and the listening address or every local one. */
+/**
+ * The local certificate's names: --domain (or the hosts of the sites with tls = "internal"), localhost,
+ * and the HTTPS listeners' addresses (every local one for a listener on every address).
+ */
 function internalNames(config: TlsModel): { names: string[]; addresses: string[] } {
-  const names = new Set<string>(config.domains);
+  const names = new Set<string>(config.internalNames);
   const addresses = new Set<string>(["127.0.0.1", "::1"]);
   names.add("localhost");
-  const host = config.host;
-  if (host !== "" && /^[\d.]+$|:/.test(host)) addresses.add(host);
-  else if (host !== "") names.add(host.toLowerCase());
-  else {
-    for (const list of Object.values(os.networkInterfaces())) {
-      for (const info of list ?? []) if (!info.internal && info.family === "IPv4") addresses.add(info.address);
+  for (const host of config.listenHosts) {
+    if (host !== "" && /^[\d.]+$|:/.test(host)) addresses.add(host);
+    else if (host !== "") names.add(host.toLowerCase());
+    else {
+      for (const list of Object.values(os.networkInterfaces())) {
+        for (const info of list ?? []) if (!info.internal && info.family === "IPv4") addresses.add(info.address);
+      }
     }
   }
   return { names: [...names], addresses: [...addresses] };
