@@ -47,7 +47,8 @@ function optionSchema(spec: OptionSpec): z.ZodType {
 /** An option's default as a file would write it (editors show it; it validates against the schema). */
 function fileDefault(spec: OptionSpec): unknown {
   if (spec.type === "size" || spec.type === "duration") return defaultText(spec);
-  if (spec.key === "threads") return undefined;
+  // A default no file may write ("-1": none) is not shown as one.
+  if (spec.key === "threads" || (typeof spec.default === "number" && spec.default < (spec.min ?? 0))) return undefined;
   return spec.default;
 }
 
