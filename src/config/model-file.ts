@@ -75,7 +75,8 @@ export function modelFromFile(
   const drafts = sites.map((site, i) => builder.site(site, ["site", i]));
   const model = assemble(server, drafts, lengthRequiredStatus, file.path, fail);
   const tlsSites = drafts.map((d, i) => ({ tls: sites[i]!.tls, hosts: d.site.hosts, name: d.site.name, path: d.path }));
-  const tls = tlsFromSites(tlsSites, model.listeners, server, flags, file.dir, fail);
+  const where = (at: KeyPath): string => `${file.name}:${file.lines.lineOf(at)}`;
+  const tls = tlsFromSites(tlsSites, model.listeners, server, flags, file.dir, fail, where);
   return tls === null ? model : deepFreeze({ ...model, tls });
 }
 

@@ -25,7 +25,8 @@ export interface TlsSite {
 
 /**
  * The file's TlsModel, or null when no site says `tls`. `dir` is the file's directory (relative paths);
- * `flags` the command line's options, whose values are taken as given (relative to the working directory).
+ * `flags` the command line's options, whose values are taken as given (relative to the working directory);
+ * `where` names a key's place ("portico.toml:12") for the messages of certificates read later.
  */
 export function tlsFromSites(
   sites: readonly TlsSite[],
@@ -34,8 +35,9 @@ export function tlsFromSites(
   flags: ReadonlyMap<string, unknown>,
   dir: string,
   fail: Fail,
+  where: (at: KeyPath) => string,
 ): TlsModel | null {
-  const certFiles: { cert: string; key: string }[] = [];
+  const certFiles: { cert: string; key: string; where: string }[] = [];
   const domains: string[] = [];
   const internalNames: string[] = [];
   for (const site of sites) {
@@ -55,9 +57,12 @@ export function tlsFromSites(
     } else {
       const pairs = Array.isArray(tls) ? tls : [tls];
       pairs.forEach((pair, i) => {
-        const where: KeyPath = Array.isArray(tls) ? [...at, i] : at;
-        const files = { cert: readable(pair.cert, dir, [...where, "cert"], fail), key: "" };
-        files.key = readable(pair.key, dir, [...where, "key"], fail);
+        const pairAt: KeyPath = Array.isArray(tls) ? [...at, i] : at;
+        const files = {
+          cert: readable(pair.cert, dir, [...pairAt, "cert"], fail),
+          key: readable(pair.key, dir, [...pairAt, "key"], fail),
+          where: where(pairAt),
+        };
         if (!certFiles.some((f) => f.cert === files.cert && f.key === files.key)) certFiles.push(files);
       });
     }

@@ -79,8 +79,11 @@ export interface TlsModel {
   readonly listeners: readonly number[];
   /** Those listeners' addresses ("" for every one): named in the local CA's certificate. */
   readonly listenHosts: readonly string[];
-  /** Certificate and key files, in the order given (the first is served when SNI matches nothing). */
-  readonly certFiles: readonly { readonly cert: string; readonly key: string }[];
+  /**
+   * Certificate and key files, in the order given (the first is served when SNI matches nothing);
+   * `where` names a file's pair in messages ("portico.toml:12"), "" for the command line's.
+   */
+  readonly certFiles: readonly { readonly cert: string; readonly key: string; readonly where: string }[];
   /** Plain HTTP listener that redirects to HTTPS and answers ACME HTTP-01; -1 for none. */
   readonly httpPort: number;
   /** Get certificates from an ACME CA. */

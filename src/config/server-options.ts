@@ -117,7 +117,7 @@ export function tlsFromFlags(values: OptionValues, fail: (message: string) => ne
   return {
     listeners: [0],
     listenHosts: [values.host],
-    certFiles: certs.map((cert, i) => ({ cert, key: keys[i]! })),
+    certFiles: certs.map((cert, i) => ({ cert, key: keys[i]!, where: "" })),
     httpPort,
     acme,
     domains: acme ? domains : [],

@@ -167,7 +167,15 @@ export class TlsSupervisor {
 }
 
 function readFiles(config: TlsModel): CertificatePair[] {
-  return config.certFiles.map((f) => readCertificatePair(f.cert, f.key));
+  return config.certFiles.map((f) => {
+    try {
+      return readCertificatePair(f.cert, f.key);
+    } catch (error) {
+      // A file's pair is named by its place in the file, not by the flags the message assumes.
+      if (f.where === "" || !(error instanceof Error)) throw error;
+      throw new Error(`${f.where}: ${error.message.replace(/^--(cert|key): /, "tls $1: ")}`);
+    }
+  });
 }
 
 /**

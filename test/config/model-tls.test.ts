@@ -68,9 +68,10 @@ root = "www"
   assert.deepEqual(tls.listenHosts, ["127.0.0.1"]);
   const dir = path.dirname(model.file);
   // Each pair once, in the file's order: the first is served when SNI names no certificate.
+  // `where` names each pair's line for the messages of the certificates read at start and on reload.
   assert.deepEqual(tls.certFiles, [
-    { cert: path.join(dir, "certs/a.crt"), key: path.join(dir, "certs/a.key") },
-    { cert: path.join(dir, "certs/b.crt"), key: path.join(dir, "certs/b.key") },
+    { cert: path.join(dir, "certs/a.crt"), key: path.join(dir, "certs/a.key"), where: `${model.file}:6` },
+    { cert: path.join(dir, "certs/b.crt"), key: path.join(dir, "certs/b.key"), where: `${model.file}:12` },
   ]);
   assert.equal(tls.acme, false);
   assert.equal(tls.tlsInternal, false);
