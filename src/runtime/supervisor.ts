@@ -12,7 +12,7 @@ import { canWrapTls } from "../http/uv-tls-accept.ts";
 import { OneAtATime } from "../static/upload-files.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
 import { ROTATE_MS, rotateTicketKey } from "../tls/ticket-keys.ts";
-import { assertPortFree, chooseTransport, graceOf, listenersOf, listenFailure } from "./listening.ts";
+import { assertPortFree, chooseTransport, graceOf, listenersOf, workerFailure } from "./listening.ts";
 import type { BoundAddresses, SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { type ReloadHost, reloadRefusal, reloadWorkers, resizeWorkers, type Slot } from "./reload.ts";
 import { C_DRAINING, newVerdicts, SharedState } from "./shared-memory.ts";
@@ -111,7 +111,8 @@ export class Supervisor {
     if (config.kind === "http" && config.tls !== null) {
       const tls = config.tls;
       const host = config.listeners[tls.listeners[0]!]?.host ?? "";
-      if (this.#reusePort && tls.httpPort > 0) await assertPortFree(host, tls.httpPort, `--http-port ${tls.httpPort}`);
+      const named = `${config.file === "" ? "--http-port" : "http_port"} ${tls.httpPort}`;
+      if (this.#reusePort && tls.httpPort > 0) await assertPortFree(host, tls.httpPort, named);
       this.#httpPort = tls.httpPort;
       this.#tls = new TlsSupervisor(tls, {
         notice: this.#options.notice,
@@ -252,7 +253,7 @@ export class Supervisor {
             this.#challengeAcks.get(message.id)?.();
             return;
           case "listen-failed":
-            reject(new Error(this.#listenFailure(config, message, ports)));
+            reject(new Error(workerFailure(config, message, ports)));
             return;
           case "prepared":
             if (slot.prepared?.generation !== message.generation) return;
@@ -261,7 +262,7 @@ export class Supervisor {
             return;
           case "prepare-failed":
             if (slot.prepared?.generation !== message.generation) return;
-            slot.prepared.reject(new Error(this.#listenFailure(this.#nextConfig ?? config, message, ports)));
+            slot.prepared.reject(new Error(workerFailure(this.#nextConfig ?? config, message, ports)));
             slot.prepared = null;
             return;
           case "retired":
@@ -289,18 +290,6 @@ export class Supervisor {
         if (!this.#draining && !slot.retired) this.#restart(slot, code);
       });
     });
-  }
-
-  #listenFailure(
-    config: ServerModel | TcpConfig,
-    message: { listener: number; code: string; message: string },
-    ports: readonly number[],
-  ): string {
-    // A worker that could not load an app module: its message names the file and the fault.
-    if (message.code === "APP_LOAD") return `cannot load the app: ${message.message}`;
-    if (message.listener === -1) return message.message;
-    const l = listenersOf(config)[message.listener]!;
-    return listenFailure(message.code, message.message, l.host, ports[message.listener] ?? l.port, l.name);
   }
 
   #restart(slot: Slot, code: number): void {
