@@ -48,7 +48,7 @@ export class TlsSupervisor {
   /** Reads the files and the stored or local certificates; throws a one-line error at fault. */
   async start(): Promise<void> {
     const config = this.#config;
-    this.#files = readFiles(config);
+    this.#files = readCertificateFiles(config);
     if (config.acme) await this.#startAcme(config);
     if (config.tlsInternal) await this.#startInternal(config);
     if (this.pairs.length === 0) {
@@ -87,7 +87,7 @@ export class TlsSupervisor {
    * caller keeps the running configuration. ACME and the local CA carry on.
    */
   reload(next: TlsModel): void {
-    const files = readFiles(next);
+    const files = readCertificateFiles(next);
     const was = this.#config;
     if (
       next.acme !== was.acme ||
@@ -166,7 +166,8 @@ export class TlsSupervisor {
   }
 }
 
-function readFiles(config: TlsModel): CertificatePair[] {
+/** Reads and checks every certificate pair of `config`; throws one line naming the file (and its place). */
+export function readCertificateFiles(config: TlsModel): CertificatePair[] {
   return config.certFiles.map((f) => {
     try {
       return readCertificatePair(f.cert, f.key);

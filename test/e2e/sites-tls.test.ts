@@ -12,6 +12,7 @@ import { after, test } from "node:test";
 import { CertificateFactory, skipWithoutOpenssl } from "../helpers/certificates.ts";
 import { freePort, skipWithoutPebble, startPebble } from "../helpers/pebble.ts";
 import { exchange, parseResponses } from "../helpers/raw.ts";
+import { runCli } from "../helpers/server.ts";
 import { type SiteServer, startSites } from "../helpers/site-server.ts";
 import { tlsGet } from "../helpers/tls-client.ts";
 
@@ -225,4 +226,23 @@ tls = "acme"
   } finally {
     await pebble.stop();
   }
+});
+
+test("portico check reads the certificate files: a key that is not its certificate's is one line", {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const a = certs!.selfSigned(["a.test"], "ec");
+  const b = certs!.selfSigned(["b.test"], "ec");
+  const dir = siteDir(["a"]);
+  const file = path.join(dir, "portico.toml");
+  const text = (key: string): string =>
+    `[[site]]\nhosts = ["a.test"]\nlisten = ["8443"]\nroot = "a"\ntls = { cert = "${a.cert}", key = "${key}" }\n`;
+  fs.writeFileSync(file, text(a.key));
+  const valid = await runCli(["check", "-c", file]);
+  assert.equal(valid.code, 0, valid.stderr);
+  fs.writeFileSync(file, text(b.key));
+  const invalid = await runCli(["check", "-c", file]);
+  assert.equal(invalid.code, 1);
+  assert.match(invalid.stderr, /^portico: [^\n]*portico\.toml:5: tls key: [^\n]* does not match the certificate in [^\n]*\n$/);
 });
