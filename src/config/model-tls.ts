@@ -88,7 +88,8 @@ export function tlsFromSites(
     return null;
   }
   const acme = domains.length > 0;
-  const caRoot = values.acmeCaRoot === "" || flags.has("acmeCaRoot") ? values.acmeCaRoot : path.resolve(dir, values.acmeCaRoot);
+  const caRoot =
+    values.acmeCaRoot === "" || flags.has("acmeCaRoot") ? values.acmeCaRoot : path.resolve(dir, values.acmeCaRoot);
   const ca = acme
     ? acmeCa(values.acmeCa, caRoot, (key, message) => fail(["acme", key], `${key}: ${message}`))
     : { url: values.acmeCa, root: "" };

@@ -81,7 +81,11 @@ export function reloadRefusal(current: ServerModel | TcpConfig, next: ServerMode
  * Has every running worker prepare `next`, then commit it; resolves with what was committed, or null
  * when the running configuration stays (told in one line).
  */
-export async function reloadWorkers(host: ReloadHost, next: ServerModel, generation: number): Promise<Committed | null> {
+export async function reloadWorkers(
+  host: ReloadHost,
+  next: ServerModel,
+  generation: number,
+): Promise<Committed | null> {
   const notice = host.notice;
   const current = host.config as ServerModel;
   let transport: TransportChoice;

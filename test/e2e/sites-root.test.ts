@@ -86,9 +86,20 @@ test("a site without a root answers what no route matches with 404", BOUND, asyn
   assert.equal((await get("/api/x", "bare.test")).body.toString(), "bare api\n");
 });
 
-test("a site's headers reach HTTP/2 clients: set, added, removed, lower-cased", { ...BOUND, skip: noCurlH2 }, async () => {
+test("a site's headers reach HTTP/2 clients: set, added, removed, lower-cased", {
+  ...BOUND,
+  skip: noCurlH2,
+}, async () => {
   for (const target of ["/index.html", "/api/x"]) {
-    const { stdout } = await run("curl", ["-s", "-D", "-", "-o", "/dev/null", "--http2-prior-knowledge", `http://127.0.0.1:${port}${target}`]);
+    const { stdout } = await run("curl", [
+      "-s",
+      "-D",
+      "-",
+      "-o",
+      "/dev/null",
+      "--http2-prior-knowledge",
+      `http://127.0.0.1:${port}${target}`,
+    ]);
     assert.match(stdout, /^HTTP\/2 200/, target);
     assert.match(stdout, /\r\nx-frame-options: DENY\r\n/, target);
     assert.match(stdout, /\r\nlink: <\/a\.css>; rel=preload\r\n/, target);

@@ -186,7 +186,7 @@ tls = "internal"
 
 const noPebble = skipWithoutPebble();
 
-test('tls = "acme": the site\'s hosts certified by the [acme] CA (pebble) over http_port\'s HTTP-01', {
+test("tls = \"acme\": the site's hosts certified by the [acme] CA (pebble) over http_port's HTTP-01", {
   skip: noPebble,
   timeout: 180_000,
 }, async () => {
@@ -244,5 +244,8 @@ test("portico check reads the certificate files: a key that is not its certifica
   fs.writeFileSync(file, text(b.key));
   const invalid = await runCli(["check", "-c", file]);
   assert.equal(invalid.code, 1);
-  assert.match(invalid.stderr, /^portico: [^\n]*portico\.toml:5: tls key: [^\n]* does not match the certificate in [^\n]*\n$/);
+  assert.match(
+    invalid.stderr,
+    /^portico: [^\n]*portico\.toml:5: tls key: [^\n]* does not match the certificate in [^\n]*\n$/,
+  );
 });

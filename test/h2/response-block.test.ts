@@ -104,7 +104,14 @@ test("a site's field edits apply on HTTP/2 as on HTTP/1.1: set, add, remove, low
   const start = raw.indexOf("X-Powered-By");
   const end = raw.indexOf("\r\n\r\n");
   encodeHead(
-    { status: 200, fields: [], copied: { raw, lines: [start, end], count: 2, extra: Buffer.alloc(0) }, length: -1, withBody: true, edits },
+    {
+      status: 200,
+      fields: [],
+      copied: { raw, lines: [start, end], count: 2, extra: Buffer.alloc(0) },
+      length: -1,
+      withBody: true,
+      edits,
+    },
     STANDARD_DEFAULTS,
   );
   const proxied = new BlockDecoder().decode(Buffer.from(BLOCK.bytes())).filter(([n]) => n !== "date");
