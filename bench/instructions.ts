@@ -1,5 +1,5 @@
 // `node bench/instructions.ts --server portico|portico-sites|nginx|node-h2 [--proto h1|h2c]
-// [--proxy [--keepalive N]] [--path P] [--header 'Name: value']…`:
+// [--proxy [--keepalive N]] [--path P] [--header 'Name: value']… [--out FILE]`:
 // user-space instructions per request under `valgrind --tool=callgrind`, a figure that stays put on a
 // loaded, shared machine where requests per second do not. The server runs under callgrind with
 // instrumentation off, is warmed up by an h2load run, then instrumentation is switched on for exactly
@@ -34,6 +34,8 @@ const { values: opts } = parseArgs({
     keepalive: { type: "string", default: "64" },
     extra: { type: "string", multiple: true, default: [] },
     header: { type: "string", multiple: true, default: [] },
+    // Keep the callgrind output there (for callgrind_annotate) instead of deleting it.
+    out: { type: "string", default: "" },
   },
 });
 
@@ -168,6 +170,7 @@ try {
   for (const name of fs.readdirSync(work)) {
     if (!name.startsWith("callgrind.out.")) continue;
     const text = fs.readFileSync(path.join(work, name), "utf8");
+    if (opts.out !== "" && /^totals: [1-9]/m.test(text)) fs.copyFileSync(path.join(work, name), opts.out!);
     const m = /^totals: (\d+)/m.exec(text) ?? /^summary: (\d+)/m.exec(text);
     if (m !== null) total += Number(m[1]);
   }
