@@ -30,6 +30,8 @@ before(async () => {
   server = await startSites({
     dir,
     ports: 1,
+    // A loaded machine can take long to start the child.
+    timeoutMs: 90_000,
     text: ([p]) => `h2c = true
 
 [log]
