@@ -147,7 +147,9 @@ try {
       break;
     case "portico-sites": {
       const file = writeExampleConfig(REPO, work, docroot, port, upstream!);
-      argv = [node, path.join(REPO, "src/cli.ts"), "-c", file, "-t", "1", "--quiet", ...opts.extra!];
+      argv = [node, path.join(REPO, "src/cli.ts"), "-c", file, "-t", "1", "--quiet"];
+      // The same timeouts as the portico variant: the figures compare routing, nothing else.
+      argv.push("--keep-alive-timeout", "10m", "--headers-timeout", "10m", "--send-timeout", "10m", ...opts.extra!);
       break;
     }
     case "node-h2":

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, watch } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { ConfigError, dataDirectory, parseCommandLine, type ServerModel, usage } from "./config/load.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
+import { readCertificateFiles } from "./runtime/tls-supervisor.ts";
 import { rootCertificatePath, trustInstructions } from "./tls/trust.ts";
 
 // Under `npm start` / `npm run`, npm runs us from the package directory; relative paths (and the
@@ -51,6 +52,14 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   if (command.kind === "check") {
     const m = command.config;
+    // The certificate files too (a key that does not match its certificate), as a start would.
+    if (m.tls !== null) {
+      try {
+        readCertificateFiles(m.tls);
+      } catch (error) {
+        fail((error as Error).message);
+      }
+    }
     const routes = m.sites.reduce((n, site) => n + site.routes.length, 0);
     process.stdout.write(
       `portico: ${argvFile(argv)} is valid: ${m.sites.length} site(s), ${routes} route(s), ${m.listeners.length} listener(s)\n`,

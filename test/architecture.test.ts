@@ -166,9 +166,6 @@ const OVER_BUDGET = new Set([
   "src/http/connection.ts",
   "src/http/uv-transport.ts",
   "src/config/options.ts",
-  // #14's in-place reload and #15's HTTPS (certificates, ACME challenges) met here in one merge; to be
-  // split along the reload seam (runtime/reload.ts) next.
-  "src/runtime/supervisor.ts",
   "test/http/connection.test.ts",
   "test/http/parse-request.test.ts",
   "test/e2e/proxy-failover.test.ts",

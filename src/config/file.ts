@@ -72,9 +72,14 @@ function describeIssue(issue: z.core.$ZodIssue, lines: KeyLines): { line: number
   const path = issue.path as KeyPath;
   if (issue.code === "invalid_union") {
     // A value of the type one branch takes ({ modul = … } where a path or a table is allowed) is
-    // judged by that branch alone, so an unknown key is named as such, with a guess.
+    // judged by that branch alone, so an unknown key is named as such, with a guess. A table or list
+    // is not of the type of a branch of names ("acme" | "internal") either.
+    const table = typeof (issue as { input?: unknown }).input === "object";
     const taking = issue.errors.filter(
-      (branch) => !branch.some((i) => i.path.length === 0 && i.code === "invalid_type"),
+      (branch) =>
+        !branch.some(
+          (i) => i.path.length === 0 && (i.code === "invalid_type" || (i.code === "invalid_value" && table)),
+        ),
     );
     if (taking.length === 1) {
       const inner = [...taking[0]!].sort((a, b) => rank(a) - rank(b));

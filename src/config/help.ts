@@ -74,16 +74,11 @@ const FILE_PLACE: Readonly<Record<string, string>> = {
   proxy: "`upstreams` of a route's `proxy`",
   app: "`app` of a `[[site.route]]`",
   port: "`listen` of a `[[site]]`",
-  cert: "(command line only: the command line's site)",
-  key: "(command line only: the command line's site)",
-  httpPort: "(command line only: the command line's site)",
-  acme: "(command line only: the command line's site)",
-  domain: "(command line only: the command line's site)",
-  acmeCa: "(command line only: the command line's site)",
-  acmeEmail: "(command line only: the command line's site)",
-  acmeCaRoot: "(command line only: the command line's site)",
-  dataDir: "(command line only: the command line's site)",
-  tls: "(command line only: the command line's site)",
+  cert: "`tls = { cert, key }` of a `[[site]]`",
+  key: "`tls = { cert, key }` of a `[[site]]`",
+  acme: '`tls = "acme"` of a `[[site]]`',
+  domain: "`hosts` of a `[[site]]` with `tls`",
+  tls: '`tls = "internal"` of a `[[site]]`',
 };
 
 /** Where an option lives in a configuration file, for the README. */
@@ -94,6 +89,8 @@ export function filePlace(spec: OptionSpec): string {
       return `${key} (top level)`;
     case "log":
       return `${key} in \`[log]\``;
+    case "acme":
+      return `${key} in \`[acme]\``;
     case "files":
       return `${key} in a route's \`files\``;
     case "proxy":

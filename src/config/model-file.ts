@@ -14,6 +14,7 @@ import {
   buildProxy,
   checkFiles,
   checkHost,
+  deepFreeze,
   type Fail,
   filesSettings,
   type ListenAddress,
@@ -37,6 +38,7 @@ import {
   optionByKey,
   optionsIn,
 } from "./options.ts";
+import { tlsFromSites } from "./model-tls.ts";
 import { HANDLER_KEYS, type MiddlewareData, type RouteData, type SiteData } from "./schema.ts";
 import { checkStatusAllow, normalizeStatusPath } from "./server-options.ts";
 import { convertValue } from "./units.ts";
@@ -57,7 +59,8 @@ export function modelFromFile(
   const values: Record<string, unknown> = { ...base };
   layOver(values, data, optionsIn("server"), [], fail);
   layOver(values, (data.log ?? {}) as Record<string, unknown>, optionsIn("log"), ["log"], fail);
-  for (const spec of [...optionsIn("server"), ...optionsIn("log")])
+  layOver(values, (data.acme ?? {}) as Record<string, unknown>, optionsIn("acme"), ["acme"], fail);
+  for (const spec of [...optionsIn("server"), ...optionsIn("log"), ...optionsIn("acme")])
     if (flags.has(spec.key)) values[spec.key] = flags.get(spec.key);
   // Relative paths are relative to the file, wherever Portico was started.
   if (values.accessLog !== "" && !flags.has("accessLog"))
@@ -70,7 +73,11 @@ export function modelFromFile(
   const sites = (file.data.site ?? []) as SiteData[];
   if (sites.length === 0) fail([], "the file names no site: add a [[site]] table");
   const drafts = sites.map((site, i) => builder.site(site, ["site", i]));
-  return assemble(server, drafts, lengthRequiredStatus, file.path, fail);
+  const model = assemble(server, drafts, lengthRequiredStatus, file.path, fail);
+  const tlsSites = drafts.map((d, i) => ({ tls: sites[i]!.tls, hosts: d.site.hosts, name: d.site.name, path: d.path }));
+  const where = (at: KeyPath): string => `${file.name}:${file.lines.lineOf(at)}`;
+  const tls = tlsFromSites(tlsSites, model.listeners, server, flags, file.dir, fail, where);
+  return tls === null ? model : deepFreeze({ ...model, tls });
 }
 
 /** Converts a table's option keys onto `values` (units, bounds), failing at the key. */
@@ -129,6 +136,10 @@ class SiteBuilder {
       if (seen.has(key)) fail([...at, "route", i, "path"], `route path ${key} is given twice in site ${name}`);
       seen.set(key, i);
     });
+    // A path no route matches is served from the site's root, as nginx's implicit location and
+    // Caddy's site-level file_server do: the files route under "/" goes last, so the written routes
+    // keep their indexes. A site without a root leaves such paths to the 404.
+    if (root !== null && !seen.has("/")) routes.push(this.#route({ path: "/" }, at, root, siteMiddleware, name, at));
     const site: SiteModel = { name, hosts, root, routes };
     return { site, listen, path: at };
   }

@@ -64,26 +64,31 @@ export interface ServerModel {
   readonly lengthRequiredStatus: 400 | 411;
   /** The configuration file (absolute path) the model was read from, or "" for flags alone. */
   readonly file: string;
-  /** HTTPS of one listener (the command line's: --cert/--key, --acme, --tls internal), or null. */
+  /** HTTPS: the command line's (--cert/--key, --acme, --tls internal) or the file's sites' `tls`; null for none. */
   readonly tls: TlsModel | null;
 }
 
 /**
- * How one listener speaks TLS: certificate files, certificates from an ACME CA, or from the local CA
- * (runtime/tls-supervisor.ts reads the files and keeps the certificates; src/tls/ serves them).
+ * How the HTTPS listeners speak TLS: certificate files, certificates from an ACME CA, or from the local
+ * CA, all in one store whose certificate each handshake's SNI name picks (runtime/tls-supervisor.ts
+ * reads the files and keeps the certificates; src/tls/ serves them). The command line has one HTTPS
+ * listener; a file has those of its sites that say `tls`.
  */
 export interface TlsModel {
-  /** Index into ServerModel.listeners of the listener that speaks TLS. */
-  readonly listener: number;
-  /** The listener's address ("" for every one): named in the local CA's certificate. */
-  readonly host: string;
-  /** Certificate and key files, in the order given (the first is served when SNI matches nothing). */
-  readonly certFiles: readonly { readonly cert: string; readonly key: string }[];
+  /** Indexes into ServerModel.listeners of the listeners that speak TLS (the first takes --http-port's redirects). */
+  readonly listeners: readonly number[];
+  /** Those listeners' addresses ("" for every one): named in the local CA's certificate. */
+  readonly listenHosts: readonly string[];
+  /**
+   * Certificate and key files, in the order given (the first is served when SNI matches nothing);
+   * `where` names a file's pair in messages ("portico.toml:12"), "" for the command line's.
+   */
+  readonly certFiles: readonly { readonly cert: string; readonly key: string; readonly where: string }[];
   /** Plain HTTP listener that redirects to HTTPS and answers ACME HTTP-01; -1 for none. */
   readonly httpPort: number;
   /** Get certificates from an ACME CA. */
   readonly acme: boolean;
-  /** The site's host names: certified by ACME, or named in the local CA's certificate. */
+  /** The host names ACME certifies (empty without ACME). */
   readonly domains: readonly string[];
   readonly acmeCa: string;
   readonly acmeEmail: string;
@@ -91,6 +96,8 @@ export interface TlsModel {
   readonly acmeCaRoot: string;
   /** Certificates from the local CA. */
   readonly tlsInternal: boolean;
+  /** The host names the local CA's certificate names besides localhost and the listening addresses. */
+  readonly internalNames: readonly string[];
   /** Where ACME accounts, certificates and the local CA live. */
   readonly dataDir: string;
 }
@@ -113,7 +120,10 @@ export interface SiteModel {
   readonly hosts: readonly string[];
   /** Real path of the site's root, or null when it has none (no route may then serve files). */
   readonly root: string | null;
-  /** In the order written; the router matches the longest path. */
+  /**
+   * In the order written; the router matches the longest path. A site with a root whose routes leave
+   * "/" unclaimed ends with a files route under "/" (its files answer what no route matches).
+   */
   readonly routes: readonly RouteModel[];
 }
 

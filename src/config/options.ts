@@ -20,10 +20,10 @@ type TcpGroup = "TCP proxy (portico tcp ...)";
 
 /**
  * Where an option's key lives in a configuration file: "server" at the top level, "log" in [log],
- * "files" in a route's `files = {...}`, "proxy" in a route's `proxy = {...}`; "cli" options are
+ * "acme" in [acme], "files" in a route's `files = {...}`, "proxy" in a route's `proxy = {...}`; "cli" options are
  * command-line only (what they set has its own place in the file: a site's root, listen or routes).
  */
-export type OptionSection = "server" | "log" | "files" | "proxy" | "cli";
+export type OptionSection = "server" | "log" | "acme" | "files" | "proxy" | "cli";
 
 export interface OptionSpec {
   /** Key in the option values (camelCase). */
@@ -56,7 +56,8 @@ export const SECTION_OF_GROUP: Readonly<Record<OptionGroup, OptionSection>> = {
   Server: "server",
   Files: "files",
   Writes: "files",
-  // A listener's TLS: from flags for the command line's site (a file's sites do not take it yet).
+  // The command line's site's certificates; a file's sites say theirs with `tls` (the ACME CA's
+  // settings, the data directory and the redirecting port have their own keys: see each option).
   HTTPS: "cli",
   Logging: "log",
   Protocol: "server",
@@ -372,6 +373,7 @@ export const OPTIONS = [
   {
     group: "HTTPS",
     key: "httpPort",
+    section: "server",
     flag: "http-port",
     type: "int",
     default: -1,
@@ -379,6 +381,7 @@ export const OPTIONS = [
     max: 65535,
     meta: "PORT",
     help: "also listen for plain HTTP on PORT: 308 to https://, and ACME HTTP-01 answers",
+    doc: "Also listen for plain HTTP on PORT (on the first HTTPS listener's address): `308` to `https://` with the same host, path and query, and ACME HTTP-01 answers.",
   },
   {
     group: "HTTPS",
@@ -400,6 +403,8 @@ export const OPTIONS = [
   {
     group: "HTTPS",
     key: "acmeCa",
+    section: "acme",
+    fileKey: "ca",
     flag: "acme-ca",
     type: "string",
     default: "https://acme-v02.api.letsencrypt.org/directory",
@@ -409,6 +414,8 @@ export const OPTIONS = [
   {
     group: "HTTPS",
     key: "acmeEmail",
+    section: "acme",
+    fileKey: "email",
     flag: "acme-email",
     type: "string",
     default: "",
@@ -418,20 +425,25 @@ export const OPTIONS = [
   {
     group: "HTTPS",
     key: "acmeCaRoot",
+    section: "acme",
+    fileKey: "ca_root",
     flag: "acme-ca-root",
     type: "string",
     default: "",
     meta: "FILE",
     help: "extra root certificates (PEM) trusted when talking to the ACME CA (a private or test CA)",
+    doc: "Extra root certificates (PEM) trusted when talking to the ACME CA, a private or test one (relative to the configuration file in a file).",
   },
   {
     group: "HTTPS",
     key: "dataDir",
+    section: "server",
     flag: "data-dir",
     type: "string",
     default: "",
     meta: "DIR",
     help: "where ACME accounts, certificates and the local CA live (default: $XDG_DATA_HOME/portico or ~/.local/share/portico)",
+    doc: "Where ACME accounts, certificates and the local CA live (default: `$XDG_DATA_HOME/portico` or `~/.local/share/portico`; relative to the configuration file in a file).",
   },
   {
     group: "HTTPS",

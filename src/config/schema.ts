@@ -47,7 +47,8 @@ function optionSchema(spec: OptionSpec): z.ZodType {
 /** An option's default as a file would write it (editors show it; it validates against the schema). */
 function fileDefault(spec: OptionSpec): unknown {
   if (spec.type === "size" || spec.type === "duration") return defaultText(spec);
-  if (spec.key === "threads") return undefined;
+  // A default no file may write ("-1": none) is not shown as one.
+  if (spec.key === "threads" || (typeof spec.default === "number" && spec.default < (spec.min ?? 0))) return undefined;
   return spec.default;
 }
 
@@ -286,6 +287,32 @@ const listen = z
   })
   .meta({ description: 'Addresses: "127.0.0.1:8080", "[::1]:8080" or "8080" (every address)' });
 
+const certificatePair = z.strictObject(
+  {
+    cert: text("a file name").meta({
+      description: "Certificate file (PEM, the chain after the leaf), relative to this file",
+    }),
+    key: text("a file name").meta({ description: "Its private key (PEM), relative to this file" }),
+  },
+  { error: 'must be a table such as { cert = "site.crt", key = "site.key" }' },
+);
+
+const TLS_CHOICE = 'must be "acme", "internal", { cert = "…", key = "…" } or a list of such tables';
+
+const tls = z
+  .union(
+    [
+      z.enum(["acme", "internal"], { error: TLS_CHOICE }),
+      certificatePair,
+      z.array(certificatePair, { error: TLS_CHOICE }).min(1, { error: TLS_CHOICE }),
+    ],
+    { error: TLS_CHOICE },
+  )
+  .meta({
+    description:
+      'HTTPS for the site: { cert, key } files (a list for ECDSA and RSA pairs), "acme" (certificates for its hosts from the [acme] CA) or "internal" (the local CA); its listeners then speak TLS',
+  });
+
 const site = z
   .strictObject(
     {
@@ -294,6 +321,7 @@ const site = z
         .meta({ description: 'Exact names or "*.example.test"; none: any host' }),
       listen: listen.optional(),
       root: text("a directory").optional().meta({ description: "Files' directory, relative to this file" }),
+      tls: tls.optional(),
       ...middlewareShape,
       route: z
         .array(route, { error: "must be a list of routes ([[site.route]])" })
@@ -312,6 +340,10 @@ export const FILE_SCHEMA = z.strictObject(
       .strictObject(sectionShape("log"), { error: "must be a table ([log])" })
       .optional()
       .meta({ description: "The per-request log" }),
+    acme: z
+      .strictObject(sectionShape("acme"), { error: "must be a table ([acme])" })
+      .optional()
+      .meta({ description: 'The ACME CA that certifies the hosts of sites with tls = "acme"' }),
     site: z
       .array(site, { error: "must be a list of sites ([[site]])" })
       .optional()
@@ -329,6 +361,8 @@ export type MiddlewareData = Pick<RouteData, keyof typeof middlewareShape>;
 export const KEYS_BY_TABLE: Readonly<Record<string, readonly string[]>> = {
   "": Object.keys(FILE_SCHEMA.shape),
   log: Object.keys(sectionShape("log")),
+  acme: Object.keys(sectionShape("acme")),
+  "site.tls": Object.keys(certificatePair.shape),
   site: Object.keys(site.shape),
   "site.route": Object.keys(route.shape),
   "site.route.files": Object.keys(sectionShape("files")),

@@ -58,6 +58,33 @@ export function dataDirectory(given: string): string {
   return `${os.homedir()}/.local/share/portico`;
 }
 
+/** A host name ACME can certify (HTTP-01 and TLS-ALPN-01 only: no wildcards), or the problem. */
+export function acmeNameProblem(name: string): string | null {
+  if (!/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name))
+    return `${JSON.stringify(name)} is not a host name`;
+  if (name.startsWith("*.")) return `${name}: wildcard names need the DNS-01 challenge, which Portico does not do`;
+  return null;
+}
+
+/** The ACME CA's directory URL checked, and its extra roots (--acme-ca-root, [acme] ca_root) read as PEM. */
+export function acmeCa(
+  url: string,
+  rootFile: string,
+  fail: (key: "ca" | "ca_root", message: string) => never,
+): { readonly url: string; readonly root: string } {
+  if (!/^https:\/\/[^\s]+$/.test(url)) fail("ca", `expected an https:// URL, got ${JSON.stringify(url)}`);
+  let root = "";
+  if (rootFile !== "") {
+    try {
+      root = fs.readFileSync(rootFile, "utf8");
+    } catch {
+      fail("ca_root", `${rootFile} does not exist or cannot be read`);
+    }
+    if (!root.includes("-----BEGIN CERTIFICATE-----")) fail("ca_root", `${rootFile} holds no PEM certificate`);
+  }
+  return { url, root };
+}
+
 /**
  * The command line's HTTPS (--cert/--key, --acme, --tls internal, --http-port) for listener 0, or null
  * for plain HTTP. `fail` gets a message starting with the flag at fault. Certificate files are read by
@@ -74,23 +101,13 @@ export function tlsFromFlags(values: OptionValues, fail: (message: string) => ne
   const internal = values.tls === "internal";
   if (!acme && !internal && domains.length > 0) fail("--domain applies with --acme or --tls internal");
   for (const d of domains) {
-    if (!/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(d))
-      fail(`--domain: ${JSON.stringify(d)} is not a host name`);
-    if (d.startsWith("*.")) fail(`--domain: ${d}: wildcard names need the DNS-01 challenge, which Portico does not do`);
+    const problem = acmeNameProblem(d);
+    if (problem !== null) fail(`--domain: ${problem}`);
   }
   if (internal && acme) fail("--tls internal and --acme exclude each other");
-  const ca = values.acmeCa;
-  if (acme && !/^https:\/\/[^\s]+$/.test(ca)) fail(`--acme-ca: expected an https:// URL, got ${JSON.stringify(ca)}`);
-  const rootFile = values.acmeCaRoot;
-  let root = "";
-  if (rootFile !== "") {
-    try {
-      root = fs.readFileSync(rootFile, "utf8");
-    } catch {
-      fail(`--acme-ca-root: ${rootFile} does not exist or cannot be read`);
-    }
-    if (!root.includes("-----BEGIN CERTIFICATE-----")) fail(`--acme-ca-root: ${rootFile} holds no PEM certificate`);
-  }
+  const ca = acme
+    ? acmeCa(values.acmeCa, values.acmeCaRoot, (key, m) => fail(`--acme-${key.replace("_", "-")}: ${m}`))
+    : { url: values.acmeCa, root: "" };
   const https = certs.length > 0 || acme || internal;
   const httpPort = values.httpPort;
   if (!https) {
@@ -98,16 +115,17 @@ export function tlsFromFlags(values: OptionValues, fail: (message: string) => ne
     return null;
   }
   return {
-    listener: 0,
-    host: values.host,
-    certFiles: certs.map((cert, i) => ({ cert, key: keys[i]! })),
+    listeners: [0],
+    listenHosts: [values.host],
+    certFiles: certs.map((cert, i) => ({ cert, key: keys[i]!, where: "" })),
     httpPort,
     acme,
-    domains,
-    acmeCa: ca,
+    domains: acme ? domains : [],
+    acmeCa: ca.url,
     acmeEmail: values.acmeEmail,
-    acmeCaRoot: root,
+    acmeCaRoot: ca.root,
     tlsInternal: internal,
+    internalNames: internal ? domains : [],
     dataDir: dataDirectory(values.dataDir),
   };
 }

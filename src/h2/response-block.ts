@@ -5,19 +5,28 @@
 // Not here: framing (sender.ts), what a stream does with the block (stream.ts).
 
 import { Buffer } from "node:buffer";
-import type { OutgoingHead, PreparedResponse } from "../http/response.ts";
+import type { FieldEdits } from "../http/field-edits.ts";
+import type { HeaderList, OutgoingHead, PreparedResponse } from "../http/response.ts";
 import type { ResponseDefaults } from "../http/response-defaults.ts";
 import { BLOCK } from "./hpack-encoder.ts";
 
 /** `:status: 100` as a literal field (RFC 7541 §6.2.2, name index 8). */
 export const CONTINUE_BLOCK = Buffer.from([0x08, 0x03, 0x31, 0x30, 0x30]);
 
-/** Encodes `head` into BLOCK (read it with BLOCK.bytes()). */
+/**
+ * Encodes `head` into BLOCK (read it with BLOCK.bytes()). A site's field edits apply as HTTP/1.1's
+ * writer applies them (field-edits.ts): dropped names leave the defaults, the handler's fields and an
+ * upstream's lines; the edits' own fields follow (names lower-cased, connection-specific ones dropped
+ * by the encoder, RFC 9113 §8.2).
+ */
 export function encodeHead(head: OutgoingHead, defaults: ResponseDefaults): void {
-  BLOCK.begin(head.status, defaults.fields);
-  const fields = head.fields;
+  const edits = head.edits;
+  BLOCK.begin(head.status, edits === null ? defaults.fields : edits.defaultFields(defaults));
+  const fields = edits === null ? head.fields : edits.filter(head.fields);
   for (let i = 0; i + 1 < fields.length; i += 2) BLOCK.field(fields[i]!, fields[i + 1]!);
-  const copied = head.copied;
+  // With copied lines the edits' fields ride in their extra lines (filterCopied).
+  if (edits !== null && head.copied === null) addFields(edits.fields, false);
+  const copied = edits === null || head.copied === null ? head.copied : edits.filterCopied(head.copied);
   if (copied !== null) {
     const raw = copied.raw;
     const lines = copied.lines;
@@ -33,13 +42,21 @@ export function encodeHead(head: OutgoingHead, defaults: ResponseDefaults): void
  * A prepared response's block, copied out of BLOCK: the response keeps it for the current Date second
  * and every stream reuses it (values Huffman-coded: the block is made once a second).
  */
-export function encodePrepared(prepared: PreparedResponse, defaults: ResponseDefaults): Buffer {
-  BLOCK.begin(prepared.status, defaults.fields);
-  const fields = prepared.fields;
-  for (let i = 0; i + 1 < fields.length; i += 2) BLOCK.field(fields[i]!, fields[i + 1]!, true);
+export function encodePrepared(
+  prepared: PreparedResponse,
+  defaults: ResponseDefaults,
+  edits: FieldEdits | null = null,
+): Buffer {
+  BLOCK.begin(prepared.status, edits === null ? defaults.fields : edits.defaultFields(defaults));
+  addFields(edits === null ? prepared.fields : edits.filter(prepared.fields), true);
+  if (edits !== null) addFields(edits.fields, true);
   if (prepared.status >= 200 && prepared.status !== 204 && prepared.status !== 304)
     BLOCK.contentLength(prepared.body.length);
   return copyOut();
+}
+
+function addFields(fields: HeaderList, huffman: boolean): void {
+  for (let i = 0; i + 1 < fields.length; i += 2) BLOCK.field(fields[i]!, fields[i + 1]!, huffman);
 }
 
 /** Each CRLF-separated line of raw[start, end) into the block. */

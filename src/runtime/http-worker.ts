@@ -37,7 +37,7 @@ export interface HttpWorkerOptions {
   readonly send: (message: WorkerMessage) => void;
   /** Wraps each listener's handler (the crash test's fault injection). */
   readonly wrap: (handler: Handler) => Handler;
-  /** The certificates of the model's TLS listener (ServerModel.tls), kept across reloads; null for none. */
+  /** The certificates of the model's TLS listeners (ServerModel.tls), kept across reloads; null for none. */
   readonly tls: TlsEndpoint | null;
 }
 
@@ -244,7 +244,7 @@ export class HttpWorker {
       server.h2 = this.#h2;
       server.h2c = generation.config.options.h2c;
       try {
-        const tls = generation.config.tls?.listener === i ? this.#options.tls : null;
+        const tls = generation.config.tls?.listeners.includes(i) === true ? this.#options.tls : null;
         await server.listen({
           port: ports[i]!,
           host: hostOf(listeners[i]!),

@@ -59,6 +59,19 @@ export function listenFailure(code: string, message: string, host: string, port:
   return `cannot listen on ${name}: ${message}`;
 }
 
+/** A worker's failed listen (or app load) as one line, in the terms of the configuration it was given. */
+export function workerFailure(
+  config: ServerModel | TcpConfig,
+  message: { readonly listener: number; readonly code: string; readonly message: string },
+  ports: readonly number[],
+): string {
+  // A worker that could not load an app module: its message names the file and the fault.
+  if (message.code === "APP_LOAD") return `cannot load the app: ${message.message}`;
+  if (message.listener === -1) return message.message;
+  const l = listenersOf(config)[message.listener]!;
+  return listenFailure(message.code, message.message, l.host, ports[message.listener] ?? l.port, l.name);
+}
+
 export function graceOf(config: ServerModel | TcpConfig): number {
   return config.kind === "tcp" ? config.shutdownGraceMs : config.options.shutdownGraceMs;
 }

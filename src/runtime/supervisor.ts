@@ -1,7 +1,8 @@
 // The main thread: spawns the worker threads, prints where Portico listens, replaces a worker that
 // crashes (with back-off), on SIGHUP (or --watch) re-reads the configuration and hands it to the
-// running workers in place without dropping a connection, and on SIGINT/SIGTERM drains every worker
-// before exiting 0. It serves nothing itself and holds no request state.
+// running workers in place without dropping a connection (reload.ts runs the workers' side of it),
+// and on SIGINT/SIGTERM drains every worker before exiting 0. It serves nothing itself and holds no
+// request state.
 
 import { Worker } from "node:worker_threads";
 import { siblingModule } from "../common/module-url.ts";
@@ -10,15 +11,9 @@ import type { TransportChoice } from "../http/transport.ts";
 import { OneAtATime } from "../static/upload-files.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
 import { ROTATE_MS, rotateTicketKey } from "../tls/ticket-keys.ts";
-import {
-  assertPortFree,
-  chooseTransport,
-  graceOf,
-  listenersOf,
-  listenFailure,
-  migratesQueuedConnections,
-} from "./listening.ts";
+import { assertPortFree, chooseTransport, graceOf, listenersOf, workerFailure } from "./listening.ts";
 import type { BoundAddresses, SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
+import { type ReloadHost, reloadRefusal, reloadWorkers, resizeWorkers, type Slot } from "./reload.ts";
 import { C_DRAINING, newVerdicts, SharedState } from "./shared-memory.ts";
 import { trimMemory } from "./memory-trim.ts";
 import { sweepWritableRoots } from "./upload-sweeps.ts";
@@ -50,25 +45,6 @@ export interface StartOptions {
   readonly version: string;
   /** Reads the configuration again (SIGHUP); throws a ConfigError when it is invalid. */
   readonly reload?: () => Promise<ServerModel | TcpConfig>;
-}
-
-interface Slot {
-  readonly index: number;
-  worker: Worker | null;
-  startedAt: number;
-  backoffMs: number;
-  /** Draining (a shutdown, or fewer threads after a reload), never restarted. */
-  retired: boolean;
-  /** The row of upstream counts the worker's current configuration uses (-1: none). */
-  countRow: number;
-  /** Every row the running worker holds (a replaced configuration's until its requests are done). */
-  rows: Set<number>;
-  /** The reply awaited to a prepare message, if any. */
-  prepared: {
-    readonly generation: number;
-    readonly resolve: (addresses: BoundAddresses) => void;
-    readonly reject: (error: Error) => void;
-  } | null;
 }
 
 export class Supervisor {
@@ -133,8 +109,9 @@ export class Supervisor {
     const config = this.#config;
     if (config.kind === "http" && config.tls !== null) {
       const tls = config.tls;
-      const host = config.listeners[tls.listener]?.host ?? "";
-      if (this.#reusePort && tls.httpPort > 0) await assertPortFree(host, tls.httpPort, `--http-port ${tls.httpPort}`);
+      const host = config.listeners[tls.listeners[0]!]?.host ?? "";
+      const named = `${config.file === "" ? "--http-port" : "http_port"} ${tls.httpPort}`;
+      if (this.#reusePort && tls.httpPort > 0) await assertPortFree(host, tls.httpPort, named);
       this.#httpPort = tls.httpPort;
       this.#tls = new TlsSupervisor(tls, {
         notice: this.#options.notice,
@@ -185,14 +162,14 @@ export class Supervisor {
 
   #urls(addresses: BoundAddresses): string[] {
     const config = this.#config;
-    const tlsListener = config.kind === "http" && config.tls !== null ? config.tls.listener : -1;
+    const tlsListeners = config.kind === "http" && config.tls !== null ? config.tls.listeners : [];
     const urls: string[] = [];
     addresses.forEach(({ address, port }, i) => {
-      const scheme = config.kind === "tcp" ? "tcp" : i === tlsListener ? "https" : "http";
+      const scheme = config.kind === "tcp" ? "tcp" : tlsListeners.includes(i) ? "https" : "http";
       const host =
         address === "::" || address === "0.0.0.0" ? "localhost" : address.includes(":") ? `[${address}]` : address;
       urls.push(`${scheme}://${host}:${port}/`);
-      if (i !== tlsListener) return;
+      if (i !== tlsListeners[0]) return;
       if (this.#httpPort >= 0) urls.push(`(redirect from http://${host}:${this.#httpPort}/)`);
       if (this.#tls !== null && this.#tls.rootFile !== "")
         urls.push(`(local CA root: ${this.#tls.rootFile}; \`portico trust\` shows how to trust it)`);
@@ -277,7 +254,7 @@ export class Supervisor {
             this.#challengeAcks.get(message.id)?.();
             return;
           case "listen-failed":
-            reject(new Error(this.#listenFailure(config, message, ports)));
+            reject(new Error(workerFailure(config, message, ports)));
             return;
           case "prepared":
             if (slot.prepared?.generation !== message.generation) return;
@@ -286,7 +263,7 @@ export class Supervisor {
             return;
           case "prepare-failed":
             if (slot.prepared?.generation !== message.generation) return;
-            slot.prepared.reject(new Error(this.#listenFailure(this.#nextConfig ?? config, message, ports)));
+            slot.prepared.reject(new Error(workerFailure(this.#nextConfig ?? config, message, ports)));
             slot.prepared = null;
             return;
           case "retired":
@@ -314,18 +291,6 @@ export class Supervisor {
         if (!this.#draining && !slot.retired) this.#restart(slot, code);
       });
     });
-  }
-
-  #listenFailure(
-    config: ServerModel | TcpConfig,
-    message: { listener: number; code: string; message: string },
-    ports: readonly number[],
-  ): string {
-    // A worker that could not load an app module: its message names the file and the fault.
-    if (message.code === "APP_LOAD") return `cannot load the app: ${message.message}`;
-    if (message.listener === -1) return message.message;
-    const l = listenersOf(config)[message.listener]!;
-    return listenFailure(message.code, message.message, l.host, ports[message.listener] ?? l.port, l.name);
   }
 
   #restart(slot: Slot, code: number): void {
@@ -386,127 +351,43 @@ export class Supervisor {
       notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
       return;
     }
-    const current = this.#config;
-    if (next.kind !== current.kind) {
-      notice("portico: reload cannot switch between HTTP and TCP; restart instead");
+    const refusal = reloadRefusal(this.#config, next);
+    if (refusal !== null || next.kind === "tcp") {
+      if (refusal !== null) notice(refusal);
       return;
     }
-    if (next.kind === "tcp" || current.kind === "tcp") {
-      notice("portico: portico tcp is configured by its command line alone: nothing to reload");
-      return;
-    }
-    if ((next.tls === null) !== (current.tls === null)) {
-      notice("portico: reload cannot switch between HTTP and HTTPS; restart instead");
-      return;
-    }
-    let transport: TransportChoice;
-    try {
-      transport = chooseTransport(next);
-    } catch (error) {
-      notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
-      return;
-    }
-    if (transport.kind !== this.#transport.kind)
-      notice(
-        `portico: transport ${transport.kind} takes effect at the next start: the running listeners keep the ${this.#transport.kind} transport`,
-      );
-    const live = this.#slots.filter((slot) => slot.worker !== null && !slot.retired);
-    // A listener the running configuration has keeps its bound port; a new one is bound afresh.
-    const ports = next.listeners.map((l) => {
-      const i = current.listeners.findIndex((o) => o.host === l.host && o.port === l.port);
-      return i === -1 ? l.port : this.#ports[i]!;
-    });
-    const generation = ++this.#generation;
-    const verdicts = newVerdicts();
-    const claimed: { slot: Slot; row: number }[] = [];
-    this.#nextConfig = next;
-    try {
-      // A port new to this configuration must be free of other processes (see start()).
-      for (const l of next.listeners) {
-        const added = !current.listeners.some((o) => o.host === l.host && o.port === l.port);
-        if (added && l.port !== 0 && this.#reusePort) await assertPortFree(l.host, l.port, l.name);
-      }
-      const prepare = (slot: Slot): Promise<BoundAddresses> => {
-        const row = this.shared.claimCountRow();
-        claimed.push({ slot, row });
-        const worker = slot.worker;
-        if (worker === null) return Promise.reject(new Error(`worker ${slot.index} is not running`));
-        return new Promise((resolve, reject) => {
-          slot.prepared = { generation, resolve, reject };
-          worker.postMessage({ type: "prepare", generation, config: next, ports, countRow: row, verdicts });
-        });
-      };
-      // The first worker binds the new listeners first, so a port 0 resolves to one real port.
-      if (live.length > 0) {
-        const first = await prepare(live[0]!);
-        first.forEach((a, i) => {
-          ports[i] = a.port;
-        });
-        await Promise.all(live.slice(1).map(prepare));
-      }
-    } catch (error) {
-      for (const slot of live) slot.worker?.postMessage({ type: "abort", generation });
-      for (const { row } of claimed) this.shared.releaseCountRow(row);
-      this.#nextConfig = null;
-      notice(`portico: reload failed: ${(error as Error).message}; keeping the running configuration`);
-      return;
-    }
-    this.#nextConfig = null;
-    for (const { slot, row } of claimed) {
-      slot.worker?.postMessage({ type: "commit", generation });
-      slot.countRow = row;
-      if (row !== -1) slot.rows.add(row);
-    }
-    this.#config = next;
-    this.#ports = ports;
-    this.#verdicts = verdicts;
+    const host = this.#reloadHost();
+    const committed = await reloadWorkers(host, next, ++this.#generation);
+    if (committed === null) return;
+    this.#config = committed.config;
+    this.#ports = committed.ports;
+    this.#verdicts = committed.verdicts;
     // The workers keep their TLS endpoints (and listening sockets): the certificate files read again
     // above reach them as an update, as renewed certificates do.
     if (this.#tls !== null) this.#broadcast({ type: "tls-certificates", pairs: this.#tls.pairs });
     const threads = this.#reusePort ? next.threads : 1;
-    const running = await this.#resize(live, threads);
+    const running = await resizeWorkers(this.#reloadHost(), committed.live, threads);
     // New writable roots may hold leftovers; what building the new configuration grew goes back.
     this.#sweeps.request();
     setImmediate(trimMemory);
     notice(`portico: reloaded the configuration (${running} thread${running === 1 ? "" : "s"})`);
   }
 
-  /**
-   * Brings the number of worker threads to `threads` after a reload: new workers start with the new
-   * configuration; extra ones drain only where the kernel moves the connections queued on a closing
-   * listening socket to the others (net.ipv4.tcp_migrate_req), since elsewhere closing it resets them.
-   */
-  async #resize(live: readonly Slot[], threads: number): Promise<number> {
-    if (threads > live.length) {
-      const used = new Set(live.map((s) => s.index));
-      const spawns: Promise<unknown>[] = [];
-      for (let index = 0; used.size < threads; index++) {
-        if (used.has(index)) continue;
-        used.add(index);
-        spawns.push(
-          this.#spawn(index, this.#ports).catch((error: Error) =>
-            this.#options.notice(`portico: could not start worker ${index}: ${error.message}`),
-          ),
-        );
-      }
-      await Promise.all(spawns);
-      return this.#slots.filter((s) => s.worker !== null && !s.retired).length;
-    }
-    if (threads < live.length) {
-      if (!migratesQueuedConnections()) {
-        this.#options.notice(
-          `portico: threads = ${threads} takes effect at the next start: closing a thread's listening sockets would reset the connections queued on them (net.ipv4.tcp_migrate_req = 1 lets a reload retire threads)`,
-        );
-        return live.length;
-      }
-      const drain: SupervisorMessage = { type: "drain", graceMs: graceOf(this.#config) };
-      for (const slot of live.slice(threads)) {
-        slot.retired = true;
-        slot.worker?.postMessage(drain);
-      }
-      return threads;
-    }
-    return live.length;
+  /** The supervisor's state as a reload (reload.ts) sees it now. */
+  #reloadHost(): ReloadHost {
+    return {
+      config: this.#config,
+      ports: this.#ports,
+      slots: this.#slots,
+      shared: this.shared,
+      reusePort: this.#reusePort,
+      transport: this.#transport,
+      notice: this.#options.notice,
+      preparing: (config) => {
+        this.#nextConfig = config;
+      },
+      spawn: (index, ports) => this.#spawn(index, ports),
+    };
   }
 
   #broadcast(message: SupervisorMessage): void {

@@ -48,7 +48,7 @@ export class TlsSupervisor {
   /** Reads the files and the stored or local certificates; throws a one-line error at fault. */
   async start(): Promise<void> {
     const config = this.#config;
-    this.#files = readFiles(config);
+    this.#files = readCertificateFiles(config);
     if (config.acme) await this.#startAcme(config);
     if (config.tlsInternal) await this.#startInternal(config);
     if (this.pairs.length === 0) {
@@ -87,16 +87,25 @@ export class TlsSupervisor {
    * caller keeps the running configuration. ACME and the local CA carry on.
    */
   reload(next: TlsModel): void {
-    const files = readFiles(next);
+    const files = readCertificateFiles(next);
     const was = this.#config;
     if (
       next.acme !== was.acme ||
       next.domains.join(",") !== was.domains.join(",") ||
-      next.tlsInternal !== was.tlsInternal
+      next.tlsInternal !== was.tlsInternal ||
+      next.internalNames.join(",") !== was.internalNames.join(",")
     )
-      this.#options.notice("portico: a change of --acme, --domain or --tls needs a restart; keeping the running ones");
+      this.#options.notice(
+        'portico: a change of the names ACME or the local CA certify (--acme, --domain, --tls; tls = "acme" or "internal") needs a restart; keeping the running ones',
+      );
     this.#files = files;
-    this.#config = { ...next, acme: was.acme, domains: was.domains, tlsInternal: was.tlsInternal };
+    this.#config = {
+      ...next,
+      acme: was.acme,
+      domains: was.domains,
+      tlsInternal: was.tlsInternal,
+      internalNames: was.internalNames,
+    };
   }
 
   stop(): void {
@@ -157,21 +166,34 @@ export class TlsSupervisor {
   }
 }
 
-function readFiles(config: TlsModel): CertificatePair[] {
-  return config.certFiles.map((f) => readCertificatePair(f.cert, f.key));
+/** Reads and checks every certificate pair of `config`; throws one line naming the file (and its place). */
+export function readCertificateFiles(config: TlsModel): CertificatePair[] {
+  return config.certFiles.map((f) => {
+    try {
+      return readCertificatePair(f.cert, f.key);
+    } catch (error) {
+      // A file's pair is named by its place in the file, not by the flags the message assumes.
+      if (f.where === "" || !(error instanceof Error)) throw error;
+      throw new Error(`${f.where}: ${error.message.replace(/^--(cert|key): /, "tls $1: ")}`);
+    }
+  });
 }
 
-/** The local certificate's names: --domain, localhost, and the listening address or every local one. */
+/**
+ * The local certificate's names: --domain (or the hosts of the sites with tls = "internal"), localhost,
+ * and the HTTPS listeners' addresses (every local one for a listener on every address).
+ */
 function internalNames(config: TlsModel): { names: string[]; addresses: string[] } {
-  const names = new Set<string>(config.domains);
+  const names = new Set<string>(config.internalNames);
   const addresses = new Set<string>(["127.0.0.1", "::1"]);
   names.add("localhost");
-  const host = config.host;
-  if (host !== "" && /^[\d.]+$|:/.test(host)) addresses.add(host);
-  else if (host !== "") names.add(host.toLowerCase());
-  else {
-    for (const list of Object.values(os.networkInterfaces())) {
-      for (const info of list ?? []) if (!info.internal && info.family === "IPv4") addresses.add(info.address);
+  for (const host of config.listenHosts) {
+    if (host !== "" && /^[\d.]+$|:/.test(host)) addresses.add(host);
+    else if (host !== "") names.add(host.toLowerCase());
+    else {
+      for (const list of Object.values(os.networkInterfaces())) {
+        for (const info of list ?? []) if (!info.internal && info.family === "IPv4") addresses.add(info.address);
+      }
     }
   }
   return { names: [...names], addresses: [...addresses] };

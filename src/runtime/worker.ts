@@ -192,8 +192,10 @@ if (config.kind === "tcp") {
     const https = config.tls;
     if (tls !== null && https !== null && data.httpPort >= 0) {
       const dir = https.acme ? challengeDirectory(https.dataDir) : "";
-      const listener = config.listeners[https.listener]!;
-      redirect = new HttpServer(new HttpsRedirect(http01, addresses[https.listener]!.port, dir), worker.engine);
+      // On the first HTTPS listener's address, redirecting to its port.
+      const first = https.listeners[0]!;
+      const listener = config.listeners[first]!;
+      redirect = new HttpServer(new HttpsRedirect(http01, addresses[first]!.port, dir), worker.engine);
       const bound = await redirect.listen({
         port: data.httpPort,
         host: listener.host === "" ? undefined : listener.host,

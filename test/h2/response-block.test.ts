@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { test } from "node:test";
+import { FieldEdits } from "../../src/http/field-edits.ts";
 import { type CopiedFields, type OutgoingHead, PreparedResponse } from "../../src/http/response.ts";
 import { STANDARD_DEFAULTS } from "../../src/http/response-defaults.ts";
 import { BLOCK } from "../../src/h2/hpack-encoder.ts";
@@ -68,4 +69,67 @@ test("a prepared response's block carries its length, except for bodiless status
     encodePrepared(new PreparedResponse(304, [], Buffer.alloc(0)), STANDARD_DEFAULTS),
   );
   assert.ok(none.every(([n]) => n !== "content-length"));
+});
+
+test("a site's field edits apply on HTTP/2 as on HTTP/1.1: set, add, remove, lower-cased, connection fields dropped", () => {
+  const edits = new FieldEdits(
+    [
+      ["X-Frame-Options", "DENY"],
+      ["Server", "edge"],
+    ],
+    [["Link", "</a.css>; rel=preload"]],
+    ["x-powered-by"],
+  );
+  const plain: OutgoingHead = {
+    status: 200,
+    fields: ["X-Powered-By", "php", "Content-Type", "text/plain", "X-Frame-Options", "SAMEORIGIN"],
+    copied: null,
+    length: 2,
+    withBody: true,
+    edits,
+  };
+  encodeHead(plain, STANDARD_DEFAULTS);
+  const fields = new BlockDecoder().decode(Buffer.from(BLOCK.bytes())).filter(([n]) => n !== "date");
+  assert.deepEqual(fields, [
+    [":status", "200"],
+    ["content-type", "text/plain"],
+    ["x-frame-options", "DENY"],
+    ["server", "edge"],
+    ["link", "</a.css>; rel=preload"],
+    ["content-length", "2"],
+  ]);
+
+  // An upstream's copied lines: the removed and replaced names leave them, the edits follow.
+  const raw = Buffer.from("HTTP/1.1 200 OK\r\nX-Powered-By: php\r\nX-A: 1\r\n\r\n", "latin1");
+  const start = raw.indexOf("X-Powered-By");
+  const end = raw.indexOf("\r\n\r\n");
+  encodeHead(
+    {
+      status: 200,
+      fields: [],
+      copied: { raw, lines: [start, end], count: 2, extra: Buffer.alloc(0) },
+      length: -1,
+      withBody: true,
+      edits,
+    },
+    STANDARD_DEFAULTS,
+  );
+  const proxied = new BlockDecoder().decode(Buffer.from(BLOCK.bytes())).filter(([n]) => n !== "date");
+  assert.deepEqual(proxied, [
+    [":status", "200"],
+    ["x-a", "1"],
+    ["x-frame-options", "DENY"],
+    ["server", "edge"],
+    ["link", "</a.css>; rel=preload"],
+  ]);
+
+  // A prepared response (a cached file) gets the same edits; connection-specific fields never reach h2.
+  const withConnection = new FieldEdits([["Keep-Alive", "timeout=5"]], [["X-B", "2"]], []);
+  const prepared = encodePrepared(
+    new PreparedResponse(200, ["Content-Type", "text/html"], Buffer.from("hello")),
+    STANDARD_DEFAULTS,
+    withConnection,
+  );
+  const names = new BlockDecoder().decode(prepared).map(([n]) => n);
+  assert.deepEqual(names, [":status", "server", "date", "content-type", "x-b", "content-length"]);
 });
