@@ -20,6 +20,7 @@ import {
   GREET_WAIT,
   type TlsEndpoint,
 } from "../tls/endpoint.ts";
+import { watchSocketHandshake } from "../tls/handshake-events.ts";
 import { ALPN_ACME } from "../tls/settings.ts";
 import { NetTransport } from "./net-transport.ts";
 import {
@@ -108,6 +109,7 @@ class NetTlsGreeting implements Sweepable {
     if (sni !== null && sni.contexts.length > 1)
       options.SNICallback = (servername, done) => done(null, sni.select(servername));
     const secure = new tls.TLSSocket(socket, options);
+    watchSocketHandshake(secure);
     this.#acceptor.accept(new NetTransport(secure, { closeNotify: true }));
   }
 

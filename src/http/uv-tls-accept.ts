@@ -18,6 +18,7 @@ import {
   GREET_WAIT,
   type TlsEndpoint,
 } from "../tls/endpoint.ts";
+import { watchWrapHandshake } from "../tls/handshake-events.ts";
 import { READ_AREA, readView } from "./arena.ts";
 import {
   LINGER_MS,
@@ -249,6 +250,7 @@ class TlsGreeting implements Sweepable {
     // onhandshakestart/onhandshakedone stay unset: TLSWrap calls them only when they are functions,
     // and nothing here needs them (renegotiation, which tls.TLSSocket counts through them, is off).
     wrap.onerror = onTlsError;
+    watchWrapHandshake(wrap);
     return wrap;
   }
 
