@@ -10,7 +10,7 @@ import { BUCKET_WORDS, type BucketTable, WAYS } from "../middleware/rate-limit.t
 import type { CountRows } from "../proxy/balance/active-counts.ts";
 import { LOG_STATE_SLOTS } from "../observe/log-rotation.ts";
 import { ROUTE_ROW_SLOTS, ROUTE_SLOTS } from "../observe/route-stats.ts";
-import { TLS_FAILURE_KINDS } from "../observe/stats.ts";
+import { HANDSHAKE_FAILURE_KINDS } from "../tls/handshake-events.ts";
 import { UPSTREAM_ROW_SLOTS } from "../observe/upstream-stats.ts";
 import { TICKET_RING_BYTES } from "../tls/ticket-keys.ts";
 
@@ -53,7 +53,7 @@ export const S_CACHE_ENTRIES = S_CACHE_BYTES + 1;
 export const S_TLS_FULL = S_CACHE_ENTRIES + 1;
 export const S_TLS_RESUMED = S_TLS_FULL + 1;
 export const S_TLS_FAILURES = S_TLS_RESUMED + 1;
-export const STATS_SLOTS = S_TLS_FAILURES + TLS_FAILURE_KINDS.length;
+export const STATS_SLOTS = S_TLS_FAILURES + HANDSHAKE_FAILURE_KINDS.length;
 
 /** The same layout in the shape observe/stats.ts takes. */
 export const STATS_LAYOUT = {
