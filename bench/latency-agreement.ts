@@ -46,7 +46,8 @@ interface Stats {
 }
 
 async function main(): Promise<void> {
-  if (spawnSync("wrk", ["--version"]).error !== undefined) throw new Error("wrk is not installed (apt-get install wrk)");
+  if (spawnSync("wrk", ["--version"]).error !== undefined)
+    throw new Error("wrk is not installed (apt-get install wrk)");
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "portico-latency-"));
   fs.writeFileSync(path.join(root, "1k.txt"), "x".repeat(1024));
   const upstream = http.createServer((_req, res) => {
@@ -89,7 +90,9 @@ async function main(): Promise<void> {
           `${name.padEnd(18)} ${label.padEnd(8)} ${fmt(client).padStart(10)} ${fmt(server).padStart(10)} ${(client / server).toFixed(2).padStart(12)}\n`,
         );
       }
-      process.stdout.write(`${"".padEnd(18)} requests ${String(wrk.get("requests")).padStart(10)} ${String(count).padStart(10)}\n`);
+      process.stdout.write(
+        `${"".padEnd(18)} requests ${String(wrk.get("requests")).padStart(10)} ${String(count).padStart(10)}\n`,
+      );
     }
   } finally {
     child.kill("SIGTERM");
@@ -151,7 +154,8 @@ function runWrk(port: number, target: string): Promise<Map<string, number>> {
     child.once("exit", (code) => {
       if (code !== 0) return reject(new Error(`wrk exited with ${code}: ${out}`));
       const found = new Map<string, number>();
-      for (const m of out.matchAll(/^\s+(\d+%)\s+([\d.]+)(us|ms|s|m)$/gm)) found.set(m[1]!, Number(m[2]) * UNITS[m[3]!]!);
+      for (const m of out.matchAll(/^\s+(\d+%)\s+([\d.]+)(us|ms|s|m)$/gm))
+        found.set(m[1]!, Number(m[2]) * UNITS[m[3]!]!);
       found.set("requests", Number(/(\d+) requests in/.exec(out)?.[1] ?? Number.NaN));
       resolve(found);
     });

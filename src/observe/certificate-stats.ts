@@ -36,7 +36,13 @@ export function certificateSnapshot(source: CertificateSource | undefined, now =
   const out: CertificateSnapshot[] = [];
   pairs.forEach((pair, i) => {
     const kind =
-      i < source.files ? "file" : source.internal && i === pairs.length - 1 ? "internal" : source.acme ? "acme" : "file";
+      i < source.files
+        ? "file"
+        : source.internal && i === pairs.length - 1
+          ? "internal"
+          : source.acme
+            ? "acme"
+            : "file";
     const name = pair.names[0] ?? pair.addresses[0] ?? "";
     // One series per label set: a second certificate with the same name, key type and source is
     // never the one served (the store takes the first of each key type).

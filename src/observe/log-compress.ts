@@ -51,7 +51,8 @@ export class LogCompressor {
     } catch {
       return;
     }
-    for (const entry of entries) if (entry.startsWith(base) && entry.endsWith(PART)) removeQuietly(path.join(dir, entry));
+    for (const entry of entries)
+      if (entry.startsWith(base) && entry.endsWith(PART)) removeQuietly(path.join(dir, entry));
     for (const name of this.#files.list()) {
       if (!fs.existsSync(name)) continue;
       // Stopped between the .gz taking its place and the original's removal: the .gz is whole.

@@ -124,8 +124,10 @@ export class LogRotation {
   #rotateDated(): string | null {
     const file = this.#path;
     const stamp = datedStamp((this.#options.now ?? Date.now)());
-    let name = `${file}-${stamp}`;
-    for (let n = 1; fs.existsSync(name) || fs.existsSync(`${name}.gz`); n++) name = `${file}-${stamp}-${n}`;
+    // Within one second, a counter past the highest one there (the oldest may have been removed).
+    let seq = -1;
+    for (const f of datedFiles(file)) if (f.stamp === stamp) seq = Math.max(seq, f.seq);
+    const name = seq < 0 ? `${file}-${stamp}` : `${file}-${stamp}-${seq + 1}`;
     if (!renameQuietly(file, name)) return null;
     const rotated = this.#files.list();
     for (const old of rotated.slice(this.#options.keep)) {
@@ -136,7 +138,10 @@ export class LogRotation {
   }
 
   readonly #files: RotatedFiles = {
-    list: () => (this.#naming === "dated" ? datedFiles(this.#path) : numberedFiles(this.#path, this.#options.keep)),
+    list: () =>
+      this.#naming === "dated"
+        ? datedFiles(this.#path).map((f) => f.name)
+        : numberedFiles(this.#path, this.#options.keep),
     tryLock: () => Atomics.compareExchange(this.#options.state, L_ROTATING, 0n, 1n) === 0n,
     unlock: () => {
       Atomics.store(this.#options.state, L_ROTATING, 0n);
@@ -147,7 +152,10 @@ export class LogRotation {
 
 /** "20261204T184512Z": ISO 8601 basic format in UTC, which sorts as it reads. */
 export function datedStamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 /** FILE.1 … FILE.keep that exist (compressed or not), newest first, each named without ".gz". */
@@ -162,11 +170,19 @@ function numberedFiles(file: string, keep: number): string[] {
 
 const DATED = /^-(\d{8}T\d{6}Z)(?:-(\d+))?(?:\.gz)?$/;
 
-/** FILE-<stamp>[-N][.gz] in the file's directory, newest first, each named without ".gz". */
-function datedFiles(file: string): string[] {
+interface DatedFile {
+  /** Without ".gz". */
+  readonly name: string;
+  readonly stamp: string;
+  /** The counter after the stamp; 0 for none. */
+  readonly seq: number;
+}
+
+/** FILE-<stamp>[-N][.gz] in the file's directory, newest first, each once. */
+function datedFiles(file: string): DatedFile[] {
   const dir = path.dirname(file);
   const base = path.basename(file);
-  const found = new Map<string, [string, number]>();
+  const found = new Map<string, DatedFile>();
   let entries: string[] = [];
   try {
     entries = fs.readdirSync(dir);
@@ -178,11 +194,9 @@ function datedFiles(file: string): string[] {
     const m = DATED.exec(entry.slice(base.length));
     if (m === null) continue;
     const name = path.join(dir, entry.endsWith(".gz") ? entry.slice(0, -3) : entry);
-    found.set(name, [m[1]!, Number(m[2] ?? 0)]);
+    found.set(name, { name, stamp: m[1]!, seq: Number(m[2] ?? 0) });
   }
-  return [...found.entries()]
-    .sort(([, a], [, b]) => (a[0] === b[0] ? b[1] - a[1] : a[0] < b[0] ? 1 : -1))
-    .map(([name]) => name);
+  return [...found.values()].sort((a, b) => (a.stamp === b.stamp ? b.seq - a.seq : a.stamp < b.stamp ? 1 : -1));
 }
 
 function renameQuietly(from: string, to: string): boolean {

@@ -129,9 +129,7 @@ function routeMetrics(s: StatsSnapshot, metric: MetricWriter): void {
     "Requests answered, by site, route, status class and protocol (the status path's own excluded).",
     s.routes.flatMap((r) =>
       Object.entries(r.byProtocol).flatMap(([protocol, classes]) =>
-        Object.entries(classes).map(
-          ([cls, n]): Sample => [`{${label(r)},class="${cls}",protocol="${protocol}"}`, n],
-        ),
+        Object.entries(classes).map(([cls, n]): Sample => [`{${label(r)},class="${cls}",protocol="${protocol}"}`, n]),
       ),
     ),
   );

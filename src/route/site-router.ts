@@ -52,7 +52,9 @@ export class SiteRouter implements Handler {
     // In the order they are tried: exact paths, slash-form redirects (before any shorter prefix
     // covers them), then prefixes, longest first.
     const all: Candidate[] = [
-      ...routes.filter((r) => r.exact).map((r) => ({ kind: EXACT, path: r.path, handler: r.handler, slot: r.slot ?? 0 })),
+      ...routes
+        .filter((r) => r.exact)
+        .map((r) => ({ kind: EXACT, path: r.path, handler: r.handler, slot: r.slot ?? 0 })),
       ...prefixed
         .filter((r) => r.path.length > 1 && r.path.endsWith("/") && !claimed.has(r.path.slice(0, -1)))
         .map((r) => ({ kind: SLASHLESS, path: r.path.slice(0, -1), handler: null, slot: r.slot ?? 0 })),

@@ -24,9 +24,7 @@ export const handshakeFailureChannel = diagnosticsChannel.channel("portico:tls.h
 // The messages carry no per-connection data: one object each, never one per handshake.
 const FULL: HandshakeMessage = Object.freeze({ resumed: false });
 const RESUMED: HandshakeMessage = Object.freeze({ resumed: true });
-const FAILURES: readonly HandshakeFailureMessage[] = HANDSHAKE_FAILURE_KINDS.map((_, kind) =>
-  Object.freeze({ kind }),
-);
+const FAILURES: readonly HandshakeFailureMessage[] = HANDSHAKE_FAILURE_KINDS.map((_, kind) => Object.freeze({ kind }));
 
 /** The failure kind of an error a handshake ended with. */
 export function handshakeFailureKind(error: unknown): number {

@@ -146,7 +146,9 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
     assert.equal(await page.locator("#threads tr").count(), 2);
     // The table of sites and routes: the command line's site, its one route with the traffic above.
     const routes = await page.evaluate(() =>
-      [...document.querySelectorAll("#routes tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)),
+      [...document.querySelectorAll("#routes tr")].map((tr) =>
+        [...tr.querySelectorAll("td")].map((td) => td.textContent),
+      ),
     );
     const root = routes.find((cells) => cells[1] === "/");
     assert.ok(root !== undefined && Number(root[2]!.replace(/\D/g, "")) >= 15, JSON.stringify(routes));

@@ -357,7 +357,10 @@ test("[log] rotate_name and gzip in a configuration file rotate as the flags do"
     .filter((f) => f.startsWith("access.log."))
     .sort();
   assert.deepEqual(rotated, ["access.log.1.gz", "access.log.2.gz", "access.log.3.gz"]);
-  assert.match(zlib.gunzipSync(fs.readFileSync(path.join(dir, "access.log.1.gz"))).toString(), /^GET,\/a\.txt,200,cfg-\d+\n/);
+  assert.match(
+    zlib.gunzipSync(fs.readFileSync(path.join(dir, "access.log.1.gz"))).toString(),
+    /^GET,\/a\.txt,200,cfg-\d+\n/,
+  );
 });
 
 test("--access-log-keep bounds the rotated files", async () => {

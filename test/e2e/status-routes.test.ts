@@ -20,8 +20,11 @@ const BURST = 2;
 /** Two sites on one port; `variant` changes a.test's routes the way the reload test needs. */
 function config(port: number, variant: "first" | "second" | "third"): string {
   const gone =
-    variant === "second" ? "" : '  [[site.route]]\n  path = "=/gone"\n  respond = { status = 503, body = "gone\\n" }\n\n';
-  const added = variant === "first" ? "" : '  [[site.route]]\n  path = "/new/"\n  respond = { status = 200, body = "new\\n" }\n\n';
+    variant === "second"
+      ? ""
+      : '  [[site.route]]\n  path = "=/gone"\n  respond = { status = 503, body = "gone\\n" }\n\n';
+  const added =
+    variant === "first" ? "" : '  [[site.route]]\n  path = "/new/"\n  respond = { status = 200, body = "new\\n" }\n\n';
   return `threads = 2
 status_path = "/_portico"
 
@@ -145,29 +148,33 @@ test("a known workload is counted exactly by site, route, status class and proto
   );
 });
 
-test("a reload keeps every surviving route's totals, drops a removed one, and a returning one continues", BOUND, async () => {
-  await reloadTo("second");
-  let { m } = await metrics();
-  const v = (labels: Record<string, string>): number => m.value("portico_route_requests_total", labels);
-  assert.equal(v(route("a.test", "/api/", "2xx")), 3, "no reset");
-  assert.equal(m.value("portico_route_rate_limited_total", { site: "a.test", route: "/api/" }), 2);
-  assert.equal(v(route("a.test", "/", "2xx")), 4);
-  assert.equal(v(route("a.test", "/new/", "2xx")), 0, "a new route starts at zero");
-  assert.throws(() => v(route("a.test", "=/gone", "5xx")), /no series/, "a removed route leaves the exposition");
-  for (let i = 0; i < 3; i++) assert.equal(await ask("a.test", "/new/x"), 200);
-  assert.equal(await ask("a.test", "/f.txt"), 200);
-  ({ m } = await metrics());
-  assert.equal(v(route("a.test", "/new/", "2xx")), 3);
-  assert.equal(v(route("a.test", "/", "2xx")), 5, "counted once, by the new configuration");
+test(
+  "a reload keeps every surviving route's totals, drops a removed one, and a returning one continues",
+  BOUND,
+  async () => {
+    await reloadTo("second");
+    let { m } = await metrics();
+    const v = (labels: Record<string, string>): number => m.value("portico_route_requests_total", labels);
+    assert.equal(v(route("a.test", "/api/", "2xx")), 3, "no reset");
+    assert.equal(m.value("portico_route_rate_limited_total", { site: "a.test", route: "/api/" }), 2);
+    assert.equal(v(route("a.test", "/", "2xx")), 4);
+    assert.equal(v(route("a.test", "/new/", "2xx")), 0, "a new route starts at zero");
+    assert.throws(() => v(route("a.test", "=/gone", "5xx")), /no series/, "a removed route leaves the exposition");
+    for (let i = 0; i < 3; i++) assert.equal(await ask("a.test", "/new/x"), 200);
+    assert.equal(await ask("a.test", "/f.txt"), 200);
+    ({ m } = await metrics());
+    assert.equal(v(route("a.test", "/new/", "2xx")), 3);
+    assert.equal(v(route("a.test", "/", "2xx")), 5, "counted once, by the new configuration");
 
-  await reloadTo("third");
-  ({ m } = await metrics());
-  assert.equal(v(route("a.test", "=/gone", "5xx")), 2, "back with the total it had");
-  assert.equal(v(route("a.test", "/new/", "2xx")), 3);
-  assert.equal(await ask("a.test", "/gone"), 503);
-  ({ m } = await metrics());
-  assert.equal(v(route("a.test", "=/gone", "5xx")), 3);
-});
+    await reloadTo("third");
+    ({ m } = await metrics());
+    assert.equal(v(route("a.test", "=/gone", "5xx")), 2, "back with the total it had");
+    assert.equal(v(route("a.test", "/new/", "2xx")), 3);
+    assert.equal(await ask("a.test", "/gone"), 503);
+    ({ m } = await metrics());
+    assert.equal(v(route("a.test", "=/gone", "5xx")), 3);
+  },
+);
 
 test("promtool check metrics passes on the exposition with the site and route series", {
   ...BOUND,

@@ -78,7 +78,18 @@ test("handshakes full, resumed and failed are counted exactly; certificates show
   skip,
   timeout: 120_000,
 }, async () => {
-  const server = await serve(["--cert", ec.cert, "--key", ec.key, "--cert", rsa.cert, "--key", rsa.key, "--status-path", "/_portico"]);
+  const server = await serve([
+    "--cert",
+    ec.cert,
+    "--key",
+    ec.key,
+    "--cert",
+    rsa.cert,
+    "--key",
+    rsa.key,
+    "--status-path",
+    "/_portico",
+  ]);
   const first = await tlsGet(server.port, { servername: "localhost" });
   assert.equal(first.status, 200);
   assert.ok(first.session !== undefined, "a session ticket");

@@ -101,7 +101,14 @@ test("dated names: FILE-<UTC time>, a counter within one second, the keep newest
 test("dated names with gzip: NAME.gz for each kept file; lines in order across them", async () => {
   const file = tempFile();
   let now = Date.UTC(2026, 11, 4, 0, 0, 0);
-  const w = writer(file, { maxBytes: 100, keep: 2, state: state(), naming: "dated", gzip: true, now: () => (now += 1000) });
+  const w = writer(file, {
+    maxBytes: 100,
+    keep: 2,
+    state: state(),
+    naming: "dated",
+    gzip: true,
+    now: () => (now += 1000),
+  });
   for (let i = 0; i < 20; i++) w.write(line(i));
   const names = await compressed(file, (n) => /Z$/.test(n));
   assert.deepEqual(names, ["access.log", "access.log-20261204T000004Z.gz", "access.log-20261204T000005Z.gz"]);

@@ -168,7 +168,11 @@ test("the exposition passes the strict parser: cumulative buckets, +Inf equal to
 });
 
 test("without a TLS listener or routes there are no TLS or route series", () => {
-  const plain = { ...snapshot(), routes: [], tls: { handshakes: { full: 0, resumed: 0 }, failures: {}, certificates: [] } };
+  const plain = {
+    ...snapshot(),
+    routes: [],
+    tls: { handshakes: { full: 0, resumed: 0 }, failures: {}, certificates: [] },
+  };
   const names = [...parseExposition(prometheus(plain)).families.keys()];
   assert.deepEqual(
     names.filter((n) => n.startsWith("portico_tls_") || n.startsWith("portico_route_")),
