@@ -348,7 +348,7 @@ test("[log] rotate_name and gzip in a configuration file rotate as the flags do"
     text: ([port]) =>
       `threads = 1\n\n[log]\nformat = "audit"\nfile = "access.log"\nmax_size = "1k"\nkeep = 3\nrotate_name = "numbered"\ngzip = true\n\n[[site]]\nlisten = ["127.0.0.1:${port}"]\nroot = ${JSON.stringify(site)}\n`,
   });
-  for (let i = 0; i < 100; i++) await get(server.ports[0]!, "/a.txt", { "Request-Id": `cfg-${i}` });
+  for (let i = 0; i < 250; i++) await get(server.ports[0]!, "/a.txt", { "Request-Id": `cfg-${i}` });
   const pending = (): string[] => fs.readdirSync(dir).filter((f) => f.endsWith(".part") || /\.log\.\d+$/.test(f));
   for (let i = 0; i < 600 && pending().length > 0; i++) await delay(50);
   await server.stop();
