@@ -1,4 +1,4 @@
-// `node bench/latency-agreement.ts [--seconds S] [--connections N] [--quick]`: does Portico's latency
+// `node bench/latency-agreement.ts [--seconds S] [--connections N] [--quick]` (Node 24: node_modules/.bin/node): does Portico's latency
 // histogram agree with what a client measures? Runs wrk --latency against Portico (one thread, pinned
 // to CPU 0 and wrk to CPU 1 where taskset exists) for a small file and for a proxy to an upstream that
 // waits 5 ms, takes the server's histogram before and after each run from PREFIX/stats, and prints
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `wrk -c ${connections} -t 2 -d ${seconds}s --latency${pinned ? " (server on CPU 0, wrk on CPU 1)" : ""}\n\n`,
     );
-    process.stdout.write("scenario           quantile        wrk     server   wrk/server\n");
+    process.stdout.write("scenario                 quantile        wrk     server   wrk/server\n");
     for (const [name, target] of [
       ["1 KiB file", "/1k.txt"],
       [`proxy, ${UPSTREAM_DELAY_MS} ms upstream`, "/slow/x"],
@@ -87,11 +87,11 @@ async function main(): Promise<void> {
         const client = wrk.get(wrkKey) ?? Number.NaN;
         const server = quantileMs(buckets, count, q);
         process.stdout.write(
-          `${name.padEnd(18)} ${label.padEnd(8)} ${fmt(client).padStart(10)} ${fmt(server).padStart(10)} ${(client / server).toFixed(2).padStart(12)}\n`,
+          `${name.padEnd(24)} ${label.padEnd(8)} ${fmt(client).padStart(10)} ${fmt(server).padStart(10)} ${(client / server).toFixed(2).padStart(12)}\n`,
         );
       }
       process.stdout.write(
-        `${"".padEnd(18)} requests ${String(wrk.get("requests")).padStart(10)} ${String(count).padStart(10)}\n`,
+        `${"".padEnd(24)} requests ${String(wrk.get("requests")).padStart(10)} ${String(count).padStart(10)}\n`,
       );
     }
   } finally {
