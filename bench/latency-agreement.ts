@@ -1,4 +1,5 @@
-// `node bench/latency-agreement.ts [--seconds S] [--connections N] [--quick]` (Node 24: node_modules/.bin/node): does Portico's latency
+// `node bench/latency-agreement.ts [--seconds S] [--connections N] [--quick]` (Node 24, as npm scripts
+// run it: node_modules/.bin/node): does Portico's latency
 // histogram agree with what a client measures? Runs wrk --latency against Portico (one thread, pinned
 // to CPU 0 and wrk to CPU 1 where taskset exists) for a small file and for a proxy to an upstream that
 // waits 5 ms, takes the server's histogram before and after each run from PREFIX/stats, and prints
