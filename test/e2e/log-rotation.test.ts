@@ -115,6 +115,7 @@ test("[log] rotate_name and gzip in a configuration file rotate as the flags do"
   const server = await startSites({
     dir,
     ports: 1,
+    timeoutMs: 90_000,
     text: ([port]) =>
       `threads = 1\n\n[log]\nformat = "audit"\nfile = "access.log"\nmax_size = "1k"\nkeep = 3\nrotate_name = "numbered"\ngzip = true\n\n[[site]]\nlisten = ["127.0.0.1:${port}"]\nroot = ${JSON.stringify(site)}\n`,
   });

@@ -62,7 +62,7 @@ before(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-routes-"));
   fs.mkdirSync(path.join(dir, "www"));
   fs.writeFileSync(path.join(dir, "www", "f.txt"), "hello");
-  server = await startSites({ dir, ports: 1, text: ([p]) => config(p!, "first") });
+  server = await startSites({ dir, ports: 1, text: ([p]) => config(p!, "first"), timeoutMs: 90_000 });
   port = server.ports[0]!;
 });
 
