@@ -525,6 +525,26 @@ export const OPTIONS = [
     meta: "N",
     help: "rotated access log files kept (FILE.1 … FILE.N)",
   },
+  {
+    group: "Logging",
+    key: "accessLogRotateName",
+    fileKey: "rotate_name",
+    flag: "access-log-rotate-name",
+    type: "choice",
+    choices: ["numbered", "dated"],
+    default: "numbered",
+    meta: "numbered|dated",
+    help: "names of rotated access log files: FILE.1, FILE.2… (numbered) or FILE-20261204T184512Z (dated, UTC)",
+  },
+  {
+    group: "Logging",
+    key: "accessLogGzip",
+    fileKey: "gzip",
+    flag: "access-log-gzip",
+    type: "bool",
+    default: false,
+    help: "gzip rotated access log files (FILE.1.gz…), in the background",
+  },
 
   // Protocol
   {

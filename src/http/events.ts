@@ -47,11 +47,3 @@ export interface AcceptErrorMessage {
 }
 
 export const acceptErrorChannel = diagnosticsChannel.channel("portico:http.accept.error");
-
-/** A TLS handshake on a listener ended (http/tls-listen.ts): completed (resumed or full) or failed. */
-export interface TlsHandshakeMessage {
-  readonly ok: boolean;
-  readonly resumed: boolean;
-}
-
-export const tlsHandshakeChannel = diagnosticsChannel.channel("portico:tls.handshake");

@@ -87,7 +87,7 @@ class GreetedSocket implements GreetedConnection {
 
 /** The handshake's end: 'secure', or an error before it. */
 function watchHandshake(secure: tls.TLSSocket): void {
-  const failed = (): void => handshakeFailed();
+  const failed = (error: unknown): void => handshakeFailed(error);
   secure.once("error", failed);
   secure.once("secure", () => {
     secure.off("error", failed);

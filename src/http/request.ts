@@ -50,6 +50,8 @@ export class Request extends RequestHead {
   maxBodyBytes = -1;
   /** A route's tighter body timeout for this request; -1: the server's. */
   bodyTimeoutMs = -1;
+  /** The site/route slot the statistics count this request under (observe/route-stats.ts); 0: none. */
+  routeSlot = 0;
 
   constructor(source: RequestSource) {
     super();

@@ -12,6 +12,7 @@ import type tls from "node:tls";
 import { loopNow } from "../common/clock.ts";
 import type { Sweepable, Sweeper } from "../common/sweeper.ts";
 import type { CertificateStore } from "../tls/certificate-store.ts";
+import { handshakeChannel, publishHandshake, publishHandshakeFailure } from "../tls/handshake-events.ts";
 import {
   GREET_PLAIN_HTTP,
   GREET_TLS,
@@ -20,7 +21,6 @@ import {
   GREET_WAIT,
   type TlsEndpoint,
 } from "../tls/endpoint.ts";
-import { tlsHandshakeChannel } from "./events.ts";
 import type { Transport, TransportOwner } from "./transport.ts";
 
 /** Who takes what an accepted TLS connection becomes: a Transport reading cleartext, or nothing. */
@@ -63,13 +63,12 @@ export interface GreetedConnection {
 
 /** A connection's handshake is done (not a validation's): the one place that sees them all. */
 export function handshakeCompleted(connection: { isSessionReused(): boolean }): void {
-  if (tlsHandshakeChannel.hasSubscribers)
-    tlsHandshakeChannel.publish({ ok: true, resumed: connection.isSessionReused() });
+  if (handshakeChannel.hasSubscribers) publishHandshake(connection.isSessionReused());
 }
 
 /** A connection's handshake failed (an alert, a protocol error): the one place that sees them all. */
-export function handshakeFailed(): void {
-  if (tlsHandshakeChannel.hasSubscribers) tlsHandshakeChannel.publish({ ok: false, resumed: false });
+export function handshakeFailed(error: unknown): void {
+  publishHandshakeFailure(error);
 }
 
 const PLAIN_HTTP_BODY = "400 Bad Request: this port speaks HTTPS; the request was sent as plain HTTP\n";

@@ -161,8 +161,8 @@ function onHandshakeDone(this: TlsWrapHandle): void {
 }
 
 /** A failed handshake or a TLS alert: the connection is over (the owner hears closed()). */
-function onTlsError(this: TlsWrapHandle): void {
-  if ((this as ServerWrap).established === false) handshakeFailed();
+function onTlsError(this: TlsWrapHandle, error: unknown): void {
+  if ((this as ServerWrap).established === false) handshakeFailed(error);
   const transport = this.transport;
   if (transport !== null) transport.destroy();
   else this._parent.close();

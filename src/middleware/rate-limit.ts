@@ -10,6 +10,7 @@ import { loopNow } from "../common/clock.ts";
 import { F_COOKIE } from "../http/headers.ts";
 import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
+import { type RateLimitedMessage, rateLimitedChannel } from "./events.ts";
 import { answer, type Middleware } from "./middleware.ts";
 
 /** The shared table (runtime/shared-memory.ts creates it): one lock per set, BUCKET_WORDS Int32 per bucket. */
@@ -70,6 +71,7 @@ export class RateLimit implements Middleware {
   intercept(req: Request, res: Response): boolean {
     const wait = this.take(this.#keyOf(req));
     if (wait === 0) return false;
+    if (rateLimitedChannel.hasSubscribers) rateLimitedChannel.publish({ request: req } satisfies RateLimitedMessage);
     return answer(res, 429, "Too Many Requests\n", ["Retry-After", String(Math.max(1, Math.ceil(wait / 1000)))]);
   }
 

@@ -155,7 +155,7 @@ export class AccessLog {
     if (text === "") return;
     this.#batch = "";
     const rotation = this.#rotation;
-    if (rotation?.rotatedElsewhere()) this.#reopenFile();
+    if (rotation?.beforeWrite()) this.#reopenFile();
     // The common case — all of it in one write(2) straight from the string — allocates nothing.
     let written = 0;
     try {
@@ -167,7 +167,7 @@ export class AccessLog {
       const bytes = Buffer.from(text, "utf8");
       if (written < bytes.length) writeFully(this.#fd, bytes.subarray(written));
     }
-    if (rotation?.appended(text.length)) this.#reopenFile();
+    if (rotation?.afterWrite(text.length)) this.#reopenFile();
   }
 }
 

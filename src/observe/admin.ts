@@ -9,11 +9,13 @@ import process from "node:process";
 import type { Handler } from "../http/handler.ts";
 import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
+import { type CertificateSnapshot, type CertificateSource, certificateSnapshot } from "./certificate-stats.ts";
 import { ClientAllow } from "./client-allow.ts";
 import { dashboardHtml } from "./dashboard-page.ts";
 import { StatsHistory } from "./history.ts";
 import { prometheus } from "./prometheus.ts";
-import { type LatencyBucket, PROTOCOLS, quantileMs, type StatsLayout } from "./stats.ts";
+import { type RouteEntry, type RouteSnapshot, routeSnapshot } from "./route-stats.ts";
+import { type LatencyBucket, PROTOCOLS, quantileMs, type StatsLayout, TLS_FAILURE_KINDS } from "./stats.ts";
 import { type UpstreamEntry, type UpstreamSnapshot, upstreamSnapshot } from "./upstream-stats.ts";
 
 export interface AdminOptions {
@@ -29,6 +31,11 @@ export interface AdminOptions {
   /** Per-thread rows of per-upstream statistics, and the upstreams they describe. */
   readonly upstreamStats?: BigInt64Array;
   readonly upstreams?: readonly UpstreamEntry[];
+  /** Per-thread rows of requests by site and route, and the configured routes' slots. */
+  readonly routeStats?: BigInt64Array;
+  readonly routes?: readonly RouteEntry[];
+  /** The certificates the TLS listener serves now. */
+  readonly certificates?: CertificateSource;
   /** False once the server is shutting down (PREFIX/readyz answers 503 then). */
   readonly isReady?: () => boolean;
 }
@@ -79,6 +86,15 @@ export interface StatsSnapshot {
   };
   readonly perThread: readonly ThreadStats[];
   readonly upstreams: readonly UpstreamSnapshot[];
+  /** Requests by site and route, the configured ones in order (route-stats.ts). */
+  readonly routes: readonly RouteSnapshot[];
+  readonly tls: {
+    /** Handshakes completed, without and with session resumption. */
+    readonly handshakes: { readonly full: number; readonly resumed: number };
+    /** Handshakes that failed, by kind (tls/handshake-events.ts). */
+    readonly failures: Readonly<Record<string, number>>;
+    readonly certificates: readonly CertificateSnapshot[];
+  };
 }
 
 const NO_STORE = ["Cache-Control", "no-store", "X-Content-Type-Options", "nosniff"];
@@ -261,6 +277,15 @@ export class AdminHandler implements Handler {
         this.#options.upstreamStats === undefined
           ? []
           : upstreamSnapshot(this.#options.upstreamStats, threads, this.#options.upstreams ?? []),
+      routes:
+        this.#options.routeStats === undefined
+          ? []
+          : routeSnapshot(this.#options.routeStats, threads, this.#options.routes ?? []),
+      tls: {
+        handshakes: { full: sum(layout.tlsFull), resumed: sum(layout.tlsResumed) },
+        failures: Object.fromEntries(TLS_FAILURE_KINDS.map((kind, i) => [kind, sum(layout.tlsFailures + i)])),
+        certificates: certificateSnapshot(this.#options.certificates),
+      },
     };
   }
 }

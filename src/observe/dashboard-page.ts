@@ -1,7 +1,7 @@
 // The dashboard page served by admin.ts: one HTML document that polls PREFIX/history once a second
 // and draws the last minutes as uPlot charts (requests/s, status classes, latency percentiles,
-// bandwidth, connections), with cards, a status-code table, an upstream table like HAProxy's stats page
-// and a row per thread. uPlot comes from PREFIX/uplot.js (Portico serves it; no CDN). Its
+// bandwidth, connections), with cards, a status-code table, an upstream table like HAProxy's stats page,
+// a table of sites and routes, the TLS certificates with their expiry, and a row per thread. uPlot comes from PREFIX/uplot.js (Portico serves it; no CDN). Its
 // Content-Security-Policy (admin.ts) allows exactly what it uses. Not here: the figures (admin.ts).
 
 /**
@@ -131,12 +131,41 @@ function showStats(s) {
       u.status["5xx"], mean, u.ejections, last];
   }));
 }
+let lastRoutes = new Map();
+function showRoutes(s) {
+  document.getElementById("routes-box").hidden = s.routes.length === 0;
+  const now = Date.now();
+  const next = new Map();
+  rows("routes", s.routes.map((r) => {
+    const key = r.site + "\u0000" + r.route;
+    next.set(key, { t: now, n: r.requests });
+    const before = lastRoutes.get(key);
+    const rate = before && now > before.t ? fmtNum(Math.max(0, r.requests - before.n) * 1000 / (now - before.t)) : "–";
+    const c = r.classes;
+    return [r.site, r.route, r.requests.toLocaleString(), rate, c["2xx"], c["3xx"], c["4xx"],
+      { text: String(c["5xx"]), cls: c["5xx"] > 0 ? "down" : "" }, r.rateLimited === null ? "–" : r.rateLimited];
+  }));
+  lastRoutes = next;
+}
+function showTls(s) {
+  const t = s.tls;
+  document.getElementById("tls-box").hidden = t.certificates.length === 0;
+  const failed = Object.values(t.failures).reduce((a, b) => a + b, 0);
+  set("handshakes", "handshakes: " + t.handshakes.full.toLocaleString() + " full, " + t.handshakes.resumed.toLocaleString() + " resumed, " + failed.toLocaleString() + " failed" + (failed > 0 ? " (" + Object.entries(t.failures).filter((e) => e[1] > 0).map((e) => e[0] + " " + e[1]).join(", ") + ")" : ""));
+  rows("certificates", t.certificates.map((c) => {
+    const days = c.expiresInSeconds / 86400;
+    const left = { text: days < 0 ? "expired" : days < 2 ? Math.round(days * 24) + " h" : Math.floor(days) + " d", cls: days < 14 ? "down" : "up", title: c.notAfter };
+    return [{ text: c.name, cls: "", title: c.names.join(", ") }, c.source, c.keyType, c.notAfter.slice(0, 10), left];
+  }));
+}
 async function tick() {
   try {
     const res = await fetch(base + "/history?since=" + since, { cache: "no-store" });
     const body = await res.json();
     addSamples(body.samples);
     showStats(body.stats);
+    showRoutes(body.stats);
+    showTls(body.stats);
     set("error", charted ? "" : "charts unavailable: uplot is not installed");
   } catch (e) { set("error", "cannot reach " + base + "/history: " + e); }
 }
@@ -171,6 +200,8 @@ ${chartAssets}<style>${STYLE}</style></head>
 <div class="chart" id="c-bandwidth"></div><div class="chart" id="c-connections"></div>
 </div>
 <div id="upstreams-box" hidden><h2>Upstreams</h2><div class="scroll"><table><thead><tr><th>Upstream</th><th>State</th><th>Weight</th><th>Active</th><th>Tries</th><th>Retries</th><th>Failed</th><th>5xx</th><th>Mean time</th><th>Ejections</th><th>Last failure</th></tr></thead><tbody id="upstreams"></tbody></table></div></div>
+<div id="routes-box" hidden><h2>Sites and routes</h2><div class="scroll"><table><thead><tr><th>Site</th><th>Route</th><th>Requests</th><th>Req/s</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th><th>Rate-limited</th></tr></thead><tbody id="routes"></tbody></table></div></div>
+<div id="tls-box" hidden><h2>TLS certificates</h2><div class="scroll"><table><thead><tr><th>Name</th><th>Source</th><th>Key</th><th>Expires</th><th>Left</th></tr></thead><tbody id="certificates"></tbody></table></div><p id="handshakes" style="color:var(--muted);font-size:.8rem"></p></div>
 <div class="tables">
 <div><h2>Status codes</h2><div class="scroll"><table><thead><tr><th>Status</th><th>Count</th></tr></thead><tbody id="status"></tbody></table></div></div>
 <div><h2>Threads</h2><div class="scroll"><table><thead><tr><th>Thread</th><th>Requests</th><th>Connections</th><th>Heap</th><th>Loop delay p99</th></tr></thead><tbody id="threads"></tbody></table></div></div>

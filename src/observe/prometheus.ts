@@ -1,6 +1,7 @@
 // The Prometheus text exposition format 0.0.4 of a statistics snapshot: counters end in _total,
 // the latency histogram has cumulative _bucket series with le="+Inf", _sum and _count, and every label
-// set is bounded (status codes, classes, protocols, threads; never paths).
+// set is bounded (status codes, classes, protocols, threads, configured sites, routes, upstreams and
+// certificates; never request paths).
 
 import type { StatsSnapshot } from "./admin.ts";
 
@@ -112,7 +113,66 @@ export function prometheus(s: StatsSnapshot): string {
   ]);
   metric("portico_uptime_seconds", "gauge", "Seconds since start.", [["", s.uptimeSeconds]]);
   if (s.upstreams.length > 0) upstreamMetrics(s, metric, out);
+  routeMetrics(s, metric);
+  tlsMetrics(s, metric);
   return `${out.join("\n")}\n`;
+}
+
+/** Requests by site, route, status class and protocol; the rate limit's rejections per route. */
+function routeMetrics(s: StatsSnapshot, metric: MetricWriter): void {
+  if (s.routes.length === 0) return;
+  const label = (r: (typeof s.routes)[number]): string =>
+    `site="${escapeLabel(r.site)}",route="${escapeLabel(r.route)}"`;
+  metric(
+    "portico_route_requests_total",
+    "counter",
+    "Requests answered, by site, route, status class and protocol (the status path's own excluded).",
+    s.routes.flatMap((r) =>
+      Object.entries(r.byProtocol).flatMap(([protocol, classes]) =>
+        Object.entries(classes).map(([cls, n]): Sample => [`{${label(r)},class="${cls}",protocol="${protocol}"}`, n]),
+      ),
+    ),
+  );
+  const limited = s.routes.filter((r) => r.rateLimited !== null);
+  if (limited.length === 0) return;
+  metric(
+    "portico_route_rate_limited_total",
+    "counter",
+    "Requests the route's rate limit answered 429.",
+    limited.map((r): Sample => [`{${label(r)}}`, r.rateLimited ?? 0]),
+  );
+}
+
+/** TLS handshakes and the certificates served, with their expiry as a Unix time. */
+function tlsMetrics(s: StatsSnapshot, metric: MetricWriter): void {
+  const t = s.tls;
+  // Without a TLS listener there is nothing to say.
+  if (t.certificates.length === 0 && t.handshakes.full + t.handshakes.resumed === 0) return;
+  metric("portico_tls_handshakes_total", "counter", "TLS handshakes completed, by whether a session was resumed.", [
+    ['{resumed="false"}', t.handshakes.full],
+    ['{resumed="true"}', t.handshakes.resumed],
+  ]);
+  metric(
+    "portico_tls_handshake_failures_total",
+    "counter",
+    "TLS handshakes that failed, by kind: version, cipher, certificate, reset, other.",
+    Object.entries(t.failures).map(([kind, n]): Sample => [`{kind="${kind}"}`, n]),
+  );
+  if (t.certificates.length === 0) return;
+  const label = (c: (typeof t.certificates)[number]): string =>
+    `{name="${escapeLabel(c.name)}",source="${c.source}",key_type="${escapeLabel(c.keyType)}"}`;
+  metric(
+    "portico_tls_certificate_not_after_timestamp_seconds",
+    "gauge",
+    "When each served certificate expires (notAfter), in seconds since the Unix epoch.",
+    t.certificates.map((c): Sample => [label(c), c.notAfterSeconds]),
+  );
+  metric(
+    "portico_tls_certificate_not_before_timestamp_seconds",
+    "gauge",
+    "When each served certificate became valid (notBefore), in seconds since the Unix epoch.",
+    t.certificates.map((c): Sample => [label(c), Math.floor(Date.parse(c.notBefore) / 1000)]),
+  );
 }
 
 type MetricWriter = (name: string, type: string, help: string, samples: readonly Sample[]) => void;

@@ -3,7 +3,10 @@
 // numbers and stored into this thread's region of the shared BigInt64Array at the end of the turn,
 // before any response bytes of the turn reach a socket (shared-row.ts), so any thread summing the
 // regions sees every response a client has received. Status-path requests are counted apart.
+// Also counted here, in the same turn: requests by site and route (route-stats.ts: one more array
+// index per request), the rate limit's rejections and the TLS listener's handshakes.
 
+import diagnosticsChannel from "node:diagnostics_channel";
 import { type ELDHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import v8 from "node:v8";
 import {
@@ -13,6 +16,9 @@ import {
   type RequestFinishMessage,
   requestFinishChannel,
 } from "../http/events.ts";
+import { HANDSHAKE_FAILURE_KINDS, handshakeChannel, handshakeFailureChannel } from "../tls/handshake-events.ts";
+import type { HandshakeFailureMessage, HandshakeMessage } from "../tls/handshake-events.ts";
+import { PROTOCOLS, R_RATE_LIMITED, ROUTE_FIELDS, ROUTE_ROW_SLOTS, routeField } from "./route-stats.ts";
 import { SharedRow } from "./shared-row.ts";
 
 /** Slot layout of one thread's statistics region (must match runtime/shared-memory.ts). */
@@ -44,11 +50,20 @@ export interface StatsLayout {
   readonly cacheMisses: number;
   readonly cacheBytes: number;
   readonly cacheEntries: number;
+  /** TLS handshakes completed without and with resumption; TLS_FAILURE_KINDS.length failure slots. */
+  readonly tlsFull: number;
+  readonly tlsResumed: number;
+  readonly tlsFailures: number;
   readonly slots: number;
 }
 
-/** Protocol label of each protocol slot, in slot order. */
-export const PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2"] as const;
+/** The kinds of failed TLS handshakes, in slot order. */
+export const TLS_FAILURE_KINDS = HANDSHAKE_FAILURE_KINDS;
+
+/** middleware/events.ts rateLimitedChannel: a sibling folder, joined by the channel's name. */
+const rateLimitedChannel = diagnosticsChannel.channel("portico:middleware.rate-limited");
+
+export { PROTOCOLS };
 
 export interface StatsRecorderOptions {
   /** The status path prefix ("" when none): its requests are counted apart. */
@@ -57,6 +72,8 @@ export interface StatsRecorderOptions {
   readonly sampleMs?: number;
   /** The thread's file cache figures (static/file-cache.ts fileCacheTotals), read live. */
   readonly fileCache?: FileCacheFigures;
+  /** Per-thread rows of requests by site and route (route-stats.ts); without it they are not counted. */
+  readonly routeStats?: BigInt64Array;
 }
 
 export interface FileCacheFigures {
@@ -68,6 +85,8 @@ export interface FileCacheFigures {
 
 export class StatsRecorder {
   readonly #row: SharedRow;
+  /** This thread's row of route counters, or null. */
+  readonly #routes: SharedRow | null;
   readonly #layout: StatsLayout;
   readonly #statusPath: string;
   readonly #sampleMs: number;
@@ -85,6 +104,17 @@ export class StatsRecorder {
   readonly #onClose = (_m: unknown): void => {
     this.#row.add(this.#layout.connectionsActive, -1);
   };
+  readonly #onHandshake = (m: unknown): void => {
+    const layout = this.#layout;
+    this.#row.add((m as HandshakeMessage).resumed ? layout.tlsResumed : layout.tlsFull, 1);
+  };
+  readonly #onHandshakeFailure = (m: unknown): void => {
+    this.#row.add(this.#layout.tlsFailures + (m as HandshakeFailureMessage).kind, 1);
+  };
+  readonly #onRateLimited = (m: unknown): void => {
+    const req = (m as { readonly request: { readonly routeSlot: number } }).request;
+    this.#routes?.add(req.routeSlot * ROUTE_FIELDS + R_RATE_LIMITED, 1);
+  };
 
   constructor(shared: BigInt64Array, thread: number, layout: StatsLayout, options: StatsRecorderOptions = {}) {
     this.#layout = layout;
@@ -92,6 +122,8 @@ export class StatsRecorder {
     this.#row = new SharedRow(shared, thread * layout.slots, layout.slots);
     this.#row.set(layout.connectionsActive, 0);
     this.#row.flush();
+    const routes = options.routeStats;
+    this.#routes = routes === undefined ? null : new SharedRow(routes, thread * ROUTE_ROW_SLOTS, ROUTE_ROW_SLOTS);
     this.#statusPath = options.statusPath ?? "";
     this.#sampleMs = options.sampleMs ?? 1000;
     this.#fileCache = options.fileCache ?? null;
@@ -103,6 +135,9 @@ export class StatsRecorder {
     requestFinishChannel.subscribe(this.#onFinish);
     connectionOpenChannel.subscribe(this.#onOpen);
     connectionCloseChannel.subscribe(this.#onClose);
+    handshakeChannel.subscribe(this.#onHandshake);
+    handshakeFailureChannel.subscribe(this.#onHandshakeFailure);
+    if (this.#routes !== null) rateLimitedChannel.subscribe(this.#onRateLimited);
     this.#loopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.#loopDelay.enable();
     this.sample();
@@ -114,9 +149,13 @@ export class StatsRecorder {
     requestFinishChannel.unsubscribe(this.#onFinish);
     connectionOpenChannel.unsubscribe(this.#onOpen);
     connectionCloseChannel.unsubscribe(this.#onClose);
+    handshakeChannel.unsubscribe(this.#onHandshake);
+    handshakeFailureChannel.unsubscribe(this.#onHandshakeFailure);
+    rateLimitedChannel.unsubscribe(this.#onRateLimited);
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#loopDelay?.disable();
     this.#row.flush();
+    this.#routes?.flush();
   }
 
   /** Publishes the gauges that are sampled rather than counted: heap and event-loop delay. */
@@ -160,7 +199,13 @@ export class StatsRecorder {
     this.#row.add(layout.bytesIn, req.headEnd - req.headStart + Math.max(0, req.contentLength));
     const s = m.status - layout.statusMin;
     if (s >= 0 && s < layout.statusCount) this.#row.add(layout.status + s, 1);
-    this.#row.add(layout.protocol + protocolSlot(req), 1);
+    const protocol = protocolSlot(req);
+    this.#row.add(layout.protocol + protocol, 1);
+    const routes = this.#routes;
+    if (routes !== null) {
+      const field = routeField(protocol, m.status);
+      if (field >= 0) routes.add(req.routeSlot * ROUTE_FIELDS + field, 1);
+    }
     this.#row.add(layout.latency + latencyBucket(m.durationMs, layout.latencyBuckets), 1);
     this.#row.add(layout.latencySumUs, Math.round(m.durationMs * 1000));
   }

@@ -23,6 +23,8 @@ import { Cors } from "../middleware/cors.ts";
 import type { Middleware } from "../middleware/middleware.ts";
 import { type BucketTable, newBucketTable, RateLimit } from "../middleware/rate-limit.ts";
 import { AdminHandler } from "../observe/admin.ts";
+import type { CertificateSource } from "../observe/certificate-stats.ts";
+import { NO_ROUTE_LABEL, type RouteEntry, RouteSlots, routeLabel } from "../observe/route-stats.ts";
 import { upstreamEntries } from "../observe/upstream-stats.ts";
 import type { StatsLayout } from "../observe/stats.ts";
 import { ActiveCounts, type CountRows } from "../proxy/balance/active-counts.ts";
@@ -53,6 +55,10 @@ export interface SiteShared {
   readonly statsLayout: StatsLayout;
   /** Per-thread rows of per-upstream statistics (observe/upstream-stats.ts). */
   readonly upstreamStats?: BigInt64Array;
+  /** Per-thread rows of requests by site and route, and the registry of their slots (observe/route-stats.ts). */
+  readonly routeStats?: { readonly rows: BigInt64Array; readonly slots: BigInt64Array };
+  /** The certificates the TLS listener serves now (the status page's expiry figures). */
+  readonly certificates?: CertificateSource;
   /** False once the server is shutting down (the status path's readiness). */
   readonly isReady?: () => boolean;
   readonly startedAt: number;
@@ -114,7 +120,9 @@ export function buildWorker(model: ServerModel, shared: SiteShared): Built {
     if (made === undefined) throw new Error(`the app ${module} was not loaded before the build`);
     return made;
   };
-  const builders = { files, proxies, table, appHandler };
+  const slots = shared.routeStats !== undefined ? new RouteSlots(shared.routeStats.slots) : null;
+  const routeEntries: RouteEntry[] = [];
+  const builders = { files, proxies, table, appHandler, slots, routeEntries };
   const sites = model.sites.map((site) => siteHandler(site, model, builders));
   const front: Handler[] = [];
   const o = model.options;
@@ -132,6 +140,8 @@ export function buildWorker(model: ServerModel, shared: SiteShared): Built {
         ...(shared.upstreamStats !== undefined
           ? { upstreamStats: shared.upstreamStats, upstreams: upstreamEntries(proxyHandlersOf(model)) }
           : {}),
+        ...(shared.routeStats !== undefined ? { routeStats: shared.routeStats.rows, routes: routeEntries } : {}),
+        ...(shared.certificates !== undefined ? { certificates: shared.certificates } : {}),
       }),
     );
   }
@@ -166,17 +176,28 @@ interface Builders {
   readonly table: BucketTable;
   /** One AppHandler per module, shared by the routes that name it. */
   readonly appHandler: (module: string) => Handler;
+  /** The statistics slots of sites and routes (null: not counted), and the list the status page shows. */
+  readonly slots: RouteSlots | null;
+  readonly routeEntries: RouteEntry[];
 }
 
 function siteHandler(site: SiteModel, model: ServerModel, builders: Builders): Handler {
   // One limiter per declaration: routes that inherit the site's rate_limit share its buckets.
   const limiters = new Map<number, RateLimit>();
+  const slotOf = (label: string, rateLimited: boolean): number => {
+    const slots = builders.slots;
+    if (slots === null) return 0;
+    const slot = slots.slotOf(site.name, label);
+    builders.routeEntries.push({ site: site.name, route: label, slot, rateLimited });
+    return slot;
+  };
   const routes = site.routes.map((route) => ({
     path: route.path,
     exact: route.exact,
     handler: routeHandler(route, model, builders, limiters),
+    slot: slotOf(routeLabel(route), route.middleware.rateLimit !== null),
   }));
-  return new SiteRouter(routes);
+  return new SiteRouter(routes, slotOf(NO_ROUTE_LABEL, false));
 }
 
 function routeHandler(

@@ -16,6 +16,8 @@ export interface CompiledRoute {
   readonly path: string;
   readonly exact: boolean;
   readonly handler: Handler;
+  /** Its slot in the per-route statistics (observe/route-stats.ts); 0 when not counted. */
+  readonly slot?: number;
 }
 
 const EXACT = 0;
@@ -28,6 +30,8 @@ interface Candidate {
   readonly path: string;
   /** null for a slash-form redirect. */
   readonly handler: Handler | null;
+  /** The statistics slot requests it takes are counted under (a redirect: its route's). */
+  readonly slot: number;
 }
 
 /** Candidate lists by a path's second character: 0-127 ASCII, 128 anything above, 129 the path "/". */
@@ -37,36 +41,51 @@ export class SiteRouter implements Handler {
   readonly #bySecondChar: readonly (readonly Candidate[])[];
   /** The "/" route's handler, when it is the only route: the common one-route site. */
   readonly #only: Handler | null;
+  readonly #onlySlot: number;
+  /** The statistics slot of the site's requests no route covers. */
+  readonly #noRouteSlot: number;
 
-  constructor(routes: readonly CompiledRoute[]) {
+  constructor(routes: readonly CompiledRoute[], noRouteSlot = 0) {
+    this.#noRouteSlot = noRouteSlot;
     const prefixed = routes.filter((r) => !r.exact).sort((a, b) => b.path.length - a.path.length);
     const claimed = new Set(routes.map((r) => r.path));
     // In the order they are tried: exact paths, slash-form redirects (before any shorter prefix
     // covers them), then prefixes, longest first.
     const all: Candidate[] = [
-      ...routes.filter((r) => r.exact).map((r) => ({ kind: EXACT, path: r.path, handler: r.handler })),
+      ...routes
+        .filter((r) => r.exact)
+        .map((r) => ({ kind: EXACT, path: r.path, handler: r.handler, slot: r.slot ?? 0 })),
       ...prefixed
         .filter((r) => r.path.length > 1 && r.path.endsWith("/") && !claimed.has(r.path.slice(0, -1)))
-        .map((r) => ({ kind: SLASHLESS, path: r.path.slice(0, -1), handler: null })),
-      ...prefixed.map((r) => ({ kind: PREFIX, path: r.path, handler: r.handler })),
+        .map((r) => ({ kind: SLASHLESS, path: r.path.slice(0, -1), handler: null, slot: r.slot ?? 0 })),
+      ...prefixed.map((r) => ({ kind: PREFIX, path: r.path, handler: r.handler, slot: r.slot ?? 0 })),
     ];
     const table: Candidate[][] = [];
     for (let slot = 0; slot < SLOTS; slot++) table.push(all.filter((c) => mayMatch(c, slot)));
     this.#bySecondChar = table;
     this.#only =
       routes.length === 1 && prefixed.length === 1 && prefixed[0]!.path === "/" ? prefixed[0]!.handler : null;
+    this.#onlySlot = this.#only !== null ? (prefixed[0]!.slot ?? 0) : 0;
   }
 
   handle(req: Request, res: Response): boolean | Promise<boolean> {
-    if (this.#only !== null) return this.#only.handle(req, res);
+    if (this.#only !== null) {
+      req.routeSlot = this.#onlySlot;
+      return this.#only.handle(req, res);
+    }
+    req.routeSlot = this.#noRouteSlot;
     let path = req.path;
     if (!isCanonical(path, req.pathMayHaveDotSegment)) path = canonicalPath(path) ?? path;
     const candidates = this.#bySecondChar[slotOf(path)]!;
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i]!;
       if (c.kind === PREFIX) {
-        if (covers(c.path, path)) return c.handler!.handle(req, res);
+        if (covers(c.path, path)) {
+          req.routeSlot = c.slot;
+          return c.handler!.handle(req, res);
+        }
       } else if (c.path === path) {
+        req.routeSlot = c.slot;
         if (c.kind === EXACT) return c.handler!.handle(req, res);
         res.send(
           301,

@@ -8,7 +8,7 @@
 import type { Buffer } from "node:buffer";
 import { LockTable } from "../common/lock-table.ts";
 import { AppModules } from "./app-modules.ts";
-import type { ListenerModel, ServerModel } from "../config/model.ts";
+import type { ListenerModel, ServerModel, TlsModel } from "../config/model.ts";
 import { connectionCloseChannel } from "../http/events.ts";
 import type { Handler } from "../http/handler.ts";
 import { refuseConnection } from "../http/overload.ts";
@@ -19,6 +19,7 @@ import type { H2Session } from "../h2/session.ts";
 import type { Transport } from "../http/transport.ts";
 import type { ConnectionContext } from "../http/connection.ts";
 import { AccessLog } from "../observe/access-log.ts";
+import type { CertificateSource } from "../observe/certificate-stats.ts";
 import { StatsRecorder } from "../observe/stats.ts";
 import { UpstreamStatsRecorder, upstreamEntries } from "../observe/upstream-stats.ts";
 import type { EngineOptions } from "../http/engine-options.ts";
@@ -108,6 +109,7 @@ export class HttpWorker {
     this.#stats = new StatsRecorder(this.#options.shared.stats, this.#options.index, STATS_LAYOUT, {
       statusPath: config.options.statusPath,
       fileCache: fileCacheTotals,
+      routeStats: this.#options.shared.routeStats,
     });
     this.#stats.start();
     const opened = await this.#open(generation, ports);
@@ -216,6 +218,8 @@ export class HttpWorker {
       version: o.version,
       ...(countRows !== undefined ? { upstreams: countRows } : {}),
       upstreamStats: o.shared.upstreamStats,
+      routeStats: { rows: o.shared.routeStats, slots: o.shared.routeSlots },
+      ...(o.tls !== null && config.tls !== null ? { certificates: certificateSource(o.tls, config.tls) } : {}),
       isReady: () => Atomics.load(o.shared.control, C_DRAINING) === 0,
       // Worker 0 probes the upstreams for every thread; the others read its verdicts.
       verdicts: { table: new Int32Array(verdicts), prober: o.index === 0 },
@@ -275,7 +279,7 @@ export class HttpWorker {
     const rotate = o.accessLog !== "" && o.accessLogMaxBytes > 0;
     const logKey = o.quiet
       ? ""
-      : `${o.logFormat}\u0000${o.accessLog}\u0000${rotate ? o.accessLogMaxBytes : 0}/${o.accessLogKeep}`;
+      : `${o.logFormat}\u0000${o.accessLog}\u0000${rotate ? o.accessLogMaxBytes : 0}/${o.accessLogKeep}/${o.accessLogRotateName}/${o.accessLogGzip}`;
     if (logKey !== this.#logKey) {
       this.#logKey = logKey;
       const previous = this.#log;
@@ -289,7 +293,15 @@ export class HttpWorker {
           format: o.logFormat,
           ...(o.accessLog !== "" ? { path: o.accessLog } : { fd: 2 }),
           ...(rotate
-            ? { rotate: { maxBytes: o.accessLogMaxBytes, keep: o.accessLogKeep, state: this.#options.shared.logState } }
+            ? {
+                rotate: {
+                  maxBytes: o.accessLogMaxBytes,
+                  keep: o.accessLogKeep,
+                  state: this.#options.shared.logState,
+                  naming: o.accessLogRotateName,
+                  gzip: o.accessLogGzip,
+                },
+              }
             : {}),
         });
         log.start();
@@ -357,6 +369,16 @@ export class HttpWorker {
     };
     check();
   }
+}
+
+/** The certificates the endpoint serves now, and where they come from (the model's HTTPS). */
+function certificateSource(endpoint: TlsEndpoint, tls: TlsModel): CertificateSource {
+  return {
+    current: () => endpoint.store.pairs,
+    files: tls.certFiles.length,
+    acme: tls.acme,
+    internal: tls.tlsInternal,
+  };
 }
 
 function listenerKey(listener: ListenerModel): string {

@@ -9,6 +9,8 @@
 import { BUCKET_WORDS, type BucketTable, WAYS } from "../middleware/rate-limit.ts";
 import type { CountRows } from "../proxy/balance/active-counts.ts";
 import { LOG_STATE_SLOTS } from "../observe/log-rotation.ts";
+import { ROUTE_ROW_SLOTS, ROUTE_SLOTS } from "../observe/route-stats.ts";
+import { HANDSHAKE_FAILURE_KINDS } from "../tls/handshake-events.ts";
 import { UPSTREAM_ROW_SLOTS } from "../observe/upstream-stats.ts";
 import { TICKET_RING_BYTES } from "../tls/ticket-keys.ts";
 
@@ -47,7 +49,11 @@ export const S_CACHE_HITS = S_LOOP_DELAY_MAX_US + 1;
 export const S_CACHE_MISSES = S_CACHE_HITS + 1;
 export const S_CACHE_BYTES = S_CACHE_MISSES + 1;
 export const S_CACHE_ENTRIES = S_CACHE_BYTES + 1;
-export const STATS_SLOTS = S_CACHE_ENTRIES + 1;
+/** TLS handshakes completed without and with session resumption, and failed ones by kind. */
+export const S_TLS_FULL = S_CACHE_ENTRIES + 1;
+export const S_TLS_RESUMED = S_TLS_FULL + 1;
+export const S_TLS_FAILURES = S_TLS_RESUMED + 1;
+export const STATS_SLOTS = S_TLS_FAILURES + HANDSHAKE_FAILURE_KINDS.length;
 
 /** The same layout in the shape observe/stats.ts takes. */
 export const STATS_LAYOUT = {
@@ -73,6 +79,9 @@ export const STATS_LAYOUT = {
   cacheMisses: S_CACHE_MISSES,
   cacheBytes: S_CACHE_BYTES,
   cacheEntries: S_CACHE_ENTRIES,
+  tlsFull: S_TLS_FULL,
+  tlsResumed: S_TLS_RESUMED,
+  tlsFailures: S_TLS_FAILURES,
   slots: STATS_SLOTS,
 } as const;
 
@@ -95,6 +104,9 @@ export interface SharedBuffers {
   readonly rateBuckets: SharedArrayBuffer;
   /** Per-thread rows of per-upstream statistics (observe/upstream-stats.ts). */
   readonly upstreamStats: SharedArrayBuffer;
+  /** Per-thread rows of requests by site and route (observe/route-stats.ts), and the registry of their slots. */
+  readonly routeStats: SharedArrayBuffer;
+  readonly routeSlots: SharedArrayBuffer;
   /** The access log file's rotation state, shared by the threads appending to it (observe/access-log.ts). */
   readonly logState: SharedArrayBuffer;
   /** Session ticket keys: one ring for every thread, so a session resumes on any of them. */
@@ -131,6 +143,10 @@ export class SharedState {
   /** Per-thread BigInt64 upstream statistics: thread t's row starts at t * UPSTREAM_ROW_SLOTS. */
   readonly upstreamStats: BigInt64Array;
   readonly logState: BigInt64Array;
+  /** Per-thread BigInt64 route statistics: thread t's row starts at t * ROUTE_ROW_SLOTS. */
+  readonly routeStats: BigInt64Array;
+  /** The hash of each route slot's key (observe/route-stats.ts RouteSlots). */
+  readonly routeSlots: BigInt64Array;
 
   constructor(buffers: SharedBuffers) {
     this.buffers = buffers;
@@ -147,6 +163,8 @@ export class SharedState {
     };
     this.upstreamStats = new BigInt64Array(buffers.upstreamStats);
     this.logState = new BigInt64Array(buffers.logState);
+    this.routeStats = new BigInt64Array(buffers.routeStats);
+    this.routeSlots = new BigInt64Array(buffers.routeSlots);
   }
 
   static create(): SharedState {
@@ -161,6 +179,9 @@ export class SharedState {
       rateBuckets: new SharedArrayBuffer(RATE_SETS * WAYS * BUCKET_WORDS * 4),
       // 4 MiB of address space; only the rows of running threads and configured upstreams are touched.
       upstreamStats: new SharedArrayBuffer(MAX_THREADS * UPSTREAM_ROW_SLOTS * 8),
+      // 8 MiB of address space, touched only in the rows of running threads.
+      routeStats: new SharedArrayBuffer(MAX_THREADS * ROUTE_ROW_SLOTS * 8),
+      routeSlots: new SharedArrayBuffer(ROUTE_SLOTS * 8),
       logState: new SharedArrayBuffer(LOG_STATE_SLOTS * 8),
       ticketKeys: new SharedArrayBuffer(TICKET_RING_BYTES),
     });

@@ -144,6 +144,15 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
     assert.equal(await page.locator("#error").textContent(), "");
     assert.match((await page.locator("#version").textContent()) ?? "", /\S/);
     assert.equal(await page.locator("#threads tr").count(), 2);
+    // The table of sites and routes: the command line's site, its one route with the traffic above.
+    const routes = await page.evaluate(() =>
+      [...document.querySelectorAll("#routes tr")].map((tr) =>
+        [...tr.querySelectorAll("td")].map((td) => td.textContent),
+      ),
+    );
+    const root = routes.find((cells) => cells[1] === "/");
+    assert.ok(root !== undefined && Number(root[2]!.replace(/\D/g, "")) >= 15, JSON.stringify(routes));
+    assert.equal(await page.locator("#routes-box").isVisible(), true);
 
     // The charts: five uPlot canvases that gain a point a second and draw the load as it comes.
     assert.equal(await page.locator(".chart canvas").count(), 5);

@@ -28,6 +28,8 @@ function snapshot(requests: number, slowBucket: number, fastBucket: number, byte
     fileCache: { hits: 0, misses: 0, bytes: 0, entries: 0 },
     perThread: [],
     upstreams: [],
+    routes: [],
+    tls: { handshakes: { full: 0, resumed: 0 }, failures: {}, certificates: [] },
   };
 }
 

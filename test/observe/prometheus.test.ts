@@ -73,6 +73,44 @@ function snapshot(): StatsSnapshot {
         loopDelayMaxMs: 10.5,
       },
     ],
+    routes: [
+      {
+        site: "shop.test",
+        route: "/api/",
+        requests: 5,
+        classes: { "1xx": 0, "2xx": 3, "3xx": 0, "4xx": 2, "5xx": 0 },
+        byProtocol: {
+          "HTTP/1.0": { "1xx": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 },
+          "HTTP/1.1": { "1xx": 0, "2xx": 2, "3xx": 0, "4xx": 2, "5xx": 0 },
+          "HTTP/2": { "1xx": 0, "2xx": 1, "3xx": 0, "4xx": 0, "5xx": 0 },
+        },
+        rateLimited: 2,
+      },
+      {
+        site: 'odd "site"',
+        route: "=/healthz",
+        requests: 1,
+        classes: { "1xx": 0, "2xx": 1, "3xx": 0, "4xx": 0, "5xx": 0 },
+        byProtocol: { "HTTP/1.1": { "1xx": 0, "2xx": 1, "3xx": 0, "4xx": 0, "5xx": 0 } },
+        rateLimited: null,
+      },
+    ],
+    tls: {
+      handshakes: { full: 7, resumed: 3 },
+      failures: { version: 1, cipher: 0, certificate: 0, reset: 0, other: 0 },
+      certificates: [
+        {
+          name: "shop.test",
+          names: ["shop.test", "www.shop.test"],
+          source: "acme",
+          keyType: "ec",
+          notBefore: "2026-12-01T00:00:00.000Z",
+          notAfter: "2027-03-01T00:00:00.000Z",
+          notAfterSeconds: Date.UTC(2027, 2, 1) / 1000,
+          expiresInSeconds: 7_000_000,
+        },
+      ],
+    },
   };
 }
 
@@ -101,10 +139,45 @@ test("the exposition passes the strict parser: cumulative buckets, +Inf equal to
   assert.equal(m.value("portico_upstream_up", up), 0);
   assert.equal(m.value("portico_upstream_response_duration_seconds_bucket", { ...up, le: "0.1" }), 4);
   assert.equal(m.value("portico_upstream_response_duration_seconds_count", up), 4);
+  const api = { site: "shop.test", route: "/api/" };
+  assert.equal(m.value("portico_route_requests_total", { ...api, class: "4xx", protocol: "HTTP/1.1" }), 2);
+  assert.equal(m.value("portico_route_requests_total", { ...api, class: "2xx", protocol: "HTTP/2" }), 1);
+  assert.equal(m.value("portico_route_requests_total", { ...api, class: "5xx", protocol: "HTTP/1.0" }), 0);
+  assert.equal(
+    m.value("portico_route_requests_total", {
+      site: 'odd "site"',
+      route: "=/healthz",
+      class: "2xx",
+      protocol: "HTTP/1.1",
+    }),
+    1,
+    "label values escaped",
+  );
+  assert.equal(m.value("portico_route_rate_limited_total", api), 2);
+  assert.equal(m.families.get("portico_route_rate_limited_total")?.series.length, 1, "only rate-limited routes");
+  assert.equal(m.value("portico_tls_handshakes_total", { resumed: "false" }), 7);
+  assert.equal(m.value("portico_tls_handshakes_total", { resumed: "true" }), 3);
+  assert.equal(m.value("portico_tls_handshake_failures_total", { kind: "version" }), 1);
+  const cert = { name: "shop.test", source: "acme", key_type: "ec" };
+  assert.equal(m.value("portico_tls_certificate_not_after_timestamp_seconds", cert), Date.UTC(2027, 2, 1) / 1000);
+  assert.equal(m.value("portico_tls_certificate_not_before_timestamp_seconds", cert), Date.UTC(2026, 11, 1) / 1000);
   for (const [name, family] of m.families) {
     assert.notEqual(family.help, "", `${name} has HELP`);
     assert.notEqual(family.type, "untyped", `${name} has TYPE`);
   }
+});
+
+test("without a TLS listener or routes there are no TLS or route series", () => {
+  const plain = {
+    ...snapshot(),
+    routes: [],
+    tls: { handshakes: { full: 0, resumed: 0 }, failures: {}, certificates: [] },
+  };
+  const names = [...parseExposition(prometheus(plain)).families.keys()];
+  assert.deepEqual(
+    names.filter((n) => n.startsWith("portico_tls_") || n.startsWith("portico_route_")),
+    [],
+  );
 });
 
 test("the strict parser refuses what Prometheus refuses", () => {

@@ -108,3 +108,30 @@ test("covers: whole segments, or anything under a prefix ending in /", () => {
   assert.equal(covers("/api/", "/api/x"), true);
   assert.equal(covers("/api/", "/api"), false);
 });
+
+describe("the statistics slot of the route taken", () => {
+  const slotted = (path: string, slot: number, exact = false) => ({ ...route(path, exact), slot });
+  const router = new SiteRouter(
+    [slotted("/", 2), slotted("/api/", 3), slotted("/healthz", 4, true), slotted("/docs/", 5)],
+    9,
+  );
+  const slotOf = (r: SiteRouter, target: string): number => {
+    const { req, res } = exchangeFor(target);
+    r.handle(req, res);
+    return req.routeSlot;
+  };
+
+  test("each request carries the slot of the route that took it", () => {
+    assert.equal(slotOf(router, "/x"), 2);
+    assert.equal(slotOf(router, "/api/v1"), 3);
+    assert.equal(slotOf(router, "/healthz"), 4);
+    // The slash-form redirect of "/docs/" is counted under that route.
+    assert.equal(slotOf(router, "/docs"), 5);
+  });
+
+  test("a path no route covers carries the site's own slot; a one-route site its route's", () => {
+    const narrow = new SiteRouter([slotted("/api/", 3)], 9);
+    assert.equal(slotOf(narrow, "/elsewhere"), 9);
+    assert.equal(slotOf(new SiteRouter([slotted("/", 7)], 9), "/anything"), 7);
+  });
+});
