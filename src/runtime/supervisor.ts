@@ -19,7 +19,9 @@ import {
   listenFailure,
   migratesQueuedConnections,
 } from "./listening.ts";
+import { type BannerListener, isEveryInterface } from "./banner.ts";
 import type { BoundAddresses, SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
+import { OutputGate } from "./output-gate.ts";
 import { C_DRAINING, newVerdicts, SharedState } from "./shared-memory.ts";
 import { trimMemory } from "./memory-trim.ts";
 import { sweepWritableRoots } from "./upload-sweeps.ts";
@@ -42,10 +44,11 @@ const STABLE_AFTER_MS = 10_000;
 
 export interface StartOptions {
   /**
-   * Writes the one-line banner (stdout); null prints nothing. `transport` names how connections are
-   * driven ("uv", or "net" and why when auto fell back); "" for `portico tcp`, always on node:net.
+   * The banner (stdout) printed once every worker listens (runtime/banner.ts); null prints nothing.
+   * `transport` names how connections are driven ("uv", or "net" and why when auto fell back); "" for
+   * `portico tcp`, always on node:net. Workers' output waits until it is out (runtime/output-gate.ts).
    */
-  readonly banner: ((urls: string[], threads: number, transport: string) => string) | null;
+  readonly banner: ((listeners: BannerListener[], threads: number, transport: string) => string) | null;
   /** Where notices go (restarts, warnings). */
   readonly notice: (line: string) => void;
   readonly version: string;
@@ -106,10 +109,13 @@ export class Supervisor {
   #httpPort = -1;
   #challengeId = 0;
   readonly #challengeAcks = new Map<number, () => void>();
+  /** Workers' stdout and stderr, held until the banner is out. */
+  readonly #output: OutputGate;
 
   constructor(config: ServerModel | TcpConfig, options: StartOptions) {
     this.#config = config;
     this.#options = options;
+    this.#output = new OutputGate(this.shared.control);
     // Session tickets: one key ring for every thread, a new key every ROTATE_MS (tls/ticket-keys.ts).
     rotateTicketKey(this.shared.buffers.ticketKeys);
     setInterval(() => rotateTicketKey(this.shared.buffers.ticketKeys), ROTATE_MS).unref();
@@ -117,6 +123,16 @@ export class Supervisor {
 
   /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
   async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (error) {
+      // What the workers said before failing explains the failure: out before the reason.
+      this.#output.open();
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
     this.#transport = chooseTransport(this.#config);
     let threads = this.#config.threads;
     if (process.platform !== "linux" && threads > 1) {
@@ -165,8 +181,9 @@ export class Supervisor {
       let transport = this.#config.kind === "tcp" ? "" : reason === "" ? kind : `${kind}: ${reason}`;
       // The HTTPS listener alone falls back to node:tls where tls_wrap is unusable (http/transport.ts).
       if (this.#tls !== null && kind === "uv" && !canWrapTls()) transport += ", TLS on net: tls_wrap unusable";
-      process.stdout.write(`${this.#options.banner(this.#urls(first), threads, transport)}\n`);
+      process.stdout.write(`${this.#options.banner(this.#listeners(first), threads, transport)}\n`);
     }
+    this.#output.open();
     this.#sweeps.request();
     // This thread serves nothing: what start-up grew goes back to the system now.
     setImmediate(trimMemory);
@@ -182,21 +199,20 @@ export class Supervisor {
     return this.#ports[0] ?? 0;
   }
 
-  #urls(addresses: BoundAddresses): string[] {
+  #listeners(addresses: BoundAddresses): BannerListener[] {
     const config = this.#config;
     const tlsListener = config.kind === "http" && config.tls !== null ? config.tls.listener : -1;
-    const urls: string[] = [];
-    addresses.forEach(({ address, port }, i) => {
+    return addresses.map(({ address, port }, i) => {
       const scheme = config.kind === "tcp" ? "tcp" : i === tlsListener ? "https" : "http";
-      const host =
-        address === "::" || address === "0.0.0.0" ? "localhost" : address.includes(":") ? `[${address}]` : address;
-      urls.push(`${scheme}://${host}:${port}/`);
-      if (i !== tlsListener) return;
-      if (this.#httpPort >= 0) urls.push(`(redirect from http://${host}:${this.#httpPort}/)`);
-      if (this.#tls !== null && this.#tls.rootFile !== "")
-        urls.push(`(local CA root: ${this.#tls.rootFile}; \`portico trust\` shows how to trust it)`);
+      const notes: string[] = [];
+      if (i === tlsListener) {
+        const host = isEveryInterface(address) ? "localhost" : address.includes(":") ? `[${address}]` : address;
+        if (this.#httpPort >= 0) notes.push(`(redirect from http://${host}:${this.#httpPort}/)`);
+        if (this.#tls !== null && this.#tls.rootFile !== "")
+          notes.push(`(local CA root: ${this.#tls.rootFile}; \`portico trust\` shows how to trust it)`);
+      }
+      return { scheme, address, port, notes };
     });
-    return urls;
   }
 
   /** Has every worker answer `challenges`; resolves once each says it does (or after 5 s). */
@@ -242,7 +258,10 @@ export class Supervisor {
     const worker = new Worker(WORKER_URL, {
       workerData: data,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      stdout: true,
+      stderr: true,
     });
+    this.#output.attach(worker);
     const slot: Slot = this.#slots[index] ?? {
       index,
       worker: null,
