@@ -6,7 +6,14 @@
 import { existsSync, readFileSync, watch } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { networkInterfaces } from "node:os";
-import { ConfigError, dataDirectory, parseCommandLine, type ServerModel, type TcpConfig, usage } from "./config/load.ts";
+import {
+  ConfigError,
+  dataDirectory,
+  parseCommandLine,
+  type ServerModel,
+  type TcpConfig,
+  usage,
+} from "./config/load.ts";
 import { formatBanner, wantsColor } from "./runtime/banner.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
 import { rootCertificatePath, trustInstructions } from "./tls/trust.ts";
@@ -95,7 +102,7 @@ async function main(argv: readonly string[]): Promise<void> {
 
 /** How to keep a server that listens on every interface to this machine. */
 function localHint(command: { kind: "serve"; config: ServerModel } | { kind: "tcp"; config: TcpConfig }): string {
-  if (command.kind === "tcp") return `--listen 127.0.0.1:${command.config.port}`;
+  if (command.kind === "tcp") return "--listen 127.0.0.1:PORT";
   return command.config.file === "" ? "--host 127.0.0.1" : 'listen = "127.0.0.1:PORT"';
 }
 

@@ -34,9 +34,14 @@ const NO_MIDDLEWARE: MiddlewareModel = { headers: null, basicAuth: null, access:
  */
 const ANY_ORIGIN: MiddlewareModel = {
   ...NO_MIDDLEWARE,
-  cors: parseCors({ origins: ["*"] }, 600_000, (_at, message) => {
-    throw new ConfigError(message);
-  }, ["cors"]),
+  cors: parseCors(
+    { origins: ["*"] },
+    600_000,
+    (_at, message) => {
+      throw new ConfigError(message);
+    },
+    ["cors"],
+  ),
 };
 
 /** `values`: every option (defaults with flags laid over); `given`: the keys the command line named. */

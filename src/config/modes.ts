@@ -33,10 +33,14 @@ export function refuseOtherModes(given: Iterable<string>, proxied: boolean): voi
     if (spec === undefined) continue;
     if (spec.group === TCP_GROUP) {
       const meant = MEANT[key];
-      throw new ConfigError(`--${spec.flag} applies to "portico tcp"${meant === undefined ? "" : ` (did you mean ${meant}?)`}`);
+      throw new ConfigError(
+        `--${spec.flag} applies to "portico tcp"${meant === undefined ? "" : ` (did you mean ${meant}?)`}`,
+      );
     }
     if (!proxied && spec.group === "Proxy" && key !== "proxy")
-      throw new ConfigError(`--${spec.flag} applies to proxied requests: add --proxy [PREFIX=]URL (or use "portico tcp")`);
+      throw new ConfigError(
+        `--${spec.flag} applies to proxied requests: add --proxy [PREFIX=]URL (or use "portico tcp")`,
+      );
   }
 }
 

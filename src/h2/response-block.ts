@@ -1,10 +1,12 @@
 // A response's head as an HPACK field block (RFC 9113 §8.3.2, RFC 7541): the status, the thread's
 // default fields, the handler's fields (strings) or an upstream's (byte ranges of its head, as the
-// proxy copies them), and content-length; trailers as a block of their own; 100 (Continue). Written
+// proxy copies them), a site's or route's field edits (headers, CORS) as HTTP/1.1 applies them, and
+// content-length; trailers as a block of their own; 100 (Continue). Written
 // into the thread's block writer (hpack-encoder.ts BLOCK): a block is valid until the next is begun.
 // Not here: framing (sender.ts), what a stream does with the block (stream.ts).
 
 import { Buffer } from "node:buffer";
+import type { FieldEdits } from "../http/field-edits.ts";
 import type { OutgoingHead, PreparedResponse } from "../http/response.ts";
 import type { ResponseDefaults } from "../http/response-defaults.ts";
 import { BLOCK } from "./hpack-encoder.ts";
@@ -14,10 +16,13 @@ export const CONTINUE_BLOCK = Buffer.from([0x08, 0x03, 0x31, 0x30, 0x30]);
 
 /** Encodes `head` into BLOCK (read it with BLOCK.bytes()). */
 export function encodeHead(head: OutgoingHead, defaults: ResponseDefaults): void {
-  BLOCK.begin(head.status, defaults.fields);
-  const fields = head.fields;
+  const edits = head.edits;
+  BLOCK.begin(head.status, edits === null ? defaults.fields : edits.defaultFields(defaults));
+  const fields = edits === null ? head.fields : edits.filter(head.fields);
   for (let i = 0; i + 1 < fields.length; i += 2) BLOCK.field(fields[i]!, fields[i + 1]!);
-  const copied = head.copied;
+  // An upstream's copied lines carry the edits' own as extra lines (filterCopied); others get them here.
+  const copied = edits === null || head.copied === null ? head.copied : edits.filterCopied(head.copied);
+  if (edits !== null && copied === null) addEdits(edits);
   if (copied !== null) {
     const raw = copied.raw;
     const lines = copied.lines;
@@ -33,13 +38,24 @@ export function encodeHead(head: OutgoingHead, defaults: ResponseDefaults): void
  * A prepared response's block, copied out of BLOCK: the response keeps it for the current Date second
  * and every stream reuses it (values Huffman-coded: the block is made once a second).
  */
-export function encodePrepared(prepared: PreparedResponse, defaults: ResponseDefaults): Buffer {
-  BLOCK.begin(prepared.status, defaults.fields);
-  const fields = prepared.fields;
+export function encodePrepared(
+  prepared: PreparedResponse,
+  defaults: ResponseDefaults,
+  edits: FieldEdits | null = null,
+): Buffer {
+  BLOCK.begin(prepared.status, edits === null ? defaults.fields : edits.defaultFields(defaults));
+  const fields = edits === null ? prepared.fields : edits.filter(prepared.fields);
   for (let i = 0; i + 1 < fields.length; i += 2) BLOCK.field(fields[i]!, fields[i + 1]!, true);
+  if (edits !== null) addEdits(edits, true);
   if (prepared.status >= 200 && prepared.status !== 204 && prepared.status !== 304)
     BLOCK.contentLength(prepared.body.length);
   return copyOut();
+}
+
+/** The fields the edits set and add. */
+function addEdits(edits: FieldEdits, huffman = false): void {
+  const fields = edits.fields;
+  for (let i = 0; i + 1 < fields.length; i += 2) BLOCK.field(fields[i]!, fields[i + 1]!, huffman);
 }
 
 /** Each CRLF-separated line of raw[start, end) into the block. */

@@ -223,12 +223,13 @@ export class H2Stream implements RequestSource, ResponseWire {
     this.sendWhole(res, head, byteLength === 0 ? EMPTY_CHUNK : Buffer.from(body, "utf8"), 0, byteLength);
   }
 
-  sendPrepared(_res: Response, prepared: PreparedResponse, withBody: boolean): void {
+  sendPrepared(res: Response, prepared: PreparedResponse, withBody: boolean): void {
     const slot = this.#host.defaults.slotBase + SLOT_H2;
-    let block = prepared.encoded(slot);
+    const edits = res.edits;
+    let block = prepared.encoded(slot, edits);
     if (block === undefined) {
-      block = encodePrepared(prepared, this.#host.defaults);
-      prepared.keepEncoded(slot, block);
+      block = encodePrepared(prepared, this.#host.defaults, edits);
+      prepared.keepEncoded(slot, block, edits);
     }
     const body = prepared.body;
     if (!withBody || body.length === 0) {

@@ -22,8 +22,9 @@ export class FieldEdits {
   /** The same fields as HTTP/1.1 lines, each ending in CRLF, as a string and as bytes. */
   readonly h1Lines: string;
   readonly h1Bytes: Buffer;
-  /** The last defaults object seen and its lines minus the dropped fields. */
+  /** The last defaults object seen and its fields and lines minus the dropped ones. */
   #defaults: ResponseDefaults | null = null;
+  #defaultFields: HeaderList = [];
   #defaultLines = "";
 
   constructor(set: Pairs, add: Pairs, remove: readonly string[]) {
@@ -73,14 +74,24 @@ export class FieldEdits {
 
   /** The defaults' HTTP/1.1 lines minus the dropped fields (a site that removes or sets Server). */
   defaultLines(defaults: ResponseDefaults): string {
-    if (defaults !== this.#defaults) {
-      this.#defaults = defaults;
-      const kept = this.filter(defaults.fields);
-      let lines = "";
-      for (let i = 0; i + 1 < kept.length; i += 2) lines += `${kept[i]}: ${kept[i + 1]}\r\n`;
-      this.#defaultLines = lines;
-    }
+    this.#keepDefaults(defaults);
     return this.#defaultLines;
+  }
+
+  /** The defaults' fields minus the dropped ones, one list per defaults object (HTTP/2 encodes it once). */
+  defaultFields(defaults: ResponseDefaults): HeaderList {
+    this.#keepDefaults(defaults);
+    return this.#defaultFields;
+  }
+
+  #keepDefaults(defaults: ResponseDefaults): void {
+    if (defaults === this.#defaults) return;
+    this.#defaults = defaults;
+    const kept = this.filter(defaults.fields);
+    let lines = "";
+    for (let i = 0; i + 1 < kept.length; i += 2) lines += `${kept[i]}: ${kept[i + 1]}\r\n`;
+    this.#defaultFields = kept;
+    this.#defaultLines = lines;
   }
 
   /** Copied upstream field lines minus the dropped ones, with the edits' lines added to their extra lines. */

@@ -301,7 +301,9 @@ export class ProxyExchange implements UpstreamListener, BodySink {
       res.send(
         error.status,
         error.status === 503 ? TEXT_RETRY : TEXT,
-        this.#settings.errorDetail === true ? `${reasonPhrase(error.status)}: ${error.message}\n` : `${reasonPhrase(error.status)}\n`,
+        this.#settings.errorDetail === true
+          ? `${reasonPhrase(error.status)}: ${error.message}\n`
+          : `${reasonPhrase(error.status)}\n`,
       );
     } else {
       res.abort();

@@ -51,6 +51,11 @@ export function networkAddresses(address: string, interfaces: Interfaces): strin
   return [...new Set(out)];
 }
 
+/** The URL of a listener on this machine: localhost for a wildcard address. */
+export function localUrl(l: BannerListener): string {
+  return urlOf(l.scheme, isEveryInterface(l.address) ? "localhost" : l.address, l.port);
+}
+
 function urlOf(scheme: string, host: string, port: number): string {
   return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}/`;
 }
@@ -81,9 +86,8 @@ export function formatBanner(
   let reachable = false;
   for (const l of listeners) {
     const every = isEveryInterface(l.address);
-    const local = every ? "localhost" : l.address;
     const label = every || isLoopback(l.address) ? "Local:  " : "Address:";
-    lines.push(`  ${paint("bold", label)} ${paint("cyan", urlOf(l.scheme, local, l.port))}`);
+    lines.push(`  ${paint("bold", label)} ${paint("cyan", localUrl(l))}`);
     if (every) {
       reachable = true;
       for (const a of networkAddresses(l.address, options.interfaces))

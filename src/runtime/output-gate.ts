@@ -3,7 +3,7 @@
 // log, which a worker writes itself with write(2), waits for the shared C_ANNOUNCED word before its
 // first line (waitForBanner). Workers started after the banner (restarts, reloads) pass straight on.
 
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import type { Worker } from "node:worker_threads";
 import { C_ANNOUNCED } from "./shared-memory.ts";
 
@@ -15,16 +15,20 @@ const BANNER_WAIT_MS = 10_000;
 
 export class OutputGate {
   readonly #control: Int32Array;
+  readonly #out: Writable;
+  readonly #err: Writable;
   #open = false;
   #held: Worker[] = [];
 
-  constructor(control: Int32Array) {
+  constructor(control: Int32Array, out: Writable = process.stdout, err: Writable = process.stderr) {
     this.#control = control;
+    this.#out = out;
+    this.#err = err;
   }
 
   /** A worker spawned with `stdout: true, stderr: true`: its output is passed on once the gate is open. */
   attach(worker: Worker): void {
-    if (this.#open) forward(worker);
+    if (this.#open) this.#forward(worker);
     else this.#held.push(worker);
   }
 
@@ -34,18 +38,18 @@ export class OutputGate {
     this.#open = true;
     Atomics.store(this.#control, C_ANNOUNCED, 1);
     Atomics.notify(this.#control, C_ANNOUNCED);
-    for (const worker of this.#held) forward(worker);
+    for (const worker of this.#held) this.#forward(worker);
     this.#held = [];
+  }
+
+  #forward(worker: Worker): void {
+    pass(worker.stdout, this.#out);
+    pass(worker.stderr, this.#err);
   }
 }
 
-function forward(worker: Worker): void {
-  pass(worker.stdout, process.stdout);
-  pass(worker.stderr, process.stderr);
-}
-
 /** Writes what the stream holds now (synchronously: an exit may follow), then whatever comes. */
-function pass(from: Readable | null | undefined, to: NodeJS.WriteStream): void {
+function pass(from: Readable | null | undefined, to: Writable): void {
   if (from === null || from === undefined) return;
   for (let chunk = from.read() as Buffer | null; chunk !== null; chunk = from.read() as Buffer | null) to.write(chunk);
   // Not pipe(): with many threads, one pipe each would pile listeners onto process.stdout.

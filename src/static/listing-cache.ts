@@ -92,7 +92,7 @@ export class ListingEntry {
   /** Takes over the rendered pages of an older entry that lists the same items. */
   adopt(older: ListingEntry): void {
     for (let v = 0; v < LISTING_VIEWS; v++) {
-      const page = older.#html[v]!;
+      const page = older.#html[v] ?? null;
       if (this.#html[v] !== null || page === null) continue;
       this.#html[v] = page;
       this.#bytes += page.ok.body.length;
@@ -125,7 +125,7 @@ export class ListingEntry {
 
   /** The JSON representation, or the HTML one in a view's order, rendered on first use. */
   variant(json: boolean, view = 0): ListingVariant {
-    const made = json ? this.#json : this.#html[view]!;
+    const made = json ? this.#json : (this.#html[view] ?? null);
     if (made !== null) return made;
     const body = Buffer.from(json ? renderListingJson(this.items) : this.#renderHtml(view));
     const etag = `"${json ? "j" : `h${view}`}${this.#tag}"`;
@@ -137,7 +137,15 @@ export class ListingEntry {
         200,
         json
           ? ["Content-Type", JSON_TYPE, "X-Content-Type-Options", "nosniff", ...common]
-          : ["Content-Type", HTML_TYPE, "X-Content-Type-Options", "nosniff", "Content-Security-Policy", LISTING_CSP, ...common],
+          : [
+              "Content-Type",
+              HTML_TYPE,
+              "X-Content-Type-Options",
+              "nosniff",
+              "Content-Security-Policy",
+              LISTING_CSP,
+              ...common,
+            ],
         body,
       ),
       notModified: new PreparedResponse(304, common, Buffer.alloc(0)),

@@ -179,7 +179,8 @@ export function renderListingHtml(
   order: Uint32Array | null = view === 0 ? null : listingOrder(items, view),
 ): string {
   const parts: string[] = [];
-  if (!isRoot) parts.push('<tr class="up"><td class="n"><a href="../">../</a></td><td class="s"></td><td class="m"></td></tr>');
+  if (!isRoot)
+    parts.push('<tr class="up"><td class="n"><a href="../">../</a></td><td class="s"></td><td class="m"></td></tr>');
   if (order === null) for (const row of rows) parts.push(row);
   else for (const i of order) parts.push(rows[i]!);
   return `<!DOCTYPE html>

@@ -98,7 +98,7 @@ test("requests reach an https:// upstream over verified TLS with SNI, and one co
 });
 
 test("an upstream certificate from an unknown CA is refused with a 502 that says why", async () => {
-  const server = await proxy(["--proxy", `https://localhost:${port}`, "--max-fails", "0"]);
+  const server = await proxy(["--proxy", `https://localhost:${port}`, "--max-fails", "0", "--proxy-error-detail"]);
   const res = await request(server.port, "GET / HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n");
   assert.equal(res.status, 502);
   assert.match(res.body.toString(), /Could not connect to upstream localhost:\d+ \(.*(CERT|certificate)/i);
