@@ -119,9 +119,9 @@ tr.d td.n a{font-weight:600}
 `;
 
 const SCRIPT = `(()=>{const f=document.getElementById("filter");if(!f)return;
-const rows=[...document.querySelectorAll("tbody tr:not(.up)")];f.hidden=false;
+const rows=[...document.querySelectorAll("tbody tr:not(.up)")];f.removeAttribute("hidden");
 f.addEventListener("input",()=>{const q=f.value.trim().toLowerCase();
-for(const r of rows)r.hidden=q!==""&&!r.cells[0].textContent.toLowerCase().includes(q)});
+for(const r of rows)r.toggleAttribute("hidden",q!==""&&!r.cells[0].textContent.toLowerCase().includes(q))});
 document.addEventListener("keydown",e=>{if(e.key==="/"&&document.activeElement!==f){e.preventDefault();f.focus()}});})();
 `;
 

@@ -365,7 +365,16 @@ test("an upstream that goes silent mid-body is cut after the idle timeout and th
     res.write("only part of it");
   });
   const proxy = await startServer({
-    args: ["-t", "1", "-q", "--proxy", `http://127.0.0.1:${stall.port}`, "--proxy-idle-timeout", "300ms"],
+    args: [
+      "-t",
+      "1",
+      "-q",
+      "--proxy",
+      `http://127.0.0.1:${stall.port}`,
+      "--proxy-idle-timeout",
+      "300ms",
+      "--proxy-error-detail",
+    ],
   });
   try {
     const { bytes, closed } = await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\n\r\n`, { timeoutMs: 5000 });
