@@ -5,7 +5,16 @@
 
 import { existsSync, readFileSync, watch } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { ConfigError, dataDirectory, parseCommandLine, type ServerModel, usage } from "./config/load.ts";
+import { networkInterfaces } from "node:os";
+import {
+  ConfigError,
+  dataDirectory,
+  parseCommandLine,
+  type ServerModel,
+  type TcpConfig,
+  usage,
+} from "./config/load.ts";
+import { formatBanner, wantsColor } from "./runtime/banner.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
 import { readCertificateFiles } from "./runtime/tls-supervisor.ts";
 import { rootCertificatePath, trustInstructions } from "./tls/trust.ts";
@@ -72,9 +81,17 @@ async function main(argv: readonly string[]): Promise<void> {
       ? `relaying TCP to ${command.config.upstreams.length} upstream(s)`
       : describe(command.config);
   const supervisor = new Supervisor(config, {
-    banner: (urls, threads, transport) =>
-      `portico ${VERSION} ${what} at ${urls.join(" ")} (${threads} thread${threads === 1 ? "" : "s"}` +
-      `${transport === "" ? "" : `, transport ${transport}`})`,
+    banner: (listeners, threads, transport) =>
+      formatBanner(
+        `portico ${VERSION} ${what} (${threads} thread${threads === 1 ? "" : "s"}` +
+          `${transport === "" ? "" : `, transport ${transport}`})`,
+        listeners,
+        {
+          color: wantsColor(process.stdout.isTTY === true, process.env),
+          interfaces: networkInterfaces(),
+          localHint: localHint(command),
+        },
+      ),
     notice: (line) => process.stdout.write(`${line}\n`),
     version: VERSION,
     reload: async () => {
@@ -90,6 +107,12 @@ async function main(argv: readonly string[]): Promise<void> {
     fail((error as Error).message);
   }
   if (command.kind === "serve" && command.watch !== "") watchFile(command.watch, () => void supervisor.reload());
+}
+
+/** How to keep a server that listens on every interface to this machine. */
+function localHint(command: { kind: "serve"; config: ServerModel } | { kind: "tcp"; config: TcpConfig }): string {
+  if (command.kind === "tcp") return "--listen 127.0.0.1:PORT";
+  return command.config.file === "" ? "--host 127.0.0.1" : 'listen = "127.0.0.1:PORT"';
 }
 
 /** What the banner says the server does. */

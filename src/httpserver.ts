@@ -5,6 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { ConfigError, parseCommandLine } from "./config/load.ts";
+import { localUrl } from "./runtime/banner.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
 
 // Under `npm start` / `npm run`, npm runs us from the package directory; relative paths (and the
@@ -69,8 +70,9 @@ try {
 }
 if (command.kind !== "serve") process.exit(0);
 const supervisor = new Supervisor(command.config, {
-  banner: (urls, n, transport) =>
-    `httpserver listening at ${urls.join(" ")} (${n} thread${n === 1 ? "" : "s"}, transport ${transport})`,
+  // The seed's one line: its users (and their scripts) read the port from it.
+  banner: (listeners, n, transport) =>
+    `httpserver listening at ${listeners.map(localUrl).join(" ")} (${n} thread${n === 1 ? "" : "s"}, transport ${transport})`,
   notice: (line) => process.stdout.write(`${line}\n`),
   version: VERSION,
 });

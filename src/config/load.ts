@@ -7,6 +7,7 @@ import { parseArgv, parsePort } from "./argv.ts";
 import { ConfigError } from "./errors.ts";
 import type { ServerModel } from "./model.ts";
 import { modelFromFlags } from "./model-flags.ts";
+import { refuseOtherModes } from "./modes.ts";
 import { defaultValues, type OptionValues, optionByKey, sectionOf } from "./options.ts";
 import { type TcpConfig, tcpConfig } from "./tcp.ts";
 
@@ -39,6 +40,9 @@ export async function parseCommandLine(argv: readonly string[], preset: Preset =
   if (parsed.command === "tcp") return { kind: "tcp", config: tcpConfig(merge(base, flags), given, positionals[0]) };
   const lengthStatus = lengthRequiredStatus ?? 411;
   const file = flags.get("config") as string | undefined;
+  // `portico tcp`'s options anywhere, proxy options where no route proxies: refused with a hint.
+  const proxies = (flags.get("proxy") as readonly string[] | undefined) ?? [];
+  refuseOtherModes(given, (file !== undefined && file !== "") || proxies.length > 0);
   if (file === undefined || file === "") {
     if (parsed.command === "check") throw new ConfigError("portico check needs -c FILE");
     if (flags.get("watch") === true) throw new ConfigError("--watch needs -c FILE (it watches the configuration file)");

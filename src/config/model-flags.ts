@@ -15,6 +15,7 @@ import {
   checkFiles,
   type Fail,
   filesSettings,
+  parseCors,
   proxySettings,
   realDirectory,
   type SiteDraft,
@@ -24,6 +25,24 @@ import { parseProxyRoutes } from "./proxy-options.ts";
 import { checkAccessLog, checkStatusAllow, normalizeStatusPath, tlsFromFlags } from "./server-options.ts";
 
 const NO_MIDDLEWARE: MiddlewareModel = { headers: null, basicAuth: null, access: null, rateLimit: null, cors: null };
+
+/**
+ * --cors: what a file's `cors = { origins = ["*"] }` builds (parseCors), on every route. Any origin
+ * without credentials, so `Access-Control-Allow-Origin: *` and no `Vary: Origin` (Fetch standard,
+ * "CORS protocol and credentials"): echoing origins with credentials would let every site a developer
+ * visits read the server as them. A preflight gets the fields it asks for, for 10 minutes.
+ */
+const ANY_ORIGIN: MiddlewareModel = {
+  ...NO_MIDDLEWARE,
+  cors: parseCors(
+    { origins: ["*"] },
+    600_000,
+    (_at, message) => {
+      throw new ConfigError(message);
+    },
+    ["cors"],
+  ),
+};
 
 /** `values`: every option (defaults with flags laid over); `given`: the keys the command line named. */
 export function modelFromFlags(
@@ -59,7 +78,7 @@ export function modelFromFlags(
     path: p,
     exact: false,
     handler,
-    middleware: NO_MIDDLEWARE,
+    middleware: values.cors ? ANY_ORIGIN : NO_MIDDLEWARE,
     maxBodyBytes: values.maxBodyBytes,
     bodyTimeoutMs: values.bodyTimeoutMs,
   });

@@ -285,6 +285,7 @@ export function proxySettings(
     healthIntervalMs: v.healthIntervalMs,
     healthRise: v.healthRise,
     healthFall: v.healthFall,
+    proxyErrorDetail: v.proxyErrorDetail,
     proxyCa: v.proxyCa,
     healthStatusList: v.healthStatus,
   };

@@ -46,6 +46,7 @@ export type ProxySettings = Pick<
   | "healthIntervalMs"
   | "healthRise"
   | "healthFall"
+  | "proxyErrorDetail"
 >;
 
 export interface ServerModel {

@@ -604,6 +604,16 @@ export const OPTIONS = [
   },
   {
     group: "Protocol",
+    key: "cors",
+    section: "cli",
+    flag: "cors",
+    type: "bool",
+    default: false,
+    help: "allow cross-origin requests from any origin (Access-Control-Allow-Origin: *, preflights answered), for local development",
+    doc: "For local development: every route answers cross-origin requests from any origin with `Access-Control-Allow-Origin: *` (no credentials) and answers preflights (`OPTIONS` with `Access-Control-Request-Method`) with `204`, the methods `GET, HEAD, POST, PUT, PATCH, DELETE`, the request fields asked for and `Access-Control-Max-Age: 600`. The same as a file's `cors = { origins = [\"*\"] }` on every route; a file's `cors` lists origins, credentials and the rest.",
+  },
+  {
+    group: "Protocol",
     key: "errorDetail",
     flag: "error-detail",
     type: "bool",
@@ -851,6 +861,15 @@ export const OPTIONS = [
     min: 1,
     meta: "TIME",
     help: "how long an ejected upstream rests before a trial request",
+  },
+  {
+    group: "Proxy",
+    key: "proxyErrorDetail",
+    flag: "proxy-error-detail",
+    type: "bool",
+    default: false,
+    help: "502/503/504 bodies name the upstream and the error (default: the reason phrase alone; the log and status page always have it)",
+    doc: "Error bodies of the proxy (`502`, `503`, `504`) name the upstream, its address and what went wrong, for development. By default clients get the reason phrase alone (`Bad Gateway`): the access log, stderr's upstream notices and the status page keep the detail.",
   },
   {
     group: "Proxy",

@@ -2,7 +2,8 @@
 
 import os from "node:os";
 import { ConfigError } from "./errors.ts";
-import { type OptionValues, optionByKey } from "./options.ts";
+import { notForTcp } from "./modes.ts";
+import type { OptionValues } from "./options.ts";
 import { type BalanceName, parseHostPort, type UpstreamSpec } from "./proxy-options.ts";
 
 /** `portico tcp`: an L4 proxy; shares the runtime fields (port, host, threads…) with the HTTP model. */
@@ -44,8 +45,7 @@ const TCP_KEYS = new Set([
 export function tcpConfig(values: OptionValues, given: ReadonlySet<string>, positional: string | undefined): TcpConfig {
   // A flag portico tcp would ignore (--root, --proxy, --hash-key…) is a mistake worth naming.
   for (const key of given) {
-    if (!TCP_KEYS.has(key))
-      throw new ConfigError(`--${optionByKey(key)?.flag ?? key} does not apply to portico tcp (see --help)`);
+    if (!TCP_KEYS.has(key)) throw notForTcp(key);
   }
   if (values.listen !== "" && positional !== undefined)
     throw new ConfigError(`unexpected argument ${JSON.stringify(positional)}: portico tcp listens where --listen says`);

@@ -29,6 +29,8 @@ export interface AccessLogOptions {
   readonly fd?: number;
   /** Size-based rotation of `path` (log-rotation.ts). */
   readonly rotate?: RotationOptions;
+  /** Runs once, before the first line is written (a worker waits there for the start-up banner). */
+  readonly beforeFirstLine?: () => void;
 }
 
 /**
@@ -67,10 +69,12 @@ export class AccessLog {
   readonly #attempts = new WeakMap<Request, UpstreamAttempt[]>();
   /** Lines of this turn not yet written. */
   #batch = "";
+  #beforeFirstLine: (() => void) | null;
   readonly #flushBatch = (): void => this.flush();
 
   constructor(options: AccessLogOptions) {
     this.#options = options;
+    this.#beforeFirstLine = options.beforeFirstLine ?? null;
     if (options.path !== undefined) {
       this.#fd = openAppend(options.path);
       this.#ownsFd = true;
@@ -153,6 +157,11 @@ export class AccessLog {
   flush(): void {
     const text = this.#batch;
     if (text === "") return;
+    if (this.#beforeFirstLine !== null) {
+      const wait = this.#beforeFirstLine;
+      this.#beforeFirstLine = null;
+      wait();
+    }
     this.#batch = "";
     const rotation = this.#rotation;
     if (rotation?.beforeWrite()) this.#reopenFile();

@@ -31,6 +31,11 @@ export interface ExchangeSettings {
   /** Send the upstream's authority as Host instead of the client's. */
   readonly rewriteHost: boolean;
   readonly proto: string;
+  /**
+   * Error bodies name the upstream and the failure (development). Off by default: an address or an
+   * errno tells clients about the inside; the log, the upstream notices and the status page have it.
+   */
+  readonly errorDetail?: boolean;
 }
 
 /** RFC 9110 §9.2.2: methods whose repetition has the same intended effect. */
@@ -297,7 +302,9 @@ export class ProxyExchange implements UpstreamListener, BodySink {
       res.send(
         error.status,
         error.status === 503 ? TEXT_RETRY : TEXT,
-        `${reasonPhrase(error.status)}: ${error.message}\n`,
+        this.#settings.errorDetail === true
+          ? `${reasonPhrase(error.status)}: ${error.message}\n`
+          : `${reasonPhrase(error.status)}\n`,
       );
     } else {
       res.abort();

@@ -25,7 +25,12 @@ export class ProxyHandler implements Handler {
   readonly #routed: UpstreamGroup | null;
 
   constructor(options: ProxyOptions) {
-    this.#settings = { maxAttempts: options.maxAttempts, rewriteHost: options.rewriteHost, proto: options.proto };
+    this.#settings = {
+      maxAttempts: options.maxAttempts,
+      rewriteHost: options.rewriteHost,
+      proto: options.proto,
+      errorDetail: options.errorDetail === true,
+    };
     this.#groups = options.groups
       .map((g) => new UpstreamGroup(g, this.#sweeper))
       .sort((a, b) => b.prefix.length - a.prefix.length);

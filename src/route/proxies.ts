@@ -74,6 +74,7 @@ export class ProxyBuilder {
       maxAttempts: s.proxyAttempts,
       rewriteHost: s.proxyHost === "upstream",
       proto: "http",
+      errorDetail: s.proxyErrorDetail,
     });
     this.#made.push(handler);
     return handler;

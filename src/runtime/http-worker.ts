@@ -20,6 +20,7 @@ import type { Transport } from "../http/transport.ts";
 import type { ConnectionContext } from "../http/connection.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import type { CertificateSource } from "../observe/certificate-stats.ts";
+import { waitForBanner } from "./output-gate.ts";
 import { StatsRecorder } from "../observe/stats.ts";
 import { UpstreamStatsRecorder, upstreamEntries } from "../observe/upstream-stats.ts";
 import type { EngineOptions } from "../http/engine-options.ts";
@@ -92,6 +93,8 @@ export class HttpWorker {
     new this.#h2Session!(transport, ctx, this.#h2Options, received);
   /** --max-connections of the current configuration (0: unlimited); every connection is counted. */
   #maxConnections = 0;
+  /** A log on stdout/stderr starts once the banner is out (output-gate.ts). */
+  readonly #waitForBanner = (): void => waitForBanner(this.#options.shared.control);
 
   constructor(options: HttpWorkerOptions) {
     this.#options = options;
@@ -291,7 +294,7 @@ export class HttpWorker {
       if (!o.quiet) {
         const log = new AccessLog({
           format: o.logFormat,
-          ...(o.accessLog !== "" ? { path: o.accessLog } : { fd: 2 }),
+          ...(o.accessLog !== "" ? { path: o.accessLog } : { fd: 2, beforeFirstLine: this.#waitForBanner }),
           ...(rotate
             ? {
                 rotate: {

@@ -90,6 +90,8 @@ export const C_ACTIVE_CONNECTIONS = 0;
 export const C_GENERATION = 1;
 /** 1 from the shutdown signal on: readiness fails (observe/admin.ts /readyz) while the delay runs. */
 export const C_DRAINING = 2;
+/** 1 once the start-up banner is out: until then a worker's first log line waits (runtime/output-gate.ts). */
+export const C_ANNOUNCED = 3;
 const CONTROL_SLOTS = 16;
 
 export interface SharedBuffers {

@@ -12,7 +12,9 @@ import { OneAtATime } from "../static/upload-files.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
 import { ROTATE_MS, rotateTicketKey } from "../tls/ticket-keys.ts";
 import { assertPortFree, chooseTransport, graceOf, listenersOf, workerFailure } from "./listening.ts";
+import { type BannerListener, bannerListeners } from "./banner.ts";
 import type { BoundAddresses, SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
+import { OutputGate } from "./output-gate.ts";
 import { type ReloadHost, reloadRefusal, reloadWorkers, resizeWorkers, type Slot } from "./reload.ts";
 import { C_DRAINING, newVerdicts, SharedState } from "./shared-memory.ts";
 import { trimMemory } from "./memory-trim.ts";
@@ -36,10 +38,11 @@ const STABLE_AFTER_MS = 10_000;
 
 export interface StartOptions {
   /**
-   * Writes the one-line banner (stdout); null prints nothing. `transport` names how connections are
-   * driven ("uv", or "net" and why when auto fell back); "" for `portico tcp`, always on node:net.
+   * The banner (stdout) printed once every worker listens (runtime/banner.ts); null prints nothing.
+   * `transport` names how connections are driven ("uv", or "net" and why when auto fell back); "" for
+   * `portico tcp`, always on node:net. Workers' output waits until it is out (runtime/output-gate.ts).
    */
-  readonly banner: ((urls: string[], threads: number, transport: string) => string) | null;
+  readonly banner: ((listeners: BannerListener[], threads: number, transport: string) => string) | null;
   /** Where notices go (restarts, warnings). */
   readonly notice: (line: string) => void;
   readonly version: string;
@@ -81,10 +84,13 @@ export class Supervisor {
   #httpPort = -1;
   #challengeId = 0;
   readonly #challengeAcks = new Map<number, () => void>();
+  /** Workers' stdout and stderr, held until the banner is out. */
+  readonly #output: OutputGate;
 
   constructor(config: ServerModel | TcpConfig, options: StartOptions) {
     this.#config = config;
     this.#options = options;
+    this.#output = new OutputGate(this.shared.control);
     // Session tickets: one key ring for every thread, a new key every ROTATE_MS (tls/ticket-keys.ts).
     rotateTicketKey(this.shared.buffers.ticketKeys);
     setInterval(() => rotateTicketKey(this.shared.buffers.ticketKeys), ROTATE_MS).unref();
@@ -92,6 +98,16 @@ export class Supervisor {
 
   /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
   async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (error) {
+      // What the workers said before failing explains the failure: out before the reason.
+      this.#output.open();
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
     this.#transport = chooseTransport(this.#config);
     let threads = this.#config.threads;
     if (process.platform !== "linux" && threads > 1) {
@@ -143,8 +159,15 @@ export class Supervisor {
       // Asked only with HTTPS on: the check loads node:tls, which a plain HTTP server never needs.
       if (this.#tls !== null && kind === "uv" && !(await import("../http/uv-tls-accept.ts")).canWrapTls())
         transport += ", TLS on net: tls_wrap unusable";
-      process.stdout.write(`${this.#options.banner(this.#urls(first), threads, transport)}\n`);
+      process.stdout.write(
+        `${this.#options.banner(
+          bannerListeners(this.#config, first, this.#httpPort, this.#tls?.rootFile ?? ""),
+          threads,
+          transport,
+        )}\n`,
+      );
     }
+    this.#output.open();
     this.#sweeps.request();
     // This thread serves nothing: what start-up grew goes back to the system now.
     setImmediate(trimMemory);
@@ -158,23 +181,6 @@ export class Supervisor {
   /** The first listener's port. */
   get port(): number {
     return this.#ports[0] ?? 0;
-  }
-
-  #urls(addresses: BoundAddresses): string[] {
-    const config = this.#config;
-    const tlsListeners = config.kind === "http" && config.tls !== null ? config.tls.listeners : [];
-    const urls: string[] = [];
-    addresses.forEach(({ address, port }, i) => {
-      const scheme = config.kind === "tcp" ? "tcp" : tlsListeners.includes(i) ? "https" : "http";
-      const host =
-        address === "::" || address === "0.0.0.0" ? "localhost" : address.includes(":") ? `[${address}]` : address;
-      urls.push(`${scheme}://${host}:${port}/`);
-      if (i !== tlsListeners[0]) return;
-      if (this.#httpPort >= 0) urls.push(`(redirect from http://${host}:${this.#httpPort}/)`);
-      if (this.#tls !== null && this.#tls.rootFile !== "")
-        urls.push(`(local CA root: ${this.#tls.rootFile}; \`portico trust\` shows how to trust it)`);
-    });
-    return urls;
   }
 
   /** Has every worker answer `challenges`; resolves once each says it does (or after 5 s). */
@@ -220,7 +226,10 @@ export class Supervisor {
     const worker = new Worker(WORKER_URL, {
       workerData: data,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      stdout: true,
+      stderr: true,
     });
+    this.#output.attach(worker);
     const slot: Slot = this.#slots[index] ?? {
       index,
       worker: null,

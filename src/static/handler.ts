@@ -17,6 +17,7 @@ import { reportStaticError } from "./events.ts";
 import { FileCache } from "./file-cache.ts";
 import { FileEntry, type FileStat, type HeadOptions, type SiblingData, signatureOf } from "./file-entry.ts";
 import { listingVersionKey } from "./listing-cache.ts";
+import { listingView } from "./listing-page.ts";
 import { ListingStore } from "./listing-store.ts";
 import { DiskMap, type Lookup, openFile, readOpenFile, readWhole } from "./lookup.ts";
 import { mimeTypeOf } from "./mime.ts";
@@ -359,7 +360,8 @@ export class StaticHandler implements Handler {
         return this.#sendError(req, res, reportFsError(req.path, error));
       }
     }
-    res.sendPrepared(entry.response(prefersJson(req.get(F_ACCEPT)), req.get(F_IF_NONE_MATCH)));
+    // The query picks the page's sort order (one of six): it never makes another cache entry.
+    res.sendPrepared(entry.response(prefersJson(req.get(F_ACCEPT)), req.get(F_IF_NONE_MATCH), listingView(req.query)));
     // The first use of a representation renders it: the cache may now be over its bounds.
     this.#listings.trim();
     return true;

@@ -1,6 +1,8 @@
 // Built directory listings by request path, so a large directory is read once per revalidation bound,
 // not once per request: the items (listing.ts), a strong validator per representation, and the
-// prepared responses rendered from them (HTML and JSON; 200 and 304), each made on first use. Like a
+// prepared responses rendered from them (JSON, and HTML in each of its six sort orders; 200 and 304),
+// each made on first use. The HTML rows are rendered once and laid out per order (listing-page.ts);
+// the query picks one of the six orders, never a new cache entry. Like a
 // file, a listing is trusted for `--cache-revalidate`, then read again (requests meanwhile are answered
 // from memory); a write through Portico on any thread bumps the directory's listing version, which
 // voids it at once. Bounded by count and bytes, least recently used first out.
@@ -9,7 +11,8 @@
 import { Buffer } from "node:buffer";
 import { matchesEtagList } from "../http/filters/conditional.ts";
 import { PreparedResponse } from "../http/response.ts";
-import { type ListingItem, listingTag, renderListingHtml, renderListingJson } from "./listing.ts";
+import { type ListingItem, listingTag, renderListingJson } from "./listing.ts";
+import { LISTING_CSP, LISTING_VIEWS, listingOrder, listingRows, renderListingHtml } from "./listing-page.ts";
 
 /** Prepared answers for one representation of a listing. */
 export interface ListingVariant {
@@ -55,8 +58,11 @@ export class ListingEntry {
   readonly #tag: string;
   readonly #displayPath: string;
   readonly #isRoot: boolean;
-  #html: ListingVariant | null = null;
+  /** By view (listing-page.ts listingView): the sort orders of the page. */
+  #html: (ListingVariant | null)[] = new Array<ListingVariant | null>(LISTING_VIEWS).fill(null);
   #json: ListingVariant | null = null;
+  /** The page's table rows in name order, rendered at the first HTML view. */
+  #rows: string[] | null = null;
   #bytes: number;
 
   constructor(
@@ -85,8 +91,20 @@ export class ListingEntry {
 
   /** Takes over the rendered pages of an older entry that lists the same items. */
   adopt(older: ListingEntry): void {
-    this.#html ??= older.#html;
-    this.#json ??= older.#json;
+    for (let v = 0; v < LISTING_VIEWS; v++) {
+      const page = older.#html[v] ?? null;
+      if (this.#html[v] !== null || page === null) continue;
+      this.#html[v] = page;
+      this.#bytes += page.ok.body.length;
+    }
+    if (this.#json === null && older.#json !== null) {
+      this.#json = older.#json;
+      this.#bytes += older.#json.ok.body.length;
+    }
+    if (this.#rows === null && older.#rows !== null) {
+      this.#rows = older.#rows;
+      for (const row of older.#rows) this.#bytes += row.length;
+    }
   }
 
   /** Memory held: items and rendered bodies (each body counts once; the prepared bytes track it). */
@@ -98,36 +116,55 @@ export class ListingEntry {
    * The prepared answer for a GET or HEAD of the HTML or JSON representation: 304 when If-None-Match
    * matches its ETag (RFC 9110 §13.1.2, weak comparison), else 200.
    */
-  response(json: boolean, ifNoneMatch: string | undefined): PreparedResponse {
-    const variant = this.variant(json);
+  response(json: boolean, ifNoneMatch: string | undefined, view = 0): PreparedResponse {
+    const variant = this.variant(json, view);
     return ifNoneMatch !== undefined && matchesEtagList(ifNoneMatch, variant.etag, true)
       ? variant.notModified
       : variant.ok;
   }
 
-  /** The HTML or JSON representation, rendered on first use. */
-  variant(json: boolean): ListingVariant {
-    const made = json ? this.#json : this.#html;
+  /** The JSON representation, or the HTML one in a view's order, rendered on first use. */
+  variant(json: boolean, view = 0): ListingVariant {
+    const made = json ? this.#json : (this.#html[view] ?? null);
     if (made !== null) return made;
-    const body = Buffer.from(
-      json ? renderListingJson(this.items) : renderListingHtml(this.#displayPath, this.items, this.#isRoot),
-    );
-    const etag = `"${json ? "j" : "h"}${this.#tag}"`;
+    const body = Buffer.from(json ? renderListingJson(this.items) : this.#renderHtml(view));
+    const etag = `"${json ? "j" : `h${view}`}${this.#tag}"`;
     // The body depends on Accept (HTML or JSON) and on the directory's contents: caches revalidate.
     const common = ["ETag", etag, "Cache-Control", "no-cache", "Vary", "Accept"];
     const variant: ListingVariant = {
       etag,
       ok: new PreparedResponse(
         200,
-        ["Content-Type", json ? JSON_TYPE : HTML_TYPE, "X-Content-Type-Options", "nosniff", ...common],
+        json
+          ? ["Content-Type", JSON_TYPE, "X-Content-Type-Options", "nosniff", ...common]
+          : [
+              "Content-Type",
+              HTML_TYPE,
+              "X-Content-Type-Options",
+              "nosniff",
+              "Content-Security-Policy",
+              LISTING_CSP,
+              ...common,
+            ],
         body,
       ),
       notModified: new PreparedResponse(304, common, Buffer.alloc(0)),
     };
     this.#bytes += body.length;
     if (json) this.#json = variant;
-    else this.#html = variant;
+    else this.#html[view] = variant;
     return variant;
+  }
+
+  #renderHtml(view: number): string {
+    let rows = this.#rows;
+    if (rows === null) {
+      rows = listingRows(this.items);
+      this.#rows = rows;
+      for (const row of rows) this.#bytes += row.length;
+    }
+    const order = view === 0 ? null : listingOrder(this.items, view);
+    return renderListingHtml(this.#displayPath, this.items, this.#isRoot, view, rows, order);
   }
 }
 

@@ -1,7 +1,8 @@
-// Directory listings: reads a directory (dotfiles and escaping symlinks never listed) and renders it as
-// HTML — directories first, then files, each name HTML-escaped and URL-encoded — or as JSON in the
-// shape of nginx's autoindex_format json. Reading does I/O in slices of bounded time; rendering is pure.
-// Not here: caching and revalidating built listings (listing-cache.ts).
+// Directory listings: reads a directory (dotfiles and escaping symlinks never listed), sorts it —
+// directories first, then names in natural order (`file-2` before `file-10`, case-insensitive) — and
+// renders it as JSON in the shape of nginx's autoindex_format json. Reading does I/O in slices of
+// bounded time; sorting and rendering are pure.
+// Not here: the HTML page (listing-page.ts), caching and revalidating built listings (listing-cache.ts).
 
 import fs from "node:fs";
 import fsp from "node:fs/promises";
@@ -24,7 +25,7 @@ export interface ListingItem {
  */
 const SLICE_MS = 1;
 
-/** Reads the visible entries of a directory, sorted: directories first, then by name (code points). */
+/** Reads the visible entries of a directory, sorted: directories first, then by name (sortListing). */
 export async function readListing(dir: string, disk: DiskMap): Promise<ListingItem[]> {
   // One thread-pool call for the names and their types (getdents gives d_type: no stat for that).
   const entries = await fsp.readdir(dir, { withFileTypes: true });
@@ -93,11 +94,41 @@ export function listingTag(items: readonly ListingItem[]): string {
   return ((hi >>> 0) & 0xfffff).toString(36) + (lo >>> 0).toString(36);
 }
 
+/**
+ * Directories first, then by name in natural order: case-insensitive, digit runs compared as numbers
+ * ("file-2" < "file-10"); names equal that way fall back to code points, so the order is total. Each
+ * name's key is made once (digit runs zero-padded to the longest run, up to NATURAL_DIGITS), so the
+ * sort itself compares plain strings: a 20,000-name directory sorts in milliseconds.
+ */
 export function sortListing(items: ListingItem[]): ListingItem[] {
-  return items.sort((a, b) =>
-    a.directory !== b.directory ? (a.directory ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-  );
+  let width = 0;
+  for (const item of items) {
+    const runs = item.name.match(DIGIT_RUNS);
+    if (runs !== null) for (const run of runs) if (run.length > width) width = run.length;
+  }
+  width = Math.min(width, NATURAL_DIGITS);
+  const keys = items.map((item) => {
+    const lower = item.name.toLowerCase();
+    return width <= 1 ? lower : lower.replace(DIGIT_RUNS, (run) => run.padStart(width, "0"));
+  });
+  const order = items.map((_, i) => i);
+  order.sort((a, b) => {
+    const x = items[a]!;
+    const y = items[b]!;
+    if (x.directory !== y.directory) return x.directory ? -1 : 1;
+    const ka = keys[a]!;
+    const kb = keys[b]!;
+    if (ka !== kb) return ka < kb ? -1 : 1;
+    return x.name < y.name ? -1 : x.name > y.name ? 1 : 0;
+  });
+  const sorted = order.map((i) => items[i]!);
+  for (let i = 0; i < sorted.length; i++) items[i] = sorted[i]!;
+  return items;
 }
+
+const DIGIT_RUNS = /\d+/g;
+/** Digit runs longer than this compare by their leading digits (no file name needs more). */
+const NATURAL_DIGITS = 32;
 
 /** Escapes text for HTML element content and double- or single-quoted attributes. */
 export function escapeHtml(text: string): string {
@@ -109,33 +140,6 @@ const HTML_SPECIAL = /[&<>"']/;
 const HTML_SPECIALS = /[&<>"']/g;
 
 const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-/**
- * The HTML page for a listing. `displayPath` is the decoded path of the directory with its trailing
- * slash; `isRoot` hides the parent link.
- */
-export function renderListingHtml(displayPath: string, items: readonly ListingItem[], isRoot: boolean): string {
-  const title = `Index of ${escapeHtml(displayPath)}`;
-  const rows: string[] = [];
-  if (!isRoot) rows.push('<tr><td><a href="../">../</a></td><td>-</td><td></td></tr>');
-  for (const item of items) {
-    const suffix = item.directory ? "/" : "";
-    // encodeURIComponent also encodes ":" so no name can be read as a URL scheme.
-    const href = escapeHtml(encodeURIComponent(item.name) + suffix);
-    const size = item.directory ? "-" : String(item.size);
-    rows.push(
-      `<tr><td><a href="${href}">${escapeHtml(item.name)}${suffix}</a></td><td>${size}</td><td>${formatListingDate(item.mtimeMs)}</td></tr>`,
-    );
-  }
-  return `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>${title}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em}td{padding:0 1.5em 0 0}td:nth-child(2){text-align:right}</style>
-</head><body><h1>${title}</h1>
-<table><thead><tr><th>Name</th><th>Size</th><th>Modified (UTC)</th></tr></thead><tbody>
-${rows.join("\n")}
-</tbody></table></body></html>
-`;
-}
 
 /** The JSON listing: an array of { name, type, mtime, size? } like nginx's autoindex_format json. */
 export function renderListingJson(items: readonly ListingItem[]): string {

@@ -103,7 +103,7 @@ test("portico tcp names a bad --listen, and refuses a second port and flags it w
   ]) {
     await assert.rejects(
       () => parseCommandLine([...base, "--listen", "7000", ...flag]),
-      new RegExp(`^Error: ${flag[0]} does not apply to portico tcp`),
+      new RegExp(`^Error: ${flag[0]} applies to "portico" \\(HTTP\\), not "portico tcp"`),
     );
   }
   const ok = await parseCommandLine([

@@ -230,7 +230,7 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
     assert.equal(response?.status(), 200);
     assert.equal(await page.locator("h1").textContent(), "Index of /files/");
     const names = await page.locator("tbody a").allTextContents();
-    // Directories first, then files, each group by code point: "<" sorts before "a".
+    // Directories first, then files, each group in natural order: "<" sorts before "a".
     assert.deepEqual(names, ["../", "beta/", "zeta/", ODD_NAME, "a.txt"]);
     // The name is text, not markup: no <b> element was created from it.
     assert.equal(await page.locator("tbody b").count(), 0);
@@ -247,6 +247,59 @@ describe("in a browser", { skip, timeout: 60_000 }, () => {
     assert.deepEqual(await page.locator("tbody a").allTextContents(), ["../", "inner.txt"]);
     await page.getByRole("link", { name: "../", exact: true }).click();
     await page.waitForURL(`${origin}/files/`);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test("a listing sorts by its column links without script, filters with script, and fits a phone in dark mode", async () => {
+    const { page, problems } = await openPage(true);
+    // A CSP that did not allow the page's own style and script would show here as a violation.
+    await page.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+      );
+    });
+    const response = await page.goto(`${origin}/files/?sort=name&order=desc`);
+    assert.match(response?.headers()["content-security-policy"] ?? "", /^default-src 'none'; style-src 'sha256-/);
+    assert.deepEqual(await page.locator("tbody a").allTextContents(), ["../", "zeta/", "beta/", "a.txt", ODD_NAME]);
+    // The column links are plain links: they work without script.
+    await page.getByRole("link", { name: "Size", exact: true }).click();
+    await page.waitForURL(`${origin}/files/?sort=size&order=asc`);
+    assert.equal(await page.locator('th[aria-sort="ascending"]').textContent(), "Size \u2191");
+    // Exact bytes in the size's tooltip.
+    assert.equal(await page.locator("td.s", { hasText: "B" }).first().getAttribute("title"), "7 bytes");
+    // Breadcrumbs: the root's link leads up.
+    await page.locator("h1 a").first().click();
+    await page.waitForURL(`${origin}/`);
+    await page.goto(`${origin}/files/`);
+    // The filter box is there once script runs; it hides the rows whose names do not match.
+    await page.locator("#filter").fill("ZET");
+    assert.deepEqual(await page.locator("tbody tr:not([hidden]) a").allTextContents(), ["../", "zeta/"]);
+    await page.locator("#filter").fill("");
+    assert.equal(await page.locator("tbody tr:not([hidden])").count(), 5);
+
+    // A phone in dark mode: nothing wider than the screen, dark colours, dates on one line.
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.goto(`${origin}/files/`);
+    const look = await page.evaluate(() => {
+      const d = document as unknown as {
+        documentElement: { scrollWidth: number; clientWidth: number };
+        body: unknown;
+        querySelector(s: string): { getBoundingClientRect(): { height: number } };
+      };
+      const view = globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } };
+      return {
+        scroll: d.documentElement.scrollWidth,
+        client: d.documentElement.clientWidth,
+        background: view.getComputedStyle(d.body).backgroundColor,
+        dateHeight: d.querySelector("td.m time").getBoundingClientRect().height,
+        nameHeight: d.querySelector("td.n a").getBoundingClientRect().height,
+      };
+    });
+    assert.ok(look.scroll <= look.client, `page ${look.scroll}px wide in a ${look.client}px screen`);
+    assert.equal(look.background, "rgb(13, 17, 23)");
+    assert.ok(look.dateHeight <= look.nameHeight * 1.5, `a date on one line (${look.dateHeight}px)`);
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -165,6 +165,7 @@ test("a proxy out of descriptors answers 503 and holds it against no upstream", 
       `http://127.0.0.1:${a.port},http://127.0.0.1:${b.port}`,
       "--upstream-keepalive",
       "0",
+      "--proxy-error-detail",
     ]);
     const client = await keptAlive();
     assert.equal((await client.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n")).status, 200);

@@ -98,7 +98,7 @@ test("requests reach an https:// upstream over verified TLS with SNI, and one co
 });
 
 test("an upstream certificate from an unknown CA is refused with a 502 that says why", async () => {
-  const server = await proxy(["--proxy", `https://localhost:${port}`, "--max-fails", "0"]);
+  const server = await proxy(["--proxy", `https://localhost:${port}`, "--max-fails", "0", "--proxy-error-detail"]);
   const res = await request(server.port, "GET / HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n");
   assert.equal(res.status, 502);
   assert.match(res.body.toString(), /Could not connect to upstream localhost:\d+ \(.*(CERT|certificate)/i);
@@ -106,7 +106,15 @@ test("an upstream certificate from an unknown CA is refused with a 502 that says
 
 test("a certificate that does not name the host is refused, even from a trusted CA", async () => {
   // The test certificate names localhost only; 127.0.0.1 is the same server under another name.
-  const server = await proxy(["--proxy", `https://127.0.0.1:${port}`, "--proxy-ca", CA, "--max-fails", "0"]);
+  const server = await proxy([
+    "--proxy",
+    `https://127.0.0.1:${port}`,
+    "--proxy-ca",
+    CA,
+    "--max-fails",
+    "0",
+    "--proxy-error-detail",
+  ]);
   const res = await request(server.port, "GET / HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n");
   assert.equal(res.status, 502);
   assert.match(res.body.toString(), /ERR_TLS_CERT_ALTNAME_INVALID/);

@@ -303,8 +303,11 @@ describe("portico", () => {
     assert.ok(html.includes('href="%3Cx%3E%26%22&#39;.txt"'), "href encoded");
     assert.ok(!html.includes("<x>"));
     assert.ok(!html.includes(".hidden"));
-    assert.ok(html.includes(">2<") || html.includes(">4<"), "sizes shown");
-    assert.match(html, /\d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+    assert.ok(html.includes('title="2 bytes">2 B<'), "sizes shown, exact bytes in a tooltip");
+    assert.match(
+      html,
+      /<time datetime="\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z">\d{4}-\d{2}-\d{2}<span class="t"> \d{2}:\d{2}<\/span><\/time>/,
+    );
   });
 
   test("a nested directory is listed too", async () => {

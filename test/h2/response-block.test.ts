@@ -133,3 +133,59 @@ test("a site's field edits apply on HTTP/2 as on HTTP/1.1: set, add, remove, low
   const names = new BlockDecoder().decode(prepared).map(([n]) => n);
   assert.deepEqual(names, [":status", "server", "date", "content-type", "x-b", "content-length"]);
 });
+
+test("a site's field edits apply over HTTP/2 as over HTTP/1.1: to string fields, copied lines, defaults and prepared responses", () => {
+  const edits = new FieldEdits(
+    [
+      ["Access-Control-Allow-Origin", "*"],
+      ["Server", "edge"],
+    ],
+    [["X-Added", "1"]],
+    ["x-drop"],
+  );
+  const others = (block: Buffer): string[][] =>
+    new BlockDecoder().decode(block).filter(([n]) => n !== ":status" && n !== "date") as string[][];
+  encodeHead(
+    { status: 200, fields: ["X-Drop", "gone", "X-Keep", "k"], copied: null, length: 0, withBody: true, edits },
+    STANDARD_DEFAULTS,
+  );
+  assert.deepEqual(others(Buffer.from(BLOCK.bytes())), [
+    ["x-keep", "k"],
+    ["access-control-allow-origin", "*"],
+    ["server", "edge"],
+    ["x-added", "1"],
+    ["content-length", "0"],
+  ]);
+  const raw = Buffer.from("HTTP/1.1 200 OK\r\nX-Drop: up\r\nX-Up: u\r\n\r\n", "latin1");
+  const d = raw.indexOf("X-Drop");
+  const u = raw.indexOf("X-Up");
+  encodeHead(
+    {
+      status: 200,
+      fields: [],
+      copied: { raw, lines: [d, d + 10, u, u + 7], count: 4, extra: Buffer.alloc(0) },
+      length: -1,
+      withBody: true,
+      edits,
+    },
+    STANDARD_DEFAULTS,
+  );
+  assert.deepEqual(others(Buffer.from(BLOCK.bytes())), [
+    ["x-up", "u"],
+    ["access-control-allow-origin", "*"],
+    ["server", "edge"],
+    ["x-added", "1"],
+  ]);
+  const prepared = encodePrepared(
+    new PreparedResponse(200, ["X-Drop", "x", "Content-Type", "text/plain"], Buffer.from("hi")),
+    STANDARD_DEFAULTS,
+    edits,
+  );
+  assert.deepEqual(others(prepared), [
+    ["content-type", "text/plain"],
+    ["access-control-allow-origin", "*"],
+    ["server", "edge"],
+    ["x-added", "1"],
+    ["content-length", "2"],
+  ]);
+});

@@ -30,6 +30,8 @@ export interface StartOptions {
   readonly nodeArgs?: readonly string[];
   /** How long to wait for the banner (default 60 s: generous, a loaded machine starts slowly). */
   readonly timeoutMs?: number;
+  /** The child's environment (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Starts `portico <args> 0` and resolves once it prints its listening banner. */
@@ -37,7 +39,7 @@ export function startServer(options: StartOptions = {}): Promise<RunningServer> 
   const args = [...(options.args ?? []), String(options.port ?? 0)];
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? CLI, ...args], {
     cwd: options.cwd,
-    env: process.env,
+    env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

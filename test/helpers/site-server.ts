@@ -106,7 +106,7 @@ function launch(file: string, ports: readonly number[], options: SiteServerOptio
       reject(new Error(`server did not start in time\nstdout: ${out}\nstderr: ${err}`));
     }, options.timeoutMs ?? 30_000);
     const onData = (): void => {
-      if (!/ at (https?|tcp):\/\//.test(out)) return;
+      if (!/(https?|tcp):\/\/\S*:\d+\//.test(out)) return;
       clearTimeout(timer);
       child.stdout!.off("data", onData);
       resolve(server);

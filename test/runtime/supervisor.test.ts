@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { after, test } from "node:test";
 import { ConfigError, parseCommandLine, type ServerModel } from "../../src/config/load.ts";
+import { localUrl } from "../../src/runtime/banner.ts";
 import { Supervisor } from "../../src/runtime/supervisor.ts";
 import { get } from "../helpers/raw.ts";
 import { makeSite } from "../helpers/server.ts";
@@ -33,9 +34,10 @@ function supervisor(
   const notices: string[] = [];
   const banners: string[] = [];
   const s = new Supervisor(config, {
-    banner: (urls, threads, transport) => {
-      banners.push(`${urls.join(" ")} ${threads} ${transport}`);
-      return `supervisor test: ${urls.join(" ")}`;
+    banner: (listeners, threads, transport) => {
+      const urls = listeners.map(localUrl).join(" ");
+      banners.push(`${urls} ${threads} ${transport}`);
+      return `supervisor test: ${urls}`;
     },
     notice: (line) => notices.push(line),
     version: "0.0.0-test",

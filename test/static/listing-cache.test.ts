@@ -1,10 +1,12 @@
-// Unit tests for the listing cache: representations rendered once with their own strong validators,
-// a 304 beside each 200, pages kept across an unchanged re-read, bounds, and which listings a write voids.
+// Unit tests for the listing cache: representations (JSON, and the page in each sort order) rendered once
+// with their own strong validators, a 304 beside each 200, pages kept across an unchanged re-read,
+// bounds, and which listings a write voids.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ListingItem } from "../../src/static/listing.ts";
 import { affectedListings, ListingCache, ListingEntry, listingVersionKey } from "../../src/static/listing-cache.ts";
+import { LISTING_CSP, LISTING_VIEWS, listingView } from "../../src/static/listing-page.ts";
 
 const item = (name: string, size = 1): ListingItem => ({ name, directory: false, size, mtimeMs: Date.UTC(2024, 0, 1) });
 const entry = (key: string, items: ListingItem[], version = 0): ListingEntry =>
@@ -84,4 +86,35 @@ test("a GET whose If-None-Match holds the representation's ETag gets its 304, an
   assert.equal(e.response(false, `"other", W/${html.etag}`), html.notModified, "weak comparison");
   assert.equal(e.response(false, "*"), html.notModified);
   assert.equal(e.response(true, html.etag), json.ok, "the HTML tag does not match the JSON page");
+});
+
+test("sort orders are pages of the same entry: at most six, each with its own ETag, rows rendered once", () => {
+  const e = entry("/d/", [item("file-10.txt", 5), item("file-2.txt", 7)]);
+  const etags = new Set<string>();
+  for (let view = 0; view < LISTING_VIEWS; view++) {
+    const page = e.variant(false, view);
+    assert.equal(e.variant(false, view), page, "rendered once per view");
+    assert.match(page.etag, /^"h[0-9a-z]+"$/);
+    etags.add(page.etag);
+    const field = (name: string): string | undefined => page.ok.fields[page.ok.fields.indexOf(name) + 1];
+    assert.equal(field("Content-Security-Policy"), LISTING_CSP);
+  }
+  assert.equal(etags.size, LISTING_VIEWS);
+  assert.equal(e.response(false, undefined, listingView("?sort=size&order=desc")), e.variant(false, 3).ok);
+  assert.equal(e.response(false, e.variant(false, 3).etag, 3), e.variant(false, 3).notModified);
+  assert.equal(
+    e.response(false, e.variant(false, 3).etag, 0),
+    e.variant(false, 0).ok,
+    "another view's tag is not this one's",
+  );
+});
+
+test("a re-read with the same items keeps every view's page", () => {
+  const old = entry("/d/", [item("a.txt")]);
+  const pages = [old.variant(false, 0), old.variant(false, 5)];
+  const same = entry("/d/", [item("a.txt")]);
+  same.adopt(old);
+  assert.equal(same.variant(false, 0), pages[0]);
+  assert.equal(same.variant(false, 5), pages[1]);
+  assert.ok(same.bytes >= pages[0]!.ok.body.length + pages[1]!.ok.body.length, "adopted pages count against the bound");
 });

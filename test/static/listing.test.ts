@@ -1,5 +1,5 @@
-// Unit tests for directory listings: ordering, escaping, encoding, JSON shape, hidden entries, reading
-// in bounded slices, date formatting and the tag that validates a listing.
+// Unit tests for directory listings: natural ordering, escaping, JSON shape, hidden entries, reading in
+// bounded slices, date formatting and the tag that validates a listing. The page: listing-page.test.ts.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -12,7 +12,6 @@ import {
   type ListingItem,
   listingTag,
   readListing,
-  renderListingHtml,
   renderListingJson,
   sortListing,
 } from "../../src/static/listing.ts";
@@ -34,24 +33,17 @@ test("directories come first, then files, each by name", () => {
   );
 });
 
-test("names are HTML-escaped in text and URL-encoded in links", () => {
-  const html = renderListingHtml("/d/", [item(`<script>alert("x")</script>&'.txt`), item("a b?#", true)], false);
-  assert.ok(!html.includes("<script>alert"));
-  assert.ok(html.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;.txt"));
-  assert.ok(html.includes('href="a%20b%3F%23/"'));
-  assert.ok(html.includes('href="%3Cscript%3Ealert(%22x%22)%3C%2Fscript%3E%26&#39;.txt"'));
-});
-
-test("a parent link everywhere but the root; the title shows the escaped path", () => {
-  assert.ok(renderListingHtml("/d/", [], false).includes('href="../"'));
-  assert.ok(!renderListingHtml("/", [], true).includes('href="../"'));
-  assert.ok(renderListingHtml("/<x>/", [], false).includes("<title>Index of /&lt;x&gt;/</title>"));
-});
-
-test("sizes and dates appear for files", () => {
-  const html = renderListingHtml("/", [item("f.txt", false, 1234)], true);
-  assert.ok(html.includes("<td>1234</td>"));
-  assert.ok(html.includes("2024-01-01 00:00"));
+test("natural sort: file-2 before file-10, case-insensitive, ties by code point", () => {
+  const names = ["file-10.txt", "File-3.txt", "file-2.txt", "file-1.txt", "B.txt", "a.txt", "file-02.txt", "A.txt"];
+  assert.deepEqual(
+    sortListing(names.map((n) => item(n))).map((i) => i.name),
+    ["A.txt", "a.txt", "B.txt", "file-1.txt", "file-02.txt", "file-2.txt", "File-3.txt", "file-10.txt"],
+  );
+  // Numbers of any length in one directory, and names without digits among them.
+  assert.deepEqual(
+    sortListing([item("v1.10.0"), item("v1.9.2"), item("v1.9.10"), item("v"), item("v10")]).map((i) => i.name),
+    ["v", "v1.9.2", "v1.9.10", "v1.10.0", "v10"],
+  );
 });
 
 test("JSON listing follows nginx's autoindex shape", () => {
