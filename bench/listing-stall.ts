@@ -5,12 +5,12 @@
 // server's CPU time per listing, and (2) the latency of a cached small GET while 10 clients fetch the
 // listing back to back. A measurement script, not a benchmark for ratios: run it alone for figures.
 
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { startCli } from "./lib/cli-server.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,22 +30,16 @@ fs.writeFileSync(path.join(root, "small.txt"), "small\n");
 fs.mkdirSync(path.join(root, "big"));
 for (let i = 0; i < files; i++) fs.writeFileSync(path.join(root, "big", `file-${String(i).padStart(6, "0")}.txt`), "x");
 
-const server = spawn(
-  process.execPath,
-  [values.cli, "--root", root, "-t", "1", "--quiet", "--cache-revalidate", values.revalidate, "0"],
-  {
-    stdio: ["ignore", "pipe", "inherit"],
-  },
-);
-const port = await new Promise<number>((resolve, reject) => {
-  let out = "";
-  server.stdout.setEncoding("utf8").on("data", (d: string) => {
-    out += d;
-    const m = /:(\d+)\//.exec(out);
-    if (m !== null) resolve(Number(m[1]));
-  });
-  server.once("exit", (code) => reject(new Error(`server exited ${code}`)));
-});
+const { child: server, port } = await startCli(values.cli, [
+  "--root",
+  root,
+  "-t",
+  "1",
+  "--quiet",
+  "--cache-revalidate",
+  values.revalidate,
+  "0",
+]);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 

@@ -6,13 +6,13 @@
 // third minus median of the first third). A measurement script: RSS does not depend on CPU load, so it
 // can run on a shared machine.
 
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { startCli } from "./lib/cli-server.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,20 +30,15 @@ fs.writeFileSync(path.join(root, "big.bin"), Buffer.alloc(10 << 20, 0x62));
 fs.mkdirSync(path.join(root, "dir"));
 for (let i = 0; i < 500; i++) fs.writeFileSync(path.join(root, "dir", `f${i}.txt`), "x");
 
-const server = spawn(
-  process.execPath,
-  [values.cli, "--root", root, "-t", values.threads, "--quiet", "--writable", "0"],
-  { stdio: ["ignore", "pipe", "inherit"] },
-);
-const port = await new Promise<number>((resolve, reject) => {
-  let out = "";
-  server.stdout.setEncoding("utf8").on("data", (d: string) => {
-    out += d;
-    const m = /:(\d+)\//.exec(out);
-    if (m !== null) resolve(Number(m[1]));
-  });
-  server.once("exit", (code) => reject(new Error(`server exited ${code}`)));
-});
+const { child: server, port } = await startCli(values.cli, [
+  "--root",
+  root,
+  "-t",
+  values.threads,
+  "--quiet",
+  "--writable",
+  "0",
+]);
 
 function rssMiB(): number {
   const status = fs.readFileSync(`/proc/${server.pid}/status`, "utf8");

@@ -2,7 +2,7 @@
 // knowledge, and reads its report into the same shape as wrk's: requests/s, bytes/s, failures.
 // h2load has no percentiles in its summary; latency columns stay empty for these rows.
 
-import { spawn } from "node:child_process";
+import { runPinned } from "./tools.ts";
 import type { LoadResult, LoadSpec } from "./wrk.ts";
 
 export function h2loadArgs(spec: LoadSpec, port: number, seconds: number): string[] {
@@ -14,18 +14,7 @@ export function h2loadArgs(spec: LoadSpec, port: number, seconds: number): strin
 }
 
 export function runH2load(spec: LoadSpec, port: number, seconds: number, cpus: string): Promise<LoadResult> {
-  const args = ["-c", cpus, "h2load", ...h2loadArgs(spec, port, seconds)];
-  return new Promise((resolve, reject) => {
-    const child = spawn("taskset", args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      if (code !== 0) reject(new Error(`h2load exited with ${code}: ${out}`));
-      else resolve(parseH2load(out));
-    });
-  });
+  return runPinned(cpus, ["h2load", ...h2loadArgs(spec, port, seconds)], parseH2load);
 }
 
 const SIZES: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };

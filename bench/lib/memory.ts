@@ -1,6 +1,9 @@
 // Resident memory: per idle keep-alive connection (a fresh server, a baseline after warm-up, then N
 // connections that each served one request and now wait; (RSS after − RSS before) / N), and of a
-// whole idle server per thread count (the idle-rss scenario).
+// whole idle server per thread count (the idle-rss scenario). Both readings of the first come after
+// QUIET_MS without traffic: Portico gives memory back after ~10 s of quiet, so a baseline read sooner
+// would be trimmed or not depending on timing, and the difference would count heap that V8 grew and
+// had not yet given back as memory of the connections.
 
 import { spawn } from "node:child_process";
 import path from "node:path";
@@ -13,11 +16,14 @@ export interface MemoryResult {
   readonly bytesPerConnection: number;
 }
 
+/** Quiet time before each reading of the per-connection measurement (see the header). */
+const QUIET_MS = 15_000;
+
 export async function measureIdleMemory(v: ServerVariant, env: ServerEnv, connections: number): Promise<MemoryResult> {
   const server = await startServer(v, env);
   try {
     for (let i = 0; i < 200; i++) await (await fetch(`http://127.0.0.1:${server.port}/1k.txt`)).arrayBuffer();
-    await sleep(1500);
+    await sleep(QUIET_MS);
     const baselineBytes = residentBytes(server.pid);
     const client = spawn(
       env.node,
@@ -35,7 +41,7 @@ export async function measureIdleMemory(v: ServerVariant, env: ServerEnv, connec
       client.once("exit", (code) => reject(new Error(`idle client exited early (${code}): ${out}`)));
     });
     const open = Number(ready.split(" ")[1]);
-    await sleep(2000);
+    await sleep(QUIET_MS);
     const loadedBytes = residentBytes(server.pid);
     client.stdin.end();
     await new Promise((resolve) => client.once("exit", resolve));

@@ -2,7 +2,7 @@
 // apt-get when we are root; otherwise says clearly what to install. Also reads their versions.
 // Not here: starting servers (servers.ts) or running load (wrk.ts).
 
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 
 const APT_PACKAGES: Record<string, string> = {
   wrk: "wrk",
@@ -70,4 +70,28 @@ export function machineSummary(): { cpu: string; cores: number; kernel: string; 
   const kernel = execFileSync("uname", ["-sr"], { encoding: "utf8" }).trim();
   const cores = Number(execFileSync("nproc", { encoding: "utf8" }).trim());
   return { cpu, cores, kernel, memory };
+}
+
+/**
+ * Runs `tool` pinned to `cpus` (taskset), collects stdout and stderr together and hands them to
+ * `parse` once it exits 0; any other exit rejects with what it printed.
+ */
+export function runPinned<T>(cpus: string, tool: readonly string[], parse: (out: string) => T): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("taskset", ["-c", cpus, ...tool], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      if (code !== 0) reject(new Error(`${tool[0]} exited with ${code}: ${out}`));
+      else {
+        try {
+          resolve(parse(out));
+        } catch (error) {
+          reject(error);
+        }
+      }
+    });
+  });
 }

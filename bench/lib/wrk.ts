@@ -1,7 +1,7 @@
 // Runs wrk pinned to the load CPU and parses its report: requests/s, transfer/s, latency
 // percentiles (--latency), non-2xx/3xx responses and socket errors.
 
-import { spawn } from "node:child_process";
+import { runPinned } from "./tools.ts";
 
 export interface LoadSpec {
   readonly path: string;
@@ -62,18 +62,7 @@ export function resumeArgs(spec: LoadSpec, port: number, seconds: number): strin
 
 export function runWrk(spec: LoadSpec, port: number, seconds: number, cpus: string): Promise<LoadResult> {
   const tool = spec.resume === true ? resumeArgs(spec, port, seconds) : ["wrk", ...wrkArgs(spec, port, seconds)];
-  const args = ["-c", cpus, ...tool];
-  return new Promise((resolve, reject) => {
-    const child = spawn("taskset", args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      if (code !== 0) reject(new Error(`wrk exited with ${code}: ${out}`));
-      else resolve(parseWrk(out));
-    });
-  });
+  return runPinned(cpus, tool, parseWrk);
 }
 
 const UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };

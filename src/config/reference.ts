@@ -1,8 +1,9 @@
 // The README's generated reference and the shipped JSON Schema: every flag group's table (flag, key
 // in the file, default) from the option table, the keys of a [[site]], a [[site.route]] and their
 // handler and middleware tables from the JSON Schema (so from the one zod schema), and the example
-// file. scripts/generate.ts writes them (README sections between markers, portico.schema.json);
-// test/config/reference.test.ts fails when either is stale. The server never loads this file.
+// file. scripts/generate.ts writes the README sections (between markers; test/config/reference.test.ts
+// fails when they are stale), scripts/build-schema.ts the schema into dist/ at build time. The server
+// never loads this file.
 
 import { optionTables } from "./help.ts";
 import type { OptionGroup } from "./options.ts";

@@ -1,7 +1,7 @@
 // The one schema of a configuration file (TOML or JSON), written with zod: server-wide keys, [log],
 // [[site]] and [[site.route]] with their handlers and middleware. Option keys come from the option
 // table (options.ts), so an option added there is a file key at once. The JSON Schema shipped for
-// editors (portico.schema.json) is generated from this definition, never written by hand.
+// editors (dist/portico.schema.json) is generated from this definition at build time, never written by hand.
 // Not here: units, paths and conflicts (model-file.ts), or where a key sits in the text (locate.ts).
 
 import * as z from "zod";

@@ -16,7 +16,7 @@ const problem = (text: string, name = "p.toml"): string => {
 };
 
 test("an editor's schema line and key are part of the format", () => {
-  const file = parse('#:schema ./node_modules/portico/portico.schema.json\n"$schema" = "x.json"\nthreads = 2\n');
+  const file = parse('#:schema ./node_modules/portico/dist/portico.schema.json\n"$schema" = "x.json"\nthreads = 2\n');
   assert.equal((file.data as Record<string, unknown>).threads, 2);
   assert.equal(file.dir, "/etc/portico");
 });

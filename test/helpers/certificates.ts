@@ -1,5 +1,6 @@
 // Certificates for TLS tests, made with openssl in a temp dir: self-signed ECDSA P-256 or RSA leaves
-// for given names, and a root → intermediate → leaf chain. Nothing is committed to the repository.
+// for given names, certificate authorities and what they sign, and a root → intermediate → leaf chain.
+// Nothing is committed to the repository.
 
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -61,85 +62,84 @@ export class CertificateFactory {
     return { cert: `${base}.crt`, key: `${base}.key` };
   }
 
-  /** root → intermediate → leaf for `name`; the cert file holds leaf then intermediate. */
-  chain(name: string): CertFiles & { root: string } {
-    const b = path.join(this.dir, `chain${++this.#n}`);
-    const ext = `${b}.ext`;
-    fs.writeFileSync(
-      ext,
-      `[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nsubjectAltName=DNS:${name}\nbasicConstraints=CA:FALSE\n`,
-    );
-    const ec = this.#keyArgs("ec");
+  /**
+   * A self-signed certificate authority (ECDSA P-256) named `cn`; `extra` is more `openssl req`
+   * arguments (an `-addext` for a fixed subjectKeyIdentifier, say).
+   */
+  authority(cn: string, extra: readonly string[] = []): CertFiles {
+    const base = path.join(this.dir, `ca${++this.#n}`);
     this.#openssl([
       "req",
       "-x509",
-      ...ec,
+      ...this.#keyArgs("ec"),
       "-nodes",
       "-keyout",
-      `${b}-root.key`,
+      `${base}.key`,
       "-out",
-      `${b}-root.crt`,
+      `${base}.crt`,
       "-days",
       "2",
       "-subj",
-      "/CN=test root",
+      `/CN=${cn}`,
       "-addext",
       "basicConstraints=critical,CA:TRUE",
       "-addext",
       "keyUsage=critical,keyCertSign,cRLSign",
+      ...extra,
     ]);
+    return { cert: `${base}.crt`, key: `${base}.key` };
+  }
+
+  /**
+   * A certificate for `cn` (new ECDSA P-256 key) signed by `ca`, with the extensions in `ext` (an
+   * openssl extension file's text: subjectAltName, basicConstraints…) and, when given, a fixed serial.
+   */
+  issue(ca: CertFiles, cn: string, ext: string, serial?: string): CertFiles {
+    const base = path.join(this.dir, `cert${++this.#n}`);
+    fs.writeFileSync(`${base}.ext`, ext);
     this.#openssl([
       "req",
-      ...ec,
+      ...this.#keyArgs("ec"),
       "-nodes",
       "-keyout",
-      `${b}-int.key`,
+      `${base}.key`,
       "-out",
-      `${b}-int.csr`,
+      `${base}.csr`,
       "-subj",
-      "/CN=test intermediate",
+      `/CN=${cn}`,
     ]);
     this.#openssl([
       "x509",
       "-req",
       "-in",
-      `${b}-int.csr`,
+      `${base}.csr`,
       "-CA",
-      `${b}-root.crt`,
+      ca.cert,
       "-CAkey",
-      `${b}-root.key`,
-      "-CAcreateserial",
+      ca.key,
+      ...(serial !== undefined ? ["-set_serial", serial] : ["-CAcreateserial"]),
       "-out",
-      `${b}-int.crt`,
+      `${base}.crt`,
       "-days",
       "2",
       "-extfile",
-      ext,
-      "-extensions",
-      "ca",
+      `${base}.ext`,
     ]);
-    this.#openssl(["req", ...ec, "-nodes", "-keyout", `${b}.key`, "-out", `${b}.csr`, "-subj", `/CN=${name}`]);
-    this.#openssl([
-      "x509",
-      "-req",
-      "-in",
-      `${b}.csr`,
-      "-CA",
-      `${b}-int.crt`,
-      "-CAkey",
-      `${b}-int.key`,
-      "-CAcreateserial",
-      "-out",
-      `${b}-leaf.crt`,
-      "-days",
-      "2",
-      "-extfile",
-      ext,
-      "-extensions",
-      "leaf",
-    ]);
-    fs.writeFileSync(`${b}.crt`, fs.readFileSync(`${b}-leaf.crt`, "utf8") + fs.readFileSync(`${b}-int.crt`, "utf8"));
-    return { cert: `${b}.crt`, key: `${b}.key`, root: `${b}-root.crt` };
+    return { cert: `${base}.crt`, key: `${base}.key` };
+  }
+
+  /** root → intermediate → leaf for `name`; the cert file holds leaf then intermediate. */
+  chain(name: string): CertFiles & { root: string } {
+    const root = this.authority("test root");
+    const intermediate = this.issue(
+      root,
+      "test intermediate",
+      "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
+    );
+    const leaf = this.issue(intermediate, name, `subjectAltName=DNS:${name}\nbasicConstraints=CA:FALSE\n`);
+    const cert = `${leaf.cert.slice(0, -".crt".length)}-chain.crt`;
+    fs.writeFileSync(cert, fs.readFileSync(leaf.cert, "utf8") + fs.readFileSync(intermediate.cert, "utf8"));
+    return { cert, key: leaf.key, root: root.cert };
   }
 
   remove(): void {

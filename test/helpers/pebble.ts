@@ -6,8 +6,8 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
+import { CertificateFactory } from "./certificates.ts";
 
 export interface Pebble {
   /** The ACME directory URL. */
@@ -81,59 +81,10 @@ export interface PebbleOptions {
 }
 
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-pebble-"));
-  const run = (args: string[]): void => {
-    execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-  };
-  run([
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=pebble test CA",
-  ]);
-  run([
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "pebble.key",
-    "-out",
-    "pebble.csr",
-    "-subj",
-    "/CN=localhost",
-  ]);
-  fs.writeFileSync(path.join(dir, "ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-  run([
-    "x509",
-    "-req",
-    "-in",
-    "pebble.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "pebble.crt",
-    "-days",
-    "2",
-    "-extfile",
-    "ext",
-  ]);
+  const certs = new CertificateFactory();
+  const dir = certs.dir;
+  const ca = certs.authority("pebble test CA");
+  const own = certs.issue(ca, "localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
   const [acmePort, managementPort, dnsPort, challPort] = [
     await freePort(),
     await freePort(),
@@ -146,8 +97,8 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       pebble: {
         listenAddress: `127.0.0.1:${acmePort}`,
         managementListenAddress: `127.0.0.1:${managementPort}`,
-        certificate: path.join(dir, "pebble.crt"),
-        privateKey: path.join(dir, "pebble.key"),
+        certificate: own.cert,
+        privateKey: own.key,
         httpPort: options.httpPort,
         tlsPort: options.tlsPort,
         ocspResponderURL: "",
@@ -194,7 +145,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     return new Promise((resolve, reject) => {
       const req = https.request(
         `https://127.0.0.1:${managementPort}${pathname}`,
-        { ca: fs.readFileSync(path.join(dir, "ca.pem")), method: body === undefined ? "GET" : "POST" },
+        { ca: fs.readFileSync(ca.cert), method: body === undefined ? "GET" : "POST" },
         (res) => {
           let text = "";
           res.on("data", (d: Buffer) => (text += d));
@@ -207,7 +158,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   };
   return {
     directory: `https://127.0.0.1:${acmePort}/dir`,
-    caFile: path.join(dir, "ca.pem"),
+    caFile: ca.cert,
     issuerRoot: () => management("/roots/0"),
     async setAddress(host, address) {
       const http = await import("node:http");

@@ -1,14 +1,11 @@
 import "reflect-metadata";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { test } from "node:test";
 import * as peculiar from "@peculiar/x509";
-import { skipWithoutOpenssl } from "../helpers/certificates.ts";
+import { CertificateFactory, skipWithoutOpenssl } from "../helpers/certificates.ts";
 import {
   createCsr,
   createValidationCertificate,
@@ -20,63 +17,16 @@ import {
 test("the ARI certificate id is AKI keyIdentifier . serial, base64url (RFC 9773 §4.1's example)", {
   skip: skipWithoutOpenssl(),
 }, () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-ari-"));
+  const certs = new CertificateFactory();
   try {
-    fs.writeFileSync(path.join(dir, "ext"), "authorityKeyIdentifier=keyid:always\n");
-    const run = (args: string[]): void => void execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-    run([
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-subj",
-      "/CN=ca",
+    const ca = certs.authority("ca", [
       "-addext",
       "subjectKeyIdentifier=69:88:5B:6B:87:46:40:41:E1:B3:7B:84:7B:A0:AE:2C:DE:01:C8:D4",
     ]);
-    run([
-      "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      "leaf.key",
-      "-out",
-      "leaf.csr",
-      "-subj",
-      "/CN=leaf",
-    ]);
-    run([
-      "x509",
-      "-req",
-      "-in",
-      "leaf.csr",
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-set_serial",
-      "0x0087654321",
-      "-out",
-      "leaf.crt",
-      "-extfile",
-      "ext",
-    ]);
-    assert.equal(
-      renewalCertId(fs.readFileSync(path.join(dir, "leaf.crt"), "utf8")),
-      "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
-    );
+    const leaf = certs.issue(ca, "leaf", "authorityKeyIdentifier=keyid:always\n", "0x0087654321");
+    assert.equal(renewalCertId(fs.readFileSync(leaf.cert, "utf8")), "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    certs.remove();
   }
 });
 
