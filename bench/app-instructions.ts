@@ -155,7 +155,7 @@ function drive(port: number, request: string, count: number, depth: number): Pro
 }
 
 async function waitReady(port: number, target: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 300_000;
+  const deadline = Date.now() + 900_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     try {

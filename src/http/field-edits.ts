@@ -22,6 +22,8 @@ export class FieldEdits {
   /** The same fields as HTTP/1.1 lines, each ending in CRLF, as a string and as bytes. */
   readonly h1Lines: string;
   readonly h1Bytes: Buffer;
+  /** Whether every value is ASCII (h1-writer.ts may then write a head as a string). */
+  readonly ascii: boolean;
   /** The last defaults object seen, and its fields (and HTTP/1.1 lines) minus the dropped ones. */
   #defaults: ResponseDefaults | null = null;
   #defaultFields: HeaderList = [];
@@ -43,6 +45,7 @@ export class FieldEdits {
     this.fields = fields;
     this.h1Lines = lines;
     this.h1Bytes = Buffer.from(lines, "latin1");
+    this.ascii = !/[^\x00-\x7f]/.test(lines);
   }
 
   /** These edits with more fields set and added on top (a route's CORS fields after the site's headers). */

@@ -54,6 +54,11 @@ const HEAD_ENDS = CONNECTION_LINES.map((line) => Buffer.from(`${line}\r\n`, "lat
 const CONTENT_LENGTH_NAME = Buffer.from("Content-Length: ", "latin1");
 const CHUNKED_LINE = "Transfer-Encoding: chunked\r\n";
 const OWN_BUFFER: OutputTarget = { outputBuffer: (n) => Buffer.allocUnsafe(n) };
+/**
+ * A text response up to this many characters may be written as one string: Node encodes a string
+ * of up to 16 KiB of UTF-8 (3 bytes a character, by its estimate) on its stack.
+ */
+const STRING_WRITE_CHARS = 4096;
 
 const MODE_NONE = 0;
 const MODE_LENGTH = 1;
@@ -69,6 +74,8 @@ export class H1Writer implements ResponseWire {
   #closeDelimited = false;
   /** A streamed response's head, written with the first body bytes (or the end). */
   #pendingHead: string | Buffer = "";
+  /** Whether the head #head() made last is ASCII. */
+  #headAscii = false;
 
   constructor(sink: H1Sink, defaults: ResponseDefaults = STANDARD_DEFAULTS) {
     this.#sink = sink;
@@ -96,6 +103,18 @@ export class H1Writer implements ResponseWire {
   sendText(res: Response, head: OutgoingHead, body: string, byteLength: number): void {
     const text = this.#head(res, head);
     const headLength = text.length;
+    // An ASCII head and body are the same bytes in UTF-8 (a body's UTF-8 length equals its length
+    // only when it is ASCII): a short response goes to the transport as one string, which Node encodes
+    // on its stack straight into the write (no buffer here; a held write keeps just the string).
+    if (
+      this.#headAscii &&
+      (byteLength === 0 || byteLength === body.length) &&
+      headLength + byteLength <= STRING_WRITE_CHARS
+    ) {
+      this.#sink.write(byteLength === 0 ? text : text + body);
+      this.#done(res);
+      return;
+    }
     const out = this.#sink.outputBuffer(headLength + byteLength);
     out.write(text, 0, headLength, "latin1");
     if (byteLength > 0) out.write(body, headLength, byteLength, "utf8");
@@ -200,15 +219,17 @@ export class H1Writer implements ResponseWire {
     const framing = this.#framing(res, head, true);
     const variant = this.#connectionVariant(res, this.#framed(res, head));
     const edits = head.edits;
-    return (
+    const text =
       statusLine(head.status) +
       (edits === null ? this.#defaults.h1Lines : edits.defaultLines(this.#defaults)) +
       dateHeaderLine() +
       (edits === null ? serializeFields(head.fields) : serializeFields(edits.filter(head.fields)) + edits.h1Lines) +
       framing +
       CONNECTION_LINES[variant] +
-      "\r\n"
-    );
+      "\r\n";
+    // The status line, Date, framing and Connection lines are ASCII: the rest decides.
+    this.#headAscii = fieldsAscii && this.#defaults.ascii && (edits === null || edits.ascii);
+    return text;
   }
 
   /**
@@ -346,15 +367,20 @@ let startEpoch = -1;
 let startDefaults: ResponseDefaults | null = null;
 let startBytes: Buffer = Buffer.alloc(0);
 
+/** Whether the values the last serializeFields() call serialized were all ASCII. */
+let fieldsAscii = true;
+
 /** Serializes field pairs as HTTP/1.1 lines, refusing names or values that could split the head. */
 export function serializeFields(headers: HeaderList): string {
   let out = "";
+  let ascii = true;
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i]!;
     const value = headers[i + 1]!;
-    checkField(name, value);
+    if (!checkField(name, value)) ascii = false;
     out += `${name}: ${value}\r\n`;
   }
+  fieldsAscii = ascii;
   return out;
 }
 

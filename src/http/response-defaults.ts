@@ -17,17 +17,21 @@ export class ResponseDefaults {
   readonly fields: HeaderList;
   /** Field lines as HTTP/1.1 sends them (each ending in CRLF). */
   readonly h1Lines: string;
+  /** Whether every value is ASCII (h1-writer.ts may then write a head as a string). */
+  readonly ascii: boolean;
   /** The first PreparedResponse encoding slot of this defaults object (response.ts). */
   readonly slotBase: number;
 
   constructor(fields: HeaderList) {
     let lines = "";
+    let ascii = true;
     for (let i = 0; i + 1 < fields.length; i += 2) {
-      checkField(fields[i]!, fields[i + 1]!);
+      if (!checkField(fields[i]!, fields[i + 1]!)) ascii = false;
       lines += `${fields[i]}: ${fields[i + 1]}\r\n`;
     }
     this.fields = fields;
     this.h1Lines = lines;
+    this.ascii = ascii;
     this.slotBase = nextId++ * SLOTS_PER_DEFAULTS;
   }
 }
