@@ -98,7 +98,7 @@ export function compiledCli(env: ServerEnv): string {
     ["-p", path.join(env.repo, "tsconfig.build.json"), "--outDir", path.join(out, "dist")],
     { stdio: "inherit" },
   );
-  // The built files find package.json (the version) and node_modules (uplot, bcryptjs) where a package has them.
+  // The built files find package.json (the version) and node_modules (mime-db, uplot, bcryptjs) where a package has them.
   fs.copyFileSync(path.join(env.repo, "package.json"), path.join(out, "package.json"));
   fs.symlinkSync(path.join(env.repo, "node_modules"), path.join(out, "node_modules"));
   return cli;
