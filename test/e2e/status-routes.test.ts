@@ -44,10 +44,11 @@ root = "www"
 ${gone}${added}  [[site.route]]
   path = "/"
 
+# No root: a path no route covers is the site's 404 under route "(none)" (a site with a root would
+# serve its files there, under a "/" route of their own).
 [[site]]
 hosts = ["b.test"]
 listen = ["127.0.0.1:${port}"]
-root = "www"
 
   [[site.route]]
   path = "/only/"
