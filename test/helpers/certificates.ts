@@ -39,55 +39,42 @@ export class CertificateFactory {
     return type === "ec" ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] : ["-newkey", "rsa:2048"];
   }
 
-  /** A self-signed leaf for `names` (DNS) with a key of `type`. */
-  selfSigned(names: readonly string[], type: "ec" | "rsa" = "ec"): CertFiles {
-    const base = path.join(this.dir, `leaf${++this.#n}`);
-    const san = names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
+  /** A self-signed certificate for `cn` with a key of `type` and the `-addext` values in `extensions`. */
+  #selfSigned(stem: string, cn: string, type: "ec" | "rsa", extensions: readonly string[]): CertFiles {
+    const base = path.join(this.dir, `${stem}${++this.#n}`);
+    const addext = extensions.flatMap((e) => ["-addext", e]);
+    const files = ["-keyout", `${base}.key`, "-out", `${base}.crt`];
     this.#openssl([
       "req",
       "-x509",
       ...this.#keyArgs(type),
       "-nodes",
-      "-keyout",
-      `${base}.key`,
-      "-out",
-      `${base}.crt`,
-      "-days",
-      "2",
-      "-subj",
-      `/CN=${names[0]}`,
-      "-addext",
-      `subjectAltName=${san}`,
-    ]);
-    return { cert: `${base}.crt`, key: `${base}.key` };
-  }
-
-  /**
-   * A self-signed certificate authority (ECDSA P-256) named `cn`; `extra` is more `openssl req`
-   * arguments (an `-addext` for a fixed subjectKeyIdentifier, say).
-   */
-  authority(cn: string, extra: readonly string[] = []): CertFiles {
-    const base = path.join(this.dir, `ca${++this.#n}`);
-    this.#openssl([
-      "req",
-      "-x509",
-      ...this.#keyArgs("ec"),
-      "-nodes",
-      "-keyout",
-      `${base}.key`,
-      "-out",
-      `${base}.crt`,
+      ...files,
       "-days",
       "2",
       "-subj",
       `/CN=${cn}`,
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,keyCertSign,cRLSign",
-      ...extra,
+      ...addext,
     ]);
     return { cert: `${base}.crt`, key: `${base}.key` };
+  }
+
+  /** A self-signed leaf for `names` (DNS) with a key of `type`. */
+  selfSigned(names: readonly string[], type: "ec" | "rsa" = "ec"): CertFiles {
+    const san = names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
+    return this.#selfSigned("leaf", names[0]!, type, [`subjectAltName=${san}`]);
+  }
+
+  /**
+   * A self-signed certificate authority (ECDSA P-256) named `cn`; `extensions` are more `-addext`
+   * values (a fixed subjectKeyIdentifier, say).
+   */
+  authority(cn: string, extensions: readonly string[] = []): CertFiles {
+    return this.#selfSigned("ca", cn, "ec", [
+      "basicConstraints=critical,CA:TRUE",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      ...extensions,
+    ]);
   }
 
   /**

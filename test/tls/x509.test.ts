@@ -20,7 +20,6 @@ test("the ARI certificate id is AKI keyIdentifier . serial, base64url (RFC 9773 
   const certs = new CertificateFactory();
   try {
     const ca = certs.authority("ca", [
-      "-addext",
       "subjectKeyIdentifier=69:88:5B:6B:87:46:40:41:E1:B3:7B:84:7B:A0:AE:2C:DE:01:C8:D4",
     ]);
     const leaf = certs.issue(ca, "leaf", "authorityKeyIdentifier=keyid:always\n", "0x0087654321");
