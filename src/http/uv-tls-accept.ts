@@ -62,6 +62,16 @@ class TlsTransport extends UvTransport {
     this.#wrap.receive(first);
   }
 
+  /**
+   * Frees the connection's OpenSSL state (SSL object, its buffers, keys) as soon as the handle is
+   * closed, as tls.TLSSocket does on close: left to the collector, each closed connection kept its
+   * TLSWrap and SSL alive until a full collection found them, and new connections then cost a major
+   * collection every ~150 handshakes (20% of the CPU per new connection, bench https-new-conn).
+   */
+  protected override released(): void {
+    this.#wrap.destroySSL();
+  }
+
   override closeAfterWrites(): void {
     if (!this.destroyed) this.end(() => this.destroy());
   }

@@ -488,9 +488,13 @@ export class UvTransport implements Transport {
     handle.onread = noop;
     handle.close(() => {
       handle.transport = null;
+      this.released();
       this.owner.closed();
     });
   }
+
+  /** The handle is closed: what a subclass holds beside it can go (TlsTransport frees OpenSSL's state). */
+  protected released(): void {}
 
   // Peer details cost a getpeername/getsockname system call each: asked for on first use only, and
   // remembered (they are gone once the handle is closed).
