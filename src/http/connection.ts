@@ -85,7 +85,7 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
   #req: Request | null = null;
   #res: Response | null = null;
   #requests = 0;
-  /** loopMonotonic() of the read that brought the current head's first byte: a request's time starts there. */
+  /** loopMonotonic() of the turn whose read brought the current head's first byte: a request's time starts there. */
   #headAt = 0;
   readonly #body: RequestBody;
   /** Serializes this connection's responses, one after the other. */
@@ -261,8 +261,9 @@ export class Connection implements RequestSource, H1Sink, Sweepable, TransportOw
     }
     const fresh = scan.pos < start;
     if (fresh) {
-      // The read callback's cached clock: when this head's first byte arrived (for a pipelined head,
-      // when the previous response let it be looked at).
+      // The turn's cached clock: when the loop learned of this head's first byte, so the time it
+      // waits behind the turn's other connections counts (for a pipelined head, when the previous
+      // response let it be looked at).
       this.#headAt = loopMonotonic();
       scan.pos = start;
       scan.lineStart = start;

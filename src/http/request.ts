@@ -39,7 +39,7 @@ export interface RequestSource {
 
 export class Request extends RequestHead {
   readonly #source: RequestSource;
-  /** loopMonotonic() (common/clock.ts) when the head's first byte was read; durations are measured from here. */
+  /** loopMonotonic() (common/clock.ts) of the turn that read the head's first byte (h1) or completed its HEADERS (h2); durations run from here. */
   startTime = 0;
   #bodyStarted = false;
   /** The first abort listener, and any more (most requests have one at most: no array for it). */

@@ -3,7 +3,10 @@
 // log's lines, written as one batch) calls holdWrites; every transport that writes meanwhile keeps
 // its bytes until the turn's I/O callbacks are done, then the `before` callbacks run, then the held
 // bytes go out. A response is delayed by at most one turn.
+// The turn's end is the clock's (common/clock.ts atTurnEnd): one setImmediate per turn for both.
 // Not here: how a transport keeps its bytes meanwhile (uv-transport.ts, net-transport.ts).
+
+import { armTurnEnd, atTurnEnd } from "../common/clock.ts";
 
 /** A transport that kept bytes back for the hold. */
 export interface HeldWriter {
@@ -20,7 +23,7 @@ let beforeRelease: Array<() => void> = [];
 export function holdWrites(before: () => void): void {
   if (!holding) {
     holding = true;
-    setImmediate(releaseWrites);
+    armTurnEnd();
   }
   if (!beforeRelease.includes(before)) beforeRelease.push(before);
 }
@@ -31,6 +34,7 @@ export function joinHold(writer: HeldWriter): void {
 }
 
 function releaseWrites(): void {
+  if (!holding) return;
   holding = false;
   const callbacks = beforeRelease;
   beforeRelease = [];
@@ -39,3 +43,5 @@ function releaseWrites(): void {
   held = [];
   for (const w of writers) w.releaseHold();
 }
+
+atTurnEnd(releaseWrites);

@@ -1,9 +1,11 @@
-// The cached clocks: one time per read callback, fresh after it; the Date header
+// The cached clocks: one time per event-loop turn for read callbacks, fresh outside them; the Date header
 // string and its epoch; HTTP-date parsing of the three forms RFC 9110 §5.6.7 names.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  armTurnEnd,
+  atTurnEnd,
   dateEpoch,
   dateHeaderLine,
   enterCallback,
@@ -12,6 +14,7 @@ import {
   leaveCallback,
   loopMonotonic,
   loopNow,
+  monotonicNow,
   parseHttpDate,
 } from "../../src/common/clock.ts";
 
@@ -20,20 +23,65 @@ function busyWait(ms: number): void {
   while (Date.now() < end);
 }
 
-test("loopNow and loopMonotonic hold still within a read callback and move on after it", () => {
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+test("two read callbacks in one turn see the same start; a new turn reads the clock again", async () => {
+  await nextTurn();
   enterCallback();
   const wall = loopNow();
-  const mono = loopMonotonic();
+  const first = loopMonotonic();
+  leaveCallback();
   busyWait(15);
-  assert.equal(loopNow(), wall);
-  assert.equal(loopMonotonic(), mono);
-  assert.ok(Math.abs(wall - Date.now()) < 1000);
-  leaveCallback();
-  assert.ok(loopNow() >= wall + 14, "after the callback the clock is read again");
-  assert.ok(loopMonotonic() >= mono + 14);
   enterCallback();
-  assert.ok(loopMonotonic() >= mono + 14, "and the next callback reads it afresh");
+  assert.equal(loopMonotonic(), first, "a later read callback of the same turn sees the turn's reading");
+  assert.equal(loopNow(), wall);
   leaveCallback();
+  assert.ok(loopMonotonic() > first, "outside a read callback the clock is read afresh");
+  await nextTurn();
+  enterCallback();
+  const next = loopMonotonic();
+  leaveCallback();
+  assert.ok(next > first, "the next turn's first read callback reads the clock again");
+  assert.ok(Math.abs(wall - Date.now()) < 1000);
+});
+
+test("a duration from the turn's start to monotonicNow() is never negative", async () => {
+  await nextTurn();
+  enterCallback();
+  const start = loopMonotonic();
+  leaveCallback();
+  for (let i = 0; i < 1000; i++) assert.ok(monotonicNow() - start >= 0);
+  enterCallback();
+  assert.ok(monotonicNow() >= loopMonotonic());
+  leaveCallback();
+});
+
+test("the turn's end runs registered tasks once per armed turn, after dropping the reading", async () => {
+  await nextTurn();
+  let runs = 0;
+  let seen = -2;
+  let active = true;
+  atTurnEnd(() => {
+    if (!active) return;
+    runs++;
+    enterCallback();
+    seen = loopMonotonic();
+    leaveCallback();
+  });
+  enterCallback();
+  const start = loopMonotonic();
+  leaveCallback();
+  armTurnEnd();
+  armTurnEnd();
+  busyWait(2);
+  await nextTurn();
+  assert.equal(runs, 1, "one run however often the turn was armed");
+  assert.ok(seen > start, "a read callback after the turn's end reads a new time");
+  active = false;
+  await nextTurn();
+  assert.equal(runs, 1, "a turn nobody armed runs nothing");
 });
 
 test("outside a read callback (timers, other callbacks) every call reads the clock", () => {
