@@ -2,8 +2,12 @@
 // retries, failures by kind, upstream status classes, response time (sum and histogram), ejections
 // and whether the upstream is in rotation. Each thread counts the proxy's events (joined by channel
 // name: proxy/ is a sibling folder) into its own row of a shared BigInt64Array (shared-row.ts); the
-// status handler sums the rows. Upstreams are known by "host:port", at most UPSTREAM_STATS_MAX of them.
+// status handler sums the rows. An upstream is known by its "host:port" and keeps its slot from a
+// registry in shared memory (UpstreamSlots) for the life of the process, whatever its position in
+// the configuration: a reload that reorders or removes upstreams leaves each one's counters with it.
+// At most UPSTREAM_STATS_MAX upstreams are ever counted (bounded cardinality).
 
+import { createHash } from "node:crypto";
 import diagnosticsChannel from "node:diagnostics_channel";
 import { SharedRow } from "./shared-row.ts";
 
@@ -65,14 +69,44 @@ const attemptChannel = diagnosticsChannel.channel("portico:proxy.upstream.attemp
 const downChannel = diagnosticsChannel.channel("portico:proxy.upstream.down");
 const upChannel = diagnosticsChannel.channel("portico:proxy.upstream.up");
 
+/**
+ * The registry: one BigInt64 per slot holding the hash of an upstream's "host:port" (0: free),
+ * claimed with compareExchange so threads building the same configuration at once agree without a
+ * lock (as route-stats.ts's RouteSlots). A slot is never freed: an upstream a reload removes keeps its
+ * totals and continues them if a later reload brings it back (a counter that restarted would read as
+ * a reset to rate()); a new upstream takes a fresh slot, so it starts at zero.
+ */
+export class UpstreamSlots {
+  readonly #table: BigInt64Array;
+
+  constructor(table: BigInt64Array) {
+    this.#table = table;
+  }
+
+  /** The slot of `upstream` ("host:port"), or -1 once UPSTREAM_STATS_MAX upstreams have slots. */
+  slotOf(upstream: string): number {
+    const digest = createHash("sha256").update(upstream).digest().readBigInt64LE(0);
+    const key = digest === 0n ? 1n : digest;
+    const table = this.#table;
+    for (let slot = 0; slot < UPSTREAM_STATS_MAX; slot++) {
+      const held = Atomics.load(table, slot);
+      if (held === key) return slot;
+      if (held !== 0n) continue;
+      const was = Atomics.compareExchange(table, slot, 0n, key);
+      if (was === 0n || was === key) return slot;
+    }
+    return -1;
+  }
+}
+
 export class UpstreamStatsRecorder {
   readonly #row: SharedRow;
-  readonly #index: ReadonlyMap<string, number>;
+  /** "host:port" → slot of every upstream this thread has served: only grows (slots are never freed). */
+  readonly #index = new Map<string, number>();
+  #listening = false;
 
-  /** `upstreams`: "host:port" of each upstream, in the order every thread and the status page use. */
-  constructor(shared: BigInt64Array, thread: number, upstreams: readonly string[]) {
+  constructor(shared: BigInt64Array, thread: number) {
     this.#row = new SharedRow(shared, thread * UPSTREAM_ROW_SLOTS, UPSTREAM_ROW_SLOTS);
-    this.#index = new Map(upstreams.slice(0, UPSTREAM_STATS_MAX).map((u, i) => [u, i]));
     // A restarted thread continues its predecessor's counts; what was in flight or down died with it.
     for (let u = 0; u < UPSTREAM_STATS_MAX; u++) {
       this.#set(u, U_ACTIVE, 0);
@@ -81,7 +115,23 @@ export class UpstreamStatsRecorder {
     this.#row.flush();
   }
 
+  /**
+   * A configuration starts serving: its upstreams are counted under their slots. Those of the
+   * configuration it replaces stay known, so their tries still in flight end where they started.
+   * A configuration's upstreams start in rotation (health state is not carried across a reload).
+   */
+  configure(entries: readonly UpstreamEntry[]): void {
+    for (const entry of entries) {
+      this.#index.set(entry.upstream, entry.slot);
+      this.#set(entry.slot, U_DOWN, 0);
+    }
+    this.#row.flush();
+  }
+
+  /** Listens to the proxy's events (again after stop()); a second call while listening does nothing. */
   start(): void {
+    if (this.#listening) return;
+    this.#listening = true;
     startChannel.subscribe(this.#onStart);
     attemptChannel.subscribe(this.#onEnd);
     downChannel.subscribe(this.#onDown);
@@ -89,6 +139,8 @@ export class UpstreamStatsRecorder {
   }
 
   stop(): void {
+    if (!this.#listening) return;
+    this.#listening = false;
     startChannel.unsubscribe(this.#onStart);
     attemptChannel.unsubscribe(this.#onEnd);
     downChannel.unsubscribe(this.#onDown);
@@ -173,6 +225,8 @@ export interface UpstreamSnapshot {
 export interface UpstreamEntry {
   readonly upstream: string;
   readonly weight: number;
+  /** Its slot in the registry (UpstreamSlots) and in every thread's row. */
+  readonly slot: number;
 }
 
 export function upstreamSnapshot(
@@ -180,7 +234,8 @@ export function upstreamSnapshot(
   threads: number,
   upstreams: readonly UpstreamEntry[],
 ): UpstreamSnapshot[] {
-  return upstreams.slice(0, UPSTREAM_STATS_MAX).map((entry, u) => {
+  return upstreams.map((entry) => {
+    const u = entry.slot;
     const sum = (slot: number): number => {
       let total = 0n;
       for (let t = 0; t < threads; t++)
@@ -234,10 +289,12 @@ export function upstreamSnapshot(
 
 /**
  * The upstreams of the proxy routes in order, each "host:port" once (an upstream serving two prefixes
- * is one row, as one server is one row on HAProxy's page), with its first weight.
+ * is one row, as one server is one row on HAProxy's page), with its first weight and its slot; one
+ * the registry has no slot left for is not counted (and not listed).
  */
 export function upstreamEntries(
   routes: ReadonlyArray<{ readonly upstreams: ReadonlyArray<{ host: string; port: number; weight: number }> }>,
+  slots: UpstreamSlots,
 ): UpstreamEntry[] {
   const seen = new Set<string>();
   const out: UpstreamEntry[] = [];
@@ -247,7 +304,8 @@ export function upstreamEntries(
       const upstream = `${u.host.includes(":") ? `[${u.host}]` : u.host}:${u.port}`;
       if (seen.has(upstream)) continue;
       seen.add(upstream);
-      out.push({ upstream, weight: u.weight });
+      const slot = slots.slotOf(upstream);
+      if (slot >= 0) out.push({ upstream, weight: u.weight, slot });
     }
   }
   return out;

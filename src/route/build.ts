@@ -25,7 +25,7 @@ import { type BucketTable, newBucketTable, RateLimit } from "../middleware/rate-
 import { AdminHandler } from "../observe/admin.ts";
 import type { CertificateSource } from "../observe/certificate-stats.ts";
 import { NO_ROUTE_LABEL, type RouteEntry, RouteSlots, routeLabel } from "../observe/route-stats.ts";
-import { upstreamEntries } from "../observe/upstream-stats.ts";
+import { UpstreamSlots, upstreamEntries } from "../observe/upstream-stats.ts";
 import type { StatsLayout } from "../observe/stats.ts";
 import { ActiveCounts, type CountRows } from "../proxy/balance/active-counts.ts";
 import type { SharedVerdicts } from "../proxy/health/active.ts";
@@ -54,7 +54,7 @@ export interface SiteShared {
   readonly stats: BigInt64Array;
   readonly statsLayout: StatsLayout;
   /** Per-thread rows of per-upstream statistics (observe/upstream-stats.ts). */
-  readonly upstreamStats?: BigInt64Array;
+  readonly upstreamStats?: { readonly rows: BigInt64Array; readonly slots: BigInt64Array };
   /** Per-thread rows of requests by site and route, and the registry of their slots (observe/route-stats.ts). */
   readonly routeStats?: { readonly rows: BigInt64Array; readonly slots: BigInt64Array };
   /** The certificates the TLS listener serves now (the status page's expiry figures). */
@@ -138,7 +138,10 @@ export function buildWorker(model: ServerModel, shared: SiteShared): Built {
         allow: o.statusAllow,
         ...(shared.isReady !== undefined ? { isReady: shared.isReady } : {}),
         ...(shared.upstreamStats !== undefined
-          ? { upstreamStats: shared.upstreamStats, upstreams: upstreamEntries(proxyHandlersOf(model)) }
+          ? {
+              upstreamStats: shared.upstreamStats.rows,
+              upstreams: upstreamEntries(proxyHandlersOf(model), new UpstreamSlots(shared.upstreamStats.slots)),
+            }
           : {}),
         ...(shared.routeStats !== undefined ? { routeStats: shared.routeStats.rows, routes: routeEntries } : {}),
         ...(shared.certificates !== undefined ? { certificates: shared.certificates } : {}),

@@ -22,7 +22,7 @@ import { AccessLog } from "../observe/access-log.ts";
 import type { CertificateSource } from "../observe/certificate-stats.ts";
 import { waitForBanner } from "./output-gate.ts";
 import { StatsRecorder } from "../observe/stats.ts";
-import { UpstreamStatsRecorder, upstreamEntries } from "../observe/upstream-stats.ts";
+import { UpstreamSlots, UpstreamStatsRecorder, upstreamEntries } from "../observe/upstream-stats.ts";
 import type { EngineOptions } from "../http/engine-options.ts";
 import { type Built, buildWorker, proxyHandlersOf } from "../route/build.ts";
 import { fileCacheTotals } from "../static/file-cache.ts";
@@ -74,7 +74,6 @@ export class HttpWorker {
   readonly #locks: LockTable;
   #stats: StatsRecorder | null = null;
   #upstreamStats: UpstreamStatsRecorder | null = null;
-  #upstreamKey = "";
   readonly #apps = new AppModules();
   /** The servers by listener key ("host|port" as configured): they outlive configurations. */
   readonly #servers = new Map<string, HttpServer>();
@@ -220,7 +219,7 @@ export class HttpWorker {
       startedAt: o.startedAt,
       version: o.version,
       ...(countRows !== undefined ? { upstreams: countRows } : {}),
-      upstreamStats: o.shared.upstreamStats,
+      upstreamStats: { rows: o.shared.upstreamStats, slots: o.shared.upstreamSlots },
       routeStats: { rows: o.shared.routeStats, slots: o.shared.routeSlots },
       ...(o.tls !== null && config.tls !== null ? { certificates: certificateSource(o.tls, config.tls) } : {}),
       isReady: () => Atomics.load(o.shared.control, C_DRAINING) === 0,
@@ -320,17 +319,18 @@ export class HttpWorker {
     );
     this.#locks.beforeRelease = log !== null && writable ? () => log.flush() : null;
     // Per-upstream figures feed only the status path: without it, nothing listens to the proxy's tries.
-    const names = o.statusPath === "" ? [] : upstreamEntries(proxyHandlersOf(config)).map((u) => u.upstream);
-    const upstreamKey = names.join(",");
-    if (upstreamKey !== this.#upstreamKey) {
-      this.#upstreamKey = upstreamKey;
+    // Each upstream counts under its registry slot (its "host:port"), whatever its place in the list.
+    const entries =
+      o.statusPath === ""
+        ? []
+        : upstreamEntries(proxyHandlersOf(config), new UpstreamSlots(this.#options.shared.upstreamSlots));
+    if (entries.length === 0) {
       this.#upstreamStats?.stop();
-      this.#upstreamStats = null;
-      if (names.length > 0) {
-        const shared = this.#options.shared;
-        this.#upstreamStats = new UpstreamStatsRecorder(shared.upstreamStats, this.#options.index, names);
-        this.#upstreamStats.start();
-      }
+    } else {
+      if (this.#upstreamStats === null)
+        this.#upstreamStats = new UpstreamStatsRecorder(this.#options.shared.upstreamStats, this.#options.index);
+      this.#upstreamStats.configure(entries);
+      this.#upstreamStats.start();
     }
   }
 

@@ -11,7 +11,7 @@ import type { CountRows } from "../proxy/balance/active-counts.ts";
 import { LOG_STATE_SLOTS } from "../observe/log-rotation.ts";
 import { ROUTE_ROW_SLOTS, ROUTE_SLOTS } from "../observe/route-stats.ts";
 import { HANDSHAKE_FAILURE_KINDS } from "../tls/handshake-events.ts";
-import { UPSTREAM_ROW_SLOTS } from "../observe/upstream-stats.ts";
+import { UPSTREAM_ROW_SLOTS, UPSTREAM_STATS_MAX } from "../observe/upstream-stats.ts";
 import { TICKET_RING_BYTES } from "../tls/ticket-keys.ts";
 
 export const MAX_THREADS = 256;
@@ -106,6 +106,8 @@ export interface SharedBuffers {
   readonly rateBuckets: SharedArrayBuffer;
   /** Per-thread rows of per-upstream statistics (observe/upstream-stats.ts). */
   readonly upstreamStats: SharedArrayBuffer;
+  /** The registry of their slots: an upstream's "host:port" hash per slot (observe/upstream-stats.ts). */
+  readonly upstreamSlots: SharedArrayBuffer;
   /** Per-thread rows of requests by site and route (observe/route-stats.ts), and the registry of their slots. */
   readonly routeStats: SharedArrayBuffer;
   readonly routeSlots: SharedArrayBuffer;
@@ -144,6 +146,8 @@ export class SharedState {
   readonly rateBuckets: BucketTable;
   /** Per-thread BigInt64 upstream statistics: thread t's row starts at t * UPSTREAM_ROW_SLOTS. */
   readonly upstreamStats: BigInt64Array;
+  /** The hash of each upstream slot's "host:port" (observe/upstream-stats.ts UpstreamSlots). */
+  readonly upstreamSlots: BigInt64Array;
   readonly logState: BigInt64Array;
   /** Per-thread BigInt64 route statistics: thread t's row starts at t * ROUTE_ROW_SLOTS. */
   readonly routeStats: BigInt64Array;
@@ -164,6 +168,7 @@ export class SharedState {
       sets: RATE_SETS,
     };
     this.upstreamStats = new BigInt64Array(buffers.upstreamStats);
+    this.upstreamSlots = new BigInt64Array(buffers.upstreamSlots);
     this.logState = new BigInt64Array(buffers.logState);
     this.routeStats = new BigInt64Array(buffers.routeStats);
     this.routeSlots = new BigInt64Array(buffers.routeSlots);
@@ -181,6 +186,7 @@ export class SharedState {
       rateBuckets: new SharedArrayBuffer(RATE_SETS * WAYS * BUCKET_WORDS * 4),
       // 4 MiB of address space; only the rows of running threads and configured upstreams are touched.
       upstreamStats: new SharedArrayBuffer(MAX_THREADS * UPSTREAM_ROW_SLOTS * 8),
+      upstreamSlots: new SharedArrayBuffer(UPSTREAM_STATS_MAX * 8),
       // 8 MiB of address space, touched only in the rows of running threads.
       routeStats: new SharedArrayBuffer(MAX_THREADS * ROUTE_ROW_SLOTS * 8),
       routeSlots: new SharedArrayBuffer(ROUTE_SLOTS * 8),
