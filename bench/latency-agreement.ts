@@ -4,8 +4,9 @@
 // to CPU 0 and wrk to CPU 1 where taskset exists) for a small file and for a proxy to an upstream that
 // waits 5 ms, takes the server's histogram before and after each run from PREFIX/stats, and prints
 // wrk's p50/p90/p99 beside the percentiles of the server's histogram increase, with their ratio.
-// The server times first byte read → last byte handed to the kernel; wrk adds the network, its own
-// queueing and the time a request waits in the socket before the server reads it, so wrk ≥ server.
+// The server times from the event-loop turn that learned of a request's first byte to the end of the
+// turn that hands its last byte to the kernel; wrk adds the network, its own queueing and the time a
+// request waits in the socket before the server's loop learns of it (the previous turn), so wrk ≥ server.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";

@@ -15,9 +15,15 @@ export class SharedRow {
   readonly #marked: Uint8Array;
   #dirtyCount = 0;
   readonly #flush = (): void => this.flush();
+  readonly #beforeFlush: (() => void) | null;
 
-  /** The row of `slots` slots starting at `base`; a restarted thread continues what its predecessor stored. */
-  constructor(shared: BigInt64Array, base: number, slots: number) {
+  /**
+   * The row of `slots` slots starting at `base`; a restarted thread continues what its predecessor
+   * stored. `beforeFlush` runs first in every flush (it may still add): counts only known at the end
+   * of the turn, such as durations that end when the turn's held writes leave.
+   */
+  constructor(shared: BigInt64Array, base: number, slots: number, beforeFlush: (() => void) | null = null) {
+    this.#beforeFlush = beforeFlush;
     this.#shared = shared;
     this.#base = base;
     this.#local = new Float64Array(slots);
@@ -42,6 +48,7 @@ export class SharedRow {
 
   /** Stores the slots changed since the last flush (the write hold calls it at the end of the turn). */
   flush(): void {
+    this.#beforeFlush?.();
     const n = this.#dirtyCount;
     if (n === 0) return;
     this.#dirtyCount = 0;

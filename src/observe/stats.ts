@@ -9,6 +9,7 @@
 import diagnosticsChannel from "node:diagnostics_channel";
 import { type ELDHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import v8 from "node:v8";
+import { monotonicNow } from "../common/clock.ts";
 import {
   type ConnectionMessage,
   connectionCloseChannel,
@@ -97,6 +98,28 @@ export class StatsRecorder {
   #timer: NodeJS.Timeout | undefined;
   #loopDelay: ELDHistogram | undefined;
   readonly #onFinish = (m: unknown): void => this.#finish(m as RequestFinishMessage);
+  /** Start times (Request.startTime) of this turn's finished responses, whose durations end at the flush. */
+  readonly #pendingStarts: number[] = [];
+  /**
+   * The end of the turn, just before its held writes leave (the row's flush runs in the write hold's
+   * release, http/write-hold.ts): the moment this turn's responses are handed to the kernel. One clock
+   * read ends every duration of the turn; the histogram is stored before any of those bytes leave.
+   */
+  readonly #settleDurations = (): void => {
+    const starts = this.#pendingStarts;
+    const n = starts.length;
+    if (n === 0) return;
+    const layout = this.#layout;
+    const now = monotonicNow();
+    let sumUs = 0;
+    for (let i = 0; i < n; i++) {
+      const durationMs = Math.max(0, now - starts[i]!);
+      this.#row.add(layout.latency + latencyBucket(durationMs, layout.latencyBuckets), 1);
+      sumUs += Math.round(durationMs * 1000);
+    }
+    this.#row.add(layout.latencySumUs, sumUs);
+    starts.length = 0;
+  };
   readonly #onOpen = (_m: unknown): void => {
     this.#row.add(this.#layout.connectionsTotal, 1);
     this.#row.add(this.#layout.connectionsActive, 1);
@@ -119,7 +142,7 @@ export class StatsRecorder {
   constructor(shared: BigInt64Array, thread: number, layout: StatsLayout, options: StatsRecorderOptions = {}) {
     this.#layout = layout;
     // A restarted thread continues the counts its predecessor stored; its connections died with it.
-    this.#row = new SharedRow(shared, thread * layout.slots, layout.slots);
+    this.#row = new SharedRow(shared, thread * layout.slots, layout.slots, this.#settleDurations);
     this.#row.set(layout.connectionsActive, 0);
     this.#row.flush();
     const routes = options.routeStats;
@@ -206,8 +229,9 @@ export class StatsRecorder {
       const field = routeField(protocol, m.status);
       if (field >= 0) routes.add(req.routeSlot * ROUTE_FIELDS + field, 1);
     }
-    this.#row.add(layout.latency + latencyBucket(m.durationMs, layout.latencyBuckets), 1);
-    this.#row.add(layout.latencySumUs, Math.round(m.durationMs * 1000));
+    // Every count above holds this turn's writes (shared-row.ts): the response's last byte leaves at the
+    // end of the turn, where #settleDurations ends its time.
+    this.#pendingStarts.push(req.startTime);
   }
 }
 
