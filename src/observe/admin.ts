@@ -36,8 +36,8 @@ export interface AdminOptions {
   readonly routes?: readonly RouteEntry[];
   /** The certificates the TLS listener serves now. */
   readonly certificates?: CertificateSource;
-  /** False once the server is shutting down (PREFIX/readyz answers 503 then). */
-  readonly isReady?: () => boolean;
+  /** Why the server is not ready ("" when it is): shutting down, or waiting for ACME's first certificate (PREFIX/readyz answers 503 with it). */
+  readonly unready?: () => string;
 }
 
 export interface ThreadStats {
@@ -159,8 +159,8 @@ export class AdminHandler implements Handler {
       return true;
     }
     if (rest === "/readyz") {
-      const ready = this.#options.isReady?.() ?? true;
-      res.send(ready ? 200 : 503, TEXT, ready ? "ready\n" : "shutting down\n");
+      const why = this.#options.unready?.() ?? "";
+      res.send(why === "" ? 200 : 503, TEXT, why === "" ? "ready\n" : `${why}\n`);
       return true;
     }
     // Checked before anything else: a refused client learns nothing, not even which paths exist.

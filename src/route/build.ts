@@ -60,7 +60,8 @@ export interface SiteShared {
   /** The certificates the TLS listener serves now (the status page's expiry figures). */
   readonly certificates?: CertificateSource;
   /** False once the server is shutting down (the status path's readiness). */
-  readonly isReady?: () => boolean;
+  /** Why the server is not ready ("" when it is): PREFIX/readyz answers 503 with it. */
+  readonly unready?: () => string;
   readonly startedAt: number;
   readonly version: string;
   /** This thread's row of the shared active-request table; proxy groups take slots in order. */
@@ -136,7 +137,7 @@ export function buildWorker(model: ServerModel, shared: SiteShared): Built {
         startedAt: shared.startedAt,
         version: shared.version,
         allow: o.statusAllow,
-        ...(shared.isReady !== undefined ? { isReady: shared.isReady } : {}),
+        ...(shared.unready !== undefined ? { unready: shared.unready } : {}),
         ...(shared.upstreamStats !== undefined
           ? {
               upstreamStats: shared.upstreamStats.rows,

@@ -28,7 +28,13 @@ import { type Built, buildWorker, proxyHandlersOf } from "../route/build.ts";
 import { fileCacheTotals } from "../static/file-cache.ts";
 import type { TlsEndpoint } from "../tls/endpoint.ts";
 import type { BoundAddresses, WorkerMessage } from "./messages.ts";
-import { C_ACTIVE_CONNECTIONS, C_DRAINING, type SharedState, STATS_LAYOUT } from "./shared-memory.ts";
+import {
+  C_ACTIVE_CONNECTIONS,
+  C_CERTIFICATES_PENDING,
+  C_DRAINING,
+  type SharedState,
+  STATS_LAYOUT,
+} from "./shared-memory.ts";
 
 export interface HttpWorkerOptions {
   readonly index: number;
@@ -222,7 +228,12 @@ export class HttpWorker {
       upstreamStats: { rows: o.shared.upstreamStats, slots: o.shared.upstreamSlots },
       routeStats: { rows: o.shared.routeStats, slots: o.shared.routeSlots },
       ...(o.tls !== null && config.tls !== null ? { certificates: certificateSource(o.tls, config.tls) } : {}),
-      isReady: () => Atomics.load(o.shared.control, C_DRAINING) === 0,
+      unready: () =>
+        Atomics.load(o.shared.control, C_DRAINING) !== 0
+          ? "shutting down"
+          : Atomics.load(o.shared.control, C_CERTIFICATES_PENDING) !== 0
+            ? "waiting for certificates"
+            : "",
       // Worker 0 probes the upstreams for every thread; the others read its verdicts.
       verdicts: { table: new Int32Array(verdicts), prober: o.index === 0 },
       rateBuckets: o.shared.rateBuckets,

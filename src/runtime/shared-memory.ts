@@ -92,6 +92,8 @@ export const C_GENERATION = 1;
 export const C_DRAINING = 2;
 /** 1 once the start-up banner is out: until then a worker's first log line waits (runtime/output-gate.ts). */
 export const C_ANNOUNCED = 3;
+/** 1 while ACME has not yet delivered a first certificate (a stand-in is served): readiness fails. */
+export const C_CERTIFICATES_PENDING = 4;
 const CONTROL_SLOTS = 16;
 
 export interface SharedBuffers {

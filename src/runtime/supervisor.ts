@@ -16,7 +16,7 @@ import { type BannerListener, bannerListeners } from "./banner.ts";
 import type { BoundAddresses, SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { OutputGate } from "./output-gate.ts";
 import { type ReloadHost, reloadRefusal, reloadWorkers, resizeWorkers, type Slot } from "./reload.ts";
-import { C_DRAINING, newVerdicts, SharedState } from "./shared-memory.ts";
+import { C_CERTIFICATES_PENDING, C_DRAINING, newVerdicts, SharedState } from "./shared-memory.ts";
 import { trimMemory } from "./memory-trim.ts";
 import { sweepWritableRoots } from "./upload-sweeps.ts";
 import { TlsSupervisor } from "./tls-supervisor.ts";
@@ -86,6 +86,13 @@ export class Supervisor {
   readonly #challengeAcks = new Map<number, () => void>();
   /** Workers' stdout and stderr, held until the banner is out. */
   readonly #output: OutputGate;
+  /** Notices of the start-up (ACME, the local CA, warnings), held until the banner is out; then null. */
+  #heldNotices: string[] | null = [];
+  /** Where this thread's notices go: after the banner, as the workers' output does (output-gate.ts). */
+  readonly #notice = (line: string): void => {
+    if (this.#heldNotices !== null) this.#heldNotices.push(line);
+    else this.#options.notice(line);
+  };
 
   constructor(config: ServerModel | TcpConfig, options: StartOptions) {
     this.#config = config;
@@ -96,13 +103,21 @@ export class Supervisor {
     setInterval(() => rotateTicketKey(this.shared.buffers.ticketKeys), ROTATE_MS).unref();
   }
 
+  /** The banner is out (or start-up failed): held notices, then the workers' output, pass on. */
+  #openOutput(): void {
+    const held = this.#heldNotices;
+    this.#heldNotices = null;
+    for (const line of held ?? []) this.#options.notice(line);
+    this.#output.open();
+  }
+
   /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
   async start(): Promise<void> {
     try {
       await this.#start();
     } catch (error) {
       // What the workers said before failing explains the failure: out before the reason.
-      this.#output.open();
+      this.#openOutput();
       throw error;
     }
   }
@@ -111,7 +126,7 @@ export class Supervisor {
     this.#transport = chooseTransport(this.#config);
     let threads = this.#config.threads;
     if (process.platform !== "linux" && threads > 1) {
-      this.#options.notice(
+      this.#notice(
         `portico: several threads need SO_REUSEPORT, which ${process.platform} lacks here; running 1 worker thread`,
       );
       threads = 1;
@@ -130,12 +145,16 @@ export class Supervisor {
       if (this.#reusePort && tls.httpPort > 0) await assertPortFree(host, tls.httpPort, named);
       this.#httpPort = tls.httpPort;
       this.#tls = new TlsSupervisor(tls, {
-        notice: this.#options.notice,
+        notice: this.#notice,
         version: this.#options.version,
-        certificatesChanged: (pairs) => this.#broadcast({ type: "tls-certificates", pairs }),
+        certificatesChanged: (pairs) => {
+          this.#broadcast({ type: "tls-certificates", pairs });
+          this.#publishCertificatesPending();
+        },
         publishChallenges: (challenges) => this.#publishChallenges(challenges),
       });
       await this.#tls.start();
+      this.#publishCertificatesPending();
     }
     // The first worker binds first so port 0 resolves to one real port the others then share.
     const first = await this.#spawn(
@@ -167,7 +186,7 @@ export class Supervisor {
         )}\n`,
       );
     }
-    this.#output.open();
+    this.#openOutput();
     this.#sweeps.request();
     // This thread serves nothing: what start-up grew goes back to the system now.
     setImmediate(trimMemory);
@@ -175,7 +194,7 @@ export class Supervisor {
 
   /** Removes upload files stopped processes left under the writable roots (upload-sweeps.ts). */
   #sweepUploads(): Promise<void> {
-    return sweepWritableRoots(this.#config, (thread) => this.#liveThreads.has(thread), this.#options.notice);
+    return sweepWritableRoots(this.#config, (thread) => this.#liveThreads.has(thread), this.#notice);
   }
 
   /** The first listener's port. */
@@ -282,7 +301,7 @@ export class Supervisor {
       });
       worker.on("error", (error) => {
         if (!listening) reject(new Error(`worker ${index} failed to start: ${error.message}`));
-        else this.#options.notice(`portico: worker ${index} crashed: ${error.stack ?? error.message}`);
+        else this.#notice(`portico: worker ${index} crashed: ${error.stack ?? error.message}`);
       });
       worker.on("exit", (code) => {
         if (slot.worker === worker) slot.worker = null;
@@ -306,7 +325,7 @@ export class Supervisor {
     if (Date.now() - slot.startedAt > STABLE_AFTER_MS) slot.backoffMs = RESTART_MIN_MS;
     const delay = slot.backoffMs;
     slot.backoffMs = Math.min(RESTART_MAX_MS, slot.backoffMs * 2);
-    this.#options.notice(`portico: worker ${slot.index} exited (code ${code}); restarting in ${delay} ms`);
+    this.#notice(`portico: worker ${slot.index} exited (code ${code}); restarting in ${delay} ms`);
     // The timer stays referenced: with one worker thread it is all that keeps the process alive until
     // the replacement starts (unreferenced, the process exited instead of restarting the worker).
     const respawn = (): void => {
@@ -318,7 +337,7 @@ export class Supervisor {
         return;
       }
       this.#spawn(slot.index, this.#ports).catch((error: Error) => {
-        this.#options.notice(`portico: could not restart worker ${slot.index}: ${error.message}`);
+        this.#notice(`portico: could not restart worker ${slot.index}: ${error.message}`);
         if (!this.#draining && slot.worker === null) this.#restart(slot, 1);
       });
     };
@@ -350,7 +369,7 @@ export class Supervisor {
   }
 
   async #reloadOnce(): Promise<void> {
-    const notice = this.#options.notice;
+    const notice = this.#notice;
     let next: ServerModel | TcpConfig;
     try {
       next = await this.#options.reload!();
@@ -391,12 +410,18 @@ export class Supervisor {
       shared: this.shared,
       reusePort: this.#reusePort,
       transport: this.#transport,
-      notice: this.#options.notice,
+      notice: this.#notice,
       preparing: (config) => {
         this.#nextConfig = config;
       },
       spawn: (index, ports) => this.#spawn(index, ports),
     };
+  }
+
+  /** Readiness (/readyz) fails while ACME's first certificate is on its way (a stand-in is served). */
+  #publishCertificatesPending(): void {
+    const waiting = this.#tls?.waitingForCertificates ?? false;
+    Atomics.store(this.shared.control, C_CERTIFICATES_PENDING, waiting ? 1 : 0);
   }
 
   #broadcast(message: SupervisorMessage): void {
@@ -413,12 +438,12 @@ export class Supervisor {
     Atomics.store(this.shared.control, C_DRAINING, 1);
     const delayMs = this.#config.kind === "tcp" ? 0 : this.#config.options.shutdownDelayMs;
     const graceS = Math.ceil(graceOf(this.#config) / 1000);
-    this.#options.notice(
+    this.#notice(
       `portico: ${signal}: ${delayMs > 0 ? `not ready; still accepting for ${delayMs / 1000} s, then ` : ""}finishing requests in flight (up to ${graceS} s)`,
     );
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     await this.drain();
-    this.#options.notice("portico: stopped");
+    this.#notice("portico: stopped");
     process.exit(0);
   }
 

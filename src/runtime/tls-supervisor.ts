@@ -61,6 +61,11 @@ export class TlsSupervisor {
     this.#acme?.start();
   }
 
+  /** ACME certifies names here and none of its certificates has arrived yet (stored ones count). */
+  get waitingForCertificates(): boolean {
+    return this.#config.acme && this.#acmePairs.size === 0;
+  }
+
   /** The certificates to serve: files first (the first file is the default), then ACME, then local. */
   get pairs(): CertificatePair[] {
     const out = [...this.#files];

@@ -1,14 +1,18 @@
 // Kubernetes-style lifecycle: liveness and readiness under the status path (open to probes from any
 // address), --shutdown-delay keeping the listeners open with readiness failing before the drain, the
-// shutdown lines, and -p/--port as the positional port's alias.
+// shutdown lines, readiness failing while ACME's first certificate is on its way, and -p/--port as the
+// positional port's alias.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
+import path from "node:path";
 import { test } from "node:test";
 import { get } from "../helpers/raw.ts";
 import { makeSite, startServer } from "../helpers/server.ts";
+import { tlsGet } from "../helpers/tls-client.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const site = makeSite({ "a.txt": "a" });
@@ -54,6 +58,33 @@ test("liveness and readiness answer probes from a non-loopback address; the rest
     assert.equal(await from("/_portico/stats"), 403);
   } finally {
     await server.stop();
+  }
+});
+
+test("readiness fails while ACME's first certificate is on its way; liveness does not; the banner comes first", async () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), "portico-acme-wait-"));
+  // A CA that cannot be reached: the stand-in certificate is served and the first try is a minute away.
+  const server = await startServer({
+    timeoutMs: 60_000,
+    args: ["--root", site, "-t", "1", "-q", "--status-path", "/_portico", "--acme", "--domain", "a.test"].concat([
+      "--acme-ca",
+      "https://127.0.0.1:1/directory",
+      "--data-dir",
+      data,
+    ]),
+  });
+  try {
+    const ready = await tlsGet(server.port, { servername: "a.test", path: "/_portico/readyz" });
+    assert.equal(ready.status, 503);
+    assert.equal(ready.body, "waiting for certificates\n");
+    const alive = await tlsGet(server.port, { servername: "a.test", path: "/_portico/healthz" });
+    assert.equal(alive.status, 200);
+    // The CA's failure is noticed during start-up, before the workers listen: its line waits for the banner.
+    await waitFor(() => /could not get a certificate/.test(server.stdout()), "the ACME notice", { timeoutMs: 30_000 });
+    assert.match(server.stdout(), /^portico \S+ serving /, "no line before the banner");
+  } finally {
+    await server.stop();
+    fs.rmSync(data, { recursive: true, force: true });
   }
 });
 
