@@ -126,7 +126,7 @@ function showStats(s) {
     const mean = u.responseTime.count > 0 ? fmtMs(u.responseTime.sumSeconds * 1000 / u.responseTime.count) : "–";
     const state = u.up ? { text: "UP", cls: "up" } : { text: "DOWN " + u.downThreads + "/" + s.threads, cls: "down", title: "threads that have it out of rotation" };
     const last = u.lastFailure ? { text: u.lastFailure.kind + " " + new Date(u.lastFailure.at).toLocaleTimeString(), cls: "" } : "–";
-    return [u.upstream, state, u.weight, u.active, u.tries.toLocaleString(), u.retries,
+    return [u.upstream, state, u.weight, u.active, u.idle, u.tries.toLocaleString(), u.retries,
       { text: String(failed), cls: failed > 0 ? "down" : "", title: "connect " + f.connect + ", timeout " + f.timeout + ", reset " + f.reset + ", protocol " + f.protocol },
       u.status["5xx"], mean, u.ejections, last];
   }));
@@ -199,7 +199,7 @@ ${chartAssets}<style>${STYLE}</style></head>
 <div class="chart" id="c-rps"></div><div class="chart" id="c-status"></div><div class="chart" id="c-latency"></div>
 <div class="chart" id="c-bandwidth"></div><div class="chart" id="c-connections"></div>
 </div>
-<div id="upstreams-box" hidden><h2>Upstreams</h2><div class="scroll"><table><thead><tr><th>Upstream</th><th>State</th><th>Weight</th><th>Active</th><th>Tries</th><th>Retries</th><th>Failed</th><th>5xx</th><th>Mean time</th><th>Ejections</th><th>Last failure</th></tr></thead><tbody id="upstreams"></tbody></table></div></div>
+<div id="upstreams-box" hidden><h2>Upstreams</h2><div class="scroll"><table><thead><tr><th>Upstream</th><th>State</th><th>Weight</th><th>Active</th><th>Idle</th><th>Tries</th><th>Retries</th><th>Failed</th><th>5xx</th><th>Mean time</th><th>Ejections</th><th>Last failure</th></tr></thead><tbody id="upstreams"></tbody></table></div></div>
 <div id="routes-box" hidden><h2>Sites and routes</h2><div class="scroll"><table><thead><tr><th>Site</th><th>Route</th><th>Requests</th><th>Req/s</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th><th>Rate-limited</th></tr></thead><tbody id="routes"></tbody></table></div></div>
 <div id="tls-box" hidden><h2>TLS certificates</h2><div class="scroll"><table><thead><tr><th>Name</th><th>Source</th><th>Key</th><th>Expires</th><th>Left</th></tr></thead><tbody id="certificates"></tbody></table></div><p id="handshakes" style="color:var(--muted);font-size:.8rem"></p></div>
 <div class="tables">

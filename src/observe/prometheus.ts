@@ -189,6 +189,12 @@ function upstreamMetrics(s: StatsSnapshot, metric: MetricWriter, out: string[]):
     each((u) => u.tries),
   );
   metric(
+    "portico_upstream_idle_connections",
+    "gauge",
+    "Idle keep-alive connections to each upstream (sampled once a second).",
+    each((u) => u.idle),
+  );
+  metric(
     "portico_upstream_retries_total",
     "counter",
     "Tries that were retries of a failed try.",

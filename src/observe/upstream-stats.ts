@@ -30,7 +30,9 @@ export const U_DOWN = U_EJECTIONS + 1;
 /** FAILURE_KINDS index + 1 of the last failure (0: none), and when it happened (ms since the epoch). */
 export const U_LAST_FAILURE = U_DOWN + 1;
 export const U_LAST_FAILURE_AT = U_LAST_FAILURE + 1;
-export const UPSTREAM_SLOTS = U_LAST_FAILURE_AT + 1;
+/** Idle keep-alive connections this thread holds to the upstream, sampled once a second. */
+export const U_IDLE = U_LAST_FAILURE_AT + 1;
+export const UPSTREAM_SLOTS = U_IDLE + 1;
 /** BigInt64 slots one thread's row takes. */
 export const UPSTREAM_ROW_SLOTS = UPSTREAM_STATS_MAX * UPSTREAM_SLOTS;
 
@@ -111,6 +113,7 @@ export class UpstreamStatsRecorder {
     for (let u = 0; u < UPSTREAM_STATS_MAX; u++) {
       this.#set(u, U_ACTIVE, 0);
       this.#set(u, U_DOWN, 0);
+      this.#set(u, U_IDLE, 0);
     }
     this.#row.flush();
   }
@@ -126,6 +129,23 @@ export class UpstreamStatsRecorder {
       this.#set(entry.slot, U_DOWN, 0);
     }
     this.#row.flush();
+  }
+
+  /**
+   * Stores the idle keep-alive connections of each upstream of the configuration served now, summed
+   * over its routes (`idle`: "host:port" and a pool's size, possibly one upstream several times); every
+   * other known upstream has none in this thread. Sampled, not counted: a pool changes on every request.
+   */
+  sampleIdle(idle: Iterable<readonly [string, number]>): void {
+    const totals = new Map<number, number>();
+    for (const [upstream, n] of idle) {
+      const u = this.#index.get(upstream);
+      if (u !== undefined) totals.set(u, (totals.get(u) ?? 0) + n);
+    }
+    for (const u of this.#index.values()) {
+      const n = totals.get(u) ?? 0;
+      if (this.#row.get(u * UPSTREAM_SLOTS + U_IDLE) !== n) this.#set(u, U_IDLE, n);
+    }
   }
 
   /** Listens to the proxy's events (again after stop()); a second call while listening does nothing. */
@@ -208,6 +228,8 @@ export interface UpstreamSnapshot {
   readonly downThreads: number;
   readonly tries: number;
   readonly active: number;
+  /** Idle keep-alive connections, summed over threads (sampled once a second). */
+  readonly idle: number;
   readonly retries: number;
   readonly failures: Readonly<Record<(typeof FAILURE_KINDS)[number], number>>;
   /** "1xx" … "5xx" answers. */
@@ -266,6 +288,7 @@ export function upstreamSnapshot(
       downThreads,
       tries: sum(U_TRIES),
       active: sum(U_ACTIVE),
+      idle: sum(U_IDLE),
       retries: sum(U_RETRIES),
       failures: {
         connect: sum(U_FAILURES),

@@ -44,6 +44,8 @@ export interface Built {
   readonly engine: EngineOptions;
   /** Closes what the handlers hold beyond requests (upstream pools, health checks). */
   close(): void;
+  /** Each upstream's idle keep-alive connections in this worker ("host:port", count; repeats possible). */
+  idle(): Iterable<readonly [string, number]>;
   /** The HTTP/2 engine's limits (h2/options.ts). */
   readonly h2: H2Options;
 }
@@ -155,7 +157,13 @@ export function buildWorker(model: ServerModel, shared: SiteShared): Built {
     // A chain of one is that one handler: every request would otherwise pass through an extra call.
     return front.length === 0 ? routed : new HandlerChain([...front, routed]);
   });
-  return { handlers, engine: engineOptions(model), h2: h2Options(model), close: () => proxies.close() };
+  return {
+    handlers,
+    engine: engineOptions(model),
+    h2: h2Options(model),
+    close: () => proxies.close(),
+    idle: () => proxies.idle(),
+  };
 }
 
 /** Every proxy route's handler, in the model's order (the status page's upstream table and figures). */

@@ -83,6 +83,11 @@ export class ProxyBuilder {
   close(): void {
     for (const h of this.#made) h.close();
   }
+
+  /** Each upstream's idle keep-alive connections in this worker: "host:port" and its pool's size. */
+  *idle(): Generator<[string, number]> {
+    for (const h of this.#made) for (const g of h.groups) for (const u of g.upstreams) yield [u.authority, u.pool.size];
+  }
 }
 
 /**

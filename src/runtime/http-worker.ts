@@ -74,12 +74,15 @@ export class ListenFailure extends Error {
 
 /** How often a retired configuration's in-flight requests (and upstream counts) are looked at. */
 const RETIRE_POLL_MS = 100;
+/** How often each upstream's idle keep-alive connections are stored for the status path. */
+const IDLE_SAMPLE_MS = 1000;
 
 export class HttpWorker {
   readonly #options: HttpWorkerOptions;
   readonly #locks: LockTable;
   #stats: StatsRecorder | null = null;
   #upstreamStats: UpstreamStatsRecorder | null = null;
+  #idleSampler: NodeJS.Timeout | undefined;
   readonly #apps = new AppModules();
   /** The servers by listener key ("host|port" as configured): they outlive configurations. */
   readonly #servers = new Map<string, HttpServer>();
@@ -195,6 +198,7 @@ export class HttpWorker {
     this.#log?.flush();
     this.#stats?.stop();
     this.#upstreamStats?.stop();
+    if (this.#idleSampler !== undefined) clearInterval(this.#idleSampler);
   }
 
   /** The engine options of the configuration served now (the HTTPS redirect listener takes them). */
@@ -338,8 +342,17 @@ export class HttpWorker {
     if (entries.length === 0) {
       this.#upstreamStats?.stop();
     } else {
-      if (this.#upstreamStats === null)
-        this.#upstreamStats = new UpstreamStatsRecorder(this.#options.shared.upstreamStats, this.#options.index);
+      if (this.#upstreamStats === null) {
+        const recorder = new UpstreamStatsRecorder(this.#options.shared.upstreamStats, this.#options.index);
+        this.#upstreamStats = recorder;
+        // Idle keep-alive connections are sampled (a pool changes on every request), from the
+        // configuration served now.
+        this.#idleSampler = setInterval(() => {
+          const current = this.#current;
+          if (current !== null) recorder.sampleIdle(current.built.idle());
+        }, IDLE_SAMPLE_MS);
+        this.#idleSampler.unref();
+      }
       this.#upstreamStats.configure(entries);
       this.#upstreamStats.start();
     }

@@ -1,6 +1,7 @@
 // Per-upstream figures across reloads: an upstream is counted under its "host:port", not under its
 // position in the list, so a reload that reorders the upstreams keeps each one's counters, one that
-// removes an upstream leaves the others' counters alone, and a new upstream starts at zero.
+// removes an upstream leaves the others' counters alone, and a new upstream starts at zero; the idle
+// keep-alive connections to each upstream.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -12,6 +13,7 @@ import { after, before, test } from "node:test";
 import { type Exposition, parseExposition } from "../helpers/exposition.ts";
 import { exchange, parseResponses, rawRequest } from "../helpers/raw.ts";
 import { type SiteServer, startSites } from "../helpers/site-server.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const BOUND = { timeout: 120_000 };
 
@@ -141,4 +143,24 @@ test("a reload that removes an upstream and adds one: the new one starts at zero
   const aTotal = a.hits;
   await reloadTo([a.port, b.port, c.port]);
   assert.equal(tries(await metrics(), a.port), aTotal, "an upstream brought back continues its total");
+});
+
+test("each upstream's idle keep-alive connections are shown", BOUND, async () => {
+  for (let i = 0; i < 3; i++) assert.equal(await ask(`/api/idle${i}`), 200);
+  // Sampled once a second: the pool keeps the connections the last requests used (the backends keep
+  // them open for 5 s, Node's default); at least one upstream shows one.
+  let seen = 0;
+  await waitFor(
+    async () => {
+      const m = await metrics();
+      seen = [a.port, b.port, c.port].reduce(
+        (n, p) => n + m.value("portico_upstream_idle_connections", { upstream: `127.0.0.1:${p}` }),
+        0,
+      );
+      return seen > 0;
+    },
+    "an idle connection in the gauge",
+    { timeoutMs: 30_000, everyMs: 200 },
+  );
+  assert.ok(seen > 0);
 });

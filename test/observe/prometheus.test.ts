@@ -35,6 +35,7 @@ function snapshot(): StatsSnapshot {
         downThreads: 1,
         tries: 7,
         active: 1,
+        idle: 3,
         retries: 2,
         failures: { connect: 2, timeout: 0, reset: 1, protocol: 0 },
         status: { "1xx": 0, "2xx": 3, "3xx": 0, "4xx": 0, "5xx": 1 },
