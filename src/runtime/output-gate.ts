@@ -1,7 +1,8 @@
 // Nothing a worker writes comes before the start-up banner. Workers' stdout and stderr streams
 // (console output of an app, notices) are held in the main thread until the banner is out; the access
 // log, which a worker writes itself with write(2), waits for the shared C_ANNOUNCED word before its
-// first line (waitForBanner). Workers started after the banner (restarts, reloads) pass straight on.
+// first line (waitForBanner). The main thread's own start-up notices wait too (notice). Workers started
+// after the banner (restarts, reloads) pass straight on.
 
 import type { Readable, Writable } from "node:stream";
 import type { Worker } from "node:worker_threads";
@@ -19,6 +20,7 @@ export class OutputGate {
   readonly #err: Writable;
   #open = false;
   #held: Worker[] = [];
+  #heldNotices: Array<() => void> = [];
 
   constructor(control: Int32Array, out: Writable = process.stdout, err: Writable = process.stderr) {
     this.#control = control;
@@ -32,10 +34,18 @@ export class OutputGate {
     else this.#held.push(worker);
   }
 
+  /** A main-thread notice: written by `write` now once the banner is out, else when it is. */
+  notice(line: string, write: (line: string) => void): void {
+    if (this.#open) write(line);
+    else this.#heldNotices.push(() => write(line));
+  }
+
   /** The banner is out (or start-up failed): pass on what was held, and let workers log. */
   open(): void {
     if (this.#open) return;
     this.#open = true;
+    for (const write of this.#heldNotices) write();
+    this.#heldNotices = [];
     Atomics.store(this.#control, C_ANNOUNCED, 1);
     Atomics.notify(this.#control, C_ANNOUNCED);
     for (const worker of this.#held) this.#forward(worker);

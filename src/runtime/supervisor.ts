@@ -16,7 +16,7 @@ import { type BannerListener, bannerListeners } from "./banner.ts";
 import type { BoundAddresses, SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
 import { OutputGate } from "./output-gate.ts";
 import { type ReloadHost, reloadRefusal, reloadWorkers, resizeWorkers, type Slot } from "./reload.ts";
-import { C_CERTIFICATES_PENDING, C_DRAINING, newVerdicts, SharedState } from "./shared-memory.ts";
+import { C_DRAINING, newVerdicts, SharedState } from "./shared-memory.ts";
 import { trimMemory } from "./memory-trim.ts";
 import { sweepWritableRoots } from "./upload-sweeps.ts";
 import { TlsSupervisor } from "./tls-supervisor.ts";
@@ -86,13 +86,8 @@ export class Supervisor {
   readonly #challengeAcks = new Map<number, () => void>();
   /** Workers' stdout and stderr, held until the banner is out. */
   readonly #output: OutputGate;
-  /** Notices of the start-up (ACME, the local CA, warnings), held until the banner is out; then null. */
-  #heldNotices: string[] | null = [];
-  /** Where this thread's notices go: after the banner, as the workers' output does (output-gate.ts). */
-  readonly #notice = (line: string): void => {
-    if (this.#heldNotices !== null) this.#heldNotices.push(line);
-    else this.#options.notice(line);
-  };
+  /** This thread's notices (ACME, the local CA, warnings) come after the banner too (output-gate.ts). */
+  readonly #notice = (line: string): void => this.#output.notice(line, this.#options.notice);
 
   constructor(config: ServerModel | TcpConfig, options: StartOptions) {
     this.#config = config;
@@ -103,21 +98,13 @@ export class Supervisor {
     setInterval(() => rotateTicketKey(this.shared.buffers.ticketKeys), ROTATE_MS).unref();
   }
 
-  /** The banner is out (or start-up failed): held notices, then the workers' output, pass on. */
-  #openOutput(): void {
-    const held = this.#heldNotices;
-    this.#heldNotices = null;
-    for (const line of held ?? []) this.#options.notice(line);
-    this.#output.open();
-  }
-
   /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
   async start(): Promise<void> {
     try {
       await this.#start();
     } catch (error) {
       // What the workers said before failing explains the failure: out before the reason.
-      this.#openOutput();
+      this.#output.open();
       throw error;
     }
   }
@@ -147,14 +134,11 @@ export class Supervisor {
       this.#tls = new TlsSupervisor(tls, {
         notice: this.#notice,
         version: this.#options.version,
-        certificatesChanged: (pairs) => {
-          this.#broadcast({ type: "tls-certificates", pairs });
-          this.#publishCertificatesPending();
-        },
+        certificatesChanged: (pairs) => this.#broadcast({ type: "tls-certificates", pairs }),
+        control: this.shared.control,
         publishChallenges: (challenges) => this.#publishChallenges(challenges),
       });
       await this.#tls.start();
-      this.#publishCertificatesPending();
     }
     // The first worker binds first so port 0 resolves to one real port the others then share.
     const first = await this.#spawn(
@@ -186,7 +170,7 @@ export class Supervisor {
         )}\n`,
       );
     }
-    this.#openOutput();
+    this.#output.open();
     this.#sweeps.request();
     // This thread serves nothing: what start-up grew goes back to the system now.
     setImmediate(trimMemory);
@@ -416,12 +400,6 @@ export class Supervisor {
       },
       spawn: (index, ports) => this.#spawn(index, ports),
     };
-  }
-
-  /** Readiness (/readyz) fails while ACME's first certificate is on its way (a stand-in is served). */
-  #publishCertificatesPending(): void {
-    const waiting = this.#tls?.waitingForCertificates ?? false;
-    Atomics.store(this.shared.control, C_CERTIFICATES_PENDING, waiting ? 1 : 0);
   }
 
   #broadcast(message: SupervisorMessage): void {

@@ -9,6 +9,7 @@ import type { TlsModel } from "../config/model.ts";
 import type { AcmeManager, ChallengeSet } from "../tls/acme/manager.ts";
 import { type CertificatePair, checkCertificatePair, readCertificatePair } from "../tls/certificate.ts";
 import type { LocalCa } from "../tls/local-ca.ts";
+import { C_CERTIFICATES_PENDING } from "./shared-memory.ts";
 
 const NO_CHALLENGES: ChallengeSet = { http: [], tlsAlpn: [] };
 
@@ -22,6 +23,8 @@ export interface TlsSupervisorOptions {
   readonly notice: (line: string) => void;
   /** Sends the new certificates to every worker. */
   readonly certificatesChanged: (pairs: readonly CertificatePair[]) => void;
+  /** The shared control words: C_CERTIFICATES_PENDING is kept here (readiness fails while it is 1). */
+  readonly control: Int32Array;
   /** Sends the challenges to every worker; resolves once each one answers them. */
   readonly publishChallenges: (challenges: ChallengeSet) => Promise<void>;
   readonly version: string;
@@ -58,12 +61,14 @@ export class TlsSupervisor {
       const stand = await createSelfSignedCertificate(config.domains);
       this.#placeholder = checkCertificatePair(stand.cert, stand.key, "a stand-in certificate");
     }
+    this.#publishWaiting();
     this.#acme?.start();
   }
 
-  /** ACME certifies names here and none of its certificates has arrived yet (stored ones count). */
-  get waitingForCertificates(): boolean {
-    return this.#config.acme && this.#acmePairs.size === 0;
+  /** Readiness (/readyz) fails while ACME certifies names here and none of its certificates has arrived (stored ones count). */
+  #publishWaiting(): void {
+    const waiting = this.#config.acme && this.#acmePairs.size === 0;
+    Atomics.store(this.#options.control, C_CERTIFICATES_PENDING, waiting ? 1 : 0);
   }
 
   /** The certificates to serve: files first (the first file is the default), then ACME, then local. */
@@ -138,6 +143,7 @@ export class TlsSupervisor {
       installed: (name, pair) => {
         this.#acmePairs.set(name, pair);
         this.#placeholder = null;
+        this.#publishWaiting();
         this.#options.certificatesChanged(this.pairs);
       },
     });
