@@ -154,7 +154,11 @@ function showTls(s) {
   set("handshakes", "handshakes: " + t.handshakes.full.toLocaleString() + " full, " + t.handshakes.resumed.toLocaleString() + " resumed, " + failed.toLocaleString() + " failed" + (failed > 0 ? " (" + Object.entries(t.failures).filter((e) => e[1] > 0).map((e) => e[0] + " " + e[1]).join(", ") + ")" : ""));
   rows("certificates", t.certificates.map((c) => {
     const days = c.expiresInSeconds / 86400;
-    const left = { text: days < 0 ? "expired" : days < 2 ? Math.round(days * 24) + " h" : Math.floor(days) + " d", cls: days < 14 ? "down" : "up", title: c.notAfter };
+    // Red when something is wrong: a file's certificate within 14 days of expiry; a renewed one
+    // (ACME, the local CA: renewed with a third of its life left) past a quarter, so overdue.
+    const life = (Date.parse(c.notAfter) - Date.parse(c.notBefore)) / 1000;
+    const warn = c.source === "file" ? 14 * 86400 : life / 4;
+    const left = { text: days < 0 ? "expired" : days < 2 ? Math.round(days * 24) + " h" : Math.floor(days) + " d", cls: c.expiresInSeconds < warn ? "down" : "up", title: c.notAfter };
     return [{ text: c.name, cls: "", title: c.names.join(", ") }, c.source, c.keyType, c.notAfter.slice(0, 10), left];
   }));
 }
