@@ -111,11 +111,10 @@ function onRead(this: TcpHandle): void {
 
 /**
  * A closed handle's callback, one function for every connection. Node keeps a close callback as a
- * property of the handle object, and that object outlives the connection: V8's young-generation
- * collections keep a native handle's object alive (its weak reference counts as strong once
- * properties were added to it) until a full collection. A closure here held the transport, its
- * Connection and everything they reference through every scavenge (~3 KiB per connection, promoted
- * to the old generation); this function holds nothing, and the handle drops its transport here.
+ * property of the handle object, and that object outlives the connection: closed handles' objects
+ * survive young-generation collections until a full one (docs/architecture.md, HTTPS). A closure
+ * here held the transport, its Connection and what they reference for as long; this function holds
+ * nothing, and the handle drops its transport here.
  */
 export function onHandleClosed(this: TcpHandle): void {
   const transport = this.transport;
