@@ -414,7 +414,7 @@ test("a client that stops reading is not the upstream's fault: no idle cut, no e
       "--proxy",
       `http://127.0.0.1:${upstream.port}`,
       "--proxy-idle-timeout",
-      "200ms",
+      "1s",
       "--max-fails",
       "1",
     ],
@@ -424,8 +424,10 @@ test("a client that stops reading is not the upstream's fault: no idle cut, no e
     await new Promise<void>((r) => socket.once("connect", r));
     socket.pause();
     socket.write(`GET /big HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
-    // Long enough for the socket buffers to fill and the proxy to pause the upstream several times over.
-    await delay(1000);
+    // Long enough for the socket buffers to fill and the proxy to pause the upstream several times over,
+    // and well past the idle timeout. The timeout is not shorter: once the client reads again, a loaded
+    // machine may stall the upstream (this test's own process) for a few hundred milliseconds.
+    await delay(2500);
     let received = 0;
     const closed = new Promise<void>((r) => socket.once("close", () => r()));
     socket.on("data", (d: Buffer) => (received += d.length));

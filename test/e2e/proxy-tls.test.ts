@@ -65,6 +65,12 @@ after(async () => {
   await new Promise((r) => backend.close(() => r(undefined)));
 });
 
+/**
+ * Every request here ends with the connection closed, so the wait for it can be generous: on a loaded
+ * machine a TLS handshake with the upstream alone has taken longer than the helpers' default 1.5 s.
+ */
+const SLOW_OK = { timeoutMs: 15_000 };
+
 async function proxy(args: string[]): Promise<RunningServer> {
   const server = await startServer({ args: ["-t", "1", "-q", ...args] });
   running.push(server);
@@ -79,6 +85,7 @@ test("requests reach an https:// upstream over verified TLS with SNI, and one co
   const { bytes } = await exchange(
     server.port,
     "GET /a?b=1 HTTP/1.1\r\nHost: front\r\n\r\nGET /second HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n",
+    SLOW_OK,
   );
   const [first, second] = parseResponses(bytes);
   assert.equal(first?.status, 200);
@@ -90,6 +97,7 @@ test("requests reach an https:// upstream over verified TLS with SNI, and one co
   const post = await request(
     server.port,
     `POST /upload HTTP/1.1\r\nHost: front\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    SLOW_OK,
   );
   assert.equal(post.status, 200);
   assert.equal((JSON.parse(post.body.toString()) as { body: string }).body.length, body.length);
@@ -99,7 +107,7 @@ test("requests reach an https:// upstream over verified TLS with SNI, and one co
 
 test("an upstream certificate from an unknown CA is refused with a 502 that says why", async () => {
   const server = await proxy(["--proxy", `https://localhost:${port}`, "--max-fails", "0", "--proxy-error-detail"]);
-  const res = await request(server.port, "GET / HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n");
+  const res = await request(server.port, "GET / HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n", SLOW_OK);
   assert.equal(res.status, 502);
   assert.match(res.body.toString(), /Could not connect to upstream localhost:\d+ \(.*(CERT|certificate)/i);
 });
@@ -115,14 +123,14 @@ test("a certificate that does not name the host is refused, even from a trusted 
     "0",
     "--proxy-error-detail",
   ]);
-  const res = await request(server.port, "GET / HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n");
+  const res = await request(server.port, "GET / HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n", SLOW_OK);
   assert.equal(res.status, 502);
   assert.match(res.body.toString(), /ERR_TLS_CERT_ALTNAME_INVALID/);
 });
 
 test("--proxy-tls-verify off accepts any certificate", async () => {
   const server = await proxy(["--proxy", `https://127.0.0.1:${port}`, "--proxy-tls-verify", "off"]);
-  const res = await request(server.port, "GET /insecure HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n");
+  const res = await request(server.port, "GET /insecure HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n", SLOW_OK);
   assert.equal(res.status, 200);
   assert.equal((JSON.parse(res.body.toString()) as { url: string }).url, "/insecure");
 });
@@ -155,7 +163,7 @@ test("active health checks probe an https:// upstream over TLS, resuming the pro
   ]);
   // A proxied request first: its connection leaves a session for later connections to resume.
   assert.equal(
-    (await request(server.port, "GET /first HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n")).status,
+    (await request(server.port, "GET /first HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n", SLOW_OK)).status,
     200,
   );
   const before = connections;
@@ -167,7 +175,11 @@ test("active health checks probe an https:// upstream over TLS, resuming the pro
   });
   assert.ok(connections - before >= 2, `probes made ${connections - before} TLS connections`);
   assert.ok(resumed > resumedBefore, "probes resumed the session instead of a full handshake");
-  const res = await request(server.port, "GET /after-checks HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n");
+  const res = await request(
+    server.port,
+    "GET /after-checks HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n",
+    SLOW_OK,
+  );
   assert.equal(res.status, 200);
 });
 
