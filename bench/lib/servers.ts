@@ -85,7 +85,7 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Portico built as the npm package is (tsconfig.build.json, into the work folder once per run) and
+ * Portico built as the npm package is (scripts/build.ts, into the work folder once per run) and
  * started through its installed command: no type stripping at start-up, none of its compiler in every
  * thread.
  */
@@ -93,11 +93,9 @@ export function compiledCli(env: ServerEnv): string {
   const out = path.join(env.work, "compiled");
   const cli = path.join(out, "dist/bin/portico.js");
   if (fs.existsSync(cli)) return cli;
-  execFileSync(
-    path.join(env.repo, "node_modules/.bin/tsc"),
-    ["-p", path.join(env.repo, "tsconfig.build.json"), "--outDir", path.join(out, "dist")],
-    { stdio: "inherit" },
-  );
+  execFileSync(env.node, [path.join(env.repo, "scripts/build.ts"), "--out", path.join(out, "dist")], {
+    stdio: "inherit",
+  });
   // The built files find package.json (the version) and node_modules (mime-db, uplot, bcryptjs) where a package has them.
   fs.copyFileSync(path.join(env.repo, "package.json"), path.join(out, "package.json"));
   fs.symlinkSync(path.join(env.repo, "node_modules"), path.join(out, "node_modules"));

@@ -15,11 +15,18 @@ import type { App } from "./types.ts";
 
 const TS_FILE = /\.(ts|mts|cts)$/;
 
-/** What `import … from "portico"` gives an app run by a portico that is not installed beside it. */
+/**
+ * What `import … from "portico"` gives an app run by a portico that is not installed beside it: the
+ * public entry, one folder up from src/app/load.ts, beside this code in the bundled dist/ (whose
+ * modules are all one folder below the package, scripts/build.ts).
+ */
 function selfUrl(): string {
   const ext = path.extname(new URL(import.meta.url).pathname);
-  const index = new URL(`../index${ext}`, import.meta.url);
-  return fs.existsSync(index) ? index.href : new URL(`./types${ext}`, import.meta.url).href;
+  for (const candidate of [`../index${ext}`, `./index${ext}`]) {
+    const index = new URL(candidate, import.meta.url);
+    if (fs.existsSync(index)) return index.href;
+  }
+  return new URL(`./types${ext}`, import.meta.url).href;
 }
 
 let watching = false;

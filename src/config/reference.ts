@@ -2,7 +2,7 @@
 // in the file, default) from the option table, the keys of a [[site]], a [[site.route]] and their
 // handler and middleware tables from the JSON Schema (so from the one zod schema), and the example
 // file. scripts/generate.ts writes the README sections (between markers; test/config/reference.test.ts
-// fails when they are stale), scripts/build-schema.ts the schema into dist/ at build time. The server
+// fails when they are stale), scripts/build.ts the schema into dist/ at build time. The server
 // never loads this file.
 
 import { optionTables } from "./help.ts";

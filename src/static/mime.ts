@@ -1,6 +1,7 @@
 // File extension → Content-Type, from the maintained mime-db package (IANA, Apache and nginx
 // sources). Text types and JavaScript/JSON get `charset=utf-8`; unknown → application/octet-stream.
-// Built once at start-up into a plain map so the lookup per file is one property read.
+// Built into a map once, so the lookup per file is one map read: at start-up from the sources, at
+// build time for the package (scripts/build.ts).
 
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -31,12 +32,31 @@ export interface MimeType {
 export const OCTET_STREAM: MimeType = { contentType: "application/octet-stream", compressible: false };
 
 const SOURCE_RANK: Record<string, number> = { nginx: 1, apache: 2, iana: 3 };
-const byExtension = buildTable();
 
-function buildTable(): Map<string, MimeType> {
+/**
+ * The table as JSON (`mimeTableJson()`), put in by the package build (scripts/build.ts, esbuild's
+ * `define`); undefined when the sources run. Even kept light, the loop over mime-db's 2,500 types
+ * below was at times compiled by V8's optimising compiler (on-stack replacement) at start-up, which
+ * costs the process ~5 MiB of the compiler's resident code pages; parsing JSON into a map runs no
+ * JavaScript loop.
+ */
+declare const PORTICO_MIME_TABLE: string | undefined;
+
+const byExtension = typeof PORTICO_MIME_TABLE === "string" ? tableFromJson(PORTICO_MIME_TABLE) : buildTable(readDb());
+
+/** The table from its JSON form (`mimeTableJson()`). */
+export function tableFromJson(json: string): Map<string, MimeType> {
+  return new Map(Object.entries(JSON.parse(json) as Record<string, MimeType>));
+}
+
+/** This table as JSON (extension → MimeType), for the build to put in. */
+export function mimeTableJson(): string {
+  return JSON.stringify(Object.fromEntries(buildTable(readDb())));
+}
+
+function buildTable(db: Record<string, MimeEntry>): Map<string, MimeType> {
   const table = new Map<string, MimeType>();
   const rankOf = new Map<string, number>();
-  const db = readDb();
   // Kept light (no entry arrays, nothing done for the 60% of types without extensions): a heavier
   // loop over mime-db's 2,500 types was compiled by V8's optimizing compiler at every start, which
   // cost each thread ~0.4 s of compiler time and the process ~5 MiB of resident compiler code.

@@ -1,6 +1,6 @@
 // The README's reference sections are generated from the option table and the schema (npm run
 // generate): these tests fail when they are stale or a section lost its markers. The JSON Schema is
-// built into dist/ (scripts/build-schema.ts); here, that what it is built from is a usable schema.
+// built into dist/ (scripts/build.ts); here, that what it is built from is a usable schema.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";

@@ -1,7 +1,8 @@
 // What each thread loads: a server that needs no TLS, HTTP/2 or passwords never loads node:tls, the
 // HTTP/2 engine or bcryptjs (they cost resident memory in every thread), and one that serves HTTPS
 // loads them where it needs them. Every thread of the real server lists what it loaded as it exits
-// (test/fixtures/module-trace.ts).
+// (test/fixtures/module-trace.ts). This runs the sources; test/package.test.ts checks the same of the
+// bundled package (its chunks' source maps say which sources each holds).
 
 import assert from "node:assert/strict";
 import fs from "node:fs";

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { mimeTypeOf } from "../../src/static/mime.ts";
+import { mimeTableJson, mimeTypeOf, tableFromJson } from "../../src/static/mime.ts";
 
 test("common types, with charset=utf-8 for text", () => {
   assert.equal(mimeTypeOf("a.html").contentType, "text/html; charset=utf-8");
@@ -32,4 +32,12 @@ test("text and JSON are compressible, images are not", () => {
 test("application/octet-stream is never compressible", () => {
   assert.equal(mimeTypeOf("a.bin").contentType, "application/octet-stream");
   assert.equal(mimeTypeOf("a.bin").compressible, false);
+});
+
+test("the table the package build puts in gives every extension the type the sources compute", () => {
+  const table = tableFromJson(mimeTableJson());
+  assert.ok(table.size > 1000);
+  for (const [ext, mime] of table) assert.deepEqual(mime, mimeTypeOf(`a.${ext}`), ext);
+  assert.deepEqual(table.get("html"), { contentType: "text/html; charset=utf-8", compressible: true });
+  assert.equal(table.get("__proto__"), undefined);
 });
