@@ -1,5 +1,5 @@
 // `node bench/instructions.ts --server portico|portico-sites|nginx|node-h2 [--proto h1|h2c] [--tls]
-// [--proxy [--keepalive N]] [--path P] [--header 'Name: value']… [--keep DIR]`:
+// [--new-conn] [--proxy [--keepalive N]] [--path P] [--header 'Name: value']… [--keep DIR]`:
 // user-space instructions per request under `valgrind --tool=callgrind`, a figure that stays put on a
 // loaded, shared machine where requests per second do not. The server runs under callgrind with
 // instrumentation off, is warmed up by an h2load run, then instrumentation is switched on for exactly
@@ -7,7 +7,9 @@
 // to an nginx backend that runs outside valgrind; portico-sites runs the example configuration file
 // (its proxied route pointing at such a backend). --header goes to h2load as it is: the Host is
 // `--header ':authority: shop.test'` (a Host field would be a second one). --tls serves HTTPS with
-// one ECDSA P-256 certificate (h1: HTTP/1.1 over TLS; h2c: h2 by ALPN). --keep DIR keeps the
+// one ECDSA P-256 certificate (h1: HTTP/1.1 over TLS; h2c: h2 by ALPN). --new-conn (implies --tls):
+// a new TLS connection per request, full handshakes, as bench row https-new-conn makes them
+// (bench/tls/new-conn-client.ts, --connections at once). --keep DIR keeps the
 // callgrind files for callgrind_annotate. Not a load test: the figures compare designs.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -36,6 +38,7 @@ const { values: opts } = parseArgs({
     extra: { type: "string", multiple: true, default: [] },
     header: { type: "string", multiple: true, default: [] },
     tls: { type: "boolean", default: false },
+    "new-conn": { type: "boolean", default: false },
     keep: { type: "string" },
   },
 });
@@ -109,6 +112,13 @@ async function waitPort(port: number, h2: boolean, secure = false): Promise<void
 }
 
 function load(port: number, n: number): string {
+  if (opts["new-conn"]) {
+    const client = path.join(REPO, "bench/tls/new-conn-client.ts");
+    const url = `https://127.0.0.1:${port}${opts.path}`;
+    const out = execFileSync(node, [client, url, String(n), opts.connections!], { encoding: "utf8" }).trim();
+    if (out !== `${n} succeeded, 0 failed`) throw new Error(`new-conn client: ${out}`);
+    return out;
+  }
   const args = ["-n", String(n), "-c", opts.connections!];
   if (opts.proto === "h1") args.push("--h1");
   else args.push("-m", opts.streams!);
@@ -121,6 +131,7 @@ function load(port: number, n: number): string {
 
 try {
   const h2 = opts.proto === "h2c";
+  if (opts["new-conn"]) opts.tls = true;
   const tls = opts.tls ? tlsFiles(work) : undefined;
   let upstream: string | undefined;
   if (opts.proxy || opts.server === "portico-sites") {
@@ -191,7 +202,7 @@ try {
     }
   }
   process.stdout.write(
-    `${opts.server} ${opts.proto}${opts.tls ? " tls" : ""}${opts.proxy ? " proxy" : ""} ${opts.path}: ${(total / requests).toFixed(0)} instructions per request (${requests} requests; ${line})\n`,
+    `${opts.server} ${opts.proto}${opts.tls ? " tls" : ""}${opts["new-conn"] ? " new-conn" : ""}${opts.proxy ? " proxy" : ""} ${opts.path}: ${(total / requests).toFixed(0)} instructions per request (${requests} requests; ${line})\n`,
   );
 } finally {
   cleanUp();

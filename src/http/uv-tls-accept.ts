@@ -28,7 +28,7 @@ import {
   type TlsWrapHandle,
   tlsWrap,
 } from "./uv-binding.ts";
-import { UvTransport } from "./uv-transport.ts";
+import { onHandleClosed, UvTransport } from "./uv-transport.ts";
 
 /**
  * The engine's Transport over a TLSWrap, with the close made TLS-correct: close_notify goes out
@@ -69,7 +69,19 @@ class TlsTransport extends UvTransport {
    * collection every ~150 handshakes (20% of the CPU per new connection, bench https-new-conn).
    */
   protected override released(): void {
+    this.#wrap.transport = null;
     this.#wrap.destroySSL();
+  }
+
+  /**
+   * Closes the TCP handle under the TLSWrap with the shared close callback (uv-transport.ts's
+   * onHandleClosed, which finds this transport on it): _tls_wrap.js's TLSWrap close would wrap the
+   * callback in a closure of its own, kept on the TCP handle object until a full collection.
+   */
+  protected override closeHandle(): void {
+    const parent = this.#wrap._parent;
+    parent.transport = this;
+    parent.close(onHandleClosed);
   }
 
   override closeAfterWrites(): void {

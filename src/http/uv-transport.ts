@@ -109,6 +109,19 @@ function onRead(this: TcpHandle): void {
   }
 }
 
+/**
+ * A closed handle's callback, one function for every connection. Node keeps a close callback as a
+ * property of the handle object, and that object outlives the connection: closed handles' objects
+ * survive young-generation collections until a full one (docs/architecture.md, HTTPS). A closure
+ * here held the transport, its Connection and what they reference for as long; this function holds
+ * nothing, and the handle drops its transport here.
+ */
+export function onHandleClosed(this: TcpHandle): void {
+  const transport = this.transport;
+  this.transport = null;
+  transport?.handleClosed();
+}
+
 const noop = (): void => {};
 
 /** A connection that is not a Connection's (refused at admission): discards input, closes on FIN. */
@@ -486,11 +499,18 @@ export class UvTransport implements Transport {
     this.#queuedBytes = 0;
     const handle = this.#handle;
     handle.onread = noop;
-    handle.close(() => {
-      handle.transport = null;
-      this.released();
-      this.owner.closed();
-    });
+    this.closeHandle(handle);
+  }
+
+  /** Closes the handle; onHandleClosed (this transport is the handle's) ends the connection. */
+  protected closeHandle(handle: TcpHandle): void {
+    handle.close(onHandleClosed);
+  }
+
+  /** From the handle's close callback (onHandleClosed): the connection is over. */
+  handleClosed(): void {
+    this.released();
+    this.owner.closed();
   }
 
   /** The handle is closed: what a subclass holds beside it can go (TlsTransport frees OpenSSL's state). */

@@ -1,12 +1,14 @@
 // The libuv-handle transport: the Transport contract's shared cases (transport-cases.ts), plus what
 // only the handles do: reads into the thread's shared buffer, writes from the arena's output area
-// (pinned while pending, copied when queued), and connecting through each address of a name in turn.
+// (pinned while pending, copied when queued), connecting through each address of a name in turn, and
+// what a closed handle keeps.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { claimOutput, isOutputView, releaseOutput } from "../../src/http/arena.ts";
 import type { Transport } from "../../src/http/transport.ts";
-import { UvTransport } from "../../src/http/uv-transport.ts";
+import { tcpWrap } from "../../src/http/uv-binding.ts";
+import { onHandleClosed, prepareUvTransport, UvTransport } from "../../src/http/uv-transport.ts";
 import { delay } from "../helpers/wait.ts";
 import { owner, readAll, runTransportCases, transportHarness } from "./transport-cases.ts";
 
@@ -143,4 +145,22 @@ test("an output-area buffer written while corked is queued as a copy: the area i
   t.uncork();
   t.end();
   assert.equal((await readAll(s)).toString("latin1"), "hello");
+});
+
+test("a closed handle keeps only the shared close callback, nothing of its connection", async () => {
+  assert.equal(prepareUvTransport(), "");
+  const handle = new tcpWrap.TCP(tcpWrap.constants.SOCKET);
+  const transport = new UvTransport(handle);
+  const closed = new Promise<void>((resolve) => {
+    transport.owner = owner({ closed: () => resolve() });
+  });
+  transport.destroy();
+  await closed;
+  assert.equal(handle.transport, null);
+  // Node keeps the close callback on the handle object, which outlives the connection.
+  const record = handle as unknown as Record<symbol, unknown>;
+  const kept = Object.getOwnPropertySymbols(handle)
+    .map((key) => record[key])
+    .filter((value) => typeof value === "function");
+  assert.deepEqual(kept, [onHandleClosed]);
 });
