@@ -127,12 +127,9 @@ export class Supervisor {
       const named = `${config.file === "" ? "--http-port" : "http_port"} ${tls.httpPort}`;
       if (this.#reusePort && tls.httpPort > 0) await assertPortFree(host, tls.httpPort, named);
       this.#httpPort = tls.httpPort;
-      // Session tickets: one key ring for every thread, a new key every ROTATE_MS (tls/ticket-keys.ts).
-      // Only with HTTPS (a reload cannot turn it on): TLS code and node:crypto load only then.
-      const { ROTATE_MS, rotateTicketKey } = await import("../tls/ticket-keys.ts");
-      const ring = this.shared.buffers.ticketKeys;
-      rotateTicketKey(ring);
-      setInterval(() => rotateTicketKey(ring), ROTATE_MS).unref();
+      // Session tickets: one key ring for every thread. Only with HTTPS (a reload cannot turn it on):
+      // TLS code and node:crypto load only then.
+      (await import("../tls/ticket-keys.ts")).startTicketRotation(this.shared.buffers.ticketKeys);
       const { TlsSupervisor } = await import("./tls-supervisor.ts");
       this.#tls = new TlsSupervisor(tls, {
         notice: this.#notice,

@@ -29,6 +29,12 @@ export function rotateTicketKey(ring: SharedArrayBuffer): void {
   Atomics.add(header, SEQ, 1);
 }
 
+/** Supervisor side: the first key now, then a new one every ROTATE_MS for the life of the process. */
+export function startTicketRotation(ring: SharedArrayBuffer): void {
+  rotateTicketKey(ring);
+  setInterval(() => rotateTicketKey(ring), ROTATE_MS).unref();
+}
+
 /** Node's ticket callback contract (SecureContext::TicketKeyCallback): [result, hmac, aes, name, iv]. */
 type TicketAnswer = [number, Buffer, Buffer] | [number, Buffer, Buffer, Buffer, Buffer];
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { test } from "node:test";
 import tls from "node:tls";
-import { rotateTicketKey, TicketKeys } from "../../src/tls/ticket-keys.ts";
+import { rotateTicketKey, startTicketRotation, TicketKeys } from "../../src/tls/ticket-keys.ts";
 import { KEY_SLOTS, TICKET_RING_BYTES } from "../../src/tls/ticket-ring.ts";
 
 type Answer = [number, Buffer, Buffer, Buffer?, Buffer?];
@@ -37,4 +37,14 @@ test("tickets are encrypted under the newest key; older keys still decrypt and a
   // Once KEY_SLOTS newer keys exist the old one is gone: a full handshake (0).
   for (let i = 1; i < KEY_SLOTS; i++) rotateTicketKey(ring);
   assert.equal(thread1.onticketkeycallback(name!, iv!, false)[0], 0);
+});
+
+test("startTicketRotation writes the first key at once (a thread's first ticket needs one)", () => {
+  const ring = new SharedArrayBuffer(TICKET_RING_BYTES);
+  startTicketRotation(ring);
+  assert.equal(Atomics.load(new Int32Array(ring, 0, 2), 1), 1, "generation 1");
+  assert.ok(
+    new Uint8Array(ring, 8).some((b) => b !== 0),
+    "random key bytes",
+  );
 });

@@ -1,4 +1,4 @@
-// The installed commands re-execute themselves once under MALLOC_ARENA_MAX (runtime/malloc-arenas.ts):
+// The installed commands re-execute themselves once under MALLOC_ARENA_MAX (bin/malloc-arenas.ts):
 // same PID, same arguments and flags, the variable set; a value the user set is left alone.
 
 import assert from "node:assert/strict";
@@ -8,14 +8,14 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { MALLOC_ARENAS } from "../../src/runtime/malloc-arenas.ts";
+import { MALLOC_ARENAS } from "../../src/bin/malloc-arenas.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portico-arenas-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 // Prints what the process runs as after the call: a process that re-executed prints once, as its new self.
 const script = path.join(dir, "probe.mjs");
-const moduleUrl = pathToFileURL(path.resolve(import.meta.dirname, "../../src/runtime/malloc-arenas.ts")).href;
+const moduleUrl = pathToFileURL(path.resolve(import.meta.dirname, "../../src/bin/malloc-arenas.ts")).href;
 fs.writeFileSync(
   script,
   `const { execWithFewerArenas } = await import(${JSON.stringify(moduleUrl)});
