@@ -11,7 +11,8 @@ import type { ConnectionContext, ServerConnection } from "./connection-context.t
 import type { EngineOptions } from "./engine-options.ts";
 import { dispatchRequest, sendEngineError } from "./dispatch.ts";
 import { HttpError } from "./errors.ts";
-import { connectionCloseChannel, connectionOpenChannel, requestStartChannel } from "./events.ts";
+import { ConnectionEnd } from "./connection-end.ts";
+import { connectionOpenChannel, requestStartChannel } from "./events.ts";
 import { type BodySink, Request, type RequestSource } from "./request.ts";
 import { B_READ, RequestBody } from "./request-body.ts";
 import { BodyPump, type BodyHost } from "./body-pump.ts";
@@ -29,8 +30,6 @@ const P_GONE = 4; // closed or detached
 /** Where a connection is in its life. Switches on it name every phase: `never` checks they do. */
 type Phase = typeof P_HEAD | typeof P_BUSY | typeof P_DRAIN | typeof P_LINGER | typeof P_GONE;
 
-const MAX_LINGER_BYTES = 1 << 20;
-
 export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwner, ServerConnection {
   deadline = 0;
   readonly #socket: Transport;
@@ -47,11 +46,9 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
   readonly #pump: BodyPump;
   /** Serializes this connection's responses, one after the other. */
   readonly #writer: H1Writer;
+  readonly #end: ConnectionEnd;
   #inLoop = false;
-  #lingerBytes = 0;
   #drainListeners: Array<() => void> | null = null;
-  /** When the next head must be complete: the headers timeout from accept or from the previous response's end. */
-  #headDeadline = 0;
 
   /**
    * `h2`: the first bytes may be the HTTP/2 preface (a TLS connection, where ALPN chose h2, or a plain
@@ -62,12 +59,12 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
     this.#h2 = h2 && ctx.upgradeToH2 !== undefined;
     this.#ctx = ctx;
     this.#options = ctx.options;
-    this.#reader = new H1Reader(transport, this);
+    this.#reader = new H1Reader(transport, this, ctx.options);
     this.#body = new RequestBody(ctx.options.chunkedLimits, ctx.options.maxBodyBytes);
     this.#pump = new BodyPump(this.#body, this.#reader, this, ctx.options);
     this.#writer = new H1Writer(this, ctx.defaults);
+    this.#end = new ConnectionEnd(transport, this.#reader, this, ctx);
     transport.start(this);
-    this.deadline = this.#headDeadline = loopNow() + this.#options.headersTimeoutMs;
     ctx.sweeper.add(this);
     if (connectionOpenChannel.hasSubscribers) {
       connectionOpenChannel.publish({ connection: this });
@@ -119,8 +116,7 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
 
   received(chunk: Buffer): void {
     if (this.#phase === P_LINGER) {
-      this.#lingerBytes += chunk.length;
-      if (this.#lingerBytes > MAX_LINGER_BYTES) this.#socket.destroy();
+      this.#end.dropped(chunk.length);
       return;
     }
     if (this.#phase === P_GONE) return;
@@ -154,7 +150,8 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
       const verdict = matchPreface(reader.buf, reader.pos, reader.buf.length);
       if (verdict === PREFACE_PARTIAL) return;
       if (verdict === PREFACE_FULL) {
-        this.#switchToH2();
+        this.#phase = P_GONE;
+        this.#end.switchToH2();
         return;
       }
     }
@@ -170,17 +167,8 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
   /** Parses and dispatches one request; true when another may be parsed right away. */
   #nextRequest(): boolean {
     const reader = this.#reader;
-    const req = reader.nextHead(this.#options.limits);
-    if (req === null) {
-      if (reader.empty) {
-        if (this.#requests > 0) this.deadline = loopNow() + this.#options.keepAliveTimeoutMs;
-      } else if (reader.headStarted) {
-        // The head's first byte does not restart the headers timeout: it runs from accept or from the
-        // previous response's end, so a client cannot stretch it by waiting, then trickling bytes.
-        this.deadline = this.#headDeadline;
-      }
-      return false;
-    }
+    const req = reader.nextHead();
+    if (req === null) return false;
     if (reader.error !== null) {
       this.#failBeforeHandler(req, reader.error);
       return false;
@@ -309,13 +297,10 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
     if (!keep) {
       // The client said this was its last request (Connection: close, or HTTP/1.0 without
       // keep-alive), nothing of its is unread and every response byte is with the kernel (or held
-      // for the end of this turn, behind the access log): close then, as nginx does. The kernel
-      // still sends our bytes, then FIN; no lingering is needed because a client that announced
-      // the end sends nothing more that could turn into a reset.
+      // for the end of this turn, behind the access log): close then, as nginx does.
       if (clientDone && this.#reader.empty && this.#socket.settledButHeld) {
         this.#phase = P_LINGER;
-        this.deadline = loopNow() + this.#options.sendTimeoutMs;
-        this.#socket.closeAfterWrites();
+        this.#end.closeAfterResponse(this.#options);
         return;
       }
       this.#closeGracefully();
@@ -331,17 +316,8 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
       this.deadline = loopNow() + this.#options.sendTimeoutMs;
       return;
     }
-    this.#adoptOptions();
-    this.#phase = P_HEAD;
     this.#awaitNextHead();
     if (!this.#inLoop) this.#processRequests();
-  }
-
-  /** A response is over: the idle timeout runs, and the next head's headers timeout starts now. */
-  #awaitNextHead(): void {
-    const now = loopNow();
-    this.deadline = now + this.#options.keepAliveTimeoutMs;
-    this.#headDeadline = now + this.#options.headersTimeoutMs;
   }
 
   drained(): void {
@@ -352,19 +328,21 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
       for (const l of listeners) l();
     }
     if (this.#phase === P_DRAIN) {
-      this.#adoptOptions();
-      this.#phase = P_HEAD;
       this.#awaitNextHead();
       this.#processRequests();
     }
   }
 
-  /** Between requests: options a reload gave the server apply from the next request on. */
-  #adoptOptions(): void {
+  /** Between requests: the next head is awaited, under the options a reload may have given the server. */
+  #awaitNextHead(): void {
     const options = this.#ctx.options;
-    if (options === this.#options) return;
-    this.#options = options;
-    this.#pump.setOptions(options);
+    if (options !== this.#options) {
+      this.#options = options;
+      this.#reader.setOptions(options);
+      this.#pump.setOptions(options);
+    }
+    this.#phase = P_HEAD;
+    this.#reader.awaitHead();
   }
 
   // ── 5. Half-close, timeouts, closing ─────────────────────────────────────────────────────────
@@ -431,17 +409,7 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
   #closeGracefully(): void {
     if (this.#phase === P_LINGER || this.#phase === P_GONE) return;
     this.#phase = P_LINGER;
-    this.#reader.clear();
-    this.#reader.resume();
-    // The linger time starts once the client has taken our last bytes; until then it is a send.
-    this.deadline = loopNow() + this.#options.sendTimeoutMs;
-    if (this.#reader.ended) {
-      this.#socket.end(() => this.#socket.destroy());
-    } else {
-      this.#socket.end(() => {
-        if (this.#phase === P_LINGER) this.deadline = loopNow() + this.#options.lingerMs;
-      });
-    }
+    this.#end.linger(this.#options);
   }
 
   /** Server shutdown: idle connections close now, busy ones after their current response. */
@@ -449,22 +417,11 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
     if (this.idle || this.#phase === P_DRAIN) this.#closeGracefully();
   }
 
-  /** The client spoke HTTP/2 from its first byte: the HTTP/2 engine takes the transport over. */
-  #switchToH2(): void {
-    const received = this.#reader.takeRest();
-    this.#phase = P_GONE;
-    this.#ctx.sweeper.delete(this);
-    this.#ctx.upgradeToH2!(this, this.#socket, received);
-  }
-
   detach(): { socket: Socket; buffered: Buffer } {
-    const buffered = this.#reader.takeRest();
     this.#phase = P_GONE;
     this.#res = null;
     this.#req = null;
-    const socket = this.#socket.toSocket();
-    this.#release();
-    return { socket, buffered };
+    return this.#end.detach();
   }
 
   destroy(): void {
@@ -479,15 +436,7 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
     this.#res = null;
     this.#reader.clear();
     this.#drainListeners = null;
-    this.#release();
-  }
-
-  #release(): void {
-    this.#ctx.sweeper.delete(this);
-    this.#ctx.connectionClosed(this);
-    if (connectionCloseChannel.hasSubscribers) {
-      connectionCloseChannel.publish({ connection: this });
-    }
+    this.#end.release();
   }
 }
 

@@ -1,17 +1,23 @@
 // The input side of one HTTP/1.1 connection: the bytes received and not yet consumed (a view of the
-// thread's shared read buffer until settled), the request heads found in them, and reading paused or
-// resumed. Not here: head syntax (parse-request.ts), bodies (body-pump.ts), phases and timeouts (connection.ts).
+// thread's shared read buffer until settled), the request heads found in them with the idle and
+// headers timeouts that wait for them, and reading paused or resumed. Not here: head syntax
+// (parse-request.ts), bodies (body-pump.ts), phases and what a timeout means (connection.ts).
 
 import { Buffer } from "node:buffer";
 import { CR, LF } from "../common/bytes.ts";
-import { loopMonotonic } from "../common/clock.ts";
+import { loopMonotonic, loopNow } from "../common/clock.ts";
+import type { Sweepable } from "../common/sweeper.ts";
+import type { EngineOptions } from "./engine-options.ts";
 import { HttpError } from "./errors.ts";
-import { HEAD_INCOMPLETE, type HeadScan, type ParseLimits, parseRequestHead, scanHead } from "./parse-request.ts";
+import { HEAD_INCOMPLETE, type HeadScan, parseRequestHead, scanHead } from "./parse-request.ts";
 import { Request, type RequestSource } from "./request.ts";
 import type { Transport } from "./transport.ts";
 
 const EMPTY = Buffer.alloc(0);
 const MAX_BUFFERED_BYTES = 1 << 20;
+
+/** The connection a reader reads for: what its requests are answered through, and its deadline. */
+export interface ReaderHost extends RequestSource, Sweepable {}
 
 export class H1Reader {
   // buf, pos and view are plain fields, not accessors: the connection and its body pump read and move
@@ -30,19 +36,36 @@ export class H1Reader {
   ended = false;
   /** loopMonotonic() of the turn whose read brought the current head's first byte: a request's time starts there. */
   headAt = 0;
-  /** The last nextHead() saw the first byte of a head it could not complete yet. */
-  headStarted = false;
   /** Why the head nextHead() returned cannot be answered by a handler; null when it can. */
   error: HttpError | null = null;
   #scan: HeadScan = { pos: -1, lineStart: 0, lines: 0 };
   #paused = false;
+  /** When the next head must be complete: the headers timeout from accept or from the previous response's end. */
+  #headDeadline: number;
+  /** A response was completed: from then on, waiting for a head is being idle (the keep-alive timeout). */
+  #answered = false;
+  #options: EngineOptions;
   readonly #transport: Transport;
-  readonly #source: RequestSource;
+  readonly #host: ReaderHost;
 
-  /** `source`: what the requests read from here are answered through (the connection). */
-  constructor(transport: Transport, source: RequestSource) {
+  constructor(transport: Transport, host: ReaderHost, options: EngineOptions) {
     this.#transport = transport;
-    this.#source = source;
+    this.#host = host;
+    this.#options = options;
+    host.deadline = this.#headDeadline = loopNow() + options.headersTimeoutMs;
+  }
+
+  /** Between requests: a reload's options apply from the next head on. */
+  setOptions(options: EngineOptions): void {
+    this.#options = options;
+  }
+
+  /** A response is over: the idle timeout runs, and the next head's headers timeout starts now. */
+  awaitHead(): void {
+    const now = loopNow();
+    this.#host.deadline = now + this.#options.keepAliveTimeoutMs;
+    this.#headDeadline = now + this.#options.headersTimeoutMs;
+    this.#answered = true;
   }
 
   /** Every received byte is consumed. */
@@ -108,10 +131,10 @@ export class H1Reader {
 
   /**
    * The next request head among the unconsumed bytes, parsed, with `pos` past it; check `error` first.
-   * Null when no complete head is buffered (`headStarted` tells whether one began in this call);
-   * reading then goes on, as the rest of the head has to come in.
+   * Null when no complete head is buffered: reading then goes on, under the idle timeout when nothing
+   * is buffered, under the headers timeout when a head has begun.
    */
-  nextHead(limits: ParseLimits): Request | null {
+  nextHead(): Request | null {
     const buf = this.buf;
     let start = this.pos;
     const end = buf.length;
@@ -126,8 +149,8 @@ export class H1Reader {
         scan.pos = -1;
       }
     }
-    this.headStarted = false;
     if (start === end) {
+      if (this.#answered) this.#host.deadline = loopNow() + this.#options.keepAliveTimeoutMs;
       this.resume();
       return null;
     }
@@ -142,6 +165,7 @@ export class H1Reader {
       scan.lines = 0;
     }
     this.error = null;
+    const limits = this.#options.limits;
     // Fast path: a read ending in an empty line holds a whole head (the usual case), and the parser
     // finds its end by itself, so no separate scan for it. Whatever fails here (a bad head, or
     // pipelined bytes the guess got wrong) takes the scan-then-parse path below, which decides.
@@ -153,7 +177,7 @@ export class H1Reader {
       buf[end - 3] === LF &&
       buf[end - 4] === CR
     ) {
-      const req = new Request(this.#source);
+      const req = new Request(this.#host);
       if (parseRequestHead(buf, start, end, limits, req) === null) {
         this.pos = req.headEnd;
         scan.pos = -1;
@@ -162,13 +186,15 @@ export class H1Reader {
     }
     const headEnd = scanHead(buf, start, end, scan, limits);
     if (headEnd === HEAD_INCOMPLETE) {
-      this.headStarted = fresh;
+      // The head's first byte does not restart the headers timeout: it runs from accept or from the
+      // previous response's end, so a client cannot stretch it by waiting, then trickling bytes.
+      if (fresh) this.#host.deadline = this.#headDeadline;
       // Reading may have been paused while the previous request was answered: the rest of this head
       // still has to come in.
       this.resume();
       return null;
     }
-    const req = new Request(this.#source);
+    const req = new Request(this.#host);
     if (headEnd instanceof HttpError) {
       this.error = headEnd;
       return req;
