@@ -5,7 +5,6 @@
 
 import { Buffer } from "node:buffer";
 import { loopNow } from "../common/clock.ts";
-import type { Sweepable } from "../common/sweeper.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import { HttpError } from "./errors.ts";
 import type { H1Reader } from "./h1-reader.ts";
@@ -15,7 +14,9 @@ import { B_DISCARD, B_NONE, B_READ, type RequestBody } from "./request-body.ts";
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 
 /** The connection a pump works for: its deadline, its socket, and what happens when a body ends. */
-export interface BodyHost extends Sweepable {
+export interface BodyHost {
+  /** When the connection's sweeper fires it (common/sweeper.ts). */
+  deadline: number;
   write(data: Buffer): boolean;
   /** A discarded body's last byte was skipped: the connection moves on to the next request. */
   bodyDiscarded(): void;

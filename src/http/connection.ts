@@ -1,8 +1,8 @@
-// One client socket's life, in the order things happen: bytes arrive → a head is scanned and parsed →
-// the body is framed → a handler answers → the connection is kept alive for the next (pipelined)
-// request or closed gracefully. Timeouts for every phase run on the server's coarse sweeper.
-// Not here: parsing rules (parse-request.ts), body framing (request-body.ts), response framing
-// (response.ts), the socket (transport.ts), routing (handlers).
+// One client socket's life as a phase machine, in the order things happen: bytes arrive → a head is
+// parsed and dispatched → the body is read when a handler asks → the response is written → the
+// connection is kept alive for the next (pipelined) request or closed. Its parts do the work: input,
+// heads and their timeouts (h1-reader.ts), the body (body-pump.ts), responses (h1-writer.ts), the end
+// (connection-end.ts). Not here: parsing rules, body framing, the socket, routing.
 
 import type { Buffer } from "node:buffer";
 import type { Socket } from "node:net";

@@ -6,7 +6,6 @@
 import { Buffer } from "node:buffer";
 import { CR, LF } from "../common/bytes.ts";
 import { loopMonotonic, loopNow } from "../common/clock.ts";
-import type { Sweepable } from "../common/sweeper.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import { HttpError } from "./errors.ts";
 import { HEAD_INCOMPLETE, type HeadScan, parseRequestHead, scanHead } from "./parse-request.ts";
@@ -17,7 +16,10 @@ const EMPTY = Buffer.alloc(0);
 const MAX_BUFFERED_BYTES = 1 << 20;
 
 /** The connection a reader reads for: what its requests are answered through, and its deadline. */
-export interface ReaderHost extends RequestSource, Sweepable {}
+export interface ReaderHost extends RequestSource {
+  /** When the connection's sweeper fires it (common/sweeper.ts). */
+  deadline: number;
+}
 
 export class H1Reader {
   // buf, pos and view are plain fields, not accessors: the connection and its body pump read and move
