@@ -59,7 +59,7 @@ export class BodyPump {
     body.read(sink, req.maxBodyBytes >= 0 ? req.maxBodyBytes : this.#options.maxBodyBytes);
     this.#host.deadline = loopNow() + this.timeoutMs(req);
     this.#reader.resume();
-    this.pump();
+    this.pump(req);
   }
 
   /** The handler's sink takes data again. */
@@ -68,7 +68,7 @@ export class BodyPump {
     this.#body.paused = false;
     this.#host.deadline = loopNow() + this.timeoutMs(req);
     this.#reader.resume();
-    this.pump();
+    this.pump(req);
   }
 
   /** The response went out before anyone read the body: skip it to reach the next request. */
@@ -78,17 +78,20 @@ export class BodyPump {
     // Reading may have been paused while the unread body piled up during the handler's work.
     this.#reader.resume();
     // Either still discarding (the next request waits) or done, in which case the host moved on.
-    this.pump();
+    this.pump(null);
   }
 
   /** Bytes arrived for a body being read or discarded (`req`: the current request, if any). */
   received(req: Request | null): void {
     if (!this.#body.paused) this.#host.deadline = loopNow() + this.timeoutMs(req);
-    this.pump();
+    this.pump(req);
   }
 
-  /** Takes what is buffered, until the body ends, the sink is full, or bytes run out. */
-  pump(): void {
+  /**
+   * Takes what is buffered, until the body ends, the sink is full, or bytes run out (`req`: the
+   * request whose body is read, whose head may share the read's view).
+   */
+  pump(req: Request | null): void {
     const body = this.#body;
     const reader = this.#reader;
     while (body.flowing && !body.paused) {
@@ -97,7 +100,7 @@ export class BodyPump {
       if (start === buf.length) break;
       // A sink may keep what it is given (a write queue, a file write): never a shared-buffer view.
       if (body.state === B_READ && reader.view !== null && buf === reader.view) {
-        reader.own(buf, null);
+        reader.own(buf, req);
         continue;
       }
       const taken = body.take(buf, start, buf.length);

@@ -357,7 +357,7 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
       case P_BUSY:
         // A body still being read may be complete in what is buffered; the pump decides. A body
         // nobody asked for yet is judged when it is read or discarded.
-        if (this.#body.flowing) this.#pump.pump();
+        if (this.#body.flowing) this.#pump.pump(this.#req);
         return;
       case P_LINGER:
         // Our response may still be held for the end of this turn (behind the access log) or queued

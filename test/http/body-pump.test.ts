@@ -85,7 +85,7 @@ test("a buffered Content-Length body goes to the sink whole and ends it", () => 
   assert.equal(host.deadline, 0, "no body timeout once the body is in");
 });
 
-test("a body still in the shared read buffer reaches the sink as a copy", () => {
+test("a body still in the shared read buffer reaches the sink as a copy, the head rebased onto it", () => {
   const { pump, reader, req } = setUp("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n", "abc");
   const view = reader.buf;
   reader.view = view;
@@ -101,6 +101,9 @@ test("a body still in the shared read buffer reaches the sink as a copy", () => 
   );
   view.fill(0x7a);
   assert.equal(kept[0]!.toString("latin1"), "abc");
+  // The head in the same read moved onto the same copy: one copy, not one for the body and one for the head.
+  assert.equal(req.raw, reader.buf);
+  assert.equal(req.method, "POST");
 });
 
 test("a sink that refuses data pauses reading and the timeout; resume takes the rest", () => {
@@ -165,7 +168,7 @@ test("bad chunked framing and a half-close before the body's end are reported as
   cut.pump.start(cut.req, new Sink(), false);
   assert.equal(cut.host.failures.length, 0);
   cut.reader.ended = true;
-  cut.pump.pump();
+  cut.pump.pump(cut.req);
   assert.equal(cut.host.failures[0]?.code, "BAD_CHUNK");
 });
 
