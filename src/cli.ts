@@ -16,7 +16,6 @@ import {
 } from "./config/load.ts";
 import { formatBanner, wantsColor } from "./runtime/banner.ts";
 import { Supervisor } from "./runtime/supervisor.ts";
-import { readCertificateFiles } from "./runtime/tls-supervisor.ts";
 import { rootCertificatePath, trustInstructions } from "./tls/trust.ts";
 
 // Under `npm start` / `npm run`, npm runs us from the package directory; relative paths (and the
@@ -63,6 +62,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const m = command.config;
     // The certificate files too (a key that does not match its certificate), as a start would.
     if (m.tls !== null) {
+      const { readCertificateFiles } = await import("./runtime/tls-supervisor.ts");
       try {
         readCertificateFiles(m.tls);
       } catch (error) {

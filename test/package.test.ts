@@ -139,6 +139,10 @@ test("the built portico loads a few modules per thread, and no TLS, HTTP/2 or bc
     const own = modules.filter((m) => m.startsWith("file:"));
     assert.ok(own.length <= 30, `${own.length} modules:\n${own.join("\n")}`);
     assert.equal(modules.includes("node:tls"), false);
+    // Built-ins come through getBuiltinModule (scripts/build.ts): no ES namespace reads fs.promises
+    // (which loads readline) or the like; and nothing for plain HTTP hashes or signs.
+    for (const builtin of ["node:crypto", "node:internal/fs/promises", "node:internal/readline/interface"])
+      assert.equal(modules.includes(builtin), false, `${builtin} loaded`);
     assert.equal(sourcesOf(modules).includes(path.join(ROOT, "src/h2/session.ts")), false);
     assert.equal(
       modules.some((m) => m.includes("/bcryptjs/")),

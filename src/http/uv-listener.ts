@@ -3,7 +3,6 @@
 // handle into a UvTransport, or, on a TLS listener, greets it as TLS first (uv-tls-accept.ts).
 // Not here: the net.Server equivalent (net-listener.ts).
 
-import dns from "node:dns/promises";
 import net from "node:net";
 import { getSystemErrorName } from "node:util";
 import { type AcceptErrorMessage, acceptErrorChannel } from "./events.ts";
@@ -37,7 +36,7 @@ export async function listenUv(options: ListenerOptions, accept: (transport: Tra
   const acceptUvTls = options.tls === undefined ? null : (await import("./uv-tls-accept.ts")).acceptUvTls;
   let address = options.host;
   if (address !== undefined && address !== "" && net.isIP(address) === 0) {
-    address = (await dns.lookup(address)).address;
+    address = (await process.getBuiltinModule("node:dns/promises").lookup(address)).address;
   }
   let handle = new tcpWrap.TCP(tcpWrap.constants.SERVER);
   let err: number;

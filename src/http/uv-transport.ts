@@ -8,7 +8,6 @@
 // (uv-listener.ts), anything HTTP.
 
 import { Buffer } from "node:buffer";
-import dns from "node:dns/promises";
 import net from "node:net";
 import { getSystemErrorName } from "node:util";
 import { enterCallback, leaveCallback } from "../common/clock.ts";
@@ -183,15 +182,19 @@ export class UvTransport implements Transport {
     transport.#port = port;
     if (net.isIP(host) !== 0) transport.#connectTo(host);
     else {
-      dns.lookup(host, { all: true }).then(
-        (found) => {
-          transport.#candidates = found.map((a) => a.address);
-          const first = transport.#candidates.shift();
-          if (first === undefined) transport.#failWith("ENOTFOUND");
-          else transport.#connectTo(first);
-        },
-        (error: NodeJS.ErrnoException) => transport.#failWith(error.code ?? "ENOTFOUND"),
-      );
+      // node:dns/promises loads with the first name to resolve: a server that connects to addresses never has it.
+      process
+        .getBuiltinModule("node:dns/promises")
+        .lookup(host, { all: true })
+        .then(
+          (found) => {
+            transport.#candidates = found.map((a) => a.address);
+            const first = transport.#candidates.shift();
+            if (first === undefined) transport.#failWith("ENOTFOUND");
+            else transport.#connectTo(first);
+          },
+          (error: NodeJS.ErrnoException) => transport.#failWith(error.code ?? "ENOTFOUND"),
+        );
     }
     return transport;
   }

@@ -4,7 +4,6 @@
 // passwords), so a browser sending the same Authorization field on every request pays it once.
 
 import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
 import { F_AUTHORIZATION } from "../http/headers.ts";
 import type { Request } from "../http/request.ts";
 import type { Response } from "../http/response.ts";
@@ -24,6 +23,8 @@ export class BasicAuth implements Middleware {
   readonly #verdicts = new Map<string, boolean>();
   /** Checks in progress, so concurrent requests with the same credentials share one bcrypt run. */
   readonly #pending = new Map<string, Promise<boolean>>();
+  /** node:crypto's, loaded with the first route that asks for a password: a thread without one never has it. */
+  readonly #createHash = process.getBuiltinModule("node:crypto").createHash;
 
   constructor(options: BasicAuthOptions) {
     this.#users = new Map(options.users.map((u) => [u.name, u.hash]));
@@ -33,7 +34,7 @@ export class BasicAuth implements Middleware {
   intercept(req: Request, res: Response): boolean | Promise<boolean> {
     const header = req.get(F_AUTHORIZATION);
     if (header === undefined || !/^basic /i.test(header)) return this.#refuse(res);
-    const digest = createHash("sha256").update(header).digest("base64");
+    const digest = this.#createHash("sha256").update(header).digest("base64");
     const known = this.#verdicts.get(digest);
     if (known !== undefined) return known ? false : this.#refuse(res);
     let check = this.#pending.get(digest);

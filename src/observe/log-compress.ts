@@ -8,8 +8,6 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { pipeline } from "node:stream";
-import zlib from "node:zlib";
 import type { RotatedFiles } from "./log-rotation.ts";
 
 const PART = ".gz.part";
@@ -71,7 +69,10 @@ export class LogCompressor {
       return;
     }
     const part = `${this.#file}.${id.ino}${PART}`;
-    pipeline(
+    // node:zlib and node:stream load with the first file to compress: every thread that logs has this
+    // module, and most never rotate.
+    const zlib = process.getBuiltinModule("node:zlib");
+    process.getBuiltinModule("node:stream").pipeline(
       fs.createReadStream("", { fd }),
       zlib.createGzip(),
       // flush: fsync before close, so the .gz that replaces the file is on disk before the file goes.

@@ -4,7 +4,7 @@
 // the rows. The request path only stores the slot on the request (route/site-router.ts) and adds one
 // to an array index (stats.ts): no lookup and no string per request. Not here: the exposition.
 
-import { createHash } from "node:crypto";
+import { hash64 } from "../common/hash64.ts";
 
 /** Slots for the life of the process (two fixed ones included); routes past it share ROUTE_OVERFLOW. */
 export const ROUTE_SLOTS = 256;
@@ -55,10 +55,9 @@ export class RouteSlots {
   }
 }
 
-/** 64 bits of SHA-256 of the key: configuration time only; never 0 (the free mark). */
+/** A 64-bit hash of the key: configuration time only; never 0 (the free mark). */
 function keyHash(site: string, route: string): bigint {
-  const digest = createHash("sha256").update(`${site}\u0000${route}`).digest();
-  const v = digest.readBigInt64LE(0);
+  const v = hash64(`${site}\u0000${route}`);
   return v === 0n ? 1n : v;
 }
 

@@ -7,8 +7,8 @@
 // the configuration: a reload that reorders or removes upstreams leaves each one's counters with it.
 // At most UPSTREAM_STATS_MAX upstreams are ever counted (bounded cardinality).
 
-import { createHash } from "node:crypto";
 import diagnosticsChannel from "node:diagnostics_channel";
+import { hash64 } from "../common/hash64.ts";
 import { SharedRow } from "./shared-row.ts";
 
 export const UPSTREAM_STATS_MAX = 64;
@@ -87,7 +87,7 @@ export class UpstreamSlots {
 
   /** The slot of `upstream` ("host:port"), or -1 once UPSTREAM_STATS_MAX upstreams have slots. */
   slotOf(upstream: string): number {
-    const digest = createHash("sha256").update(upstream).digest().readBigInt64LE(0);
+    const digest = hash64(upstream);
     const key = digest === 0n ? 1n : digest;
     const table = this.#table;
     for (let slot = 0; slot < UPSTREAM_STATS_MAX; slot++) {

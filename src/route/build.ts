@@ -16,25 +16,22 @@ import type {
   ServerModel,
   SiteModel,
 } from "../config/model.ts";
-import type { TcpConfig } from "../config/tcp.ts";
 import { AccessControl } from "../middleware/access.ts";
 import { BasicAuth } from "../middleware/basic-auth.ts";
 import { Cors } from "../middleware/cors.ts";
 import type { Middleware } from "../middleware/middleware.ts";
 import { type BucketTable, newBucketTable, RateLimit } from "../middleware/rate-limit.ts";
-import { AdminHandler } from "../observe/admin.ts";
 import type { CertificateSource } from "../observe/certificate-stats.ts";
 import { NO_ROUTE_LABEL, type RouteEntry, RouteSlots, routeLabel } from "../observe/route-stats.ts";
 import { UpstreamSlots, upstreamEntries } from "../observe/upstream-stats.ts";
 import type { StatsLayout } from "../observe/stats.ts";
-import { ActiveCounts, type CountRows } from "../proxy/balance/active-counts.ts";
+import type { CountRows } from "../proxy/balance/active-counts.ts";
 import type { SharedVerdicts } from "../proxy/health/active.ts";
-import { TcpProxy } from "../proxy/tcp/tcp-proxy.ts";
 import { FilesBuilder } from "./files.ts";
 import { RedirectHandler, RespondHandler } from "./fixed-handlers.ts";
 import { HostRouter } from "./host-router.ts";
 import { MethodGate } from "./method-gate.ts";
-import { passiveMaxFails, ProxyBuilder } from "./proxies.ts";
+import type { ProxyBuilder } from "./proxies.ts";
 import { RouteHandler } from "./route-handler.ts";
 import { SiteRouter } from "./site-router.ts";
 
@@ -78,6 +75,28 @@ export interface SiteShared {
    * only when a route names an app.
    */
   readonly apps?: ReadonlyMap<string, Handler>;
+  /** The handler modules the model needs beyond files (`loadHandlerModules`), loaded before the build. */
+  readonly modules?: HandlerModules;
+}
+
+/**
+ * Modules a worker loads only when its model uses them: the reverse proxy (with its balancing, health
+ * checks and upstream connections) and the status pages (dashboard, JSON, Prometheus). A thread that
+ * serves files alone never compiles or keeps their code (about 90 KiB of the worker's 310 KiB of
+ * JavaScript, ~0.6 MiB of resident memory), as with TLS, HTTP/2 and apps.
+ */
+export interface HandlerModules {
+  readonly proxies?: typeof import("./proxies.ts");
+  readonly admin?: typeof import("../observe/admin.ts");
+}
+
+/** Loads the modules of `HandlerModules` that `model` uses (cached by the module loader after the first). */
+export async function loadHandlerModules(model: ServerModel): Promise<HandlerModules> {
+  const [proxies, admin] = await Promise.all([
+    proxyHandlersOf(model).length > 0 ? import("./proxies.ts") : undefined,
+    model.options.statusPath !== "" ? import("../observe/admin.ts") : undefined,
+  ]);
+  return { ...(proxies !== undefined ? { proxies } : {}), ...(admin !== undefined ? { admin } : {}) };
 }
 
 /** The HTTP/2 engine's limits; the header list limit is HTTP/1.1's header section limit. */
@@ -116,7 +135,9 @@ export function engineOptions(model: ServerModel): EngineOptions {
 
 export function buildWorker(model: ServerModel, shared: SiteShared): Built {
   const files = new FilesBuilder(shared.locks, model.lengthRequiredStatus, model.options.bodyTimeoutMs);
-  const proxies = new ProxyBuilder(shared.upstreams, shared.verdicts);
+  const modules = shared.modules ?? {};
+  const proxies =
+    modules.proxies !== undefined ? new modules.proxies.ProxyBuilder(shared.upstreams, shared.verdicts) : null;
   const table = shared.rateBuckets ?? newBucketTable(1024);
   const appHandler = (module: string): Handler => {
     const made = shared.apps?.get(module);
@@ -130,8 +151,9 @@ export function buildWorker(model: ServerModel, shared: SiteShared): Built {
   const front: Handler[] = [];
   const o = model.options;
   if (o.statusPath !== "") {
+    if (modules.admin === undefined) throw new Error("the status pages were not loaded before the build");
     front.push(
-      new AdminHandler({
+      new modules.admin.AdminHandler({
         path: o.statusPath,
         stats: shared.stats,
         layout: shared.statsLayout,
@@ -161,8 +183,8 @@ export function buildWorker(model: ServerModel, shared: SiteShared): Built {
     handlers,
     engine: engineOptions(model),
     h2: h2Options(model),
-    close: () => proxies.close(),
-    idle: () => proxies.idle(),
+    close: () => proxies?.close(),
+    idle: () => proxies?.idle() ?? [],
   };
 }
 
@@ -184,7 +206,8 @@ function listenerHandler(listener: ListenerModel, model: ServerModel, sites: rea
 /** What handlers are made with, once per worker configuration. */
 interface Builders {
   readonly files: FilesBuilder;
-  readonly proxies: ProxyBuilder;
+  /** Null when the model proxies nothing (its module is then not loaded). */
+  readonly proxies: ProxyBuilder | null;
   readonly table: BucketTable;
   /** One AppHandler per module, shared by the routes that name it. */
   readonly appHandler: (module: string) => Handler;
@@ -261,6 +284,7 @@ function handlerOf(route: RouteModel, model: HandlerModel, builders: Builders): 
     case "files":
       return files.handler(model, false);
     case "proxy": {
+      if (builders.proxies === null) throw new Error("the proxy was not loaded before the build");
       const proxy = builders.proxies.handler(route.path, model);
       if (model.tryFiles === null) return proxy;
       return new HandlerChain([files.handler(model.tryFiles, true), proxy]);
@@ -275,22 +299,4 @@ function handlerOf(route: RouteModel, model: HandlerModel, builders: Builders): 
     case "respond":
       return new RespondHandler(model.status, model.body, model.contentType);
   }
-}
-
-/** `portico tcp`: the L4 proxy of one worker. */
-export function buildTcpProxy(config: TcpConfig, shared?: CountRows, verdicts?: SharedVerdicts): TcpProxy {
-  const n = config.upstreams.length;
-  const counts = shared !== undefined && n <= shared.stride ? new ActiveCounts(n, shared) : undefined;
-  return new TcpProxy({
-    upstreams: config.upstreams.map((u) => ({ host: u.host, port: u.port, weight: u.weight })),
-    policy: config.lb,
-    connectTimeoutMs: config.connectTimeoutMs,
-    idleTimeoutMs: config.idleTimeoutMs,
-    passive: { maxFails: passiveMaxFails(config.upstreams.length, config.maxFails), cooldownMs: config.failTimeoutMs },
-    healthIntervalMs: config.healthIntervalMs,
-    rise: config.healthRise,
-    fall: config.healthFall,
-    ...(counts !== undefined ? { counts } : {}),
-    ...(verdicts !== undefined && n <= verdicts.table.length ? { verdicts } : {}),
-  });
 }

@@ -4,7 +4,7 @@
 // 443. A request without a host cannot be redirected: 400. A token this process does not know is
 // looked up in the data directory, where another Portico sharing it may be ordering.
 
-import fs from "node:fs/promises";
+import { readTextFile } from "../common/fs-async.ts";
 import path from "node:path";
 import type { Handler } from "../http/handler.ts";
 import type { Request } from "../http/request.ts";
@@ -44,7 +44,7 @@ export class HttpsRedirect implements Handler {
   async #answerFromDisk(token: string, req: Request, res: Response): Promise<boolean> {
     let answer: string;
     try {
-      answer = await fs.readFile(path.join(this.#challengeDir, token), "utf8");
+      answer = await readTextFile(path.join(this.#challengeDir, token));
     } catch {
       return this.#redirect(req, res);
     }

@@ -24,7 +24,7 @@ import { waitForBanner } from "./output-gate.ts";
 import { StatsRecorder } from "../observe/stats.ts";
 import { UpstreamSlots, UpstreamStatsRecorder, upstreamEntries } from "../observe/upstream-stats.ts";
 import type { EngineOptions } from "../http/engine-options.ts";
-import { type Built, buildWorker, proxyHandlersOf } from "../route/build.ts";
+import { type Built, buildWorker, loadHandlerModules, proxyHandlersOf } from "../route/build.ts";
 import { fileCacheTotals } from "../static/file-cache.ts";
 import type { TlsEndpoint } from "../tls/endpoint.ts";
 import type { BoundAddresses, WorkerMessage } from "./messages.ts";
@@ -221,6 +221,7 @@ export class HttpWorker {
       this.#h2Session = (await import("../h2/session.ts")).H2Session;
     // Before anything is claimed: an app that cannot load fails the start (or the reload) alone.
     const apps = await this.#apps.handlers(config);
+    const modules = await loadHandlerModules(config);
     const countRows = countRow >= 0 ? o.shared.joinCountRow(countRow) : undefined;
     const built = buildWorker(config, {
       locks: this.#locks,
@@ -242,6 +243,7 @@ export class HttpWorker {
       verdicts: { table: new Int32Array(verdicts), prober: o.index === 0 },
       rateBuckets: o.shared.rateBuckets,
       apps,
+      modules,
     });
     return {
       number,

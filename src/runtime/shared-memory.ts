@@ -12,7 +12,7 @@ import { LOG_STATE_SLOTS } from "../observe/log-rotation.ts";
 import { ROUTE_ROW_SLOTS, ROUTE_SLOTS } from "../observe/route-stats.ts";
 import { HANDSHAKE_FAILURE_KINDS } from "../tls/handshake-events.ts";
 import { UPSTREAM_ROW_SLOTS, UPSTREAM_STATS_MAX } from "../observe/upstream-stats.ts";
-import { TICKET_RING_BYTES } from "../tls/ticket-keys.ts";
+import { TICKET_RING_BYTES } from "../tls/ticket-ring.ts";
 
 export const MAX_THREADS = 256;
 /** Lock/version slots; URIs hash onto them. Large so that different URIs practically never share one. */

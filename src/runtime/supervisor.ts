@@ -10,7 +10,6 @@ import type { ServerModel, TcpConfig } from "../config/load.ts";
 import type { TransportChoice } from "../http/transport.ts";
 import { OneAtATime } from "../static/upload-files.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
-import { ROTATE_MS, rotateTicketKey } from "../tls/ticket-keys.ts";
 import { assertPortFree, chooseTransport, graceOf, listenersOf, workerFailure } from "./listening.ts";
 import { type BannerListener, bannerListeners } from "./banner.ts";
 import type { BoundAddresses, SupervisorMessage, WorkerData, WorkerMessage } from "./messages.ts";
@@ -19,7 +18,7 @@ import { type ReloadHost, reloadRefusal, reloadWorkers, resizeWorkers, type Slot
 import { C_DRAINING, newVerdicts, SharedState } from "./shared-memory.ts";
 import { trimMemory } from "./memory-trim.ts";
 import { sweepWritableRoots } from "./upload-sweeps.ts";
-import { TlsSupervisor } from "./tls-supervisor.ts";
+import type { TlsSupervisor } from "./tls-supervisor.ts";
 
 const WORKER_URL = siblingModule("worker", import.meta.url);
 const RESTART_MIN_MS = 100;
@@ -93,9 +92,6 @@ export class Supervisor {
     this.#config = config;
     this.#options = options;
     this.#output = new OutputGate(this.shared.control);
-    // Session tickets: one key ring for every thread, a new key every ROTATE_MS (tls/ticket-keys.ts).
-    rotateTicketKey(this.shared.buffers.ticketKeys);
-    setInterval(() => rotateTicketKey(this.shared.buffers.ticketKeys), ROTATE_MS).unref();
   }
 
   /** Starts all workers; resolves once every one listens, rejects (with a one-line reason) if one cannot. */
@@ -131,6 +127,13 @@ export class Supervisor {
       const named = `${config.file === "" ? "--http-port" : "http_port"} ${tls.httpPort}`;
       if (this.#reusePort && tls.httpPort > 0) await assertPortFree(host, tls.httpPort, named);
       this.#httpPort = tls.httpPort;
+      // Session tickets: one key ring for every thread, a new key every ROTATE_MS (tls/ticket-keys.ts).
+      // Only with HTTPS (a reload cannot turn it on): TLS code and node:crypto load only then.
+      const { ROTATE_MS, rotateTicketKey } = await import("../tls/ticket-keys.ts");
+      const ring = this.shared.buffers.ticketKeys;
+      rotateTicketKey(ring);
+      setInterval(() => rotateTicketKey(ring), ROTATE_MS).unref();
+      const { TlsSupervisor } = await import("./tls-supervisor.ts");
       this.#tls = new TlsSupervisor(tls, {
         notice: this.#notice,
         version: this.#options.version,

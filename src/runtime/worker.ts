@@ -10,7 +10,6 @@ import { selectTransport } from "../http/transport.ts";
 import { appErrorChannel, type AppErrorMessage, describeAppError } from "../app/events.ts";
 import type { Handler } from "../http/handler.ts";
 import { HttpServer } from "../http/server.ts";
-import { buildTcpProxy } from "../route/build.ts";
 import { HttpsRedirect } from "../route/https-redirect.ts";
 import type { ChallengeSet } from "../tls/acme/manager.ts";
 import { challengeDirectory } from "../tls/acme/storage.ts";
@@ -105,6 +104,7 @@ function listenFailed(error: unknown): never {
 if (config.kind === "tcp") {
   const countRows = data.countRow >= 0 ? shared.joinCountRow(data.countRow) : undefined;
   const verdicts = { table: new Int32Array(data.verdicts), prober: data.index === 0 };
+  const { buildTcpProxy } = await import("../route/build-tcp.ts");
   const proxy = buildTcpProxy(config, countRows, verdicts);
   port.on("message", (message: SupervisorMessage) => {
     if (message.type === "drain") exitAfter(proxy.close(message.graceMs));

@@ -6,7 +6,6 @@
 // Pure: rows are rendered once per listing and reused by every sort order (listing-cache.ts).
 // Not here: reading and sorting by name (listing.ts), caching (listing-cache.ts).
 
-import { createHash } from "node:crypto";
 import { escapeHtml, formatListingDate, type ListingItem } from "./listing.ts";
 
 /** The orders a listing page can be sorted in: `view = column * 2 + (descending ? 1 : 0)`. */
@@ -125,13 +124,19 @@ for(const r of rows)r.toggleAttribute("hidden",q!==""&&!r.cells[0].textContent.t
 document.addEventListener("keydown",e=>{if(e.key==="/"&&document.activeElement!==f){e.preventDefault();f.focus()}});})();
 `;
 
-const hash = (text: string): string => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
+/**
+ * SHA-256 of STYLE and of SCRIPT, base64 (CSP Level 3 §2.3.1 hash-source), written out rather than
+ * computed at start-up: computing them would load node:crypto into every thread that serves files.
+ * test/static/listing-page.test.ts recomputes both and names the new value when either text changes.
+ */
+export const STYLE_SHA256 = "056tvKmqJXnT7wSCSYG7I5aN0ZKd1Fnh3U8q05git+E=";
+export const SCRIPT_SHA256 = "AwdbU4MdqDFPx/2GOcsr1LOwNa/YPZIhdixPfD7S2Xo=";
 
 /**
  * What a listing page may load: its own inline style and script (by hash), a data: favicon, nothing
  * else — a name that slipped past escaping still could not run script.
  */
-export const LISTING_CSP = `default-src 'none'; style-src ${hash(STYLE)}; script-src ${hash(SCRIPT)}; img-src data:; base-uri 'none'; form-action 'none'`;
+export const LISTING_CSP = `default-src 'none'; style-src 'sha256-${STYLE_SHA256}'; script-src 'sha256-${SCRIPT_SHA256}'; img-src data:; base-uri 'none'; form-action 'none'`;
 
 /** Breadcrumbs of the decoded directory path: each segment links to its directory, relatively. */
 function breadcrumbs(displayPath: string): string {

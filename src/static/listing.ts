@@ -5,7 +5,7 @@
 // Not here: the HTML page (listing-page.ts), caching and revalidating built listings (listing-cache.ts).
 
 import fs from "node:fs";
-import fsp from "node:fs/promises";
+import * as fsa from "../common/fs-async.ts";
 import path from "node:path";
 import type { DiskMap } from "./lookup.ts";
 
@@ -28,7 +28,7 @@ const SLICE_MS = 1;
 /** Reads the visible entries of a directory, sorted: directories first, then by name (sortListing). */
 export async function readListing(dir: string, disk: DiskMap): Promise<ListingItem[]> {
   // One thread-pool call for the names and their types (getdents gives d_type: no stat for that).
-  const entries = await fsp.readdir(dir, { withFileTypes: true });
+  const entries = await fsa.readdirEntries(dir);
   const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
   const items: ListingItem[] = [];
   let i = 0;

@@ -3,7 +3,7 @@
 // All of the static handler's file system access except listings and streaming lives here.
 
 import fs from "node:fs";
-import fsp from "node:fs/promises";
+import * as fsa from "../common/fs-async.ts";
 import path from "node:path";
 import { type FsErrorStatus, statusForFsError } from "./errors.ts";
 import { type FileStat, SIBLING_SUFFIXES } from "./file-entry.ts";
@@ -49,9 +49,9 @@ export class DiskMap {
   /** Real path and metadata of one candidate; outside the root counts as missing unless symlinks are followed. */
   async stat(candidate: string): Promise<Lookup> {
     try {
-      const real = await fsp.realpath(candidate);
+      const real = await fsa.realpath(candidate);
       if (!this.isInside(real)) return { kind: "error", status: 404, error: null };
-      const stat = await fsp.stat(real);
+      const stat = await fsa.stat(real);
       if (stat.isDirectory()) return { kind: "directory", path: real };
       if (!stat.isFile()) return { kind: "error", status: 404, error: null };
       return {
@@ -132,7 +132,7 @@ export function readOpenFile(fd: number): Promise<Buffer> {
 /** Reads a whole file; null when it is gone, unreadable or no longer `size` bytes long (changed meanwhile). */
 export async function readWhole(file: string, size: number): Promise<Buffer | null> {
   try {
-    const body = await fsp.readFile(file);
+    const body = await fsa.readFile(file);
     return body.length === size ? body : null;
   } catch {
     return null;

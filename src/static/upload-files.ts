@@ -5,7 +5,7 @@
 
 import { Buffer } from "node:buffer";
 import fs from "node:fs";
-import fsp from "node:fs/promises";
+import * as fsa from "../common/fs-async.ts";
 import path from "node:path";
 import { threadId } from "node:worker_threads";
 
@@ -134,7 +134,7 @@ export class UploadSweeper {
     const subdirs: string[] = [];
     let handle: fs.Dir;
     try {
-      handle = await fsp.opendir(dir);
+      handle = await fsa.opendir(dir);
     } catch {
       return subdirs; // gone or unreadable: nothing of ours to sweep there
     }
@@ -156,9 +156,9 @@ export class UploadSweeper {
         if (owner === null) continue;
         const file = path.join(dir, name);
         try {
-          const stat = await fsp.lstat(file);
+          const stat = await fsa.lstat(file);
           if (!stat.isFile() || !isAbandoned(owner, stat.mtimeMs, Date.now(), ctx)) continue;
-          await fsp.unlink(file);
+          await fsa.unlink(file);
           result.files++;
           result.bytes += stat.size;
         } catch {

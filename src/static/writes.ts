@@ -7,7 +7,7 @@
 
 import { Buffer } from "node:buffer";
 import fs from "node:fs";
-import fsp from "node:fs/promises";
+import * as fsa from "../common/fs-async.ts";
 import path from "node:path";
 import type { LockTable } from "../common/lock-table.ts";
 import type { Handler } from "../http/handler.ts";
@@ -95,24 +95,24 @@ export class WriteHandler implements Handler {
     }
     this.#sweepOnce(dir);
     const temp = uploadTempName(target.file);
-    let handle: fsp.FileHandle;
+    let fd: number;
     try {
-      handle = await fsp.open(temp, "wx", 0o644);
+      fd = await fsa.open(temp, "wx", 0o644);
     } catch (error) {
       sendStatus(res, reportFsError(req.path, error));
       return;
     }
     let received: Received;
     try {
-      received = await receiveBody(req, handle);
-      if (received === "complete" && this.#options.fsync) await handle.sync();
+      received = await receiveBody(req, fd);
+      if (received === "complete" && this.#options.fsync) await fsa.fsync(fd);
     } catch {
       received = "disk-error";
     } finally {
-      await handle.close().catch(() => undefined);
+      await fsa.close(fd).catch(() => undefined);
     }
     if (received !== "complete") {
-      await fsp.unlink(temp).catch(() => undefined);
+      await fsa.unlink(temp).catch(() => undefined);
       // A body failure was answered by the connection (413, 400, 408) or the client left. A disk
       // failure is ours to answer; the rest of the body is not read, so the connection then closes.
       if (received === "disk-error" && !res.headersSent && !req.aborted) {
@@ -143,9 +143,9 @@ export class WriteHandler implements Handler {
     try {
       let existed = false;
       try {
-        const stat = await fsp.lstat(target.file);
+        const stat = await fsa.lstat(target.file);
         if (stat.isDirectory()) {
-          await fsp.unlink(temp).catch(() => undefined);
+          await fsa.unlink(temp).catch(() => undefined);
           sendStatus(res, 403);
           return;
         }
@@ -154,9 +154,9 @@ export class WriteHandler implements Handler {
         existed = false;
       }
       try {
-        await fsp.rename(temp, target.file);
+        await fsa.rename(temp, target.file);
       } catch (error) {
-        await fsp.unlink(temp).catch(() => undefined);
+        await fsa.unlink(temp).catch(() => undefined);
         sendStatus(res, reportFsError(req.path, error));
         return;
       }
@@ -183,12 +183,12 @@ export class WriteHandler implements Handler {
     }
     const slots = await this.#lockFor(target.key);
     try {
-      const stat = await fsp.lstat(target.file);
+      const stat = await fsa.lstat(target.file);
       if (stat.isDirectory()) {
         sendStatus(res, 403);
         return;
       }
-      await fsp.unlink(target.file);
+      await fsa.unlink(target.file);
       this.#bump(slots);
       this.#bumpListings(target.key);
       this.#options.changed?.(target.file);
@@ -249,7 +249,7 @@ export class WriteHandler implements Handler {
     const ancestor = await this.#checkJail(existing);
     if (ancestor !== 0) return ancestor;
     try {
-      await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
+      await fsa.mkdirp(dir, 0o755);
     } catch (error) {
       return reportFsError(dir, error);
     }
@@ -258,10 +258,10 @@ export class WriteHandler implements Handler {
 
   async #checkJail(dir: string): Promise<DirectoryStatus> {
     try {
-      const real = await fsp.realpath(dir);
+      const real = await fsa.realpath(dir);
       const root = this.#options.root;
       if (!this.#options.followSymlinks && real !== root && !real.startsWith(root + path.sep)) return 404;
-      const stat = await fsp.stat(real);
+      const stat = await fsa.stat(real);
       return stat.isDirectory() ? 0 : 404;
     } catch (error) {
       return reportFsError(dir, error);
@@ -273,10 +273,10 @@ export class WriteHandler implements Handler {
 type Received = "complete" | "aborted" | "disk-error";
 
 /**
- * Streams the request body into `handle`, pausing the socket while a write is pending. "aborted": the
+ * Streams the request body into file descriptor `fd`, pausing the socket while a write is pending. "aborted": the
  * body failed (the connection answers the client); "disk-error": a write failed (the caller answers).
  */
-function receiveBody(req: Request, handle: fsp.FileHandle): Promise<Received> {
+function receiveBody(req: Request, fd: number): Promise<Received> {
   return new Promise((resolve) => {
     let chain: Promise<void> = Promise.resolve();
     let state: Received | "reading" = "reading";
@@ -296,7 +296,7 @@ function receiveBody(req: Request, handle: fsp.FileHandle): Promise<Received> {
         chain = chain.then(async () => {
           if (state === "reading") {
             try {
-              await writeAll(handle, copy);
+              await writeAll(fd, copy);
             } catch {
               state = "disk-error";
               settle("disk-error");
@@ -318,18 +318,18 @@ function receiveBody(req: Request, handle: fsp.FileHandle): Promise<Received> {
 }
 
 /** Writes every byte: a file write may be short without failing (a full disk, a file size limit). */
-async function writeAll(handle: fsp.FileHandle, bytes: Buffer): Promise<void> {
+async function writeAll(fd: number, bytes: Buffer): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    const bytesWritten = await fsa.write(fd, bytes, offset, bytes.length - offset);
     if (bytesWritten <= 0) throw new Error("the file system took no bytes");
     offset += bytesWritten;
   }
 }
 
 async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, "r").catch(() => null);
-  if (handle === null) return;
-  await handle.sync().catch(() => undefined);
-  await handle.close().catch(() => undefined);
+  const fd = await fsa.open(dir, "r").catch(() => null);
+  if (fd === null) return;
+  await fsa.fsync(fd).catch(() => undefined);
+  await fsa.close(fd).catch(() => undefined);
 }

@@ -18,7 +18,8 @@ import {
 } from "./client-hello.ts";
 import { CertificateStore, createContext } from "./certificate-store.ts";
 import { ALPN_ACME, ALPN_HTTP1, encodeAlpn } from "./settings.ts";
-import { rotateTicketKey, TICKET_RING_BYTES, TicketKeys } from "./ticket-keys.ts";
+import { rotateTicketKey, TicketKeys } from "./ticket-keys.ts";
+import { TICKET_RING_BYTES } from "./ticket-ring.ts";
 
 /** More bytes are needed before anything can be decided: keep these and read on. */
 export const GREET_WAIT = 0;

@@ -10,18 +10,10 @@ import { Buffer } from "node:buffer";
 import { randomFillSync } from "node:crypto";
 import type tls from "node:tls";
 import { SESSION_LIFETIME_S } from "./settings.ts";
+import { HEADER_BYTES, KEY_BYTES, KEY_SLOTS } from "./ticket-ring.ts";
 
-/** Key name (16), HMAC secret (16), AES-128 key (16): the layout Node's ticket callback takes. */
-const KEY_BYTES = 48;
-/** Keys kept: the newest encrypts, all decrypt. */
-export const KEY_SLOTS = 3;
 /** A new key every 12 hours: a ticket stays readable for (KEY_SLOTS - 1) rotations, >= its lifetime. */
 export const ROTATE_MS = (SESSION_LIFETIME_S * 1000) / (KEY_SLOTS - 1);
-/** Int32 header: [sequence (odd while a writer is inside), generation (keys written so far)]. */
-const HEADER_BYTES = 8;
-/** What runtime/shared-memory.ts reserves for the ring. */
-export const TICKET_RING_BYTES = HEADER_BYTES + KEY_SLOTS * KEY_BYTES;
-
 const SEQ = 0;
 const GENERATION = 1;
 

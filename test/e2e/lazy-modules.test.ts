@@ -1,4 +1,4 @@
-// What each thread loads: a server that needs no TLS, HTTP/2 or passwords never loads node:tls, the
+// What each thread loads: a server that needs no TLS, HTTP/2 or passwords never loads node:tls, node:crypto, the
 // HTTP/2 engine or bcryptjs (they cost resident memory in every thread), and one that serves HTTPS
 // loads them where it needs them. Every thread of the real server lists what it loaded as it exits
 // (test/fixtures/module-trace.ts). This runs the sources; test/package.test.ts checks the same of the
@@ -37,13 +37,14 @@ const loadsTls = (modules: readonly string[]): boolean => modules.includes("node
 const loadsH2 = (modules: readonly string[]): boolean => modules.some((m) => m.endsWith("/src/h2/session.ts"));
 const loadsBcrypt = (modules: readonly string[]): boolean => modules.some((m) => m.includes("/bcryptjs/"));
 
-test("a plain HTTP server loads neither node:tls, the HTTP/2 engine nor bcryptjs, in any thread", async () => {
+test("a plain HTTP server loads neither node:tls, node:crypto, the HTTP/2 engine nor bcryptjs, in any thread", async () => {
   const threads = await loadedModules([]);
   // The main thread and the worker; the worker's list shows the HTTP/1.1 engine it serves with.
   assert.equal(threads.length, 2);
   assert.ok(threads.some((modules) => modules.some((m) => m.endsWith("/src/http/connection.ts"))));
   for (const modules of threads) {
     assert.equal(loadsTls(modules), false);
+    assert.equal(modules.includes("node:crypto"), false, "node:crypto costs ~0.7 MiB a thread");
     assert.equal(loadsH2(modules), false);
     assert.equal(loadsBcrypt(modules), false);
   }

@@ -14,7 +14,7 @@ import { H1Writer } from "../../src/http/h1-writer.ts";
 import { DEFAULT_PARSE_LIMITS, parseRequestHead } from "../../src/http/parse-request.ts";
 import { Request } from "../../src/http/request.ts";
 import { Response } from "../../src/http/response.ts";
-import { buildWorker, engineOptions } from "../../src/route/build.ts";
+import { buildWorker, engineOptions, loadHandlerModules } from "../../src/route/build.ts";
 import { SharedState, STATS_LAYOUT } from "../../src/runtime/shared-memory.ts";
 import { MemorySink } from "../helpers/fake-exchange.ts";
 
@@ -90,7 +90,9 @@ describe("in front of the sites", () => {
       `status_path = "/_portico"\nstatus_allow = ["10.0.0.0/8"]\nmethods = ["GET", "HEAD"]\n[[site]]\nlisten = ["0"]\nroot = "www"\n`,
       { "www/index.html": "hi\n" },
     );
-    const [handler] = buildWorker(model, siteShared).handlers as [Handler];
+    const modules = await loadHandlerModules(model);
+    assert.ok(modules.admin !== undefined && modules.proxies === undefined, "the status pages alone");
+    const [handler] = buildWorker(model, { ...siteShared, modules }).handlers as [Handler];
     assert.equal((await ask(handler, "/_portico/stats")).status, 200);
     assert.equal((await ask(handler, "/", "x", "DELETE")).status, 501);
     assert.equal((await ask(handler, "/")).body, "hi\n");
@@ -158,4 +160,26 @@ test("the engine's options come from the server-wide values", async () => {
   assert.equal(engine.keepAliveTimeoutMs, 60_000);
   assert.equal(engine.limits.requireHost, false);
   assert.equal(engine.maxBodyBytes, model.options.maxBodyBytes);
+});
+
+describe("handler modules", () => {
+  test("a model that proxies nothing and shows no status page loads neither module", async () => {
+    const model = await modelOf(`[[site]]\nlisten = ["0"]\nroot = "www"\n`, { "www/index.html": "hi\n" });
+    assert.deepEqual(await loadHandlerModules(model), {});
+    const built = buildWorker(model, siteShared);
+    assert.deepEqual([...built.idle()], []);
+    built.close();
+  });
+
+  test("a proxy route loads the proxy; building it without its module is a clear error", async () => {
+    const model = await modelOf(
+      `[[site]]\nlisten = ["0"]\n[[site.route]]\npath = "/"\nproxy = { upstreams = ["http://127.0.0.1:9"] }\n`,
+    );
+    const modules = await loadHandlerModules(model);
+    assert.ok(modules.proxies !== undefined && modules.admin === undefined);
+    assert.throws(() => buildWorker(model, siteShared), /the proxy was not loaded before the build/);
+    const built = buildWorker(model, { ...siteShared, modules });
+    assert.equal(built.handlers.length, 1);
+    built.close();
+  });
 });

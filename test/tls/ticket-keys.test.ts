@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { test } from "node:test";
 import tls from "node:tls";
-import { KEY_SLOTS, rotateTicketKey, TICKET_RING_BYTES, TicketKeys } from "../../src/tls/ticket-keys.ts";
+import { rotateTicketKey, TicketKeys } from "../../src/tls/ticket-keys.ts";
+import { KEY_SLOTS, TICKET_RING_BYTES } from "../../src/tls/ticket-ring.ts";
 
 type Answer = [number, Buffer, Buffer, Buffer?, Buffer?];
 interface Native {
