@@ -49,6 +49,11 @@ test("the built portico serves a file, and a bad flag is one line and exit 1 as 
     const res = await get(server.port, "/hello.txt");
     assert.equal(res.status, 200);
     assert.equal(res.body.toString(), "hello from dist\n");
+    if (process.platform === "linux" && process.env.MALLOC_ARENA_MAX === undefined) {
+      // The command re-executed itself under fewer malloc arenas (runtime/malloc-arenas.ts), as the same process.
+      const environ = fs.readFileSync(`/proc/${server.child.pid}/environ`, "latin1").split("\0");
+      assert.ok(environ.includes("MALLOC_ARENA_MAX=2"));
+    }
   } finally {
     await server.stop();
   }

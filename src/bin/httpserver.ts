@@ -8,4 +8,8 @@ if (major < 22 || (major === 22 && minor < 15)) {
   process.stderr.write(`httpserver: needs Node.js 22.15 or newer (this is v${process.versions.node})\n`);
   process.exit(1);
 }
-import("../httpserver.ts");
+// Then under fewer malloc arenas (runtime/malloc-arenas.ts: the process replaces itself once).
+import("../runtime/malloc-arenas.ts").then((arenas) => {
+  arenas.execWithFewerArenas();
+  return import("../httpserver.ts");
+});
