@@ -1,5 +1,5 @@
 // `node bench/instructions.ts --server portico|portico-sites|nginx|node-h2 [--proto h1|h2c] [--tls]
-// [--new-conn] [--proxy [--keepalive N]] [--path P] [--header 'Name: value']… [--keep DIR]`:
+// [--new-conn] [--proxy [--keepalive N]] [--path P] [--header 'Name: value']… [--body-bytes N] [--keep DIR]`:
 // user-space instructions per request under `valgrind --tool=callgrind`, a figure that stays put on a
 // loaded, shared machine where requests per second do not. The server runs under callgrind with
 // instrumentation off, is warmed up by an h2load run, then instrumentation is switched on for exactly
@@ -10,7 +10,9 @@
 // one ECDSA P-256 certificate (h1: HTTP/1.1 over TLS; h2c: h2 by ALPN). --new-conn (implies --tls):
 // a new TLS connection per request, full handshakes, as bench row https-new-conn makes them
 // (bench/tls/new-conn-client.ts, --connections at once). --keep DIR keeps the
-// callgrind files for callgrind_annotate. Not a load test: the figures compare designs.
+// callgrind files for callgrind_annotate. --body-bytes N: each request carries an N-byte body (h2load -d:
+// a POST, which a static root answers 405 and the connection discards; `--header ':method: PUT'
+// --extra=--writable` makes it an upload a handler reads). Not a load test: the figures compare designs.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -39,6 +41,7 @@ const { values: opts } = parseArgs({
     header: { type: "string", multiple: true, default: [] },
     tls: { type: "boolean", default: false },
     "new-conn": { type: "boolean", default: false },
+    "body-bytes": { type: "string" },
     keep: { type: "string" },
   },
 });
@@ -53,6 +56,8 @@ fs.mkdirSync(docroot, { mode: 0o755 });
 const line = "The quick brown fox jumps over the lazy dog 0123456789.\n";
 fs.writeFileSync(path.join(docroot, "1k.txt"), line.repeat(19).slice(0, 1024));
 fs.writeFileSync(path.join(docroot, "1m.bin"), Buffer.alloc(1 << 20, 0x61));
+const bodyFile = path.join(work, "body.bin");
+if (opts["body-bytes"] !== undefined) fs.writeFileSync(bodyFile, Buffer.alloc(Number(opts["body-bytes"]), 0x62));
 const scheme = opts.tls ? "https" : "http";
 const children: ChildProcess[] = [];
 function cleanUp(): void {
@@ -123,9 +128,13 @@ function load(port: number, n: number): string {
   if (opts.proto === "h1") args.push("--h1");
   else args.push("-m", opts.streams!);
   for (const h of opts.header!) args.push("-H", h);
+  if (opts["body-bytes"] !== undefined) args.push("-d", bodyFile);
   const out = execFileSync("h2load", [...args, `${scheme}://127.0.0.1:${port}${opts.path}`], { encoding: "utf8" });
   const line = /requests: .*/.exec(out)?.[0] ?? out;
-  if (!line.includes(`${n} succeeded`)) throw new Error(`h2load: ${out}`);
+  // A POST to a static file is answered 405, which h2load counts as failed: a body run asks only that
+  // every request got its answer.
+  const answered = opts["body-bytes"] !== undefined ? `${n} done` : `${n} succeeded`;
+  if (!line.includes(answered) || !line.includes(" 0 errored")) throw new Error(`h2load: ${out}`);
   return line;
 }
 
@@ -202,7 +211,7 @@ try {
     }
   }
   process.stdout.write(
-    `${opts.server} ${opts.proto}${opts.tls ? " tls" : ""}${opts["new-conn"] ? " new-conn" : ""}${opts.proxy ? " proxy" : ""} ${opts.path}: ${(total / requests).toFixed(0)} instructions per request (${requests} requests; ${line})\n`,
+    `${opts.server} ${opts.proto}${opts.tls ? " tls" : ""}${opts["body-bytes"] !== undefined ? ` body ${opts["body-bytes"]}` : ""}${opts["new-conn"] ? " new-conn" : ""}${opts.proxy ? " proxy" : ""} ${opts.path}: ${(total / requests).toFixed(0)} instructions per request (${requests} requests; ${line})\n`,
   );
 } finally {
   cleanUp();

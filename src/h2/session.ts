@@ -11,7 +11,7 @@
 import type { Buffer } from "node:buffer";
 import { loopNow } from "../common/clock.ts";
 import type { Sweepable } from "../common/sweeper.ts";
-import type { ConnectionContext, ServerConnection } from "../http/connection.ts";
+import type { ConnectionContext, ServerConnection } from "../http/connection-context.ts";
 import type { EngineOptions } from "../http/engine-options.ts";
 import { HttpError } from "../http/errors.ts";
 import { connectionCloseChannel, connectionOpenChannel } from "../http/events.ts";

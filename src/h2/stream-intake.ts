@@ -8,7 +8,7 @@
 
 import type { Buffer } from "node:buffer";
 import { loopMonotonic, loopNow } from "../common/clock.ts";
-import type { ConnectionContext } from "../http/connection.ts";
+import type { ConnectionContext } from "../http/connection-context.ts";
 import { dispatchRequest, sendEngineError } from "../http/dispatch.ts";
 import type { EngineOptions } from "../http/engine-options.ts";
 import { HttpError } from "../http/errors.ts";

@@ -5,7 +5,8 @@
 // One per worker thread and listener; threads share the port through reusePort (runtime/ decides).
 
 import { Sweeper } from "../common/sweeper.ts";
-import { Connection, type ConnectionContext, type ServerConnection } from "./connection.ts";
+import { Connection } from "./connection.ts";
+import type { ConnectionContext, ServerConnection } from "./connection-context.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import type { TlsEndpoint } from "../tls/endpoint.ts";
 import type { Handler } from "./handler.ts";

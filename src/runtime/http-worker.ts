@@ -17,7 +17,7 @@ import { HttpServer } from "../http/server.ts";
 import { DEFAULT_H2_OPTIONS, type H2Options } from "../h2/options.ts";
 import type { H2Session } from "../h2/session.ts";
 import type { Transport } from "../http/transport.ts";
-import type { ConnectionContext } from "../http/connection.ts";
+import type { ConnectionContext } from "../http/connection-context.ts";
 import { AccessLog } from "../observe/access-log.ts";
 import type { CertificateSource } from "../observe/certificate-stats.ts";
 import { waitForBanner } from "./output-gate.ts";

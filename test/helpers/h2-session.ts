@@ -4,7 +4,7 @@
 
 import { Buffer } from "node:buffer";
 import { Sweeper } from "../../src/common/sweeper.ts";
-import type { ConnectionContext, ServerConnection } from "../../src/http/connection.ts";
+import type { ConnectionContext, ServerConnection } from "../../src/http/connection-context.ts";
 import type { EngineOptions } from "../../src/http/engine-options.ts";
 import type { Handler } from "../../src/http/handler.ts";
 import type { BodySink, Request } from "../../src/http/request.ts";
