@@ -6,8 +6,8 @@
 // resident in its arena. V8 compiles optimised code on its platform threads, each compile's zone
 // memory malloc'd and freed there, so every compiler thread keeps an arena of mostly free pages
 // (malloc_info on an idle -t 1 server: 3.6 MiB free of 8.7 MiB in eight arenas). Two arenas: 71.3 →
-// 69.9 MiB idle. The request path barely mallocs (per-thread caches serve what it does), so sharing
-// arenas costs no measurable throughput (bench/RESULTS.md, "Measurements behind decisions").
+// 69.9 MiB idle. The request path barely mallocs (per-thread caches serve what it does): callgrind
+// counts the same instructions per request either way (bench/RESULTS.md, "Idle memory … session 5").
 // MALLOC_ARENA_MAX already set, any value, is left alone: MALLOC_ARENA_MAX=8 restores glibc's default
 // for a single core. Only on Linux (musl and other systems ignore the variable: nothing to gain).
 

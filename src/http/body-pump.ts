@@ -37,10 +37,9 @@ export class BodyPump {
     this.#options = options;
   }
 
-  /** Between requests: a reload's options apply from the next body on. */
+  /** Between requests: a reload's options apply from the next body on (the body's own limits: connection.ts). */
   setOptions(options: EngineOptions): void {
     this.#options = options;
-    this.#body.setLimits(options.chunkedLimits, options.maxBodyBytes);
   }
 
   /** A handler reads `req`'s body into `sink`; `answered`: its response head is already out. */

@@ -84,10 +84,13 @@ export class ConnectionEnd {
   /** The connection is over (closed or detached): its server and the sweeper forget it. */
   release(): void {
     this.#released = true;
-    this.#ctx.sweeper.delete(this.#host);
-    this.#ctx.connectionClosed(this.#host);
-    if (connectionCloseChannel.hasSubscribers) {
-      connectionCloseChannel.publish({ connection: this.#host });
-    }
+    releaseConnection(this.#host, this.#ctx);
   }
+}
+
+/** Its server and the sweeper forget `host`; what a connection that never began to end does as it closes. */
+export function releaseConnection(host: EndHost, ctx: ConnectionContext): void {
+  ctx.sweeper.delete(host);
+  ctx.connectionClosed(host);
+  if (connectionCloseChannel.hasSubscribers) connectionCloseChannel.publish({ connection: host });
 }

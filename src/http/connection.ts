@@ -1,8 +1,7 @@
-// One client socket's life as a phase machine, in the order things happen: bytes arrive → a head is
-// parsed and dispatched → the body is read when a handler asks → the response is written → the
-// connection is kept alive for the next (pipelined) request or closed. Its parts do the work: input,
-// heads and their timeouts (h1-reader.ts), the body (body-pump.ts), responses (h1-writer.ts), the end
-// (connection-end.ts). Not here: parsing rules, body framing, the socket, routing.
+// One client socket's life as a phase machine: bytes arrive → a head is parsed and dispatched → the
+// body is read when a handler asks → the response is written → kept alive for the next (pipelined)
+// request, or closed. Its parts: input, heads and their timeouts (h1-reader.ts), the body (body-pump.ts),
+// responses (h1-writer.ts), the end (connection-end.ts). Not here: parsing, framing, the socket, routing.
 
 import type { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
@@ -11,7 +10,7 @@ import type { ConnectionContext, ServerConnection } from "./connection-context.t
 import type { EngineOptions } from "./engine-options.ts";
 import { dispatchRequest, sendEngineError } from "./dispatch.ts";
 import { HttpError } from "./errors.ts";
-import { ConnectionEnd } from "./connection-end.ts";
+import { ConnectionEnd, releaseConnection } from "./connection-end.ts";
 import { connectionOpenChannel, requestStartChannel } from "./events.ts";
 import { type BodySink, Request, type RequestSource } from "./request.ts";
 import { B_READ, RequestBody } from "./request-body.ts";
@@ -43,7 +42,7 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
   #res: Response | null = null;
   #requests = 0;
   readonly #body: RequestBody;
-  #pump: BodyPump | null = null; // made with the first body read or discarded (#bodyPump)
+  #pump: BodyPump | null = null; // made with the first body read or discarded (#bodyPump): most have none
   /** Serializes this connection's responses, one after the other. */
   readonly #writer: H1Writer;
   #end: ConnectionEnd | null = null; // made when the connection starts to end (#ending)
@@ -334,6 +333,7 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
     if (options !== this.#options) {
       this.#options = options;
       this.#reader.setOptions(options);
+      this.#body.setLimits(options.chunkedLimits, options.maxBodyBytes);
       this.#pump?.setOptions(options);
     }
     this.#phase = P_HEAD;
@@ -431,10 +431,10 @@ export class Connection implements RequestSource, H1Sink, BodyHost, TransportOwn
     this.#res = null;
     this.#reader.clear();
     this.#drainListeners = null;
-    this.#ending().release();
+    if (this.#end !== null) this.#end.release();
+    else releaseConnection(this, this.#ctx);
   }
 
-  // Made when first needed, not per connection: both up front, an idle connection took 1.18 KiB, not 1.00.
   #bodyPump(): BodyPump {
     return (this.#pump ??= new BodyPump(this.#body, this.#reader, this, this.#options));
   }

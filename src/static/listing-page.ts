@@ -129,8 +129,8 @@ document.addEventListener("keydown",e=>{if(e.key==="/"&&document.activeElement!=
  * computed at start-up: computing them would load node:crypto into every thread that serves files.
  * test/static/listing-page.test.ts recomputes both and names the new value when either text changes.
  */
-export const STYLE_SHA256 = "056tvKmqJXnT7wSCSYG7I5aN0ZKd1Fnh3U8q05git+E=";
-export const SCRIPT_SHA256 = "AwdbU4MdqDFPx/2GOcsr1LOwNa/YPZIhdixPfD7S2Xo=";
+const STYLE_SHA256 = "056tvKmqJXnT7wSCSYG7I5aN0ZKd1Fnh3U8q05git+E=";
+const SCRIPT_SHA256 = "AwdbU4MdqDFPx/2GOcsr1LOwNa/YPZIhdixPfD7S2Xo=";
 
 /**
  * What a listing page may load: its own inline style and script (by hash), a data: favicon, nothing

@@ -264,6 +264,37 @@ describe("request bodies", () => {
     assert.equal(closed, true);
   });
 
+  test("a reload's chunked limits apply on a kept-alive connection that has read no body yet", async () => {
+    // GETs are answered without touching the body, so the connection reads its first body after the reload.
+    const handler: Handler = {
+      handle(req, res) {
+        if (req.method !== "GET") return echo(req, res);
+        res.send(200, [], "ok");
+        return true;
+      },
+    };
+    const server = new HttpServer(handler, OPTIONS);
+    servers.push(server);
+    const { port } = await server.listen({ port: 0, host: "127.0.0.1" });
+    const socket = await connect(port);
+    const c = collector(socket);
+    socket.write("GET /first HTTP/1.1\r\nHost: t\r\n\r\n");
+    await c.until((b) => parseResponses(b).length === 1);
+    // A connection takes new options as a response ends: the second GET's end brings them in.
+    server.reconfigure(handler, { ...OPTIONS, chunkedLimits: { ...OPTIONS.chunkedLimits, maxTrailerBytes: 16 } });
+    socket.write("GET /second HTTP/1.1\r\nHost: t\r\n\r\n");
+    await c.until((b) => parseResponses(b).length === 2);
+    // A trailer section past the new limit is refused.
+    socket.write(
+      `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-Trailer: ${"t".repeat(64)}\r\n\r\n`,
+    );
+    await c.until((b) => parseResponses(b).length === 3);
+    const post = parseResponses(c.bytes())[2]!;
+    assert.notEqual(post.status, 200);
+    assert.ok(post.status >= 400 && post.status < 500, `status ${post.status}`);
+    socket.destroy();
+  });
+
   test("a chunked body arriving in many small writes decodes whole", async () => {
     const port = await serve(echo);
     const socket = await connect(port);
